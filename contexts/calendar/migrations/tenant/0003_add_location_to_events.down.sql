@@ -1,0 +1,2 @@
+-- Remove the location from events.
+ALTER TABLE events DROP COLUMN location;

@@ -1,0 +1,172 @@
+//! The command line, as clap reads it: DESIGN.md's CLI contract.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "estate",
+    version,
+    about = "Install, upgrade and roll back the migrations of a multi-tenant, modular application",
+    long_about = None,
+    arg_required_else_help = true,
+    after_help = "Exit status: 0 everything done; 1 some steps failed (the rest done); 2 refused before anything ran."
+)]
+pub struct Cli {
+    /// The config file [default: config/estate.toml, or ESTATE_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Show everything, change nothing: every action is refused
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create demo tenants on the embedded default with a mix of modules, and show the matrix
+    Demo,
+    /// Validate the config and every context; list each problem
+    Check(JsonFlag),
+    /// The module catalog, with requires / required-by
+    Modules(JsonFlag),
+    /// List or add tenants
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// Install modules (and what they require) for tenants
+    Install(InstallArgs),
+    /// Roll modules back for tenants (dependants first with --cascade)
+    Rollback(RollbackArgs),
+    /// Bring installed modules up to date (apply new migrations, retry failed ones)
+    Migrate(MigrateArgs),
+    /// The installation matrix: tenants × modules
+    Status(StatusArgs),
+    /// What ran, when, by whom, how long, and how it ended
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON for scripts
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// List the tenants
+    List(JsonFlag),
+    /// Register a tenant and provision its database
+    Add {
+        /// lowercase letters, digits, _ and -, starting with a letter or digit
+        slug: String,
+        /// A display name [default: the slug]
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Targets {
+    /// A tenant to act on (repeat, or separate with commas)
+    #[arg(long = "tenant", value_name = "SLUG", value_delimiter = ',')]
+    pub tenants: Vec<String>,
+    /// Act on every tenant
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunFlags {
+    /// Show the plan and the SQL each step would run; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON for scripts
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[arg(required = true, value_name = "MODULE")]
+    pub modules: Vec<String>,
+    #[command(flatten)]
+    pub targets: Targets,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[arg(required = true, value_name = "MODULE")]
+    pub modules: Vec<String>,
+    #[command(flatten)]
+    pub targets: Targets,
+    /// Also roll back the installed modules that require these (they go first)
+    #[arg(long)]
+    pub cascade: bool,
+    /// Do not ask for confirmation on a terminal
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    Landlord,
+    Tenant,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Modules to bring up to date [default: every installed module]
+    #[arg(value_name = "MODULE")]
+    pub modules: Vec<String>,
+    /// A tenant to act on (repeat, or separate with commas) [default: every tenant]
+    #[arg(
+        long = "tenant",
+        value_name = "SLUG",
+        value_delimiter = ',',
+        conflicts_with = "all"
+    )]
+    pub tenants: Vec<String>,
+    /// Act on every tenant (the default)
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value = "all")]
+    pub scope: ScopeArg,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this tenant
+    #[arg(long, value_name = "SLUG")]
+    pub tenant: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this module
+    pub module: Option<String>,
+    /// Only this tenant
+    #[arg(long, value_name = "SLUG")]
+    pub tenant: Option<String>,
+    /// Show at most the newest N entries
+    #[arg(long, value_name = "N")]
+    pub limit: Option<i64>,
+    #[arg(long)]
+    pub json: bool,
+}

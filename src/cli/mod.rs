@@ -1,0 +1,421 @@
+//! The headless CLI: parses the command line, calls the same [`Project`] API the console uses,
+//! and prints for people (aligned, coloured on a terminal) or for scripts (`--json`, nothing
+//! else on stdout). Progress goes to stderr. Exit status: 0 done, 1 some steps failed, 2
+//! refused before anything ran.
+
+mod args;
+mod logging;
+mod render;
+mod table;
+
+use std::io::{BufRead, IsTerminal, Write};
+
+pub use args::Cli;
+use args::{
+    Command, HistoryArgs, MigrateArgs, RollbackArgs, RunFlags, ScopeArg, StatusArgs, Targets,
+    TenantsCommand,
+};
+use serde_json::json;
+use tokio::sync::mpsc::unbounded_channel;
+
+use crate::catalog::{Catalog, Scope};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::jobs::JobControl;
+use crate::project::Project;
+use crate::registry::{Plan, TenantSelection};
+use crate::tenancy::Slug;
+
+/// Process exit statuses of the CLI contract.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_REFUSED: u8 = 2;
+
+/// The demo's tenants and what each gets installed.
+const DEMO: &[(&str, &str, &[&str])] = &[
+    ("acme", "Acme Corporation", &["digital_card", "calendar"]),
+    ("globex", "Globex", &["billing"]),
+    ("initech", "Initech", &["calendar"]),
+];
+
+/// Runs a parsed command line; returns the exit status.
+pub async fn run(cli: Cli) -> Result<u8> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if cli.read_only {
+        config.read_only = true;
+    }
+    let _log = logging::init(&config);
+    tracing::info!(command = ?cli.command, config = %config.file.display(), "estate started");
+    let Some(command) = cli.command else {
+        return Err(Error::refused(
+            "no command given",
+            "run `estate --help` for the commands",
+        ));
+    };
+    match command {
+        Command::Check(flag) => check(&config, flag.json),
+        Command::Demo => demo(config).await,
+        Command::Modules(flag) => {
+            let project = open(config).await?;
+            let installs = project.registry.installations().await?;
+            if flag.json {
+                let rows: Vec<_> = project
+                    .catalog
+                    .contexts
+                    .values()
+                    .map(|c| {
+                        let count = |s| project.migrator(c.name()).map_or(0, |m| m.migrations(s).len());
+                        json!({
+                            "name": c.name(),
+                            "title": c.manifest.title,
+                            "version": c.manifest.version,
+                            "description": c.manifest.description,
+                            "requires": c.manifest.requires,
+                            "required_by": project.catalog.graph.required_by(c.name()),
+                            "migrations": { "landlord": count(Scope::Landlord), "tenant": count(Scope::Tenant) },
+                            "tenants": installs.iter().filter(|i| i.module == c.name()).count(),
+                        })
+                    })
+                    .collect();
+                print_json(&rows);
+            } else {
+                let lookup = |n: &str| project.migrator(n).cloned();
+                print!(
+                    "{}",
+                    colour(render::modules(&project.catalog, &lookup, &installs))
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Tenants(TenantsCommand::List(flag)) => {
+            let project = open(config).await?;
+            let tenants = project.tenants().await?;
+            let installs = project.registry.installations().await?;
+            if flag.json {
+                let rows: Vec<_> = tenants
+                    .iter()
+                    .map(|t| {
+                        let modules: Vec<&str> =
+                            installs.iter().filter(|i| i.tenant == t.slug).map(|i| i.module.as_str()).collect();
+                        json!({
+                            "slug": t.slug, "name": t.name, "engine": t.placement.engine,
+                            "location": t.placement.location, "created_at": t.created_at, "modules": modules,
+                        })
+                    })
+                    .collect();
+                print_json(&rows);
+            } else {
+                print!("{}", colour(render::tenants(&tenants, &installs)));
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Tenants(TenantsCommand::Add { slug, name, json }) => {
+            Slug::parse(&slug)?;
+            if config.read_only {
+                return Err(read_only("adding a tenant"));
+            }
+            let project = open(config).await?;
+            let record = project.add_tenant(&slug, name.as_deref()).await?;
+            if json {
+                print_json(&record);
+            } else {
+                println!(
+                    "added tenant {} ({}), database {}",
+                    record.slug, record.name, record.placement.location
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Install(args) => {
+            let selection = selection(&args.targets)?;
+            let project = open(config).await?;
+            let plan = project.plan_install(&args.modules, &selection).await?;
+            execute(&project, plan, &args.run, false).await
+        }
+        Command::Rollback(args) => rollback(config, args).await,
+        Command::Migrate(args) => migrate(config, args).await,
+        Command::Status(args) => status(config, args).await,
+        Command::History(args) => history(config, args).await,
+    }
+}
+
+fn read_only(what: &str) -> Error {
+    Error::refused(
+        format!("read-only mode: {what} would change the databases"),
+        "run without --read-only (and without read_only = true in the config or ESTATE_READ_ONLY)",
+    )
+}
+
+async fn open(config: Config) -> Result<Project> {
+    let project = Project::open(config).await?;
+    if !project.catalog.problems.is_empty() {
+        eprintln!(
+            "warning: {} problem(s) in the contexts; `estate check` lists them. Installs and rollbacks are refused until they are fixed.",
+            project.catalog.problems.len()
+        );
+    }
+    Ok(project)
+}
+
+fn selection(targets: &Targets) -> Result<TenantSelection> {
+    if targets.all {
+        return Ok(TenantSelection::All);
+    }
+    Ok(TenantSelection::Only(
+        targets
+            .tenants
+            .iter()
+            .map(|t| Slug::parse(t))
+            .collect::<Result<_>>()?,
+    ))
+}
+
+fn check(config: &Config, json: bool) -> Result<u8> {
+    config.require_contexts_folder()?;
+    let catalog = Catalog::load(&config.contexts)?;
+    if json {
+        print_json(&json!({
+            "ok": catalog.problems.is_empty(),
+            "config": config.file,
+            "contexts": catalog.contexts.len(),
+            "migrations": catalog.migration_count(),
+            "problems": catalog.problems,
+        }));
+    } else if catalog.problems.is_empty() {
+        println!(
+            "ok: {} contexts, {} migrations ({}; contexts in {})",
+            catalog.contexts.len(),
+            catalog.migration_count(),
+            config.file.display(),
+            config.contexts.display()
+        );
+    } else {
+        eprint!("{}", colour_err(render::problems(&catalog.problems)));
+        eprintln!(
+            "{} problem(s) found; nothing was changed",
+            catalog.problems.len()
+        );
+    }
+    Ok(if catalog.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_REFUSED
+    })
+}
+
+async fn rollback(config: Config, args: RollbackArgs) -> Result<u8> {
+    let selection = selection(&args.targets)?;
+    let project = open(config).await?;
+    let plan = project
+        .plan_rollback(&args.modules, &selection, args.cascade)
+        .await?;
+    let ask = !args.yes
+        && !args.run.json
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
+    execute(&project, plan, &args.run, ask).await
+}
+
+async fn migrate(config: Config, args: MigrateArgs) -> Result<u8> {
+    let selection = if args.tenants.is_empty() {
+        TenantSelection::All
+    } else {
+        TenantSelection::Only(
+            args.tenants
+                .iter()
+                .map(|t| Slug::parse(t))
+                .collect::<Result<_>>()?,
+        )
+    };
+    let scopes: &[Scope] = match args.scope {
+        ScopeArg::Landlord => &[Scope::Landlord],
+        ScopeArg::Tenant => &[Scope::Tenant],
+        ScopeArg::All => &Scope::ALL,
+    };
+    let project = open(config).await?;
+    let plan = project
+        .plan_migrate(&args.modules, &selection, scopes)
+        .await?;
+    execute(&project, plan, &args.run, false).await
+}
+
+/// Shows the plan, then (unless a dry run) runs it with progress on stderr and reports.
+async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool) -> Result<u8> {
+    if flags.dry_run || plan.is_empty() {
+        if flags.json {
+            print_json(&json!({ "dry_run": flags.dry_run, "plan": plan, "report": null }));
+        } else {
+            print!("{}", colour(render::plan(&plan, flags.dry_run)));
+            if flags.dry_run {
+                println!("dry run: nothing was changed");
+            }
+        }
+        return Ok(EXIT_OK);
+    }
+    project.ensure_writable(&format!("{} {}", plan.action, plan.modules.join(" ")))?;
+    if !flags.json {
+        print!("{}", colour(render::plan(&plan, false)));
+    }
+    if confirm && !confirmed(&plan)? {
+        return Err(Error::refused(
+            "not confirmed: nothing was changed",
+            "answer y to run the plan, or pass --yes",
+        ));
+    }
+    let control = JobControl::default();
+    let (tx, mut rx) = unbounded_channel();
+    let show_progress = !flags.json;
+    let progress = async {
+        let mut err = anstream::stderr();
+        while let Some(event) = rx.recv().await {
+            if show_progress && let Some(line) = render::event(&event) {
+                let _ = writeln!(err, "{line}");
+            }
+        }
+    };
+    let interrupt = {
+        let control = control.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupt: stopping after the steps under way (Ctrl-C again to force)");
+                control.cancel();
+                let _ = tokio::signal::ctrl_c().await;
+                std::process::exit(130);
+            }
+        }
+    };
+    let job = async {
+        let report = project.run(&plan, Some(tx), control.clone()).await;
+        report
+    };
+    let (report, ()) = tokio::select! {
+        r = async { tokio::join!(job, progress) } => r,
+        _ = interrupt => unreachable!("the interrupt handler exits"),
+    };
+    let report = report?;
+    if flags.json {
+        print_json(&json!({ "dry_run": false, "plan": plan, "report": report }));
+    } else {
+        print!("{}", colour(render::report(&report)));
+    }
+    Ok(if report.is_success() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+fn confirmed(plan: &Plan) -> Result<bool> {
+    eprint!(
+        "{} {} step(s), {} migration(s) to revert. Proceed? [y/N] ",
+        plan.action,
+        plan.step_count(),
+        plan.migration_count()
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("reading the answer", e))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+async fn status(config: Config, args: StatusArgs) -> Result<u8> {
+    if let Some(t) = &args.tenant {
+        Slug::parse(t)?;
+    }
+    let project = open(config).await?;
+    let rows = project.status(args.tenant.as_deref()).await?;
+    if args.json {
+        print_json(&rows);
+    } else {
+        print!("{}", colour(render::matrix(&rows)));
+    }
+    Ok(EXIT_OK)
+}
+
+async fn history(config: Config, args: HistoryArgs) -> Result<u8> {
+    if let Some(t) = &args.tenant {
+        Slug::parse(t)?;
+    }
+    let project = open(config).await?;
+    let entries = project
+        .history(args.module.as_deref(), args.tenant.as_deref(), args.limit)
+        .await?;
+    if args.json {
+        print_json(&entries);
+    } else {
+        print!("{}", colour(render::history(&entries)));
+    }
+    Ok(EXIT_OK)
+}
+
+async fn demo(config: Config) -> Result<u8> {
+    if config.read_only {
+        return Err(read_only("the demo"));
+    }
+    let project = open(config).await?;
+    project.catalog.ensure_valid()?;
+    for (slug, name, _) in DEMO {
+        if project.registry.tenant(slug).await?.is_none() {
+            project.add_tenant(slug, Some(name)).await?;
+            println!("added tenant {slug} ({name})");
+        }
+    }
+    let mut status = EXIT_OK;
+    for (slug, _, modules) in DEMO {
+        let modules: Vec<String> = modules
+            .iter()
+            .filter(|m| project.catalog.get(m).is_some())
+            .map(|m| m.to_string())
+            .collect();
+        let plan = project
+            .plan_install(&modules, &TenantSelection::Only(vec![Slug::parse(slug)?]))
+            .await?;
+        if plan.is_empty() {
+            continue;
+        }
+        let report = project.run(&plan, None, JobControl::default()).await?;
+        println!(
+            "installed {} for {slug}: {} migrations",
+            modules.join(", "),
+            report.migrations()
+        );
+        if !report.is_success() {
+            print!("{}", colour(render::report(&report)));
+            status = EXIT_FAILED;
+        }
+    }
+    println!();
+    let rows = project.status(None).await?;
+    print!("{}", colour(render::matrix(&rows)));
+    println!(
+        "\nnext: `estate history`, `estate install calendar --all`, `estate rollback calendar --tenant acme`"
+    );
+    Ok(status)
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: could not encode JSON: {e}"),
+    }
+}
+
+/// Styles kept on a terminal, stripped otherwise (and with NO_COLOR).
+fn colour(text: String) -> String {
+    strip_unless(std::io::stdout().is_terminal(), text)
+}
+
+fn colour_err(text: String) -> String {
+    strip_unless(std::io::stderr().is_terminal(), text)
+}
+
+fn strip_unless(terminal: bool, text: String) -> String {
+    if terminal && std::env::var_os("NO_COLOR").is_none() {
+        text
+    } else {
+        anstream::adapter::strip_str(&text).to_string()
+    }
+}

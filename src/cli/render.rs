@@ -1,0 +1,343 @@
+//! Human renderings of plans, job reports, the matrix, the catalog, tenants and history.
+
+use std::collections::BTreeMap;
+
+use super::table::{BAD, Cell, DIM, GOOD, HEADER, Table, WARN, paint, styled};
+use crate::catalog::{Catalog, Problem, Scope};
+use crate::jobs::{JobEvent, JobReport, Outcome};
+use crate::migrator::{MigrationInfo, ModuleMigrator, RunDirection};
+use crate::project::{ModuleState, StatusRow};
+use crate::registry::{HistoryEntry, Installation, Plan, Step, TenantRecord};
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+fn versions(migrations: &[MigrationInfo]) -> String {
+    migrations
+        .iter()
+        .map(|m| format!("{:04} {}", m.version, m.description))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The plan, step by step; with `sql`, the SQL each migration would run.
+pub fn plan(plan: &Plan, sql: bool) -> String {
+    let mut out = String::new();
+    let tenants = plan.tenants.len();
+    let what = if plan.modules.is_empty() {
+        "installed modules".to_string()
+    } else {
+        plan.modules.join(", ")
+    };
+    out.push_str(&paint(
+        HEADER,
+        format!(
+            "Plan: {} {what} for {}\n",
+            plan.action,
+            plural(tenants, "tenant")
+        ),
+    ));
+    for note in &plan.notes {
+        out.push_str(&format!("  {} {note}\n", paint(WARN, "note:")));
+    }
+    if plan.is_empty() {
+        out.push_str("  nothing to do\n");
+        return out;
+    }
+    let mut n = 0;
+    let mut section = |title: &str, steps: &[Step], out: &mut String| {
+        if steps.is_empty() {
+            return;
+        }
+        out.push_str(&format!("  {}\n", paint(HEADER, title)));
+        for s in steps {
+            n += 1;
+            let reason = s
+                .reason
+                .as_ref()
+                .map(|r| paint(DIM, format!(" ({r})")))
+                .unwrap_or_default();
+            let count = if s.migrations.is_empty() {
+                "no migrations in this scope".to_string()
+            } else {
+                format!(
+                    "{}: {}",
+                    plural(s.migrations.len(), "migration"),
+                    versions(&s.migrations)
+                )
+            };
+            out.push_str(&format!(
+                "  {n:>3}. {} {} [{}]{reason}  {count}\n",
+                s.action, s.module, s.scope
+            ));
+            if sql {
+                for m in &s.migrations {
+                    let body = if s.action.is_down() {
+                        &m.down_sql
+                    } else {
+                        &m.up_sql
+                    };
+                    out.push_str(&paint(DIM, format!("       -- {}\n", m.source)));
+                    match body {
+                        Some(body) => {
+                            for line in body.trim_end().lines() {
+                                out.push_str(&format!("       {line}\n"));
+                            }
+                        }
+                        None => out.push_str("       (runs Rust code, not SQL)\n"),
+                    }
+                }
+            }
+        }
+    };
+    let landlord_last = plan.action.is_down();
+    if !landlord_last {
+        section("landlord", &plan.landlord, &mut out);
+    }
+    for (tenant, steps) in &plan.tenant_steps {
+        section(&format!("tenant {tenant}"), steps, &mut out);
+    }
+    if landlord_last {
+        section("landlord", &plan.landlord, &mut out);
+    }
+    out
+}
+
+/// One progress line for an event, for stderr.
+pub fn event(event: &JobEvent) -> Option<String> {
+    Some(match event {
+        JobEvent::StepStarted { step } => format!("{} {step}", paint(DIM, "→")),
+        JobEvent::MigrationApplied { run, .. } => {
+            let verb = if run.direction == RunDirection::Up {
+                "applied"
+            } else {
+                "reverted"
+            };
+            format!(
+                "    {} {} {:04} {} ({} ms)",
+                paint(GOOD, "✓"),
+                verb,
+                run.version,
+                run.description,
+                run.millis
+            )
+        }
+        JobEvent::StepFailed { step, error, .. } => format!("{} {step}: {error}", paint(BAD, "✗")),
+        JobEvent::StepSkipped { step, reason } => {
+            format!("{} {step} skipped: {reason}", paint(WARN, "-"))
+        }
+        _ => return None,
+    })
+}
+
+pub fn report(report: &JobReport) -> String {
+    let mut out = String::new();
+    let total_ms: u64 = report.steps.iter().map(|s| s.millis).sum();
+    let line = format!(
+        "{}: {} succeeded, {} failed, {} skipped; {} (job {}, {} ms of steps)\n",
+        report.action,
+        report.succeeded(),
+        report.failed(),
+        report.skipped(),
+        plural(report.migrations(), "migration"),
+        report.job_id,
+        total_ms
+    );
+    out.push_str(&paint(if report.is_success() { GOOD } else { BAD }, line));
+    for s in &report.steps {
+        match &s.outcome {
+            Outcome::Failed { error } => {
+                out.push_str(&format!("  {} {}: {error}\n", paint(BAD, "failed"), s.step))
+            }
+            Outcome::Skipped { reason } => out.push_str(&format!(
+                "  {} {}: {reason}\n",
+                paint(WARN, "skipped"),
+                s.step
+            )),
+            Outcome::Succeeded => {}
+        }
+    }
+    if report.failed() > 0 {
+        out.push_str("  fix the cause, then run `estate migrate` to finish the failed tenants\n");
+    }
+    out
+}
+
+fn state_cell(row: &StatusRow) -> Cell {
+    match row.state {
+        ModuleState::Installed => styled(GOOD, "✓ installed"),
+        ModuleState::Outdated => styled(WARN, format!("↑ {} pending", row.pending)),
+        ModuleState::Failed => styled(BAD, "✗ failed"),
+        ModuleState::NotInstalled => styled(DIM, "·"),
+    }
+}
+
+/// The tenants × modules matrix.
+pub fn matrix(rows: &[StatusRow]) -> String {
+    let modules: Vec<String> = {
+        let mut m: Vec<String> = rows.iter().map(|r| r.module.clone()).collect();
+        m.sort();
+        m.dedup();
+        m
+    };
+    let mut by_tenant: BTreeMap<&str, BTreeMap<&str, &StatusRow>> = BTreeMap::new();
+    for r in rows {
+        by_tenant.entry(&r.tenant).or_default().insert(&r.module, r);
+    }
+    if by_tenant.is_empty() {
+        return "no tenants yet: add one with `estate tenants add SLUG`\n".to_string();
+    }
+    let mut headers = vec!["TENANT".to_string()];
+    headers.extend(modules.iter().cloned());
+    let mut table = Table::with_headers(headers);
+    for (tenant, cells) in &by_tenant {
+        let mut row: Vec<Cell> = vec![(*tenant).into()];
+        for m in &modules {
+            row.push(
+                cells
+                    .get(m.as_str())
+                    .map_or_else(|| "".into(), |r| state_cell(r)),
+            );
+        }
+        table.row(row);
+    }
+    let mut out = table.render();
+    out.push_str(&paint(
+        DIM,
+        "✓ installed  ↑ outdated (migrations pending)  ✗ failed  · not installed\n",
+    ));
+    out
+}
+
+pub fn modules(
+    catalog: &Catalog,
+    migrators: &dyn Fn(&str) -> Option<std::sync::Arc<dyn ModuleMigrator>>,
+    installs: &[Installation],
+) -> String {
+    let mut table = Table::new([
+        "MODULE",
+        "VERSION",
+        "TITLE",
+        "REQUIRES",
+        "REQUIRED BY",
+        "LANDLORD",
+        "TENANT",
+        "TENANTS",
+    ]);
+    for (name, c) in &catalog.contexts {
+        let count = |scope| migrators(name).map_or(0, |m| m.migrations(scope).len());
+        let tenants = installs.iter().filter(|i| &i.module == name).count();
+        table.row(vec![
+            styled(HEADER, name.clone()),
+            c.manifest.version.clone().into(),
+            c.manifest.title.clone().into(),
+            or_dash(c.manifest.requires.join(", ")),
+            or_dash(catalog.graph.required_by(name).join(", ")),
+            count(Scope::Landlord).to_string().into(),
+            count(Scope::Tenant).to_string().into(),
+            tenants.to_string().into(),
+        ]);
+    }
+    if table.is_empty() {
+        return "no contexts found\n".to_string();
+    }
+    table.render()
+}
+
+fn or_dash(s: String) -> Cell {
+    if s.is_empty() {
+        styled(DIM, "-")
+    } else {
+        s.into()
+    }
+}
+
+pub fn tenants(tenants: &[TenantRecord], installs: &[Installation]) -> String {
+    if tenants.is_empty() {
+        return "no tenants yet: add one with `estate tenants add SLUG`\n".to_string();
+    }
+    let mut table = Table::new(["TENANT", "NAME", "ENGINE", "DATABASE", "MODULES", "CREATED"]);
+    for t in tenants {
+        let modules: Vec<&str> = installs
+            .iter()
+            .filter(|i| i.tenant == t.slug)
+            .map(|i| i.module.as_str())
+            .collect();
+        table.row(vec![
+            styled(HEADER, t.slug.clone()),
+            t.name.clone().into(),
+            t.placement.engine.as_str().into(),
+            t.placement.location.clone().into(),
+            or_dash(modules.join(", ")),
+            t.created_at.clone().into(),
+        ]);
+    }
+    table.render()
+}
+
+pub fn history(entries: &[HistoryEntry]) -> String {
+    if entries.is_empty() {
+        return "no history yet\n".to_string();
+    }
+    let mut table = Table::new([
+        "STARTED",
+        "TENANT",
+        "MODULE",
+        "SCOPE",
+        "ACTION",
+        "OUTCOME",
+        "MIGRATIONS",
+        "MS",
+        "BY",
+        "ERROR",
+    ]);
+    for e in entries {
+        let by = match &e.ssh_client {
+            Some(c) => format!("{} (ssh {c})", e.operator),
+            None => e.operator.clone(),
+        };
+        table.row(vec![
+            e.started_at.clone().into(),
+            e.tenant
+                .clone()
+                .map_or_else(|| styled(DIM, "landlord"), Cell::from),
+            e.module.clone().into(),
+            e.scope.clone().into(),
+            e.action.clone().into(),
+            if e.outcome == "succeeded" {
+                styled(GOOD, "succeeded")
+            } else {
+                styled(BAD, e.outcome.clone())
+            },
+            or_dash(e.migrations.clone()),
+            e.duration_ms.to_string().into(),
+            by.into(),
+            e.error
+                .as_deref()
+                .map(|s| s.lines().next().unwrap_or_default().to_string())
+                .unwrap_or_default()
+                .into(),
+        ]);
+    }
+    table.render()
+}
+
+pub fn problems(problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for p in problems {
+        out.push_str(&format!(
+            "{} {}: {}\n    {} {}\n",
+            paint(BAD, "✗"),
+            p.location,
+            p.message,
+            paint(DIM, "fix:"),
+            p.fix
+        ));
+    }
+    out
+}

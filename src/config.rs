@@ -1,0 +1,304 @@
+//! The project's configuration: `config/estate.toml` plus `ESTATE_*` environment overrides.
+//!
+//! Relative paths in the file are resolved against the project root, the parent of the folder
+//! that holds the file, so the tool behaves the same from any working directory. Relative paths
+//! given in the environment are resolved against the working directory, as a shell user expects.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::database::Engine;
+use crate::error::{Error, Result};
+
+/// Where the config file is looked for when neither `--config` nor `ESTATE_CONFIG` says.
+pub const DEFAULT_CONFIG: &str = "config/estate.toml";
+
+/// The placeholder in the tenant path template that the tenant's slug replaces.
+pub const SLUG_PLACEHOLDER: &str = "{slug}";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default = "default_contexts")]
+    contexts: PathBuf,
+    #[serde(default)]
+    read_only: bool,
+    #[serde(default)]
+    concurrency: Option<usize>,
+    landlord: RawDatabase,
+    tenants: RawDatabase,
+    #[serde(default)]
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    #[serde(default)]
+    engine: Engine,
+    path: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    dir: Option<PathBuf>,
+    level: Option<String>,
+}
+
+fn default_contexts() -> PathBuf {
+    PathBuf::from("contexts")
+}
+
+/// The resolved configuration: every path absolute.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// The project root: relative paths in the file are relative to it.
+    pub root: PathBuf,
+    pub contexts: PathBuf,
+    pub read_only: bool,
+    /// How many tenants are migrated at once.
+    pub concurrency: usize,
+    pub landlord: DatabaseConfig,
+    pub tenants: TenantsConfig,
+    pub log_dir: PathBuf,
+    /// A `tracing` filter directive, e.g. `info` or `estate=debug`.
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub engine: Engine,
+    pub path: PathBuf,
+}
+
+/// Where tenant databases live: a path template with `{slug}`.
+#[derive(Debug, Clone)]
+pub struct TenantsConfig {
+    pub engine: Engine,
+    pub path_template: PathBuf,
+}
+
+impl TenantsConfig {
+    /// The database file of one tenant. The slug must already be validated
+    /// ([`crate::tenancy::Slug`]), which is what keeps the result inside the tenant folder.
+    pub fn path_for(&self, slug: &str) -> PathBuf {
+        PathBuf::from(
+            self.path_template
+                .to_string_lossy()
+                .replace(SLUG_PLACEHOLDER, slug),
+        )
+    }
+}
+
+impl Config {
+    /// Reads the config: `explicit` (from `--config`) wins over `ESTATE_CONFIG`, which wins over
+    /// [`DEFAULT_CONFIG`] in the working directory.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let from_env = std::env::var_os("ESTATE_CONFIG").map(PathBuf::from);
+        let (file, how) = match (explicit, from_env) {
+            (Some(p), _) => (p.to_path_buf(), "--config"),
+            (None, Some(p)) => (p, "ESTATE_CONFIG"),
+            (None, None) => (PathBuf::from(DEFAULT_CONFIG), "the default location"),
+        };
+        let file = absolute(&file)?;
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            Error::refused(
+                format!(
+                    "cannot read the config file {} (from {how}): {e}",
+                    file.display()
+                ),
+                "run estate from the project root, pass --config FILE or set ESTATE_CONFIG",
+            )
+        })?;
+        let config = Self::parse(&file, &text)?;
+        config.apply_env()
+    }
+
+    /// Parses the text of a config file that lives at `file`.
+    pub fn parse(file: &Path, text: &str) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            Error::refused(
+                format!(
+                    "{}: {}",
+                    located(file, text, e.span()),
+                    e.message().trim_end()
+                ),
+                "correct the config file; see config/estate.toml in the estate repository for every key",
+            )
+        })?;
+        let root = file
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let config = Config {
+            file: file.to_path_buf(),
+            contexts: root.join(&raw.contexts),
+            read_only: raw.read_only,
+            concurrency: raw.concurrency.unwrap_or(4),
+            landlord: DatabaseConfig {
+                engine: raw.landlord.engine,
+                path: root.join(&raw.landlord.path),
+            },
+            tenants: TenantsConfig {
+                engine: raw.tenants.engine,
+                path_template: root.join(&raw.tenants.path),
+            },
+            log_dir: root.join(raw.log.dir.unwrap_or_else(|| PathBuf::from("var/log"))),
+            log_level: raw.log.level.unwrap_or_else(|| "info".to_string()),
+            root,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply_env(mut self) -> Result<Config> {
+        let path = |name: &str| -> Result<Option<PathBuf>> {
+            std::env::var_os(name)
+                .map(|v| absolute(Path::new(&v)))
+                .transpose()
+        };
+        if let Some(p) = path("ESTATE_CONTEXTS")? {
+            self.contexts = p;
+        }
+        if let Some(p) = path("ESTATE_LANDLORD_PATH")? {
+            self.landlord.path = p;
+        }
+        if let Some(p) = path("ESTATE_TENANTS_PATH")? {
+            self.tenants.path_template = p;
+        }
+        if let Some(p) = path("ESTATE_LOG_DIR")? {
+            self.log_dir = p;
+        }
+        if let Ok(level) = std::env::var("ESTATE_LOG") {
+            self.log_level = level;
+        }
+        if let Ok(v) = std::env::var("ESTATE_READ_ONLY") {
+            self.read_only = parse_bool("ESTATE_READ_ONLY", &v)?;
+        }
+        if let Ok(v) = std::env::var("ESTATE_CONCURRENCY") {
+            self.concurrency = v.parse().map_err(|_| {
+                Error::refused(
+                    format!("ESTATE_CONCURRENCY={v:?} is not a whole number"),
+                    "set ESTATE_CONCURRENCY to a number of tenants to migrate at once, e.g. 4",
+                )
+            })?;
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.concurrency == 0 {
+            return Err(Error::refused(
+                format!("{}: concurrency must be at least 1", self.file.display()),
+                "set concurrency to the number of tenants to migrate at once, e.g. 4",
+            ));
+        }
+        if !self
+            .tenants
+            .path_template
+            .to_string_lossy()
+            .contains(SLUG_PLACEHOLDER)
+        {
+            return Err(Error::refused(
+                format!(
+                    "{}: tenants.path {:?} has no {SLUG_PLACEHOLDER} placeholder, so every tenant would share one database",
+                    self.file.display(),
+                    self.tenants.path_template.display().to_string()
+                ),
+                "put {slug} in tenants.path, e.g. path = \"var/tenants/{slug}.db\"",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses when the contexts folder is missing: every command needs the catalog.
+    pub fn require_contexts_folder(&self) -> Result<()> {
+        if self.contexts.is_dir() {
+            return Ok(());
+        }
+        Err(Error::refused(
+            format!(
+                "the contexts folder {} does not exist (from {})",
+                self.contexts.display(),
+                self.file.display()
+            ),
+            "set `contexts` in the config (or ESTATE_CONTEXTS) to the folder that holds one folder per context",
+        ))
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(Error::refused(
+            format!("{name}={value:?} is neither true nor false"),
+            format!("set {name} to true or false"),
+        )),
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io(format!("resolving {}", path.display()), e))
+}
+
+/// `file:line:column` for a byte span of `text`, so an editor can jump to the problem.
+pub fn located(file: &Path, text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let (line, column) = line_column(text, span.start);
+            format!("{}:{line}:{column}", file.display())
+        }
+        None => file.display().to_string(),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_resolve_against_the_project_root() {
+        let text =
+            "[landlord]\npath = \"var/landlord.db\"\n[tenants]\npath = \"var/t/{slug}.db\"\n";
+        let c = Config::parse(Path::new("/srv/app/config/estate.toml"), text).unwrap();
+        assert_eq!(c.root, Path::new("/srv/app"));
+        assert_eq!(c.landlord.path, Path::new("/srv/app/var/landlord.db"));
+        assert_eq!(c.contexts, Path::new("/srv/app/contexts"));
+        assert_eq!(
+            c.tenants.path_for("acme"),
+            Path::new("/srv/app/var/t/acme.db")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let text = "[landlord]\npath = \"x.db\"\ncolour = 1\n[tenants]\npath = \"{slug}.db\"\n";
+        let err = Config::parse(Path::new("/p/config/estate.toml"), text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("/p/config/estate.toml:3:1"), "{msg}");
+        assert!(msg.contains("colour"), "{msg}");
+        assert!(err.is_refusal());
+    }
+
+    #[test]
+    fn a_template_without_slug_is_refused() {
+        let text = "[landlord]\npath = \"x.db\"\n[tenants]\npath = \"all.db\"\n";
+        let err = Config::parse(Path::new("/p/config/estate.toml"), text).unwrap_err();
+        assert!(err.to_string().contains("{slug}"));
+    }
+}

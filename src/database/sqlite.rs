@@ -1,0 +1,36 @@
+//! SQLite, the embedded default: one file per database.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+use super::Open;
+use crate::error::{Error, Result};
+
+pub(super) async fn open(label: &str, path: &Path, open: Open) -> Result<sqlx::SqlitePool> {
+    if open == Open::Existing && !path.is_file() {
+        return Err(Error::refused(
+            format!("the {label} database {} does not exist", path.display()),
+            "check the tenants path in the config, or provision the tenant with `estate tenants add`",
+        ));
+    }
+    if open == Open::CreateIfMissing
+        && let Some(dir) = path.parent()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating folder {}", dir.display()), e))?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(open == Open::CreateIfMissing)
+        .foreign_keys(true)
+        // Another estate process (or the application) may hold the write lock briefly.
+        .busy_timeout(Duration::from_secs(30));
+    SqlitePoolOptions::new()
+        // One writer per file is all SQLite allows; a second connection would only wait.
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(|e| Error::db(label, e))
+}

@@ -1,0 +1,150 @@
+//! What a job tells its listeners while it runs, and the report it ends with.
+
+use serde::Serialize;
+
+use crate::catalog::Scope;
+use crate::migrator::MigrationRun;
+use crate::registry::{Action, Step};
+
+/// Names a step in events and reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRef {
+    pub module: String,
+    pub scope: Scope,
+    pub tenant: Option<String>,
+    pub action: Action,
+}
+
+impl StepRef {
+    pub fn of(step: &Step) -> StepRef {
+        StepRef {
+            module: step.module.clone(),
+            scope: step.scope,
+            tenant: step.tenant.clone(),
+            action: step.action,
+        }
+    }
+
+    /// `acme` or `landlord`.
+    pub fn target(&self) -> &str {
+        self.tenant.as_deref().unwrap_or("landlord")
+    }
+}
+
+impl std::fmt::Display for StepRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {} ({})",
+            self.action,
+            self.module,
+            self.target(),
+            self.scope
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum JobEvent {
+    JobStarted {
+        job_id: String,
+        action: Action,
+        steps: usize,
+        tenants: usize,
+    },
+    StepStarted {
+        step: StepRef,
+    },
+    MigrationApplied {
+        step: StepRef,
+        run: MigrationRun,
+    },
+    StepSucceeded {
+        step: StepRef,
+        migrations: Vec<i64>,
+        millis: u64,
+    },
+    StepFailed {
+        step: StepRef,
+        /// Migrations the step completed before the failure; each is fully applied.
+        migrations: Vec<i64>,
+        millis: u64,
+        error: String,
+    },
+    StepSkipped {
+        step: StepRef,
+        reason: String,
+    },
+    ModuleInstalled {
+        tenant: String,
+        module: String,
+    },
+    ModuleUpgraded {
+        tenant: String,
+        module: String,
+    },
+    ModuleRolledBack {
+        tenant: String,
+        module: String,
+    },
+    JobFinished {
+        job_id: String,
+        succeeded: usize,
+        failed: usize,
+        skipped: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed { error: String },
+    Skipped { reason: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepOutcome {
+    #[serde(flatten)]
+    pub step: StepRef,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub migrations: Vec<MigrationRun>,
+    pub millis: u64,
+}
+
+/// What a job did, step by step.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobReport {
+    pub job_id: String,
+    pub action: Action,
+    pub steps: Vec<StepOutcome>,
+}
+
+impl JobReport {
+    pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.steps.iter().filter(|s| f(&s.outcome)).count()
+    }
+
+    pub fn succeeded(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Succeeded))
+    }
+
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Failed { .. }))
+    }
+
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Skipped { .. }))
+    }
+
+    /// Every step succeeded.
+    pub fn is_success(&self) -> bool {
+        self.failed() == 0 && self.skipped() == 0
+    }
+
+    pub fn migrations(&self) -> usize {
+        self.steps.iter().map(|s| s.migrations.len()).sum()
+    }
+}

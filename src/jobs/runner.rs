@@ -1,0 +1,405 @@
+//! The job runner: executes a plan's steps, tenants side by side, and emits events.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::StreamExt;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+use super::events::{JobEvent, JobReport, Outcome, StepOutcome, StepRef};
+use super::recorder::Recorder;
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::database::Database;
+use crate::error::Result;
+use crate::migrator::{MigrationRun, ModuleMigrator, RunContext, Target, now};
+use crate::operator::Operator;
+use crate::registry::{Action, JobRecord, Plan, Registry, Step};
+
+/// Lets another task cancel a running job. Cancelling stops it before its next step; a step
+/// under way finishes, so no database is left between two migrations of one step.
+#[derive(Debug, Clone, Default)]
+pub struct JobControl {
+    cancelled: Arc<AtomicBool>,
+}
+
+impl JobControl {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+/// A job id: the start time and the process, readable and unique enough for one landlord.
+pub fn new_job_id() -> String {
+    format!(
+        "{}-{:04x}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%3f"),
+        std::process::id() & 0xffff
+    )
+}
+
+pub struct JobRunner<'a> {
+    pub config: &'a Config,
+    pub catalog: &'a Catalog,
+    pub migrators: &'a BTreeMap<String, Arc<dyn ModuleMigrator>>,
+    pub registry: &'a Registry,
+    pub operator: &'a Operator,
+}
+
+type Events = UnboundedSender<JobEvent>;
+
+impl JobRunner<'_> {
+    /// Runs `plan` to the end and returns what each step did. Events go to the registry's
+    /// recorder and then to `observer`, in order.
+    pub async fn run(
+        &self,
+        plan: &Plan,
+        observer: Option<Events>,
+        control: JobControl,
+    ) -> Result<JobReport> {
+        let job_id = new_job_id();
+        self.registry
+            .start_job(&JobRecord {
+                id: job_id.clone(),
+                action: plan.action.to_string(),
+                modules: plan.modules.join(","),
+                tenants: plan.tenant_steps.len() as i64,
+                steps: plan.step_count() as i64,
+                operator: self.operator.user.clone(),
+                ssh_client: self.operator.ssh_client.clone(),
+                started_at: now(),
+                finished_at: None,
+                state: "running".to_string(),
+                failed: 0,
+                skipped: 0,
+            })
+            .await?;
+        tracing::info!(job = %job_id, action = %plan.action, steps = plan.step_count(), "job started");
+        let (tx, mut rx) = unbounded_channel::<JobEvent>();
+        let mut recorder =
+            Recorder::new(self.registry, self.catalog, self.operator, job_id.clone());
+        let record = async {
+            while let Some(event) = rx.recv().await {
+                recorder.on(&event).await;
+                if let Some(o) = &observer {
+                    let _ = o.send(event);
+                }
+            }
+        };
+        let execute = async {
+            let _ = tx.send(JobEvent::JobStarted {
+                job_id: job_id.clone(),
+                action: plan.action,
+                steps: plan.step_count(),
+                tenants: plan.tenant_steps.len(),
+            });
+            let steps = self.execute(plan, &tx, &control).await;
+            let report = JobReport {
+                job_id: job_id.clone(),
+                action: plan.action,
+                steps,
+            };
+            let _ = tx.send(JobEvent::JobFinished {
+                job_id: job_id.clone(),
+                succeeded: report.succeeded(),
+                failed: report.failed(),
+                skipped: report.skipped(),
+            });
+            drop(tx);
+            report
+        };
+        let (report, ()) = tokio::join!(execute, record);
+        let state = if report.is_success() {
+            "succeeded"
+        } else if control.is_cancelled() {
+            "interrupted"
+        } else {
+            "failed"
+        };
+        self.registry
+            .finish_job(
+                &job_id,
+                state,
+                report.failed() as i64,
+                report.skipped() as i64,
+            )
+            .await?;
+        tracing::info!(job = %job_id, state, failed = report.failed(), skipped = report.skipped(), "job finished");
+        Ok(report)
+    }
+
+    async fn execute(&self, plan: &Plan, tx: &Events, control: &JobControl) -> Vec<StepOutcome> {
+        let mut outcomes = Vec::new();
+        // Modules whose landlord step failed or was skipped.
+        let mut landlord_failed: BTreeSet<String> = BTreeSet::new();
+        if plan.action.is_down() {
+            let tenant_outcomes = self.tenants(plan, &landlord_failed, tx, control).await;
+            // A module's landlord scope goes only if every tenant let go of it.
+            let blocked: BTreeSet<String> = tenant_outcomes
+                .iter()
+                .filter(|o| o.outcome != Outcome::Succeeded)
+                .map(|o| o.step.module.clone())
+                .collect();
+            outcomes.extend(tenant_outcomes);
+            outcomes.extend(
+                self.landlord(plan, &mut landlord_failed, &blocked, tx, control)
+                    .await,
+            );
+        } else {
+            outcomes.extend(
+                self.landlord(plan, &mut landlord_failed, &BTreeSet::new(), tx, control)
+                    .await,
+            );
+            outcomes.extend(self.tenants(plan, &landlord_failed, tx, control).await);
+        }
+        outcomes
+    }
+
+    async fn landlord(
+        &self,
+        plan: &Plan,
+        failed: &mut BTreeSet<String>,
+        blocked: &BTreeSet<String>,
+        tx: &Events,
+        control: &JobControl,
+    ) -> Vec<StepOutcome> {
+        if plan.landlord.is_empty() {
+            return Vec::new();
+        }
+        let db = self.registry.landlord();
+        let lock = db.lock();
+        let mut outcomes = Vec::new();
+        for step in &plan.landlord {
+            let skip = if let Err(e) = &lock {
+                Some(e.to_string())
+            } else if control.is_cancelled() {
+                Some("the job was cancelled".to_string())
+            } else if blocked.contains(&step.module) {
+                Some(format!(
+                    "{} is still installed for a tenant whose rollback did not succeed",
+                    step.module
+                ))
+            } else {
+                step.after
+                    .iter()
+                    .find(|m| failed.contains(*m))
+                    .map(|m| format!("{m} did not succeed on the landlord"))
+            };
+            let outcome = match skip {
+                Some(reason) => skipped(step, reason, tx),
+                None => self.step(step, db, tx).await,
+            };
+            if outcome.outcome != Outcome::Succeeded {
+                failed.insert(step.module.clone());
+            }
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    async fn tenants(
+        &self,
+        plan: &Plan,
+        landlord_failed: &BTreeSet<String>,
+        tx: &Events,
+        control: &JobControl,
+    ) -> Vec<StepOutcome> {
+        let groups = plan
+            .tenant_steps
+            .iter()
+            .filter(|(_, steps)| !steps.is_empty());
+        futures::stream::iter(groups)
+            .map(|(tenant, steps)| self.tenant(tenant, steps, landlord_failed, tx, control))
+            .buffer_unordered(self.config.concurrency)
+            .collect::<Vec<Vec<StepOutcome>>>()
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// One tenant's steps, in order, on its own database under its lock.
+    async fn tenant(
+        &self,
+        tenant: &str,
+        steps: &[Step],
+        landlord_failed: &BTreeSet<String>,
+        tx: &Events,
+        control: &JobControl,
+    ) -> Vec<StepOutcome> {
+        let record = match self.registry.tenant(tenant).await {
+            Ok(Some(record)) => Ok(record),
+            Ok(None) => Err(format!("tenant {tenant} is no longer in the registry")),
+            Err(e) => Err(e.to_string()),
+        };
+        let db = match record {
+            Ok(record) => record
+                .placement
+                .open(self.config, tenant)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let db = match db {
+            Ok(db) => db,
+            Err(error) => {
+                return steps
+                    .iter()
+                    .map(|s| failed_to_start(s, &error, tx))
+                    .collect();
+            }
+        };
+        let lock = db.lock();
+        let mut failed: BTreeSet<String> = BTreeSet::new();
+        let mut outcomes = Vec::new();
+        for step in steps {
+            let skip = if let Err(e) = &lock {
+                Some(Err(e.to_string()))
+            } else if control.is_cancelled() {
+                Some(Ok("the job was cancelled".to_string()))
+            } else if !step.action.is_down() && landlord_failed.contains(&step.module) {
+                Some(Ok(format!(
+                    "its landlord step on {} did not succeed",
+                    step.module
+                )))
+            } else {
+                step.after
+                    .iter()
+                    .find(|m| {
+                        failed.contains(*m)
+                            || (!step.action.is_down() && landlord_failed.contains(*m))
+                    })
+                    .map(|m| Ok(format!("{m} did not succeed for {tenant}")))
+            };
+            let outcome = match skip {
+                Some(Ok(reason)) => skipped(step, reason, tx),
+                Some(Err(error)) => failed_to_start(step, &error, tx),
+                None => self.step(step, &db, tx).await,
+            };
+            if outcome.outcome != Outcome::Succeeded {
+                failed.insert(step.module.clone());
+            }
+            outcomes.push(outcome);
+        }
+        drop(lock);
+        db.close().await;
+        outcomes
+    }
+
+    /// Runs one step: the context's migrator on one scope of one database.
+    async fn step(&self, step: &Step, db: &Database, tx: &Events) -> StepOutcome {
+        let step_ref = StepRef::of(step);
+        let _ = tx.send(JobEvent::StepStarted {
+            step: step_ref.clone(),
+        });
+        let started = Instant::now();
+        let runs: Arc<Mutex<Vec<MigrationRun>>> = Arc::default();
+        let mut run = RunContext::new(self.operator.to_string());
+        {
+            let runs = runs.clone();
+            let tx = tx.clone();
+            let step_ref = step_ref.clone();
+            run.on_migration = Some(Arc::new(move |r: &MigrationRun| {
+                runs.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(r.clone());
+                let _ = tx.send(JobEvent::MigrationApplied {
+                    step: step_ref.clone(),
+                    run: r.clone(),
+                });
+            }));
+        }
+        let result = match self.migrators.get(&step.module) {
+            None => Err(crate::Error::Migrator(format!(
+                "no migrator for {}",
+                step.module
+            ))),
+            Some(migrator) if step.action.is_down() => {
+                migrator.rollback(step.scope, db, Target::ZERO, &run).await
+            }
+            Some(migrator) => migrator.migrate(step.scope, db, Target::Latest, &run).await,
+        };
+        let millis = started.elapsed().as_millis() as u64;
+        let migrations: Vec<MigrationRun> =
+            std::mem::take(&mut *runs.lock().unwrap_or_else(|p| p.into_inner()));
+        let versions: Vec<i64> = migrations.iter().map(|r| r.version).collect();
+        let outcome = match result {
+            Ok(_) => {
+                let _ = tx.send(JobEvent::StepSucceeded {
+                    step: step_ref.clone(),
+                    migrations: versions,
+                    millis,
+                });
+                if let Some(tenant) = &step.tenant {
+                    let (tenant, module) = (tenant.clone(), step.module.clone());
+                    let _ = tx.send(match step.action {
+                        Action::Install => JobEvent::ModuleInstalled { tenant, module },
+                        Action::Upgrade => JobEvent::ModuleUpgraded { tenant, module },
+                        Action::Rollback => JobEvent::ModuleRolledBack { tenant, module },
+                    });
+                }
+                Outcome::Succeeded
+            }
+            Err(e) => {
+                let error = e.to_string();
+                tracing::warn!(step = %step_ref, %error, "step failed");
+                let _ = tx.send(JobEvent::StepFailed {
+                    step: step_ref.clone(),
+                    migrations: versions,
+                    millis,
+                    error: error.clone(),
+                });
+                Outcome::Failed { error }
+            }
+        };
+        StepOutcome {
+            step: step_ref,
+            outcome,
+            migrations,
+            millis,
+        }
+    }
+}
+
+fn skipped(step: &Step, reason: String, tx: &Events) -> StepOutcome {
+    let step_ref = StepRef::of(step);
+    let _ = tx.send(JobEvent::StepSkipped {
+        step: step_ref.clone(),
+        reason: reason.clone(),
+    });
+    StepOutcome {
+        step: step_ref,
+        outcome: Outcome::Skipped { reason },
+        migrations: Vec::new(),
+        millis: 0,
+    }
+}
+
+/// A step that could not start because its database could not be opened or locked: it failed
+/// (the operator must act), it was not merely skipped.
+fn failed_to_start(step: &Step, error: &str, tx: &Events) -> StepOutcome {
+    let step_ref = StepRef::of(step);
+    let _ = tx.send(JobEvent::StepStarted {
+        step: step_ref.clone(),
+    });
+    let _ = tx.send(JobEvent::StepFailed {
+        step: step_ref.clone(),
+        migrations: Vec::new(),
+        millis: 0,
+        error: error.to_string(),
+    });
+    StepOutcome {
+        step: step_ref,
+        outcome: Outcome::Failed {
+            error: error.to_string(),
+        },
+        migrations: Vec::new(),
+        millis: 0,
+    }
+}

@@ -1,0 +1,38 @@
+//! The `estate` binary: parses the command line and hands it to the library's CLI.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use estate::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    // Panics and unexpected errors get a readable report, and the terminal is left usable.
+    let _ = color_eyre::install();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(cli::EXIT_FAILED);
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::from(if e.is_refusal() {
+                cli::EXIT_REFUSED
+            } else {
+                cli::EXIT_FAILED
+            })
+        }
+    }
+}

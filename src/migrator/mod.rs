@@ -1,0 +1,196 @@
+//! The migrator contract every context fulfils, the SQL-folder migrator, and the ledger.
+//!
+//! [`ModuleMigrator`] is the shared kernel's contract: it migrates one scope of one context on
+//! one database (to the latest version or to a given one), rolls it back (to a version, or to
+//! zero), and reports its status there. The registry only ever holds migrators as trait
+//! objects keyed by context name, so a context may bring a hand-written Rust migrator instead
+//! of SQL files and the registry does not change.
+
+mod ledger;
+mod sql;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, now};
+pub use sql::SqlMigrator;
+
+use crate::catalog::Scope;
+use crate::database::Database;
+use crate::error::Result;
+
+/// How far to migrate or roll back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Every migration of the set (migrate), or none of them (rollback).
+    Latest,
+    /// Up to and including this version (migrate), or down to it, keeping it (rollback);
+    /// rolling back to `Version(0)` removes every migration.
+    Version(i64),
+}
+
+impl Target {
+    /// Roll back everything.
+    pub const ZERO: Target = Target::Version(0);
+
+    fn includes(self, version: i64) -> bool {
+        match self {
+            Target::Latest => true,
+            Target::Version(v) => version <= v,
+        }
+    }
+}
+
+/// What a migrator says about one of its migrations, for plans and dry runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub description: String,
+    /// The file (or the Rust type) the migration comes from, for messages.
+    pub source: String,
+    pub checksum: String,
+    /// The SQL it runs, when it is SQL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub up_sql: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub down_sql: Option<String>,
+}
+
+/// A migration whose file changed after it was applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Drift {
+    pub version: i64,
+    pub source: String,
+    pub recorded: String,
+    pub actual: String,
+}
+
+/// The state of one scope of one context on one database.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ScopeStatus {
+    pub applied: Vec<LedgerEntry>,
+    /// Known to the migrator, not in the ledger, ascending.
+    pub pending: Vec<MigrationInfo>,
+    pub drifted: Vec<Drift>,
+    /// In the ledger, unknown to the migrator (the file was removed).
+    pub missing: Vec<LedgerEntry>,
+}
+
+impl ScopeStatus {
+    /// The status of a scope from the migrations a migrator knows and the ledger's entries.
+    /// Any migrator that keeps its state in the ledger can use it.
+    pub fn compare(known: &[MigrationInfo], applied: Vec<LedgerEntry>) -> ScopeStatus {
+        let by_version: BTreeMap<i64, &MigrationInfo> =
+            known.iter().map(|i| (i.version, i)).collect();
+        let applied_versions: BTreeSet<i64> = applied.iter().map(|e| e.version).collect();
+        let mut status = ScopeStatus::default();
+        for entry in applied {
+            match by_version.get(&entry.version) {
+                Some(info) if info.checksum != entry.checksum => status.drifted.push(Drift {
+                    version: entry.version,
+                    source: info.source.clone(),
+                    recorded: entry.checksum.clone(),
+                    actual: info.checksum.clone(),
+                }),
+                Some(_) => {}
+                None => status.missing.push(entry.clone()),
+            }
+            status.applied.push(entry);
+        }
+        status.pending = known
+            .iter()
+            .filter(|i| !applied_versions.contains(&i.version))
+            .cloned()
+            .collect();
+        status
+    }
+
+    /// Whether anything is wrong beyond pending migrations.
+    pub fn is_clean(&self) -> bool {
+        self.drifted.is_empty() && self.missing.is_empty()
+    }
+}
+
+/// One migration applied or reverted, as reported to the caller and to listeners.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationRun {
+    pub context: String,
+    pub scope: Scope,
+    pub database: String,
+    pub version: i64,
+    pub description: String,
+    pub direction: RunDirection,
+    pub millis: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunDirection {
+    Up,
+    Down,
+}
+
+/// Called after each migration commits, so a job can report progress while a step runs.
+pub type OnMigration = Arc<dyn Fn(&MigrationRun) + Send + Sync>;
+
+/// What a migrator needs to know about the run it is part of.
+#[derive(Clone)]
+pub struct RunContext {
+    /// Recorded in the ledger's `applied_by`.
+    pub applied_by: String,
+    pub on_migration: Option<OnMigration>,
+}
+
+impl RunContext {
+    pub fn new(applied_by: impl Into<String>) -> Self {
+        RunContext {
+            applied_by: applied_by.into(),
+            on_migration: None,
+        }
+    }
+
+    pub fn report(&self, run: &MigrationRun) {
+        if let Some(f) = &self.on_migration {
+            f(run);
+        }
+    }
+}
+
+/// The contract a context's migrator fulfils. Implementations must make each migration atomic
+/// with its ledger row wherever the engine allows (one transaction), so that a failure or a
+/// kill leaves every migration either applied and recorded, or neither.
+#[async_trait::async_trait]
+pub trait ModuleMigrator: Send + Sync {
+    /// The context this migrator belongs to.
+    fn context(&self) -> &str;
+
+    /// The migrations this migrator knows in `scope`, ascending; empty when the context has
+    /// nothing in that scope.
+    fn migrations(&self, scope: Scope) -> Vec<MigrationInfo>;
+
+    /// What is applied, pending, changed or missing for `scope` on `db`. Reads only.
+    async fn status(&self, scope: Scope, db: &Database) -> Result<ScopeStatus>;
+
+    /// Applies the pending migrations of `scope` on `db` up to `target`, in order.
+    async fn migrate(
+        &self,
+        scope: Scope,
+        db: &Database,
+        target: Target,
+        run: &RunContext,
+    ) -> Result<Vec<MigrationRun>>;
+
+    /// Reverts the applied migrations of `scope` on `db` above `target`, newest first.
+    async fn rollback(
+        &self,
+        scope: Scope,
+        db: &Database,
+        target: Target,
+        run: &RunContext,
+    ) -> Result<Vec<MigrationRun>>;
+
+    /// Whether the context has anything in `scope`.
+    fn has_scope(&self, scope: Scope) -> bool {
+        !self.migrations(scope).is_empty()
+    }
+}

@@ -1,0 +1,223 @@
+//! The built-in migrator: applies and reverts a context's SQL migration folders.
+//!
+//! Each migration runs in its own transaction together with its ledger row. Before anything
+//! runs, every applied migration is compared with its file: a changed file (drift) or a
+//! vanished one stops the run, because reverting or building on SQL that no longer matches
+//! what ran would corrupt the schema silently.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::{
+    Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, RunDirection,
+    ScopeStatus, Target, now,
+};
+use crate::catalog::{Context, Migration, MigrationSet, Scope};
+use crate::database::Database;
+use crate::error::{Error, Result};
+
+/// Migrates a context from its migration sets (read from `contexts/`, or embedded).
+#[derive(Debug, Clone)]
+pub struct SqlMigrator {
+    context: String,
+    sets: BTreeMap<Scope, MigrationSet>,
+}
+
+impl SqlMigrator {
+    pub fn new(context: impl Into<String>, sets: BTreeMap<Scope, MigrationSet>) -> Self {
+        SqlMigrator {
+            context: context.into(),
+            sets,
+        }
+    }
+
+    pub fn for_context(context: &Context) -> Self {
+        SqlMigrator::new(context.name(), context.sets.clone())
+    }
+
+    fn set(&self, scope: Scope) -> &[Migration] {
+        self.sets
+            .get(&scope)
+            .map_or(&[], |s| s.migrations.as_slice())
+    }
+
+    fn source(m: &Migration) -> String {
+        m.up_file.display().to_string()
+    }
+
+    /// Refuses when an applied migration's file changed or vanished.
+    fn check_applied(&self, scope: Scope, db: &Database, status: &ScopeStatus) -> Result<()> {
+        if let Some(d) = status.drifted.first() {
+            return Err(Error::Drift {
+                file: d.source.clone(),
+                database: db.label().to_string(),
+                recorded: d.recorded.clone(),
+                actual: d.actual.clone(),
+            });
+        }
+        if let Some(m) = status.missing.first() {
+            return Err(Error::refused(
+                format!(
+                    "{} has {} {} migration {} ({}) applied, but its file is gone from {}",
+                    db.label(),
+                    self.context,
+                    scope,
+                    m.version,
+                    m.description,
+                    self.sets
+                        .get(&scope)
+                        .map_or("the context".to_string(), |s| s.dir.display().to_string())
+                ),
+                "restore the migration file (git log shows it); applied migrations must stay",
+            ));
+        }
+        Ok(())
+    }
+
+    fn run_record(
+        &self,
+        scope: Scope,
+        db: &Database,
+        m: &Migration,
+        direction: RunDirection,
+        millis: u64,
+    ) -> MigrationRun {
+        MigrationRun {
+            context: self.context.clone(),
+            scope,
+            database: db.label().to_string(),
+            version: m.version,
+            description: m.description.clone(),
+            direction,
+            millis,
+        }
+    }
+}
+
+fn failed(m: &Migration, direction: RunDirection, db: &Database, e: sqlx::Error) -> Error {
+    let file = match direction {
+        RunDirection::Up => &m.up_file,
+        RunDirection::Down => &m.down_file,
+    };
+    let message = match &e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        other => other.to_string(),
+    };
+    Error::MigrationFailed {
+        file: file.display().to_string(),
+        database: db.label().to_string(),
+        message,
+    }
+}
+
+#[async_trait::async_trait]
+impl ModuleMigrator for SqlMigrator {
+    fn context(&self) -> &str {
+        &self.context
+    }
+
+    fn migrations(&self, scope: Scope) -> Vec<MigrationInfo> {
+        self.set(scope)
+            .iter()
+            .map(|m| MigrationInfo {
+                version: m.version,
+                description: m.description.clone(),
+                source: Self::source(m),
+                checksum: m.checksum.clone(),
+                up_sql: Some(m.up_sql.clone()),
+                down_sql: Some(m.down_sql.clone()),
+            })
+            .collect()
+    }
+
+    async fn status(&self, scope: Scope, db: &Database) -> Result<ScopeStatus> {
+        let applied = Ledger::entries(db, &self.context, scope).await?;
+        Ok(ScopeStatus::compare(&self.migrations(scope), applied))
+    }
+
+    async fn migrate(
+        &self,
+        scope: Scope,
+        db: &Database,
+        target: Target,
+        run: &RunContext,
+    ) -> Result<Vec<MigrationRun>> {
+        let status = self.status(scope, db).await?;
+        self.check_applied(scope, db, &status)?;
+        let pending: Vec<&Migration> = status
+            .pending
+            .iter()
+            .filter(|p| target.includes(p.version))
+            .filter_map(|p| self.sets.get(&scope)?.get(p.version))
+            .collect();
+        if pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = Ledger::next_batch(db).await?;
+        let mut done = Vec::with_capacity(pending.len());
+        for m in pending {
+            let started = Instant::now();
+            let mut tx = db.begin().await?;
+            tx.execute_script(&m.up_sql)
+                .await
+                .map_err(|e| failed(m, RunDirection::Up, db, e))?;
+            let millis = started.elapsed().as_millis() as u64;
+            let entry = LedgerEntry {
+                context: self.context.clone(),
+                scope: scope.as_str().to_string(),
+                version: m.version,
+                description: m.description.clone(),
+                checksum: m.checksum.clone(),
+                batch,
+                applied_at: now(),
+                execution_ms: millis as i64,
+                applied_by: run.applied_by.clone(),
+            };
+            Ledger::record(&mut tx, &entry)
+                .await
+                .map_err(|e| Error::db(db.label(), e))?;
+            tx.commit().await?;
+            let record = self.run_record(scope, db, m, RunDirection::Up, millis);
+            tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, "migration applied");
+            run.report(&record);
+            done.push(record);
+        }
+        Ok(done)
+    }
+
+    async fn rollback(
+        &self,
+        scope: Scope,
+        db: &Database,
+        target: Target,
+        run: &RunContext,
+    ) -> Result<Vec<MigrationRun>> {
+        let status = self.status(scope, db).await?;
+        self.check_applied(scope, db, &status)?;
+        let keep = match target {
+            Target::Latest => 0,
+            Target::Version(v) => v,
+        };
+        let mut done = Vec::new();
+        for entry in status.applied.iter().rev().filter(|e| e.version > keep) {
+            let Some(m) = self.sets.get(&scope).and_then(|s| s.get(entry.version)) else {
+                continue;
+            };
+            let started = Instant::now();
+            let mut tx = db.begin().await?;
+            tx.execute_script(&m.down_sql)
+                .await
+                .map_err(|e| failed(m, RunDirection::Down, db, e))?;
+            Ledger::erase(&mut tx, &self.context, scope, m.version)
+                .await
+                .map_err(|e| Error::db(db.label(), e))?;
+            tx.commit().await?;
+            let millis = started.elapsed().as_millis() as u64;
+            let record = self.run_record(scope, db, m, RunDirection::Down, millis);
+            tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, "migration reverted");
+            run.report(&record);
+            done.push(record);
+        }
+        Ok(done)
+    }
+}

@@ -1,0 +1,302 @@
+//! A project: the config, the catalog, the migrators and the registry, opened together.
+//!
+//! This is the API both faces of estate use, the headless CLI and the console: every action
+//! the console offers is a method here, so anything the console can do, a script can do too.
+//! Neither face touches SQL.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::catalog::{Catalog, Scope};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
+use crate::migrator::{ModuleMigrator, SqlMigrator};
+use crate::operator::Operator;
+use crate::registry::{
+    HistoryEntry, HistoryFilter, InstallState, Plan, Planner, Registry, TenantRecord,
+    TenantSelection,
+};
+use crate::tenancy::{Placement, Slug};
+
+/// One row of the installation matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusRow {
+    pub tenant: String,
+    pub module: String,
+    pub state: ModuleState,
+    /// Migrations of the module applied for this tenant (its tenant scope and the landlord's).
+    pub applied: usize,
+    /// Migrations of the module not yet applied there.
+    pub pending: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleState {
+    Installed,
+    Outdated,
+    Failed,
+    NotInstalled,
+}
+
+impl ModuleState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleState::Installed => "installed",
+            ModuleState::Outdated => "outdated",
+            ModuleState::Failed => "failed",
+            ModuleState::NotInstalled => "not_installed",
+        }
+    }
+}
+
+pub struct Project {
+    pub config: Config,
+    pub catalog: Catalog,
+    pub registry: Registry,
+    pub operator: Operator,
+    migrators: BTreeMap<String, Arc<dyn ModuleMigrator>>,
+}
+
+impl Project {
+    /// Opens the project: reads the catalog, opens the landlord (creating and migrating the
+    /// registry at first use unless read-only) and records the catalog there.
+    pub async fn open(config: Config) -> Result<Project> {
+        config.require_contexts_folder()?;
+        let catalog = Catalog::load(&config.contexts)?;
+        let operator = Operator::current();
+        let registry = Registry::open(&config, config.read_only, &operator.to_string()).await?;
+        if !config.read_only && catalog.problems.is_empty() {
+            // A broken catalog is not recorded: the refusal it causes must change nothing.
+            registry.sync_catalog(&catalog).await?;
+        }
+        let migrators = catalog
+            .contexts
+            .values()
+            .map(|c| {
+                (
+                    c.name().to_string(),
+                    Arc::new(SqlMigrator::for_context(c)) as Arc<dyn ModuleMigrator>,
+                )
+            })
+            .collect();
+        Ok(Project {
+            config,
+            catalog,
+            registry,
+            operator,
+            migrators,
+        })
+    }
+
+    /// Replaces the migrator of a context with another implementation (say, a hand-written
+    /// Rust one). The context must be in the catalog: its manifest still says what it requires.
+    pub fn register_migrator(&mut self, migrator: Arc<dyn ModuleMigrator>) -> Result<()> {
+        let name = migrator.context().to_string();
+        self.catalog.require(&name)?;
+        self.migrators.insert(name, migrator);
+        Ok(())
+    }
+
+    pub fn migrator(&self, context: &str) -> Option<&Arc<dyn ModuleMigrator>> {
+        self.migrators.get(context)
+    }
+
+    /// Refuses any change in read-only mode.
+    pub fn ensure_writable(&self, what: &str) -> Result<()> {
+        if self.config.read_only {
+            return Err(Error::refused(
+                format!("read-only mode: {what} would change the databases"),
+                "run without --read-only (and without read_only = true in the config or ESTATE_READ_ONLY)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn planner(&self) -> Planner<'_> {
+        Planner {
+            config: &self.config,
+            catalog: &self.catalog,
+            migrators: &self.migrators,
+            registry: &self.registry,
+        }
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<TenantRecord>> {
+        self.registry.tenants().await
+    }
+
+    /// Registers a tenant and provisions its database.
+    pub async fn add_tenant(&self, slug: &str, name: Option<&str>) -> Result<TenantRecord> {
+        let slug = Slug::parse(slug)?;
+        self.ensure_writable("adding a tenant")?;
+        if self.registry.tenant(slug.as_str()).await?.is_some() {
+            return Err(Error::refused(
+                format!("tenant {slug} already exists"),
+                "choose another slug; `estate tenants list` shows the tenants",
+            ));
+        }
+        let placement = Placement::for_new_tenant(&self.config, &slug);
+        if placement.exists(&self.config) {
+            // A file at this tenant's own path is its database (say, from an add that was
+            // interrupted before it was registered): adopt it rather than refuse forever.
+            tracing::warn!(tenant = %slug, location = %placement.location, "adopting an existing tenant database");
+        }
+        placement.provision(&self.config, &slug).await?;
+        let name = name.map(str::to_string).unwrap_or_else(|| slug.to_string());
+        let record = self.registry.add_tenant(&slug, &name, &placement).await?;
+        tracing::info!(tenant = %slug, location = %placement.location, "tenant added");
+        Ok(record)
+    }
+
+    pub async fn plan_install(
+        &self,
+        modules: &[String],
+        tenants: &TenantSelection,
+    ) -> Result<Plan> {
+        self.planner().install(modules, tenants).await
+    }
+
+    pub async fn plan_rollback(
+        &self,
+        modules: &[String],
+        tenants: &TenantSelection,
+        cascade: bool,
+    ) -> Result<Plan> {
+        self.planner().rollback(modules, tenants, cascade).await
+    }
+
+    pub async fn plan_migrate(
+        &self,
+        modules: &[String],
+        tenants: &TenantSelection,
+        scopes: &[Scope],
+    ) -> Result<Plan> {
+        self.planner().migrate(modules, tenants, scopes).await
+    }
+
+    /// Runs a plan as a job; events reach `observer` as they happen.
+    pub async fn run(
+        &self,
+        plan: &Plan,
+        observer: Option<UnboundedSender<JobEvent>>,
+        control: JobControl,
+    ) -> Result<JobReport> {
+        self.ensure_writable(&format!("{} {}", plan.action, plan.modules.join(" ")))?;
+        let runner = JobRunner {
+            config: &self.config,
+            catalog: &self.catalog,
+            migrators: &self.migrators,
+            registry: &self.registry,
+            operator: &self.operator,
+        };
+        runner.run(plan, observer, control).await
+    }
+
+    /// The installation matrix: every selected tenant × every module of the catalog.
+    pub async fn status(&self, tenant: Option<&str>) -> Result<Vec<StatusRow>> {
+        let tenants = match tenant {
+            Some(slug) => {
+                let slug = Slug::parse(slug)?;
+                self.planner()
+                    .resolve_tenants(&TenantSelection::Only(vec![slug]))
+                    .await?
+            }
+            None => self.registry.tenants().await?,
+        };
+        let installs = self.registry.installations().await?;
+        let landlord = self.registry.landlord();
+        let mut landlord_status = BTreeMap::new();
+        for (name, migrator) in &self.migrators {
+            landlord_status.insert(
+                name.clone(),
+                migrator.status(Scope::Landlord, landlord).await?,
+            );
+        }
+        let mut rows = Vec::new();
+        for t in &tenants {
+            let db = if t.placement.exists(&self.config) {
+                Some(t.placement.open(&self.config, &t.slug).await?)
+            } else {
+                None
+            };
+            for (name, migrator) in &self.migrators {
+                let install = installs
+                    .iter()
+                    .find(|i| i.tenant == t.slug && &i.module == name);
+                let Some(install) = install else {
+                    rows.push(StatusRow {
+                        tenant: t.slug.clone(),
+                        module: name.clone(),
+                        state: ModuleState::NotInstalled,
+                        applied: 0,
+                        pending: 0,
+                    });
+                    continue;
+                };
+                let landlord = &landlord_status[name];
+                let (mut applied, mut pending) = (landlord.applied.len(), landlord.pending.len());
+                match &db {
+                    Some(db) => {
+                        let s = migrator.status(Scope::Tenant, db).await?;
+                        applied += s.applied.len();
+                        pending += s.pending.len();
+                    }
+                    None => pending += migrator.migrations(Scope::Tenant).len(),
+                }
+                let state = match install.state {
+                    InstallState::Failed => ModuleState::Failed,
+                    _ if db.is_none() => ModuleState::Failed,
+                    InstallState::Installed if pending > 0 => ModuleState::Outdated,
+                    InstallState::Installed => ModuleState::Installed,
+                };
+                rows.push(StatusRow {
+                    tenant: t.slug.clone(),
+                    module: name.clone(),
+                    state,
+                    applied,
+                    pending,
+                });
+            }
+            if let Some(db) = db {
+                db.close().await;
+            }
+        }
+        Ok(rows)
+    }
+
+    pub async fn history(
+        &self,
+        module: Option<&str>,
+        tenant: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Vec<HistoryEntry>> {
+        if let Some(m) = module
+            && self.catalog.get(m).is_none()
+        {
+            self.catalog.require(m)?;
+        }
+        let tenant = tenant.map(Slug::parse).transpose()?;
+        if let Some(t) = &tenant {
+            self.planner()
+                .resolve_tenants(&TenantSelection::Only(vec![t.clone()]))
+                .await?;
+        }
+        self.registry
+            .history(&HistoryFilter {
+                module: module.map(str::to_string),
+                tenant: tenant.map(|t| t.to_string()),
+                limit,
+            })
+            .await
+    }
+
+    /// Closes every database handle so files are released.
+    pub async fn close(&self) {
+        self.registry.close().await;
+    }
+}

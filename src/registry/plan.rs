@@ -1,0 +1,546 @@
+//! Planning: turning "install digital_card for acme" into the ordered, validated steps a job
+//! will run, before anything runs.
+//!
+//! A plan is refused as a whole (exit status 2) when a module or tenant is unknown, a
+//! dependency blocks it, a tenant database is missing or an applied migration drifted. Install
+//! adds the requires closure, dependencies first, and runs the landlord scope once before the
+//! tenant scopes; rollback takes dependants first (refused unless `--cascade`), tenant scopes
+//! before the landlord scope, and reverts a module's landlord scope only when no tenant keeps
+//! the module.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::store::{InstallState, Installation, Registry, TenantRecord};
+use crate::catalog::{Catalog, Scope};
+use crate::config::Config;
+use crate::database::Database;
+use crate::error::{Error, Result};
+use crate::migrator::{MigrationInfo, ModuleMigrator, ScopeStatus};
+use crate::tenancy::Slug;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Install,
+    Upgrade,
+    Rollback,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Install => "install",
+            Action::Upgrade => "upgrade",
+            Action::Rollback => "rollback",
+        }
+    }
+
+    pub fn is_down(self) -> bool {
+        self == Action::Rollback
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which tenants a command targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantSelection {
+    All,
+    Only(Vec<Slug>),
+}
+
+/// One context's migrator run on one scope of one database.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub module: String,
+    pub scope: Scope,
+    /// `None` for the landlord scope.
+    pub tenant: Option<String>,
+    pub action: Action,
+    /// What the step will apply (ascending) or revert (newest first), as of planning.
+    pub migrations: Vec<MigrationInfo>,
+    /// Why the step is there when the operator did not ask for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Modules whose steps on the same database must succeed first; if one fails, this step
+    /// is skipped.
+    pub after: Vec<String>,
+}
+
+/// The ordered, validated steps of one install, rollback or migrate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub action: Action,
+    /// The modules asked for.
+    pub modules: Vec<String>,
+    /// The tenants targeted.
+    pub tenants: Vec<String>,
+    /// Landlord steps, in order.
+    pub landlord: Vec<Step>,
+    /// Each tenant's steps, in order. Tenants run side by side.
+    pub tenant_steps: BTreeMap<String, Vec<Step>>,
+    /// Things the operator should know: dependencies added, modules already installed…
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.landlord.is_empty() && self.tenant_steps.values().all(Vec::is_empty)
+    }
+
+    /// Every step in the order a sequential run would take.
+    pub fn steps(&self) -> Vec<&Step> {
+        let tenants = self.tenant_steps.values().flatten();
+        if self.action.is_down() {
+            tenants.chain(self.landlord.iter()).collect()
+        } else {
+            self.landlord.iter().chain(tenants).collect()
+        }
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.landlord.len() + self.tenant_steps.values().map(Vec::len).sum::<usize>()
+    }
+
+    pub fn migration_count(&self) -> usize {
+        self.steps().iter().map(|s| s.migrations.len()).sum()
+    }
+}
+
+/// Builds plans from the catalog, the migrators, the registry and the ledgers.
+pub struct Planner<'a> {
+    pub config: &'a Config,
+    pub catalog: &'a Catalog,
+    pub migrators: &'a BTreeMap<String, Arc<dyn ModuleMigrator>>,
+    pub registry: &'a Registry,
+}
+
+type Installs = BTreeMap<String, BTreeMap<String, Installation>>;
+
+impl Planner<'_> {
+    fn migrator(&self, module: &str) -> Result<&Arc<dyn ModuleMigrator>> {
+        self.migrators.get(module).ok_or_else(|| {
+            Error::refused(
+                format!("module {module:?} has no migrator"),
+                "register one for it, or add its migrations under contexts/",
+            )
+        })
+    }
+
+    fn check_modules(&self, modules: &[String]) -> Result<()> {
+        self.catalog.ensure_valid()?;
+        for m in modules {
+            self.catalog.require(m)?;
+        }
+        Ok(())
+    }
+
+    /// The tenants selected, each known to the registry.
+    pub async fn resolve_tenants(&self, selection: &TenantSelection) -> Result<Vec<TenantRecord>> {
+        match selection {
+            TenantSelection::All => self.registry.tenants().await,
+            TenantSelection::Only(slugs) => {
+                let mut out = Vec::new();
+                for slug in slugs {
+                    let Some(t) = self.registry.tenant(slug.as_str()).await? else {
+                        return Err(Error::refused(
+                            format!("unknown tenant {:?}", slug.as_str()),
+                            format!(
+                                "`estate tenants list` shows the tenants; add this one with `estate tenants add {slug}`"
+                            ),
+                        ));
+                    };
+                    if !out.iter().any(|o: &TenantRecord| o.slug == t.slug) {
+                        out.push(t);
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    async fn installs(&self) -> Result<Installs> {
+        let mut map: Installs = BTreeMap::new();
+        for i in self.registry.installations().await? {
+            map.entry(i.tenant.clone())
+                .or_default()
+                .insert(i.module.clone(), i);
+        }
+        Ok(map)
+    }
+
+    async fn open_tenant(&self, tenant: &TenantRecord) -> Result<Database> {
+        if !tenant.placement.exists(self.config) {
+            return Err(Error::refused(
+                format!(
+                    "the database of tenant {} is missing: {}",
+                    tenant.slug,
+                    tenant.placement.path(self.config).display()
+                ),
+                "restore it from a backup; `estate tenants add` provisions only new tenants",
+            ));
+        }
+        tenant.placement.open(self.config, &tenant.slug).await
+    }
+
+    /// The status of `module` in `scope` on `db`, refused when an applied migration drifted
+    /// or vanished: nothing may be built on, or reverted from, SQL that no longer matches.
+    async fn clean_status(&self, module: &str, scope: Scope, db: &Database) -> Result<ScopeStatus> {
+        let status = self.migrator(module)?.status(scope, db).await?;
+        if let Some(d) = status.drifted.first() {
+            return Err(Error::Drift {
+                file: d.source.clone(),
+                database: db.label().to_string(),
+                recorded: d.recorded.clone(),
+                actual: d.actual.clone(),
+            });
+        }
+        if let Some(m) = status.missing.first() {
+            return Err(Error::refused(
+                format!(
+                    "{} has {module} {scope} migration {} ({}) applied, but no file for it",
+                    db.label(),
+                    m.version,
+                    m.description
+                ),
+                "restore the migration file (git log shows it); applied migrations must stay",
+            ));
+        }
+        Ok(status)
+    }
+
+    /// Plans installing `modules` (and what they require) for the selected tenants.
+    pub async fn install(&self, modules: &[String], selection: &TenantSelection) -> Result<Plan> {
+        self.check_modules(modules)?;
+        let tenants = self.resolve_tenants(selection).await?;
+        if tenants.is_empty() {
+            return Err(no_tenants());
+        }
+        let installs = self.installs().await?;
+        let graph = &self.catalog.graph;
+        let closure = graph.closure(modules.iter().map(String::as_str));
+        let mut plan = self.empty_plan(Action::Install, modules, &tenants);
+        for m in &closure {
+            if !modules.contains(m) {
+                let by: Vec<&str> = modules
+                    .iter()
+                    .filter(|r| graph.closure([r.as_str()]).contains(m))
+                    .map(String::as_str)
+                    .collect();
+                plan.notes
+                    .push(format!("{m} added: required by {}", by.join(", ")));
+            }
+        }
+        let mut needed: BTreeSet<String> = BTreeSet::new();
+        for tenant in &tenants {
+            let db = self.open_tenant(tenant).await?;
+            let mut steps = Vec::new();
+            for m in &closure {
+                let status = self.clean_status(m, Scope::Tenant, &db).await?;
+                let state = installs
+                    .get(&tenant.slug)
+                    .and_then(|i| i.get(m))
+                    .map(|i| i.state);
+                if state == Some(InstallState::Installed) && status.pending.is_empty() {
+                    if modules.contains(m) {
+                        plan.notes.push(format!("{} already has {m}", tenant.slug));
+                    }
+                    continue;
+                }
+                let action = if state == Some(InstallState::Installed) {
+                    Action::Upgrade
+                } else {
+                    Action::Install
+                };
+                steps.push(Step {
+                    module: m.clone(),
+                    scope: Scope::Tenant,
+                    tenant: Some(tenant.slug.clone()),
+                    action,
+                    migrations: status.pending,
+                    reason: (!modules.contains(m)).then(|| "required".to_string()),
+                    after: Vec::new(),
+                });
+            }
+            db.close().await;
+            set_after_up(graph, &mut steps);
+            needed.extend(steps.iter().map(|s| s.module.clone()));
+            plan.tenant_steps.insert(tenant.slug.clone(), steps);
+        }
+        self.landlord_up(&mut plan, &closure, &needed, Action::Install)
+            .await?;
+        Ok(plan)
+    }
+
+    /// Landlord steps (once, before the tenants) for the `needed` modules that have pending
+    /// landlord migrations, in `order`.
+    async fn landlord_up(
+        &self,
+        plan: &mut Plan,
+        order: &[String],
+        needed: &BTreeSet<String>,
+        action: Action,
+    ) -> Result<()> {
+        let landlord = self.registry.landlord();
+        for m in order.iter().filter(|m| needed.contains(*m)) {
+            let status = self.clean_status(m, Scope::Landlord, landlord).await?;
+            if status.pending.is_empty() {
+                continue;
+            }
+            plan.landlord.push(Step {
+                module: m.clone(),
+                scope: Scope::Landlord,
+                tenant: None,
+                action,
+                migrations: status.pending,
+                reason: None,
+                after: Vec::new(),
+            });
+        }
+        set_after_up(&self.catalog.graph, &mut plan.landlord);
+        Ok(())
+    }
+
+    /// Plans rolling `modules` back for the selected tenants. Installed dependants block it,
+    /// unless `cascade` adds them (rolled back first).
+    pub async fn rollback(
+        &self,
+        modules: &[String],
+        selection: &TenantSelection,
+        cascade: bool,
+    ) -> Result<Plan> {
+        self.check_modules(modules)?;
+        let tenants = self.resolve_tenants(selection).await?;
+        if tenants.is_empty() {
+            return Err(no_tenants());
+        }
+        let installs = self.installs().await?;
+        let graph = &self.catalog.graph;
+        let mut plan = self.empty_plan(Action::Rollback, modules, &tenants);
+        let mut blocked = Vec::new();
+        let mut per_tenant: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for tenant in &tenants {
+            let installed: BTreeSet<String> = installs
+                .get(&tenant.slug)
+                .map(|i| i.keys().cloned().collect())
+                .unwrap_or_default();
+            let mut targets = BTreeSet::new();
+            for m in modules {
+                if installed.contains(m) {
+                    targets.insert(m.clone());
+                } else {
+                    plan.notes
+                        .push(format!("{} does not have {m}", tenant.slug));
+                }
+            }
+            for m in targets.clone() {
+                for d in graph.dependants(&m) {
+                    if !installed.contains(&d) || modules.contains(&d) {
+                        continue;
+                    }
+                    if cascade {
+                        if targets.insert(d.clone()) {
+                            plan.notes.push(format!(
+                                "{d} added for {}: it requires {m} (--cascade)",
+                                tenant.slug
+                            ));
+                        }
+                    } else {
+                        blocked.push(format!(
+                            "{d} requires {m} and is installed for {}",
+                            tenant.slug
+                        ));
+                    }
+                }
+            }
+            per_tenant.insert(tenant.slug.clone(), targets);
+        }
+        if !blocked.is_empty() {
+            return Err(Error::refused(
+                format!(
+                    "cannot roll back {}: {}",
+                    modules.join(", "),
+                    blocked.join("; ")
+                ),
+                "roll back the dependants first, or add --cascade to roll them back too",
+            ));
+        }
+        for tenant in &tenants {
+            let targets = &per_tenant[&tenant.slug];
+            if targets.is_empty() {
+                plan.tenant_steps.insert(tenant.slug.clone(), Vec::new());
+                continue;
+            }
+            let db = self.open_tenant(tenant).await?;
+            let mut steps = Vec::new();
+            for m in graph.order(targets).into_iter().rev() {
+                let status = self.clean_status(&m, Scope::Tenant, &db).await?;
+                steps.push(Step {
+                    after: graph
+                        .dependants(&m)
+                        .intersection(targets)
+                        .cloned()
+                        .collect(),
+                    reason: (!modules.contains(&m))
+                        .then(|| "requires a module rolled back (--cascade)".to_string()),
+                    migrations: reverted(&status, self.migrator(&m)?.migrations(Scope::Tenant)),
+                    module: m,
+                    scope: Scope::Tenant,
+                    tenant: Some(tenant.slug.clone()),
+                    action: Action::Rollback,
+                });
+            }
+            db.close().await;
+            plan.tenant_steps.insert(tenant.slug.clone(), steps);
+        }
+        // The landlord scope of a module goes only when no tenant keeps the module.
+        let all_targets: BTreeSet<String> = per_tenant.values().flatten().cloned().collect();
+        let landlord = self.registry.landlord();
+        for m in graph.order(&all_targets).into_iter().rev() {
+            let keepers: Vec<&String> = installs
+                .iter()
+                .filter(|(t, i)| {
+                    i.contains_key(&m) && !per_tenant.get(*t).is_some_and(|s| s.contains(&m))
+                })
+                .map(|(t, _)| t)
+                .collect();
+            if !keepers.is_empty() {
+                continue;
+            }
+            let status = self.clean_status(&m, Scope::Landlord, landlord).await?;
+            if status.applied.is_empty() {
+                continue;
+            }
+            plan.landlord.push(Step {
+                after: graph
+                    .dependants(&m)
+                    .intersection(&all_targets)
+                    .cloned()
+                    .collect(),
+                reason: Some("no tenant keeps it".to_string()),
+                migrations: reverted(&status, self.migrator(&m)?.migrations(Scope::Landlord)),
+                module: m,
+                scope: Scope::Landlord,
+                tenant: None,
+                action: Action::Rollback,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// Plans bringing installed modules up to date: pending migrations, and retrying modules
+    /// whose last action failed. `modules` empty means every module.
+    pub async fn migrate(
+        &self,
+        modules: &[String],
+        selection: &TenantSelection,
+        scopes: &[Scope],
+    ) -> Result<Plan> {
+        self.check_modules(modules)?;
+        let tenants = self.resolve_tenants(selection).await?;
+        let installs = self.installs().await?;
+        let graph = &self.catalog.graph;
+        let wanted = |m: &String| modules.is_empty() || modules.contains(m);
+        let mut plan = self.empty_plan(Action::Upgrade, modules, &tenants);
+        let mut in_use: BTreeSet<String> = BTreeSet::new();
+        for tenant in &tenants {
+            let installed: BTreeSet<String> = installs
+                .get(&tenant.slug)
+                .map(|i| {
+                    i.keys()
+                        .filter(|m| wanted(m) && self.catalog.get(m).is_some())
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            in_use.extend(installed.iter().cloned());
+            if !scopes.contains(&Scope::Tenant) || installed.is_empty() {
+                continue;
+            }
+            let db = self.open_tenant(tenant).await?;
+            let mut steps = Vec::new();
+            for m in graph.order(&installed) {
+                let status = self.clean_status(&m, Scope::Tenant, &db).await?;
+                let failed = installs[&tenant.slug][&m].state == InstallState::Failed;
+                if status.pending.is_empty() && !failed {
+                    continue;
+                }
+                steps.push(Step {
+                    reason: failed.then(|| "its last action failed".to_string()),
+                    module: m,
+                    scope: Scope::Tenant,
+                    tenant: Some(tenant.slug.clone()),
+                    action: Action::Upgrade,
+                    migrations: status.pending,
+                    after: Vec::new(),
+                });
+            }
+            db.close().await;
+            set_after_up(graph, &mut steps);
+            if !steps.is_empty() {
+                plan.tenant_steps.insert(tenant.slug.clone(), steps);
+            }
+        }
+        for m in modules {
+            if !in_use.contains(m) {
+                plan.notes.push(format!(
+                    "{m} is not installed for any selected tenant: use `estate install {m}`"
+                ));
+            }
+        }
+        if scopes.contains(&Scope::Landlord) {
+            let order = graph.order(&in_use);
+            self.landlord_up(&mut plan, &order, &in_use, Action::Upgrade)
+                .await?;
+        }
+        Ok(plan)
+    }
+
+    fn empty_plan(&self, action: Action, modules: &[String], tenants: &[TenantRecord]) -> Plan {
+        Plan {
+            action,
+            modules: modules.to_vec(),
+            tenants: tenants.iter().map(|t| t.slug.clone()).collect(),
+            landlord: Vec::new(),
+            tenant_steps: BTreeMap::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// For steps going up on one database: each waits for the steps of what it requires.
+fn set_after_up(graph: &crate::catalog::DependencyGraph, steps: &mut [Step]) {
+    let present: BTreeSet<String> = steps.iter().map(|s| s.module.clone()).collect();
+    for s in steps.iter_mut() {
+        s.after = graph
+            .closure([s.module.as_str()])
+            .into_iter()
+            .filter(|m| m != &s.module && present.contains(m))
+            .collect();
+    }
+}
+
+/// The applied migrations a rollback reverts, newest first, described by the migrator.
+fn reverted(status: &ScopeStatus, known: Vec<MigrationInfo>) -> Vec<MigrationInfo> {
+    let applied: BTreeSet<i64> = status.applied.iter().map(|e| e.version).collect();
+    let mut out: Vec<MigrationInfo> = known
+        .into_iter()
+        .filter(|m| applied.contains(&m.version))
+        .collect();
+    out.reverse();
+    out
+}
+
+fn no_tenants() -> Error {
+    Error::refused(
+        "there are no tenants yet",
+        "add one with `estate tenants add SLUG`",
+    )
+}

@@ -1,0 +1,513 @@
+//! The landlord store: reading and writing the registry's tables.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::catalog::{Catalog, Migration, MigrationSet, REGISTRY_CONTEXT, Scope, checksum};
+use crate::config::Config;
+use crate::database::{Database, Open};
+use crate::error::{Error, Result};
+use crate::migrator::{ModuleMigrator, RunContext, SqlMigrator, Target, now};
+use crate::tenancy::{Placement, Slug};
+
+/// The registry's own migrations, embedded so the binary carries its schema.
+const REGISTRY_MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "create_registry",
+    include_str!("migrations/0001_create_registry.up.sql"),
+    include_str!("migrations/0001_create_registry.down.sql"),
+)];
+
+/// The migrator of the registry's own schema.
+pub fn registry_migrator() -> SqlMigrator {
+    let dir = PathBuf::from(format!("<embedded>/{REGISTRY_CONTEXT}"));
+    let migrations = REGISTRY_MIGRATIONS
+        .iter()
+        .map(|(version, name, up, down)| Migration {
+            version: *version,
+            description: name.replace('_', " "),
+            up_sql: up.to_string(),
+            down_sql: down.to_string(),
+            up_file: dir.join(format!("{version:04}_{name}.up.sql")),
+            down_file: dir.join(format!("{version:04}_{name}.down.sql")),
+            checksum: checksum(up.as_bytes()),
+        })
+        .collect();
+    let set = MigrationSet {
+        context: REGISTRY_CONTEXT.to_string(),
+        scope: Scope::Landlord,
+        dir,
+        migrations,
+    };
+    SqlMigrator::new(REGISTRY_CONTEXT, BTreeMap::from([(Scope::Landlord, set)]))
+}
+
+/// Whether a module is installed for a tenant, or its last install/upgrade/rollback failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstallState {
+    Installed,
+    Failed,
+}
+
+impl InstallState {
+    fn parse(s: &str) -> InstallState {
+        if s == "installed" {
+            InstallState::Installed
+        } else {
+            InstallState::Failed
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            InstallState::Installed => "installed",
+            InstallState::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantRecord {
+    pub slug: String,
+    pub name: String,
+    pub placement: Placement,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Installation {
+    pub tenant: String,
+    pub module: String,
+    pub state: InstallState,
+    pub module_version: String,
+    pub installed_at: Option<String>,
+    pub updated_at: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct HistoryEntry {
+    pub job_id: String,
+    /// `None` for a step on the landlord scope.
+    pub tenant: Option<String>,
+    pub module: String,
+    pub scope: String,
+    pub action: String,
+    pub operator: String,
+    pub ssh_client: Option<String>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: i64,
+    /// The versions applied or reverted, comma-separated.
+    pub migrations: String,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub module: Option<String>,
+    pub tenant: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct JobRecord {
+    pub id: String,
+    pub action: String,
+    pub modules: String,
+    pub tenants: i64,
+    pub steps: i64,
+    pub operator: String,
+    pub ssh_client: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub state: String,
+    pub failed: i64,
+    pub skipped: i64,
+}
+
+/// The landlord database seen as the registry.
+pub struct Registry {
+    db: Database,
+}
+
+impl Registry {
+    /// Opens the landlord and brings the registry's own schema up to date, creating both at
+    /// first use. With `read_only`, nothing is created or migrated: a missing or outdated
+    /// registry is refused instead.
+    pub async fn open(config: &Config, read_only: bool, applied_by: &str) -> Result<Registry> {
+        let path = &config.landlord.path;
+        if read_only && !Database::exists(config.landlord.engine, path) {
+            return Err(Error::refused(
+                format!(
+                    "the landlord database {} does not exist yet",
+                    path.display()
+                ),
+                "run estate once without --read-only (e.g. `estate tenants add SLUG`) to create it",
+            ));
+        }
+        let open = if read_only {
+            Open::Existing
+        } else {
+            Open::CreateIfMissing
+        };
+        let db = Database::open(config.landlord.engine, "landlord", path, open).await?;
+        let migrator = registry_migrator();
+        let status = migrator.status(Scope::Landlord, &db).await?;
+        if !status.pending.is_empty() {
+            if read_only {
+                return Err(Error::refused(
+                    "the registry's schema in the landlord is older than this estate",
+                    "run estate once without --read-only to upgrade it",
+                ));
+            }
+            let _lock = db.lock()?;
+            migrator
+                .migrate(
+                    Scope::Landlord,
+                    &db,
+                    Target::Latest,
+                    &RunContext::new(applied_by),
+                )
+                .await?;
+            tracing::info!("registry schema migrated");
+        }
+        Ok(Registry { db })
+    }
+
+    /// The landlord database, where landlord-scope migrations also run.
+    pub fn landlord(&self) -> &Database {
+        &self.db
+    }
+
+    fn err(&self, e: sqlx::Error) -> Error {
+        Error::db(self.db.label(), e)
+    }
+
+    /// Records the catalog in `estate_modules`, writing only rows that changed, so a run with
+    /// an unchanged catalog leaves the landlord untouched.
+    pub async fn sync_catalog(&self, catalog: &Catalog) -> Result<usize> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+                "SELECT name, title, version, description, requires FROM estate_modules",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            let known: BTreeMap<String, (String, String, String, String)> = rows
+                .into_iter()
+                .map(|(n, t, v, d, r)| (n, (t, v, d, r)))
+                .collect();
+            let mut changed = 0;
+            for context in catalog.contexts.values() {
+                let m = &context.manifest;
+                let row = (
+                    m.title.clone(),
+                    m.version.clone(),
+                    m.description.clone(),
+                    m.requires.join(","),
+                );
+                if known.get(&m.name) == Some(&row) {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO estate_modules (name, title, version, description, requires, synced_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (name) DO UPDATE SET title = excluded.title, version = excluded.version,
+                       description = excluded.description, requires = excluded.requires, synced_at = excluded.synced_at",
+                )
+                .bind(&m.name)
+                .bind(&row.0)
+                .bind(&row.1)
+                .bind(&row.2)
+                .bind(&row.3)
+                .bind(now())
+                .execute(pool)
+                .await
+                .map_err(|e| self.err(e))?;
+                changed += 1;
+            }
+            if changed > 0 {
+                tracing::info!(changed, "catalog synced into the registry");
+            }
+            Ok(changed)
+        })
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<TenantRecord>> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+                "SELECT slug, name, engine, location, created_at FROM estate_tenants ORDER BY slug",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            Ok(rows.into_iter().map(tenant_record).collect())
+        })
+    }
+
+    pub async fn tenant(&self, slug: &str) -> Result<Option<TenantRecord>> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+                "SELECT slug, name, engine, location, created_at FROM estate_tenants WHERE slug = $1",
+            )
+            .bind(slug)
+            .fetch_optional(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            Ok(row.map(tenant_record))
+        })
+    }
+
+    pub async fn add_tenant(
+        &self,
+        slug: &Slug,
+        name: &str,
+        placement: &Placement,
+    ) -> Result<TenantRecord> {
+        let record = TenantRecord {
+            slug: slug.to_string(),
+            name: name.to_string(),
+            placement: placement.clone(),
+            created_at: now(),
+        };
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query(
+                "INSERT INTO estate_tenants (slug, name, engine, location, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&record.slug)
+            .bind(&record.name)
+            .bind(placement.engine.as_str())
+            .bind(&placement.location)
+            .bind(&record.created_at)
+            .execute(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        });
+        Ok(record)
+    }
+
+    /// Every installation of every tenant, in one query.
+    pub async fn installations(&self) -> Result<Vec<Installation>> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            let rows: Vec<(String, String, String, String, Option<String>, String, Option<String>)> =
+                sqlx::query_as(
+                    "SELECT tenant, module, state, module_version, installed_at, updated_at, error
+                     FROM estate_tenant_modules ORDER BY tenant, module",
+                )
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(rows
+                .into_iter()
+                .map(|(tenant, module, state, module_version, installed_at, updated_at, error)| Installation {
+                    tenant,
+                    module,
+                    state: InstallState::parse(&state),
+                    module_version,
+                    installed_at,
+                    updated_at,
+                    error,
+                })
+                .collect())
+        })
+    }
+
+    /// Marks `module` installed for `tenant` (the first install time is kept).
+    pub async fn set_installed(&self, tenant: &str, module: &str, version: &str) -> Result<()> {
+        self.upsert_installation(tenant, module, InstallState::Installed, version, None)
+            .await
+    }
+
+    /// Marks the last action on `module` for `tenant` failed, with the error.
+    pub async fn set_failed(
+        &self,
+        tenant: &str,
+        module: &str,
+        version: &str,
+        error: &str,
+    ) -> Result<()> {
+        self.upsert_installation(tenant, module, InstallState::Failed, version, Some(error))
+            .await
+    }
+
+    async fn upsert_installation(
+        &self,
+        tenant: &str,
+        module: &str,
+        state: InstallState,
+        version: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let at = now();
+        let installed_at = (state == InstallState::Installed).then(|| at.clone());
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query(
+                "INSERT INTO estate_tenant_modules (tenant, module, state, module_version, installed_at, updated_at, error)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (tenant, module) DO UPDATE SET state = excluded.state,
+                   module_version = excluded.module_version,
+                   installed_at = COALESCE(estate_tenant_modules.installed_at, excluded.installed_at),
+                   updated_at = excluded.updated_at, error = excluded.error",
+            )
+            .bind(tenant)
+            .bind(module)
+            .bind(state.as_str())
+            .bind(version)
+            .bind(installed_at)
+            .bind(&at)
+            .bind(error)
+            .execute(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        });
+        Ok(())
+    }
+
+    /// Forgets the installation of `module` for `tenant` (it was rolled back).
+    pub async fn remove_installation(&self, tenant: &str, module: &str) -> Result<()> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query("DELETE FROM estate_tenant_modules WHERE tenant = $1 AND module = $2")
+                .bind(tenant)
+                .bind(module)
+                .execute(pool)
+                .await
+                .map_err(|e| self.err(e))?;
+        });
+        Ok(())
+    }
+
+    pub async fn start_job(&self, job: &JobRecord) -> Result<()> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query(
+                "INSERT INTO estate_jobs (id, action, modules, tenants, steps, operator, ssh_client, started_at, state)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running')",
+            )
+            .bind(&job.id)
+            .bind(&job.action)
+            .bind(&job.modules)
+            .bind(job.tenants)
+            .bind(job.steps)
+            .bind(&job.operator)
+            .bind(&job.ssh_client)
+            .bind(&job.started_at)
+            .execute(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        });
+        Ok(())
+    }
+
+    pub async fn finish_job(&self, id: &str, state: &str, failed: i64, skipped: i64) -> Result<()> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query(
+                "UPDATE estate_jobs SET state = $2, finished_at = $3, failed = $4, skipped = $5 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(state)
+            .bind(now())
+            .bind(failed)
+            .bind(skipped)
+            .execute(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        });
+        Ok(())
+    }
+
+    pub async fn jobs(&self, limit: i64) -> Result<Vec<JobRecord>> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query_as::<_, JobRecord>(
+                "SELECT id, action, modules, tenants, steps, operator, ssh_client, started_at, finished_at, state, failed, skipped
+                 FROM estate_jobs ORDER BY started_at DESC, id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(|e| self.err(e))
+        })
+    }
+
+    pub async fn record_history(&self, entry: &HistoryEntry) -> Result<()> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query(
+                "INSERT INTO estate_history (job_id, tenant, module, scope, action, operator, ssh_client,
+                   started_at, finished_at, duration_ms, migrations, outcome, error)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(&entry.job_id)
+            .bind(&entry.tenant)
+            .bind(&entry.module)
+            .bind(&entry.scope)
+            .bind(&entry.action)
+            .bind(&entry.operator)
+            .bind(&entry.ssh_client)
+            .bind(&entry.started_at)
+            .bind(&entry.finished_at)
+            .bind(entry.duration_ms)
+            .bind(&entry.migrations)
+            .bind(&entry.outcome)
+            .bind(&entry.error)
+            .execute(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        });
+        Ok(())
+    }
+
+    /// History, oldest first; the newest `limit` rows when there is a limit. A tenant filter
+    /// shows that tenant's rows only, so the answer is exactly "what ran there".
+    pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query_as::<_, HistoryEntry>(
+                "SELECT job_id, tenant, module, scope, action, operator, ssh_client, started_at, finished_at,
+                        duration_ms, migrations, outcome, error
+                 FROM estate_history
+                 WHERE ($1 IS NULL OR module = $1) AND ($2 IS NULL OR tenant = $2)
+                 ORDER BY id DESC LIMIT $3",
+            )
+            .bind(&filter.module)
+            .bind(&filter.tenant)
+            .bind(filter.limit.unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await
+            .map(|mut rows| {
+                rows.reverse();
+                rows
+            })
+            .map_err(|e| self.err(e))
+        })
+    }
+
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}
+
+fn tenant_record(
+    (slug, name, engine, location, created_at): (String, String, String, String, String),
+) -> TenantRecord {
+    // A placement written by a newer estate with an engine this one lacks still lists; opening
+    // it fails with the engine named.
+    let engine = crate::database::Engine::parse(&engine).unwrap_or_default();
+    TenantRecord {
+        slug,
+        name,
+        placement: Placement { engine, location },
+        created_at,
+    }
+}

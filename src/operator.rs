@@ -18,6 +18,8 @@ impl Operator {
         let user = ["USER", "LOGNAME", "USERNAME"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            // Cron, systemd and `docker exec` often set no USER: ask the system for the uid's name.
+            .or_else(|| whoami::username().ok())
             .unwrap_or_else(|| "unknown".to_string());
         let ssh_client = std::env::var("SSH_CONNECTION")
             .ok()

@@ -25,9 +25,12 @@ impl StepRef {
         }
     }
 
-    /// `acme` or `landlord`.
-    pub fn target(&self) -> &str {
-        self.tenant.as_deref().unwrap_or("landlord")
+    /// `tenant acme` or `landlord`.
+    pub fn target(&self) -> String {
+        match &self.tenant {
+            Some(t) => format!("tenant {t}"),
+            None => "landlord".to_string(),
+        }
     }
 }
 

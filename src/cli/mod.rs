@@ -284,10 +284,7 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
             }
         }
     };
-    let job = async {
-        let report = project.run(&plan, Some(tx), control.clone()).await;
-        report
-    };
+    let job = project.run(&plan, Some(tx), control.clone());
     let (report, ()) = tokio::select! {
         r = async { tokio::join!(job, progress) } => r,
         _ = interrupt => unreachable!("the interrupt handler exits"),

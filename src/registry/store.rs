@@ -86,6 +86,31 @@ pub struct Installation {
     pub error: Option<String>,
 }
 
+#[derive(sqlx::FromRow)]
+struct InstallationRow {
+    tenant: String,
+    module: String,
+    state: String,
+    module_version: String,
+    installed_at: Option<String>,
+    updated_at: String,
+    error: Option<String>,
+}
+
+impl From<InstallationRow> for Installation {
+    fn from(r: InstallationRow) -> Installation {
+        Installation {
+            tenant: r.tenant,
+            module: r.module,
+            state: InstallState::parse(&r.state),
+            module_version: r.module_version,
+            installed_at: r.installed_at,
+            updated_at: r.updated_at,
+            error: r.error,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct HistoryEntry {
     pub job_id: String,
@@ -297,26 +322,14 @@ impl Registry {
     pub async fn installations(&self) -> Result<Vec<Installation>> {
         let db = &self.db;
         crate::on_pool!(db, pool => {
-            let rows: Vec<(String, String, String, String, Option<String>, String, Option<String>)> =
-                sqlx::query_as(
-                    "SELECT tenant, module, state, module_version, installed_at, updated_at, error
-                     FROM estate_tenant_modules ORDER BY tenant, module",
-                )
-                .fetch_all(pool)
-                .await
-                .map_err(|e| self.err(e))?;
-            Ok(rows
-                .into_iter()
-                .map(|(tenant, module, state, module_version, installed_at, updated_at, error)| Installation {
-                    tenant,
-                    module,
-                    state: InstallState::parse(&state),
-                    module_version,
-                    installed_at,
-                    updated_at,
-                    error,
-                })
-                .collect())
+            let rows: Vec<InstallationRow> = sqlx::query_as(
+                "SELECT tenant, module, state, module_version, installed_at, updated_at, error
+                 FROM estate_tenant_modules ORDER BY tenant, module",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            Ok(rows.into_iter().map(Installation::from).collect())
         })
     }
 

@@ -21,6 +21,7 @@ pub mod operator;
 pub mod project;
 pub mod registry;
 pub mod tenancy;
+pub mod theme;
 
 pub use error::{Error, Result};
 pub use project::Project;

@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use super::table::{BAD, Cell, DIM, GOOD, HEADER, Table, WARN, paint, styled};
+use super::table::{Cell, Table, paint, styled};
 use crate::catalog::{Catalog, Problem, Scope};
 use crate::jobs::{JobEvent, JobReport, Outcome};
 use crate::migrator::{MigrationInfo, ModuleMigrator, RunDirection};
 use crate::project::{ModuleState, StatusRow};
 use crate::registry::{HistoryEntry, Installation, Plan, Step, TenantRecord};
+use crate::theme::theme;
 
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
@@ -35,7 +36,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
         plan.modules.join(", ")
     };
     out.push_str(&paint(
-        HEADER,
+        theme().header,
         format!(
             "Plan: {} {what} for {}\n",
             plan.action,
@@ -43,7 +44,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
         ),
     ));
     for note in &plan.notes {
-        out.push_str(&format!("  {} {note}\n", paint(WARN, "note:")));
+        out.push_str(&format!("  {} {note}\n", paint(theme().note, "note:")));
     }
     if plan.is_empty() {
         out.push_str("  nothing to do\n");
@@ -54,13 +55,13 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
         if steps.is_empty() {
             return;
         }
-        out.push_str(&format!("  {}\n", paint(HEADER, title)));
+        out.push_str(&format!("  {}\n", paint(theme().header, title)));
         for s in steps {
             n += 1;
             let reason = s
                 .reason
                 .as_ref()
-                .map(|r| paint(DIM, format!(" ({r})")))
+                .map(|r| paint(theme().dim, format!(" ({r})")))
                 .unwrap_or_default();
             let count = if s.migrations.is_empty() {
                 "no migrations in this scope".to_string()
@@ -82,7 +83,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
                     } else {
                         &m.up_sql
                     };
-                    out.push_str(&paint(DIM, format!("       -- {}\n", m.source)));
+                    out.push_str(&paint(theme().dim, format!("       -- {}\n", m.source)));
                     match body {
                         Some(body) => {
                             for line in body.trim_end().lines() {
@@ -111,7 +112,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
 /// One progress line for an event, for stderr.
 pub fn event(event: &JobEvent) -> Option<String> {
     Some(match event {
-        JobEvent::StepStarted { step } => format!("{} {step}", paint(DIM, "→")),
+        JobEvent::StepStarted { step } => format!("{} {step}", paint(theme().dim, "→")),
         JobEvent::MigrationApplied { run, .. } => {
             let verb = if run.direction == RunDirection::Up {
                 "applied"
@@ -120,16 +121,18 @@ pub fn event(event: &JobEvent) -> Option<String> {
             };
             format!(
                 "    {} {} {:04} {} ({} ms)",
-                paint(GOOD, "✓"),
+                paint(theme().installed, "✓"),
                 verb,
                 run.version,
                 run.description,
                 run.millis
             )
         }
-        JobEvent::StepFailed { step, error, .. } => format!("{} {step}: {error}", paint(BAD, "✗")),
+        JobEvent::StepFailed { step, error, .. } => {
+            format!("{} {step}: {error}", paint(theme().failed, "✗"))
+        }
         JobEvent::StepSkipped { step, reason } => {
-            format!("{} {step} skipped: {reason}", paint(WARN, "-"))
+            format!("{} {step} skipped: {reason}", paint(theme().outdated, "-"))
         }
         _ => return None,
     })
@@ -148,15 +151,24 @@ pub fn report(report: &JobReport) -> String {
         report.job_id,
         total_ms
     );
-    out.push_str(&paint(if report.is_success() { GOOD } else { BAD }, line));
+    out.push_str(&paint(
+        if report.is_success() {
+            theme().installed
+        } else {
+            theme().failed
+        },
+        line,
+    ));
     for s in &report.steps {
         match &s.outcome {
-            Outcome::Failed { error } => {
-                out.push_str(&format!("  {} {}: {error}\n", paint(BAD, "failed"), s.step))
-            }
+            Outcome::Failed { error } => out.push_str(&format!(
+                "  {} {}: {error}\n",
+                paint(theme().failed, "failed"),
+                s.step
+            )),
             Outcome::Skipped { reason } => out.push_str(&format!(
                 "  {} {}: {reason}\n",
-                paint(WARN, "skipped"),
+                paint(theme().outdated, "skipped"),
                 s.step
             )),
             Outcome::Succeeded => {}
@@ -170,10 +182,10 @@ pub fn report(report: &JobReport) -> String {
 
 fn state_cell(row: &StatusRow) -> Cell {
     match row.state {
-        ModuleState::Installed => styled(GOOD, "✓ installed"),
-        ModuleState::Outdated => styled(WARN, format!("↑ {} pending", row.pending)),
-        ModuleState::Failed => styled(BAD, "✗ failed"),
-        ModuleState::NotInstalled => styled(DIM, "·"),
+        ModuleState::Installed => styled(theme().installed, "✓ installed"),
+        ModuleState::Outdated => styled(theme().outdated, format!("↑ {} pending", row.pending)),
+        ModuleState::Failed => styled(theme().failed, "✗ failed"),
+        ModuleState::NotInstalled => styled(theme().dim, "·"),
     }
 }
 
@@ -208,7 +220,7 @@ pub fn matrix(rows: &[StatusRow]) -> String {
     }
     let mut out = table.render();
     out.push_str(&paint(
-        DIM,
+        theme().dim,
         "✓ installed  ↑ outdated (migrations pending)  ✗ failed  · not installed\n",
     ));
     out
@@ -233,7 +245,7 @@ pub fn modules(
         let count = |scope| migrators(name).map_or(0, |m| m.migrations(scope).len());
         let tenants = installs.iter().filter(|i| &i.module == name).count();
         table.row(vec![
-            styled(HEADER, name.clone()),
+            styled(theme().header, name.clone()),
             c.manifest.version.clone().into(),
             c.manifest.title.clone().into(),
             or_dash(c.manifest.requires.join(", ")),
@@ -251,7 +263,7 @@ pub fn modules(
 
 fn or_dash(s: String) -> Cell {
     if s.is_empty() {
-        styled(DIM, "-")
+        styled(theme().dim, "-")
     } else {
         s.into()
     }
@@ -269,7 +281,7 @@ pub fn tenants(tenants: &[TenantRecord], installs: &[Installation]) -> String {
             .map(|i| i.module.as_str())
             .collect();
         table.row(vec![
-            styled(HEADER, t.slug.clone()),
+            styled(theme().header, t.slug.clone()),
             t.name.clone().into(),
             t.placement.engine.as_str().into(),
             t.placement.location.clone().into(),
@@ -305,14 +317,14 @@ pub fn history(entries: &[HistoryEntry]) -> String {
             e.started_at.clone().into(),
             e.tenant
                 .clone()
-                .map_or_else(|| styled(DIM, "landlord"), Cell::from),
+                .map_or_else(|| styled(theme().dim, "landlord"), Cell::from),
             e.module.clone().into(),
             e.scope.clone().into(),
             e.action.clone().into(),
             if e.outcome == "succeeded" {
-                styled(GOOD, "succeeded")
+                styled(theme().installed, "succeeded")
             } else {
-                styled(BAD, e.outcome.clone())
+                styled(theme().failed, e.outcome.clone())
             },
             or_dash(e.migrations.clone()),
             e.duration_ms.to_string().into(),
@@ -332,10 +344,10 @@ pub fn problems(problems: &[Problem]) -> String {
     for p in problems {
         out.push_str(&format!(
             "{} {}: {}\n    {} {}\n",
-            paint(BAD, "✗"),
+            paint(theme().failed, "✗"),
             p.location,
             p.message,
-            paint(DIM, "fix:"),
+            paint(theme().dim, "fix:"),
             p.fix
         ));
     }

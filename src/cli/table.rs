@@ -1,16 +1,14 @@
 //! Aligned tables for people: a header, rows, and styles that vanish when the output is not a
 //! terminal (or `NO_COLOR` is set), because the writer strips them.
 
-use anstyle::{AnsiColor, Style};
+use anstyle::Style;
 
-pub const HEADER: Style = Style::new().bold();
-pub const DIM: Style = Style::new().dimmed();
-pub const GOOD: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
-pub const WARN: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
-pub const BAD: Style = Style::new()
-    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)))
-    .bold();
+use crate::theme::theme;
 
+/// The theme's styles, by role.
+pub fn header() -> Style {
+    theme().header
+}
 /// `text` in `style`.
 pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
@@ -92,7 +90,7 @@ impl Table {
             out.push('\n');
         };
         line(
-            self.headers.iter().map(|h| (h.clone(), HEADER)).collect(),
+            self.headers.iter().map(|h| (h.clone(), header())).collect(),
             &mut out,
         );
         for row in &self.rows {

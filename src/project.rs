@@ -17,7 +17,7 @@ use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
 use crate::migrator::{ModuleMigrator, SqlMigrator};
 use crate::operator::Operator;
 use crate::registry::{
-    HistoryEntry, HistoryFilter, InstallState, Plan, Planner, Registry, TenantRecord,
+    HistoryEntry, HistoryFilter, InstallState, Installation, Plan, Planner, Registry, TenantRecord,
     TenantSelection,
 };
 use crate::tenancy::{Placement, Slug};
@@ -208,7 +208,13 @@ impl Project {
             }
             None => self.registry.tenants().await?,
         };
-        let installs = self.registry.installations().await?;
+        let installs: BTreeMap<(String, String), Installation> = self
+            .registry
+            .installations()
+            .await?
+            .into_iter()
+            .map(|i| ((i.tenant.clone(), i.module.clone()), i))
+            .collect();
         let landlord = self.registry.landlord();
         let mut landlord_status = BTreeMap::new();
         for (name, migrator) in &self.migrators {
@@ -225,9 +231,7 @@ impl Project {
                 None
             };
             for (name, migrator) in &self.migrators {
-                let install = installs
-                    .iter()
-                    .find(|i| i.tenant == t.slug && &i.module == name);
+                let install = installs.get(&(t.slug.clone(), name.clone()));
                 let Some(install) = install else {
                     rows.push(StatusRow {
                         tenant: t.slug.clone(),
@@ -275,9 +279,7 @@ impl Project {
         tenant: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Vec<HistoryEntry>> {
-        if let Some(m) = module
-            && self.catalog.get(m).is_none()
-        {
+        if let Some(m) = module {
             self.catalog.require(m)?;
         }
         let tenant = tenant.map(Slug::parse).transpose()?;

@@ -30,6 +30,9 @@ pub(super) async fn open(label: &str, path: &Path, open: Open) -> Result<sqlx::S
     SqlitePoolOptions::new()
         // One writer per file is all SQLite allows; a second connection would only wait.
         .max_connections(1)
+        // A long migration holds that connection; whoever waits for it (the registry's
+        // recorder) must outlast it rather than fail after sqlx's default 30 s.
+        .acquire_timeout(Duration::from_secs(3600))
         .connect_with(options)
         .await
         .map_err(|e| Error::db(label, e))

@@ -23,7 +23,7 @@ pub enum Error {
 
     /// An applied migration's file no longer matches what the ledger recorded.
     #[error(
-        "migration {file} was changed after it was applied to {database}: the ledger recorded checksum {recorded}, the file now has {actual}\n  fix: restore the file as it was applied and add a new migration for the change"
+        "migration {file} was changed after it was applied to {database}: the ledger recorded checksum {recorded}, the file now has {actual}\n  fix: restore the file as it was applied and put the change in a new migration; if the edit repaired a migration that failed on other tenants, run estate for those tenants only (--tenant SLUG)"
     )]
     Drift {
         file: String,

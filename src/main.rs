@@ -22,12 +22,9 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
-            }
+            use std::io::Write;
+            // Every variant's message already includes its cause.
+            let _ = writeln!(std::io::stderr(), "error: {e}");
             ExitCode::from(if e.is_refusal() {
                 cli::EXIT_REFUSED
             } else {

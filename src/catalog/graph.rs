@@ -46,10 +46,22 @@ impl DependencyGraph {
             graph.requires.insert(name.clone(), edges);
         }
         for cycle in graph.cycles() {
-            let first = &cycle[0];
-            let at = contexts[first].dir.join("context.toml");
-            problems.push(Problem::new(
-                &at,
+            // Point at the first edge of the cycle: the `requires` entry of its first module.
+            let manifest = &contexts[&cycle[0]].manifest;
+            let at = manifest
+                .requires
+                .iter()
+                .position(|r| r == &cycle[1])
+                .and_then(|i| manifest.requires_at.get(i).cloned())
+                .unwrap_or_else(|| {
+                    contexts[&cycle[0]]
+                        .dir
+                        .join("context.toml")
+                        .display()
+                        .to_string()
+                });
+            problems.push(Problem::at(
+                at,
                 format!("dependency cycle: {}", cycle.join(" -> ")),
                 "remove one of these requires so the modules can be installed in order",
             ));

@@ -147,6 +147,9 @@ impl MigrationSet {
                 return MigrationSet::empty(context, scope, dir);
             }
         };
+        // Versions with a file that could not be used: already reported, so their other half
+        // is not reported again as lacking a partner.
+        let mut broken: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
         let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         paths.sort();
         for path in paths {
@@ -185,6 +188,7 @@ impl MigrationSet {
                         format!("cannot be read: {e}"),
                         "make the file readable by the user running estate",
                     ));
+                    broken.insert(parsed.version);
                     continue;
                 }
             };
@@ -194,6 +198,7 @@ impl MigrationSet {
                     "is not valid UTF-8",
                     "save the migration as UTF-8 text",
                 ));
+                broken.insert(parsed.version);
                 continue;
             };
             let half = Half {
@@ -214,6 +219,9 @@ impl MigrationSet {
         for version in versions {
             let up = ups.remove(&version).unwrap_or_default();
             let down = downs.remove(&version).unwrap_or_default();
+            if broken.contains(&version) {
+                continue;
+            }
             if up.len() > 1 || down.len() > 1 {
                 let files: Vec<String> = up
                     .iter()

@@ -26,6 +26,37 @@ use crate::project::Project;
 use crate::registry::{Plan, TenantSelection};
 use crate::tenancy::Slug;
 
+/// Writes to stdout, ignoring a closed pipe (`estate status | head`): the output is for a
+/// reader who left, and a job must never die of it.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Writes to stderr, ignoring a closed pipe, like [`out!`].
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Process exit statuses of the CLI contract.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
@@ -80,7 +111,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 print_json(&rows);
             } else {
                 let lookup = |n: &str| project.migrator(n).cloned();
-                print!(
+                out!(
                     "{}",
                     colour(render::modules(&project.catalog, &lookup, &installs))
                 );
@@ -105,7 +136,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     .collect();
                 print_json(&rows);
             } else {
-                print!("{}", colour(render::tenants(&tenants, &installs)));
+                out!("{}", colour(render::tenants(&tenants, &installs)));
             }
             Ok(EXIT_OK)
         }
@@ -119,9 +150,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
             if json {
                 print_json(&record);
             } else {
-                println!(
+                outln!(
                     "added tenant {} ({}), database {}",
-                    record.slug, record.name, record.placement.location
+                    record.slug,
+                    record.name,
+                    record.placement.location
                 );
             }
             Ok(EXIT_OK)
@@ -149,7 +182,7 @@ fn read_only(what: &str) -> Error {
 async fn open(config: Config) -> Result<Project> {
     let project = Project::open(config).await?;
     if !project.catalog.problems.is_empty() {
-        eprintln!(
+        errln!(
             "warning: {} problem(s) in the contexts; `estate check` lists them. Installs and rollbacks are refused until they are fixed.",
             project.catalog.problems.len()
         );
@@ -182,7 +215,7 @@ fn check(config: &Config, json: bool) -> Result<u8> {
             "problems": catalog.problems,
         }));
     } else if catalog.problems.is_empty() {
-        println!(
+        outln!(
             "ok: {} contexts, {} migrations ({}; contexts in {})",
             catalog.contexts.len(),
             catalog.migration_count(),
@@ -190,8 +223,8 @@ fn check(config: &Config, json: bool) -> Result<u8> {
             config.contexts.display()
         );
     } else {
-        eprint!("{}", colour_err(render::problems(&catalog.problems)));
-        eprintln!(
+        err!("{}", colour_err(render::problems(&catalog.problems)));
+        errln!(
             "{} problem(s) found; nothing was changed",
             catalog.problems.len()
         );
@@ -245,16 +278,16 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
         if flags.json {
             print_json(&json!({ "dry_run": flags.dry_run, "plan": plan, "report": null }));
         } else {
-            print!("{}", colour(render::plan(&plan, flags.dry_run)));
+            out!("{}", colour(render::plan(&plan, flags.dry_run)));
             if flags.dry_run {
-                println!("dry run: nothing was changed");
+                outln!("dry run: nothing was changed");
             }
         }
         return Ok(EXIT_OK);
     }
     project.ensure_writable(&format!("{} {}", plan.action, plan.modules.join(" ")))?;
     if !flags.json {
-        print!("{}", colour(render::plan(&plan, false)));
+        out!("{}", colour(render::plan(&plan, false)));
     }
     if confirm && !confirmed(&plan)? {
         return Err(Error::refused(
@@ -277,7 +310,7 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
         let control = control.clone();
         async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupt: stopping after the steps under way (Ctrl-C again to force)");
+                errln!("interrupt: stopping after the steps under way (Ctrl-C again to force)");
                 control.cancel();
                 let _ = tokio::signal::ctrl_c().await;
                 std::process::exit(130);
@@ -293,7 +326,7 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
     if flags.json {
         print_json(&json!({ "dry_run": false, "plan": plan, "report": report }));
     } else {
-        print!("{}", colour(render::report(&report)));
+        out!("{}", colour(render::report(&report)));
     }
     Ok(if report.is_success() {
         EXIT_OK
@@ -303,7 +336,7 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
 }
 
 fn confirmed(plan: &Plan) -> Result<bool> {
-    eprint!(
+    err!(
         "{} {} step(s), {} migration(s) to revert. Proceed? [y/N] ",
         plan.action,
         plan.step_count(),
@@ -327,7 +360,7 @@ async fn status(config: Config, args: StatusArgs) -> Result<u8> {
     if args.json {
         print_json(&rows);
     } else {
-        print!("{}", colour(render::matrix(&rows)));
+        out!("{}", colour(render::matrix(&rows)));
     }
     Ok(EXIT_OK)
 }
@@ -343,7 +376,7 @@ async fn history(config: Config, args: HistoryArgs) -> Result<u8> {
     if args.json {
         print_json(&entries);
     } else {
-        print!("{}", colour(render::history(&entries)));
+        out!("{}", colour(render::history(&entries)));
     }
     Ok(EXIT_OK)
 }
@@ -357,7 +390,7 @@ async fn demo(config: Config) -> Result<u8> {
     for (slug, name, _) in DEMO {
         if project.registry.tenant(slug).await?.is_none() {
             project.add_tenant(slug, Some(name)).await?;
-            println!("added tenant {slug} ({name})");
+            outln!("added tenant {slug} ({name})");
         }
     }
     let mut status = EXIT_OK;
@@ -374,20 +407,20 @@ async fn demo(config: Config) -> Result<u8> {
             continue;
         }
         let report = project.run(&plan, None, JobControl::default()).await?;
-        println!(
+        outln!(
             "installed {} for {slug}: {} migrations",
             modules.join(", "),
             report.migrations()
         );
         if !report.is_success() {
-            print!("{}", colour(render::report(&report)));
+            out!("{}", colour(render::report(&report)));
             status = EXIT_FAILED;
         }
     }
-    println!();
+    outln!();
     let rows = project.status(None).await?;
-    print!("{}", colour(render::matrix(&rows)));
-    println!(
+    out!("{}", colour(render::matrix(&rows)));
+    outln!(
         "\nnext: `estate history`, `estate install calendar --all`, `estate rollback calendar --tenant acme`"
     );
     Ok(status)
@@ -395,8 +428,8 @@ async fn demo(config: Config) -> Result<u8> {
 
 fn print_json(value: &impl serde::Serialize) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("error: could not encode JSON: {e}"),
+        Ok(s) => outln!("{s}"),
+        Err(e) => errln!("error: could not encode JSON: {e}"),
     }
 }
 

@@ -78,12 +78,12 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
             ));
             if sql {
                 for m in &s.migrations {
-                    let body = if s.action.is_down() {
-                        &m.down_sql
+                    let (body, source) = if s.action.is_down() {
+                        (&m.down_sql, m.down_source.as_ref().unwrap_or(&m.source))
                     } else {
-                        &m.up_sql
+                        (&m.up_sql, &m.source)
                     };
-                    out.push_str(&paint(theme().dim, format!("       -- {}\n", m.source)));
+                    out.push_str(&paint(theme().dim, format!("       -- {source}\n")));
                     match body {
                         Some(body) => {
                             for line in body.trim_end().lines() {

@@ -48,6 +48,9 @@ pub struct MigrationInfo {
     pub description: String,
     /// The file (or the Rust type) the migration comes from, for messages.
     pub source: String,
+    /// Where its revert comes from, when that is not `source` (the `.down.sql` file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub down_source: Option<String>,
     pub checksum: String,
     /// The SQL it runs, when it is SQL.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -123,6 +123,7 @@ impl ModuleMigrator for SqlMigrator {
                 version: m.version,
                 description: m.description.clone(),
                 source: Self::source(m),
+                down_source: Some(m.down_file.display().to_string()),
                 checksum: m.checksum.clone(),
                 up_sql: Some(m.up_sql.clone()),
                 down_sql: Some(m.down_sql.clone()),

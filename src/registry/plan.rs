@@ -18,7 +18,7 @@ use crate::catalog::{Catalog, Scope};
 use crate::config::Config;
 use crate::database::Database;
 use crate::error::{Error, Result};
-use crate::migrator::{MigrationInfo, ModuleMigrator, ScopeStatus};
+use crate::migrator::{Ledger, MigrationInfo, ModuleMigrator, ScopeStatus};
 use crate::tenancy::Slug;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -134,12 +134,12 @@ impl Planner<'_> {
         })
     }
 
-    fn check_modules(&self, modules: &[String]) -> Result<()> {
+    async fn check_modules(&self, modules: &[String]) -> Result<()> {
         self.catalog.ensure_valid()?;
         for m in modules {
             self.catalog.require(m)?;
         }
-        Ok(())
+        self.verify_database(self.registry.landlord()).await
     }
 
     /// The tenants selected, each known to the registry.
@@ -187,7 +187,56 @@ impl Planner<'_> {
                 "restore it from a backup; `estate tenants add` provisions only new tenants",
             ));
         }
-        tenant.placement.open(self.config, &tenant.slug).await
+        let db = tenant.placement.open(self.config, &tenant.slug).await?;
+        if let Err(e) = self.verify_database(&db).await {
+            db.close().await;
+            return Err(e);
+        }
+        Ok(db)
+    }
+
+    /// Refuses to touch a database where any applied migration (of any context) no longer
+    /// matches its file, or lost it: nothing may be built on, or reverted from, SQL that no
+    /// longer matches what ran. One read of the ledger per database.
+    async fn verify_database(&self, db: &Database) -> Result<()> {
+        let mut known: BTreeMap<(String, String), Vec<MigrationInfo>> = BTreeMap::new();
+        for entry in Ledger::all(db).await? {
+            let (Some(migrator), Some(scope)) = (
+                self.migrators.get(&entry.context),
+                Scope::parse(&entry.scope),
+            ) else {
+                // Contexts no longer in the catalog (and estate's own registry) are not ours to judge.
+                continue;
+            };
+            let infos = known
+                .entry((entry.context.clone(), entry.scope.clone()))
+                .or_insert_with(|| migrator.migrations(scope));
+            match infos.iter().find(|i| i.version == entry.version) {
+                Some(info) if info.checksum != entry.checksum => {
+                    return Err(Error::Drift {
+                        file: info.source.clone(),
+                        database: db.label().to_string(),
+                        recorded: entry.checksum,
+                        actual: info.checksum.clone(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    return Err(Error::refused(
+                        format!(
+                            "{} has {} {} migration {} ({}) applied, but no file for it",
+                            db.label(),
+                            entry.context,
+                            entry.scope,
+                            entry.version,
+                            entry.description
+                        ),
+                        "restore the migration file (git log shows it); applied migrations must stay",
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The status of `module` in `scope` on `db`, refused when an applied migration drifted
@@ -218,7 +267,7 @@ impl Planner<'_> {
 
     /// Plans installing `modules` (and what they require) for the selected tenants.
     pub async fn install(&self, modules: &[String], selection: &TenantSelection) -> Result<Plan> {
-        self.check_modules(modules)?;
+        self.check_modules(modules).await?;
         let tenants = self.resolve_tenants(selection).await?;
         if tenants.is_empty() {
             return Err(no_tenants());
@@ -227,17 +276,6 @@ impl Planner<'_> {
         let graph = &self.catalog.graph;
         let closure = graph.closure(modules.iter().map(String::as_str));
         let mut plan = self.empty_plan(Action::Install, modules, &tenants);
-        for m in &closure {
-            if !modules.contains(m) {
-                let by: Vec<&str> = modules
-                    .iter()
-                    .filter(|r| graph.closure([r.as_str()]).contains(m))
-                    .map(String::as_str)
-                    .collect();
-                plan.notes
-                    .push(format!("{m} added: required by {}", by.join(", ")));
-            }
-        }
         let mut needed: BTreeSet<String> = BTreeSet::new();
         for tenant in &tenants {
             let db = self.open_tenant(tenant).await?;
@@ -276,6 +314,20 @@ impl Planner<'_> {
         }
         self.landlord_up(&mut plan, &closure, &needed, Action::Install)
             .await?;
+        // Say which dependencies the plan adds, and only those it really installs somewhere.
+        let added: Vec<String> = closure
+            .iter()
+            .filter(|m| !modules.contains(*m) && needed.contains(*m))
+            .map(|m| {
+                let by: Vec<&str> = modules
+                    .iter()
+                    .filter(|r| graph.closure([r.as_str()]).contains(m))
+                    .map(String::as_str)
+                    .collect();
+                format!("{m} added: required by {}", by.join(", "))
+            })
+            .collect();
+        plan.notes.splice(0..0, added);
         Ok(plan)
     }
 
@@ -316,7 +368,7 @@ impl Planner<'_> {
         selection: &TenantSelection,
         cascade: bool,
     ) -> Result<Plan> {
-        self.check_modules(modules)?;
+        self.check_modules(modules).await?;
         let tenants = self.resolve_tenants(selection).await?;
         if tenants.is_empty() {
             return Err(no_tenants());
@@ -443,7 +495,7 @@ impl Planner<'_> {
         selection: &TenantSelection,
         scopes: &[Scope],
     ) -> Result<Plan> {
-        self.check_modules(modules)?;
+        self.check_modules(modules).await?;
         let tenants = self.resolve_tenants(selection).await?;
         let installs = self.installs().await?;
         let graph = &self.catalog.graph;

@@ -1,0 +1,376 @@
+//! `estate check` on broken contexts: every problem is refused with exit status 2 and a message
+//! that names the file (and for manifests, `context.toml:LINE:COL`) and the fix; several
+//! problems are all listed in one run; the sample contexts pass.
+
+mod common;
+use common::*;
+
+/// Writes `contexts/FOLDER/context.toml` with `name`, a title, a version, then `extra` lines.
+fn manifest(s: &Scratch, folder: &str, name: &str, extra: &str) {
+    s.write(
+        &format!("contexts/{folder}/context.toml"),
+        &format!("name = \"{name}\"\ntitle = \"T\"\nversion = \"1.0.0\"\n{extra}"),
+    );
+}
+
+/// Writes a migration file of `context`'s `scope` set.
+fn migration(s: &Scratch, context: &str, scope: &str, file: &str, sql: &str) {
+    s.write(
+        &format!("contexts/{context}/migrations/{scope}/{file}"),
+        sql,
+    );
+}
+
+/// A context with a valid migration, so a broken one is not alone in the folder.
+fn valid_context(s: &Scratch, name: &str) {
+    manifest(s, name, name, "");
+    migration(
+        s,
+        name,
+        "tenant",
+        "0001_create_things.up.sql",
+        "CREATE TABLE things (id INTEGER PRIMARY KEY);\n",
+    );
+    migration(
+        s,
+        name,
+        "tenant",
+        "0001_create_things.down.sql",
+        "DROP TABLE things;\n",
+    );
+}
+
+/// Runs `check`, expects exit status 2, and returns stderr.
+fn refused(s: &Scratch) -> String {
+    let run = s.estate(&["check"]).expect(2);
+    assert!(run.stderr.contains("fix:"), "no fix in:\n{}", run.stderr);
+    run.stderr
+}
+
+fn assert_has(haystack: &str, needle: &str) {
+    assert!(
+        haystack.contains(needle),
+        "expected {needle:?} in:\n{haystack}"
+    );
+}
+
+/// The problems of `check --json`, each as (location, message).
+fn json_problems(s: &Scratch) -> Vec<(String, String)> {
+    let run = s.estate(&["check", "--json"]).expect(2);
+    let v = run.json();
+    assert_eq!(v["ok"], false, "{v}");
+    v["problems"]
+        .as_array()
+        .expect("problems is an array")
+        .iter()
+        .map(|p| {
+            assert!(
+                !p["fix"].as_str().unwrap_or_default().is_empty(),
+                "every problem has a fix: {p}"
+            );
+            (
+                p["location"].as_str().unwrap().to_string(),
+                p["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_sample_contexts_are_valid() {
+    let s = Scratch::new();
+    let run = s.estate(&["check"]).expect(0);
+    assert_has(&run.stdout, "ok: 4 contexts");
+    assert!(!run.stderr.contains("fix:"), "{}", run.stderr);
+
+    let run = s.estate(&["check", "--json"]).expect(0);
+    let v = run.json();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["contexts"], 4, "{v}");
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    assert!(v["migrations"].as_u64().unwrap() >= 13, "{v}");
+}
+
+#[test]
+fn name_differing_from_its_folder() {
+    let s = Scratch::empty();
+    valid_context(&s, "fine");
+    manifest(&s, "cards", "card", "");
+    let err = refused(&s);
+    assert_has(&err, "contexts/cards/context.toml:1:8");
+    assert_has(&err, "name \"card\" differs from its folder \"cards\"");
+    assert!(!err.contains("contexts/fine"), "{err}");
+}
+
+#[test]
+fn bad_context_name() {
+    let s = Scratch::empty();
+    manifest(&s, "Card", "Card", "");
+    let err = refused(&s);
+    assert_has(&err, "contexts/Card/context.toml:1:8");
+    assert_has(&err, "context name \"Card\" is not valid");
+    assert_has(&err, "lowercase");
+}
+
+#[test]
+fn unknown_key_in_a_manifest_names_the_key_and_its_line() {
+    let s = Scratch::empty();
+    valid_context(&s, "user_management");
+    // `require` (a typo for `requires`) on line 4.
+    manifest(
+        &s,
+        "digital_card",
+        "digital_card",
+        "require = [\"user_management\"]\n",
+    );
+    let err = refused(&s);
+    assert_has(&err, "contexts/digital_card/context.toml:4:1");
+    assert_has(&err, "`require`");
+    assert_has(&err, "requires");
+
+    // Moved to line 6, the message follows it.
+    manifest(
+        &s,
+        "digital_card",
+        "digital_card",
+        "description = \"d\"\n\nrequire = [\"user_management\"]\n",
+    );
+    let err = refused(&s);
+    assert_has(&err, "contexts/digital_card/context.toml:6:1");
+}
+
+#[test]
+fn duplicate_version() {
+    let s = Scratch::empty();
+    manifest(&s, "billing", "billing", "");
+    for f in [
+        "0001_a.up.sql",
+        "0001_a.down.sql",
+        "1_b.up.sql",
+        "1_b.down.sql",
+    ] {
+        migration(&s, "billing", "tenant", f, "SELECT 1;\n");
+    }
+    let err = refused(&s);
+    assert_has(&err, "contexts/billing/migrations/tenant");
+    assert_has(&err, "version 1 is used more than once");
+    assert_has(&err, "0001_a.up.sql");
+    assert_has(&err, "1_b.up.sql");
+}
+
+#[test]
+fn non_numeric_version() {
+    let s = Scratch::empty();
+    manifest(&s, "billing", "billing", "");
+    migration(&s, "billing", "landlord", "abc_x.up.sql", "SELECT 1;\n");
+    migration(&s, "billing", "landlord", "abc_x.down.sql", "SELECT 1;\n");
+    let err = refused(&s);
+    assert_has(&err, "contexts/billing/migrations/landlord/abc_x.up.sql");
+    assert_has(&err, "version \"abc\" is not a number");
+}
+
+#[test]
+fn up_without_down() {
+    let s = Scratch::empty();
+    manifest(&s, "billing", "billing", "");
+    migration(
+        &s,
+        "billing",
+        "tenant",
+        "0001_create_invoices.up.sql",
+        "CREATE TABLE invoices (id INTEGER);\n",
+    );
+    let err = refused(&s);
+    assert_has(
+        &err,
+        "contexts/billing/migrations/tenant/0001_create_invoices.up.sql",
+    );
+    assert_has(&err, "has no .down.sql");
+    assert_has(&err, "add 0001_create_invoices.down.sql");
+}
+
+#[test]
+fn down_without_up() {
+    let s = Scratch::empty();
+    manifest(&s, "billing", "billing", "");
+    migration(
+        &s,
+        "billing",
+        "tenant",
+        "0002_drop_x.down.sql",
+        "SELECT 1;\n",
+    );
+    let err = refused(&s);
+    assert_has(
+        &err,
+        "contexts/billing/migrations/tenant/0002_drop_x.down.sql",
+    );
+    assert_has(&err, "has no .up.sql");
+}
+
+#[test]
+fn requires_naming_no_context() {
+    let s = Scratch::empty();
+    manifest(&s, "calendar", "calendar", "requires = [\"ghost\"]\n");
+    let err = refused(&s);
+    assert_has(&err, "contexts/calendar/context.toml:4:");
+    assert_has(&err, "\"ghost\"");
+    assert_has(&err, "no context");
+}
+
+#[test]
+fn a_dependency_cycle_is_printed() {
+    let s = Scratch::empty();
+    manifest(&s, "a", "a", "requires = [\"b\"]\n");
+    manifest(&s, "b", "b", "requires = [\"c\"]\n");
+    manifest(&s, "c", "c", "requires = [\"a\"]\n");
+    valid_context(&s, "d");
+    let err = refused(&s);
+    assert_has(&err, "a -> b -> c -> a");
+    assert_has(&err, "contexts/a/context.toml");
+    // One cycle, reported once, not once per member.
+    assert_eq!(err.matches("dependency cycle").count(), 1, "{err}");
+    assert!(!err.contains("contexts/d"), "{err}");
+}
+
+#[test]
+fn an_unreadable_migration_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::empty();
+    valid_context(&s, "billing");
+    let file = s.path("contexts/billing/migrations/tenant/0001_create_things.up.sql");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&file).is_ok() {
+        eprintln!("skipped: running as a user who can read a mode-000 file (root?)");
+        return;
+    }
+    let err = refused(&s);
+    assert_has(
+        &err,
+        "contexts/billing/migrations/tenant/0001_create_things.up.sql",
+    );
+    assert_has(&err, "cannot be read");
+}
+
+#[test]
+fn a_migration_file_that_is_not_utf8() {
+    let s = Scratch::empty();
+    manifest(&s, "billing", "billing", "");
+    s.write(
+        "contexts/billing/migrations/tenant/0001_x.down.sql",
+        "SELECT 1;\n",
+    );
+    std::fs::write(
+        s.path("contexts/billing/migrations/tenant/0001_x.up.sql"),
+        b"SELECT '\xff\xfe';\n",
+    )
+    .unwrap();
+    let err = refused(&s);
+    assert_has(&err, "contexts/billing/migrations/tenant/0001_x.up.sql");
+    assert_has(&err, "is not valid UTF-8");
+}
+
+#[test]
+fn a_manifest_that_is_not_utf8() {
+    let s = Scratch::empty();
+    std::fs::create_dir_all(s.path("contexts/billing")).unwrap();
+    std::fs::write(
+        s.path("contexts/billing/context.toml"),
+        b"name = \"billing\"\ntitle = \"B\xe9\"\nversion = \"1\"\n",
+    )
+    .unwrap();
+    let err = refused(&s);
+    assert_has(&err, "contexts/billing/context.toml");
+    assert_has(&err, "is not valid UTF-8");
+}
+
+#[test]
+fn an_unusable_up_file_is_not_also_reported_as_missing() {
+    // The up file exists but is not UTF-8: that is the one problem. Telling the operator to
+    // "add 0001_x.up.sql" (it is there) sends them the wrong way.
+    let s = Scratch::empty();
+    manifest(&s, "billing", "billing", "");
+    s.write(
+        "contexts/billing/migrations/tenant/0001_x.down.sql",
+        "SELECT 1;\n",
+    );
+    std::fs::write(
+        s.path("contexts/billing/migrations/tenant/0001_x.up.sql"),
+        b"SELECT '\xff';\n",
+    )
+    .unwrap();
+    let problems = json_problems(&s);
+    assert_eq!(
+        problems.len(),
+        1,
+        "one problem (the up file is not UTF-8), got: {problems:#?}"
+    );
+    assert!(problems[0].0.ends_with("0001_x.up.sql"), "{problems:#?}");
+}
+
+#[test]
+fn several_problems_in_different_contexts_are_all_listed_at_once() {
+    let s = Scratch::empty();
+    valid_context(&s, "user_management");
+    manifest(&s, "cards", "card", "");
+    manifest(
+        &s,
+        "calendar",
+        "calendar",
+        "require = [\"user_management\"]\n",
+    );
+    manifest(&s, "billing", "billing", "requires = [\"ghost\"]\n");
+    migration(
+        &s,
+        "billing",
+        "tenant",
+        "0001_create_invoices.up.sql",
+        "CREATE TABLE invoices (id INTEGER);\n",
+    );
+    manifest(&s, "audit", "audit", "");
+    migration(&s, "audit", "tenant", "x1_log.up.sql", "SELECT 1;\n");
+    migration(&s, "audit", "tenant", "x1_log.down.sql", "SELECT 1;\n");
+
+    let err = refused(&s);
+    assert_has(&err, "contexts/cards/context.toml:1:8");
+    assert_has(&err, "contexts/calendar/context.toml:4:1");
+    assert_has(&err, "contexts/billing/context.toml:4:");
+    assert_has(&err, "\"ghost\"");
+    assert_has(
+        &err,
+        "contexts/billing/migrations/tenant/0001_create_invoices.up.sql",
+    );
+    assert_has(&err, "contexts/audit/migrations/tenant/x1_log.up.sql");
+    assert_has(&err, "contexts/audit/migrations/tenant/x1_log.down.sql");
+    assert_has(&err, "6 problem(s)");
+    assert!(!err.contains("contexts/user_management"), "{err}");
+
+    let problems = json_problems(&s);
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+    for folder in ["cards", "calendar", "billing", "audit"] {
+        assert!(
+            problems
+                .iter()
+                .any(|(loc, _)| loc.contains(&format!("contexts/{folder}/"))),
+            "nothing about {folder}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn check_creates_no_database() {
+    let s = Scratch::empty();
+    manifest(&s, "Card", "Card", "");
+    refused(&s);
+    assert!(
+        !s.landlord().exists(),
+        "check on broken contexts created the landlord"
+    );
+    let s = Scratch::new();
+    s.estate(&["check"]).expect(0);
+    assert!(
+        s.snapshot().is_empty(),
+        "check wrote databases: {:?}",
+        s.snapshot().keys()
+    );
+}

@@ -1,0 +1,483 @@
+//! A library user can give a context a hand-written Rust migrator, registered on the project,
+//! without touching the registry: the planner, the job runner and the status matrix all reach it
+//! through the `ModuleMigrator` contract, and its ledger rows live beside the SQL migrators'.
+
+mod common;
+use common::*;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use estate::Project;
+use estate::catalog::{Scope, checksum};
+use estate::config::Config;
+use estate::database::Database;
+use estate::jobs::{JobControl, JobEvent};
+use estate::migrator::{
+    Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, RunDirection,
+    ScopeStatus, Target, now,
+};
+use estate::project::ModuleState;
+use estate::registry::{Action, TenantSelection};
+use estate::tenancy::Slug;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const CREATE_AUDIT_LOG: &str = "CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY,
+    actor      TEXT    NOT NULL,
+    action     TEXT    NOT NULL,
+    created_at TEXT    NOT NULL
+);
+CREATE INDEX audit_log_actor ON audit_log (actor);";
+
+const DROP_AUDIT_LOG: &str = "DROP INDEX audit_log_actor;\nDROP TABLE audit_log;";
+
+/// The `audit` context's migrator, written in Rust: nothing in the landlord, one migration in
+/// each tenant database.
+struct AuditMigrator {
+    /// Every migration it ran, to show the runner called this migrator and no other.
+    calls: Mutex<Vec<(Scope, RunDirection, i64)>>,
+}
+
+impl AuditMigrator {
+    fn new() -> Self {
+        AuditMigrator {
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn tenant_migration() -> MigrationInfo {
+        MigrationInfo {
+            version: 1,
+            description: "create audit log".to_string(),
+            source: "AuditMigrator::create_audit_log".to_string(),
+            down_source: None,
+            checksum: checksum(CREATE_AUDIT_LOG.as_bytes()),
+            up_sql: Some(CREATE_AUDIT_LOG.to_string()),
+            down_sql: Some(DROP_AUDIT_LOG.to_string()),
+        }
+    }
+
+    fn run_record(
+        scope: Scope,
+        db: &Database,
+        direction: RunDirection,
+        millis: u64,
+    ) -> MigrationRun {
+        MigrationRun {
+            context: "audit".to_string(),
+            scope,
+            database: db.label().to_string(),
+            version: 1,
+            description: "create audit log".to_string(),
+            direction,
+            millis,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ModuleMigrator for AuditMigrator {
+    fn context(&self) -> &str {
+        "audit"
+    }
+
+    fn migrations(&self, scope: Scope) -> Vec<MigrationInfo> {
+        match scope {
+            Scope::Landlord => Vec::new(),
+            Scope::Tenant => vec![Self::tenant_migration()],
+        }
+    }
+
+    async fn status(&self, scope: Scope, db: &Database) -> estate::Result<ScopeStatus> {
+        let applied = Ledger::entries(db, "audit", scope).await?;
+        Ok(ScopeStatus::compare(&self.migrations(scope), applied))
+    }
+
+    async fn migrate(
+        &self,
+        scope: Scope,
+        db: &Database,
+        target: Target,
+        run: &RunContext,
+    ) -> estate::Result<Vec<MigrationRun>> {
+        let wanted = match target {
+            Target::Latest => true,
+            Target::Version(v) => v >= 1,
+        };
+        let status = self.status(scope, db).await?;
+        if scope == Scope::Landlord || !wanted || status.pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Read before the transaction: the pool may hold a single connection.
+        let batch = Ledger::next_batch(db).await?;
+        let started = Instant::now();
+        let mut tx = db.begin().await?;
+        tx.execute_script(CREATE_AUDIT_LOG)
+            .await
+            .map_err(|e| estate::Error::Migrator(format!("audit: {e}")))?;
+        let millis = started.elapsed().as_millis() as u64;
+        let entry = LedgerEntry {
+            context: "audit".to_string(),
+            scope: scope.as_str().to_string(),
+            version: 1,
+            description: "create audit log".to_string(),
+            checksum: checksum(CREATE_AUDIT_LOG.as_bytes()),
+            batch,
+            applied_at: now(),
+            execution_ms: millis as i64,
+            applied_by: run.applied_by.clone(),
+        };
+        Ledger::record(&mut tx, &entry)
+            .await
+            .map_err(|e| estate::Error::db(db.label(), e))?;
+        tx.commit().await?;
+        self.calls
+            .lock()
+            .unwrap()
+            .push((scope, RunDirection::Up, 1));
+        let record = Self::run_record(scope, db, RunDirection::Up, millis);
+        run.report(&record);
+        Ok(vec![record])
+    }
+
+    async fn rollback(
+        &self,
+        scope: Scope,
+        db: &Database,
+        target: Target,
+        run: &RunContext,
+    ) -> estate::Result<Vec<MigrationRun>> {
+        let keep = match target {
+            Target::Latest => 0,
+            Target::Version(v) => v,
+        };
+        let status = self.status(scope, db).await?;
+        if scope == Scope::Landlord || keep >= 1 || status.applied.is_empty() {
+            return Ok(Vec::new());
+        }
+        let started = Instant::now();
+        let mut tx = db.begin().await?;
+        tx.execute_script(DROP_AUDIT_LOG)
+            .await
+            .map_err(|e| estate::Error::Migrator(format!("audit: {e}")))?;
+        Ledger::erase(&mut tx, "audit", scope, 1)
+            .await
+            .map_err(|e| estate::Error::db(db.label(), e))?;
+        tx.commit().await?;
+        self.calls
+            .lock()
+            .unwrap()
+            .push((scope, RunDirection::Down, 1));
+        let record = Self::run_record(
+            scope,
+            db,
+            RunDirection::Down,
+            started.elapsed().as_millis() as u64,
+        );
+        run.report(&record);
+        Ok(vec![record])
+    }
+}
+
+/// The sample contexts plus `audit`: a manifest only, no migrations folder.
+fn audit_project() -> Scratch {
+    let s = Scratch::new();
+    s.write(
+        "contexts/audit/context.toml",
+        "name = \"audit\"\ntitle = \"Audit\"\nversion = \"0.1.0\"\ndescription = \"Who did what, per tenant.\"\nrequires = [\"user_management\"]\n",
+    );
+    s
+}
+
+/// Runs the fixture's SQLite query off the async runtime (it starts its own).
+async fn rows(db: PathBuf, sql: &'static str) -> Vec<Vec<String>> {
+    tokio::task::spawn_blocking(move || query(&db, sql))
+        .await
+        .unwrap()
+}
+
+async fn table_names(db: PathBuf) -> Vec<String> {
+    tokio::task::spawn_blocking(move || tables(&db))
+        .await
+        .unwrap()
+}
+
+fn acme() -> TenantSelection {
+    TenantSelection::Only(vec![Slug::parse("acme").unwrap()])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -> TestResult {
+    let s = audit_project();
+    let config = Config::load(Some(&s.path("config/estate.toml")))?;
+    let mut project = Project::open(config).await?;
+    let audit = Arc::new(AuditMigrator::new());
+    project.register_migrator(audit.clone())?;
+    assert_eq!(
+        project.migrator("audit").map(|m| m.context().to_string()),
+        Some("audit".to_string())
+    );
+    project.add_tenant("acme", None).await?;
+    project.add_tenant("globex", None).await?;
+
+    // The plan: user_management (required) first, then audit; audit has no landlord step.
+    let plan = project.plan_install(&["audit".into()], &acme()).await?;
+    let order: Vec<(String, Scope, Option<String>)> = plan
+        .steps()
+        .iter()
+        .map(|st| (st.module.clone(), st.scope, st.tenant.clone()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("user_management".into(), Scope::Landlord, None),
+            ("user_management".into(), Scope::Tenant, Some("acme".into())),
+            ("audit".into(), Scope::Tenant, Some("acme".into())),
+        ],
+        "plan: {plan:#?}"
+    );
+    let acme_steps = &plan.tenant_steps["acme"];
+    assert_eq!(acme_steps[0].reason.as_deref(), Some("required"));
+    assert_eq!(acme_steps[1].reason, None);
+    assert_eq!(acme_steps[1].after, vec!["user_management".to_string()]);
+    assert_eq!(
+        acme_steps[1].migrations,
+        vec![AuditMigrator::tenant_migration()]
+    );
+    assert!(!plan.tenant_steps.contains_key("globex"), "{plan:#?}");
+    assert!(
+        plan.notes.iter().any(|n| n.contains("user_management")),
+        "the plan says user_management was added: {:?}",
+        plan.notes
+    );
+
+    // Run it, listening to the events.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let report = project.run(&plan, Some(tx), JobControl::default()).await?;
+    assert!(report.is_success(), "{report:#?}");
+    assert_eq!(report.succeeded(), 3);
+    let mut events = Vec::new();
+    while let Some(e) = rx.recv().await {
+        events.push(e);
+    }
+    assert!(
+        events.iter().any(|e| matches!(e,
+            JobEvent::ModuleInstalled { tenant, module } if tenant == "acme" && module == "audit")),
+        "no ModuleInstalled for audit: {events:#?}"
+    );
+    assert!(events.iter().any(|e| matches!(e,
+        JobEvent::MigrationApplied { run, .. } if run.context == "audit" && run.version == 1)));
+    assert_eq!(
+        *audit.calls.lock().unwrap(),
+        vec![(Scope::Tenant, RunDirection::Up, 1)]
+    );
+
+    // The table and its ledger row are in acme's database, nowhere else.
+    let acme_db = s.tenant_db("acme");
+    assert!(
+        table_names(acme_db.clone())
+            .await
+            .contains(&"audit_log".to_string())
+    );
+    assert_eq!(
+        rows(
+            acme_db.clone(),
+            "SELECT context, scope, version, description, applied_by FROM estate_ledger WHERE context = 'audit'"
+        )
+        .await,
+        vec![vec![
+            "audit".to_string(),
+            "tenant".to_string(),
+            "1".to_string(),
+            "create audit log".to_string(),
+            project.operator.to_string(),
+        ]]
+    );
+    let checksum_row = rows(
+        acme_db.clone(),
+        "SELECT checksum FROM estate_ledger WHERE context = 'audit'",
+    )
+    .await;
+    assert_eq!(checksum_row[0][0], checksum(CREATE_AUDIT_LOG.as_bytes()));
+    assert!(
+        !table_names(s.tenant_db("globex"))
+            .await
+            .contains(&"audit_log".to_string())
+    );
+    assert!(
+        !table_names(s.landlord())
+            .await
+            .contains(&"audit_log".to_string())
+    );
+    assert!(
+        rows(
+            s.landlord(),
+            "SELECT 1 FROM estate_ledger WHERE context = 'audit'"
+        )
+        .await
+        .is_empty()
+    );
+    // The registry recorded the installation by listening to the job's events.
+    assert_eq!(
+        rows(
+            s.landlord(),
+            "SELECT tenant, module, state FROM estate_tenant_modules ORDER BY tenant, module"
+        )
+        .await,
+        vec![
+            vec![
+                "acme".to_string(),
+                "audit".to_string(),
+                "installed".to_string()
+            ],
+            vec![
+                "acme".to_string(),
+                "user_management".to_string(),
+                "installed".to_string()
+            ],
+        ]
+    );
+    assert_eq!(
+        rows(
+            s.landlord(),
+            "SELECT scope, action, outcome FROM estate_history WHERE module = 'audit'"
+        )
+        .await,
+        vec![vec![
+            "tenant".to_string(),
+            "install".to_string(),
+            "succeeded".to_string()
+        ]]
+    );
+
+    // Status: audit installed for acme (1 applied, none pending), not installed for globex.
+    let status = project.status(Some("acme")).await?;
+    let row = status
+        .iter()
+        .find(|r| r.module == "audit")
+        .expect("status has a row for audit");
+    assert_eq!(row.state, ModuleState::Installed, "{status:#?}");
+    assert_eq!((row.applied, row.pending), (1, 0));
+    let um = status
+        .iter()
+        .find(|r| r.module == "user_management")
+        .unwrap();
+    assert_eq!(um.state, ModuleState::Installed);
+    let globex = project.status(Some("globex")).await?;
+    assert_eq!(
+        globex.iter().find(|r| r.module == "audit").unwrap().state,
+        ModuleState::NotInstalled
+    );
+
+    // Installing again plans nothing for audit: its status says it is up to date.
+    let again = project.plan_install(&["audit".into()], &acme()).await?;
+    assert!(again.is_empty(), "{again:#?}");
+
+    // user_management cannot go while audit needs it.
+    let refused = project
+        .plan_rollback(&["user_management".into()], &acme(), false)
+        .await
+        .expect_err("audit requires user_management");
+    assert!(refused.is_refusal());
+    assert!(refused.to_string().contains("audit"), "{refused}");
+
+    // Roll audit back: table and ledger row go, in the same transaction.
+    let plan = project
+        .plan_rollback(&["audit".into()], &acme(), false)
+        .await?;
+    let steps = plan.steps();
+    assert_eq!(steps.len(), 1, "{plan:#?}");
+    assert_eq!(
+        (steps[0].module.as_str(), steps[0].scope, steps[0].action),
+        ("audit", Scope::Tenant, Action::Rollback)
+    );
+    let report = project.run(&plan, None, JobControl::default()).await?;
+    assert!(report.is_success(), "{report:#?}");
+    assert_eq!(
+        *audit.calls.lock().unwrap(),
+        vec![
+            (Scope::Tenant, RunDirection::Up, 1),
+            (Scope::Tenant, RunDirection::Down, 1)
+        ]
+    );
+    let tables_after = table_names(acme_db.clone()).await;
+    assert!(
+        !tables_after.contains(&"audit_log".to_string()),
+        "{tables_after:?}"
+    );
+    assert!(tables_after.contains(&"user_profiles".to_string()));
+    assert!(
+        rows(
+            acme_db.clone(),
+            "SELECT 1 FROM estate_ledger WHERE context = 'audit'"
+        )
+        .await
+        .is_empty()
+    );
+    // user_management's own rows are untouched.
+    assert_eq!(
+        rows(
+            acme_db,
+            "SELECT version FROM estate_ledger WHERE context = 'user_management' ORDER BY version"
+        )
+        .await,
+        vec![vec!["1".to_string()], vec!["2".to_string()]]
+    );
+    let status = project.status(Some("acme")).await?;
+    assert_eq!(
+        status.iter().find(|r| r.module == "audit").unwrap().state,
+        ModuleState::NotInstalled
+    );
+    project.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registering_a_migrator_for_a_context_not_in_the_catalog_is_refused() -> TestResult {
+    let s = Scratch::new(); // no `audit` folder
+    let config = Config::load(Some(&s.path("config/estate.toml")))?;
+    let mut project = Project::open(config).await?;
+    let err = project
+        .register_migrator(Arc::new(AuditMigrator::new()))
+        .expect_err("audit is not in the catalog");
+    assert!(err.is_refusal(), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("unknown module \"audit\""), "{message}");
+    assert!(message.contains("fix:"), "{message}");
+    assert!(project.migrator("audit").is_none());
+    // The catalog's own migrators are still in place.
+    assert!(project.migrator("digital_card").is_some());
+    project.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_its_migrator_the_manifest_only_context_has_nothing_to_run() -> TestResult {
+    // The control case: the same project without registering AuditMigrator. The built-in SQL
+    // migrator finds no migrations for audit, so no audit_log table appears: the table in the
+    // first test came from the hand-written migrator.
+    let s = audit_project();
+    let project = Project::open(Config::load(Some(&s.path("config/estate.toml")))?).await?;
+    project.add_tenant("acme", None).await?;
+    let plan = project.plan_install(&["audit".into()], &acme()).await?;
+    let audit_steps: Vec<_> = plan
+        .steps()
+        .into_iter()
+        .filter(|s| s.module == "audit")
+        .collect();
+    assert!(
+        audit_steps.iter().all(|s| s.migrations.is_empty()),
+        "{plan:#?}"
+    );
+    project.run(&plan, None, JobControl::default()).await?;
+    assert!(
+        !table_names(s.tenant_db("acme"))
+            .await
+            .contains(&"audit_log".to_string())
+    );
+    project.close().await;
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! `estate demo` on the embedded default, and the JSON contract scripts rely on: every `--json`
+//! command prints one JSON document on stdout and nothing else; `status --json` rows have
+//! exactly the documented keys and states; `modules --json` shows requires and required-by.
+
+mod common;
+use common::*;
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Runs SQL on a SQLite file with a read-write connection (common::query is read-only).
+fn exec(db: &Path, sql: &str) {
+    use sqlx::Connection;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let url = format!("sqlite://{}?mode=rw", db.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+}
+
+/// The matrix printed by `demo` / `status`: from the header line to the legend.
+fn matrix(out: &str) -> Vec<String> {
+    let lines: Vec<&str> = out.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("TENANT"))
+        .unwrap_or_else(|| panic!("no matrix header in:\n{out}"));
+    lines[start..]
+        .iter()
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+const STATES: [&str; 4] = ["installed", "outdated", "failed", "not_installed"];
+const MODULES: [&str; 4] = ["billing", "calendar", "digital_card", "user_management"];
+
+#[test]
+fn demo_creates_three_tenants_with_a_mix_and_is_idempotent() {
+    let s = Scratch::new();
+    let first = s.estate(&["demo"]).expect(0);
+    let m = matrix(&first.stdout);
+    assert!(
+        m[0].contains("billing") && m[0].contains("user_management"),
+        "{m:?}"
+    );
+    for t in ["acme", "globex", "initech"] {
+        assert!(
+            m.iter().any(|l| l.starts_with(t)),
+            "no {t} row in the matrix:\n{}",
+            first.stdout
+        );
+    }
+    for t in ["acme", "globex", "initech"] {
+        assert!(s.tenant_db(t).exists(), "{t}");
+    }
+
+    let list = s.estate(&["tenants", "list", "--json"]).expect(0).json();
+    let slugs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["acme", "globex", "initech"]);
+
+    // A mix: every tenant has something, no tenant has everything, no failures.
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    let rows = status.as_array().unwrap();
+    assert_eq!(rows.len(), 12);
+    for t in ["acme", "globex", "initech"] {
+        let installed: Vec<&str> = rows
+            .iter()
+            .filter(|r| r["tenant"] == t && r["state"] == "installed")
+            .map(|r| r["module"].as_str().unwrap())
+            .collect();
+        assert!(installed.contains(&"user_management"), "{t}: {installed:?}");
+        assert!(installed.len() >= 2, "{t}: {installed:?}");
+        assert!(installed.len() < 4, "{t}: {installed:?}");
+    }
+    assert!(rows.iter().all(|r| r["state"] != "failed"), "{status:#}");
+    let distinct: BTreeSet<String> = ["acme", "globex", "initech"]
+        .iter()
+        .map(|t| {
+            rows.iter()
+                .filter(|r| r["tenant"] == *t && r["state"] == "installed")
+                .map(|r| r["module"].as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    assert!(distinct.len() >= 2, "the demo tenants all look alike");
+    // The matrix agrees with status.
+    let status_human = s.estate(&["status"]).expect(0);
+    assert_eq!(matrix(&status_human.stdout), m);
+
+    // Again: exit 0, same matrix, same status, no new work recorded.
+    let history = s.estate(&["history", "--json"]).expect(0).json();
+    let second = s.estate(&["demo"]).expect(0);
+    assert_eq!(matrix(&second.stdout), m);
+    assert_eq!(s.estate(&["status", "--json"]).expect(0).json(), status);
+    assert_eq!(s.estate(&["history", "--json"]).expect(0).json(), history);
+    let list2 = s.estate(&["tenants", "list", "--json"]).expect(0).json();
+    assert_eq!(list2, list);
+}
+
+#[test]
+fn status_json_rows_have_exactly_the_documented_keys_and_states() {
+    let s = Scratch::new();
+    for t in ["acme", "globex", "initech"] {
+        s.estate(&["tenants", "add", t]).expect(0);
+    }
+    s.estate(&["install", "calendar", "--tenant", "acme,initech"])
+        .expect(0);
+    s.estate(&["install", "billing", "--tenant", "globex"])
+        .expect(0);
+    // calendar 0004: initech already has a `color` column, so it fails there only.
+    s.write(
+        "contexts/calendar/migrations/tenant/0004_add_color_to_events.up.sql",
+        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
+    );
+    s.write(
+        "contexts/calendar/migrations/tenant/0004_add_color_to_events.down.sql",
+        "ALTER TABLE events DROP COLUMN color;\n",
+    );
+    exec(
+        &s.tenant_db("initech"),
+        "ALTER TABLE events ADD COLUMN color VARCHAR(7);",
+    );
+    s.estate(&["migrate", "calendar"]).expect(1);
+    // billing 0003: globex's billing becomes outdated.
+    s.write(
+        "contexts/billing/migrations/tenant/0003_add_notes_to_invoices.up.sql",
+        "ALTER TABLE invoices ADD COLUMN notes TEXT;\n",
+    );
+    s.write(
+        "contexts/billing/migrations/tenant/0003_add_notes_to_invoices.down.sql",
+        "ALTER TABLE invoices DROP COLUMN notes;\n",
+    );
+
+    let run = s.estate(&["status", "--json"]).expect(0);
+    let status = run.json();
+    let rows = status.as_array().expect("an array");
+    let keys: BTreeSet<&str> = ["tenant", "module", "state", "applied", "pending"].into();
+    for r in rows {
+        let obj = r.as_object().expect("each row is an object");
+        assert_eq!(
+            obj.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+            keys,
+            "{r}"
+        );
+        assert!(STATES.contains(&r["state"].as_str().unwrap()), "{r}");
+        assert!(r["applied"].as_u64().is_some(), "{r}");
+        assert!(r["pending"].as_u64().is_some(), "{r}");
+        if r["state"] == "not_installed" {
+            assert_eq!(
+                (r["applied"].clone(), r["pending"].clone()),
+                (json!(0), json!(0))
+            );
+        }
+        if r["state"] == "outdated" {
+            assert!(r["pending"].as_u64().unwrap() > 0, "{r}");
+        }
+        if r["state"] == "installed" {
+            assert_eq!(r["pending"], 0, "{r}");
+        }
+    }
+    // Every tenant × module, in order.
+    let order: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["tenant"].as_str().unwrap().to_string(),
+                r["module"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut want = Vec::new();
+    for t in ["acme", "globex", "initech"] {
+        for m in MODULES {
+            want.push((t.to_string(), m.to_string()));
+        }
+    }
+    assert_eq!(order, want);
+
+    let get = |t: &str, m: &str| {
+        rows.iter()
+            .find(|r| r["tenant"] == t && r["module"] == m)
+            .map(|r| {
+                (
+                    r["state"].as_str().unwrap().to_string(),
+                    r["applied"].as_i64().unwrap(),
+                    r["pending"].as_i64().unwrap(),
+                )
+            })
+            .unwrap()
+    };
+    assert_eq!(get("acme", "calendar"), ("installed".into(), 5, 0));
+    assert_eq!(get("initech", "calendar"), ("failed".into(), 4, 1));
+    assert_eq!(get("globex", "billing"), ("outdated".into(), 2, 1));
+    assert_eq!(get("globex", "calendar"), ("not_installed".into(), 0, 0));
+    let seen: BTreeSet<&str> = rows.iter().map(|r| r["state"].as_str().unwrap()).collect();
+    assert_eq!(seen, STATES.into_iter().collect());
+
+    // --tenant narrows the rows to that tenant.
+    let one = s
+        .estate(&["status", "--tenant", "globex", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        one.as_array().unwrap().as_slice(),
+        &rows[4..8],
+        "status --tenant globex"
+    );
+}
+
+/// stdout must be exactly one JSON document: nothing before it, nothing after it.
+fn only_json(s: &Scratch, args: &[&str], code: i32) -> Value {
+    let run = s.estate(args).expect(code);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`estate {}` printed more than JSON ({e}):\n{}",
+            args.join(" "),
+            run.stdout
+        )
+    });
+    assert!(
+        run.stdout.trim_start().starts_with(['{', '[']),
+        "{}",
+        run.stdout
+    );
+    v
+}
+
+#[test]
+fn every_json_command_prints_only_json() {
+    let s = Scratch::new();
+    // On an empty project first.
+    assert!(only_json(&s, &["tenants", "list", "--json"], 0).is_array());
+    assert!(only_json(&s, &["status", "--json"], 0).is_array());
+    assert!(only_json(&s, &["history", "--json"], 0).is_array());
+
+    s.estate(&["tenants", "add", "acme"]).expect(0);
+    s.estate(&["tenants", "add", "globex"]).expect(0);
+
+    let checks: [&[&str]; 4] = [
+        &["modules", "--json"],
+        &["tenants", "list", "--json"],
+        &["status", "--json"],
+        &["check", "--json"],
+    ];
+    for args in checks {
+        only_json(&s, args, 0);
+    }
+    let snap = s.snapshot();
+    let dry = only_json(
+        &s,
+        &[
+            "install",
+            "digital_card",
+            "--tenant",
+            "acme",
+            "--dry-run",
+            "--json",
+        ],
+        0,
+    );
+    assert_eq!(dry["dry_run"], true);
+    assert!(s.snapshot() == snap);
+
+    let run = only_json(&s, &["install", "digital_card", "--all", "--json"], 0);
+    assert_eq!(run["dry_run"], false);
+    assert_eq!(run["report"]["steps"].as_array().unwrap().len(), 6);
+
+    let hist = only_json(&s, &["history", "--json"], 0);
+    assert_eq!(hist.as_array().unwrap().len(), 6);
+    only_json(
+        &s,
+        &["history", "digital_card", "--tenant", "acme", "--json"],
+        0,
+    );
+    only_json(&s, &["migrate", "--json"], 0);
+    only_json(&s, &["migrate", "--dry-run", "--json"], 0);
+    only_json(
+        &s,
+        &["rollback", "digital_card", "--all", "--dry-run", "--json"],
+        0,
+    );
+    let rb = only_json(&s, &["rollback", "digital_card", "--all", "--json"], 0);
+    assert_eq!(rb["plan"]["action"], "rollback");
+
+    // A partial failure still prints only JSON (and exits 1).
+    s.write(
+        "contexts/user_management/migrations/tenant/0003_broken.up.sql",
+        "ALTER TABLE nowhere ADD COLUMN x INTEGER;\n",
+    );
+    s.write(
+        "contexts/user_management/migrations/tenant/0003_broken.down.sql",
+        "SELECT 1;\n",
+    );
+    let failed = only_json(&s, &["migrate", "--json"], 1);
+    let outcomes: Vec<&str> = failed["report"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["failed", "failed"]);
+}
+
+#[test]
+fn modules_json_shows_requires_and_required_by() {
+    let s = Scratch::new();
+    let modules = only_json(&s, &["modules", "--json"], 0);
+    let list = modules.as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, MODULES);
+    let get = |n: &str| list.iter().find(|m| m["name"] == n).unwrap().clone();
+
+    let dc = get("digital_card");
+    assert_eq!(dc["requires"], json!(["user_management"]));
+    assert_eq!(dc["required_by"], json!([]));
+    assert_eq!(dc["version"], "1.2.0");
+    assert_eq!(dc["migrations"], json!({"landlord": 1, "tenant": 3}));
+
+    let um = get("user_management");
+    assert_eq!(um["requires"], json!([]));
+    assert_eq!(
+        um["required_by"],
+        json!(["billing", "calendar", "digital_card"])
+    );
+    assert_eq!(um["migrations"], json!({"landlord": 1, "tenant": 2}));
+
+    assert_eq!(get("calendar")["requires"], json!(["user_management"]));
+    assert_eq!(
+        get("calendar")["migrations"],
+        json!({"landlord": 1, "tenant": 3})
+    );
+    assert_eq!(get("billing")["requires"], json!(["user_management"]));
+    assert_eq!(
+        get("billing")["migrations"],
+        json!({"landlord": 0, "tenant": 2})
+    );
+    for m in list {
+        assert_eq!(m["tenants"], 0, "{m}");
+    }
+
+    // The human table says the same.
+    let human = s.estate(&["modules"]).expect(0);
+    let um_line = human
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("user_management"))
+        .unwrap();
+    assert!(
+        um_line.contains("billing, calendar, digital_card"),
+        "{um_line}"
+    );
+
+    // After an install, the tenant count follows.
+    s.estate(&["tenants", "add", "acme"]).expect(0);
+    s.estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    let modules = only_json(&s, &["modules", "--json"], 0);
+    let count = |n: &str| {
+        modules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == n)
+            .unwrap()["tenants"]
+            .clone()
+    };
+    assert_eq!(count("digital_card"), 1);
+    assert_eq!(count("user_management"), 1);
+    assert_eq!(count("calendar"), 0);
+}
+
+#[test]
+fn check_json_on_the_sample_contexts_is_clean() {
+    let s = Scratch::new();
+    let check = only_json(&s, &["check", "--json"], 0);
+    assert_eq!(check["ok"], true);
+    assert_eq!(check["problems"], json!([]));
+    assert_eq!(check["contexts"], 4);
+    assert_eq!(check["migrations"], 13);
+}

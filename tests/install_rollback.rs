@@ -1,0 +1,842 @@
+//! Installing a module for one tenant (with the modules it requires), rolling it back, and the
+//! record both leave: the tables in the right databases, the ledgers, the registry's status and
+//! the history. This is the acceptance flow of the foundation issue, on real SQLite files.
+
+mod common;
+use common::*;
+
+use serde_json::{Value, json};
+
+fn names(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+/// The `status --json` row of one tenant and module.
+fn status_row(status: &Value, tenant: &str, module: &str) -> Value {
+    status
+        .as_array()
+        .expect("status --json is an array")
+        .iter()
+        .find(|r| r["tenant"] == tenant && r["module"] == module)
+        .unwrap_or_else(|| panic!("no status row for {tenant}/{module} in {status:#}"))
+        .clone()
+}
+
+fn state(status: &Value, tenant: &str, module: &str) -> (String, i64, i64) {
+    let r = status_row(status, tenant, module);
+    (
+        r["state"].as_str().unwrap().to_string(),
+        r["applied"].as_i64().unwrap(),
+        r["pending"].as_i64().unwrap(),
+    )
+}
+
+fn st(state: &str, applied: i64, pending: i64) -> (String, i64, i64) {
+    (state.to_string(), applied, pending)
+}
+
+/// (context, scope, version) of every ledger row of a database, in the order they were written.
+fn ledger(db: &std::path::Path) -> Vec<(String, String, i64)> {
+    query(
+        db,
+        "SELECT context, scope, version FROM estate_ledger ORDER BY rowid",
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].clone(), r[2].parse().unwrap()))
+    .collect()
+}
+
+fn l(context: &str, scope: &str, version: i64) -> (String, String, i64) {
+    (context.to_string(), scope.to_string(), version)
+}
+
+/// (tenant or "-", module, scope, action, outcome, migrations) of every history row.
+fn history_rows(h: &Value) -> Vec<(String, String, String, String, String, String)> {
+    h.as_array()
+        .expect("history --json is an array")
+        .iter()
+        .map(|r| {
+            (
+                r["tenant"].as_str().unwrap_or("-").to_string(),
+                r["module"].as_str().unwrap().to_string(),
+                r["scope"].as_str().unwrap().to_string(),
+                r["action"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+                r["migrations"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn h(
+    tenant: &str,
+    module: &str,
+    scope: &str,
+    action: &str,
+    migrations: &str,
+) -> (String, String, String, String, String, String) {
+    (
+        tenant.to_string(),
+        module.to_string(),
+        scope.to_string(),
+        action.to_string(),
+        "succeeded".to_string(),
+        migrations.to_string(),
+    )
+}
+
+/// Two tenants, acme and globex, and nothing installed yet.
+fn two_tenants() -> Scratch {
+    let s = Scratch::new();
+    s.estate(&["tenants", "add", "acme"]).expect(0);
+    s.estate(&["tenants", "add", "globex"]).expect(0);
+    s
+}
+
+#[test]
+fn tenants_add_provisions_an_empty_database_and_lists_it() {
+    let s = two_tenants();
+    assert!(s.tenant_db("acme").exists());
+    assert!(s.tenant_db("globex").exists());
+    assert_eq!(tables(&s.tenant_db("acme")), Vec::<String>::new());
+    let list = s.estate(&["tenants", "list", "--json"]).expect(0).json();
+    let slugs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["acme", "globex"]);
+    for t in list.as_array().unwrap() {
+        assert_eq!(t["modules"], json!([]), "{t}");
+    }
+    let rows = query(
+        &s.landlord(),
+        "SELECT slug FROM estate_tenants ORDER BY slug",
+    );
+    assert_eq!(rows, vec![names(&["acme"]), names(&["globex"])]);
+}
+
+#[test]
+fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acme() {
+    let s = two_tenants();
+    let run = s
+        .estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+
+    // The plan: user_management comes first, and the plan says why it is there.
+    let out = &run.stdout;
+    assert!(
+        out.contains("user_management added: required by digital_card"),
+        "{out}"
+    );
+    let um = out.find("install user_management [landlord]").expect(out);
+    let dc = out.find("install digital_card [landlord]").expect(out);
+    let um_t = out.find("install user_management [tenant]").expect(out);
+    let dc_t = out.find("install digital_card [tenant]").expect(out);
+    assert!(um < dc && dc < um_t && um_t < dc_t, "plan order:\n{out}");
+    assert!(
+        out.contains("install: 4 succeeded, 0 failed, 0 skipped; 7 migrations"),
+        "{out}"
+    );
+
+    // Tables: acme and the landlord, nothing at all in globex.
+    assert_eq!(
+        tables(&s.tenant_db("acme")),
+        names(&[
+            "card_templates",
+            "digital_cards",
+            "estate_ledger",
+            "user_profiles"
+        ])
+    );
+    assert_eq!(
+        tables(&s.landlord()),
+        names(&[
+            "digital_card_global_config",
+            "estate_history",
+            "estate_jobs",
+            "estate_ledger",
+            "estate_modules",
+            "estate_tenant_modules",
+            "estate_tenants",
+            "users",
+        ])
+    );
+    assert_eq!(tables(&s.tenant_db("globex")), Vec::<String>::new());
+
+    // Status: acme has both, the rest is not installed; globex has nothing.
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert_eq!(status.as_array().unwrap().len(), 8, "{status:#}");
+    assert_eq!(
+        state(&status, "acme", "user_management"),
+        st("installed", 3, 0)
+    );
+    assert_eq!(
+        state(&status, "acme", "digital_card"),
+        st("installed", 4, 0)
+    );
+    assert_eq!(
+        state(&status, "acme", "calendar"),
+        st("not_installed", 0, 0)
+    );
+    assert_eq!(state(&status, "acme", "billing"), st("not_installed", 0, 0));
+    for m in ["user_management", "digital_card", "calendar", "billing"] {
+        assert_eq!(
+            state(&status, "globex", m),
+            st("not_installed", 0, 0),
+            "{m}"
+        );
+    }
+    let acme_only = s
+        .estate(&["status", "--tenant", "acme", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(acme_only.as_array().unwrap().len(), 4);
+    assert!(
+        acme_only
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["tenant"] == "acme")
+    );
+
+    // The registry's own record.
+    let installed = query(
+        &s.landlord(),
+        "SELECT tenant, module, state, module_version FROM estate_tenant_modules ORDER BY tenant, module",
+    );
+    assert_eq!(
+        installed,
+        vec![
+            names(&["acme", "digital_card", "installed", "1.2.0"]),
+            names(&["acme", "user_management", "installed", "1.0.0"]),
+        ]
+    );
+    let list = s.estate(&["tenants", "list", "--json"]).expect(0).json();
+    assert_eq!(list[0]["slug"], "acme");
+    assert_eq!(
+        list[0]["modules"],
+        json!(["digital_card", "user_management"])
+    );
+    assert_eq!(list[1]["modules"], json!([]));
+}
+
+#[test]
+fn install_writes_complete_ledger_rows() {
+    let s = two_tenants();
+    s.estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+
+    assert_eq!(
+        ledger(&s.tenant_db("acme")),
+        vec![
+            l("user_management", "tenant", 1),
+            l("user_management", "tenant", 2),
+            l("digital_card", "tenant", 1),
+            l("digital_card", "tenant", 2),
+            l("digital_card", "tenant", 3),
+        ]
+    );
+    assert_eq!(
+        ledger(&s.landlord()),
+        vec![
+            l("module_registry", "landlord", 1),
+            l("user_management", "landlord", 1),
+            l("digital_card", "landlord", 1),
+        ]
+    );
+
+    let rows = query(
+        &s.tenant_db("acme"),
+        "SELECT context, version, description, checksum, batch, applied_at, execution_ms, applied_by \
+         FROM estate_ledger ORDER BY rowid",
+    );
+    let descriptions: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(
+        descriptions,
+        [
+            "create user profiles",
+            "add avatar url to user profiles",
+            "create card templates",
+            "create digital cards",
+            "add accent color to digital cards",
+        ]
+    );
+    for r in &rows {
+        let checksum = &r[3];
+        assert_eq!(checksum.len(), 64, "checksum {checksum}");
+        assert!(
+            checksum
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "checksum {checksum}"
+        );
+        let batch: i64 = r[4].parse().expect("batch is an integer");
+        assert!(batch >= 1, "batch {batch}");
+        assert!(r[5].starts_with("20"), "applied_at {}", r[5]);
+        let ms: i64 = r[6].parse().expect("execution_ms is an integer");
+        assert!(ms >= 0);
+        assert!(r[7].contains("tester"), "applied_by {}", r[7]);
+    }
+    // One batch per step: a module's migrations share it, the later step has a later batch.
+    assert_eq!(rows[0][4], rows[1][4]);
+    assert_eq!(rows[2][4], rows[3][4]);
+    assert_eq!(rows[3][4], rows[4][4]);
+    assert!(rows[2][4].parse::<i64>().unwrap() > rows[0][4].parse::<i64>().unwrap());
+    // Checksums differ from file to file.
+    let mut sums: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
+    sums.sort();
+    sums.dedup();
+    assert_eq!(sums.len(), 5);
+
+    let landlord = query(
+        &s.landlord(),
+        "SELECT checksum, applied_by FROM estate_ledger WHERE context = 'digital_card'",
+    );
+    assert_eq!(landlord.len(), 1);
+    assert_eq!(landlord[0][0].len(), 64);
+    assert!(landlord[0][1].contains("tester"));
+}
+
+#[test]
+fn acceptance_install_refused_rollback_rollback_and_history() {
+    let s = two_tenants();
+    s.estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+
+    // user_management is required by an installed module: refused, naming it, nothing changed.
+    let before = s.snapshot();
+    let refused = s
+        .estate(&["rollback", "user_management", "--tenant", "acme"])
+        .expect(2);
+    assert!(
+        refused.stderr.contains("digital_card"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--cascade"), "{}", refused.stderr);
+    assert!(
+        s.snapshot() == before,
+        "a refused rollback changed a database"
+    );
+
+    // digital_card rolls back: tenant tables, ledger rows and (last tenant) landlord table go.
+    let run = s
+        .estate(&["rollback", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    assert!(
+        run.stdout
+            .contains("rollback: 2 succeeded, 0 failed, 0 skipped; 4 migrations"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        tables(&s.tenant_db("acme")),
+        names(&["estate_ledger", "user_profiles"])
+    );
+    assert_eq!(
+        ledger(&s.tenant_db("acme")),
+        vec![
+            l("user_management", "tenant", 1),
+            l("user_management", "tenant", 2),
+        ]
+    );
+    let landlord = tables(&s.landlord());
+    assert!(!landlord.contains(&"digital_card_global_config".to_string()));
+    assert!(landlord.contains(&"users".to_string()));
+    assert_eq!(
+        ledger(&s.landlord()),
+        vec![
+            l("module_registry", "landlord", 1),
+            l("user_management", "landlord", 1),
+        ]
+    );
+    assert_eq!(tables(&s.tenant_db("globex")), Vec::<String>::new());
+
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert_eq!(
+        state(&status, "acme", "digital_card"),
+        st("not_installed", 0, 0)
+    );
+    assert_eq!(
+        state(&status, "acme", "user_management"),
+        st("installed", 3, 0)
+    );
+    let list = s.estate(&["tenants", "list", "--json"]).expect(0).json();
+    assert_eq!(list[0]["modules"], json!(["user_management"]));
+
+    // History: every step of both jobs, in order.
+    let hist = s.estate(&["history", "--json"]).expect(0).json();
+    assert_eq!(
+        history_rows(&hist),
+        vec![
+            h("-", "user_management", "landlord", "install", "1"),
+            h("-", "digital_card", "landlord", "install", "1"),
+            h("acme", "user_management", "tenant", "install", "1,2"),
+            h("acme", "digital_card", "tenant", "install", "1,2,3"),
+            h("acme", "digital_card", "tenant", "rollback", "3,2,1"),
+            h("-", "digital_card", "landlord", "rollback", "1"),
+        ]
+    );
+    for r in hist.as_array().unwrap() {
+        assert_eq!(r["operator"], "tester", "{r}");
+        assert_eq!(r["error"], Value::Null, "{r}");
+        assert!(r["duration_ms"].as_i64().unwrap() >= 0, "{r}");
+        assert!(
+            r["finished_at"].as_str().unwrap() >= r["started_at"].as_str().unwrap(),
+            "{r}"
+        );
+        assert!(r["job_id"].as_str().is_some_and(|j| !j.is_empty()), "{r}");
+    }
+    // The landlord rows carry tenant null (not a string).
+    assert_eq!(hist[0]["tenant"], Value::Null);
+    // The two jobs have two ids.
+    assert_eq!(hist[0]["job_id"], hist[3]["job_id"]);
+    assert_ne!(hist[3]["job_id"], hist[4]["job_id"]);
+
+    // Filters.
+    let filtered = s
+        .estate(&["history", "digital_card", "--tenant", "acme", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        history_rows(&filtered),
+        vec![
+            h("acme", "digital_card", "tenant", "install", "1,2,3"),
+            h("acme", "digital_card", "tenant", "rollback", "3,2,1"),
+        ]
+    );
+    let human = s
+        .estate(&["history", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    assert!(human.stdout.contains("rollback"), "{}", human.stdout);
+    assert!(
+        !human.stdout.contains("user_management"),
+        "{}",
+        human.stdout
+    );
+    assert!(!human.stdout.contains("landlord"), "{}", human.stdout);
+    let globex = s
+        .estate(&["history", "--tenant", "globex", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(globex, json!([]));
+    let um = s
+        .estate(&["history", "user_management", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        history_rows(&um),
+        vec![
+            h("-", "user_management", "landlord", "install", "1"),
+            h("acme", "user_management", "tenant", "install", "1,2"),
+        ]
+    );
+}
+
+#[test]
+fn cascade_rolls_back_dependants_first() {
+    let s = two_tenants();
+    s.estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    s.estate(&["rollback", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    // Re-install: user_management is already there, so only digital_card's steps.
+    let again = s
+        .estate(&["install", "digital_card", "--tenant", "acme", "--json"])
+        .expect(0)
+        .json();
+    let landlord_steps: Vec<&str> = again["plan"]["landlord"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(landlord_steps, ["digital_card"]);
+    let acme_steps: Vec<&str> = again["plan"]["tenant_steps"]["acme"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(acme_steps, ["digital_card"]);
+
+    let before = s
+        .estate(&["history", "--json"])
+        .expect(0)
+        .json()
+        .as_array()
+        .unwrap()
+        .len();
+    let run = s
+        .estate(&[
+            "rollback",
+            "user_management",
+            "--tenant",
+            "acme",
+            "--cascade",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    let plan = &run["plan"];
+    let tenant_order: Vec<&str> = plan["tenant_steps"]["acme"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(tenant_order, ["digital_card", "user_management"]);
+    let landlord_order: Vec<&str> = plan["landlord"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(landlord_order, ["digital_card", "user_management"]);
+    assert!(
+        plan["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("digital_card")),
+        "{plan:#}"
+    );
+    let outcomes: Vec<&str> = run["report"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["succeeded"; 4]);
+
+    let hist = s.estate(&["history", "--json"]).expect(0).json();
+    let new: Vec<_> = history_rows(&hist).into_iter().skip(before).collect();
+    assert_eq!(
+        new,
+        vec![
+            h("acme", "digital_card", "tenant", "rollback", "3,2,1"),
+            h("acme", "user_management", "tenant", "rollback", "2,1"),
+            h("-", "digital_card", "landlord", "rollback", "1"),
+            h("-", "user_management", "landlord", "rollback", "1"),
+        ]
+    );
+
+    assert_eq!(tables(&s.tenant_db("acme")), names(&["estate_ledger"]));
+    assert_eq!(ledger(&s.tenant_db("acme")), vec![]);
+    let landlord = tables(&s.landlord());
+    assert!(!landlord.contains(&"users".to_string()), "{landlord:?}");
+    assert!(!landlord.contains(&"digital_card_global_config".to_string()));
+    assert_eq!(
+        ledger(&s.landlord()),
+        vec![l("module_registry", "landlord", 1)]
+    );
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    for r in status.as_array().unwrap() {
+        assert_eq!(r["state"], "not_installed", "{r}");
+    }
+}
+
+#[test]
+fn the_plan_does_not_claim_to_add_a_required_module_that_is_already_installed() {
+    let s = two_tenants();
+    s.estate(&["install", "user_management", "--tenant", "acme"])
+        .expect(0);
+    let before = s.snapshot();
+    let plan = s
+        .estate(&[
+            "install",
+            "digital_card",
+            "--tenant",
+            "acme",
+            "--json",
+            "--dry-run",
+        ])
+        .expect(0)
+        .json();
+    let modules: Vec<&str> = plan["plan"]["tenant_steps"]["acme"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(modules, ["digital_card"]);
+    assert_eq!(
+        plan["plan"]["notes"],
+        json!([]),
+        "user_management is installed already: nothing adds it to this plan"
+    );
+    assert!(s.snapshot() == before);
+}
+
+#[test]
+fn cascade_in_the_human_output_lists_the_dependant_first() {
+    let s = two_tenants();
+    s.estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    let run = s
+        .estate(&[
+            "rollback",
+            "user_management",
+            "--tenant",
+            "acme",
+            "--cascade",
+        ])
+        .expect(0);
+    let out = &run.stdout;
+    let dc = out.find("rollback digital_card [tenant]").expect(out);
+    let um = out.find("rollback user_management [tenant]").expect(out);
+    let dc_l = out.find("rollback digital_card [landlord]").expect(out);
+    let um_l = out.find("rollback user_management [landlord]").expect(out);
+    assert!(dc < um && um < dc_l && dc_l < um_l, "{out}");
+}
+
+#[test]
+fn landlord_scope_stays_while_any_tenant_keeps_the_module() {
+    let s = two_tenants();
+    s.estate(&["install", "calendar", "--all"]).expect(0);
+    for t in ["acme", "globex"] {
+        assert_eq!(
+            tables(&s.tenant_db(t)),
+            names(&["calendars", "estate_ledger", "events", "user_profiles"]),
+            "{t}"
+        );
+    }
+    assert!(tables(&s.landlord()).contains(&"calendar_global_config".to_string()));
+
+    let run = s
+        .estate(&["rollback", "calendar", "--tenant", "acme", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(run["plan"]["landlord"], json!([]), "{:#}", run["plan"]);
+    assert!(tables(&s.landlord()).contains(&"calendar_global_config".to_string()));
+    assert!(
+        ledger(&s.landlord()).contains(&l("calendar", "landlord", 1)),
+        "the landlord's calendar ledger row went while globex keeps calendar"
+    );
+    assert_eq!(
+        tables(&s.tenant_db("acme")),
+        names(&["estate_ledger", "user_profiles"])
+    );
+    assert_eq!(
+        tables(&s.tenant_db("globex")),
+        names(&["calendars", "estate_ledger", "events", "user_profiles"])
+    );
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert_eq!(
+        state(&status, "acme", "calendar"),
+        st("not_installed", 0, 0)
+    );
+    assert_eq!(state(&status, "globex", "calendar"), st("installed", 4, 0));
+
+    // The last tenant goes: the landlord's part goes with it.
+    s.estate(&["rollback", "calendar", "--tenant", "globex"])
+        .expect(0);
+    assert!(!tables(&s.landlord()).contains(&"calendar_global_config".to_string()));
+    assert!(!ledger(&s.landlord()).iter().any(|r| r.0 == "calendar"));
+    assert_eq!(
+        tables(&s.tenant_db("globex")),
+        names(&["estate_ledger", "user_profiles"])
+    );
+
+    // Rolling back what is not installed is a no-op.
+    let before = s.snapshot();
+    let noop = s
+        .estate(&["rollback", "calendar", "--tenant", "globex"])
+        .expect(0);
+    assert!(noop.stdout.contains("nothing to do"), "{}", noop.stdout);
+    assert!(s.snapshot() == before);
+}
+
+#[test]
+fn install_billing_needs_no_landlord_table_of_its_own() {
+    // (the former smoke test)
+    let s = two_tenants();
+    s.estate(&["install", "billing", "--tenant", "acme"])
+        .expect(0);
+    assert_eq!(
+        tables(&s.tenant_db("acme")),
+        names(&["estate_ledger", "invoices", "user_profiles"])
+    );
+    let landlord = tables(&s.landlord());
+    assert!(landlord.contains(&"users".to_string()));
+    assert!(!ledger(&s.landlord()).iter().any(|r| r.0 == "billing"));
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert_eq!(state(&status, "acme", "billing"), st("installed", 2, 0));
+}
+
+#[test]
+fn dry_run_prints_the_sql_and_changes_nothing() {
+    let s = two_tenants();
+    let before = s.snapshot();
+    let run = s
+        .estate(&["install", "digital_card", "--tenant", "acme", "--dry-run"])
+        .expect(0);
+    let out = &run.stdout;
+    for sql in [
+        "CREATE TABLE users",
+        "CREATE TABLE digital_card_global_config",
+        "CREATE TABLE user_profiles",
+        "ALTER TABLE user_profiles ADD COLUMN avatar_url",
+        "CREATE TABLE card_templates",
+        "CREATE TABLE digital_cards",
+        "ALTER TABLE digital_cards ADD COLUMN accent_color",
+    ] {
+        assert!(out.contains(sql), "dry run does not show {sql:?}:\n{out}");
+    }
+    assert!(
+        out.contains("0001_create_card_templates.up.sql"),
+        "the dry run names the file:\n{out}"
+    );
+    assert!(out.contains("dry run: nothing was changed"), "{out}");
+    assert!(s.snapshot() == before, "--dry-run changed a database");
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert!(
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["state"] == "not_installed")
+    );
+    assert_eq!(s.estate(&["history", "--json"]).expect(0).json(), json!([]));
+
+    // The same plan as JSON.
+    let plan = s
+        .estate(&[
+            "install",
+            "digital_card",
+            "--tenant",
+            "acme",
+            "--json",
+            "--dry-run",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["plan"]["action"], "install");
+    assert_eq!(plan["plan"]["modules"], json!(["digital_card"]));
+    assert_eq!(plan["plan"]["tenants"], json!(["acme"]));
+    assert_eq!(
+        plan["plan"]["notes"],
+        json!(["user_management added: required by digital_card"])
+    );
+    let landlord: Vec<&str> = plan["plan"]["landlord"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(landlord, ["user_management", "digital_card"]);
+    let acme = plan["plan"]["tenant_steps"]["acme"].as_array().unwrap();
+    let modules: Vec<&str> = acme
+        .iter()
+        .map(|st| st["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(modules, ["user_management", "digital_card"]);
+    assert_eq!(acme[0]["reason"], "required");
+    let versions: Vec<i64> = acme[1]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
+    assert!(
+        acme[1]["migrations"][0]["up_sql"]
+            .as_str()
+            .unwrap()
+            .contains("CREATE TABLE card_templates")
+    );
+    assert!(plan["plan"]["tenant_steps"].get("globex").is_none());
+    assert!(plan["report"].is_null(), "{:#}", plan["report"]);
+    assert!(
+        s.snapshot() == before,
+        "--json --dry-run changed a database"
+    );
+}
+
+#[test]
+fn rollback_dry_run_prints_the_down_sql_and_changes_nothing() {
+    let s = two_tenants();
+    s.estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    let before = s.snapshot();
+    let run = s
+        .estate(&["rollback", "digital_card", "--tenant", "acme", "--dry-run"])
+        .expect(0);
+    let out = &run.stdout;
+    assert!(out.contains("DROP TABLE card_templates"), "{out}");
+    assert!(out.contains("DROP TABLE digital_cards"), "{out}");
+    assert!(
+        out.contains("DROP TABLE digital_card_global_config"),
+        "{out}"
+    );
+    assert!(!out.contains("CREATE TABLE"), "{out}");
+    assert!(
+        s.snapshot() == before,
+        "rollback --dry-run changed a database"
+    );
+    // The SQL shown is the down file's: the dry run must name that file, not the up file.
+    assert!(
+        out.contains("0001_create_card_templates.down.sql"),
+        "rollback --dry-run shows the down SQL under the .up.sql file's name:\n{out}"
+    );
+    assert!(
+        !out.contains(".up.sql"),
+        "rollback --dry-run names an .up.sql file:\n{out}"
+    );
+}
+
+#[test]
+fn the_operator_includes_the_ssh_client() {
+    let s = two_tenants();
+    let mut cmd = assert_cmd::Command::cargo_bin("estate").unwrap();
+    cmd.current_dir(s.root())
+        .args(["install", "billing", "--tenant", "acme"])
+        .env("USER", "tester")
+        .env("SSH_CONNECTION", "10.1.2.3 5555 10.0.0.1 22");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ESTATE_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let hist = s.estate(&["history", "--json"]).expect(0).json();
+    for r in hist.as_array().unwrap() {
+        assert_eq!(r["operator"], "tester", "{r}");
+        assert_eq!(r["ssh_client"], "10.1.2.3", "{r}");
+    }
+    for r in query(&s.tenant_db("acme"), "SELECT applied_by FROM estate_ledger") {
+        assert!(
+            r[0].contains("tester") && r[0].contains("10.1.2.3"),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn unknown_module_or_tenant_is_refused_and_changes_nothing() {
+    let s = two_tenants();
+    s.estate(&["install", "calendar", "--tenant", "acme"])
+        .expect(0);
+    let before = s.snapshot();
+    let r = s
+        .estate(&["install", "nosuch", "--tenant", "acme"])
+        .expect(2);
+    assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
+    let r = s
+        .estate(&["install", "calendar", "--tenant", "nosuch"])
+        .expect(2);
+    assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
+    let r = s
+        .estate(&["rollback", "nosuch", "--tenant", "acme"])
+        .expect(2);
+    assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
+    let r = s
+        .estate(&["rollback", "calendar", "--tenant", "nosuch"])
+        .expect(2);
+    assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
+    assert!(s.snapshot() == before);
+}

@@ -1,0 +1,471 @@
+//! Upgrading installed modules: a new migration file makes a module `outdated` on every tenant
+//! that has it, and `migrate` applies exactly the new migrations, by scope, and nothing else.
+
+mod common;
+use common::*;
+
+use serde_json::{Value, json};
+use std::path::Path;
+
+fn state(status: &Value, tenant: &str, module: &str) -> (String, i64, i64) {
+    let r = status
+        .as_array()
+        .expect("status --json is an array")
+        .iter()
+        .find(|r| r["tenant"] == tenant && r["module"] == module)
+        .unwrap_or_else(|| panic!("no status row for {tenant}/{module} in {status:#}"));
+    (
+        r["state"].as_str().unwrap().to_string(),
+        r["applied"].as_i64().unwrap(),
+        r["pending"].as_i64().unwrap(),
+    )
+}
+
+fn st(state: &str, applied: i64, pending: i64) -> (String, i64, i64) {
+    (state.to_string(), applied, pending)
+}
+
+/// (context, scope, version, batch) of every ledger row, in the order they were written.
+fn ledger(db: &Path) -> Vec<(String, String, i64, i64)> {
+    query(
+        db,
+        "SELECT context, scope, version, batch FROM estate_ledger ORDER BY rowid",
+    )
+    .into_iter()
+    .map(|r| {
+        (
+            r[0].clone(),
+            r[1].clone(),
+            r[2].parse().unwrap(),
+            r[3].parse().unwrap(),
+        )
+    })
+    .collect()
+}
+
+fn columns(db: &Path, table: &str) -> Vec<String> {
+    query(
+        db,
+        &format!("SELECT name FROM pragma_table_info('{table}')"),
+    )
+    .into_iter()
+    .map(|mut r| r.remove(0))
+    .collect()
+}
+
+const TENANTS: [&str; 3] = ["acme", "globex", "initech"];
+
+/// Three tenants with calendar (and so user_management) installed on all of them.
+fn calendar_everywhere() -> Scratch {
+    let s = Scratch::new();
+    for t in TENANTS {
+        s.estate(&["tenants", "add", t]).expect(0);
+    }
+    s.estate(&["install", "calendar", "--all"]).expect(0);
+    s
+}
+
+fn add_color_migration(s: &Scratch) {
+    s.write(
+        "contexts/calendar/migrations/tenant/0004_add_color_to_events.up.sql",
+        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
+    );
+    s.write(
+        "contexts/calendar/migrations/tenant/0004_add_color_to_events.down.sql",
+        "ALTER TABLE events DROP COLUMN color;\n",
+    );
+}
+
+fn add_landlord_note_migration(s: &Scratch) {
+    s.write(
+        "contexts/calendar/migrations/landlord/0002_add_note_to_calendar_global_config.up.sql",
+        "ALTER TABLE calendar_global_config ADD COLUMN note TEXT;\n",
+    );
+    s.write(
+        "contexts/calendar/migrations/landlord/0002_add_note_to_calendar_global_config.down.sql",
+        "ALTER TABLE calendar_global_config DROP COLUMN note;\n",
+    );
+}
+
+#[test]
+fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it() {
+    let s = calendar_everywhere();
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    for t in TENANTS {
+        assert_eq!(state(&status, t, "calendar"), st("installed", 4, 0), "{t}");
+    }
+
+    add_color_migration(&s);
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    for t in TENANTS {
+        assert_eq!(state(&status, t, "calendar"), st("outdated", 4, 1), "{t}");
+        assert_eq!(
+            state(&status, t, "user_management"),
+            st("installed", 3, 0),
+            "{t}"
+        );
+        assert_eq!(
+            state(&status, t, "digital_card"),
+            st("not_installed", 0, 0),
+            "{t}"
+        );
+    }
+    let human = s.estate(&["status"]).expect(0);
+    assert_eq!(
+        human.stdout.matches("1 pending").count(),
+        3,
+        "{}",
+        human.stdout
+    );
+
+    let before: Vec<_> = TENANTS.iter().map(|t| ledger(&s.tenant_db(t))).collect();
+    let landlord_before = ledger(&s.landlord());
+
+    let run = s.estate(&["migrate", "calendar", "--all"]).expect(0);
+    assert!(
+        run.stdout
+            .contains("upgrade: 3 succeeded, 0 failed, 0 skipped; 3 migrations"),
+        "{}",
+        run.stdout
+    );
+
+    for (i, t) in TENANTS.iter().enumerate() {
+        let db = s.tenant_db(t);
+        let after = ledger(&db);
+        assert_eq!(after.len(), before[i].len() + 1, "{t}: {after:?}");
+        assert_eq!(after[..before[i].len()], before[i][..], "{t}");
+        let new = after.last().unwrap();
+        assert_eq!(
+            (new.0.as_str(), new.1.as_str(), new.2),
+            ("calendar", "tenant", 4)
+        );
+        let max_before = before[i].iter().map(|r| r.3).max().unwrap();
+        assert!(new.3 > max_before, "{t}: batch {} not new", new.3);
+        assert!(columns(&db, "events").contains(&"color".to_string()), "{t}");
+        let row = query(
+            &db,
+            "SELECT description, length(checksum), applied_by FROM estate_ledger \
+             WHERE context = 'calendar' AND version = 4",
+        );
+        assert_eq!(row[0][0], "add color to events");
+        assert_eq!(row[0][1], "64");
+        assert!(row[0][2].contains("tester"));
+    }
+    assert_eq!(
+        ledger(&s.landlord()),
+        landlord_before,
+        "landlord ledger changed"
+    );
+
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    for t in TENANTS {
+        assert_eq!(state(&status, t, "calendar"), st("installed", 5, 0), "{t}");
+    }
+
+    // History: one upgrade row per tenant, migration 4 only.
+    let hist = s.estate(&["history", "--json"]).expect(0).json();
+    let mut upgrades: Vec<(String, String, String)> = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "upgrade")
+        .map(|r| {
+            assert_eq!(r["module"], "calendar");
+            assert_eq!(r["scope"], "tenant");
+            assert_eq!(r["operator"], "tester");
+            (
+                r["tenant"].as_str().unwrap().to_string(),
+                r["migrations"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    upgrades.sort();
+    let want: Vec<_> = TENANTS
+        .iter()
+        .map(|t| (t.to_string(), "4".to_string(), "succeeded".to_string()))
+        .collect();
+    assert_eq!(upgrades, want);
+
+    // A second migrate has nothing to do and touches nothing.
+    let snap = s.snapshot();
+    let again = s.estate(&["migrate", "calendar", "--all"]).expect(0);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+    assert!(s.snapshot() == snap, "a no-op migrate changed a database");
+    let again = s.estate(&["migrate"]).expect(0);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+    let json = s.estate(&["migrate", "--json"]).expect(0).json();
+    assert_eq!(json["plan"]["tenant_steps"], json!({}));
+    assert_eq!(json["plan"]["landlord"], json!([]));
+    assert!(s.snapshot() == snap, "a no-op migrate changed a database");
+}
+
+#[test]
+fn migrate_json_reports_each_applied_migration() {
+    let s = calendar_everywhere();
+    add_color_migration(&s);
+
+    let snap = s.snapshot();
+    let dry = s
+        .estate(&["migrate", "calendar", "--all", "--dry-run", "--json"])
+        .expect(0)
+        .json();
+    assert!(s.snapshot() == snap, "migrate --dry-run changed a database");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["plan"]["action"], "upgrade");
+    assert_eq!(dry["plan"]["landlord"], json!([]));
+    let steps = dry["plan"]["tenant_steps"].as_object().unwrap();
+    assert_eq!(
+        steps.keys().collect::<Vec<_>>(),
+        ["acme", "globex", "initech"]
+    );
+    for (t, st) in steps {
+        let st = st.as_array().unwrap();
+        assert_eq!(st.len(), 1, "{t}");
+        assert_eq!(st[0]["module"], "calendar");
+        let versions: Vec<i64> = st[0]["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["version"].as_i64().unwrap())
+            .collect();
+        assert_eq!(versions, [4], "{t}");
+    }
+
+    let run = s
+        .estate(&["migrate", "calendar", "--all", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(run["dry_run"], false);
+    let steps = run["report"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3, "{:#}", run["report"]);
+    let mut applied: Vec<(String, i64, String)> = Vec::new();
+    for step in steps {
+        assert_eq!(step["outcome"], "succeeded", "{step}");
+        assert_eq!(step["module"], "calendar");
+        assert_eq!(step["action"], "upgrade");
+        for m in step["migrations"].as_array().unwrap() {
+            applied.push((
+                step["tenant"].as_str().unwrap().to_string(),
+                m["version"].as_i64().unwrap(),
+                m["direction"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    applied.sort();
+    assert_eq!(
+        applied,
+        TENANTS
+            .iter()
+            .map(|t| (t.to_string(), 4, "up".to_string()))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn migrate_by_scope_and_by_tenant() {
+    let s = calendar_everywhere();
+    add_landlord_note_migration(&s);
+    add_color_migration(&s);
+
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    for t in TENANTS {
+        assert_eq!(state(&status, t, "calendar"), st("outdated", 4, 2), "{t}");
+    }
+
+    // --scope landlord --dry-run: only the landlord step.
+    let snap = s.snapshot();
+    let dry = s
+        .estate(&["migrate", "--scope", "landlord", "--dry-run", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(dry["plan"]["tenant_steps"], json!({}));
+    let landlord = dry["plan"]["landlord"].as_array().unwrap();
+    assert_eq!(landlord.len(), 1);
+    assert_eq!(landlord[0]["module"], "calendar");
+    assert_eq!(landlord[0]["migrations"][0]["version"], 2);
+    assert!(s.snapshot() == snap);
+
+    // --scope tenant, one tenant: only acme's events change.
+    let landlord_before = ledger(&s.landlord());
+    s.estate(&[
+        "migrate", "calendar", "--scope", "tenant", "--tenant", "acme",
+    ])
+    .expect(0);
+    assert_eq!(ledger(&s.landlord()), landlord_before);
+    assert!(!columns(&s.landlord(), "calendar_global_config").contains(&"note".to_string()));
+    assert!(columns(&s.tenant_db("acme"), "events").contains(&"color".to_string()));
+    for t in ["globex", "initech"] {
+        assert!(
+            !columns(&s.tenant_db(t), "events").contains(&"color".to_string()),
+            "{t}"
+        );
+        assert!(!ledger(&s.tenant_db(t)).iter().any(|r| r.2 == 4), "{t}");
+    }
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert_eq!(state(&status, "acme", "calendar"), st("outdated", 5, 1));
+    assert_eq!(state(&status, "globex", "calendar"), st("outdated", 4, 2));
+
+    // --scope tenant for everyone: the other two tenants, still not the landlord.
+    let run = s
+        .estate(&["migrate", "calendar", "--scope", "tenant"])
+        .expect(0);
+    assert!(
+        run.stdout
+            .contains("upgrade: 2 succeeded, 0 failed, 0 skipped; 2 migrations"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(ledger(&s.landlord()), landlord_before);
+    for t in TENANTS {
+        assert!(
+            columns(&s.tenant_db(t), "events").contains(&"color".to_string()),
+            "{t}"
+        );
+    }
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    for t in TENANTS {
+        assert_eq!(state(&status, t, "calendar"), st("outdated", 5, 1), "{t}");
+    }
+
+    // --scope landlord: the landlord migration only, the tenants untouched.
+    let tenants_before: Vec<_> = TENANTS.iter().map(|t| ledger(&s.tenant_db(t))).collect();
+    let run = s
+        .estate(&["migrate", "calendar", "--scope", "landlord"])
+        .expect(0);
+    assert!(
+        run.stdout
+            .contains("upgrade: 1 succeeded, 0 failed, 0 skipped; 1 migration"),
+        "{}",
+        run.stdout
+    );
+    let after: Vec<_> = TENANTS.iter().map(|t| ledger(&s.tenant_db(t))).collect();
+    assert_eq!(after, tenants_before);
+    let landlord = ledger(&s.landlord());
+    assert_eq!(landlord.len(), landlord_before.len() + 1);
+    let new = landlord.last().unwrap();
+    assert_eq!(
+        (new.0.as_str(), new.1.as_str(), new.2),
+        ("calendar", "landlord", 2)
+    );
+    assert!(columns(&s.landlord(), "calendar_global_config").contains(&"note".to_string()));
+    let hist = s
+        .estate(&["history", "calendar", "--json"])
+        .expect(0)
+        .json();
+    let last = hist.as_array().unwrap().last().unwrap();
+    assert_eq!(last["tenant"], Value::Null);
+    assert_eq!(last["scope"], "landlord");
+    assert_eq!(last["action"], "upgrade");
+    assert_eq!(last["migrations"], "2");
+
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    for t in TENANTS {
+        assert_eq!(state(&status, t, "calendar"), st("installed", 6, 0), "{t}");
+    }
+    let again = s.estate(&["migrate"]).expect(0);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+}
+
+#[test]
+fn migrate_leaves_modules_that_are_not_installed_alone() {
+    let s = Scratch::new();
+    for t in ["acme", "globex"] {
+        s.estate(&["tenants", "add", t]).expect(0);
+    }
+    s.estate(&["install", "calendar", "--tenant", "acme"])
+        .expect(0);
+    add_color_migration(&s);
+    s.write(
+        "contexts/digital_card/migrations/tenant/0004_add_logo_to_card_templates.up.sql",
+        "ALTER TABLE card_templates ADD COLUMN logo_url VARCHAR(2048);\n",
+    );
+    s.write(
+        "contexts/digital_card/migrations/tenant/0004_add_logo_to_card_templates.down.sql",
+        "ALTER TABLE card_templates DROP COLUMN logo_url;\n",
+    );
+
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert_eq!(state(&status, "acme", "calendar"), st("outdated", 4, 1));
+    assert_eq!(
+        state(&status, "globex", "calendar"),
+        st("not_installed", 0, 0)
+    );
+    assert_eq!(
+        state(&status, "acme", "digital_card"),
+        st("not_installed", 0, 0)
+    );
+
+    let globex_before = std::fs::read(s.tenant_db("globex")).unwrap();
+    let run = s.estate(&["migrate", "--json"]).expect(0).json();
+    let steps = run["plan"]["tenant_steps"].as_object().unwrap();
+    assert_eq!(steps.keys().collect::<Vec<_>>(), ["acme"]);
+    let modules: Vec<&str> = steps["acme"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(modules, ["calendar"]);
+    assert_eq!(run["plan"]["landlord"], json!([]));
+
+    assert_eq!(
+        std::fs::read(s.tenant_db("globex")).unwrap(),
+        globex_before,
+        "migrate touched a tenant with nothing installed"
+    );
+    assert!(!tables(&s.tenant_db("acme")).contains(&"card_templates".to_string()));
+    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert_eq!(state(&status, "acme", "calendar"), st("installed", 5, 0));
+    assert_eq!(
+        state(&status, "acme", "digital_card"),
+        st("not_installed", 0, 0)
+    );
+
+    // An unknown module or tenant is refused.
+    let snap = s.snapshot();
+    s.estate(&["migrate", "nosuch"]).expect(2);
+    s.estate(&["migrate", "calendar", "--tenant", "nosuch"])
+        .expect(2);
+    assert!(s.snapshot() == snap);
+}
+
+#[test]
+fn a_changed_applied_migration_is_refused_naming_file_and_checksums() {
+    let s = calendar_everywhere();
+    let old = query(
+        &s.tenant_db("acme"),
+        "SELECT checksum FROM estate_ledger WHERE context = 'calendar' AND version = 3",
+    )[0][0]
+        .clone();
+    let path = s.path("contexts/calendar/migrations/tenant/0003_add_location_to_events.up.sql");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("-- an edit after the fact\n");
+    std::fs::write(&path, text).unwrap();
+    add_color_migration(&s);
+
+    let snap = s.snapshot();
+    let r = s.estate(&["migrate", "calendar", "--all"]).expect(2);
+    assert!(
+        r.stderr.contains("0003_add_location_to_events.up.sql"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&old), "{}", r.stderr);
+    assert!(s.snapshot() == snap, "a refused migrate changed a database");
+
+    // CRLF line endings are not a change.
+    let path = s.path("contexts/calendar/migrations/tenant/0003_add_location_to_events.up.sql");
+    let original = std::fs::read_to_string(
+        repo_contexts().join("calendar/migrations/tenant/0003_add_location_to_events.up.sql"),
+    )
+    .unwrap();
+    std::fs::write(&path, original.replace('\n', "\r\n")).unwrap();
+    s.estate(&["migrate", "calendar", "--all"]).expect(0);
+    for t in TENANTS {
+        assert!(
+            columns(&s.tenant_db(t), "events").contains(&"color".to_string()),
+            "{t}"
+        );
+    }
+}

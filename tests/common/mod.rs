@@ -187,3 +187,19 @@ pub fn tables(db: &Path) -> Vec<String> {
         .map(|mut r| r.remove(0))
         .collect()
 }
+
+/// Makes `file` unreadable to estate: mode 000, or, for root (who reads mode-000 files), a
+/// symlink to nowhere in its place, which fails to read the same way for every user.
+pub fn make_unreadable(file: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(file).is_ok() {
+        std::fs::remove_file(file).unwrap();
+        std::os::unix::fs::symlink(file.with_extension("gone"), file).unwrap();
+    }
+    assert!(
+        std::fs::read(file).is_err(),
+        "{} is still readable",
+        file.display()
+    );
+}

@@ -306,22 +306,22 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
             }
         }
     };
-    let interrupt = {
+    let interrupt = tokio::spawn({
         let control = control.clone();
         async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 errln!("interrupt: stopping after the steps under way (Ctrl-C again to force)");
                 control.cancel();
-                let _ = tokio::signal::ctrl_c().await;
-                std::process::exit(130);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    // Each migration is atomic with its ledger row: a forced stop loses at
+                    // most the one under way, never half of it.
+                    std::process::exit(130);
+                }
             }
         }
-    };
-    let job = project.run(&plan, Some(tx), control.clone());
-    let (report, ()) = tokio::select! {
-        r = async { tokio::join!(job, progress) } => r,
-        _ = interrupt => unreachable!("the interrupt handler exits"),
-    };
+    });
+    let (report, ()) = tokio::join!(project.run(&plan, Some(tx), control.clone()), progress);
+    interrupt.abort();
     let report = report?;
     if flags.json {
         print_json(&json!({ "dry_run": false, "plan": plan, "report": report }));

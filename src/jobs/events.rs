@@ -36,14 +36,7 @@ impl StepRef {
 
 impl std::fmt::Display for StepRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {} {} ({})",
-            self.action,
-            self.module,
-            self.target(),
-            self.scope
-        )
+        write!(f, "{} {} on {}", self.action, self.module, self.target())
     }
 }
 

@@ -12,20 +12,9 @@ use std::path::PathBuf;
 
 /// tenants acme and globex; digital_card (and so user_management) installed for acme.
 fn setup() -> Scratch {
-    let s = Scratch::new();
-    s.estate(&["tenants", "add", "acme"]).expect(0);
-    s.estate(&["tenants", "add", "globex"]).expect(0);
-    s.estate(&["install", "digital_card", "--tenant", "acme"])
-        .expect(0);
-    assert!(tables(&s.tenant_db("acme")).contains(&"digital_cards".to_string()));
+    let s = digital_card_for_acme();
+    assert!(has_table(&s.tenant_db("acme"), "digital_cards"));
     s
-}
-
-fn assert_has(haystack: &str, needle: &str) {
-    assert!(
-        haystack.contains(needle),
-        "expected {needle:?} in:\n{haystack}"
-    );
 }
 
 /// Compares two snapshots file by file, naming what differs.
@@ -97,7 +86,7 @@ fn unknown_tenant() {
         ],
     );
     assert_has(&err, "\"nobody\"");
-    assert!(!tables(&s.tenant_db("acme")).contains(&"calendars".to_string()));
+    assert!(!has_table(&s.tenant_db("acme"), "calendars"));
 }
 
 const BAD_SLUGS: [&str; 4] = ["Acme", "../x", "a;drop table t", ""];
@@ -125,7 +114,7 @@ fn bad_slugs_for_tenants_add() {
             &s.landlord(),
             "SELECT slug FROM estate_tenants ORDER BY slug"
         ),
-        vec![vec!["acme".to_string()], vec!["globex".to_string()]]
+        vec![names(&["acme"]), names(&["globex"])]
     );
 }
 
@@ -214,24 +203,28 @@ fn refused_with_broken_catalog(break_it: impl Fn(&Scratch), needle: &str) {
     assert_has(&err, needle);
     let err = refused(&s, &["migrate", "--all"]);
     assert_has(&err, needle);
-    assert!(!tables(&s.tenant_db("acme")).contains(&"calendars".to_string()));
-}
-
-fn manifest(s: &Scratch, folder: &str, name: &str, extra: &str) {
-    s.write(
-        &format!("contexts/{folder}/context.toml"),
-        &format!("name = \"{name}\"\ntitle = \"T\"\nversion = \"1.0.0\"\n{extra}"),
-    );
+    assert!(!has_table(&s.tenant_db("acme"), "calendars"));
 }
 
 const CAL_TENANT: &str = "contexts/calendar/migrations/tenant";
+
+/// Writes `file` (text or bytes) into calendar's tenant migrations.
+fn calendar_file(s: &Scratch, file: &str, sql: impl AsRef<[u8]>) {
+    migration(s, "calendar", "tenant", file, sql);
+}
+
+/// Writes `NAME.up.sql` and `NAME.down.sql`, both `SELECT 1;`, into calendar's tenant migrations.
+fn calendar_pair(s: &Scratch, name: &str) {
+    migration_pair(s, "calendar", "tenant", name, "SELECT 1;\n", "SELECT 1;\n");
+}
 
 #[test]
 fn catalog_up_without_down() {
     refused_with_broken_catalog(
         |s| {
-            s.write(
-                &format!("{CAL_TENANT}/0004_add_color.up.sql"),
+            calendar_file(
+                s,
+                "0004_add_color.up.sql",
                 "ALTER TABLE events ADD COLUMN color TEXT;\n",
             )
         },
@@ -242,12 +235,7 @@ fn catalog_up_without_down() {
 #[test]
 fn catalog_down_without_up() {
     refused_with_broken_catalog(
-        |s| {
-            s.write(
-                &format!("{CAL_TENANT}/0004_add_color.down.sql"),
-                "SELECT 1;\n",
-            )
-        },
+        |s| calendar_file(s, "0004_add_color.down.sql", "SELECT 1;\n"),
         "0004_add_color.down.sql: has no .up.sql",
     );
 }
@@ -286,10 +274,7 @@ fn catalog_unknown_key() {
 #[test]
 fn catalog_duplicate_version() {
     refused_with_broken_catalog(
-        |s| {
-            s.write(&format!("{CAL_TENANT}/3_dup.up.sql"), "SELECT 1;\n");
-            s.write(&format!("{CAL_TENANT}/3_dup.down.sql"), "SELECT 1;\n");
-        },
+        |s| calendar_pair(s, "3_dup"),
         "version 3 is used more than once",
     );
 }
@@ -297,10 +282,7 @@ fn catalog_duplicate_version() {
 #[test]
 fn catalog_non_numeric_version() {
     refused_with_broken_catalog(
-        |s| {
-            s.write(&format!("{CAL_TENANT}/abc_x.up.sql"), "SELECT 1;\n");
-            s.write(&format!("{CAL_TENANT}/abc_x.down.sql"), "SELECT 1;\n");
-        },
+        |s| calendar_pair(s, "abc_x"),
         "abc_x.up.sql: version \"abc\" is not a number",
     );
 }
@@ -329,15 +311,8 @@ fn catalog_cycle() {
 fn catalog_file_not_utf8() {
     refused_with_broken_catalog(
         |s| {
-            s.write(
-                &format!("{CAL_TENANT}/0004_add_color.down.sql"),
-                "SELECT 1;\n",
-            );
-            std::fs::write(
-                s.path(&format!("{CAL_TENANT}/0004_add_color.up.sql")),
-                b"SELECT '\xff';\n",
-            )
-            .unwrap();
+            calendar_file(s, "0004_add_color.down.sql", "SELECT 1;\n");
+            calendar_file(s, "0004_add_color.up.sql", b"SELECT '\xff';\n");
         },
         "0004_add_color.up.sql: is not valid UTF-8",
     );
@@ -393,31 +368,38 @@ fn assert_names_drift(err: &str, file: &str, recorded: &str, actual: &str) {
     assert!(sums.contains(&recorded.to_string()) && sums.contains(&actual.to_string()));
 }
 
+/// On the `setup` project, drifts `context`'s first tenant migration, expects `args` to be
+/// refused naming the file and both checksums, and returns the project.
+fn refused_after_drift(context: &str, args: &[&str]) -> Scratch {
+    let s = setup();
+    let (file, recorded, actual) = drift(&s, context);
+    let err = refused(&s, args);
+    assert_names_drift(&err, &file, &recorded, &actual);
+    s
+}
+
 #[test]
 fn drift_refuses_rolling_back_the_changed_module() {
-    let s = setup();
-    let (file, recorded, actual) = drift(&s, "digital_card");
-    let err = refused(&s, &["rollback", "digital_card", "--tenant", "acme"]);
-    assert_names_drift(&err, &file, &recorded, &actual);
-    assert!(tables(&s.tenant_db("acme")).contains(&"digital_cards".to_string()));
+    let s = refused_after_drift(
+        "digital_card",
+        &["rollback", "digital_card", "--tenant", "acme"],
+    );
+    assert!(has_table(&s.tenant_db("acme"), "digital_cards"));
 }
 
 #[test]
 fn drift_in_an_installed_module_refuses_installing_another_on_that_tenant() {
     // digital_card's applied tenant migration changed; installing calendar on the same tenant
     // database must be refused until the file is restored.
-    let s = setup();
-    let (file, recorded, actual) = drift(&s, "digital_card");
-    let err = refused(&s, &["install", "calendar", "--tenant", "acme"]);
-    assert_names_drift(&err, &file, &recorded, &actual);
+    refused_after_drift("digital_card", &["install", "calendar", "--tenant", "acme"]);
 }
 
 #[test]
 fn drift_in_a_required_module_refuses_the_install() {
-    let s = setup();
-    let (file, recorded, actual) = drift(&s, "user_management");
-    let err = refused(&s, &["install", "calendar", "--tenant", "acme"]);
-    assert_names_drift(&err, &file, &recorded, &actual);
+    refused_after_drift(
+        "user_management",
+        &["install", "calendar", "--tenant", "acme"],
+    );
 }
 
 #[test]

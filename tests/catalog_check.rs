@@ -5,37 +5,15 @@
 mod common;
 use common::*;
 
-/// Writes `contexts/FOLDER/context.toml` with `name`, a title, a version, then `extra` lines.
-fn manifest(s: &Scratch, folder: &str, name: &str, extra: &str) {
-    s.write(
-        &format!("contexts/{folder}/context.toml"),
-        &format!("name = \"{name}\"\ntitle = \"T\"\nversion = \"1.0.0\"\n{extra}"),
-    );
-}
-
-/// Writes a migration file of `context`'s `scope` set.
-fn migration(s: &Scratch, context: &str, scope: &str, file: &str, sql: &str) {
-    s.write(
-        &format!("contexts/{context}/migrations/{scope}/{file}"),
-        sql,
-    );
-}
-
 /// A context with a valid migration, so a broken one is not alone in the folder.
 fn valid_context(s: &Scratch, name: &str) {
     manifest(s, name, name, "");
-    migration(
+    migration_pair(
         s,
         name,
         "tenant",
-        "0001_create_things.up.sql",
+        "0001_create_things",
         "CREATE TABLE things (id INTEGER PRIMARY KEY);\n",
-    );
-    migration(
-        s,
-        name,
-        "tenant",
-        "0001_create_things.down.sql",
         "DROP TABLE things;\n",
     );
 }
@@ -47,11 +25,35 @@ fn refused(s: &Scratch) -> String {
     run.stderr
 }
 
-fn assert_has(haystack: &str, needle: &str) {
-    assert!(
-        haystack.contains(needle),
-        "expected {needle:?} in:\n{haystack}"
+/// An otherwise empty project with one manifest (see `manifest`) and no migrations.
+fn only_manifest(folder: &str, name: &str, extra: &str) -> Scratch {
+    let s = Scratch::empty();
+    manifest(&s, folder, name, extra);
+    s
+}
+
+/// An otherwise empty project with a manifest for `billing` and no migrations yet.
+fn billing_only() -> Scratch {
+    only_manifest("billing", "billing", "")
+}
+
+/// Writes billing's tenant migration 0001_create_invoices.up.sql, with no .down.sql.
+fn invoices_up_only(s: &Scratch) {
+    migration(
+        s,
+        "billing",
+        "tenant",
+        "0001_create_invoices.up.sql",
+        "CREATE TABLE invoices (id INTEGER);\n",
     );
+}
+
+/// `billing_only`, with tenant migration 0001_x whose up file is `up` (bytes, not UTF-8).
+fn billing_with_a_non_utf8_up(up: &[u8]) -> Scratch {
+    let s = billing_only();
+    migration(&s, "billing", "tenant", "0001_x.down.sql", "SELECT 1;\n");
+    migration(&s, "billing", "tenant", "0001_x.up.sql", up);
+    s
 }
 
 /// The problems of `check --json`, each as (location, message).
@@ -79,8 +81,7 @@ fn json_problems(s: &Scratch) -> Vec<(String, String)> {
 #[test]
 fn the_sample_contexts_are_valid() {
     let s = Scratch::new();
-    let run = s.estate(&["check"]).expect(0);
-    assert_has(&run.stdout, "ok: 4 contexts");
+    let run = s.estate_summary(&["check"], 0, "ok: 4 contexts");
     assert!(!run.stderr.contains("fix:"), "{}", run.stderr);
 
     let run = s.estate(&["check", "--json"]).expect(0);
@@ -104,8 +105,7 @@ fn name_differing_from_its_folder() {
 
 #[test]
 fn bad_context_name() {
-    let s = Scratch::empty();
-    manifest(&s, "Card", "Card", "");
+    let s = only_manifest("Card", "Card", "");
     let err = refused(&s);
     assert_has(&err, "contexts/Card/context.toml:1:8");
     assert_has(&err, "context name \"Card\" is not valid");
@@ -141,8 +141,7 @@ fn unknown_key_in_a_manifest_names_the_key_and_its_line() {
 
 #[test]
 fn duplicate_version() {
-    let s = Scratch::empty();
-    manifest(&s, "billing", "billing", "");
+    let s = billing_only();
     for f in [
         "0001_a.up.sql",
         "0001_a.down.sql",
@@ -160,8 +159,7 @@ fn duplicate_version() {
 
 #[test]
 fn non_numeric_version() {
-    let s = Scratch::empty();
-    manifest(&s, "billing", "billing", "");
+    let s = billing_only();
     migration(&s, "billing", "landlord", "abc_x.up.sql", "SELECT 1;\n");
     migration(&s, "billing", "landlord", "abc_x.down.sql", "SELECT 1;\n");
     let err = refused(&s);
@@ -171,15 +169,8 @@ fn non_numeric_version() {
 
 #[test]
 fn up_without_down() {
-    let s = Scratch::empty();
-    manifest(&s, "billing", "billing", "");
-    migration(
-        &s,
-        "billing",
-        "tenant",
-        "0001_create_invoices.up.sql",
-        "CREATE TABLE invoices (id INTEGER);\n",
-    );
+    let s = billing_only();
+    invoices_up_only(&s);
     let err = refused(&s);
     assert_has(
         &err,
@@ -191,8 +182,7 @@ fn up_without_down() {
 
 #[test]
 fn down_without_up() {
-    let s = Scratch::empty();
-    manifest(&s, "billing", "billing", "");
+    let s = billing_only();
     migration(
         &s,
         "billing",
@@ -210,8 +200,7 @@ fn down_without_up() {
 
 #[test]
 fn requires_naming_no_context() {
-    let s = Scratch::empty();
-    manifest(&s, "calendar", "calendar", "requires = [\"ghost\"]\n");
+    let s = only_manifest("calendar", "calendar", "requires = [\"ghost\"]\n");
     let err = refused(&s);
     assert_has(&err, "contexts/calendar/context.toml:4:");
     assert_has(&err, "\"ghost\"");
@@ -248,17 +237,7 @@ fn an_unreadable_migration_file() {
 
 #[test]
 fn a_migration_file_that_is_not_utf8() {
-    let s = Scratch::empty();
-    manifest(&s, "billing", "billing", "");
-    s.write(
-        "contexts/billing/migrations/tenant/0001_x.down.sql",
-        "SELECT 1;\n",
-    );
-    std::fs::write(
-        s.path("contexts/billing/migrations/tenant/0001_x.up.sql"),
-        b"SELECT '\xff\xfe';\n",
-    )
-    .unwrap();
+    let s = billing_with_a_non_utf8_up(b"SELECT '\xff\xfe';\n");
     let err = refused(&s);
     assert_has(&err, "contexts/billing/migrations/tenant/0001_x.up.sql");
     assert_has(&err, "is not valid UTF-8");
@@ -267,12 +246,10 @@ fn a_migration_file_that_is_not_utf8() {
 #[test]
 fn a_manifest_that_is_not_utf8() {
     let s = Scratch::empty();
-    std::fs::create_dir_all(s.path("contexts/billing")).unwrap();
-    std::fs::write(
-        s.path("contexts/billing/context.toml"),
+    s.write(
+        "contexts/billing/context.toml",
         b"name = \"billing\"\ntitle = \"B\xe9\"\nversion = \"1\"\n",
-    )
-    .unwrap();
+    );
     let err = refused(&s);
     assert_has(&err, "contexts/billing/context.toml");
     assert_has(&err, "is not valid UTF-8");
@@ -282,17 +259,7 @@ fn a_manifest_that_is_not_utf8() {
 fn an_unusable_up_file_is_not_also_reported_as_missing() {
     // The up file exists but is not UTF-8: that is the one problem. Telling the operator to
     // "add 0001_x.up.sql" (it is there) sends them the wrong way.
-    let s = Scratch::empty();
-    manifest(&s, "billing", "billing", "");
-    s.write(
-        "contexts/billing/migrations/tenant/0001_x.down.sql",
-        "SELECT 1;\n",
-    );
-    std::fs::write(
-        s.path("contexts/billing/migrations/tenant/0001_x.up.sql"),
-        b"SELECT '\xff';\n",
-    )
-    .unwrap();
+    let s = billing_with_a_non_utf8_up(b"SELECT '\xff';\n");
     let problems = json_problems(&s);
     assert_eq!(
         problems.len(),
@@ -314,13 +281,7 @@ fn several_problems_in_different_contexts_are_all_listed_at_once() {
         "require = [\"user_management\"]\n",
     );
     manifest(&s, "billing", "billing", "requires = [\"ghost\"]\n");
-    migration(
-        &s,
-        "billing",
-        "tenant",
-        "0001_create_invoices.up.sql",
-        "CREATE TABLE invoices (id INTEGER);\n",
-    );
+    invoices_up_only(&s);
     manifest(&s, "audit", "audit", "");
     migration(&s, "audit", "tenant", "x1_log.up.sql", "SELECT 1;\n");
     migration(&s, "audit", "tenant", "x1_log.down.sql", "SELECT 1;\n");
@@ -353,8 +314,7 @@ fn several_problems_in_different_contexts_are_all_listed_at_once() {
 
 #[test]
 fn check_creates_no_database() {
-    let s = Scratch::empty();
-    manifest(&s, "Card", "Card", "");
+    let s = only_manifest("Card", "Card", "");
     refused(&s);
     assert!(
         !s.landlord().exists(),

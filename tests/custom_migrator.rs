@@ -76,6 +76,21 @@ impl AuditMigrator {
             millis,
         }
     }
+
+    /// Notes a migration that ran in `direction`, reports it to `run`, and returns its record.
+    fn ran(
+        &self,
+        scope: Scope,
+        db: &Database,
+        direction: RunDirection,
+        millis: u64,
+        run: &RunContext,
+    ) -> Vec<MigrationRun> {
+        self.calls.lock().unwrap().push((scope, direction, 1));
+        let record = Self::run_record(scope, db, direction, millis);
+        run.report(&record);
+        vec![record]
+    }
 }
 
 #[async_trait::async_trait]
@@ -134,13 +149,7 @@ impl ModuleMigrator for AuditMigrator {
             .await
             .map_err(|e| estate::Error::db(db.label(), e))?;
         tx.commit().await?;
-        self.calls
-            .lock()
-            .unwrap()
-            .push((scope, RunDirection::Up, 1));
-        let record = Self::run_record(scope, db, RunDirection::Up, millis);
-        run.report(&record);
-        Ok(vec![record])
+        Ok(self.ran(scope, db, RunDirection::Up, millis, run))
     }
 
     async fn rollback(
@@ -167,18 +176,8 @@ impl ModuleMigrator for AuditMigrator {
             .await
             .map_err(|e| estate::Error::db(db.label(), e))?;
         tx.commit().await?;
-        self.calls
-            .lock()
-            .unwrap()
-            .push((scope, RunDirection::Down, 1));
-        let record = Self::run_record(
-            scope,
-            db,
-            RunDirection::Down,
-            started.elapsed().as_millis() as u64,
-        );
-        run.report(&record);
-        Ok(vec![record])
+        let millis = started.elapsed().as_millis() as u64;
+        Ok(self.ran(scope, db, RunDirection::Down, millis, run))
     }
 }
 
@@ -192,17 +191,29 @@ fn audit_project() -> Scratch {
     s
 }
 
-/// Runs the fixture's SQLite query off the async runtime (it starts its own).
-async fn rows(db: PathBuf, sql: &'static str) -> Vec<Vec<String>> {
-    tokio::task::spawn_blocking(move || query(&db, sql))
-        .await
-        .unwrap()
+/// Runs a fixture SQLite helper off the async runtime (each starts its own).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
 }
 
+/// `query`, from async code.
+async fn rows(db: PathBuf, sql: &'static str) -> Vec<Vec<String>> {
+    blocking(move || query(&db, sql)).await
+}
+
+/// `tables`, from async code.
 async fn table_names(db: PathBuf) -> Vec<String> {
-    tokio::task::spawn_blocking(move || tables(&db))
-        .await
-        .unwrap()
+    blocking(move || tables(&db)).await
+}
+
+/// The ledger rows of the `audit` context in a database (one `1` each), from async code.
+async fn audit_ledger_rows(db: PathBuf) -> Vec<Vec<String>> {
+    rows(db, "SELECT 1 FROM estate_ledger WHERE context = 'audit'").await
+}
+
+/// Whether the database has the `audit_log` table, from async code.
+async fn has_audit_log(db: PathBuf) -> bool {
+    blocking(move || has_table(&db, "audit_log")).await
 }
 
 fn acme() -> TenantSelection {
@@ -242,7 +253,7 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
     let acme_steps = &plan.tenant_steps["acme"];
     assert_eq!(acme_steps[0].reason.as_deref(), Some("required"));
     assert_eq!(acme_steps[1].reason, None);
-    assert_eq!(acme_steps[1].after, vec!["user_management".to_string()]);
+    assert_eq!(acme_steps[1].after, names(&["user_management"]));
     assert_eq!(
         acme_steps[1].migrations,
         vec![AuditMigrator::tenant_migration()]
@@ -277,11 +288,7 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
 
     // The table and its ledger row are in acme's database, nowhere else.
     let acme_db = s.tenant_db("acme");
-    assert!(
-        table_names(acme_db.clone())
-            .await
-            .contains(&"audit_log".to_string())
-    );
+    assert!(has_audit_log(acme_db.clone()).await);
     assert_eq!(
         rows(
             acme_db.clone(),
@@ -302,24 +309,9 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
     )
     .await;
     assert_eq!(checksum_row[0][0], checksum(CREATE_AUDIT_LOG.as_bytes()));
-    assert!(
-        !table_names(s.tenant_db("globex"))
-            .await
-            .contains(&"audit_log".to_string())
-    );
-    assert!(
-        !table_names(s.landlord())
-            .await
-            .contains(&"audit_log".to_string())
-    );
-    assert!(
-        rows(
-            s.landlord(),
-            "SELECT 1 FROM estate_ledger WHERE context = 'audit'"
-        )
-        .await
-        .is_empty()
-    );
+    assert!(!has_audit_log(s.tenant_db("globex")).await);
+    assert!(!has_audit_log(s.landlord()).await);
+    assert!(audit_ledger_rows(s.landlord()).await.is_empty());
     // The registry recorded the installation by listening to the job's events.
     assert_eq!(
         rows(
@@ -328,16 +320,8 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
         )
         .await,
         vec![
-            vec![
-                "acme".to_string(),
-                "audit".to_string(),
-                "installed".to_string()
-            ],
-            vec![
-                "acme".to_string(),
-                "user_management".to_string(),
-                "installed".to_string()
-            ],
+            names(&["acme", "audit", "installed"]),
+            names(&["acme", "user_management", "installed"]),
         ]
     );
     assert_eq!(
@@ -346,11 +330,7 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
             "SELECT scope, action, outcome FROM estate_history WHERE module = 'audit'"
         )
         .await,
-        vec![vec![
-            "tenant".to_string(),
-            "install".to_string(),
-            "succeeded".to_string()
-        ]]
+        vec![names(&["tenant", "install", "succeeded"])]
     );
 
     // Status: audit installed for acme (1 applied, none pending), not installed for globex.
@@ -409,14 +389,7 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
         "{tables_after:?}"
     );
     assert!(tables_after.contains(&"user_profiles".to_string()));
-    assert!(
-        rows(
-            acme_db.clone(),
-            "SELECT 1 FROM estate_ledger WHERE context = 'audit'"
-        )
-        .await
-        .is_empty()
-    );
+    assert!(audit_ledger_rows(acme_db.clone()).await.is_empty());
     // user_management's own rows are untouched.
     assert_eq!(
         rows(
@@ -424,7 +397,7 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
             "SELECT version FROM estate_ledger WHERE context = 'user_management' ORDER BY version"
         )
         .await,
-        vec![vec!["1".to_string()], vec!["2".to_string()]]
+        vec![names(&["1"]), names(&["2"])]
     );
     let status = project.status(Some("acme")).await?;
     assert_eq!(
@@ -445,8 +418,8 @@ async fn registering_a_migrator_for_a_context_not_in_the_catalog_is_refused() ->
         .expect_err("audit is not in the catalog");
     assert!(err.is_refusal(), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("unknown module \"audit\""), "{message}");
-    assert!(message.contains("fix:"), "{message}");
+    assert_has(&message, "unknown module \"audit\"");
+    assert_has(&message, "fix:");
     assert!(project.migrator("audit").is_none());
     // The catalog's own migrators are still in place.
     assert!(project.migrator("digital_card").is_some());
@@ -473,11 +446,7 @@ async fn without_its_migrator_the_manifest_only_context_has_nothing_to_run() -> 
         "{plan:#?}"
     );
     project.run(&plan, None, JobControl::default()).await?;
-    assert!(
-        !table_names(s.tenant_db("acme"))
-            .await
-            .contains(&"audit_log".to_string())
-    );
+    assert!(!has_audit_log(s.tenant_db("acme")).await);
     project.close().await;
     Ok(())
 }

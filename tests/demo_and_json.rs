@@ -7,25 +7,6 @@ use common::*;
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::path::Path;
-
-/// Runs SQL on a SQLite file with a read-write connection (common::query is read-only).
-fn exec(db: &Path, sql: &str) {
-    use sqlx::Connection;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let url = format!("sqlite://{}?mode=rw", db.display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-    });
-}
 
 /// The matrix printed by `demo` / `status`: from the header line to the legend.
 fn matrix(out: &str) -> Vec<String> {
@@ -64,17 +45,11 @@ fn demo_creates_three_tenants_with_a_mix_and_is_idempotent() {
         assert!(s.tenant_db(t).exists(), "{t}");
     }
 
-    let list = s.estate(&["tenants", "list", "--json"]).expect(0).json();
-    let slugs: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["slug"].as_str().unwrap())
-        .collect();
-    assert_eq!(slugs, ["acme", "globex", "initech"]);
+    let list = s.estate_json(&["tenants", "list", "--json"]);
+    assert_eq!(pluck(&list, "slug"), ["acme", "globex", "initech"]);
 
     // A mix: every tenant has something, no tenant has everything, no failures.
-    let status = s.estate(&["status", "--json"]).expect(0).json();
+    let status = s.estate_json(&["status", "--json"]);
     let rows = status.as_array().unwrap();
     assert_eq!(rows.len(), 12);
     for t in ["acme", "globex", "initech"] {
@@ -104,46 +79,36 @@ fn demo_creates_three_tenants_with_a_mix_and_is_idempotent() {
     assert_eq!(matrix(&status_human.stdout), m);
 
     // Again: exit 0, same matrix, same status, no new work recorded.
-    let history = s.estate(&["history", "--json"]).expect(0).json();
+    let history = s.estate_json(&["history", "--json"]);
     let second = s.estate(&["demo"]).expect(0);
     assert_eq!(matrix(&second.stdout), m);
-    assert_eq!(s.estate(&["status", "--json"]).expect(0).json(), status);
-    assert_eq!(s.estate(&["history", "--json"]).expect(0).json(), history);
-    let list2 = s.estate(&["tenants", "list", "--json"]).expect(0).json();
+    assert_eq!(s.estate_json(&["status", "--json"]), status);
+    assert_eq!(s.estate_json(&["history", "--json"]), history);
+    let list2 = s.estate_json(&["tenants", "list", "--json"]);
     assert_eq!(list2, list);
 }
 
 #[test]
 fn status_json_rows_have_exactly_the_documented_keys_and_states() {
-    let s = Scratch::new();
-    for t in ["acme", "globex", "initech"] {
-        s.estate(&["tenants", "add", t]).expect(0);
-    }
+    let s = with_tenants(&["acme", "globex", "initech"]);
     s.estate(&["install", "calendar", "--tenant", "acme,initech"])
         .expect(0);
     s.estate(&["install", "billing", "--tenant", "globex"])
         .expect(0);
     // calendar 0004: initech already has a `color` column, so it fails there only.
-    s.write(
-        "contexts/calendar/migrations/tenant/0004_add_color_to_events.up.sql",
-        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
-    );
-    s.write(
-        "contexts/calendar/migrations/tenant/0004_add_color_to_events.down.sql",
-        "ALTER TABLE events DROP COLUMN color;\n",
-    );
+    add_color_migration(&s);
     exec(
         &s.tenant_db("initech"),
         "ALTER TABLE events ADD COLUMN color VARCHAR(7);",
     );
     s.estate(&["migrate", "calendar"]).expect(1);
     // billing 0003: globex's billing becomes outdated.
-    s.write(
-        "contexts/billing/migrations/tenant/0003_add_notes_to_invoices.up.sql",
+    migration_pair(
+        &s,
+        "billing",
+        "tenant",
+        "0003_add_notes_to_invoices",
         "ALTER TABLE invoices ADD COLUMN notes TEXT;\n",
-    );
-    s.write(
-        "contexts/billing/migrations/tenant/0003_add_notes_to_invoices.down.sql",
         "ALTER TABLE invoices DROP COLUMN notes;\n",
     );
 
@@ -192,30 +157,20 @@ fn status_json_rows_have_exactly_the_documented_keys_and_states() {
     }
     assert_eq!(order, want);
 
-    let get = |t: &str, m: &str| {
-        rows.iter()
-            .find(|r| r["tenant"] == t && r["module"] == m)
-            .map(|r| {
-                (
-                    r["state"].as_str().unwrap().to_string(),
-                    r["applied"].as_i64().unwrap(),
-                    r["pending"].as_i64().unwrap(),
-                )
-            })
-            .unwrap()
-    };
-    assert_eq!(get("acme", "calendar"), ("installed".into(), 5, 0));
-    assert_eq!(get("initech", "calendar"), ("failed".into(), 4, 1));
-    assert_eq!(get("globex", "billing"), ("outdated".into(), 2, 1));
-    assert_eq!(get("globex", "calendar"), ("not_installed".into(), 0, 0));
+    assert_states(
+        &status,
+        &[
+            ("acme", "calendar", st("installed", 5, 0)),
+            ("initech", "calendar", st("failed", 4, 1)),
+            ("globex", "billing", st("outdated", 2, 1)),
+            ("globex", "calendar", st("not_installed", 0, 0)),
+        ],
+    );
     let seen: BTreeSet<&str> = rows.iter().map(|r| r["state"].as_str().unwrap()).collect();
     assert_eq!(seen, STATES.into_iter().collect());
 
     // --tenant narrows the rows to that tenant.
-    let one = s
-        .estate(&["status", "--tenant", "globex", "--json"])
-        .expect(0)
-        .json();
+    let one = s.estate_json(&["status", "--tenant", "globex", "--json"]);
     assert_eq!(
         one.as_array().unwrap().as_slice(),
         &rows[4..8],
@@ -249,8 +204,7 @@ fn every_json_command_prints_only_json() {
     assert!(only_json(&s, &["status", "--json"], 0).is_array());
     assert!(only_json(&s, &["history", "--json"], 0).is_array());
 
-    s.estate(&["tenants", "add", "acme"]).expect(0);
-    s.estate(&["tenants", "add", "globex"]).expect(0);
+    s.add_tenants(&["acme", "globex"]);
 
     let checks: [&[&str]; 4] = [
         &["modules", "--json"],
@@ -299,22 +253,19 @@ fn every_json_command_prints_only_json() {
     assert_eq!(rb["plan"]["action"], "rollback");
 
     // A partial failure still prints only JSON (and exits 1).
-    s.write(
-        "contexts/user_management/migrations/tenant/0003_broken.up.sql",
+    migration_pair(
+        &s,
+        "user_management",
+        "tenant",
+        "0003_broken",
         "ALTER TABLE nowhere ADD COLUMN x INTEGER;\n",
-    );
-    s.write(
-        "contexts/user_management/migrations/tenant/0003_broken.down.sql",
         "SELECT 1;\n",
     );
     let failed = only_json(&s, &["migrate", "--json"], 1);
-    let outcomes: Vec<&str> = failed["report"]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|st| st["outcome"].as_str().unwrap())
-        .collect();
-    assert_eq!(outcomes, ["failed", "failed"]);
+    assert_eq!(
+        pluck(&failed["report"]["steps"], "outcome"),
+        ["failed", "failed"]
+    );
 }
 
 #[test]
@@ -322,8 +273,7 @@ fn modules_json_shows_requires_and_required_by() {
     let s = Scratch::new();
     let modules = only_json(&s, &["modules", "--json"], 0);
     let list = modules.as_array().unwrap();
-    let names: Vec<&str> = list.iter().map(|m| m["name"].as_str().unwrap()).collect();
-    assert_eq!(names, MODULES);
+    assert_eq!(pluck(&modules, "name"), MODULES);
     let get = |n: &str| list.iter().find(|m| m["name"] == n).unwrap().clone();
 
     let dc = get("digital_card");
@@ -356,15 +306,8 @@ fn modules_json_shows_requires_and_required_by() {
 
     // The human table says the same.
     let human = s.estate(&["modules"]).expect(0);
-    let um_line = human
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("user_management"))
-        .unwrap();
-    assert!(
-        um_line.contains("billing, calendar, digital_card"),
-        "{um_line}"
-    );
+    let um_line = line_starting(&human.stdout, "user_management");
+    assert_has(um_line, "billing, calendar, digital_card");
 
     // After an install, the tenant count follows.
     s.estate(&["tenants", "add", "acme"]).expect(0);

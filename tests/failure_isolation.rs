@@ -8,76 +8,28 @@ use common::*;
 use serde_json::Value;
 use std::path::Path;
 
-/// Runs SQL on a SQLite file with a read-write connection (common::query is read-only).
-fn exec(db: &Path, sql: &str) {
-    use sqlx::Connection;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let url = format!("sqlite://{}?mode=rw", db.display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-    });
-}
-
-fn state(status: &Value, tenant: &str, module: &str) -> (String, i64, i64) {
-    let r = status
-        .as_array()
-        .expect("status --json is an array")
-        .iter()
-        .find(|r| r["tenant"] == tenant && r["module"] == module)
-        .unwrap_or_else(|| panic!("no status row for {tenant}/{module} in {status:#}"));
-    (
-        r["state"].as_str().unwrap().to_string(),
-        r["applied"].as_i64().unwrap(),
-        r["pending"].as_i64().unwrap(),
-    )
-}
-
-fn st(state: &str, applied: i64, pending: i64) -> (String, i64, i64) {
-    (state.to_string(), applied, pending)
-}
-
+/// The versions of calendar's ledger rows in a database, in order.
 fn calendar_versions(db: &Path) -> Vec<String> {
-    query(
+    first_column(
         db,
         "SELECT version FROM estate_ledger WHERE context = 'calendar' ORDER BY version",
     )
-    .into_iter()
-    .map(|mut r| r.remove(0))
-    .collect()
 }
 
-fn columns(db: &Path, table: &str) -> Vec<String> {
-    query(
-        db,
-        &format!("SELECT name FROM pragma_table_info('{table}')"),
-    )
-    .into_iter()
-    .map(|mut r| r.remove(0))
-    .collect()
-}
-
-fn has_color(db: &Path) -> bool {
-    columns(db, "events").contains(&"color".to_string())
-}
-
-fn names(v: &[&str]) -> Vec<String> {
-    v.iter().map(|x| x.to_string()).collect()
+/// Asserts that calendar's migration 0004 is applied in a database: its column and ledger row.
+fn assert_color_applied(db: &Path) {
+    assert!(has_color(db), "{}", db.display());
+    assert_eq!(
+        calendar_versions(db),
+        ["1", "2", "3", "4"],
+        "{}",
+        db.display()
+    );
 }
 
 /// The last history row of a tenant and module.
 fn last_history(s: &Scratch, tenant: &str, module: &str) -> Value {
-    let h = s
-        .estate(&["history", module, "--tenant", tenant, "--json"])
-        .expect(0)
-        .json();
+    let h = s.estate_json(&["history", module, "--tenant", tenant, "--json"]);
     h.as_array()
         .unwrap()
         .last()
@@ -85,22 +37,30 @@ fn last_history(s: &Scratch, tenant: &str, module: &str) -> Value {
         .clone()
 }
 
-const MIGRATION: &str = "contexts/calendar/migrations/tenant/0004_add_color_to_events";
+/// acme and globex with calendar installed, and calendar's 0004 written with `up` as its up SQL.
+fn calendar_with_color_migration(up: &str) -> Scratch {
+    let s = two_tenants();
+    s.estate(&["install", "calendar", "--all"]).expect(0);
+    color_migration(&s, up);
+    s
+}
+
+/// Rewrites 0004's up file with the SQL that works everywhere, leaving its down file alone.
+fn fix_color_migration(s: &Scratch) {
+    migration(
+        s,
+        "calendar",
+        "tenant",
+        "0004_add_color_to_events.up.sql",
+        ADD_COLOR,
+    );
+}
 
 /// acme and globex with calendar installed, and a 0004 whose second statement only works
 /// where a table `events_guard` exists: in acme, not in globex.
 fn calendar_with_a_migration_that_fails_on_globex() -> Scratch {
-    let s = Scratch::new();
-    s.estate(&["tenants", "add", "acme"]).expect(0);
-    s.estate(&["tenants", "add", "globex"]).expect(0);
-    s.estate(&["install", "calendar", "--all"]).expect(0);
-    s.write(
-        &format!("{MIGRATION}.up.sql"),
+    let s = calendar_with_color_migration(
         "ALTER TABLE events ADD COLUMN color VARCHAR(7);\nINSERT INTO events_guard VALUES (1);\n",
-    );
-    s.write(
-        &format!("{MIGRATION}.down.sql"),
-        "ALTER TABLE events DROP COLUMN color;\n",
     );
     exec(
         &s.tenant_db("acme"),
@@ -112,26 +72,20 @@ fn calendar_with_a_migration_that_fails_on_globex() -> Scratch {
 /// Runs the failing migrate and checks everything the failure must leave behind.
 fn migrate_and_fail_on_globex(s: &Scratch) {
     let globex_ledger = query(&s.tenant_db("globex"), "SELECT * FROM estate_ledger");
-    let run = s.estate(&["migrate", "calendar", "--all"]).expect(1);
-    assert!(
-        run.stdout
-            .contains("upgrade: 1 succeeded, 1 failed, 0 skipped; 1 migration"),
-        "{}",
-        run.stdout
+    let run = s.estate_summary(
+        &["migrate", "calendar", "--all"],
+        1,
+        "upgrade: 1 succeeded, 1 failed, 0 skipped; 1 migration",
     );
     assert!(
         run.stdout.contains("0004_add_color_to_events.up.sql"),
         "the report names the file:\n{}",
         run.stdout
     );
-    assert!(run.stdout.contains("globex"), "{}", run.stdout);
+    assert_has(&run.stdout, "globex");
 
     // acme is done.
-    assert!(has_color(&s.tenant_db("acme")));
-    assert_eq!(
-        calendar_versions(&s.tenant_db("acme")),
-        ["1", "2", "3", "4"]
-    );
+    assert_color_applied(&s.tenant_db("acme"));
     assert_eq!(
         query(&s.tenant_db("acme"), "SELECT x FROM events_guard"),
         vec![names(&["1"])]
@@ -152,19 +106,17 @@ fn migrate_and_fail_on_globex(s: &Scratch) {
         names(&["calendars", "estate_ledger", "events", "user_profiles"])
     );
 
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    assert_eq!(state(&status, "acme", "calendar"), st("installed", 5, 0));
-    assert_eq!(state(&status, "globex", "calendar"), st("failed", 4, 1));
-    assert_eq!(
-        state(&status, "globex", "user_management"),
-        st("installed", 3, 0)
+    let status = s.estate_json(&["status", "--json"]);
+    assert_states(
+        &status,
+        &[
+            ("acme", "calendar", st("installed", 5, 0)),
+            ("globex", "calendar", st("failed", 4, 1)),
+            ("globex", "user_management", st("installed", 3, 0)),
+        ],
     );
     let human = s.estate(&["status"]).expect(0);
-    let globex_line = human
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("globex"))
-        .unwrap();
+    let globex_line = line_starting(&human.stdout, "globex");
     assert!(globex_line.contains("failed"), "{}", human.stdout);
 
     let h = last_history(s, "globex", "calendar");
@@ -176,7 +128,7 @@ fn migrate_and_fail_on_globex(s: &Scratch) {
         error.contains("0004_add_color_to_events.up.sql"),
         "the error names the migration file: {error}"
     );
-    assert!(error.contains("events_guard"), "{error}");
+    assert_has(error, "events_guard");
     let h = last_history(s, "acme", "calendar");
     assert_eq!(h["action"], "upgrade");
     assert_eq!(h["outcome"], "succeeded");
@@ -208,26 +160,25 @@ fn a_sql_error_fails_on_that_tenant_only_and_migrate_finishes_it_once_fixed() {
         "CREATE TABLE events_guard (x INTEGER);",
     );
     let acme_before = std::fs::read(s.tenant_db("acme")).unwrap();
-    let run = s.estate(&["migrate"]).expect(0);
-    assert!(
-        run.stdout
-            .contains("upgrade: 1 succeeded, 0 failed, 0 skipped; 1 migration"),
-        "{}",
-        run.stdout
+    s.estate_summary(
+        &["migrate"],
+        0,
+        "upgrade: 1 succeeded, 0 failed, 0 skipped; 1 migration",
     );
     assert_eq!(
         std::fs::read(s.tenant_db("acme")).unwrap(),
         acme_before,
         "acme was done already and must not be touched"
     );
-    assert!(has_color(&s.tenant_db("globex")));
-    assert_eq!(
-        calendar_versions(&s.tenant_db("globex")),
-        ["1", "2", "3", "4"]
+    assert_color_applied(&s.tenant_db("globex"));
+    let status = s.estate_json(&["status", "--json"]);
+    assert_states(
+        &status,
+        &[
+            ("globex", "calendar", st("installed", 5, 0)),
+            ("acme", "calendar", st("installed", 5, 0)),
+        ],
     );
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    assert_eq!(state(&status, "globex", "calendar"), st("installed", 5, 0));
-    assert_eq!(state(&status, "acme", "calendar"), st("installed", 5, 0));
     let h = last_history(&s, "globex", "calendar");
     assert_eq!(h["outcome"], "succeeded");
     assert_eq!(h["migrations"], "4");
@@ -240,10 +191,7 @@ fn fixing_a_file_another_tenant_applied_is_drift_but_the_failed_tenant_can_be_fi
 
     // Fix the file: acme applied the old text, so a migrate that covers acme sees the drift
     // and refuses before anything runs, naming the file.
-    s.write(
-        &format!("{MIGRATION}.up.sql"),
-        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
-    );
+    fix_color_migration(&s);
     let snap = s.snapshot();
     let r = s.estate(&["migrate"]).expect(2);
     assert!(
@@ -256,29 +204,15 @@ fn fixing_a_file_another_tenant_applied_is_drift_but_the_failed_tenant_can_be_fi
     // The failed tenant alone: the fixed file completes it.
     s.estate(&["migrate", "calendar", "--tenant", "globex"])
         .expect(0);
-    assert!(has_color(&s.tenant_db("globex")));
-    assert_eq!(
-        calendar_versions(&s.tenant_db("globex")),
-        ["1", "2", "3", "4"]
-    );
-    let status = s.estate(&["status", "--json"]).expect(0).json();
+    assert_color_applied(&s.tenant_db("globex"));
+    let status = s.estate_json(&["status", "--json"]);
     assert_eq!(state(&status, "globex", "calendar"), st("installed", 5, 0));
 }
 
 #[test]
 fn a_broken_file_fails_everywhere_it_runs_and_fixing_it_completes_the_migrate() {
-    let s = Scratch::new();
-    for t in ["acme", "globex"] {
-        s.estate(&["tenants", "add", t]).expect(0);
-    }
-    s.estate(&["install", "calendar", "--all"]).expect(0);
-    s.write(
-        &format!("{MIGRATION}.up.sql"),
+    let s = calendar_with_color_migration(
         "ALTER TABLE events ADD COLUMN color VARCHAR(7);\nALTER TABLE events ADD COLUMN;\n",
-    );
-    s.write(
-        &format!("{MIGRATION}.down.sql"),
-        "ALTER TABLE events DROP COLUMN color;\n",
     );
     let run = s
         .estate(&["migrate", "calendar", "--all", "--json"])
@@ -301,30 +235,19 @@ fn a_broken_file_fails_everywhere_it_runs_and_fixing_it_completes_the_migrate() 
         assert!(!has_color(&s.tenant_db(t)), "{t}");
         assert_eq!(calendar_versions(&s.tenant_db(t)), ["1", "2", "3"], "{t}");
     }
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    for t in ["acme", "globex"] {
-        assert_eq!(state(&status, t, "calendar"), st("failed", 4, 1), "{t}");
-    }
+    assert_state_on(&s, &["acme", "globex"], "calendar", st("failed", 4, 1));
 
-    s.write(
-        &format!("{MIGRATION}.up.sql"),
-        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
-    );
+    fix_color_migration(&s);
     s.estate(&["migrate"]).expect(0);
-    let status = s.estate(&["status", "--json"]).expect(0).json();
     for t in ["acme", "globex"] {
-        assert!(has_color(&s.tenant_db(t)), "{t}");
-        assert_eq!(calendar_versions(&s.tenant_db(t)), ["1", "2", "3", "4"]);
-        assert_eq!(state(&status, t, "calendar"), st("installed", 5, 0), "{t}");
+        assert_color_applied(&s.tenant_db(t));
     }
+    assert_state_on(&s, &["acme", "globex"], "calendar", st("installed", 5, 0));
 }
 
 #[test]
 fn an_install_that_fails_for_one_tenant_leaves_it_clean_and_installs_the_others() {
-    let s = Scratch::new();
-    for t in ["acme", "globex"] {
-        s.estate(&["tenants", "add", t]).expect(0);
-    }
+    let s = two_tenants();
     // A table of the same name made by hand in globex: calendar's 0001 cannot create it there.
     exec(
         &s.tenant_db("globex"),
@@ -385,14 +308,16 @@ fn an_install_that_fails_for_one_tenant_leaves_it_clean_and_installs_the_others(
         vec![names(&["42"])]
     );
     // The landlord's part is there: acme keeps calendar.
-    assert!(tables(&s.landlord()).contains(&"calendar_global_config".to_string()));
+    assert!(has_table(&s.landlord(), "calendar_global_config"));
 
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    assert_eq!(state(&status, "acme", "calendar"), st("installed", 4, 0));
-    assert_eq!(state(&status, "globex", "calendar"), st("failed", 1, 3));
-    assert_eq!(
-        state(&status, "globex", "user_management"),
-        st("installed", 3, 0)
+    let status = s.estate_json(&["status", "--json"]);
+    assert_states(
+        &status,
+        &[
+            ("acme", "calendar", st("installed", 4, 0)),
+            ("globex", "calendar", st("failed", 1, 3)),
+            ("globex", "user_management", st("installed", 3, 0)),
+        ],
     );
 
     let h = last_history(&s, "globex", "calendar");
@@ -412,6 +337,6 @@ fn an_install_that_fails_for_one_tenant_leaves_it_clean_and_installs_the_others(
         tables(&s.tenant_db("globex")),
         names(&["calendars", "estate_ledger", "events", "user_profiles"])
     );
-    let status = s.estate(&["status", "--json"]).expect(0).json();
+    let status = s.estate_json(&["status", "--json"]);
     assert_eq!(state(&status, "globex", "calendar"), st("installed", 4, 0));
 }

@@ -7,45 +7,7 @@ use common::*;
 
 use serde_json::{Value, json};
 
-fn names(v: &[&str]) -> Vec<String> {
-    v.iter().map(|x| x.to_string()).collect()
-}
-
-/// The `status --json` row of one tenant and module.
-fn status_row(status: &Value, tenant: &str, module: &str) -> Value {
-    status
-        .as_array()
-        .expect("status --json is an array")
-        .iter()
-        .find(|r| r["tenant"] == tenant && r["module"] == module)
-        .unwrap_or_else(|| panic!("no status row for {tenant}/{module} in {status:#}"))
-        .clone()
-}
-
-fn state(status: &Value, tenant: &str, module: &str) -> (String, i64, i64) {
-    let r = status_row(status, tenant, module);
-    (
-        r["state"].as_str().unwrap().to_string(),
-        r["applied"].as_i64().unwrap(),
-        r["pending"].as_i64().unwrap(),
-    )
-}
-
-fn st(state: &str, applied: i64, pending: i64) -> (String, i64, i64) {
-    (state.to_string(), applied, pending)
-}
-
-/// (context, scope, version) of every ledger row of a database, in the order they were written.
-fn ledger(db: &std::path::Path) -> Vec<(String, String, i64)> {
-    query(
-        db,
-        "SELECT context, scope, version FROM estate_ledger ORDER BY rowid",
-    )
-    .into_iter()
-    .map(|r| (r[0].clone(), r[1].clone(), r[2].parse().unwrap()))
-    .collect()
-}
-
+/// An expected ledger row, to compare with `ledger`.
 fn l(context: &str, scope: &str, version: i64) -> (String, String, i64) {
     (context.to_string(), scope.to_string(), version)
 }
@@ -68,6 +30,7 @@ fn history_rows(h: &Value) -> Vec<(String, String, String, String, String, Strin
         .collect()
 }
 
+/// An expected history row of a step that succeeded, to compare with `history_rows`.
 fn h(
     tenant: &str,
     module: &str,
@@ -85,12 +48,32 @@ fn h(
     )
 }
 
-/// Two tenants, acme and globex, and nothing installed yet.
-fn two_tenants() -> Scratch {
-    let s = Scratch::new();
-    s.estate(&["tenants", "add", "acme"]).expect(0);
-    s.estate(&["tenants", "add", "globex"]).expect(0);
-    s
+/// The JSON plan of `install digital_card --tenant acme --json --dry-run`.
+fn install_digital_card_dry_run(s: &Scratch) -> Value {
+    s.estate_json(&[
+        "install",
+        "digital_card",
+        "--tenant",
+        "acme",
+        "--json",
+        "--dry-run",
+    ])
+}
+
+/// Runs `rollback user_management --tenant acme --cascade` with `extra` arguments; it succeeds.
+fn cascade_rollback_user_management(s: &Scratch, extra: &[&str]) -> Run {
+    let args = [
+        &[
+            "rollback",
+            "user_management",
+            "--tenant",
+            "acme",
+            "--cascade",
+        ],
+        extra,
+    ]
+    .concat();
+    s.estate(&args).expect(0)
 }
 
 #[test]
@@ -99,14 +82,8 @@ fn tenants_add_provisions_an_empty_database_and_lists_it() {
     assert!(s.tenant_db("acme").exists());
     assert!(s.tenant_db("globex").exists());
     assert_eq!(tables(&s.tenant_db("acme")), Vec::<String>::new());
-    let list = s.estate(&["tenants", "list", "--json"]).expect(0).json();
-    let slugs: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["slug"].as_str().unwrap())
-        .collect();
-    assert_eq!(slugs, ["acme", "globex"]);
+    let list = s.estate_json(&["tenants", "list", "--json"]);
+    assert_eq!(pluck(&list, "slug"), ["acme", "globex"]);
     for t in list.as_array().unwrap() {
         assert_eq!(t["modules"], json!([]), "{t}");
     }
@@ -126,18 +103,15 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
 
     // The plan: user_management comes first, and the plan says why it is there.
     let out = &run.stdout;
-    assert!(
-        out.contains("user_management added: required by digital_card"),
-        "{out}"
-    );
+    assert_has(out, "user_management added: required by digital_card");
     let um = out.find("install user_management [landlord]").expect(out);
     let dc = out.find("install digital_card [landlord]").expect(out);
     let um_t = out.find("install user_management [tenant]").expect(out);
     let dc_t = out.find("install digital_card [tenant]").expect(out);
     assert!(um < dc && dc < um_t && um_t < dc_t, "plan order:\n{out}");
-    assert!(
-        out.contains("install: 4 succeeded, 0 failed, 0 skipped; 7 migrations"),
-        "{out}"
+    assert_has(
+        out,
+        "install: 4 succeeded, 0 failed, 0 skipped; 7 migrations",
     );
 
     // Tables: acme and the landlord, nothing at all in globex.
@@ -166,21 +140,17 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
     assert_eq!(tables(&s.tenant_db("globex")), Vec::<String>::new());
 
     // Status: acme has both, the rest is not installed; globex has nothing.
-    let status = s.estate(&["status", "--json"]).expect(0).json();
+    let status = s.estate_json(&["status", "--json"]);
     assert_eq!(status.as_array().unwrap().len(), 8, "{status:#}");
-    assert_eq!(
-        state(&status, "acme", "user_management"),
-        st("installed", 3, 0)
+    assert_states(
+        &status,
+        &[
+            ("acme", "user_management", st("installed", 3, 0)),
+            ("acme", "digital_card", st("installed", 4, 0)),
+            ("acme", "calendar", st("not_installed", 0, 0)),
+            ("acme", "billing", st("not_installed", 0, 0)),
+        ],
     );
-    assert_eq!(
-        state(&status, "acme", "digital_card"),
-        st("installed", 4, 0)
-    );
-    assert_eq!(
-        state(&status, "acme", "calendar"),
-        st("not_installed", 0, 0)
-    );
-    assert_eq!(state(&status, "acme", "billing"), st("not_installed", 0, 0));
     for m in ["user_management", "digital_card", "calendar", "billing"] {
         assert_eq!(
             state(&status, "globex", m),
@@ -188,10 +158,7 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
             "{m}"
         );
     }
-    let acme_only = s
-        .estate(&["status", "--tenant", "acme", "--json"])
-        .expect(0)
-        .json();
+    let acme_only = s.estate_json(&["status", "--tenant", "acme", "--json"]);
     assert_eq!(acme_only.as_array().unwrap().len(), 4);
     assert!(
         acme_only
@@ -213,7 +180,7 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
             names(&["acme", "user_management", "installed", "1.0.0"]),
         ]
     );
-    let list = s.estate(&["tenants", "list", "--json"]).expect(0).json();
+    let list = s.estate_json(&["tenants", "list", "--json"]);
     assert_eq!(list[0]["slug"], "acme");
     assert_eq!(
         list[0]["modules"],
@@ -224,9 +191,7 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
 
 #[test]
 fn install_writes_complete_ledger_rows() {
-    let s = two_tenants();
-    s.estate(&["install", "digital_card", "--tenant", "acme"])
-        .expect(0);
+    let s = digital_card_for_acme();
 
     assert_eq!(
         ledger(&s.tenant_db("acme")),
@@ -301,35 +266,25 @@ fn install_writes_complete_ledger_rows() {
 
 #[test]
 fn acceptance_install_refused_rollback_rollback_and_history() {
-    let s = two_tenants();
-    s.estate(&["install", "digital_card", "--tenant", "acme"])
-        .expect(0);
+    let s = digital_card_for_acme();
 
     // user_management is required by an installed module: refused, naming it, nothing changed.
     let before = s.snapshot();
     let refused = s
         .estate(&["rollback", "user_management", "--tenant", "acme"])
         .expect(2);
-    assert!(
-        refused.stderr.contains("digital_card"),
-        "{}",
-        refused.stderr
-    );
-    assert!(refused.stderr.contains("--cascade"), "{}", refused.stderr);
+    assert_has(&refused.stderr, "digital_card");
+    assert_has(&refused.stderr, "--cascade");
     assert!(
         s.snapshot() == before,
         "a refused rollback changed a database"
     );
 
     // digital_card rolls back: tenant tables, ledger rows and (last tenant) landlord table go.
-    let run = s
-        .estate(&["rollback", "digital_card", "--tenant", "acme"])
-        .expect(0);
-    assert!(
-        run.stdout
-            .contains("rollback: 2 succeeded, 0 failed, 0 skipped; 4 migrations"),
-        "{}",
-        run.stdout
+    s.estate_summary(
+        &["rollback", "digital_card", "--tenant", "acme"],
+        0,
+        "rollback: 2 succeeded, 0 failed, 0 skipped; 4 migrations",
     );
     assert_eq!(
         tables(&s.tenant_db("acme")),
@@ -354,20 +309,19 @@ fn acceptance_install_refused_rollback_rollback_and_history() {
     );
     assert_eq!(tables(&s.tenant_db("globex")), Vec::<String>::new());
 
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    assert_eq!(
-        state(&status, "acme", "digital_card"),
-        st("not_installed", 0, 0)
+    let status = s.estate_json(&["status", "--json"]);
+    assert_states(
+        &status,
+        &[
+            ("acme", "digital_card", st("not_installed", 0, 0)),
+            ("acme", "user_management", st("installed", 3, 0)),
+        ],
     );
-    assert_eq!(
-        state(&status, "acme", "user_management"),
-        st("installed", 3, 0)
-    );
-    let list = s.estate(&["tenants", "list", "--json"]).expect(0).json();
+    let list = s.estate_json(&["tenants", "list", "--json"]);
     assert_eq!(list[0]["modules"], json!(["user_management"]));
 
     // History: every step of both jobs, in order.
-    let hist = s.estate(&["history", "--json"]).expect(0).json();
+    let hist = s.estate_json(&["history", "--json"]);
     assert_eq!(
         history_rows(&hist),
         vec![
@@ -396,10 +350,7 @@ fn acceptance_install_refused_rollback_rollback_and_history() {
     assert_ne!(hist[3]["job_id"], hist[4]["job_id"]);
 
     // Filters.
-    let filtered = s
-        .estate(&["history", "digital_card", "--tenant", "acme", "--json"])
-        .expect(0)
-        .json();
+    let filtered = s.estate_json(&["history", "digital_card", "--tenant", "acme", "--json"]);
     assert_eq!(
         history_rows(&filtered),
         vec![
@@ -410,22 +361,16 @@ fn acceptance_install_refused_rollback_rollback_and_history() {
     let human = s
         .estate(&["history", "digital_card", "--tenant", "acme"])
         .expect(0);
-    assert!(human.stdout.contains("rollback"), "{}", human.stdout);
+    assert_has(&human.stdout, "rollback");
     assert!(
         !human.stdout.contains("user_management"),
         "{}",
         human.stdout
     );
     assert!(!human.stdout.contains("landlord"), "{}", human.stdout);
-    let globex = s
-        .estate(&["history", "--tenant", "globex", "--json"])
-        .expect(0)
-        .json();
+    let globex = s.estate_json(&["history", "--tenant", "globex", "--json"]);
     assert_eq!(globex, json!([]));
-    let um = s
-        .estate(&["history", "user_management", "--json"])
-        .expect(0)
-        .json();
+    let um = s.estate_json(&["history", "user_management", "--json"]);
     assert_eq!(
         history_rows(&um),
         vec![
@@ -437,64 +382,35 @@ fn acceptance_install_refused_rollback_rollback_and_history() {
 
 #[test]
 fn cascade_rolls_back_dependants_first() {
-    let s = two_tenants();
-    s.estate(&["install", "digital_card", "--tenant", "acme"])
-        .expect(0);
+    let s = digital_card_for_acme();
     s.estate(&["rollback", "digital_card", "--tenant", "acme"])
         .expect(0);
     // Re-install: user_management is already there, so only digital_card's steps.
-    let again = s
-        .estate(&["install", "digital_card", "--tenant", "acme", "--json"])
-        .expect(0)
-        .json();
-    let landlord_steps: Vec<&str> = again["plan"]["landlord"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|st| st["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(landlord_steps, ["digital_card"]);
-    let acme_steps: Vec<&str> = again["plan"]["tenant_steps"]["acme"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|st| st["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(acme_steps, ["digital_card"]);
+    let again = s.estate_json(&["install", "digital_card", "--tenant", "acme", "--json"]);
+    assert_eq!(
+        pluck(&again["plan"]["landlord"], "module"),
+        ["digital_card"]
+    );
+    assert_eq!(
+        pluck(&again["plan"]["tenant_steps"]["acme"], "module"),
+        ["digital_card"]
+    );
 
     let before = s
-        .estate(&["history", "--json"])
-        .expect(0)
-        .json()
+        .estate_json(&["history", "--json"])
         .as_array()
         .unwrap()
         .len();
-    let run = s
-        .estate(&[
-            "rollback",
-            "user_management",
-            "--tenant",
-            "acme",
-            "--cascade",
-            "--json",
-        ])
-        .expect(0)
-        .json();
+    let run = cascade_rollback_user_management(&s, &["--json"]).json();
     let plan = &run["plan"];
-    let tenant_order: Vec<&str> = plan["tenant_steps"]["acme"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|st| st["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(tenant_order, ["digital_card", "user_management"]);
-    let landlord_order: Vec<&str> = plan["landlord"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|st| st["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(landlord_order, ["digital_card", "user_management"]);
+    assert_eq!(
+        pluck(&plan["tenant_steps"]["acme"], "module"),
+        ["digital_card", "user_management"]
+    );
+    assert_eq!(
+        pluck(&plan["landlord"], "module"),
+        ["digital_card", "user_management"]
+    );
     assert!(
         plan["notes"]
             .as_array()
@@ -503,15 +419,9 @@ fn cascade_rolls_back_dependants_first() {
             .any(|n| n.as_str().unwrap().contains("digital_card")),
         "{plan:#}"
     );
-    let outcomes: Vec<&str> = run["report"]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|st| st["outcome"].as_str().unwrap())
-        .collect();
-    assert_eq!(outcomes, ["succeeded"; 4]);
+    assert_eq!(pluck(&run["report"]["steps"], "outcome"), ["succeeded"; 4]);
 
-    let hist = s.estate(&["history", "--json"]).expect(0).json();
+    let hist = s.estate_json(&["history", "--json"]);
     let new: Vec<_> = history_rows(&hist).into_iter().skip(before).collect();
     assert_eq!(
         new,
@@ -532,7 +442,7 @@ fn cascade_rolls_back_dependants_first() {
         ledger(&s.landlord()),
         vec![l("module_registry", "landlord", 1)]
     );
-    let status = s.estate(&["status", "--json"]).expect(0).json();
+    let status = s.estate_json(&["status", "--json"]);
     for r in status.as_array().unwrap() {
         assert_eq!(r["state"], "not_installed", "{r}");
     }
@@ -544,24 +454,11 @@ fn the_plan_does_not_claim_to_add_a_required_module_that_is_already_installed() 
     s.estate(&["install", "user_management", "--tenant", "acme"])
         .expect(0);
     let before = s.snapshot();
-    let plan = s
-        .estate(&[
-            "install",
-            "digital_card",
-            "--tenant",
-            "acme",
-            "--json",
-            "--dry-run",
-        ])
-        .expect(0)
-        .json();
-    let modules: Vec<&str> = plan["plan"]["tenant_steps"]["acme"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|st| st["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(modules, ["digital_card"]);
+    let plan = install_digital_card_dry_run(&s);
+    assert_eq!(
+        pluck(&plan["plan"]["tenant_steps"]["acme"], "module"),
+        ["digital_card"]
+    );
     assert_eq!(
         plan["plan"]["notes"],
         json!([]),
@@ -572,18 +469,8 @@ fn the_plan_does_not_claim_to_add_a_required_module_that_is_already_installed() 
 
 #[test]
 fn cascade_in_the_human_output_lists_the_dependant_first() {
-    let s = two_tenants();
-    s.estate(&["install", "digital_card", "--tenant", "acme"])
-        .expect(0);
-    let run = s
-        .estate(&[
-            "rollback",
-            "user_management",
-            "--tenant",
-            "acme",
-            "--cascade",
-        ])
-        .expect(0);
+    let s = digital_card_for_acme();
+    let run = cascade_rollback_user_management(&s, &[]);
     let out = &run.stdout;
     let dc = out.find("rollback digital_card [tenant]").expect(out);
     let um = out.find("rollback user_management [tenant]").expect(out);
@@ -603,14 +490,11 @@ fn landlord_scope_stays_while_any_tenant_keeps_the_module() {
             "{t}"
         );
     }
-    assert!(tables(&s.landlord()).contains(&"calendar_global_config".to_string()));
+    assert!(has_table(&s.landlord(), "calendar_global_config"));
 
-    let run = s
-        .estate(&["rollback", "calendar", "--tenant", "acme", "--json"])
-        .expect(0)
-        .json();
+    let run = s.estate_json(&["rollback", "calendar", "--tenant", "acme", "--json"]);
     assert_eq!(run["plan"]["landlord"], json!([]), "{:#}", run["plan"]);
-    assert!(tables(&s.landlord()).contains(&"calendar_global_config".to_string()));
+    assert!(has_table(&s.landlord(), "calendar_global_config"));
     assert!(
         ledger(&s.landlord()).contains(&l("calendar", "landlord", 1)),
         "the landlord's calendar ledger row went while globex keeps calendar"
@@ -623,17 +507,19 @@ fn landlord_scope_stays_while_any_tenant_keeps_the_module() {
         tables(&s.tenant_db("globex")),
         names(&["calendars", "estate_ledger", "events", "user_profiles"])
     );
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    assert_eq!(
-        state(&status, "acme", "calendar"),
-        st("not_installed", 0, 0)
+    let status = s.estate_json(&["status", "--json"]);
+    assert_states(
+        &status,
+        &[
+            ("acme", "calendar", st("not_installed", 0, 0)),
+            ("globex", "calendar", st("installed", 4, 0)),
+        ],
     );
-    assert_eq!(state(&status, "globex", "calendar"), st("installed", 4, 0));
 
     // The last tenant goes: the landlord's part goes with it.
     s.estate(&["rollback", "calendar", "--tenant", "globex"])
         .expect(0);
-    assert!(!tables(&s.landlord()).contains(&"calendar_global_config".to_string()));
+    assert!(!has_table(&s.landlord(), "calendar_global_config"));
     assert!(!ledger(&s.landlord()).iter().any(|r| r.0 == "calendar"));
     assert_eq!(
         tables(&s.tenant_db("globex")),
@@ -645,7 +531,7 @@ fn landlord_scope_stays_while_any_tenant_keeps_the_module() {
     let noop = s
         .estate(&["rollback", "calendar", "--tenant", "globex"])
         .expect(0);
-    assert!(noop.stdout.contains("nothing to do"), "{}", noop.stdout);
+    assert_has(&noop.stdout, "nothing to do");
     assert!(s.snapshot() == before);
 }
 
@@ -662,7 +548,7 @@ fn install_billing_needs_no_landlord_table_of_its_own() {
     let landlord = tables(&s.landlord());
     assert!(landlord.contains(&"users".to_string()));
     assert!(!ledger(&s.landlord()).iter().any(|r| r.0 == "billing"));
-    let status = s.estate(&["status", "--json"]).expect(0).json();
+    let status = s.estate_json(&["status", "--json"]);
     assert_eq!(state(&status, "acme", "billing"), st("installed", 2, 0));
 }
 
@@ -689,9 +575,9 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
         out.contains("0001_create_card_templates.up.sql"),
         "the dry run names the file:\n{out}"
     );
-    assert!(out.contains("dry run: nothing was changed"), "{out}");
+    assert_has(out, "dry run: nothing was changed");
     assert!(s.snapshot() == before, "--dry-run changed a database");
-    let status = s.estate(&["status", "--json"]).expect(0).json();
+    let status = s.estate_json(&["status", "--json"]);
     assert!(
         status
             .as_array()
@@ -699,20 +585,10 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
             .iter()
             .all(|r| r["state"] == "not_installed")
     );
-    assert_eq!(s.estate(&["history", "--json"]).expect(0).json(), json!([]));
+    assert_eq!(s.estate_json(&["history", "--json"]), json!([]));
 
     // The same plan as JSON.
-    let plan = s
-        .estate(&[
-            "install",
-            "digital_card",
-            "--tenant",
-            "acme",
-            "--json",
-            "--dry-run",
-        ])
-        .expect(0)
-        .json();
+    let plan = install_digital_card_dry_run(&s);
     assert_eq!(plan["dry_run"], true);
     assert_eq!(plan["plan"]["action"], "install");
     assert_eq!(plan["plan"]["modules"], json!(["digital_card"]));
@@ -721,27 +597,14 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
         plan["plan"]["notes"],
         json!(["user_management added: required by digital_card"])
     );
-    let landlord: Vec<&str> = plan["plan"]["landlord"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|st| st["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(landlord, ["user_management", "digital_card"]);
-    let acme = plan["plan"]["tenant_steps"]["acme"].as_array().unwrap();
-    let modules: Vec<&str> = acme
-        .iter()
-        .map(|st| st["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(modules, ["user_management", "digital_card"]);
+    assert_eq!(
+        pluck(&plan["plan"]["landlord"], "module"),
+        ["user_management", "digital_card"]
+    );
+    let acme = &plan["plan"]["tenant_steps"]["acme"];
+    assert_eq!(pluck(acme, "module"), ["user_management", "digital_card"]);
     assert_eq!(acme[0]["reason"], "required");
-    let versions: Vec<i64> = acme[1]["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["version"].as_i64().unwrap())
-        .collect();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions(&acme[1]["migrations"]), [1, 2, 3]);
     assert!(
         acme[1]["migrations"][0]["up_sql"]
             .as_str()
@@ -758,20 +621,15 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
 
 #[test]
 fn rollback_dry_run_prints_the_down_sql_and_changes_nothing() {
-    let s = two_tenants();
-    s.estate(&["install", "digital_card", "--tenant", "acme"])
-        .expect(0);
+    let s = digital_card_for_acme();
     let before = s.snapshot();
     let run = s
         .estate(&["rollback", "digital_card", "--tenant", "acme", "--dry-run"])
         .expect(0);
     let out = &run.stdout;
-    assert!(out.contains("DROP TABLE card_templates"), "{out}");
-    assert!(out.contains("DROP TABLE digital_cards"), "{out}");
-    assert!(
-        out.contains("DROP TABLE digital_card_global_config"),
-        "{out}"
-    );
+    assert_has(out, "DROP TABLE card_templates");
+    assert_has(out, "DROP TABLE digital_cards");
+    assert_has(out, "DROP TABLE digital_card_global_config");
     assert!(!out.contains("CREATE TABLE"), "{out}");
     assert!(
         s.snapshot() == before,
@@ -791,19 +649,12 @@ fn rollback_dry_run_prints_the_down_sql_and_changes_nothing() {
 #[test]
 fn the_operator_includes_the_ssh_client() {
     let s = two_tenants();
-    let mut cmd = assert_cmd::Command::cargo_bin("estate").unwrap();
-    cmd.current_dir(s.root())
-        .args(["install", "billing", "--tenant", "acme"])
-        .env("USER", "tester")
-        .env("SSH_CONNECTION", "10.1.2.3 5555 10.0.0.1 22");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ESTATE_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let hist = s.estate(&["history", "--json"]).expect(0).json();
+    s.estate_with_env(
+        &["install", "billing", "--tenant", "acme"],
+        &[("SSH_CONNECTION", "10.1.2.3 5555 10.0.0.1 22")],
+    )
+    .expect(0);
+    let hist = s.estate_json(&["history", "--json"]);
     for r in hist.as_array().unwrap() {
         assert_eq!(r["operator"], "tester", "{r}");
         assert_eq!(r["ssh_client"], "10.1.2.3", "{r}");
@@ -822,21 +673,14 @@ fn unknown_module_or_tenant_is_refused_and_changes_nothing() {
     s.estate(&["install", "calendar", "--tenant", "acme"])
         .expect(0);
     let before = s.snapshot();
-    let r = s
-        .estate(&["install", "nosuch", "--tenant", "acme"])
-        .expect(2);
-    assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
-    let r = s
-        .estate(&["install", "calendar", "--tenant", "nosuch"])
-        .expect(2);
-    assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
-    let r = s
-        .estate(&["rollback", "nosuch", "--tenant", "acme"])
-        .expect(2);
-    assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
-    let r = s
-        .estate(&["rollback", "calendar", "--tenant", "nosuch"])
-        .expect(2);
-    assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
+    for args in [
+        ["install", "nosuch", "--tenant", "acme"],
+        ["install", "calendar", "--tenant", "nosuch"],
+        ["rollback", "nosuch", "--tenant", "acme"],
+        ["rollback", "calendar", "--tenant", "nosuch"],
+    ] {
+        let r = s.estate(&args).expect(2);
+        assert_has(&r.stderr, "nosuch");
+    }
     assert!(s.snapshot() == before);
 }

@@ -5,98 +5,43 @@ mod common;
 use common::*;
 
 use serde_json::{Value, json};
-use std::path::Path;
-
-fn state(status: &Value, tenant: &str, module: &str) -> (String, i64, i64) {
-    let r = status
-        .as_array()
-        .expect("status --json is an array")
-        .iter()
-        .find(|r| r["tenant"] == tenant && r["module"] == module)
-        .unwrap_or_else(|| panic!("no status row for {tenant}/{module} in {status:#}"));
-    (
-        r["state"].as_str().unwrap().to_string(),
-        r["applied"].as_i64().unwrap(),
-        r["pending"].as_i64().unwrap(),
-    )
-}
-
-fn st(state: &str, applied: i64, pending: i64) -> (String, i64, i64) {
-    (state.to_string(), applied, pending)
-}
-
-/// (context, scope, version, batch) of every ledger row, in the order they were written.
-fn ledger(db: &Path) -> Vec<(String, String, i64, i64)> {
-    query(
-        db,
-        "SELECT context, scope, version, batch FROM estate_ledger ORDER BY rowid",
-    )
-    .into_iter()
-    .map(|r| {
-        (
-            r[0].clone(),
-            r[1].clone(),
-            r[2].parse().unwrap(),
-            r[3].parse().unwrap(),
-        )
-    })
-    .collect()
-}
-
-fn columns(db: &Path, table: &str) -> Vec<String> {
-    query(
-        db,
-        &format!("SELECT name FROM pragma_table_info('{table}')"),
-    )
-    .into_iter()
-    .map(|mut r| r.remove(0))
-    .collect()
-}
 
 const TENANTS: [&str; 3] = ["acme", "globex", "initech"];
 
 /// Three tenants with calendar (and so user_management) installed on all of them.
 fn calendar_everywhere() -> Scratch {
-    let s = Scratch::new();
-    for t in TENANTS {
-        s.estate(&["tenants", "add", t]).expect(0);
-    }
+    let s = with_tenants(&TENANTS);
     s.estate(&["install", "calendar", "--all"]).expect(0);
     s
 }
 
-fn add_color_migration(s: &Scratch) {
-    s.write(
-        "contexts/calendar/migrations/tenant/0004_add_color_to_events.up.sql",
-        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
-    );
-    s.write(
-        "contexts/calendar/migrations/tenant/0004_add_color_to_events.down.sql",
-        "ALTER TABLE events DROP COLUMN color;\n",
+/// Adds calendar's landlord migration 0002, which adds `calendar_global_config.note`.
+fn add_landlord_note_migration(s: &Scratch) {
+    migration_pair(
+        s,
+        "calendar",
+        "landlord",
+        "0002_add_note_to_calendar_global_config",
+        "ALTER TABLE calendar_global_config ADD COLUMN note TEXT;\n",
+        "ALTER TABLE calendar_global_config DROP COLUMN note;\n",
     );
 }
 
-fn add_landlord_note_migration(s: &Scratch) {
-    s.write(
-        "contexts/calendar/migrations/landlord/0002_add_note_to_calendar_global_config.up.sql",
-        "ALTER TABLE calendar_global_config ADD COLUMN note TEXT;\n",
-    );
-    s.write(
-        "contexts/calendar/migrations/landlord/0002_add_note_to_calendar_global_config.down.sql",
-        "ALTER TABLE calendar_global_config DROP COLUMN note;\n",
-    );
+/// The ledger (with batches) of every tenant in `TENANTS`, in that order.
+fn tenant_ledgers(s: &Scratch) -> Vec<Vec<(String, String, i64, i64)>> {
+    TENANTS
+        .iter()
+        .map(|t| ledger_batches(&s.tenant_db(t)))
+        .collect()
 }
 
 #[test]
 fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it() {
     let s = calendar_everywhere();
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    for t in TENANTS {
-        assert_eq!(state(&status, t, "calendar"), st("installed", 4, 0), "{t}");
-    }
+    assert_state_on(&s, &TENANTS, "calendar", st("installed", 4, 0));
 
     add_color_migration(&s);
-    let status = s.estate(&["status", "--json"]).expect(0).json();
+    let status = s.estate_json(&["status", "--json"]);
     for t in TENANTS {
         assert_eq!(state(&status, t, "calendar"), st("outdated", 4, 1), "{t}");
         assert_eq!(
@@ -118,20 +63,18 @@ fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it() 
         human.stdout
     );
 
-    let before: Vec<_> = TENANTS.iter().map(|t| ledger(&s.tenant_db(t))).collect();
-    let landlord_before = ledger(&s.landlord());
+    let before = tenant_ledgers(&s);
+    let landlord_before = ledger_batches(&s.landlord());
 
-    let run = s.estate(&["migrate", "calendar", "--all"]).expect(0);
-    assert!(
-        run.stdout
-            .contains("upgrade: 3 succeeded, 0 failed, 0 skipped; 3 migrations"),
-        "{}",
-        run.stdout
+    s.estate_summary(
+        &["migrate", "calendar", "--all"],
+        0,
+        "upgrade: 3 succeeded, 0 failed, 0 skipped; 3 migrations",
     );
 
     for (i, t) in TENANTS.iter().enumerate() {
         let db = s.tenant_db(t);
-        let after = ledger(&db);
+        let after = ledger_batches(&db);
         assert_eq!(after.len(), before[i].len() + 1, "{t}: {after:?}");
         assert_eq!(after[..before[i].len()], before[i][..], "{t}");
         let new = after.last().unwrap();
@@ -141,7 +84,7 @@ fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it() 
         );
         let max_before = before[i].iter().map(|r| r.3).max().unwrap();
         assert!(new.3 > max_before, "{t}: batch {} not new", new.3);
-        assert!(columns(&db, "events").contains(&"color".to_string()), "{t}");
+        assert!(has_color(&db), "{t}");
         let row = query(
             &db,
             "SELECT description, length(checksum), applied_by FROM estate_ledger \
@@ -152,18 +95,15 @@ fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it() 
         assert!(row[0][2].contains("tester"));
     }
     assert_eq!(
-        ledger(&s.landlord()),
+        ledger_batches(&s.landlord()),
         landlord_before,
         "landlord ledger changed"
     );
 
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    for t in TENANTS {
-        assert_eq!(state(&status, t, "calendar"), st("installed", 5, 0), "{t}");
-    }
+    assert_state_on(&s, &TENANTS, "calendar", st("installed", 5, 0));
 
     // History: one upgrade row per tenant, migration 4 only.
-    let hist = s.estate(&["history", "--json"]).expect(0).json();
+    let hist = s.estate_json(&["history", "--json"]);
     let mut upgrades: Vec<(String, String, String)> = hist
         .as_array()
         .unwrap()
@@ -190,11 +130,11 @@ fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it() 
     // A second migrate has nothing to do and touches nothing.
     let snap = s.snapshot();
     let again = s.estate(&["migrate", "calendar", "--all"]).expect(0);
-    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+    assert_has(&again.stdout, "nothing to do");
     assert!(s.snapshot() == snap, "a no-op migrate changed a database");
     let again = s.estate(&["migrate"]).expect(0);
-    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
-    let json = s.estate(&["migrate", "--json"]).expect(0).json();
+    assert_has(&again.stdout, "nothing to do");
+    let json = s.estate_json(&["migrate", "--json"]);
     assert_eq!(json["plan"]["tenant_steps"], json!({}));
     assert_eq!(json["plan"]["landlord"], json!([]));
     assert!(s.snapshot() == snap, "a no-op migrate changed a database");
@@ -206,10 +146,7 @@ fn migrate_json_reports_each_applied_migration() {
     add_color_migration(&s);
 
     let snap = s.snapshot();
-    let dry = s
-        .estate(&["migrate", "calendar", "--all", "--dry-run", "--json"])
-        .expect(0)
-        .json();
+    let dry = s.estate_json(&["migrate", "calendar", "--all", "--dry-run", "--json"]);
     assert!(s.snapshot() == snap, "migrate --dry-run changed a database");
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["plan"]["action"], "upgrade");
@@ -223,19 +160,10 @@ fn migrate_json_reports_each_applied_migration() {
         let st = st.as_array().unwrap();
         assert_eq!(st.len(), 1, "{t}");
         assert_eq!(st[0]["module"], "calendar");
-        let versions: Vec<i64> = st[0]["migrations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["version"].as_i64().unwrap())
-            .collect();
-        assert_eq!(versions, [4], "{t}");
+        assert_eq!(versions(&st[0]["migrations"]), [4], "{t}");
     }
 
-    let run = s
-        .estate(&["migrate", "calendar", "--all", "--json"])
-        .expect(0)
-        .json();
+    let run = s.estate_json(&["migrate", "calendar", "--all", "--json"]);
     assert_eq!(run["dry_run"], false);
     let steps = run["report"]["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 3, "{:#}", run["report"]);
@@ -268,17 +196,11 @@ fn migrate_by_scope_and_by_tenant() {
     add_landlord_note_migration(&s);
     add_color_migration(&s);
 
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    for t in TENANTS {
-        assert_eq!(state(&status, t, "calendar"), st("outdated", 4, 2), "{t}");
-    }
+    assert_state_on(&s, &TENANTS, "calendar", st("outdated", 4, 2));
 
     // --scope landlord --dry-run: only the landlord step.
     let snap = s.snapshot();
-    let dry = s
-        .estate(&["migrate", "--scope", "landlord", "--dry-run", "--json"])
-        .expect(0)
-        .json();
+    let dry = s.estate_json(&["migrate", "--scope", "landlord", "--dry-run", "--json"]);
     assert_eq!(dry["plan"]["tenant_steps"], json!({}));
     let landlord = dry["plan"]["landlord"].as_array().unwrap();
     assert_eq!(landlord.len(), 1);
@@ -287,126 +209,101 @@ fn migrate_by_scope_and_by_tenant() {
     assert!(s.snapshot() == snap);
 
     // --scope tenant, one tenant: only acme's events change.
-    let landlord_before = ledger(&s.landlord());
+    let landlord_before = ledger_batches(&s.landlord());
     s.estate(&[
         "migrate", "calendar", "--scope", "tenant", "--tenant", "acme",
     ])
     .expect(0);
-    assert_eq!(ledger(&s.landlord()), landlord_before);
-    assert!(!columns(&s.landlord(), "calendar_global_config").contains(&"note".to_string()));
-    assert!(columns(&s.tenant_db("acme"), "events").contains(&"color".to_string()));
+    assert_eq!(ledger_batches(&s.landlord()), landlord_before);
+    assert!(!has_column(&s.landlord(), "calendar_global_config", "note"));
+    assert!(has_color(&s.tenant_db("acme")));
     for t in ["globex", "initech"] {
+        assert!(!has_color(&s.tenant_db(t)), "{t}");
         assert!(
-            !columns(&s.tenant_db(t), "events").contains(&"color".to_string()),
+            !ledger_batches(&s.tenant_db(t)).iter().any(|r| r.2 == 4),
             "{t}"
         );
-        assert!(!ledger(&s.tenant_db(t)).iter().any(|r| r.2 == 4), "{t}");
     }
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    assert_eq!(state(&status, "acme", "calendar"), st("outdated", 5, 1));
-    assert_eq!(state(&status, "globex", "calendar"), st("outdated", 4, 2));
+    let status = s.estate_json(&["status", "--json"]);
+    assert_states(
+        &status,
+        &[
+            ("acme", "calendar", st("outdated", 5, 1)),
+            ("globex", "calendar", st("outdated", 4, 2)),
+        ],
+    );
 
     // --scope tenant for everyone: the other two tenants, still not the landlord.
-    let run = s
-        .estate(&["migrate", "calendar", "--scope", "tenant"])
-        .expect(0);
-    assert!(
-        run.stdout
-            .contains("upgrade: 2 succeeded, 0 failed, 0 skipped; 2 migrations"),
-        "{}",
-        run.stdout
+    s.estate_summary(
+        &["migrate", "calendar", "--scope", "tenant"],
+        0,
+        "upgrade: 2 succeeded, 0 failed, 0 skipped; 2 migrations",
     );
-    assert_eq!(ledger(&s.landlord()), landlord_before);
+    assert_eq!(ledger_batches(&s.landlord()), landlord_before);
     for t in TENANTS {
-        assert!(
-            columns(&s.tenant_db(t), "events").contains(&"color".to_string()),
-            "{t}"
-        );
+        assert!(has_color(&s.tenant_db(t)), "{t}");
     }
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    for t in TENANTS {
-        assert_eq!(state(&status, t, "calendar"), st("outdated", 5, 1), "{t}");
-    }
+    assert_state_on(&s, &TENANTS, "calendar", st("outdated", 5, 1));
 
     // --scope landlord: the landlord migration only, the tenants untouched.
-    let tenants_before: Vec<_> = TENANTS.iter().map(|t| ledger(&s.tenant_db(t))).collect();
-    let run = s
-        .estate(&["migrate", "calendar", "--scope", "landlord"])
-        .expect(0);
-    assert!(
-        run.stdout
-            .contains("upgrade: 1 succeeded, 0 failed, 0 skipped; 1 migration"),
-        "{}",
-        run.stdout
+    let tenants_before = tenant_ledgers(&s);
+    s.estate_summary(
+        &["migrate", "calendar", "--scope", "landlord"],
+        0,
+        "upgrade: 1 succeeded, 0 failed, 0 skipped; 1 migration",
     );
-    let after: Vec<_> = TENANTS.iter().map(|t| ledger(&s.tenant_db(t))).collect();
+    let after = tenant_ledgers(&s);
     assert_eq!(after, tenants_before);
-    let landlord = ledger(&s.landlord());
+    let landlord = ledger_batches(&s.landlord());
     assert_eq!(landlord.len(), landlord_before.len() + 1);
     let new = landlord.last().unwrap();
     assert_eq!(
         (new.0.as_str(), new.1.as_str(), new.2),
         ("calendar", "landlord", 2)
     );
-    assert!(columns(&s.landlord(), "calendar_global_config").contains(&"note".to_string()));
-    let hist = s
-        .estate(&["history", "calendar", "--json"])
-        .expect(0)
-        .json();
+    assert!(has_column(&s.landlord(), "calendar_global_config", "note"));
+    let hist = s.estate_json(&["history", "calendar", "--json"]);
     let last = hist.as_array().unwrap().last().unwrap();
     assert_eq!(last["tenant"], Value::Null);
     assert_eq!(last["scope"], "landlord");
     assert_eq!(last["action"], "upgrade");
     assert_eq!(last["migrations"], "2");
 
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    for t in TENANTS {
-        assert_eq!(state(&status, t, "calendar"), st("installed", 6, 0), "{t}");
-    }
+    assert_state_on(&s, &TENANTS, "calendar", st("installed", 6, 0));
     let again = s.estate(&["migrate"]).expect(0);
-    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+    assert_has(&again.stdout, "nothing to do");
 }
 
 #[test]
 fn migrate_leaves_modules_that_are_not_installed_alone() {
-    let s = Scratch::new();
-    for t in ["acme", "globex"] {
-        s.estate(&["tenants", "add", t]).expect(0);
-    }
+    let s = two_tenants();
     s.estate(&["install", "calendar", "--tenant", "acme"])
         .expect(0);
     add_color_migration(&s);
-    s.write(
-        "contexts/digital_card/migrations/tenant/0004_add_logo_to_card_templates.up.sql",
+    migration_pair(
+        &s,
+        "digital_card",
+        "tenant",
+        "0004_add_logo_to_card_templates",
         "ALTER TABLE card_templates ADD COLUMN logo_url VARCHAR(2048);\n",
-    );
-    s.write(
-        "contexts/digital_card/migrations/tenant/0004_add_logo_to_card_templates.down.sql",
         "ALTER TABLE card_templates DROP COLUMN logo_url;\n",
     );
 
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    assert_eq!(state(&status, "acme", "calendar"), st("outdated", 4, 1));
-    assert_eq!(
-        state(&status, "globex", "calendar"),
-        st("not_installed", 0, 0)
-    );
-    assert_eq!(
-        state(&status, "acme", "digital_card"),
-        st("not_installed", 0, 0)
+    let status = s.estate_json(&["status", "--json"]);
+    assert_states(
+        &status,
+        &[
+            ("acme", "calendar", st("outdated", 4, 1)),
+            ("globex", "calendar", st("not_installed", 0, 0)),
+            ("acme", "digital_card", st("not_installed", 0, 0)),
+        ],
     );
 
     let globex_before = std::fs::read(s.tenant_db("globex")).unwrap();
-    let run = s.estate(&["migrate", "--json"]).expect(0).json();
+    let run = s.estate_json(&["migrate", "--json"]);
     let steps = run["plan"]["tenant_steps"].as_object().unwrap();
     assert_eq!(steps.keys().collect::<Vec<_>>(), ["acme"]);
-    let modules: Vec<&str> = steps["acme"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(modules, ["calendar"]);
+    assert_eq!(pluck(&steps["acme"], "module"), ["calendar"]);
     assert_eq!(run["plan"]["landlord"], json!([]));
 
     assert_eq!(
@@ -414,12 +311,14 @@ fn migrate_leaves_modules_that_are_not_installed_alone() {
         globex_before,
         "migrate touched a tenant with nothing installed"
     );
-    assert!(!tables(&s.tenant_db("acme")).contains(&"card_templates".to_string()));
-    let status = s.estate(&["status", "--json"]).expect(0).json();
-    assert_eq!(state(&status, "acme", "calendar"), st("installed", 5, 0));
-    assert_eq!(
-        state(&status, "acme", "digital_card"),
-        st("not_installed", 0, 0)
+    assert!(!has_table(&s.tenant_db("acme"), "card_templates"));
+    let status = s.estate_json(&["status", "--json"]);
+    assert_states(
+        &status,
+        &[
+            ("acme", "calendar", st("installed", 5, 0)),
+            ("acme", "digital_card", st("not_installed", 0, 0)),
+        ],
     );
 
     // An unknown module or tenant is refused.
@@ -446,12 +345,8 @@ fn a_changed_applied_migration_is_refused_naming_file_and_checksums() {
 
     let snap = s.snapshot();
     let r = s.estate(&["migrate", "calendar", "--all"]).expect(2);
-    assert!(
-        r.stderr.contains("0003_add_location_to_events.up.sql"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains(&old), "{}", r.stderr);
+    assert_has(&r.stderr, "0003_add_location_to_events.up.sql");
+    assert_has(&r.stderr, &old);
     assert!(s.snapshot() == snap, "a refused migrate changed a database");
 
     // CRLF line endings are not a change.
@@ -463,9 +358,6 @@ fn a_changed_applied_migration_is_refused_naming_file_and_checksums() {
     std::fs::write(&path, original.replace('\n', "\r\n")).unwrap();
     s.estate(&["migrate", "calendar", "--all"]).expect(0);
     for t in TENANTS {
-        assert!(
-            columns(&s.tenant_db(t), "events").contains(&"color".to_string()),
-            "{t}"
-        );
+        assert!(has_color(&s.tenant_db(t)), "{t}");
     }
 }

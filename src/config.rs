@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::database::Engine;
+use std::time::Duration;
+
+use crate::database::{Address, Engine, Server};
 use crate::error::{Error, Result};
 
 /// Where the config file is looked for when neither `--config` nor `ESTATE_CONFIG` says.
@@ -26,18 +28,41 @@ struct RawConfig {
     read_only: bool,
     #[serde(default)]
     concurrency: Option<usize>,
-    landlord: RawDatabase,
-    tenants: RawDatabase,
+    #[serde(default)]
+    lock_wait_seconds: Option<u64>,
+    landlord: RawLandlord,
+    #[serde(alias = "tenants")]
+    tenancy: RawTenancy,
+    #[serde(default)]
+    servers: Vec<RawServer>,
     #[serde(default)]
     log: RawLog,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDatabase {
+struct RawLandlord {
+    path: Option<PathBuf>,
+    server: Option<String>,
+    database: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTenancy {
     #[serde(default)]
-    engine: Engine,
-    path: PathBuf,
+    layout: Layout,
+    path: Option<PathBuf>,
+    database: Option<String>,
+    schema: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    name: String,
+    url: String,
+    password_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +76,28 @@ fn default_contexts() -> PathBuf {
     PathBuf::from("contexts")
 }
 
+/// How tenants' databases are laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// A SQLite file per tenant (the embedded default).
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database per tenant.
+    Database,
+    /// A PostgreSQL schema per tenant, in one shared database per server.
+    Schema,
+}
+
+impl Layout {
+    pub fn engine(self) -> Engine {
+        match self {
+            Layout::Sqlite => Engine::Sqlite,
+            Layout::Database | Layout::Schema => Engine::Postgres,
+        }
+    }
+}
+
 /// The resolved configuration: every path absolute.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -62,27 +109,30 @@ pub struct Config {
     pub read_only: bool,
     /// How many tenants are migrated at once.
     pub concurrency: usize,
-    pub landlord: DatabaseConfig,
-    pub tenants: TenantsConfig,
+    /// How long a job waits for another job's lock on a database before giving up on it.
+    pub lock_wait: Duration,
+    pub landlord: Address,
+    pub tenancy: TenancyConfig,
+    /// PostgreSQL servers by name, in config order.
+    pub servers: Vec<Server>,
     pub log_dir: PathBuf,
     /// A `tracing` filter directive, e.g. `info` or `estate=debug`.
     pub log_level: String,
 }
 
+/// Where tenant databases go: templates with `{slug}`.
 #[derive(Debug, Clone)]
-pub struct DatabaseConfig {
-    pub engine: Engine,
-    pub path: PathBuf,
-}
-
-/// Where tenant databases live: a path template with `{slug}`.
-#[derive(Debug, Clone)]
-pub struct TenantsConfig {
-    pub engine: Engine,
+pub struct TenancyConfig {
+    pub layout: Layout,
+    /// SQLite: the file of each tenant.
     pub path_template: PathBuf,
+    /// PostgreSQL: the database of each tenant (database layout) or the shared one (schema).
+    pub database_template: String,
+    /// PostgreSQL schema layout: the schema of each tenant.
+    pub schema_template: String,
 }
 
-impl TenantsConfig {
+impl TenancyConfig {
     /// The database file of one tenant. The slug must already be validated
     /// ([`crate::tenancy::Slug`]), which is what keeps the result inside the tenant folder.
     pub fn path_for(&self, slug: &str) -> PathBuf {
@@ -92,6 +142,18 @@ impl TenantsConfig {
                 .replace(SLUG_PLACEHOLDER, slug),
         )
     }
+
+    pub fn database_for(&self, slug: &str) -> String {
+        self.database_template.replace(SLUG_PLACEHOLDER, slug)
+    }
+
+    pub fn schema_for(&self, slug: &str) -> String {
+        self.schema_template.replace(SLUG_PLACEHOLDER, slug)
+    }
+}
+
+fn refused_in(file: &Path, problem: impl std::fmt::Display, fix: impl Into<String>) -> Error {
+    Error::refused(format!("{}: {problem}", file.display()), fix)
 }
 
 impl Config {
@@ -122,12 +184,8 @@ impl Config {
     pub fn parse(file: &Path, text: &str) -> Result<Config> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             Error::refused(
-                format!(
-                    "{}: {}",
-                    located(file, text, e.span()),
-                    e.message().trim_end()
-                ),
-                "correct the config file; see config/estate.toml in the estate repository for every key",
+                format!("{}: {}", located(file, text, e.span()), e.message().trim_end()),
+                "correct the config file; config/estate.toml and config/postgres-*.toml in the estate repository show every key",
             )
         })?;
         let root = file
@@ -135,19 +193,115 @@ impl Config {
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
+        let application_name = crate::database::holder_id();
+        let mut servers: Vec<Server> = Vec::new();
+        for s in &raw.servers {
+            if !is_valid_server_name(&s.name) {
+                return Err(refused_in(
+                    file,
+                    format!("server name {:?} is not valid", s.name),
+                    "use lowercase letters, digits, _ and -, e.g. pg1",
+                ));
+            }
+            if servers.iter().any(|o| o.name == s.name) {
+                return Err(refused_in(
+                    file,
+                    format!("server {} is named twice", s.name),
+                    "give each [[servers]] its own name",
+                ));
+            }
+            let password = match &s.password_env {
+                Some(var) => Some(std::env::var(var).map_err(|_| {
+                    refused_in(
+                        file,
+                        format!(
+                            "server {} takes its password from ${var}, which is not set",
+                            s.name
+                        ),
+                        format!("export {var}, or remove password_env"),
+                    )
+                })?),
+                None => None,
+            };
+            let server = Server::parse(&s.name, &s.url, password.as_deref(), &application_name)
+                .map_err(|problem| {
+                    refused_in(
+                        file,
+                        problem,
+                        "write the URL as postgres://USER@HOST:PORT/DATABASE",
+                    )
+                })?;
+            servers.push(server);
+        }
+        let find = |name: &str| -> Result<Server> {
+            servers
+                .iter()
+                .find(|s| s.name == name)
+                .cloned()
+                .ok_or_else(|| {
+                    refused_in(
+                        file,
+                        format!("no server is named {name:?}"),
+                        "name one of the [[servers]], or add it",
+                    )
+                })
+        };
+        let landlord = match (&raw.landlord.path, &raw.landlord.server) {
+            (Some(path), None) => Address::Sqlite {
+                path: root.join(path),
+            },
+            (None, Some(name)) => {
+                let server = find(name)?;
+                let database = raw
+                    .landlord
+                    .database
+                    .clone()
+                    .unwrap_or_else(|| server.default_database());
+                Address::Postgres {
+                    server,
+                    database,
+                    schema: None,
+                }
+            }
+            _ => {
+                return Err(refused_in(
+                    file,
+                    "[landlord] needs either path (SQLite) or server (PostgreSQL)",
+                    "set path = \"var/landlord.db\", or server = \"pg1\" with an optional database",
+                ));
+            }
+        };
+        let layout = raw.tenancy.layout;
+        let tenancy = TenancyConfig {
+            layout,
+            path_template: root.join(
+                raw.tenancy
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("var/tenants/{slug}.db")),
+            ),
+            database_template: raw.tenancy.database.clone().unwrap_or_else(|| {
+                if layout == Layout::Schema {
+                    "estate_tenants".to_string()
+                } else {
+                    "tenant_{slug}".to_string()
+                }
+            }),
+            schema_template: raw
+                .tenancy
+                .schema
+                .clone()
+                .unwrap_or_else(|| "tenant_{slug}".to_string()),
+        };
         let config = Config {
             file: file.to_path_buf(),
             contexts: root.join(&raw.contexts),
             read_only: raw.read_only,
             concurrency: raw.concurrency.unwrap_or(4),
-            landlord: DatabaseConfig {
-                engine: raw.landlord.engine,
-                path: root.join(&raw.landlord.path),
-            },
-            tenants: TenantsConfig {
-                engine: raw.tenants.engine,
-                path_template: root.join(&raw.tenants.path),
-            },
+            lock_wait: Duration::from_secs(raw.lock_wait_seconds.unwrap_or(10)),
+            landlord,
+            tenancy,
+            servers,
             log_dir: root.join(raw.log.dir.unwrap_or_else(|| PathBuf::from("var/log"))),
             log_level: raw.log.level.unwrap_or_else(|| "info".to_string()),
             root,
@@ -166,10 +320,10 @@ impl Config {
             self.contexts = p;
         }
         if let Some(p) = path("ESTATE_LANDLORD_PATH")? {
-            self.landlord.path = p;
+            self.landlord = Address::Sqlite { path: p };
         }
         if let Some(p) = path("ESTATE_TENANTS_PATH")? {
-            self.tenants.path_template = p;
+            self.tenancy.path_template = p;
         }
         if let Some(p) = path("ESTATE_LOG_DIR")? {
             self.log_dir = p;
@@ -193,28 +347,48 @@ impl Config {
     }
 
     fn validate(&self) -> Result<()> {
+        let file = &self.file;
         if self.concurrency == 0 {
-            return Err(Error::refused(
-                format!("{}: concurrency must be at least 1", self.file.display()),
+            return Err(refused_in(
+                file,
+                "concurrency must be at least 1",
                 "set concurrency to the number of tenants to migrate at once, e.g. 4",
             ));
         }
-        if !self
-            .tenants
-            .path_template
-            .to_string_lossy()
-            .contains(SLUG_PLACEHOLDER)
-        {
-            return Err(Error::refused(
+        let t = &self.tenancy;
+        let (key, template) = match t.layout {
+            Layout::Sqlite => (
+                "tenancy.path",
+                t.path_template.to_string_lossy().into_owned(),
+            ),
+            Layout::Database => ("tenancy.database", t.database_template.clone()),
+            Layout::Schema => ("tenancy.schema", t.schema_template.clone()),
+        };
+        if !template.contains(SLUG_PLACEHOLDER) {
+            return Err(refused_in(
+                file,
                 format!(
-                    "{}: tenants.path {:?} has no {SLUG_PLACEHOLDER} placeholder, so every tenant would share one database",
-                    self.file.display(),
-                    self.tenants.path_template.display().to_string()
+                    "{key} {template:?} has no {SLUG_PLACEHOLDER} placeholder, so every tenant would share one database"
                 ),
-                "put {slug} in tenants.path, e.g. path = \"var/tenants/{slug}.db\"",
+                format!("put {{slug}} in {key}, e.g. \"tenant_{{slug}}\""),
+            ));
+        }
+        if t.layout != Layout::Sqlite && self.servers.is_empty() {
+            return Err(refused_in(
+                file,
+                format!(
+                    "layout {:?} puts tenants on PostgreSQL, but no [[servers]] are configured",
+                    t.layout
+                ),
+                "add [[servers]] with a name and a url (see config/postgres-database.toml)",
             ));
         }
         Ok(())
+    }
+
+    /// The server named `name`.
+    pub fn server(&self, name: &str) -> Option<&Server> {
+        self.servers.iter().find(|s| s.name == name)
     }
 
     /// Refuses when the contexts folder is missing: every command needs the catalog.
@@ -231,6 +405,14 @@ impl Config {
             "set `contexts` in the config (or ESTATE_CONTEXTS) to the folder that holds one folder per context",
         ))
     }
+}
+
+fn is_valid_server_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn parse_bool(name: &str, value: &str) -> Result<bool> {
@@ -277,10 +459,12 @@ mod tests {
             "[landlord]\npath = \"var/landlord.db\"\n[tenants]\npath = \"var/t/{slug}.db\"\n";
         let c = Config::parse(Path::new("/srv/app/config/estate.toml"), text).unwrap();
         assert_eq!(c.root, Path::new("/srv/app"));
-        assert_eq!(c.landlord.path, Path::new("/srv/app/var/landlord.db"));
+        assert!(
+            matches!(&c.landlord, Address::Sqlite { path } if path == Path::new("/srv/app/var/landlord.db"))
+        );
         assert_eq!(c.contexts, Path::new("/srv/app/contexts"));
         assert_eq!(
-            c.tenants.path_for("acme"),
+            c.tenancy.path_for("acme"),
             Path::new("/srv/app/var/t/acme.db")
         );
     }

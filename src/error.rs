@@ -5,8 +5,6 @@
 //! to exit status 2; anything else is a failure while running (a database error, an I/O error).
 //! Every refusal carries the problem and the fix, so the operator knows what to do next.
 
-use std::path::PathBuf;
-
 use crate::catalog::Problem;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -56,9 +54,9 @@ pub enum Error {
 
     /// The target database is locked by another estate job.
     #[error(
-        "{database} is locked by another estate job ({lock})\n  fix: wait for that job to finish, then run again"
+        "{database} is locked by another estate job ({holder})\n  fix: wait for that job to finish, then run again"
     )]
-    Locked { database: String, lock: PathBuf },
+    Locked { database: String, holder: String },
 
     /// A hand-written migrator reported its own error.
     #[error("{0}")]

@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod engine;
 pub mod error;
 pub mod jobs;
 pub mod migrator;

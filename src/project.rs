@@ -131,7 +131,12 @@ impl Project {
     }
 
     /// Registers a tenant and provisions its database.
-    pub async fn add_tenant(&self, slug: &str, name: Option<&str>) -> Result<TenantRecord> {
+    pub async fn add_tenant(
+        &self,
+        slug: &str,
+        name: Option<&str>,
+        server: Option<&str>,
+    ) -> Result<TenantRecord> {
         let slug = Slug::parse(slug)?;
         self.ensure_writable("adding a tenant")?;
         if self.registry.tenant(slug.as_str()).await?.is_some() {
@@ -140,16 +145,22 @@ impl Project {
                 "choose another slug; `estate tenants list` shows the tenants",
             ));
         }
-        let placement = Placement::for_new_tenant(&self.config, &slug);
-        if placement.exists(&self.config) {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for t in self.registry.tenants().await? {
+            if let Some(server) = t.placement.server {
+                *counts.entry(server).or_default() += 1;
+            }
+        }
+        let placement = Placement::for_new_tenant(&self.config, &slug, server, &counts)?;
+        if placement.exists(&self.config).await? {
             // A file at this tenant's own path is its database (say, from an add that was
             // interrupted before it was registered): adopt it rather than refuse forever.
-            tracing::warn!(tenant = %slug, location = %placement.location, "adopting an existing tenant database");
+            tracing::warn!(tenant = %slug, location = %placement.describe(), "adopting an existing tenant database");
         }
         placement.provision(&self.config, &slug).await?;
         let name = name.map(str::to_string).unwrap_or_else(|| slug.to_string());
         let record = self.registry.add_tenant(&slug, &name, &placement).await?;
-        tracing::info!(tenant = %slug, location = %placement.location, "tenant added");
+        tracing::info!(tenant = %slug, location = %placement.describe(), "tenant added");
         Ok(record)
     }
 
@@ -225,10 +236,14 @@ impl Project {
         }
         let mut rows = Vec::new();
         for t in &tenants {
-            let db = if t.placement.exists(&self.config) {
-                Some(t.placement.open(&self.config, &t.slug).await?)
-            } else {
-                None
+            // A tenant whose database or server cannot be reached shows as failed; the others
+            // still show.
+            let db = match t.placement.open(&self.config, &t.slug).await {
+                Ok(db) => Some(db),
+                Err(e) => {
+                    tracing::warn!(tenant = %t.slug, error = %e, "tenant database unavailable for status");
+                    None
+                }
             };
             for (name, migrator) in &self.migrators {
                 let install = installs.get(&(t.slug.clone(), name.clone()));
@@ -250,7 +265,7 @@ impl Project {
                         applied += s.applied.len();
                         pending += s.pending.len();
                     }
-                    None => pending += migrator.migrations(Scope::Tenant).len(),
+                    None => pending += migrator.migrations(Scope::Tenant, t.placement.engine).len(),
                 }
                 let state = match install.state {
                     InstallState::Failed => ModuleState::Failed,

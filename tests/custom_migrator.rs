@@ -13,6 +13,7 @@ use estate::Project;
 use estate::catalog::{Scope, checksum};
 use estate::config::Config;
 use estate::database::Database;
+use estate::engine::Engine;
 use estate::jobs::{JobControl, JobEvent};
 use estate::migrator::{
     Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, RunDirection,
@@ -99,7 +100,7 @@ impl ModuleMigrator for AuditMigrator {
         "audit"
     }
 
-    fn migrations(&self, scope: Scope) -> Vec<MigrationInfo> {
+    fn migrations(&self, scope: Scope, _engine: Engine) -> Vec<MigrationInfo> {
         match scope {
             Scope::Landlord => Vec::new(),
             Scope::Tenant => vec![Self::tenant_migration()],
@@ -108,7 +109,10 @@ impl ModuleMigrator for AuditMigrator {
 
     async fn status(&self, scope: Scope, db: &Database) -> estate::Result<ScopeStatus> {
         let applied = Ledger::entries(db, "audit", scope).await?;
-        Ok(ScopeStatus::compare(&self.migrations(scope), applied))
+        Ok(ScopeStatus::compare(
+            &self.migrations(scope, db.engine()),
+            applied,
+        ))
     }
 
     async fn migrate(
@@ -231,8 +235,8 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
         project.migrator("audit").map(|m| m.context().to_string()),
         Some("audit".to_string())
     );
-    project.add_tenant("acme", None).await?;
-    project.add_tenant("globex", None).await?;
+    project.add_tenant("acme", None, None).await?;
+    project.add_tenant("globex", None, None).await?;
 
     // The plan: user_management (required) first, then audit; audit has no landlord step.
     let plan = project.plan_install(&["audit".into()], &acme()).await?;
@@ -434,7 +438,7 @@ async fn without_its_migrator_the_manifest_only_context_has_nothing_to_run() -> 
     // first test came from the hand-written migrator.
     let s = audit_project();
     let project = Project::open(Config::load(Some(&s.path("config/estate.toml")))?).await?;
-    project.add_tenant("acme", None).await?;
+    project.add_tenant("acme", None, None).await?;
     let plan = project.plan_install(&["audit".into()], &acme()).await?;
     let audit_steps: Vec<_> = plan
         .steps()

@@ -207,6 +207,7 @@ fn install_writes_complete_ledger_rows() {
         ledger(&s.landlord()),
         vec![
             l("module_registry", "landlord", 1),
+            l("module_registry", "landlord", 2),
             l("user_management", "landlord", 1),
             l("digital_card", "landlord", 1),
         ]
@@ -304,6 +305,7 @@ fn acceptance_install_refused_rollback_rollback_and_history() {
         ledger(&s.landlord()),
         vec![
             l("module_registry", "landlord", 1),
+            l("module_registry", "landlord", 2),
             l("user_management", "landlord", 1),
         ]
     );
@@ -440,7 +442,10 @@ fn cascade_rolls_back_dependants_first() {
     assert!(!landlord.contains(&"digital_card_global_config".to_string()));
     assert_eq!(
         ledger(&s.landlord()),
-        vec![l("module_registry", "landlord", 1)]
+        vec![
+            l("module_registry", "landlord", 1),
+            l("module_registry", "landlord", 2)
+        ]
     );
     let status = s.estate_json(&["status", "--json"]);
     for r in status.as_array().unwrap() {

@@ -2,36 +2,72 @@
 //!
 //! Files follow sqlx-cli's reversible convention, `<version>_<description>.up.sql` with its
 //! `.down.sql`, so a folder made by `sqlx migrate add -r` is a valid set as it is. Versions are
-//! integers ordered numerically. The checksum of a migration is taken over its up file with line
-//! endings normalised, so a CRLF checkout does not look like drift.
+//! integers ordered numerically. A migration may also ship engine-specific files beside the
+//! generic ones (`0003_x.up.postgres.sql`, `0003_x.down.sqlite.sql`); on its engine the specific
+//! file wins. The checksum of a migration is taken over the up file used on the engine, with
+//! line endings normalised, so a CRLF checkout does not look like drift.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use super::{Problem, Scope};
+use crate::engine::Engine;
 
-/// One reversible migration, its SQL read into memory.
+/// One migration file, read into memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlFile {
+    pub path: PathBuf,
+    pub sql: String,
+    /// SHA-256 of the file, line endings normalised, in hex.
+    pub checksum: String,
+}
+
+impl SqlFile {
+    pub fn new(path: PathBuf, sql: String) -> SqlFile {
+        SqlFile {
+            checksum: checksum(sql.as_bytes()),
+            path,
+            sql,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        file_name(&self.path)
+    }
+}
+
+/// One reversible migration: its generic files and any engine-specific ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migration {
     pub version: i64,
     /// From the file name, underscores read as spaces (as sqlx-cli records it).
     pub description: String,
-    pub up_sql: String,
-    pub down_sql: String,
-    pub up_file: PathBuf,
-    pub down_file: PathBuf,
-    /// SHA-256 of the up file, line endings normalised, in hex.
-    pub checksum: String,
+    /// Up files by engine; `None` is the generic file.
+    pub ups: BTreeMap<Option<Engine>, SqlFile>,
+    pub downs: BTreeMap<Option<Engine>, SqlFile>,
 }
 
 impl Migration {
-    /// The up file's name, used in messages.
+    /// The up file used on `engine`: its own, else the generic one.
+    pub fn up(&self, engine: Engine) -> Option<&SqlFile> {
+        self.ups.get(&Some(engine)).or_else(|| self.ups.get(&None))
+    }
+
+    /// The down file used on `engine`: its own, else the generic one.
+    pub fn down(&self, engine: Engine) -> Option<&SqlFile> {
+        self.downs
+            .get(&Some(engine))
+            .or_else(|| self.downs.get(&None))
+    }
+
+    /// The name of the generic up file (or the first one), for messages.
     pub fn file_name(&self) -> String {
-        self.up_file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+        self.ups
+            .values()
+            .next()
+            .map(SqlFile::name)
             .unwrap_or_else(|| format!("{}_{}", self.version, self.description))
     }
 }
@@ -41,7 +77,7 @@ pub struct MigrationSet {
     pub context: String,
     pub scope: Scope,
     pub dir: PathBuf,
-    /// Ascending by version.
+    /// Ascending by version; each one usable on every engine.
     pub migrations: Vec<Migration>,
 }
 
@@ -52,23 +88,39 @@ pub enum Direction {
     Down,
 }
 
-/// What a migration file name says, or why it is not one.
+/// What a migration file name says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileName {
     pub version: i64,
     pub description: String,
     pub direction: Direction,
+    /// `Some` for an engine-specific file.
+    pub engine: Option<Engine>,
 }
 
-/// Parses `<version>_<description>.up.sql` / `.down.sql`. `Ok(None)` for files that are not
-/// SQL at all (ignored); `Err(message)` for SQL files that do not follow the convention.
+/// Parses `<version>_<description>.up.sql` / `.down.sql`, optionally with an engine before
+/// `.sql` (`.up.postgres.sql`). `Ok(None)` for files that are not SQL at all (ignored);
+/// `Err(message)` for SQL files that do not follow the convention.
 pub fn parse_file_name(name: &str) -> Result<Option<FileName>, String> {
-    if !name.ends_with(".sql") {
+    let Some(stem) = name.strip_suffix(".sql") else {
         return Ok(None);
-    }
-    let (stem, direction) = if let Some(stem) = name.strip_suffix(".up.sql") {
+    };
+    let (stem, engine) = match stem.rsplit_once('.') {
+        Some((rest, last))
+            if last != "up"
+                && last != "down"
+                && (rest.ends_with(".up") || rest.ends_with(".down")) =>
+        {
+            let engine = Engine::parse(last).ok_or_else(|| {
+                format!("names engine {last:?}, which estate does not know: use .sqlite.sql or .postgres.sql")
+            })?;
+            (rest, Some(engine))
+        }
+        _ => (stem, None),
+    };
+    let (stem, direction) = if let Some(stem) = stem.strip_suffix(".up") {
         (stem, Direction::Up)
-    } else if let Some(stem) = name.strip_suffix(".down.sql") {
+    } else if let Some(stem) = stem.strip_suffix(".down") {
         (stem, Direction::Down)
     } else {
         return Err(
@@ -97,6 +149,7 @@ pub fn parse_file_name(name: &str) -> Result<Option<FileName>, String> {
         version,
         description: description.replace('_', " "),
         direction,
+        engine,
     }))
 }
 
@@ -123,19 +176,23 @@ pub fn checksum(bytes: &[u8]) -> String {
         .collect()
 }
 
-struct Half {
-    path: PathBuf,
-    description: String,
-    sql: String,
-    bytes: Vec<u8>,
+/// The files found for one version, before they are paired.
+#[derive(Default)]
+struct Found {
+    /// Every description seen for this version: more than one is a clash.
+    descriptions: BTreeSet<String>,
+    /// Every file of this version, to name them in a clash.
+    names: Vec<String>,
+    ups: BTreeMap<Option<Engine>, Vec<SqlFile>>,
+    downs: BTreeMap<Option<Engine>, Vec<SqlFile>>,
+    /// A file of this version could not be used (already reported).
+    broken: bool,
 }
 
 impl MigrationSet {
-    /// Reads every migration file in `dir`. Problems are pushed; files with problems are left
-    /// out of the set.
+    /// Reads every migration file in `dir`. Problems are pushed; versions with problems are
+    /// left out of the set.
     pub fn load(context: &str, scope: Scope, dir: &Path, problems: &mut Vec<Problem>) -> Self {
-        let mut ups: BTreeMap<i64, Vec<Half>> = BTreeMap::new();
-        let mut downs: BTreeMap<i64, Vec<Half>> = BTreeMap::new();
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => {
@@ -147,16 +204,11 @@ impl MigrationSet {
                 return MigrationSet::empty(context, scope, dir);
             }
         };
-        // Versions with a file that could not be used: already reported, so their other half
-        // is not reported again as lacking a partner.
-        let mut broken: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
+        let mut found: BTreeMap<i64, Found> = BTreeMap::new();
         let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         paths.sort();
         for path in paths {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = file_name(&path);
             if name.starts_with('.') {
                 continue;
             }
@@ -180,105 +232,93 @@ impl MigrationSet {
                     continue;
                 }
             };
-            let bytes = match std::fs::read(&path) {
-                Ok(bytes) => bytes,
+            let entry = found.entry(parsed.version).or_default();
+            entry.descriptions.insert(parsed.description.clone());
+            entry.names.push(name.clone());
+            let sql = match std::fs::read(&path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(sql) => sql,
+                    Err(_) => {
+                        problems.push(Problem::new(
+                            &path,
+                            "is not valid UTF-8",
+                            "save the migration as UTF-8 text",
+                        ));
+                        entry.broken = true;
+                        continue;
+                    }
+                },
                 Err(e) => {
                     problems.push(Problem::new(
                         &path,
                         format!("cannot be read: {e}"),
                         "make the file readable by the user running estate",
                     ));
-                    broken.insert(parsed.version);
+                    entry.broken = true;
                     continue;
                 }
             };
-            let Ok(sql) = String::from_utf8(bytes.clone()) else {
-                problems.push(Problem::new(
-                    &path,
-                    "is not valid UTF-8",
-                    "save the migration as UTF-8 text",
-                ));
-                broken.insert(parsed.version);
-                continue;
+            let file = SqlFile::new(path, sql);
+            let side = match parsed.direction {
+                Direction::Up => &mut entry.ups,
+                Direction::Down => &mut entry.downs,
             };
-            let half = Half {
-                path,
-                description: parsed.description,
-                sql,
-                bytes,
-            };
-            match parsed.direction {
-                Direction::Up => ups.entry(parsed.version).or_default().push(half),
-                Direction::Down => downs.entry(parsed.version).or_default().push(half),
-            }
+            side.entry(parsed.engine).or_default().push(file);
         }
 
         let mut migrations = Vec::new();
-        let versions: std::collections::BTreeSet<i64> =
-            ups.keys().chain(downs.keys()).copied().collect();
-        for version in versions {
-            let up = ups.remove(&version).unwrap_or_default();
-            let down = downs.remove(&version).unwrap_or_default();
-            if broken.contains(&version) {
-                continue;
-            }
-            if up.len() > 1 || down.len() > 1 {
-                let files: Vec<String> = up
-                    .iter()
-                    .chain(down.iter())
-                    .map(|h| file_name(&h.path))
-                    .collect();
+        for (version, f) in found {
+            if f.descriptions.len() > 1 {
                 problems.push(Problem::new(
                     dir,
-                    format!(
-                        "version {version} is used more than once: {}",
-                        files.join(", ")
-                    ),
-                    "give each migration its own version number",
+                    format!("version {version} is used more than once: {}", f.names.join(", ")),
+                    "give each migration its own version number, and all files of one migration the same name",
                 ));
                 continue;
             }
-            match (up.into_iter().next(), down.into_iter().next()) {
-                (Some(up), Some(down)) => {
-                    if up.description.replace(' ', "_") != down.description.replace(' ', "_") {
-                        problems.push(Problem::new(
-                            &down.path,
-                            format!(
-                                "does not match its up file {} (descriptions differ)",
-                                file_name(&up.path)
-                            ),
-                            "give the .up.sql and .down.sql of a version the same name",
-                        ));
-                        continue;
-                    }
-                    migrations.push(Migration {
-                        version,
-                        checksum: checksum(&up.bytes),
-                        description: up.description,
-                        up_sql: up.sql,
-                        down_sql: down.sql,
-                        up_file: up.path,
-                        down_file: down.path,
-                    });
-                }
-                (Some(up), None) => problems.push(Problem::new(
-                    &up.path,
-                    "has no .down.sql",
-                    format!(
-                        "add {} that reverts it",
-                        file_name(&up.path).replace(".up.sql", ".down.sql")
-                    ),
-                )),
-                (None, Some(down)) => problems.push(Problem::new(
-                    &down.path,
-                    "has no .up.sql",
-                    format!(
-                        "add {} or remove the down file",
-                        file_name(&down.path).replace(".down.sql", ".up.sql")
-                    ),
-                )),
-                (None, None) => {}
+            if f.broken {
+                continue;
             }
+            let mut ok = true;
+            for (direction, side) in [("up", &f.ups), ("down", &f.downs)] {
+                for files in side.values().filter(|files| files.len() > 1) {
+                    let names: Vec<String> = files.iter().map(SqlFile::name).collect();
+                    problems.push(Problem::new(
+                        dir,
+                        format!(
+                            "version {version} has {} {direction} files: {}",
+                            files.len(),
+                            names.join(", ")
+                        ),
+                        "give each migration its own version number",
+                    ));
+                    ok = false;
+                }
+            }
+            if !ok {
+                continue;
+            }
+            let ups: BTreeMap<Option<Engine>, SqlFile> = f
+                .ups
+                .into_iter()
+                .filter_map(|(e, mut v)| v.pop().map(|f| (e, f)))
+                .collect();
+            let downs: BTreeMap<Option<Engine>, SqlFile> = f
+                .downs
+                .into_iter()
+                .filter_map(|(e, mut v)| v.pop().map(|f| (e, f)))
+                .collect();
+            let migration = Migration {
+                version,
+                description: f.descriptions.into_iter().next().unwrap_or_default(),
+                ups,
+                downs,
+            };
+            if let Some(problem) = missing_partner(&migration) {
+                problems.push(problem);
+                continue;
+            }
+            migrations.push(migration);
         }
         MigrationSet {
             context: context.to_string(),
@@ -303,6 +343,77 @@ impl MigrationSet {
             .ok()
             .map(|i| &self.migrations[i])
     }
+}
+
+/// Every engine must find both an up and a down file for the migration.
+fn missing_partner(m: &Migration) -> Option<Problem> {
+    let engines: BTreeSet<Engine> = Engine::ALL.into_iter().collect();
+    for engine in engines {
+        match (m.up(engine), m.down(engine)) {
+            (Some(_), Some(_)) => {}
+            (Some(up), None) => {
+                let generic = m.ups.contains_key(&None);
+                let want = if generic {
+                    up.name().replace(".up.", ".down.")
+                } else {
+                    format!(
+                        "{:04}_{}.down.sql",
+                        m.version,
+                        m.description.replace(' ', "_")
+                    )
+                };
+                return Some(Problem::new(
+                    &up.path,
+                    format!(
+                        "has no .down.sql{}",
+                        if generic {
+                            String::new()
+                        } else {
+                            format!(" for {engine}")
+                        }
+                    ),
+                    format!("add {want} that reverts it"),
+                ));
+            }
+            (None, Some(down)) => {
+                let generic = m.downs.contains_key(&None);
+                let want = if generic {
+                    down.name().replace(".down.", ".up.")
+                } else {
+                    format!(
+                        "{:04}_{}.up.sql",
+                        m.version,
+                        m.description.replace(' ', "_")
+                    )
+                };
+                return Some(Problem::new(
+                    &down.path,
+                    format!(
+                        "has no .up.sql{}",
+                        if generic {
+                            String::new()
+                        } else {
+                            format!(" for {engine}")
+                        }
+                    ),
+                    format!("add {want} or remove the down file"),
+                ));
+            }
+            (None, None) => {
+                let any = m.ups.values().chain(m.downs.values()).next()?;
+                return Some(Problem::new(
+                    &any.path,
+                    format!("has no files for {engine}"),
+                    format!(
+                        "add generic {:04}_{}.up.sql / .down.sql beside the engine-specific ones",
+                        m.version,
+                        m.description.replace(' ', "_")
+                    ),
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn file_name(path: &Path) -> String {
@@ -331,6 +442,26 @@ mod tests {
         assert!(parse_file_name("abc_x.up.sql").is_err());
         assert!(parse_file_name("_x.up.sql").is_err());
         assert!(parse_file_name("0001.up.sql").is_err());
+        let f = parse_file_name("0003_x.up.postgres.sql").unwrap().unwrap();
+        assert_eq!(f.engine, Some(Engine::Postgres));
+        assert_eq!(f.direction, Direction::Up);
+        let f = parse_file_name("0003_x.down.sqlite.sql").unwrap().unwrap();
+        assert_eq!(
+            (f.engine, f.direction),
+            (Some(Engine::Sqlite), Direction::Down)
+        );
+        assert!(
+            parse_file_name("0003_x.up.mysql.sql")
+                .unwrap_err()
+                .contains("mysql")
+        );
+        assert_eq!(
+            parse_file_name("0003_x.y.up.sql")
+                .unwrap()
+                .unwrap()
+                .description,
+            "x.y"
+        );
         assert!(
             parse_file_name("99999999999999999999_x.up.sql")
                 .unwrap_err()

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use graph::DependencyGraph;
 pub use manifest::{Manifest, is_valid_context_name};
-pub use migration_set::{Migration, MigrationSet, checksum, parse_file_name};
+pub use migration_set::{Migration, MigrationSet, SqlFile, checksum, parse_file_name};
 pub use problem::Problem;
 
 use crate::error::{Error, Result};

@@ -67,6 +67,9 @@ pub enum TenantsCommand {
         /// A display name [default: the slug]
         #[arg(long)]
         name: Option<String>,
+        /// The PostgreSQL server to place it on [default: the one with the fewest tenants]
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
         #[arg(long)]
         json: bool,
     },

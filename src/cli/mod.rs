@@ -95,7 +95,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     .contexts
                     .values()
                     .map(|c| {
-                        let count = |s| project.migrator(c.name()).map_or(0, |m| m.migrations(s).len());
+                        let engine = project.config.tenancy.layout.engine();
+                        let count = |s| project.migrator(c.name()).map_or(0, |m| m.migrations(s, engine).len());
                         json!({
                             "name": c.name(),
                             "title": c.manifest.title,
@@ -113,7 +114,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 let lookup = |n: &str| project.migrator(n).cloned();
                 out!(
                     "{}",
-                    colour(render::modules(&project.catalog, &lookup, &installs))
+                    colour(render::modules(
+                        &project.catalog,
+                        &lookup,
+                        project.config.tenancy.layout.engine(),
+                        &installs
+                    ))
                 );
             }
             Ok(EXIT_OK)
@@ -130,7 +136,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
                             installs.iter().filter(|i| i.tenant == t.slug).map(|i| i.module.as_str()).collect();
                         json!({
                             "slug": t.slug, "name": t.name, "engine": t.placement.engine,
-                            "location": t.placement.location, "created_at": t.created_at, "modules": modules,
+                            "server": t.placement.server, "location": t.placement.location,
+                            "schema": t.placement.schema, "created_at": t.created_at, "modules": modules,
                         })
                     })
                     .collect();
@@ -140,13 +147,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(EXIT_OK)
         }
-        Command::Tenants(TenantsCommand::Add { slug, name, json }) => {
+        Command::Tenants(TenantsCommand::Add {
+            slug,
+            name,
+            server,
+            json,
+        }) => {
             Slug::parse(&slug)?;
             if config.read_only {
                 return Err(read_only("adding a tenant"));
             }
             let project = open(config).await?;
-            let record = project.add_tenant(&slug, name.as_deref()).await?;
+            let record = project
+                .add_tenant(&slug, name.as_deref(), server.as_deref())
+                .await?;
             if json {
                 print_json(&record);
             } else {
@@ -154,7 +168,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     "added tenant {} ({}), database {}",
                     record.slug,
                     record.name,
-                    record.placement.location
+                    record.placement.describe()
                 );
             }
             Ok(EXIT_OK)
@@ -389,7 +403,7 @@ async fn demo(config: Config) -> Result<u8> {
     project.catalog.ensure_valid()?;
     for (slug, name, _) in DEMO {
         if project.registry.tenant(slug).await?.is_none() {
-            project.add_tenant(slug, Some(name)).await?;
+            project.add_tenant(slug, Some(name), None).await?;
             outln!("added tenant {slug} ({name})");
         }
     }

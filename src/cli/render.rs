@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::table::{Cell, Table, paint, styled};
 use crate::catalog::{Catalog, Problem, Scope};
+use crate::engine::Engine;
 use crate::jobs::{JobEvent, JobReport, Outcome};
 use crate::migrator::{MigrationInfo, ModuleMigrator, RunDirection};
 use crate::project::{ModuleState, StatusRow};
@@ -229,6 +230,7 @@ pub fn matrix(rows: &[StatusRow]) -> String {
 pub fn modules(
     catalog: &Catalog,
     migrators: &dyn Fn(&str) -> Option<std::sync::Arc<dyn ModuleMigrator>>,
+    engine: Engine,
     installs: &[Installation],
 ) -> String {
     let mut table = Table::new([
@@ -242,7 +244,7 @@ pub fn modules(
         "TENANTS",
     ]);
     for (name, c) in &catalog.contexts {
-        let count = |scope| migrators(name).map_or(0, |m| m.migrations(scope).len());
+        let count = |scope| migrators(name).map_or(0, |m| m.migrations(scope, engine).len());
         let tenants = installs.iter().filter(|i| &i.module == name).count();
         table.row(vec![
             styled(theme().header, name.clone()),
@@ -284,7 +286,7 @@ pub fn tenants(tenants: &[TenantRecord], installs: &[Installation]) -> String {
             styled(theme().header, t.slug.clone()),
             t.name.clone().into(),
             t.placement.engine.as_str().into(),
-            t.placement.location.clone().into(),
+            t.placement.describe().into(),
             or_dash(modules.join(", ")),
             t.created_at.clone().into(),
         ]);

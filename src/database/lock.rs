@@ -2,43 +2,162 @@
 //!
 //! For SQLite it is an OS file lock on a sidecar `<file>.lock`, not on the database file
 //! itself: SQLite's own POSIX locks are dropped when any descriptor of the file is closed, so
-//! estate must never open the database file outside SQLite. The lock dies with the process, so
-//! a killed job never leaves a stale lock behind.
+//! estate must never open the database file outside SQLite. The holder writes who it is into
+//! the file. For PostgreSQL it is a session advisory lock keyed by (server, database, schema)
+//! on a connection of its own: different schemas of one database never block each other, and
+//! the holder is read from `pg_stat_activity`. Either lock dies with its process, so a killed
+//! job never leaves a stale lock behind.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::{Path, PathBuf};
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
+use sqlx::{ConnectOptions, PgConnection};
+
+use super::Address;
 use crate::error::{Error, Result};
+
+const RETRY: Duration = Duration::from_millis(100);
 
 /// Held while a job migrates a database; released on drop.
 #[derive(Debug)]
-pub struct DatabaseLock {
-    _file: File,
-    path: PathBuf,
+pub enum DatabaseLock {
+    File { _file: File, path: PathBuf },
+    Postgres { _conn: PgConnection },
+}
+
+/// Who holds a lock, as the lock file and `application_name` record it.
+pub fn holder_id() -> String {
+    let op = crate::operator::Operator::current();
+    let host = whoami::hostname().unwrap_or_else(|_| "unknown-host".to_string());
+    format!("estate {}@{host} pid {}", op.user, std::process::id())
 }
 
 impl DatabaseLock {
-    pub fn acquire(label: &str, database: &Path) -> Result<DatabaseLock> {
-        let mut name = database.as_os_str().to_owned();
-        name.push(".lock");
-        let path = PathBuf::from(name);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(format!("opening lock file {}", path.display()), e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(DatabaseLock { _file: file, path }),
-            Err(TryLockError::WouldBlock) => Err(Error::Locked {
-                database: label.to_string(),
-                lock: path,
-            }),
-            Err(TryLockError::Error(e)) => Err(Error::io(format!("locking {}", path.display()), e)),
+    pub async fn acquire(label: &str, address: &Address, wait: Duration) -> Result<DatabaseLock> {
+        match address {
+            Address::Sqlite { path } => Self::file(label, path, wait).await,
+            Address::Postgres {
+                server,
+                database,
+                schema,
+            } => {
+                let key = lock_key(&server.name, database, schema.as_deref());
+                let fail = |e| Error::db(format!("{label} on server {}", server.name), e);
+                let mut conn = server.options_for(database).connect().await.map_err(fail)?;
+                let deadline = Instant::now() + wait;
+                loop {
+                    let (got,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+                        .bind(key)
+                        .fetch_one(&mut conn)
+                        .await
+                        .map_err(fail)?;
+                    if got {
+                        return Ok(DatabaseLock::Postgres { _conn: conn });
+                    }
+                    if Instant::now() >= deadline {
+                        let holder: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+                            "SELECT a.application_name::text, host(a.client_addr), a.backend_start::text
+                             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                             WHERE l.locktype = 'advisory' AND l.granted
+                               AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1",
+                        )
+                        .bind((key >> 32) & 0xffff_ffff)
+                        .bind(key & 0xffff_ffff)
+                        .fetch_optional(&mut conn)
+                        .await
+                        .unwrap_or(None);
+                        let holder = match holder {
+                            Some((app, addr, since)) => format!(
+                                "held by {} from {} since {}",
+                                app.filter(|a| !a.is_empty())
+                                    .unwrap_or_else(|| "another session".into()),
+                                addr.unwrap_or_else(|| "a local socket".into()),
+                                since.unwrap_or_else(|| "an unknown time".into())
+                            ),
+                            None => "held by another session".to_string(),
+                        };
+                        return Err(Error::Locked {
+                            database: label.to_string(),
+                            holder: format!("{}: {holder}", address.describe()),
+                        });
+                    }
+                    tokio::time::sleep(RETRY).await;
+                }
+            }
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    async fn file(label: &str, database: &std::path::Path, wait: Duration) -> Result<DatabaseLock> {
+        let mut name = database.as_os_str().to_owned();
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("opening lock file {}", path.display()), e))?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    // Say who holds it, for whoever waits (best effort: the lock is what counts).
+                    let _ = file.set_len(0);
+                    let _ = file.rewind();
+                    let _ = write!(file, "{} since {}", holder_id(), crate::migrator::now());
+                    return Ok(DatabaseLock::File { _file: file, path });
+                }
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    tokio::time::sleep(RETRY).await
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let mut holder = String::new();
+                    let _ = file.read_to_string(&mut holder);
+                    let holder = if holder.trim().is_empty() {
+                        "held by another process".to_string()
+                    } else {
+                        format!("held by {}", holder.trim())
+                    };
+                    return Err(Error::Locked {
+                        database: label.to_string(),
+                        holder: format!("{}: {holder}", path.display()),
+                    });
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(Error::io(format!("locking {}", path.display()), e));
+                }
+            }
+        }
+    }
+}
+
+/// A stable 64-bit key for (server, database, schema).
+fn lock_key(server: &str, database: &str, schema: Option<&str>) -> i64 {
+    let digest =
+        Sha256::digest(format!("estate:{server}/{database}/{}", schema.unwrap_or("")).as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_differ_by_schema_and_are_stable() {
+        assert_eq!(
+            lock_key("pg1", "db", Some("a")),
+            lock_key("pg1", "db", Some("a"))
+        );
+        assert_ne!(
+            lock_key("pg1", "db", Some("a")),
+            lock_key("pg1", "db", Some("b"))
+        );
+        assert_ne!(lock_key("pg1", "db", None), lock_key("pg2", "db", None));
     }
 }

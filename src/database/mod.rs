@@ -9,47 +9,29 @@
 
 mod ident;
 mod lock;
+mod postgres;
 mod sqlite;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::Duration;
 
 pub use ident::quote_ident;
-pub use lock::DatabaseLock;
+pub use lock::{DatabaseLock, holder_id};
+pub use postgres::Server;
 
+pub use crate::engine::Engine;
 use crate::error::{Error, Result};
-
-/// A database engine estate can migrate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    /// The embedded default: one file per database, nothing to install.
-    #[default]
-    Sqlite,
-}
-
-impl Engine {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Engine::Sqlite => "sqlite",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Engine> {
-        match s {
-            "sqlite" => Some(Engine::Sqlite),
-            _ => None,
-        }
-    }
-}
 
 #[doc(hidden)]
 pub enum Pool {
     Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
 }
 
 #[doc(hidden)]
 pub enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 /// Whether opening a database may create it.
@@ -58,16 +40,55 @@ pub enum Open {
     /// The database must exist: used for every tenant once provisioned, so a typo or a lost
     /// file is an error rather than a fresh empty database.
     Existing,
-    /// Create the database when it is missing (the landlord, provisioning a tenant).
+    /// Create the database (file, PostgreSQL database, schema) when it is missing.
     CreateIfMissing,
+}
+
+/// Where one database is.
+#[derive(Debug, Clone)]
+pub enum Address {
+    Sqlite {
+        path: PathBuf,
+    },
+    /// A PostgreSQL database on a named server; with `schema`, every connection is pinned to
+    /// that schema and nothing can land in `public`.
+    Postgres {
+        server: Server,
+        database: String,
+        schema: Option<String>,
+    },
+}
+
+impl Address {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Address::Sqlite { .. } => Engine::Sqlite,
+            Address::Postgres { .. } => Engine::Postgres,
+        }
+    }
+
+    /// How messages name the place, never with credentials: a path, or
+    /// `server pg1, database tenant_acme` (`, schema s`).
+    pub fn describe(&self) -> String {
+        match self {
+            Address::Sqlite { path } => path.display().to_string(),
+            Address::Postgres {
+                server,
+                database,
+                schema,
+            } => match schema {
+                Some(s) => format!("server {}, database {database}, schema {s}", server.name),
+                None => format!("server {}, database {database}", server.name),
+            },
+        }
+    }
 }
 
 /// One database estate migrates.
 pub struct Database {
-    engine: Engine,
     /// How messages name it: `landlord`, `tenant acme`.
     label: String,
-    location: PathBuf,
+    address: Address,
     #[doc(hidden)]
     pub pool: Pool,
 }
@@ -75,62 +96,67 @@ pub struct Database {
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
-            .field("engine", &self.engine)
             .field("label", &self.label)
-            .field("location", &self.location)
+            .field("address", &self.address.describe())
             .finish()
     }
 }
 
 impl Database {
-    /// Opens (or with [`Open::CreateIfMissing`], creates) the database at `location`.
-    pub async fn open(
-        engine: Engine,
-        label: impl Into<String>,
-        location: &Path,
-        open: Open,
-    ) -> Result<Database> {
+    /// Opens (or with [`Open::CreateIfMissing`], creates) the database at `address`.
+    pub async fn open(label: impl Into<String>, address: &Address, open: Open) -> Result<Database> {
         let label = label.into();
-        let pool = match engine {
-            Engine::Sqlite => Pool::Sqlite(sqlite::open(&label, location, open).await?),
+        let pool = match address {
+            Address::Sqlite { path } => Pool::Sqlite(sqlite::open(&label, path, open).await?),
+            Address::Postgres {
+                server,
+                database,
+                schema,
+            } => Pool::Postgres(
+                postgres::open(&label, server, database, schema.as_deref(), open).await?,
+            ),
         };
         Ok(Database {
-            engine,
             label,
-            location: location.to_path_buf(),
+            address: address.clone(),
             pool,
         })
     }
 
     pub fn engine(&self) -> Engine {
-        self.engine
+        self.address.engine()
     }
 
     pub fn label(&self) -> &str {
         &self.label
     }
 
-    pub fn location(&self) -> &Path {
-        &self.location
+    pub fn address(&self) -> &Address {
+        &self.address
     }
 
     /// Whether the database exists, without creating it.
-    pub fn exists(engine: Engine, location: &Path) -> bool {
-        match engine {
-            Engine::Sqlite => location.is_file(),
+    pub async fn exists(address: &Address) -> Result<bool> {
+        match address {
+            Address::Sqlite { path } => Ok(path.is_file()),
+            Address::Postgres {
+                server,
+                database,
+                schema,
+            } => postgres::exists(server, database, schema.as_deref()).await,
         }
     }
 
     /// Starts a transaction. Migrations run each in their own, with their ledger row.
     pub async fn begin(&self) -> Result<Tx> {
+        let err = |e| Error::db(&self.label, e);
         let inner = match &self.pool {
-            Pool::Sqlite(pool) => TxInner::Sqlite(
-                // IMMEDIATE takes the write lock up front, so a migration never fails halfway
-                // with SQLITE_BUSY when it upgrades from a read to a write.
-                pool.begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(|e| Error::db(&self.label, e))?,
-            ),
+            // IMMEDIATE takes the write lock up front, so a migration never fails halfway
+            // with SQLITE_BUSY when it upgrades from a read to a write.
+            Pool::Sqlite(pool) => {
+                TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(err)?)
+            }
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await.map_err(err)?),
         };
         Ok(Tx {
             label: self.label.clone(),
@@ -138,42 +164,43 @@ impl Database {
         })
     }
 
-    /// Takes this database's advisory lock, so two estate jobs never migrate it at once.
-    pub fn lock(&self) -> Result<DatabaseLock> {
-        DatabaseLock::acquire(&self.label, &self.location)
+    /// Takes this database's advisory lock, waiting at most `wait`, so two estate jobs never
+    /// migrate it at once.
+    pub async fn lock(&self, wait: Duration) -> Result<DatabaseLock> {
+        DatabaseLock::acquire(&self.label, &self.address, wait).await
     }
 
-    /// Whether a table exists, without creating anything.
+    /// Whether a table exists (in the pinned schema, on PostgreSQL), without creating anything.
     pub async fn has_table(&self, table: &str) -> Result<bool> {
-        crate::on_pool!(self, pool => {
-            let found: Option<(String,)> = sqlx::query_as(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = $1",
-            )
-            .bind(table)
-            .fetch_optional(pool)
-            .await
-            .map_err(|e| Error::db(&self.label, e))?;
-            Ok(found.is_some())
-        })
+        Ok(self.tables().await?.iter().any(|t| t == table))
     }
 
-    /// The user tables of this database (not the engine's own), sorted.
+    /// The user tables of this database (of its schema, on PostgreSQL), sorted.
     pub async fn tables(&self) -> Result<Vec<String>> {
-        crate::on_pool!(self, pool => {
-            let rows: Vec<(String,)> = sqlx::query_as(
+        let err = |e| Error::db(&self.label, e);
+        let rows: Vec<(String,)> = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_as(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
             )
             .fetch_all(pool)
             .await
-            .map_err(|e| Error::db(&self.label, e))?;
-            Ok(rows.into_iter().map(|r| r.0).collect())
-        })
+            .map_err(err)?,
+            Pool::Postgres(pool) => sqlx::query_as(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(err)?,
+        };
+        Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     /// Closes the pool, waiting for its connections to finish, so files are released.
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
         }
     }
 }
@@ -201,6 +228,7 @@ impl Tx {
         let label = self.label;
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await.map_err(|e| Error::db(label, e)),
+            TxInner::Postgres(tx) => tx.commit().await.map_err(|e| Error::db(label, e)),
         }
     }
 }
@@ -212,6 +240,7 @@ macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match &$db.pool {
             $crate::database::Pool::Sqlite($pool) => $body,
+            $crate::database::Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -223,6 +252,10 @@ macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match &mut $tx.inner {
             $crate::database::TxInner::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::database::TxInner::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }

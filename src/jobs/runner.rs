@@ -173,7 +173,7 @@ impl JobRunner<'_> {
             return Vec::new();
         }
         let db = self.registry.landlord();
-        let lock = db.lock();
+        let lock = db.lock(self.config.lock_wait).await;
         let mut outcomes = Vec::new();
         for step in &plan.landlord {
             let skip = if let Err(e) = &lock {
@@ -255,7 +255,7 @@ impl JobRunner<'_> {
                     .collect();
             }
         };
-        let lock = db.lock();
+        let lock = db.lock(self.config.lock_wait).await;
         let mut failed: BTreeSet<String> = BTreeSet::new();
         let mut outcomes = Vec::new();
         for step in steps {

@@ -17,6 +17,7 @@ pub use sql::SqlMigrator;
 
 use crate::catalog::Scope;
 use crate::database::Database;
+use crate::engine::Engine;
 use crate::error::Result;
 
 /// How far to migrate or roll back.
@@ -167,9 +168,9 @@ pub trait ModuleMigrator: Send + Sync {
     /// The context this migrator belongs to.
     fn context(&self) -> &str;
 
-    /// The migrations this migrator knows in `scope`, ascending; empty when the context has
-    /// nothing in that scope.
-    fn migrations(&self, scope: Scope) -> Vec<MigrationInfo>;
+    /// The migrations this migrator knows in `scope` as they run on `engine`, ascending; empty
+    /// when the context has nothing in that scope.
+    fn migrations(&self, scope: Scope, engine: Engine) -> Vec<MigrationInfo>;
 
     /// What is applied, pending, changed or missing for `scope` on `db`. Reads only.
     async fn status(&self, scope: Scope, db: &Database) -> Result<ScopeStatus>;
@@ -194,6 +195,8 @@ pub trait ModuleMigrator: Send + Sync {
 
     /// Whether the context has anything in `scope`.
     fn has_scope(&self, scope: Scope) -> bool {
-        !self.migrations(scope).is_empty()
+        Engine::ALL
+            .iter()
+            .any(|e| !self.migrations(scope, *e).is_empty())
     }
 }

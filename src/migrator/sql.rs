@@ -12,8 +12,9 @@ use super::{
     Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, RunDirection,
     ScopeStatus, Target, now,
 };
-use crate::catalog::{Context, Migration, MigrationSet, Scope};
+use crate::catalog::{Context, Migration, MigrationSet, Scope, SqlFile};
 use crate::database::Database;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 
 /// Migrates a context from its migration sets (read from `contexts/`, or embedded).
@@ -41,8 +42,16 @@ impl SqlMigrator {
             .map_or(&[], |s| s.migrations.as_slice())
     }
 
-    fn source(m: &Migration) -> String {
-        m.up_file.display().to_string()
+    /// The up and down files of `m` on `engine`. The catalog only admits migrations that have
+    /// both on every engine, so this fails only for a set built by hand.
+    fn files(m: &Migration, engine: Engine) -> Result<(&SqlFile, &SqlFile)> {
+        match (m.up(engine), m.down(engine)) {
+            (Some(up), Some(down)) => Ok((up, down)),
+            _ => Err(Error::Migrator(format!(
+                "migration {} has no up and down files for {engine}",
+                m.file_name()
+            ))),
+        }
     }
 
     /// Refuses when an applied migration's file changed or vanished.
@@ -94,11 +103,8 @@ impl SqlMigrator {
     }
 }
 
-fn failed(m: &Migration, direction: RunDirection, db: &Database, e: sqlx::Error) -> Error {
-    let file = match direction {
-        RunDirection::Up => &m.up_file,
-        RunDirection::Down => &m.down_file,
-    };
+fn failed(file: &SqlFile, db: &Database, e: sqlx::Error) -> Error {
+    let file = &file.path;
     let message = match &e {
         sqlx::Error::Database(d) => d.message().to_string(),
         other => other.to_string(),
@@ -116,24 +122,30 @@ impl ModuleMigrator for SqlMigrator {
         &self.context
     }
 
-    fn migrations(&self, scope: Scope) -> Vec<MigrationInfo> {
+    fn migrations(&self, scope: Scope, engine: Engine) -> Vec<MigrationInfo> {
         self.set(scope)
             .iter()
-            .map(|m| MigrationInfo {
-                version: m.version,
-                description: m.description.clone(),
-                source: Self::source(m),
-                down_source: Some(m.down_file.display().to_string()),
-                checksum: m.checksum.clone(),
-                up_sql: Some(m.up_sql.clone()),
-                down_sql: Some(m.down_sql.clone()),
+            .filter_map(|m| {
+                let (up, down) = Self::files(m, engine).ok()?;
+                Some(MigrationInfo {
+                    version: m.version,
+                    description: m.description.clone(),
+                    source: up.path.display().to_string(),
+                    down_source: Some(down.path.display().to_string()),
+                    checksum: up.checksum.clone(),
+                    up_sql: Some(up.sql.clone()),
+                    down_sql: Some(down.sql.clone()),
+                })
             })
             .collect()
     }
 
     async fn status(&self, scope: Scope, db: &Database) -> Result<ScopeStatus> {
         let applied = Ledger::entries(db, &self.context, scope).await?;
-        Ok(ScopeStatus::compare(&self.migrations(scope), applied))
+        Ok(ScopeStatus::compare(
+            &self.migrations(scope, db.engine()),
+            applied,
+        ))
     }
 
     async fn migrate(
@@ -157,18 +169,19 @@ impl ModuleMigrator for SqlMigrator {
         let batch = Ledger::next_batch(db).await?;
         let mut done = Vec::with_capacity(pending.len());
         for m in pending {
+            let (up, _) = Self::files(m, db.engine())?;
             let started = Instant::now();
             let mut tx = db.begin().await?;
-            tx.execute_script(&m.up_sql)
+            tx.execute_script(&up.sql)
                 .await
-                .map_err(|e| failed(m, RunDirection::Up, db, e))?;
+                .map_err(|e| failed(up, db, e))?;
             let millis = started.elapsed().as_millis() as u64;
             let entry = LedgerEntry {
                 context: self.context.clone(),
                 scope: scope.as_str().to_string(),
                 version: m.version,
                 description: m.description.clone(),
-                checksum: m.checksum.clone(),
+                checksum: up.checksum.clone(),
                 batch,
                 applied_at: now(),
                 execution_ms: millis as i64,
@@ -204,11 +217,12 @@ impl ModuleMigrator for SqlMigrator {
             let Some(m) = self.sets.get(&scope).and_then(|s| s.get(entry.version)) else {
                 continue;
             };
+            let (_, down) = Self::files(m, db.engine())?;
             let started = Instant::now();
             let mut tx = db.begin().await?;
-            tx.execute_script(&m.down_sql)
+            tx.execute_script(&down.sql)
                 .await
-                .map_err(|e| failed(m, RunDirection::Down, db, e))?;
+                .map_err(|e| failed(down, db, e))?;
             Ledger::erase(&mut tx, &self.context, scope, m.version)
                 .await
                 .map_err(|e| Error::db(db.label(), e))?;

@@ -177,12 +177,12 @@ impl Planner<'_> {
     }
 
     async fn open_tenant(&self, tenant: &TenantRecord) -> Result<Database> {
-        if !tenant.placement.exists(self.config) {
+        if !tenant.placement.exists(self.config).await? {
             return Err(Error::refused(
                 format!(
                     "the database of tenant {} is missing: {}",
                     tenant.slug,
-                    tenant.placement.path(self.config).display()
+                    tenant.placement.describe()
                 ),
                 "restore it from a backup; `estate tenants add` provisions only new tenants",
             ));
@@ -210,7 +210,7 @@ impl Planner<'_> {
             };
             let infos = known
                 .entry((entry.context.clone(), entry.scope.clone()))
-                .or_insert_with(|| migrator.migrations(scope));
+                .or_insert_with(|| migrator.migrations(scope, db.engine()));
             match infos.iter().find(|i| i.version == entry.version) {
                 Some(info) if info.checksum != entry.checksum => {
                     return Err(Error::Drift {
@@ -442,7 +442,10 @@ impl Planner<'_> {
                         .collect(),
                     reason: (!modules.contains(&m))
                         .then(|| "requires a module rolled back (--cascade)".to_string()),
-                    migrations: reverted(&status, self.migrator(&m)?.migrations(Scope::Tenant)),
+                    migrations: reverted(
+                        &status,
+                        self.migrator(&m)?.migrations(Scope::Tenant, db.engine()),
+                    ),
                     module: m,
                     scope: Scope::Tenant,
                     tenant: Some(tenant.slug.clone()),
@@ -477,7 +480,11 @@ impl Planner<'_> {
                     .cloned()
                     .collect(),
                 reason: Some("no tenant keeps it".to_string()),
-                migrations: reverted(&status, self.migrator(&m)?.migrations(Scope::Landlord)),
+                migrations: reverted(
+                    &status,
+                    self.migrator(&m)?
+                        .migrations(Scope::Landlord, landlord.engine()),
+                ),
                 module: m,
                 scope: Scope::Landlord,
                 tenant: None,

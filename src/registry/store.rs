@@ -3,41 +3,77 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::catalog::{Catalog, Migration, MigrationSet, REGISTRY_CONTEXT, Scope, checksum};
+use crate::catalog::{Catalog, Migration, MigrationSet, REGISTRY_CONTEXT, Scope, SqlFile};
 use crate::config::Config;
-use crate::database::{Database, Open};
+use crate::database::{Database, Engine, Open};
 use crate::error::{Error, Result};
 use crate::migrator::{ModuleMigrator, RunContext, SqlMigrator, Target, now};
 use crate::tenancy::{Placement, Slug};
 
+/// One embedded file of the registry's own migrations.
+struct Embedded {
+    version: i64,
+    name: &'static str,
+    /// `None` for the generic file, as in a context's folder.
+    engine: Option<Engine>,
+    up: &'static str,
+    down: &'static str,
+}
+
 /// The registry's own migrations, embedded so the binary carries its schema.
-const REGISTRY_MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "create_registry",
-    include_str!("migrations/0001_create_registry.up.sql"),
-    include_str!("migrations/0001_create_registry.down.sql"),
-)];
+const REGISTRY_MIGRATIONS: &[Embedded] = &[
+    Embedded {
+        version: 1,
+        name: "create_registry",
+        engine: None,
+        up: include_str!("migrations/0001_create_registry.up.sql"),
+        down: include_str!("migrations/0001_create_registry.down.sql"),
+    },
+    Embedded {
+        version: 1,
+        name: "create_registry",
+        engine: Some(Engine::Postgres),
+        up: include_str!("migrations/0001_create_registry.up.postgres.sql"),
+        down: include_str!("migrations/0001_create_registry.down.sql"),
+    },
+    Embedded {
+        version: 2,
+        name: "add_tenant_placement",
+        engine: None,
+        up: include_str!("migrations/0002_add_tenant_placement.up.sql"),
+        down: include_str!("migrations/0002_add_tenant_placement.down.sql"),
+    },
+];
 
 /// The migrator of the registry's own schema.
 pub fn registry_migrator() -> SqlMigrator {
     let dir = PathBuf::from(format!("<embedded>/{REGISTRY_CONTEXT}"));
-    let migrations = REGISTRY_MIGRATIONS
-        .iter()
-        .map(|(version, name, up, down)| Migration {
-            version: *version,
-            description: name.replace('_', " "),
-            up_sql: up.to_string(),
-            down_sql: down.to_string(),
-            up_file: dir.join(format!("{version:04}_{name}.up.sql")),
-            down_file: dir.join(format!("{version:04}_{name}.down.sql")),
-            checksum: checksum(up.as_bytes()),
-        })
-        .collect();
+    let mut migrations: BTreeMap<i64, Migration> = BTreeMap::new();
+    for e in REGISTRY_MIGRATIONS {
+        let suffix = e.engine.map(|e| format!(".{e}")).unwrap_or_default();
+        let m = migrations.entry(e.version).or_insert_with(|| Migration {
+            version: e.version,
+            description: e.name.replace('_', " "),
+            ups: BTreeMap::new(),
+            downs: BTreeMap::new(),
+        });
+        let file = |dir: &PathBuf, direction: &str, sql: &str| {
+            SqlFile::new(
+                dir.join(format!(
+                    "{:04}_{}.{direction}{suffix}.sql",
+                    e.version, e.name
+                )),
+                sql.to_string(),
+            )
+        };
+        m.ups.insert(e.engine, file(&dir, "up", e.up));
+        m.downs.insert(e.engine, file(&dir, "down", e.down));
+    }
     let set = MigrationSet {
         context: REGISTRY_CONTEXT.to_string(),
         scope: Scope::Landlord,
         dir,
-        migrations,
+        migrations: migrations.into_values().collect(),
     };
     SqlMigrator::new(REGISTRY_CONTEXT, BTreeMap::from([(Scope::Landlord, set)]))
 }
@@ -163,12 +199,12 @@ impl Registry {
     /// first use. With `read_only`, nothing is created or migrated: a missing or outdated
     /// registry is refused instead.
     pub async fn open(config: &Config, read_only: bool, applied_by: &str) -> Result<Registry> {
-        let path = &config.landlord.path;
-        if read_only && !Database::exists(config.landlord.engine, path) {
+        let address = &config.landlord;
+        if read_only && !Database::exists(address).await? {
             return Err(Error::refused(
                 format!(
-                    "the landlord database {} does not exist yet",
-                    path.display()
+                    "the landlord database ({}) does not exist yet",
+                    address.describe()
                 ),
                 "run estate once without --read-only (e.g. `estate tenants add SLUG`) to create it",
             ));
@@ -178,7 +214,7 @@ impl Registry {
         } else {
             Open::CreateIfMissing
         };
-        let db = Database::open(config.landlord.engine, "landlord", path, open).await?;
+        let db = Database::open("landlord", address, open).await?;
         let migrator = registry_migrator();
         let status = migrator.status(Scope::Landlord, &db).await?;
         if !status.pending.is_empty() {
@@ -188,7 +224,7 @@ impl Registry {
                     "run estate once without --read-only to upgrade it",
                 ));
             }
-            let _lock = db.lock()?;
+            let _lock = db.lock(config.lock_wait).await?;
             migrator
                 .migrate(
                     Scope::Landlord,
@@ -265,8 +301,8 @@ impl Registry {
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>> {
         let db = &self.db;
         crate::on_pool!(db, pool => {
-            let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-                "SELECT slug, name, engine, location, created_at FROM estate_tenants ORDER BY slug",
+            let rows: Vec<TenantRow> = sqlx::query_as(
+                "SELECT slug, name, engine, server, location, schema_name, created_at FROM estate_tenants ORDER BY slug",
             )
             .fetch_all(pool)
             .await
@@ -278,8 +314,8 @@ impl Registry {
     pub async fn tenant(&self, slug: &str) -> Result<Option<TenantRecord>> {
         let db = &self.db;
         crate::on_pool!(db, pool => {
-            let row: Option<(String, String, String, String, String)> = sqlx::query_as(
-                "SELECT slug, name, engine, location, created_at FROM estate_tenants WHERE slug = $1",
+            let row: Option<TenantRow> = sqlx::query_as(
+                "SELECT slug, name, engine, server, location, schema_name, created_at FROM estate_tenants WHERE slug = $1",
             )
             .bind(slug)
             .fetch_optional(pool)
@@ -304,12 +340,15 @@ impl Registry {
         let db = &self.db;
         crate::on_pool!(db, pool => {
             sqlx::query(
-                "INSERT INTO estate_tenants (slug, name, engine, location, created_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO estate_tenants (slug, name, engine, server, location, schema_name, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(&record.slug)
             .bind(&record.name)
             .bind(placement.engine.as_str())
+            .bind(&placement.server)
             .bind(&placement.location)
+            .bind(&placement.schema)
             .bind(&record.created_at)
             .execute(pool)
             .await
@@ -490,7 +529,7 @@ impl Registry {
                 "SELECT job_id, tenant, module, scope, action, operator, ssh_client, started_at, finished_at,
                         duration_ms, migrations, outcome, error
                  FROM estate_history
-                 WHERE ($1 IS NULL OR module = $1) AND ($2 IS NULL OR tenant = $2)
+                 WHERE (CAST($1 AS TEXT) IS NULL OR module = $1) AND (CAST($2 AS TEXT) IS NULL OR tenant = $2)
                  ORDER BY id DESC LIMIT $3",
             )
             .bind(&filter.module)
@@ -511,16 +550,30 @@ impl Registry {
     }
 }
 
-fn tenant_record(
-    (slug, name, engine, location, created_at): (String, String, String, String, String),
-) -> TenantRecord {
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    slug: String,
+    name: String,
+    engine: String,
+    server: Option<String>,
+    location: String,
+    schema_name: Option<String>,
+    created_at: String,
+}
+
+fn tenant_record(r: TenantRow) -> TenantRecord {
     // A placement written by a newer estate with an engine this one lacks still lists; opening
     // it fails with the engine named.
-    let engine = crate::database::Engine::parse(&engine).unwrap_or_default();
+    let engine = Engine::parse(&r.engine).unwrap_or_default();
     TenantRecord {
-        slug,
-        name,
-        placement: Placement { engine, location },
-        created_at,
+        slug: r.slug,
+        name: r.name,
+        placement: Placement {
+            engine,
+            server: r.server,
+            location: r.location,
+            schema: r.schema_name,
+        },
+        created_at: r.created_at,
     }
 }

@@ -4,10 +4,11 @@
 //! name; that validation is what keeps every tenant database inside the configured tenant
 //! folder, whatever a user types.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
-use crate::config::Config;
-use crate::database::{Database, Engine, Open};
+use crate::config::{Config, Layout};
+use crate::database::{Address, Database, Engine, Open};
 use crate::error::{Error, Result};
 
 pub const SLUG_RULE: &str =
@@ -75,50 +76,151 @@ impl std::fmt::Display for Slug {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Placement {
     pub engine: Engine,
-    /// For SQLite, the file, relative to the project root when it is inside it.
+    /// The PostgreSQL server, by its name in the config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// SQLite: the file, relative to the project root when it is inside it. PostgreSQL: the
+    /// database.
     pub location: String,
+    /// PostgreSQL schema layout: the tenant's schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
 }
 
+/// PostgreSQL's limit on identifiers: longer names are cut silently, which could make two
+/// tenants share a database.
+const MAX_IDENTIFIER: usize = 63;
+
 impl Placement {
-    /// Where a new tenant goes, by the config's template.
-    pub fn for_new_tenant(config: &Config, slug: &Slug) -> Placement {
-        let path = config.tenants.path_for(slug.as_str());
-        let location = path
-            .strip_prefix(&config.root)
-            .map(Path::to_path_buf)
-            .unwrap_or(path);
-        Placement {
-            engine: config.tenants.engine,
-            location: location.to_string_lossy().into_owned(),
+    /// Where a new tenant goes, by the config's layout. On PostgreSQL, `server` picks the
+    /// server; by default the one with the fewest tenants (`counts`, by server name).
+    pub fn for_new_tenant(
+        config: &Config,
+        slug: &Slug,
+        server: Option<&str>,
+        counts: &BTreeMap<String, usize>,
+    ) -> Result<Placement> {
+        let layout = config.tenancy.layout;
+        if layout == Layout::Sqlite {
+            if let Some(name) = server {
+                return Err(Error::refused(
+                    format!(
+                        "--server {name}: this project keeps tenants in SQLite files, on no server"
+                    ),
+                    "leave out --server, or set tenancy.layout to \"database\" or \"schema\"",
+                ));
+            }
+            let path = config.tenancy.path_for(slug.as_str());
+            let location = path
+                .strip_prefix(&config.root)
+                .map(Path::to_path_buf)
+                .unwrap_or(path);
+            return Ok(Placement {
+                engine: Engine::Sqlite,
+                server: None,
+                location: location.to_string_lossy().into_owned(),
+                schema: None,
+            });
+        }
+        let server = match server {
+            Some(name) => config
+                .server(name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = config.servers.iter().map(|s| s.name.as_str()).collect();
+                    Error::refused(
+                        format!("no server is named {name:?}"),
+                        format!("use one of: {}", known.join(", ")),
+                    )
+                })?
+                .name
+                .clone(),
+            // Fewest tenants first; ties go to the first server in the config.
+            None => config
+                .servers
+                .iter()
+                .min_by_key(|s| counts.get(&s.name).copied().unwrap_or(0))
+                .map(|s| s.name.clone())
+                .ok_or_else(|| {
+                    Error::refused(
+                        "no PostgreSQL server is configured",
+                        "add [[servers]] to the config",
+                    )
+                })?,
+        };
+        let database = config.tenancy.database_for(slug.as_str());
+        let schema = (layout == Layout::Schema).then(|| config.tenancy.schema_for(slug.as_str()));
+        for name in std::iter::once(&database).chain(schema.iter()) {
+            if name.len() > MAX_IDENTIFIER {
+                return Err(Error::refused(
+                    format!(
+                        "tenant {slug} would get the name {name:?}, longer than PostgreSQL's {MAX_IDENTIFIER} bytes"
+                    ),
+                    "choose a shorter slug, or a shorter tenancy template",
+                ));
+            }
+        }
+        Ok(Placement {
+            engine: Engine::Postgres,
+            server: Some(server),
+            location: database,
+            schema,
+        })
+    }
+
+    /// How listings show it: a file, `pg1:tenant_acme`, or `pg1:estate_tenants.tenant_acme`.
+    pub fn describe(&self) -> String {
+        match (&self.server, &self.schema) {
+            (Some(server), Some(schema)) => format!("{server}:{}.{schema}", self.location),
+            (Some(server), None) => format!("{server}:{}", self.location),
+            _ => self.location.clone(),
         }
     }
 
-    /// The absolute path of a SQLite tenant file.
-    pub fn path(&self, config: &Config) -> PathBuf {
-        config.root.join(&self.location)
+    /// The address of the tenant's database, with the server from the config.
+    pub fn address(&self, config: &Config) -> Result<Address> {
+        match self.engine {
+            Engine::Sqlite => Ok(Address::Sqlite {
+                path: config.root.join(&self.location),
+            }),
+            Engine::Postgres => {
+                let name = self.server.as_deref().unwrap_or_default();
+                let server = config.server(name).ok_or_else(|| {
+                    Error::refused(
+                        format!("the tenant's server {name:?} is not in the config"),
+                        format!(
+                            "add [[servers]] named {name} back to {}",
+                            config.file.display()
+                        ),
+                    )
+                })?;
+                Ok(Address::Postgres {
+                    server: server.clone(),
+                    database: self.location.clone(),
+                    schema: self.schema.clone(),
+                })
+            }
+        }
     }
 
-    pub fn exists(&self, config: &Config) -> bool {
-        Database::exists(self.engine, &self.path(config))
+    pub async fn exists(&self, config: &Config) -> Result<bool> {
+        Database::exists(&self.address(config)?).await
     }
 
     /// Opens the tenant's database, which must exist.
     pub async fn open(&self, config: &Config, slug: &str) -> Result<Database> {
         Database::open(
-            self.engine,
             format!("tenant {slug}"),
-            &self.path(config),
+            &self.address(config)?,
             Open::Existing,
         )
         .await
     }
 
-    /// Creates the tenant's (empty) database; an existing one is kept as it is.
+    /// Creates the tenant's (empty) database or schema; an existing one is kept as it is.
     pub async fn provision(&self, config: &Config, slug: &Slug) -> Result<()> {
         let db = Database::open(
-            self.engine,
             format!("tenant {slug}"),
-            &self.path(config),
+            &self.address(config)?,
             Open::CreateIfMissing,
         )
         .await?;

@@ -1,0 +1,211 @@
+//! PostgreSQL: named servers, a database per tenant or a schema per tenant.
+//!
+//! A tenant in schema layout gets connections whose `search_path` is its schema alone, set at
+//! connection start-up and checked right after: if the schema is missing, `current_schema()` is
+//! NULL and the connection is refused, so nothing can fall back to `public` (the trap sqlx-cli
+//! and Laravel users fall into with a `search_path` URL parameter that is silently ignored).
+//! Credentials stay inside [`Server`]: its `Debug` and every message name the server only.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
+
+use super::{Open, quote_ident};
+use crate::error::{Error, Result};
+
+/// A PostgreSQL server named in the config.
+#[derive(Clone)]
+pub struct Server {
+    pub name: String,
+    // Shared: every tenant's address holds its server.
+    options: std::sync::Arc<PgConnectOptions>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("name", &self.name)
+            .field("host", &self.options.get_host())
+            .field("port", &self.options.get_port())
+            .field("user", &self.options.get_username())
+            .finish()
+    }
+}
+
+impl Server {
+    /// Reads a server's URL; `password` (from the environment) overrides one in the URL. The
+    /// error never repeats the URL, which may hold a password.
+    pub fn parse(
+        name: &str,
+        url: &str,
+        password: Option<&str>,
+        application_name: &str,
+    ) -> Result<Server, String> {
+        let mut options = PgConnectOptions::from_str(url).map_err(|e| {
+            let reason = e.to_string();
+            // sqlx's parse errors name the part that is wrong, not the URL, but be sure.
+            let reason = if reason.contains(url) {
+                "it is not a postgres:// URL".to_string()
+            } else {
+                reason
+            };
+            format!("the URL of server {name} cannot be read: {reason}")
+        })?;
+        if let Some(p) = password {
+            options = options.password(p);
+        }
+        let options = options
+            .application_name(application_name)
+            // Statements are logged by estate itself, without their parameters.
+            .disable_statement_logging();
+        Ok(Server {
+            name: name.to_string(),
+            options: std::sync::Arc::new(options),
+        })
+    }
+
+    /// The database the URL names, used for CREATE DATABASE and for the landlord by default.
+    pub fn default_database(&self) -> String {
+        self.options
+            .get_database()
+            .map(str::to_string)
+            .unwrap_or_else(|| self.options.get_username().to_string())
+    }
+
+    pub(crate) fn options_for(&self, database: &str) -> PgConnectOptions {
+        (*self.options).clone().database(database)
+    }
+
+    fn fail(&self, label: &str, e: sqlx::Error) -> Error {
+        Error::db(format!("{label} on server {}", self.name), e)
+    }
+}
+
+pub(super) async fn exists(server: &Server, database: &str, schema: Option<&str>) -> Result<bool> {
+    let label = format!("database {database}");
+    let mut conn = server
+        .options_for(&server.default_database())
+        .connect()
+        .await
+        .map_err(|e| server.fail(&label, e))?;
+    let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(database)
+        .fetch_optional(&mut conn)
+        .await
+        .map_err(|e| server.fail(&label, e))?;
+    let _ = conn.close().await;
+    let (Some(_), Some(schema)) = (found, schema) else {
+        return Ok(found.is_some());
+    };
+    let mut conn = server
+        .options_for(database)
+        .connect()
+        .await
+        .map_err(|e| server.fail(&label, e))?;
+    let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_namespace WHERE nspname = $1")
+        .bind(schema)
+        .fetch_optional(&mut conn)
+        .await
+        .map_err(|e| server.fail(&label, e))?;
+    let _ = conn.close().await;
+    Ok(found.is_some())
+}
+
+async fn create(label: &str, server: &Server, database: &str, schema: Option<&str>) -> Result<()> {
+    let mut conn = server
+        .options_for(&server.default_database())
+        .connect()
+        .await
+        .map_err(|e| server.fail(label, e))?;
+    let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(database)
+        .fetch_optional(&mut conn)
+        .await
+        .map_err(|e| server.fail(label, e))?;
+    if found.is_none() {
+        let sql = format!("CREATE DATABASE {}", quote_ident(database));
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
+            Ok(_) => tracing::info!(server = %server.name, database, "database created"),
+            // Another estate created it at the same moment: that is what we wanted.
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(server.fail(label, e)),
+        }
+    }
+    let _ = conn.close().await;
+    if let Some(schema) = schema {
+        let mut conn = server
+            .options_for(database)
+            .connect()
+            .await
+            .map_err(|e| server.fail(label, e))?;
+        let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
+            Ok(_) => {}
+            // Two concurrent IF NOT EXISTS can still collide on the catalog's unique index.
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("23505") => {}
+            Err(e) => return Err(server.fail(label, e)),
+        }
+        let _ = conn.close().await;
+    }
+    Ok(())
+}
+
+pub(super) async fn open(
+    label: &str,
+    server: &Server,
+    database: &str,
+    schema: Option<&str>,
+    open: Open,
+) -> Result<sqlx::PgPool> {
+    match open {
+        Open::CreateIfMissing => create(label, server, database, schema).await?,
+        Open::Existing => {
+            if !exists(server, database, schema).await? {
+                let what = match schema {
+                    Some(s) => format!("schema {s} in database {database}"),
+                    None => format!("database {database}"),
+                };
+                return Err(Error::refused(
+                    format!(
+                        "the {label} {what} does not exist on server {}",
+                        server.name
+                    ),
+                    "check the server and the tenancy settings in the config, or provision the tenant with `estate tenants add`",
+                ));
+            }
+        }
+    }
+    let mut options = server.options_for(database);
+    if let Some(schema) = schema {
+        options = options.options([("search_path", quote_ident(schema))]);
+    }
+    let expected = schema.map(str::to_string);
+    PgPoolOptions::new()
+        // One connection per tenant database: a tenant's steps run one after the other.
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(3600))
+        .after_connect(move |conn, _| {
+            let expected = expected.clone();
+            Box::pin(async move {
+                let Some(expected) = expected else { return Ok(()) };
+                let (current,): (Option<String>,) = sqlx::query_as("SELECT current_schema()::text").fetch_one(&mut *conn).await?;
+                if current.as_deref() != Some(expected.as_str()) {
+                    return Err(sqlx::Error::Configuration(
+                        format!("schema {expected} does not exist: the connection would fall back to another schema").into(),
+                    ));
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|e| server.fail(label, e))
+}

@@ -1,0 +1,2 @@
+ALTER TABLE estate_tenants DROP COLUMN schema_name;
+ALTER TABLE estate_tenants DROP COLUMN server;

@@ -37,7 +37,7 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("database {database}: {source}")]
+    #[error("{database}: {source}")]
     Database {
         database: String,
         #[source]

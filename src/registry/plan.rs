@@ -72,6 +72,9 @@ pub struct Step {
     /// Modules whose steps on the same database must succeed first; if one fails, this step
     /// is skipped.
     pub after: Vec<String>,
+    /// The database could not be reached while planning: `migrations` is not known.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
 }
 
 /// The ordered, validated steps of one install, rollback or migrate.
@@ -195,6 +198,40 @@ impl Planner<'_> {
         Ok(db)
     }
 
+    /// Opens a tenant for planning. A tenant whose server cannot be reached now is planned
+    /// blind (its steps are tried when the job runs and fail naming the server) instead of
+    /// refusing the whole plan: one server down must not stop the others' tenants.
+    async fn open_for_plan(
+        &self,
+        tenant: &TenantRecord,
+        plan: &mut Plan,
+    ) -> Result<Option<Database>> {
+        match self.open_tenant(tenant).await {
+            Ok(db) => Ok(Some(db)),
+            Err(e) if !e.is_refusal() => {
+                tracing::warn!(tenant = %tenant.slug, error = %e, "tenant unreachable while planning");
+                plan.notes.push(format!(
+                    "{} cannot be reached now ({e}); its steps will be tried and reported",
+                    tenant.slug
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The status of `module` on a tenant database, `None` when it could not be reached.
+    async fn tenant_status(
+        &self,
+        module: &str,
+        db: Option<&Database>,
+    ) -> Result<Option<ScopeStatus>> {
+        match db {
+            Some(db) => Ok(Some(self.clean_status(module, Scope::Tenant, db).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// Refuses to touch a database where any applied migration (of any context) no longer
     /// matches its file, or lost it: nothing may be built on, or reverted from, SQL that no
     /// longer matches what ran. One read of the ledger per database.
@@ -278,15 +315,17 @@ impl Planner<'_> {
         let mut plan = self.empty_plan(Action::Install, modules, &tenants);
         let mut needed: BTreeSet<String> = BTreeSet::new();
         for tenant in &tenants {
-            let db = self.open_tenant(tenant).await?;
+            let db = self.open_for_plan(tenant, &mut plan).await?;
             let mut steps = Vec::new();
             for m in &closure {
-                let status = self.clean_status(m, Scope::Tenant, &db).await?;
+                let pending = self.tenant_status(m, db.as_ref()).await?.map(|s| s.pending);
                 let state = installs
                     .get(&tenant.slug)
                     .and_then(|i| i.get(m))
                     .map(|i| i.state);
-                if state == Some(InstallState::Installed) && status.pending.is_empty() {
+                if state == Some(InstallState::Installed)
+                    && pending.as_ref().is_none_or(Vec::is_empty)
+                {
                     if modules.contains(m) {
                         plan.notes.push(format!("{} already has {m}", tenant.slug));
                     }
@@ -302,12 +341,15 @@ impl Planner<'_> {
                     scope: Scope::Tenant,
                     tenant: Some(tenant.slug.clone()),
                     action,
-                    migrations: status.pending,
+                    unknown: pending.is_none(),
+                    migrations: pending.unwrap_or_default(),
                     reason: (!modules.contains(m)).then(|| "required".to_string()),
                     after: Vec::new(),
                 });
             }
-            db.close().await;
+            if let Some(db) = db {
+                db.close().await;
+            }
             set_after_up(graph, &mut steps);
             needed.extend(steps.iter().map(|s| s.module.clone()));
             plan.tenant_steps.insert(tenant.slug.clone(), steps);
@@ -347,6 +389,7 @@ impl Planner<'_> {
                 continue;
             }
             plan.landlord.push(Step {
+                unknown: false,
                 module: m.clone(),
                 scope: Scope::Landlord,
                 tenant: None,
@@ -430,11 +473,15 @@ impl Planner<'_> {
                 plan.tenant_steps.insert(tenant.slug.clone(), Vec::new());
                 continue;
             }
-            let db = self.open_tenant(tenant).await?;
+            let db = self.open_for_plan(tenant, &mut plan).await?;
             let mut steps = Vec::new();
             for m in graph.order(targets).into_iter().rev() {
-                let status = self.clean_status(&m, Scope::Tenant, &db).await?;
+                let status = self.tenant_status(&m, db.as_ref()).await?;
+                let unknown = status.is_none();
+                let status = status.unwrap_or_default();
+                let engine = tenant.placement.engine;
                 steps.push(Step {
+                    unknown,
                     after: graph
                         .dependants(&m)
                         .intersection(targets)
@@ -444,7 +491,7 @@ impl Planner<'_> {
                         .then(|| "requires a module rolled back (--cascade)".to_string()),
                     migrations: reverted(
                         &status,
-                        self.migrator(&m)?.migrations(Scope::Tenant, db.engine()),
+                        self.migrator(&m)?.migrations(Scope::Tenant, engine),
                     ),
                     module: m,
                     scope: Scope::Tenant,
@@ -452,7 +499,9 @@ impl Planner<'_> {
                     action: Action::Rollback,
                 });
             }
-            db.close().await;
+            if let Some(db) = db {
+                db.close().await;
+            }
             plan.tenant_steps.insert(tenant.slug.clone(), steps);
         }
         // The landlord scope of a module goes only when no tenant keeps the module.
@@ -474,6 +523,7 @@ impl Planner<'_> {
                 continue;
             }
             plan.landlord.push(Step {
+                unknown: false,
                 after: graph
                     .dependants(&m)
                     .intersection(&all_targets)
@@ -523,12 +573,13 @@ impl Planner<'_> {
             if !scopes.contains(&Scope::Tenant) || installed.is_empty() {
                 continue;
             }
-            let db = self.open_tenant(tenant).await?;
+            let db = self.open_for_plan(tenant, &mut plan).await?;
             let mut steps = Vec::new();
             for m in graph.order(&installed) {
-                let status = self.clean_status(&m, Scope::Tenant, &db).await?;
+                let status = self.tenant_status(&m, db.as_ref()).await?;
                 let failed = installs[&tenant.slug][&m].state == InstallState::Failed;
-                if status.pending.is_empty() && !failed {
+                // Unreachable: pending unknown, so the step is tried and finds out.
+                if status.as_ref().is_some_and(|s| s.pending.is_empty()) && !failed {
                     continue;
                 }
                 steps.push(Step {
@@ -537,11 +588,14 @@ impl Planner<'_> {
                     scope: Scope::Tenant,
                     tenant: Some(tenant.slug.clone()),
                     action: Action::Upgrade,
-                    migrations: status.pending,
+                    unknown: status.is_none(),
+                    migrations: status.map(|s| s.pending).unwrap_or_default(),
                     after: Vec::new(),
                 });
             }
-            db.close().await;
+            if let Some(db) = db {
+                db.close().await;
+            }
             set_after_up(graph, &mut steps);
             if !steps.is_empty() {
                 plan.tenant_steps.insert(tenant.slug.clone(), steps);

@@ -1,0 +1,677 @@
+//! PostgreSQL at scale: tenants in their own database or schema and nowhere else, two estate
+//! processes at once, a server going down, and no credentials anywhere.
+//!
+//! Needs the two local servers of `.ci/pg` (`bash .ci/pg start && eval "$(bash .ci/pg env)"`).
+//! With `CI=true` a missing server fails these tests; elsewhere they say so and pass.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, RwLock};
+use std::time::Instant;
+
+use sqlx::{Connection, PgConnection};
+
+/// Tests take it shared; the one that stops a server takes it alone, so no other test of this
+/// file sees the server vanish.
+static SERVERS: RwLock<()> = RwLock::new(());
+static COUNTER: Mutex<u32> = Mutex::new(0);
+
+struct Pg {
+    urls: [String; 2],
+    password: String,
+    ctl: String,
+}
+
+fn pg() -> Option<Pg> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let found = (|| {
+        Some(Pg {
+            urls: [var("ESTATE_TEST_PG1_URL")?, var("ESTATE_TEST_PG2_URL")?],
+            password: var("ESTATE_TEST_PG_PASSWORD")?,
+            ctl: var("ESTATE_TEST_PG_CTL")?,
+        })
+    })();
+    match found {
+        Some(pg) => Some(pg),
+        None if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!(
+                "PostgreSQL is required in CI: run `bash .ci/pg start` and `eval \"$(bash .ci/pg env)\"`"
+            )
+        }
+        None => {
+            eprintln!(
+                "note: PostgreSQL tests not run here: ESTATE_TEST_PG* are not set (bash .ci/pg start; eval \"$(bash .ci/pg env)\")"
+            );
+            None
+        }
+    }
+}
+
+fn block<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    Database,
+    Schema,
+}
+
+struct Project {
+    dir: tempfile::TempDir,
+    prefix: String,
+    pg: Pg,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Project {
+    fn new(pg: Pg, layout: Layout, password_in_url: bool) -> Project {
+        let n = {
+            let mut c = COUNTER.lock().unwrap();
+            *c += 1;
+            *c
+        };
+        let prefix = format!("pgt{}_{n}", std::process::id());
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("contexts"),
+            &dir.path().join("contexts"),
+        );
+        let tenancy = match layout {
+            Layout::Database => format!("layout = \"database\"\ndatabase = \"{prefix}_{{slug}}\""),
+            Layout::Schema => format!(
+                "layout = \"schema\"\ndatabase = \"{prefix}_tenants\"\nschema = \"t_{{slug}}\""
+            ),
+        };
+        let url1 = if password_in_url {
+            pg.urls[0].replacen(
+                "postgres://estate@",
+                &format!("postgres://estate:{}@", pg.password),
+                1,
+            )
+        } else {
+            pg.urls[0].clone()
+        };
+        let config = format!(
+            "lock_wait_seconds = 30\n[landlord]\nserver = \"pg1\"\ndatabase = \"{prefix}_landlord\"\n[tenancy]\n{tenancy}\n\
+             [[servers]]\nname = \"pg1\"\nurl = \"{url1}\"\n{}\n\
+             [[servers]]\nname = \"pg2\"\nurl = \"{}\"\npassword_env = \"ESTATE_TEST_PG_PASSWORD\"\n",
+            if password_in_url {
+                ""
+            } else {
+                "password_env = \"ESTATE_TEST_PG_PASSWORD\""
+            },
+            pg.urls[1]
+        );
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::write(dir.path().join("config/estate.toml"), config).unwrap();
+        Project { dir, prefix, pg }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_estate"));
+        cmd.current_dir(self.dir.path())
+            .args(args)
+            .env("USER", "tester");
+        cmd
+    }
+
+    fn estate(&self, args: &[&str]) -> Run {
+        run(self.command(args).output().unwrap())
+    }
+
+    /// Every (server, database, schema, table) this project's databases hold.
+    fn placement_of_tables(&self) -> BTreeSet<(String, String, String, String)> {
+        let mut out = BTreeSet::new();
+        for (i, server) in ["pg1", "pg2"].iter().enumerate() {
+            let dbs: Vec<String> = block(async {
+                let mut c = self.connect(i, "estate").await;
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT datname::text FROM pg_database WHERE datname LIKE $1 ORDER BY 1",
+                )
+                .bind(format!("{}\\_%", self.prefix))
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+                rows.into_iter().map(|r| r.0).collect()
+            });
+            for db in dbs {
+                let rows: Vec<(String, String)> = block(async {
+                    let mut c = self.connect(i, &db).await;
+                    sqlx::query_as(
+                        "SELECT table_schema::text, table_name::text FROM information_schema.tables
+                         WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+                    )
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap()
+                });
+                for (schema, table) in rows {
+                    out.insert((server.to_string(), db.clone(), schema, table));
+                }
+            }
+        }
+        out
+    }
+
+    async fn connect(&self, server: usize, database: &str) -> PgConnection {
+        let url = self.pg.urls[server].rsplit_once('/').unwrap().0.to_string();
+        let url = url.replacen(
+            "postgres://estate@",
+            &format!("postgres://estate:{}@", self.pg.password),
+            1,
+        );
+        PgConnection::connect(&format!("{url}/{database}"))
+            .await
+            .unwrap()
+    }
+
+    fn ledger(&self, server: usize, database: &str, schema: Option<&str>) -> Vec<(String, i64)> {
+        block(async {
+            let mut c = self.connect(server, database).await;
+            if let Some(s) = schema {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET search_path TO \"{s}\"")))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+            sqlx::query_as(
+                "SELECT context::text, version FROM estate_ledger ORDER BY context, version",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+        })
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        for server in 0..2 {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                block(async {
+                    let mut c = self.connect(server, "estate").await;
+                    let rows: Vec<(String,)> = sqlx::query_as(
+                        "SELECT datname::text FROM pg_database WHERE datname LIKE $1",
+                    )
+                    .bind(format!("{}\\_%", self.prefix))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap_or_default();
+                    for (db,) in rows {
+                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE \"{db}\" WITH (FORCE)"
+                        )))
+                        .execute(&mut c)
+                        .await;
+                    }
+                })
+            }));
+        }
+    }
+}
+
+fn run(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Run {
+    fn expect(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "exit {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+const REGISTRY: [&str; 6] = [
+    "estate_history",
+    "estate_jobs",
+    "estate_ledger",
+    "estate_modules",
+    "estate_tenant_modules",
+    "estate_tenants",
+];
+
+fn each_tables_only_in_its_own_place(layout: Layout) {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, layout, false);
+    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
+        .expect(0);
+    p.estate(&["tenants", "add", "globex", "--server", "pg2"])
+        .expect(0);
+    p.estate(&["tenants", "add", "initech", "--server", "pg1"])
+        .expect(0);
+    p.estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    p.estate(&["install", "billing", "--tenant", "globex"])
+        .expect(0);
+    let landlord = format!("{}_landlord", p.prefix);
+    let mut expected = BTreeSet::new();
+    for t in REGISTRY
+        .iter()
+        .chain(["users", "digital_card_global_config"].iter())
+    {
+        expected.insert((
+            "pg1".to_string(),
+            landlord.clone(),
+            "public".to_string(),
+            t.to_string(),
+        ));
+    }
+    let tenant =
+        |server: &str, slug: &str, tables: &[&str]| -> BTreeSet<(String, String, String, String)> {
+            let (db, schema) = match layout {
+                Layout::Database => (format!("{}_{slug}", p.prefix), "public".to_string()),
+                Layout::Schema => (format!("{}_tenants", p.prefix), format!("t_{slug}")),
+            };
+            tables
+                .iter()
+                .map(|t| {
+                    (
+                        server.to_string(),
+                        db.clone(),
+                        schema.clone(),
+                        t.to_string(),
+                    )
+                })
+                .collect()
+        };
+    expected.extend(tenant(
+        "pg1",
+        "acme",
+        &[
+            "estate_ledger",
+            "user_profiles",
+            "card_templates",
+            "digital_cards",
+        ],
+    ));
+    expected.extend(tenant(
+        "pg2",
+        "globex",
+        &["estate_ledger", "user_profiles", "invoices"],
+    ));
+    assert_eq!(p.placement_of_tables(), expected);
+    // initech has its database (or schema) and nothing in it.
+    let list = p.estate(&["tenants", "list", "--json"]).expect(0).json();
+    let initech = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["slug"] == "initech")
+        .unwrap();
+    assert_eq!(initech["server"], "pg1");
+    assert_eq!(initech["engine"], "postgres");
+    if layout == Layout::Schema {
+        assert_eq!(initech["schema"], "t_initech");
+        let in_schema = block(async {
+            let mut c = p.connect(0, &format!("{}_tenants", p.prefix)).await;
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM pg_namespace WHERE nspname = 't_initech'")
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+            n
+        });
+        assert_eq!(in_schema, 1, "the schema is created on tenants add");
+    }
+    // Rolled back, a tenant's place is empty again, and the landlord keeps only what others use.
+    p.estate(&[
+        "rollback",
+        "digital_card",
+        "user_management",
+        "--tenant",
+        "acme",
+    ])
+    .expect(0);
+    let after = p.placement_of_tables();
+    assert!(
+        after
+            .iter()
+            .all(|(_, _, schema, table)| !(schema == "t_acme" && table != "estate_ledger")),
+        "{after:?}"
+    );
+    assert!(
+        !after
+            .iter()
+            .any(|(_, _, _, t)| t == "digital_card_global_config"),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().any(|(_, _, _, t)| t == "users"),
+        "globex still has user_management: {after:?}"
+    );
+}
+
+#[test]
+fn tables_live_only_in_their_own_database() {
+    each_tables_only_in_its_own_place(Layout::Database);
+}
+
+#[test]
+fn tables_live_only_in_their_own_schema_and_never_in_public() {
+    each_tables_only_in_its_own_place(Layout::Schema);
+}
+
+#[test]
+fn two_processes_on_overlapping_tenants_apply_every_migration_once() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Database, false);
+    for (slug, server) in [("a", "pg1"), ("b", "pg2"), ("c", "pg1"), ("d", "pg2")] {
+        p.estate(&["tenants", "add", slug, "--server", server])
+            .expect(0);
+    }
+    let first = p
+        .command(&["install", "calendar", "--tenant", "a,b,c"])
+        .spawn_output();
+    let second = p
+        .command(&["install", "calendar", "--tenant", "b,c,d"])
+        .spawn_output();
+    let (first, second) = (first.join().unwrap(), second.join().unwrap());
+    let (first, second) = (run(first), run(second));
+    assert_eq!(
+        (first.code, second.code),
+        (0, 0),
+        "first:\n{}{}\nsecond:\n{}{}",
+        first.stdout,
+        first.stderr,
+        second.stdout,
+        second.stderr
+    );
+    for (slug, server) in [("a", 0), ("b", 1), ("c", 0), ("d", 1)] {
+        let ledger = p.ledger(server, &format!("{}_{slug}", p.prefix), None);
+        let expected: Vec<(String, i64)> = [
+            ("calendar", 1),
+            ("calendar", 2),
+            ("calendar", 3),
+            ("user_management", 1),
+            ("user_management", 2),
+        ]
+        .iter()
+        .map(|(c, v)| (c.to_string(), *v))
+        .collect();
+        assert_eq!(ledger, expected, "tenant {slug}");
+    }
+    let landlord = p.ledger(0, &format!("{}_landlord", p.prefix), None);
+    assert_eq!(
+        landlord.iter().filter(|(c, _)| c == "calendar").count(),
+        1,
+        "{landlord:?}"
+    );
+    let status = p.estate(&["status", "--json"]).expect(0).json();
+    for row in status.as_array().unwrap() {
+        if row["module"] == "calendar" || row["module"] == "user_management" {
+            assert_eq!(row["state"], "installed", "{row}");
+        }
+    }
+}
+
+trait SpawnOutput {
+    fn spawn_output(&mut self) -> std::thread::JoinHandle<Output>;
+}
+
+impl SpawnOutput for Command {
+    fn spawn_output(&mut self) -> std::thread::JoinHandle<Output> {
+        let child = self
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::spawn(move || child.wait_with_output().unwrap())
+    }
+}
+
+#[test]
+fn different_schemas_of_one_database_migrate_side_by_side() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, false);
+    // A context whose PostgreSQL migration takes a while: the engine-specific file wins there.
+    p.write(
+        "contexts/nap/context.toml",
+        "name = \"nap\"\ntitle = \"Nap\"\nversion = \"1.0.0\"\n",
+    );
+    p.write(
+        "contexts/nap/migrations/tenant/0001_create_naps.up.sql",
+        "CREATE TABLE naps (id INTEGER);\n",
+    );
+    p.write(
+        "contexts/nap/migrations/tenant/0001_create_naps.up.postgres.sql",
+        "SELECT pg_sleep(2);\nCREATE TABLE naps (id INTEGER);\n",
+    );
+    p.write(
+        "contexts/nap/migrations/tenant/0001_create_naps.down.sql",
+        "DROP TABLE naps;\n",
+    );
+    p.estate(&["tenants", "add", "a", "--server", "pg1"])
+        .expect(0);
+    p.estate(&["tenants", "add", "b", "--server", "pg1"])
+        .expect(0);
+    let started = Instant::now();
+    let one = p
+        .command(&["install", "nap", "--tenant", "a"])
+        .spawn_output();
+    let two = p
+        .command(&["install", "nap", "--tenant", "b"])
+        .spawn_output();
+    let (one, two) = (run(one.join().unwrap()), run(two.join().unwrap()));
+    let wall = started.elapsed();
+    assert_eq!(
+        (one.code, two.code),
+        (0, 0),
+        "{}{}\n{}{}",
+        one.stdout,
+        one.stderr,
+        two.stdout,
+        two.stderr
+    );
+    let history = p.estate(&["history", "nap", "--json"]).expect(0).json();
+    let spans: BTreeMap<String, (String, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["tenant"].as_str().unwrap().to_string(),
+                (
+                    h["started_at"].as_str().unwrap().to_string(),
+                    h["finished_at"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    let (a, b) = (&spans["a"], &spans["b"]);
+    // RFC 3339 UTC strings of one format compare in time order.
+    assert!(
+        a.0 < b.1 && b.0 < a.1,
+        "the two schemas' steps overlap in time: a {a:?}, b {b:?}"
+    );
+    assert!(
+        a.1.as_str() >= a.0.as_str() && wall.as_secs_f64() < 3.9,
+        "side by side, not one after the other: {wall:?}"
+    );
+    let tables = p.placement_of_tables();
+    for slug in ["t_a", "t_b"] {
+        assert!(
+            tables.iter().any(|(_, _, s, t)| s == slug && t == "naps"),
+            "{tables:?}"
+        );
+    }
+}
+
+#[test]
+fn a_server_down_fails_only_its_tenants_and_migrate_finishes_them_later() {
+    let Some(pg) = pg() else { return };
+    let _alone = SERVERS.write().unwrap_or_else(|p| p.into_inner());
+    let ctl = pg.ctl.clone();
+    let p = Project::new(pg, Layout::Database, false);
+    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
+        .expect(0);
+    p.estate(&["tenants", "add", "globex", "--server", "pg2"])
+        .expect(0);
+    let stop = Command::new("bash")
+        .args([ctl.as_str(), "stop", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    let down = p.estate(&["install", "calendar", "--all"]);
+    let start = Command::new("bash")
+        .args([ctl.as_str(), "start-one", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        start.status.success(),
+        "{}",
+        String::from_utf8_lossy(&start.stderr)
+    );
+    let down = down.expect(1);
+    let all = format!("{}{}", down.stdout, down.stderr);
+    assert!(
+        all.contains("failed install calendar on tenant globex"),
+        "{all}"
+    );
+    assert!(
+        all.contains("server pg2"),
+        "the error names the server: {all}"
+    );
+    assert!(!all.contains(&p.pg.password), "{all}");
+    let status = p.estate(&["status", "--json"]).expect(0).json();
+    let state = |t: &str, m: &str| {
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["tenant"] == t && r["module"] == m)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state("acme", "calendar"), "installed");
+    assert_eq!(state("globex", "calendar"), "failed");
+    p.estate(&["migrate"]).expect(0);
+    let status = p.estate(&["status", "--json"]).expect(0).json();
+    for row in status.as_array().unwrap() {
+        if row["module"] == "calendar" || row["module"] == "user_management" {
+            assert_eq!(row["state"], "installed", "{row}");
+        }
+    }
+    assert_eq!(
+        p.ledger(1, &format!("{}_globex", p.prefix), None)
+            .iter()
+            .filter(|(c, _)| c == "calendar")
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn no_password_in_any_output_log_or_history() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, true);
+    let secret = p.pg.password.clone();
+    let mut seen = String::new();
+    for args in [
+        vec!["tenants", "add", "acme", "--server", "pg1"],
+        vec!["tenants", "add", "globex", "--server", "pg2"],
+        vec!["install", "calendar", "--all"],
+        vec!["install", "nope", "--all"],
+        vec!["tenants", "add", "x", "--server", "pg9"],
+        vec!["tenants", "list", "--json"],
+        vec!["status", "--json"],
+        vec!["history", "--json"],
+        vec!["modules", "--json"],
+        vec!["check"],
+        vec!["migrate", "--dry-run", "--json"],
+    ] {
+        let r = p.estate(&args);
+        seen.push_str(&r.stdout);
+        seen.push_str(&r.stderr);
+    }
+    // A wrong password for pg2 fails with a message, never the password.
+    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
+    let r = run(p
+        .command(&["install", "billing", "--all"])
+        .env("ESTATE_TEST_PG_PASSWORD", "wrong-password")
+        .output()
+        .unwrap());
+    assert_ne!(r.code, 0);
+    seen.push_str(&r.stdout);
+    seen.push_str(&r.stderr);
+    assert!(
+        config.contains(&secret),
+        "the test puts the password in pg1's URL"
+    );
+    for entry in std::fs::read_dir(p.path("var/log")).unwrap() {
+        seen.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let history = block(async {
+        let mut c = p.connect(0, &format!("{}_landlord", p.prefix)).await;
+        let rows: Vec<(Option<String>,)> = sqlx::query_as("SELECT error FROM estate_history")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        rows.into_iter()
+            .filter_map(|r| r.0)
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    seen.push_str(&history);
+    assert!(seen.contains("acme"), "the outputs were captured");
+    assert!(!seen.contains(&secret), "the password leaked:\n{seen}");
+    assert!(
+        !seen.contains("wrong-password"),
+        "a password leaked:\n{seen}"
+    );
+    assert!(!seen.contains("postgres://"), "a URL leaked:\n{seen}");
+}

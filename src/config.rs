@@ -210,27 +210,19 @@ impl Config {
                     "give each [[servers]] its own name",
                 ));
             }
-            let password = match &s.password_env {
-                Some(var) => Some(std::env::var(var).map_err(|_| {
-                    refused_in(
-                        file,
-                        format!(
-                            "server {} takes its password from ${var}, which is not set",
-                            s.name
-                        ),
-                        format!("export {var}, or remove password_env"),
-                    )
-                })?),
-                None => None,
-            };
-            let server = Server::parse(&s.name, &s.url, password.as_deref(), &application_name)
-                .map_err(|problem| {
-                    refused_in(
-                        file,
-                        problem,
-                        "write the URL as postgres://USER@HOST:PORT/DATABASE",
-                    )
-                })?;
+            let server = Server::parse(
+                &s.name,
+                &s.url,
+                s.password_env.as_deref(),
+                &application_name,
+            )
+            .map_err(|problem| {
+                refused_in(
+                    file,
+                    problem,
+                    "write the URL as postgres://USER@HOST:PORT/DATABASE",
+                )
+            })?;
             servers.push(server);
         }
         let find = |name: &str| -> Result<Server> {
@@ -477,6 +469,36 @@ mod tests {
         assert!(msg.contains("/p/config/estate.toml:3:1"), "{msg}");
         assert!(msg.contains("colour"), "{msg}");
         assert!(err.is_refusal());
+    }
+
+    #[test]
+    fn the_example_configs_parse() {
+        for name in [
+            "estate.toml",
+            "postgres-database.toml",
+            "postgres-schema.toml",
+        ] {
+            let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config")
+                .join(name);
+            let text = std::fs::read_to_string(&file).unwrap();
+            let c = Config::parse(&file, &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                c.servers.len(),
+                if name == "estate.toml" { 0 } else { 2 },
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn server_urls_never_appear_in_errors() {
+        let text = "[landlord]\nserver = \"pg1\"\n[tenancy]\nlayout = \"database\"\n[[servers]]\nname = \"pg1\"\nurl = \"postgres://u:hunter2@h:notaport/db\"\n";
+        let err = Config::parse(Path::new("/p/config/estate.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server pg1"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -46,7 +46,11 @@ impl DatabaseLock {
             } => {
                 let key = lock_key(&server.name, database, schema.as_deref());
                 let fail = |e| Error::db(format!("{label} on server {}", server.name), e);
-                let mut conn = server.options_for(database).connect().await.map_err(fail)?;
+                let mut conn = server
+                    .options_for(database)?
+                    .connect()
+                    .await
+                    .map_err(fail)?;
                 let deadline = Instant::now() + wait;
                 loop {
                     let (got,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")

@@ -19,6 +19,9 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct Server {
     pub name: String,
+    /// The environment variable holding the password, read when connecting, so commands that
+    /// never connect (`estate check`) do not need it.
+    password_env: Option<String>,
     // Shared: every tenant's address holds its server.
     options: std::sync::Arc<PgConnectOptions>,
 }
@@ -40,10 +43,10 @@ impl Server {
     pub fn parse(
         name: &str,
         url: &str,
-        password: Option<&str>,
+        password_env: Option<&str>,
         application_name: &str,
     ) -> Result<Server, String> {
-        let mut options = PgConnectOptions::from_str(url).map_err(|e| {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
             let reason = e.to_string();
             // sqlx's parse errors name the part that is wrong, not the URL, but be sure.
             let reason = if reason.contains(url) {
@@ -53,15 +56,13 @@ impl Server {
             };
             format!("the URL of server {name} cannot be read: {reason}")
         })?;
-        if let Some(p) = password {
-            options = options.password(p);
-        }
         let options = options
             .application_name(application_name)
             // Statements are logged by estate itself, without their parameters.
             .disable_statement_logging();
         Ok(Server {
             name: name.to_string(),
+            password_env: password_env.map(str::to_string),
             options: std::sync::Arc::new(options),
         })
     }
@@ -74,8 +75,21 @@ impl Server {
             .unwrap_or_else(|| self.options.get_username().to_string())
     }
 
-    pub(crate) fn options_for(&self, database: &str) -> PgConnectOptions {
-        (*self.options).clone().database(database)
+    pub(crate) fn options_for(&self, database: &str) -> Result<PgConnectOptions> {
+        let mut options = (*self.options).clone().database(database);
+        if let Some(var) = &self.password_env {
+            let password = std::env::var(var).map_err(|_| {
+                Error::refused(
+                    format!(
+                        "server {} takes its password from ${var}, which is not set",
+                        self.name
+                    ),
+                    format!("export {var}=..., or remove password_env from the server's config"),
+                )
+            })?;
+            options = options.password(&password);
+        }
+        Ok(options)
     }
 
     fn fail(&self, label: &str, e: sqlx::Error) -> Error {
@@ -86,7 +100,7 @@ impl Server {
 pub(super) async fn exists(server: &Server, database: &str, schema: Option<&str>) -> Result<bool> {
     let label = format!("database {database}");
     let mut conn = server
-        .options_for(&server.default_database())
+        .options_for(&server.default_database())?
         .connect()
         .await
         .map_err(|e| server.fail(&label, e))?;
@@ -100,7 +114,7 @@ pub(super) async fn exists(server: &Server, database: &str, schema: Option<&str>
         return Ok(found.is_some());
     };
     let mut conn = server
-        .options_for(database)
+        .options_for(database)?
         .connect()
         .await
         .map_err(|e| server.fail(&label, e))?;
@@ -115,7 +129,7 @@ pub(super) async fn exists(server: &Server, database: &str, schema: Option<&str>
 
 async fn create(label: &str, server: &Server, database: &str, schema: Option<&str>) -> Result<()> {
     let mut conn = server
-        .options_for(&server.default_database())
+        .options_for(&server.default_database())?
         .connect()
         .await
         .map_err(|e| server.fail(label, e))?;
@@ -139,7 +153,7 @@ async fn create(label: &str, server: &Server, database: &str, schema: Option<&st
     let _ = conn.close().await;
     if let Some(schema) = schema {
         let mut conn = server
-            .options_for(database)
+            .options_for(database)?
             .connect()
             .await
             .map_err(|e| server.fail(label, e))?;
@@ -183,7 +197,7 @@ pub(super) async fn open(
             }
         }
     }
-    let mut options = server.options_for(database);
+    let mut options = server.options_for(database)?;
     if let Some(schema) = schema {
         options = options.options([("search_path", quote_ident(schema))]);
     }

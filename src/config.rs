@@ -334,6 +334,15 @@ impl Config {
                 )
             })?;
         }
+        if let Ok(v) = std::env::var("ESTATE_LOCK_WAIT") {
+            let seconds: u64 = v.parse().map_err(|_| {
+                Error::refused(
+                    format!("ESTATE_LOCK_WAIT={v:?} is not a whole number of seconds"),
+                    "set ESTATE_LOCK_WAIT to how long to wait for another job's lock, e.g. 10",
+                )
+            })?;
+            self.lock_wait = Duration::from_secs(seconds);
+        }
         self.validate()?;
         Ok(self)
     }

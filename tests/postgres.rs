@@ -473,23 +473,7 @@ fn different_schemas_of_one_database_migrate_side_by_side() {
     let Some(pg) = pg() else { return };
     let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
     let p = Project::new(pg, Layout::Schema, false);
-    // A context whose PostgreSQL migration takes a while: the engine-specific file wins there.
-    p.write(
-        "contexts/nap/context.toml",
-        "name = \"nap\"\ntitle = \"Nap\"\nversion = \"1.0.0\"\n",
-    );
-    p.write(
-        "contexts/nap/migrations/tenant/0001_create_naps.up.sql",
-        "CREATE TABLE naps (id INTEGER);\n",
-    );
-    p.write(
-        "contexts/nap/migrations/tenant/0001_create_naps.up.postgres.sql",
-        "SELECT pg_sleep(2);\nCREATE TABLE naps (id INTEGER);\n",
-    );
-    p.write(
-        "contexts/nap/migrations/tenant/0001_create_naps.down.sql",
-        "DROP TABLE naps;\n",
-    );
+    add_nap_context(&p, 2.0);
     p.estate(&["tenants", "add", "a", "--server", "pg1"])
         .expect(0);
     p.estate(&["tenants", "add", "b", "--server", "pg1"])
@@ -546,18 +530,50 @@ fn different_schemas_of_one_database_migrate_side_by_side() {
     }
 }
 
+/// A tenant migration that takes `seconds` on PostgreSQL (the engine-specific file wins there).
+fn add_nap_context(p: &Project, seconds: f64) {
+    p.write(
+        "contexts/nap/context.toml",
+        "name = \"nap\"\ntitle = \"Nap\"\nversion = \"1.0.0\"\n",
+    );
+    p.write(
+        "contexts/nap/migrations/tenant/0001_create_naps.up.sql",
+        "CREATE TABLE naps (id INTEGER);\n",
+    );
+    p.write(
+        "contexts/nap/migrations/tenant/0001_create_naps.up.postgres.sql",
+        &format!("SELECT pg_sleep({seconds});\nCREATE TABLE naps (id INTEGER);\n"),
+    );
+    p.write(
+        "contexts/nap/migrations/tenant/0001_create_naps.down.sql",
+        "DROP TABLE naps;\n",
+    );
+}
+
 #[test]
-fn a_server_down_fails_only_its_tenants_and_migrate_finishes_them_later() {
+fn a_server_stopped_mid_run_fails_only_its_tenants_and_migrate_finishes_them() {
     let Some(pg) = pg() else { return };
     let _alone = SERVERS.write().unwrap_or_else(|p| p.into_inner());
     let ctl = pg.ctl.clone();
     let p = Project::new(pg, Layout::Database, false);
+    add_nap_context(&p, 2.0);
     p.estate(&["tenants", "add", "acme", "--server", "pg1"])
         .expect(0);
     p.estate(&["tenants", "add", "globex", "--server", "pg2"])
         .expect(0);
+    // One tenant at a time, acme first: globex's turn comes after pg2 is gone.
+    let job = p
+        .command(&["install", "nap", "--all"])
+        .env("ESTATE_CONCURRENCY", "1")
+        .spawn_output();
+    std::thread::sleep(std::time::Duration::from_millis(800));
     let stop = Command::new("bash")
         .args([ctl.as_str(), "stop", "2"])
+        .output()
+        .unwrap();
+    let down = run(job.join().unwrap());
+    let start = Command::new("bash")
+        .args([ctl.as_str(), "start-one", "2"])
         .output()
         .unwrap();
     assert!(
@@ -565,11 +581,6 @@ fn a_server_down_fails_only_its_tenants_and_migrate_finishes_them_later() {
         "{}",
         String::from_utf8_lossy(&stop.stderr)
     );
-    let down = p.estate(&["install", "calendar", "--all"]);
-    let start = Command::new("bash")
-        .args([ctl.as_str(), "start-one", "2"])
-        .output()
-        .unwrap();
     assert!(
         start.status.success(),
         "{}",
@@ -577,41 +588,75 @@ fn a_server_down_fails_only_its_tenants_and_migrate_finishes_them_later() {
     );
     let down = down.expect(1);
     let all = format!("{}{}", down.stdout, down.stderr);
-    assert!(
-        all.contains("failed install calendar on tenant globex"),
-        "{all}"
-    );
+    assert!(all.contains("failed install nap on tenant globex"), "{all}");
     assert!(
         all.contains("server pg2"),
         "the error names the server: {all}"
     );
+    assert!(all.contains("install: 1 succeeded, 1 failed"), "{all}");
     assert!(!all.contains(&p.pg.password), "{all}");
     let status = p.estate(&["status", "--json"]).expect(0).json();
-    let state = |t: &str, m: &str| {
+    let state = |t: &str| {
         status
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["tenant"] == t && r["module"] == m)
+            .find(|r| r["tenant"] == t && r["module"] == "nap")
             .unwrap()["state"]
             .clone()
     };
-    assert_eq!(state("acme", "calendar"), "installed");
-    assert_eq!(state("globex", "calendar"), "failed");
+    assert_eq!(state("acme"), "installed");
+    assert_eq!(state("globex"), "failed");
     p.estate(&["migrate"]).expect(0);
     let status = p.estate(&["status", "--json"]).expect(0).json();
-    for row in status.as_array().unwrap() {
-        if row["module"] == "calendar" || row["module"] == "user_management" {
-            assert_eq!(row["state"], "installed", "{row}");
-        }
+    for row in status
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["module"] == "nap")
+    {
+        assert_eq!(row["state"], "installed", "{row}");
     }
     assert_eq!(
-        p.ledger(1, &format!("{}_globex", p.prefix), None)
-            .iter()
-            .filter(|(c, _)| c == "calendar")
-            .count(),
-        3
+        p.ledger(1, &format!("{}_globex", p.prefix), None),
+        vec![("nap".to_string(), 1)]
     );
+}
+
+#[test]
+fn a_lock_not_had_in_time_names_its_holder() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, false);
+    add_nap_context(&p, 3.0);
+    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
+        .expect(0);
+    let first = p
+        .command(&["install", "nap", "--tenant", "acme"])
+        .spawn_output();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let second = run(p
+        .command(&["install", "nap", "--tenant", "acme"])
+        .env("ESTATE_LOCK_WAIT", "1")
+        .output()
+        .unwrap());
+    let first = run(first.join().unwrap()).expect(0);
+    let second = second.expect(1);
+    let all = format!("{}{}", second.stdout, second.stderr);
+    assert!(
+        all.contains("tenant acme is locked by another estate job"),
+        "{all}\n(first: {})",
+        first.stdout
+    );
+    assert!(
+        all.contains("schema t_acme"),
+        "the lock is the tenant's schema: {all}"
+    );
+    assert!(
+        all.contains("held by estate tester@"),
+        "the holder is named: {all}"
+    );
+    assert!(all.contains(" since "), "with since when: {all}");
 }
 
 #[test]

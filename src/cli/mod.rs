@@ -374,7 +374,10 @@ async fn status(config: Config, args: StatusArgs) -> Result<u8> {
     if args.json {
         print_json(&rows);
     } else {
-        out!("{}", colour(render::matrix(&rows)));
+        out!(
+            "{}",
+            colour(render::matrix(&rows, &placements(&project).await?))
+        );
     }
     Ok(EXIT_OK)
 }
@@ -433,11 +436,26 @@ async fn demo(config: Config) -> Result<u8> {
     }
     outln!();
     let rows = project.status(None).await?;
-    out!("{}", colour(render::matrix(&rows)));
+    out!(
+        "{}",
+        colour(render::matrix(&rows, &placements(&project).await?))
+    );
     outln!(
         "\nnext: `estate history`, `estate install calendar --all`, `estate rollback calendar --tenant acme`"
     );
     Ok(status)
+}
+
+/// Where each tenant lives, for the matrix: only when tenants live on PostgreSQL servers (a
+/// SQLite file per tenant says nothing the slug does not).
+async fn placements(project: &Project) -> Result<std::collections::BTreeMap<String, String>> {
+    Ok(project
+        .tenants()
+        .await?
+        .into_iter()
+        .filter(|t| t.placement.server.is_some())
+        .map(|t| (t.slug, t.placement.describe()))
+        .collect())
 }
 
 fn print_json(value: &impl serde::Serialize) {

@@ -193,7 +193,9 @@ fn state_cell(row: &StatusRow) -> Cell {
 }
 
 /// The tenants × modules matrix.
-pub fn matrix(rows: &[StatusRow]) -> String {
+/// The tenants × modules matrix; `placements` (tenant to where it lives) adds a column when
+/// tenants live on PostgreSQL servers.
+pub fn matrix(rows: &[StatusRow], placements: &BTreeMap<String, String>) -> String {
     let modules: Vec<String> = {
         let mut m: Vec<String> = rows.iter().map(|r| r.module.clone()).collect();
         m.sort();
@@ -208,10 +210,19 @@ pub fn matrix(rows: &[StatusRow]) -> String {
         return "no tenants yet: add one with `estate tenants add SLUG`\n".to_string();
     }
     let mut headers = vec!["TENANT".to_string()];
+    if !placements.is_empty() {
+        headers.push("PLACEMENT".to_string());
+    }
     headers.extend(modules.iter().cloned());
     let mut table = Table::with_headers(headers);
     for (tenant, cells) in &by_tenant {
         let mut row: Vec<Cell> = vec![(*tenant).into()];
+        if !placements.is_empty() {
+            row.push(styled(
+                theme().dim,
+                placements.get(*tenant).cloned().unwrap_or_default(),
+            ));
+        }
         for m in &modules {
             row.push(
                 cells

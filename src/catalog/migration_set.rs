@@ -347,56 +347,51 @@ impl MigrationSet {
 
 /// Every engine must find both an up and a down file for the migration.
 fn missing_partner(m: &Migration) -> Option<Problem> {
-    let engines: BTreeSet<Engine> = Engine::ALL.into_iter().collect();
-    for engine in engines {
+    // The file that is there, the side that is missing, and the advice.
+    let lonely =
+        |file: &SqlFile, have: &str, want: &str, generic: bool, engine: Engine, fix: &str| {
+            let name = if generic {
+                file.name()
+                    .replace(&format!(".{have}."), &format!(".{want}."))
+            } else {
+                format!(
+                    "{:04}_{}.{want}.sql",
+                    m.version,
+                    m.description.replace(' ', "_")
+                )
+            };
+            let which = if generic {
+                String::new()
+            } else {
+                format!(" for {engine}")
+            };
+            Problem::new(
+                &file.path,
+                format!("has no .{want}.sql{which}"),
+                format!("add {name} {fix}"),
+            )
+        };
+    for engine in Engine::ALL {
         match (m.up(engine), m.down(engine)) {
             (Some(_), Some(_)) => {}
             (Some(up), None) => {
-                let generic = m.ups.contains_key(&None);
-                let want = if generic {
-                    up.name().replace(".up.", ".down.")
-                } else {
-                    format!(
-                        "{:04}_{}.down.sql",
-                        m.version,
-                        m.description.replace(' ', "_")
-                    )
-                };
-                return Some(Problem::new(
-                    &up.path,
-                    format!(
-                        "has no .down.sql{}",
-                        if generic {
-                            String::new()
-                        } else {
-                            format!(" for {engine}")
-                        }
-                    ),
-                    format!("add {want} that reverts it"),
+                return Some(lonely(
+                    up,
+                    "up",
+                    "down",
+                    m.ups.contains_key(&None),
+                    engine,
+                    "that reverts it",
                 ));
             }
             (None, Some(down)) => {
-                let generic = m.downs.contains_key(&None);
-                let want = if generic {
-                    down.name().replace(".down.", ".up.")
-                } else {
-                    format!(
-                        "{:04}_{}.up.sql",
-                        m.version,
-                        m.description.replace(' ', "_")
-                    )
-                };
-                return Some(Problem::new(
-                    &down.path,
-                    format!(
-                        "has no .up.sql{}",
-                        if generic {
-                            String::new()
-                        } else {
-                            format!(" for {engine}")
-                        }
-                    ),
-                    format!("add {want} or remove the down file"),
+                return Some(lonely(
+                    down,
+                    "down",
+                    "up",
+                    m.downs.contains_key(&None),
+                    engine,
+                    "or remove the down file",
                 ));
             }
             (None, None) => {

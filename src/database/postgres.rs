@@ -97,48 +97,52 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A connection to `database` on this server, errors naming `label` and the server.
+    async fn connect(&self, label: &str, database: &str) -> Result<sqlx::PgConnection> {
+        self.options_for(database)?
+            .connect()
+            .await
+            .map_err(|e| self.fail(label, e))
+    }
+}
+
+/// Whether `sql` (one `$1` parameter) finds a row on `conn`.
+async fn found(
+    server: &Server,
+    label: &str,
+    conn: &mut sqlx::PgConnection,
+    sql: &'static str,
+    name: &str,
+) -> Result<bool> {
+    let row: Option<(i32,)> = sqlx::query_as(sql)
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .map_err(|e| server.fail(label, e))?;
+    Ok(row.is_some())
+}
+
+const HAS_DATABASE: &str = "SELECT 1 FROM pg_database WHERE datname = $1";
+const HAS_SCHEMA: &str = "SELECT 1 FROM pg_namespace WHERE nspname = $1";
+
 pub(super) async fn exists(server: &Server, database: &str, schema: Option<&str>) -> Result<bool> {
     let label = format!("database {database}");
-    let mut conn = server
-        .options_for(&server.default_database())?
-        .connect()
-        .await
-        .map_err(|e| server.fail(&label, e))?;
-    let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(database)
-        .fetch_optional(&mut conn)
-        .await
-        .map_err(|e| server.fail(&label, e))?;
+    let mut conn = server.connect(&label, &server.default_database()).await?;
+    let has_database = found(server, &label, &mut conn, HAS_DATABASE, database).await?;
     let _ = conn.close().await;
-    let (Some(_), Some(schema)) = (found, schema) else {
-        return Ok(found.is_some());
+    let (true, Some(schema)) = (has_database, schema) else {
+        return Ok(has_database);
     };
-    let mut conn = server
-        .options_for(database)?
-        .connect()
-        .await
-        .map_err(|e| server.fail(&label, e))?;
-    let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_namespace WHERE nspname = $1")
-        .bind(schema)
-        .fetch_optional(&mut conn)
-        .await
-        .map_err(|e| server.fail(&label, e))?;
+    let mut conn = server.connect(&label, database).await?;
+    let has_schema = found(server, &label, &mut conn, HAS_SCHEMA, schema).await?;
     let _ = conn.close().await;
-    Ok(found.is_some())
+    Ok(has_schema)
 }
 
 async fn create(label: &str, server: &Server, database: &str, schema: Option<&str>) -> Result<()> {
-    let mut conn = server
-        .options_for(&server.default_database())?
-        .connect()
-        .await
-        .map_err(|e| server.fail(label, e))?;
-    let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(database)
-        .fetch_optional(&mut conn)
-        .await
-        .map_err(|e| server.fail(label, e))?;
-    if found.is_none() {
+    let mut conn = server.connect(label, &server.default_database()).await?;
+    if !found(server, label, &mut conn, HAS_DATABASE, database).await? {
         let sql = format!("CREATE DATABASE {}", quote_ident(database));
         match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&mut conn)
@@ -152,11 +156,7 @@ async fn create(label: &str, server: &Server, database: &str, schema: Option<&st
     }
     let _ = conn.close().await;
     if let Some(schema) = schema {
-        let mut conn = server
-            .options_for(database)?
-            .connect()
-            .await
-            .map_err(|e| server.fail(label, e))?;
+        let mut conn = server.connect(label, database).await?;
         let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
         match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&mut conn)

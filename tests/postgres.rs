@@ -720,3 +720,38 @@ fn no_password_in_any_output_log_or_history() {
     );
     assert!(!seen.contains("postgres://"), "a URL leaked:\n{seen}");
 }
+
+#[test]
+fn a_missing_schema_is_refused_never_replaced_by_public() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, false);
+    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
+        .expect(0);
+    let tenants = format!("{}_tenants", p.prefix);
+    block(async {
+        let mut c = p.connect(0, &tenants).await;
+        sqlx::raw_sql("DROP SCHEMA t_acme")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let r = p
+        .estate(&["install", "billing", "--tenant", "acme"])
+        .expect(2);
+    assert!(r.stderr.contains("schema t_acme"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("does not exist on server pg1"),
+        "{}",
+        r.stderr
+    );
+    let leaked: Vec<_> = p
+        .placement_of_tables()
+        .into_iter()
+        .filter(|(_, db, _, _)| db == &tenants)
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "nothing may land anywhere else: {leaked:?}"
+    );
+}

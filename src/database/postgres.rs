@@ -181,45 +181,76 @@ pub(super) async fn open(
 ) -> Result<sqlx::PgPool> {
     match open {
         Open::CreateIfMissing => create(label, server, database, schema).await?,
-        Open::Existing => {
-            if !exists(server, database, schema).await? {
-                let what = match schema {
-                    Some(s) => format!("schema {s} in database {database}"),
-                    None => format!("database {database}"),
-                };
-                return Err(Error::refused(
-                    format!(
-                        "the {label} {what} does not exist on server {}",
-                        server.name
-                    ),
-                    "check the server and the tenancy settings in the config, or provision the tenant with `estate tenants add`",
-                ));
-            }
-        }
+        // A missing database or schema shows up as the connection's own error below: no
+        // extra round trips to look first.
+        Open::Existing => {}
     }
     let mut options = server.options_for(database)?;
     if let Some(schema) = schema {
         options = options.options([("search_path", quote_ident(schema))]);
     }
+    let missing = || {
+        let what = match schema {
+            Some(s) => format!("schema {s} in database {database}"),
+            None => format!("database {database}"),
+        };
+        Error::refused(
+            format!(
+                "the {label} {what} does not exist on server {}",
+                server.name
+            ),
+            "check the server and the tenancy settings in the config; restore the tenant's database from a backup, or provision a new tenant with `estate tenants add`",
+        )
+    };
+    // Connect once by hand first: sqlx's pool retries a refused connection until its timeout,
+    // and an operator must hear at once that a server is down or a database is missing.
+    let mut first = match options.connect().await {
+        Ok(conn) => conn,
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("3D000") => {
+            return Err(missing());
+        }
+        Err(e) => return Err(server.fail(label, e)),
+    };
+    let pinned = check_schema(&mut first, schema).await;
+    let _ = first.close().await;
+    match pinned {
+        Ok(()) => {}
+        Err(sqlx::Error::Configuration(_)) => return Err(missing()),
+        Err(e) => return Err(server.fail(label, e)),
+    }
     let expected = schema.map(str::to_string);
-    PgPoolOptions::new()
-        // One connection per tenant database: a tenant's steps run one after the other.
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3600))
+    Ok(PgPoolOptions::new()
+        // A second connection lets the registry's recorder write to the landlord while a
+        // landlord migration holds the first; tenants' steps use one at a time.
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(30))
+        // Every later connection is checked the same way: never a fall-back to `public`.
         .after_connect(move |conn, _| {
             let expected = expected.clone();
-            Box::pin(async move {
-                let Some(expected) = expected else { return Ok(()) };
-                let (current,): (Option<String>,) = sqlx::query_as("SELECT current_schema()::text").fetch_one(&mut *conn).await?;
-                if current.as_deref() != Some(expected.as_str()) {
-                    return Err(sqlx::Error::Configuration(
-                        format!("schema {expected} does not exist: the connection would fall back to another schema").into(),
-                    ));
-                }
-                Ok(())
-            })
+            Box::pin(async move { check_schema(conn, expected.as_deref()).await })
         })
-        .connect_with(options)
-        .await
-        .map_err(|e| server.fail(label, e))
+        .connect_lazy_with(options))
 }
+
+/// Refuses a connection whose `search_path` did not land on the tenant's schema (because the
+/// schema is missing): `current_schema()` is then another schema or NULL.
+async fn check_schema(
+    conn: &mut sqlx::PgConnection,
+    expected: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let (current,): (Option<String>,) = sqlx::query_as("SELECT current_schema()::text")
+        .fetch_one(&mut *conn)
+        .await?;
+    if current.as_deref() != Some(expected) {
+        return Err(sqlx::Error::Configuration(
+            format!("schema {expected} {MISSING_SCHEMA} to another schema").into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Marks the after-connect refusal of a connection whose schema is missing.
+const MISSING_SCHEMA: &str = "does not exist: the connection would fall back";

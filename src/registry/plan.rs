@@ -180,16 +180,6 @@ impl Planner<'_> {
     }
 
     async fn open_tenant(&self, tenant: &TenantRecord) -> Result<Database> {
-        if !tenant.placement.exists(self.config).await? {
-            return Err(Error::refused(
-                format!(
-                    "the database of tenant {} is missing: {}",
-                    tenant.slug,
-                    tenant.placement.describe()
-                ),
-                "restore it from a backup; `estate tenants add` provisions only new tenants",
-            ));
-        }
         let db = tenant.placement.open(self.config, &tenant.slug).await?;
         if let Err(e) = self.verify_database(&db).await {
             db.close().await;

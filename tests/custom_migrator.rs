@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -201,22 +200,22 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 /// `query`, from async code.
-async fn rows(db: PathBuf, sql: &'static str) -> Vec<Vec<String>> {
+async fn rows(db: DbRef, sql: &'static str) -> Vec<Vec<String>> {
     blocking(move || query(&db, sql)).await
 }
 
 /// `tables`, from async code.
-async fn table_names(db: PathBuf) -> Vec<String> {
+async fn table_names(db: DbRef) -> Vec<String> {
     blocking(move || tables(&db)).await
 }
 
 /// The ledger rows of the `audit` context in a database (one `1` each), from async code.
-async fn audit_ledger_rows(db: PathBuf) -> Vec<Vec<String>> {
+async fn audit_ledger_rows(db: DbRef) -> Vec<Vec<String>> {
     rows(db, "SELECT 1 FROM estate_ledger WHERE context = 'audit'").await
 }
 
 /// Whether the database has the `audit_log` table, from async code.
-async fn has_audit_log(db: PathBuf) -> bool {
+async fn has_audit_log(db: DbRef) -> bool {
     blocking(move || has_table(&db, "audit_log")).await
 }
 

@@ -1,6 +1,8 @@
 //! `estate demo` on the embedded default, and the JSON contract scripts rely on: every `--json`
 //! command prints one JSON document on stdout and nothing else; `status --json` rows have
 //! exactly the documented keys and states; `modules --json` shows requires and required-by.
+//! The demo is the embedded default's, so it runs on SQLite only; the JSON contract is checked
+//! on every setup (`common::Setup`).
 
 mod common;
 use common::*;
@@ -88,9 +90,9 @@ fn demo_creates_three_tenants_with_a_mix_and_is_idempotent() {
     assert_eq!(list2, list);
 }
 
-#[test]
-fn status_json_rows_have_exactly_the_documented_keys_and_states() {
-    let s = with_tenants(&["acme", "globex", "initech"]);
+on_every_setup!(status_json_rows_have_exactly_the_documented_keys_and_states);
+fn status_json_rows_have_exactly_the_documented_keys_and_states(setup: Setup) {
+    let s = with_tenants(setup, &["acme", "globex", "initech"]);
     s.estate(&["install", "calendar", "--tenant", "acme,initech"])
         .expect(0);
     s.estate(&["install", "billing", "--tenant", "globex"])
@@ -196,9 +198,9 @@ fn only_json(s: &Scratch, args: &[&str], code: i32) -> Value {
     v
 }
 
-#[test]
-fn every_json_command_prints_only_json() {
-    let s = Scratch::new();
+on_every_setup!(every_json_command_prints_only_json);
+fn every_json_command_prints_only_json(setup: Setup) {
+    let s = Scratch::with(setup);
     // On an empty project first.
     assert!(only_json(&s, &["tenants", "list", "--json"], 0).is_array());
     assert!(only_json(&s, &["status", "--json"], 0).is_array());
@@ -268,9 +270,9 @@ fn every_json_command_prints_only_json() {
     );
 }
 
-#[test]
-fn modules_json_shows_requires_and_required_by() {
-    let s = Scratch::new();
+on_every_setup!(modules_json_shows_requires_and_required_by);
+fn modules_json_shows_requires_and_required_by(setup: Setup) {
+    let s = Scratch::with(setup);
     let modules = only_json(&s, &["modules", "--json"], 0);
     let list = modules.as_array().unwrap();
     assert_eq!(pluck(&modules, "name"), MODULES);
@@ -328,9 +330,9 @@ fn modules_json_shows_requires_and_required_by() {
     assert_eq!(count("calendar"), 0);
 }
 
-#[test]
-fn check_json_on_the_sample_contexts_is_clean() {
-    let s = Scratch::new();
+on_every_setup!(check_json_on_the_sample_contexts_is_clean);
+fn check_json_on_the_sample_contexts_is_clean(setup: Setup) {
+    let s = Scratch::with(setup);
     let check = only_json(&s, &["check", "--json"], 0);
     assert_eq!(check["ok"], true);
     assert_eq!(check["problems"], json!([]));

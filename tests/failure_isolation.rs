@@ -1,15 +1,16 @@
 //! One tenant's failure stays that tenant's: its database keeps no trace of the failed
 //! migration, the other tenants are done, the exit status is 1, the registry says `failed`, the
-//! history says why, and `migrate` finishes the job once the cause is fixed.
+//! history says why, and `migrate` finishes the job once the cause is fixed. Each scenario runs
+//! on SQLite and on both PostgreSQL layouts (`common::Setup`), where acme and globex live on two
+//! different servers.
 
 mod common;
 use common::*;
 
 use serde_json::Value;
-use std::path::Path;
 
 /// The versions of calendar's ledger rows in a database, in order.
-fn calendar_versions(db: &Path) -> Vec<String> {
+fn calendar_versions(db: &DbRef) -> Vec<String> {
     first_column(
         db,
         "SELECT version FROM estate_ledger WHERE context = 'calendar' ORDER BY version",
@@ -17,7 +18,7 @@ fn calendar_versions(db: &Path) -> Vec<String> {
 }
 
 /// Asserts that calendar's migration 0004 is applied in a database: its column and ledger row.
-fn assert_color_applied(db: &Path) {
+fn assert_color_applied(db: &DbRef) {
     assert!(has_color(db), "{}", db.display());
     assert_eq!(
         calendar_versions(db),
@@ -38,8 +39,8 @@ fn last_history(s: &Scratch, tenant: &str, module: &str) -> Value {
 }
 
 /// acme and globex with calendar installed, and calendar's 0004 written with `up` as its up SQL.
-fn calendar_with_color_migration(up: &str) -> Scratch {
-    let s = two_tenants();
+fn calendar_with_color_migration(setup: Setup, up: &str) -> Scratch {
+    let s = two_tenants(setup);
     s.estate(&["install", "calendar", "--all"]).expect(0);
     color_migration(&s, up);
     s
@@ -58,8 +59,9 @@ fn fix_color_migration(s: &Scratch) {
 
 /// acme and globex with calendar installed, and a 0004 whose second statement only works
 /// where a table `events_guard` exists: in acme, not in globex.
-fn calendar_with_a_migration_that_fails_on_globex() -> Scratch {
+fn calendar_with_a_migration_that_fails_on_globex(setup: Setup) -> Scratch {
     let s = calendar_with_color_migration(
+        setup,
         "ALTER TABLE events ADD COLUMN color VARCHAR(7);\nINSERT INTO events_guard VALUES (1);\n",
     );
     exec(
@@ -149,9 +151,9 @@ fn migrate_and_fail_on_globex(s: &Scratch) {
     );
 }
 
-#[test]
-fn a_sql_error_fails_on_that_tenant_only_and_migrate_finishes_it_once_fixed() {
-    let s = calendar_with_a_migration_that_fails_on_globex();
+on_every_setup!(a_sql_error_fails_on_that_tenant_only_and_migrate_finishes_it_once_fixed);
+fn a_sql_error_fails_on_that_tenant_only_and_migrate_finishes_it_once_fixed(setup: Setup) {
+    let s = calendar_with_a_migration_that_fails_on_globex(setup);
     migrate_and_fail_on_globex(&s);
 
     // Fix the cause on globex; `migrate` retries the failed tenant and only it.
@@ -159,14 +161,14 @@ fn a_sql_error_fails_on_that_tenant_only_and_migrate_finishes_it_once_fixed() {
         &s.tenant_db("globex"),
         "CREATE TABLE events_guard (x INTEGER);",
     );
-    let acme_before = std::fs::read(s.tenant_db("acme")).unwrap();
+    let acme_before = content(&s.tenant_db("acme"));
     s.estate_summary(
         &["migrate"],
         0,
         "upgrade: 1 succeeded, 0 failed, 0 skipped; 1 migration",
     );
     assert_eq!(
-        std::fs::read(s.tenant_db("acme")).unwrap(),
+        content(&s.tenant_db("acme")),
         acme_before,
         "acme was done already and must not be touched"
     );
@@ -184,9 +186,13 @@ fn a_sql_error_fails_on_that_tenant_only_and_migrate_finishes_it_once_fixed() {
     assert_eq!(h["migrations"], "4");
 }
 
-#[test]
-fn fixing_a_file_another_tenant_applied_is_drift_but_the_failed_tenant_can_be_finished() {
-    let s = calendar_with_a_migration_that_fails_on_globex();
+on_every_setup!(
+    fixing_a_file_another_tenant_applied_is_drift_but_the_failed_tenant_can_be_finished
+);
+fn fixing_a_file_another_tenant_applied_is_drift_but_the_failed_tenant_can_be_finished(
+    setup: Setup,
+) {
+    let s = calendar_with_a_migration_that_fails_on_globex(setup);
     migrate_and_fail_on_globex(&s);
 
     // Fix the file: acme applied the old text, so a migrate that covers acme sees the drift
@@ -209,9 +215,10 @@ fn fixing_a_file_another_tenant_applied_is_drift_but_the_failed_tenant_can_be_fi
     assert_eq!(state(&status, "globex", "calendar"), st("installed", 5, 0));
 }
 
-#[test]
-fn a_broken_file_fails_everywhere_it_runs_and_fixing_it_completes_the_migrate() {
+on_every_setup!(a_broken_file_fails_everywhere_it_runs_and_fixing_it_completes_the_migrate);
+fn a_broken_file_fails_everywhere_it_runs_and_fixing_it_completes_the_migrate(setup: Setup) {
     let s = calendar_with_color_migration(
+        setup,
         "ALTER TABLE events ADD COLUMN color VARCHAR(7);\nALTER TABLE events ADD COLUMN;\n",
     );
     let run = s
@@ -245,9 +252,9 @@ fn a_broken_file_fails_everywhere_it_runs_and_fixing_it_completes_the_migrate() 
     assert_state_on(&s, &["acme", "globex"], "calendar", st("installed", 5, 0));
 }
 
-#[test]
-fn an_install_that_fails_for_one_tenant_leaves_it_clean_and_installs_the_others() {
-    let s = two_tenants();
+on_every_setup!(an_install_that_fails_for_one_tenant_leaves_it_clean_and_installs_the_others);
+fn an_install_that_fails_for_one_tenant_leaves_it_clean_and_installs_the_others(setup: Setup) {
+    let s = two_tenants(setup);
     // A table of the same name made by hand in globex: calendar's 0001 cannot create it there.
     exec(
         &s.tenant_db("globex"),

@@ -1,6 +1,8 @@
 //! Installing a module for one tenant (with the modules it requires), rolling it back, and the
 //! record both leave: the tables in the right databases, the ledgers, the registry's status and
-//! the history. This is the acceptance flow of the foundation issue, on real SQLite files.
+//! the history. This is the acceptance flow of the foundation issue, run for real on each setup
+//! (`common::Setup`): SQLite files, and PostgreSQL with a database or a schema per tenant, the
+//! tenants spread over two servers.
 
 mod common;
 use common::*;
@@ -76,16 +78,50 @@ fn cascade_rollback_user_management(s: &Scratch, extra: &[&str]) -> Run {
     s.estate(&args).expect(0)
 }
 
-#[test]
-fn tenants_add_provisions_an_empty_database_and_lists_it() {
-    let s = two_tenants();
+on_every_setup!(tenants_add_provisions_an_empty_database_and_lists_it);
+fn tenants_add_provisions_an_empty_database_and_lists_it(setup: Setup) {
+    let s = two_tenants(setup);
     assert!(s.tenant_db("acme").exists());
     assert!(s.tenant_db("globex").exists());
     assert_eq!(tables(&s.tenant_db("acme")), Vec::<String>::new());
+    assert_eq!(tables(&s.tenant_db("globex")), Vec::<String>::new());
     let list = s.estate_json(&["tenants", "list", "--json"]);
     assert_eq!(pluck(&list, "slug"), ["acme", "globex"]);
     for t in list.as_array().unwrap() {
         assert_eq!(t["modules"], json!([]), "{t}");
+    }
+
+    // The placement: recorded in the landlord, shown by `tenants list`, as the config says.
+    let engine = if setup.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(pluck(&list, "engine"), [engine, engine]);
+    if setup.is_postgres() {
+        // Default placement: the server with the fewest tenants, ties to the first.
+        assert_eq!(s.tenant_server("acme"), "pg1");
+        assert_eq!(s.tenant_server("globex"), "pg2");
+        let (acme, globex) = match setup {
+            Setup::PgDatabase => (
+                format!("pg1:{}_acme", s.prefix()),
+                format!("pg2:{}_globex", s.prefix()),
+            ),
+            _ => (
+                format!("pg1:{}_tenants.t_acme", s.prefix()),
+                format!("pg2:{}_tenants.t_globex", s.prefix()),
+            ),
+        };
+        assert_eq!((s.placement("acme"), s.placement("globex")), (acme, globex));
+    } else {
+        assert_eq!(
+            pluck(&list, "location"),
+            ["var/tenants/acme.db", "var/tenants/globex.db"]
+        );
+    }
+    let human = s.estate(&["tenants", "list"]).expect(0);
+    for t in ["acme", "globex"] {
+        assert_has(line_starting(&human.stdout, t), &s.placement(t));
     }
     let rows = query(
         &s.landlord(),
@@ -94,9 +130,9 @@ fn tenants_add_provisions_an_empty_database_and_lists_it() {
     assert_eq!(rows, vec![names(&["acme"]), names(&["globex"])]);
 }
 
-#[test]
-fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acme() {
-    let s = two_tenants();
+on_every_setup!(install_digital_card_for_acme_installs_user_management_first_and_only_for_acme);
+fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acme(setup: Setup) {
+    let s = two_tenants(setup);
     let run = s
         .estate(&["install", "digital_card", "--tenant", "acme"])
         .expect(0);
@@ -138,6 +174,7 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
         ])
     );
     assert_eq!(tables(&s.tenant_db("globex")), Vec::<String>::new());
+    s.assert_public_schemas_empty();
 
     // Status: acme has both, the rest is not installed; globex has nothing.
     let status = s.estate_json(&["status", "--json"]);
@@ -189,9 +226,9 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
     assert_eq!(list[1]["modules"], json!([]));
 }
 
-#[test]
-fn install_writes_complete_ledger_rows() {
-    let s = digital_card_for_acme();
+on_every_setup!(install_writes_complete_ledger_rows);
+fn install_writes_complete_ledger_rows(setup: Setup) {
+    let s = digital_card_for_acme(setup);
 
     assert_eq!(
         ledger(&s.tenant_db("acme")),
@@ -215,8 +252,11 @@ fn install_writes_complete_ledger_rows() {
 
     let rows = query(
         &s.tenant_db("acme"),
-        "SELECT context, version, description, checksum, batch, applied_at, execution_ms, applied_by \
-         FROM estate_ledger ORDER BY rowid",
+        &format!(
+            "SELECT context, version, description, checksum, batch, applied_at, execution_ms, applied_by \
+         FROM estate_ledger ORDER BY {}",
+            ledger_order(&s.tenant_db("acme"))
+        ),
     );
     let descriptions: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
     assert_eq!(
@@ -265,9 +305,9 @@ fn install_writes_complete_ledger_rows() {
     assert!(landlord[0][1].contains("tester"));
 }
 
-#[test]
-fn acceptance_install_refused_rollback_rollback_and_history() {
-    let s = digital_card_for_acme();
+on_every_setup!(acceptance_install_refused_rollback_rollback_and_history);
+fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
+    let s = digital_card_for_acme(setup);
 
     // user_management is required by an installed module: refused, naming it, nothing changed.
     let before = s.snapshot();
@@ -382,9 +422,9 @@ fn acceptance_install_refused_rollback_rollback_and_history() {
     );
 }
 
-#[test]
-fn cascade_rolls_back_dependants_first() {
-    let s = digital_card_for_acme();
+on_every_setup!(cascade_rolls_back_dependants_first);
+fn cascade_rolls_back_dependants_first(setup: Setup) {
+    let s = digital_card_for_acme(setup);
     s.estate(&["rollback", "digital_card", "--tenant", "acme"])
         .expect(0);
     // Re-install: user_management is already there, so only digital_card's steps.
@@ -453,9 +493,9 @@ fn cascade_rolls_back_dependants_first() {
     }
 }
 
-#[test]
-fn the_plan_does_not_claim_to_add_a_required_module_that_is_already_installed() {
-    let s = two_tenants();
+on_every_setup!(the_plan_does_not_claim_to_add_a_required_module_that_is_already_installed);
+fn the_plan_does_not_claim_to_add_a_required_module_that_is_already_installed(setup: Setup) {
+    let s = two_tenants(setup);
     s.estate(&["install", "user_management", "--tenant", "acme"])
         .expect(0);
     let before = s.snapshot();
@@ -472,9 +512,9 @@ fn the_plan_does_not_claim_to_add_a_required_module_that_is_already_installed() 
     assert!(s.snapshot() == before);
 }
 
-#[test]
-fn cascade_in_the_human_output_lists_the_dependant_first() {
-    let s = digital_card_for_acme();
+on_every_setup!(cascade_in_the_human_output_lists_the_dependant_first);
+fn cascade_in_the_human_output_lists_the_dependant_first(setup: Setup) {
+    let s = digital_card_for_acme(setup);
     let run = cascade_rollback_user_management(&s, &[]);
     let out = &run.stdout;
     let dc = out.find("rollback digital_card [tenant]").expect(out);
@@ -484,9 +524,9 @@ fn cascade_in_the_human_output_lists_the_dependant_first() {
     assert!(dc < um && um < dc_l && dc_l < um_l, "{out}");
 }
 
-#[test]
-fn landlord_scope_stays_while_any_tenant_keeps_the_module() {
-    let s = two_tenants();
+on_every_setup!(landlord_scope_stays_while_any_tenant_keeps_the_module);
+fn landlord_scope_stays_while_any_tenant_keeps_the_module(setup: Setup) {
+    let s = two_tenants(setup);
     s.estate(&["install", "calendar", "--all"]).expect(0);
     for t in ["acme", "globex"] {
         assert_eq!(
@@ -496,6 +536,7 @@ fn landlord_scope_stays_while_any_tenant_keeps_the_module() {
         );
     }
     assert!(has_table(&s.landlord(), "calendar_global_config"));
+    s.assert_public_schemas_empty();
 
     let run = s.estate_json(&["rollback", "calendar", "--tenant", "acme", "--json"]);
     assert_eq!(run["plan"]["landlord"], json!([]), "{:#}", run["plan"]);
@@ -540,10 +581,10 @@ fn landlord_scope_stays_while_any_tenant_keeps_the_module() {
     assert!(s.snapshot() == before);
 }
 
-#[test]
-fn install_billing_needs_no_landlord_table_of_its_own() {
+on_every_setup!(install_billing_needs_no_landlord_table_of_its_own);
+fn install_billing_needs_no_landlord_table_of_its_own(setup: Setup) {
     // (the former smoke test)
-    let s = two_tenants();
+    let s = two_tenants(setup);
     s.estate(&["install", "billing", "--tenant", "acme"])
         .expect(0);
     assert_eq!(
@@ -557,9 +598,9 @@ fn install_billing_needs_no_landlord_table_of_its_own() {
     assert_eq!(state(&status, "acme", "billing"), st("installed", 2, 0));
 }
 
-#[test]
-fn dry_run_prints_the_sql_and_changes_nothing() {
-    let s = two_tenants();
+on_every_setup!(dry_run_prints_the_sql_and_changes_nothing);
+fn dry_run_prints_the_sql_and_changes_nothing(setup: Setup) {
+    let s = two_tenants(setup);
     let before = s.snapshot();
     let run = s
         .estate(&["install", "digital_card", "--tenant", "acme", "--dry-run"])
@@ -624,9 +665,9 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
     );
 }
 
-#[test]
-fn rollback_dry_run_prints_the_down_sql_and_changes_nothing() {
-    let s = digital_card_for_acme();
+on_every_setup!(rollback_dry_run_prints_the_down_sql_and_changes_nothing);
+fn rollback_dry_run_prints_the_down_sql_and_changes_nothing(setup: Setup) {
+    let s = digital_card_for_acme(setup);
     let before = s.snapshot();
     let run = s
         .estate(&["rollback", "digital_card", "--tenant", "acme", "--dry-run"])
@@ -651,9 +692,9 @@ fn rollback_dry_run_prints_the_down_sql_and_changes_nothing() {
     );
 }
 
-#[test]
-fn the_operator_includes_the_ssh_client() {
-    let s = two_tenants();
+on_every_setup!(the_operator_includes_the_ssh_client);
+fn the_operator_includes_the_ssh_client(setup: Setup) {
+    let s = two_tenants(setup);
     s.estate_with_env(
         &["install", "billing", "--tenant", "acme"],
         &[("SSH_CONNECTION", "10.1.2.3 5555 10.0.0.1 22")],
@@ -672,9 +713,9 @@ fn the_operator_includes_the_ssh_client() {
     }
 }
 
-#[test]
-fn unknown_module_or_tenant_is_refused_and_changes_nothing() {
-    let s = two_tenants();
+on_every_setup!(unknown_module_or_tenant_is_refused_and_changes_nothing);
+fn unknown_module_or_tenant_is_refused_and_changes_nothing(setup: Setup) {
+    let s = two_tenants(setup);
     s.estate(&["install", "calendar", "--tenant", "acme"])
         .expect(0);
     let before = s.snapshot();

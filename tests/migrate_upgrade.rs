@@ -1,5 +1,6 @@
 //! Upgrading installed modules: a new migration file makes a module `outdated` on every tenant
 //! that has it, and `migrate` applies exactly the new migrations, by scope, and nothing else.
+//! Each scenario runs on SQLite and on both PostgreSQL layouts (`common::Setup`).
 
 mod common;
 use common::*;
@@ -9,8 +10,8 @@ use serde_json::{Value, json};
 const TENANTS: [&str; 3] = ["acme", "globex", "initech"];
 
 /// Three tenants with calendar (and so user_management) installed on all of them.
-fn calendar_everywhere() -> Scratch {
-    let s = with_tenants(&TENANTS);
+fn calendar_everywhere(setup: Setup) -> Scratch {
+    let s = with_tenants(setup, &TENANTS);
     s.estate(&["install", "calendar", "--all"]).expect(0);
     s
 }
@@ -35,9 +36,9 @@ fn tenant_ledgers(s: &Scratch) -> Vec<Vec<(String, String, i64, i64)>> {
         .collect()
 }
 
-#[test]
-fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it() {
-    let s = calendar_everywhere();
+on_every_setup!(a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it);
+fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it(setup: Setup) {
+    let s = calendar_everywhere(setup);
     assert_state_on(&s, &TENANTS, "calendar", st("installed", 4, 0));
 
     add_color_migration(&s);
@@ -140,9 +141,9 @@ fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it() 
     assert!(s.snapshot() == snap, "a no-op migrate changed a database");
 }
 
-#[test]
-fn migrate_json_reports_each_applied_migration() {
-    let s = calendar_everywhere();
+on_every_setup!(migrate_json_reports_each_applied_migration);
+fn migrate_json_reports_each_applied_migration(setup: Setup) {
+    let s = calendar_everywhere(setup);
     add_color_migration(&s);
 
     let snap = s.snapshot();
@@ -190,9 +191,9 @@ fn migrate_json_reports_each_applied_migration() {
     );
 }
 
-#[test]
-fn migrate_by_scope_and_by_tenant() {
-    let s = calendar_everywhere();
+on_every_setup!(migrate_by_scope_and_by_tenant);
+fn migrate_by_scope_and_by_tenant(setup: Setup) {
+    let s = calendar_everywhere(setup);
     add_landlord_note_migration(&s);
     add_color_migration(&s);
 
@@ -274,9 +275,9 @@ fn migrate_by_scope_and_by_tenant() {
     assert_has(&again.stdout, "nothing to do");
 }
 
-#[test]
-fn migrate_leaves_modules_that_are_not_installed_alone() {
-    let s = two_tenants();
+on_every_setup!(migrate_leaves_modules_that_are_not_installed_alone);
+fn migrate_leaves_modules_that_are_not_installed_alone(setup: Setup) {
+    let s = two_tenants(setup);
     s.estate(&["install", "calendar", "--tenant", "acme"])
         .expect(0);
     add_color_migration(&s);
@@ -299,7 +300,7 @@ fn migrate_leaves_modules_that_are_not_installed_alone() {
         ],
     );
 
-    let globex_before = std::fs::read(s.tenant_db("globex")).unwrap();
+    let globex_before = content(&s.tenant_db("globex"));
     let run = s.estate_json(&["migrate", "--json"]);
     let steps = run["plan"]["tenant_steps"].as_object().unwrap();
     assert_eq!(steps.keys().collect::<Vec<_>>(), ["acme"]);
@@ -307,7 +308,7 @@ fn migrate_leaves_modules_that_are_not_installed_alone() {
     assert_eq!(run["plan"]["landlord"], json!([]));
 
     assert_eq!(
-        std::fs::read(s.tenant_db("globex")).unwrap(),
+        content(&s.tenant_db("globex")),
         globex_before,
         "migrate touched a tenant with nothing installed"
     );
@@ -329,9 +330,9 @@ fn migrate_leaves_modules_that_are_not_installed_alone() {
     assert!(s.snapshot() == snap);
 }
 
-#[test]
-fn a_changed_applied_migration_is_refused_naming_file_and_checksums() {
-    let s = calendar_everywhere();
+on_every_setup!(a_changed_applied_migration_is_refused_naming_file_and_checksums);
+fn a_changed_applied_migration_is_refused_naming_file_and_checksums(setup: Setup) {
+    let s = calendar_everywhere(setup);
     let old = query(
         &s.tenant_db("acme"),
         "SELECT checksum FROM estate_ledger WHERE context = 'calendar' AND version = 3",

@@ -219,11 +219,20 @@ impl Drop for Project {
                     .await
                     .unwrap_or_default();
                     for (db,) in rows {
-                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE \"{db}\" WITH (FORCE)"
-                        )))
-                        .execute(&mut c)
-                        .await;
+                        // FORCE cannot end an autovacuum worker (it needs pg_signal_backend);
+                        // a plain DROP waits for it instead.
+                        for sql in [
+                            format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"),
+                            format!("DROP DATABASE IF EXISTS \"{db}\""),
+                        ] {
+                            if sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                                .execute(&mut c)
+                                .await
+                                .is_ok()
+                            {
+                                break;
+                            }
+                        }
                     }
                 })
             }));

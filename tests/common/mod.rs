@@ -1,18 +1,235 @@
 //! Shared test fixture: a scratch estate project in a temporary folder, with its own config
 //! and a copy of the sample contexts, driven through the real `estate` binary.
+//!
+//! A scenario runs on three setups ([`Setup`]): the embedded default (SQLite files), PostgreSQL
+//! with a database per tenant, and PostgreSQL with a schema per tenant. The PostgreSQL setups
+//! use the two local clusters of `.ci/pg` (`ESTATE_TEST_PG1_URL`, `ESTATE_TEST_PG2_URL`,
+//! `ESTATE_TEST_PG_PASSWORD`), with the landlord on `pg1` and the tenants spread over both
+//! servers. Every PostgreSQL database a scratch project makes is named with a prefix of its
+//! own, so tests running side by side never share one, and is dropped with the project.
+//!
+//! Tests look at databases through a [`DbRef`] (a SQLite file, or a PostgreSQL database and
+//! maybe schema), so one assertion reads the same on every engine.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once, OnceLock};
+use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{ConnectOptions, Connection, Row};
 
-pub struct Scratch {
-    pub dir: tempfile::TempDir,
+// --- setups ---------------------------------------------------------------------------------
+
+/// Where a scratch project keeps its databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// The embedded default: the landlord and each tenant a SQLite file under var/.
+    Sqlite,
+    /// PostgreSQL, a database per tenant, tenants spread over pg1 and pg2.
+    PgDatabase,
+    /// PostgreSQL, a schema per tenant in one shared database per server, spread over both.
+    PgSchema,
 }
+
+impl Setup {
+    pub const ALL: [Setup; 3] = [Setup::Sqlite, Setup::PgDatabase, Setup::PgSchema];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Setup::Sqlite => "sqlite",
+            Setup::PgDatabase => "pg_database",
+            Setup::PgSchema => "pg_schema",
+        }
+    }
+
+    pub fn is_postgres(self) -> bool {
+        self != Setup::Sqlite
+    }
+}
+
+/// The variable the scratch config names as every server's `password_env`.
+pub const PG_PASSWORD_ENV: &str = "ESTATE_TEST_PG_PASSWORD";
+
+const PG_REQUIRED: &str =
+    "PostgreSQL is required in CI: run .ci/pg start and eval \"$(.ci/pg env)\"";
+
+/// One of the two test servers.
+#[derive(Debug, Clone)]
+pub struct PgServer {
+    /// Its name in the scratch config: `pg1` or `pg2`.
+    pub name: &'static str,
+    /// `postgres://estate@127.0.0.1:PORT/estate`, no password.
+    pub url: String,
+}
+
+/// The two test servers and the password of the `estate` role.
+#[derive(Debug)]
+pub struct PgEnv {
+    pub servers: [PgServer; 2],
+    pub password: String,
+}
+
+impl PgEnv {
+    pub fn server(&self, name: &str) -> &PgServer {
+        self.servers
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no test server named {name:?}"))
+    }
+}
+
+/// Whether this run is CI's, where PostgreSQL must be there.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        !v.is_empty() && v != "false" && v != "0"
+    })
+}
+
+/// Reads the servers from the environment and checks each one answers a query.
+fn probe_pg() -> Result<PgEnv, String> {
+    let var = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("{k} is not set"))
+    };
+    let env = PgEnv {
+        servers: [
+            PgServer {
+                name: "pg1",
+                url: var("ESTATE_TEST_PG1_URL")?,
+            },
+            PgServer {
+                name: "pg2",
+                url: var("ESTATE_TEST_PG2_URL")?,
+            },
+        ],
+        password: var(PG_PASSWORD_ENV)?,
+    };
+    // A server being restarted (tests/postgres.rs stops one on purpose) gets a few seconds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for s in &env.servers {
+        let options = pg_options(&s.url, &env.password, None)
+            .map_err(|e| format!("{} ({}) is not a PostgreSQL URL: {e}", s.name, s.url))?;
+        loop {
+            let answer = block_on(async {
+                tokio::time::timeout(Duration::from_secs(3), async {
+                    let mut conn = options.connect().await?;
+                    sqlx::query("SELECT 1").execute(&mut conn).await?;
+                    conn.close().await
+                })
+                .await
+            });
+            let why = match answer {
+                Ok(Ok(())) => break,
+                Ok(Err(e)) => format!("{} ({}) is not reachable: {e}", s.name, s.url),
+                Err(_) => format!("{} ({}) did not answer in 3 s", s.name, s.url),
+            };
+            if std::time::Instant::now() >= deadline {
+                return Err(why);
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+    Ok(env)
+}
+
+/// The test servers, once per test binary; `None` when they are not there (outside CI only:
+/// in CI their absence panics, so PostgreSQL tests never pass without running).
+pub fn pg() -> Option<&'static PgEnv> {
+    static PG: OnceLock<Result<PgEnv, String>> = OnceLock::new();
+    static NOTE: Once = Once::new();
+    match PG.get_or_init(probe_pg) {
+        Ok(env) => Some(env),
+        Err(why) => {
+            if in_ci() {
+                panic!("{PG_REQUIRED} ({why})");
+            }
+            NOTE.call_once(|| {
+                // Straight to stderr: libtest captures eprintln! of passing tests.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: the PostgreSQL setups of these tests are skipped: {why}. \
+                     Run .ci/pg start and eval \"$(.ci/pg env)\" to run them (CI=true makes this an error)."
+                );
+            });
+            None
+        }
+    }
+}
+
+/// The setups this run can test: always SQLite; the PostgreSQL ones when the servers answer.
+pub fn setups() -> Vec<Setup> {
+    Setup::ALL
+        .into_iter()
+        .filter(|s| !s.is_postgres() || pg().is_some())
+        .collect()
+}
+
+/// Runs `scenario` on `setup`, or (outside CI, without PostgreSQL) skips a PostgreSQL setup.
+pub fn run_on(setup: Setup, scenario: fn(Setup)) {
+    if setup.is_postgres() && pg().is_none() {
+        return;
+    }
+    scenario(setup);
+}
+
+/// `on_postgres_setups!(name)` after `fn name(setup: Setup)` makes one test per PostgreSQL
+/// setup: `name::pg_database` and `name::pg_schema`.
+#[macro_export]
+macro_rules! on_postgres_setups {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn pg_database() {
+                    $crate::common::run_on($crate::common::Setup::PgDatabase, super::$name);
+                }
+                #[test]
+                fn pg_schema() {
+                    $crate::common::run_on($crate::common::Setup::PgSchema, super::$name);
+                }
+            }
+        )+
+    };
+}
+
+/// `on_every_setup!(name)` after `fn name(setup: Setup)` makes one test per setup:
+/// `name::sqlite`, `name::pg_database` and `name::pg_schema`.
+#[macro_export]
+macro_rules! on_every_setup {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    $crate::common::run_on($crate::common::Setup::Sqlite, super::$name);
+                }
+                #[test]
+                fn pg_database() {
+                    $crate::common::run_on($crate::common::Setup::PgDatabase, super::$name);
+                }
+                #[test]
+                fn pg_schema() {
+                    $crate::common::run_on($crate::common::Setup::PgSchema, super::$name);
+                }
+            }
+        )+
+    };
+}
+
+// --- running estate -------------------------------------------------------------------------
 
 pub struct Run {
     pub code: i32,
@@ -62,25 +279,74 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A scratch project's share of the PostgreSQL servers: every database whose name starts with
+/// `{prefix}_`.
+struct PgScratch {
+    env: &'static PgEnv,
+    prefix: String,
+}
+
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+    pub setup: Setup,
+    pg: Option<PgScratch>,
+    /// Tenants' databases as `tenants list --json` placed them (PostgreSQL), by slug.
+    placements: Mutex<BTreeMap<String, DbRef>>,
+}
+
+/// Files under var/ and PostgreSQL objects of a project, each with its content, to compare.
+pub type Snapshot = BTreeMap<String, Vec<u8>>;
+
 impl Scratch {
     /// A project with the sample contexts and the embedded-default config.
     pub fn new() -> Scratch {
-        let s = Scratch::empty();
+        Scratch::with(Setup::Sqlite)
+    }
+
+    /// A project with the sample contexts and the config of `setup`.
+    pub fn with(setup: Setup) -> Scratch {
+        let s = Scratch::empty_with(setup);
         copy_dir(&repo_contexts(), &s.path("contexts"));
         s
     }
 
-    /// A project with an empty contexts folder.
+    /// A SQLite project with an empty contexts folder.
     pub fn empty() -> Scratch {
+        Scratch::empty_with(Setup::Sqlite)
+    }
+
+    /// A project with the config of `setup` and an empty contexts folder.
+    pub fn empty_with(setup: Setup) -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("config")).unwrap();
         std::fs::create_dir_all(dir.path().join("contexts")).unwrap();
-        std::fs::write(
-            dir.path().join("config/estate.toml"),
-            "contexts = \"contexts\"\n[landlord]\npath = \"var/landlord.db\"\n[tenants]\npath = \"var/tenants/{slug}.db\"\n",
-        )
-        .unwrap();
-        Scratch { dir }
+        let pg = setup.is_postgres().then(|| {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let env = pg().unwrap_or_else(|| {
+                panic!("the {} setup needs PostgreSQL: {PG_REQUIRED}", setup.name())
+            });
+            let prefix = format!(
+                "e{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            // A run killed before its clean-up may have left databases under the prefix of
+            // this process (its pid recycled): they go, once, before the first project.
+            static CLEAN: Once = Once::new();
+            CLEAN.call_once(|| drop_pg_databases(env, &format!("e{}", std::process::id())));
+            PgScratch { env, prefix }
+        });
+        let config = match &pg {
+            None => "contexts = \"contexts\"\n[landlord]\npath = \"var/landlord.db\"\n[tenants]\npath = \"var/tenants/{slug}.db\"\n".to_string(),
+            Some(pg) => pg_config(setup, pg),
+        };
+        std::fs::write(dir.path().join("config/estate.toml"), config).unwrap();
+        Scratch {
+            dir,
+            setup,
+            pg,
+            placements: Mutex::new(BTreeMap::new()),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -89,6 +355,24 @@ impl Scratch {
 
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
+    }
+
+    /// The prefix of every PostgreSQL database of this project (`e{pid}_{n}`).
+    pub fn prefix(&self) -> &str {
+        &self.pg().prefix
+    }
+
+    fn pg(&self) -> &PgScratch {
+        self.pg
+            .as_ref()
+            .unwrap_or_else(|| panic!("the {} setup has no PostgreSQL", self.setup.name()))
+    }
+
+    /// Puts the sample contexts back as they are in the repository, undoing every edit.
+    pub fn reset_contexts(&self) {
+        let contexts = self.path("contexts");
+        std::fs::remove_dir_all(&contexts).unwrap();
+        copy_dir(&repo_contexts(), &contexts);
     }
 
     /// Writes `rel` (text or bytes), making its folders first.
@@ -115,18 +399,22 @@ impl Scratch {
         run
     }
 
-    /// Runs `estate ARGS` as `estate` does, with the variables `env` set as well.
+    /// Runs `estate ARGS` as `estate` does, with the variables `env` set as well (and, on
+    /// PostgreSQL, the servers' password variable).
     pub fn estate_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::cargo_bin("estate").unwrap();
         cmd.current_dir(self.root())
             .args(args)
-            .env("USER", "tester")
-            .envs(env.iter().copied());
+            .env("USER", "tester");
         for (k, _) in std::env::vars() {
             if k.starts_with("ESTATE_") {
                 cmd.env_remove(k);
             }
         }
+        if let Some(pg) = &self.pg {
+            cmd.env(PG_PASSWORD_ENV, &pg.env.password);
+        }
+        cmd.envs(env.iter().copied());
         Run::from(cmd.output().unwrap())
     }
 
@@ -137,17 +425,123 @@ impl Scratch {
         }
     }
 
-    pub fn landlord(&self) -> PathBuf {
-        self.path("var/landlord.db")
+    /// The landlord database: var/landlord.db, or `{prefix}_landlord` on pg1.
+    pub fn landlord(&self) -> DbRef {
+        match &self.pg {
+            None => DbRef::Sqlite(self.path("var/landlord.db")),
+            Some(pg) => pg_ref(
+                pg.env.server("pg1"),
+                &pg.env.password,
+                &format!("{}_landlord", pg.prefix),
+                None,
+            ),
+        }
     }
 
-    pub fn tenant_db(&self, slug: &str) -> PathBuf {
-        self.path(&format!("var/tenants/{slug}.db"))
+    /// The database (or schema) the config gives tenant `slug` (its server aside).
+    fn expected_location(&self, slug: &str) -> (String, Option<String>) {
+        let prefix = &self.pg().prefix;
+        match self.setup {
+            Setup::Sqlite => unreachable!(),
+            Setup::PgDatabase => (format!("{prefix}_{slug}"), None),
+            Setup::PgSchema => (format!("{prefix}_tenants"), Some(format!("t_{slug}"))),
+        }
     }
 
-    /// Every file under var/ (but the logs and lock files) with its bytes, to compare states.
-    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    /// A tenant's database. SQLite: var/tenants/SLUG.db, whether it exists or not. PostgreSQL:
+    /// where `tenants list --json` says estate put it, which must agree with the config; the
+    /// tenant must have been added.
+    pub fn tenant_db(&self, slug: &str) -> DbRef {
+        let Some(pg) = &self.pg else {
+            return DbRef::Sqlite(self.path(&format!("var/tenants/{slug}.db")));
+        };
+        if let Some(db) = self.placements.lock().unwrap().get(slug) {
+            return db.clone();
+        }
+        let list = self.estate_json(&["tenants", "list", "--json"]);
+        let mut placements = self.placements.lock().unwrap();
+        for t in list.as_array().expect("tenants list --json is an array") {
+            let tenant = t["slug"].as_str().unwrap();
+            assert_eq!(t["engine"], "postgres", "{t}");
+            let server = t["server"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no server: {t}"));
+            assert!(server == "pg1" || server == "pg2", "{t}");
+            let (database, schema) = self.expected_location(tenant);
+            assert_eq!(t["location"].as_str(), Some(database.as_str()), "{t}");
+            assert_eq!(t["schema"].as_str(), schema.as_deref(), "{t}");
+            placements.insert(
+                tenant.to_string(),
+                pg_ref(
+                    pg.env.server(server),
+                    &pg.env.password,
+                    &database,
+                    schema.as_deref(),
+                ),
+            );
+        }
+        placements
+            .get(slug)
+            .cloned()
+            .unwrap_or_else(|| panic!("tenant {slug} is not in `tenants list --json`: {list:#}"))
+    }
+
+    /// The PostgreSQL server a tenant was placed on (`pg1`, `pg2`).
+    pub fn tenant_server(&self, slug: &str) -> String {
+        match self.tenant_db(slug) {
+            DbRef::Postgres { server, .. } => server,
+            DbRef::Sqlite(_) => panic!("a SQLite tenant is on no server"),
+        }
+    }
+
+    /// How listings show a tenant's database: `var/tenants/acme.db`, `pg1:{prefix}_acme` or
+    /// `pg2:{prefix}_tenants.t_acme`.
+    pub fn placement(&self, slug: &str) -> String {
+        match self.setup {
+            Setup::Sqlite => format!("var/tenants/{slug}.db"),
+            _ => self.tenant_db(slug).to_string(),
+        }
+    }
+
+    /// Whether a database or schema for tenant `slug` exists anywhere this project could have
+    /// put it (any server), whether or not the registry knows the tenant.
+    pub fn tenant_provisioned(&self, slug: &str) -> bool {
+        let Some(pg) = &self.pg else {
+            return self.tenant_db(slug).exists();
+        };
+        let (database, schema) = self.expected_location(slug);
+        pg.env
+            .servers
+            .iter()
+            .any(|s| pg_ref(s, &pg.env.password, &database, schema.as_deref()).exists())
+    }
+
+    /// Schema layout: asserts that the `public` schema of the shared database on each server
+    /// holds nothing, so every tenant's tables went to its own schema. Other setups: nothing.
+    pub fn assert_public_schemas_empty(&self) {
+        if self.setup != Setup::PgSchema {
+            return;
+        }
+        let pg = self.pg();
+        let database = format!("{}_tenants", pg.prefix);
+        for server in &pg.env.servers {
+            let public = pg_ref(server, &pg.env.password, &database, Some("public"));
+            if pg_ref(server, &pg.env.password, &database, None).exists() {
+                let content = String::from_utf8(content(&public)).unwrap();
+                let relations: Vec<&str> = content.lines().skip(1).collect();
+                assert!(
+                    relations.is_empty(),
+                    "{public} holds {relations:?}: a tenant's objects fell back to public"
+                );
+            }
+        }
+    }
+
+    /// Every file under var/ (but the logs and lock files) with its bytes, and on PostgreSQL
+    /// every database of this project on both servers: its schemas, their relations, and each
+    /// table's columns, indexes and rows. Equal snapshots: nothing was changed.
+    pub fn snapshot(&self) -> Snapshot {
+        fn walk(root: &Path, dir: &Path, out: &mut Snapshot) {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 return;
             };
@@ -156,125 +550,712 @@ impl Scratch {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if p.is_dir() {
                     if name != "log" {
-                        walk(&p, out);
+                        walk(root, &p, out);
                     }
                 } else if !name.ends_with(".lock") {
-                    out.insert(p.clone(), std::fs::read(&p).unwrap());
+                    let key = p.strip_prefix(root).unwrap().display().to_string();
+                    out.insert(key, std::fs::read(&p).unwrap());
                 }
             }
         }
         let mut out = BTreeMap::new();
-        walk(&self.path("var"), &mut out);
+        walk(self.root(), &self.path("var"), &mut out);
+        if let Some(pg) = &self.pg {
+            block_on(async {
+                for server in &pg.env.servers {
+                    for database in pg_databases(pg.env, server, &pg.prefix).await {
+                        let key = format!("{}:{database}", server.name);
+                        out.insert(key.clone(), Vec::new());
+                        let db = pg_ref(server, &pg.env.password, &database, None);
+                        let mut conn = checkout(&db).await;
+                        pg_dump(&mut conn, &key, None, &mut out).await;
+                        checkin(&db, conn);
+                    }
+                }
+            });
+        }
         out
     }
 }
 
-/// Runs `fut` to completion on a fresh single-threaded runtime.
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(pg) = self.pg.take() {
+            // Off this thread: a Scratch may be dropped inside an async test's runtime.
+            let _ = std::thread::spawn(move || drop_pg_databases(pg.env, &pg.prefix)).join();
+        }
+    }
+}
+
+/// The config of a PostgreSQL scratch project: landlord on pg1, tenants on pg1 and pg2.
+fn pg_config(setup: Setup, pg: &PgScratch) -> String {
+    let prefix = &pg.prefix;
+    let tenancy = match setup {
+        Setup::PgDatabase => format!("layout = \"database\"\ndatabase = \"{prefix}_{{slug}}\"\n"),
+        Setup::PgSchema => format!(
+            "layout = \"schema\"\ndatabase = \"{prefix}_tenants\"\nschema = \"t_{{slug}}\"\n"
+        ),
+        Setup::Sqlite => unreachable!(),
+    };
+    let mut config = format!(
+        "contexts = \"contexts\"\n\n[landlord]\nserver = \"pg1\"\ndatabase = \"{prefix}_landlord\"\n\n[tenancy]\n{tenancy}"
+    );
+    for s in &pg.env.servers {
+        config.push_str(&format!(
+            "\n[[servers]]\nname = \"{}\"\nurl = \"{}\"\npassword_env = \"{PG_PASSWORD_ENV}\"\n",
+            s.name, s.url
+        ));
+    }
+    config
+}
+
+// --- databases ------------------------------------------------------------------------------
+
+/// One database a test looks into: a SQLite file, or a PostgreSQL database (pinned to a
+/// schema in the schema layout).
+#[derive(Clone)]
+pub enum DbRef {
+    Sqlite(PathBuf),
+    Postgres {
+        /// The server's name in the scratch config.
+        server: String,
+        /// The server's URL (naming its default database), without the password.
+        url: String,
+        password: String,
+        database: String,
+        schema: Option<String>,
+    },
+}
+
+fn pg_ref(server: &PgServer, password: &str, database: &str, schema: Option<&str>) -> DbRef {
+    DbRef::Postgres {
+        server: server.name.to_string(),
+        url: server.url.clone(),
+        password: password.to_string(),
+        database: database.to_string(),
+        schema: schema.map(str::to_string),
+    }
+}
+
+/// As estate's listings name a place: a path, `pg1:db` or `pg1:db.schema`.
+impl std::fmt::Display for DbRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbRef::Sqlite(path) => write!(f, "{}", path.display()),
+            DbRef::Postgres {
+                server,
+                database,
+                schema: None,
+                ..
+            } => write!(f, "{server}:{database}"),
+            DbRef::Postgres {
+                server,
+                database,
+                schema: Some(schema),
+                ..
+            } => write!(f, "{server}:{database}.{schema}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for DbRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbRef({self})")
+    }
+}
+
+impl DbRef {
+    /// How messages name it (see `Display`).
+    pub fn display(&self) -> String {
+        self.to_string()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbRef::Postgres { .. })
+    }
+
+    /// Whether the file, or the database (and schema), exists.
+    pub fn exists(&self) -> bool {
+        match self {
+            DbRef::Sqlite(path) => path.exists(),
+            DbRef::Postgres {
+                url,
+                password,
+                database,
+                schema,
+                ..
+            } => block_on(async {
+                let found = {
+                    let server = server_ref(url, password);
+                    let mut conn = checkout(&server).await;
+                    let found: Option<(i32,)> =
+                        sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+                            .bind(database)
+                            .fetch_optional(&mut conn)
+                            .await
+                            .unwrap();
+                    checkin(&server, conn);
+                    found.is_some()
+                };
+                let (true, Some(schema)) = (found, schema) else {
+                    return found;
+                };
+                let db = DbRef::Postgres {
+                    server: String::new(),
+                    url: url.clone(),
+                    password: password.clone(),
+                    database: database.clone(),
+                    schema: None,
+                };
+                let mut conn = checkout(&db).await;
+                let found: Option<(i32,)> =
+                    sqlx::query_as("SELECT 1 FROM pg_namespace WHERE nspname = $1")
+                        .bind(schema)
+                        .fetch_optional(&mut conn)
+                        .await
+                        .unwrap();
+                checkin(&db, conn);
+                found.is_some()
+            }),
+        }
+    }
+}
+
+fn pg_options(
+    url: &str,
+    password: &str,
+    database: Option<&str>,
+) -> Result<PgConnectOptions, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?
+        .password(password)
+        .application_name("estate-tests")
+        .disable_statement_logging();
+    Ok(match database {
+        Some(d) => options.database(d),
+        None => options,
+    })
+}
+
+/// The database a server's URL names (`estate`), to ask the server about its databases.
+fn server_ref(url: &str, password: &str) -> DbRef {
+    let database = pg_options(url, password, None)
         .unwrap()
+        .get_database()
+        .unwrap_or("estate")
+        .to_string();
+    DbRef::Postgres {
+        server: String::new(),
+        url: url.to_string(),
+        password: password.to_string(),
+        database,
+        schema: None,
+    }
+}
+
+/// Idle PostgreSQL connections by (url, database, schema), kept for the next helper call: a
+/// connection costs more than most of the queries the tests run on it. They live on the one
+/// runtime of `block_on`, and go (before their databases are dropped) with their `Scratch`.
+static IDLE: Mutex<BTreeMap<IdleKey, Vec<PgConnection>>> = Mutex::new(BTreeMap::new());
+
+/// (url, database, schema) of a connection.
+type IdleKey = (String, String, Option<String>);
+
+fn idle_key(db: &DbRef) -> IdleKey {
+    let DbRef::Postgres {
+        url,
+        database,
+        schema,
+        ..
+    } = db
+    else {
+        panic!("{db} is not a PostgreSQL database");
+    };
+    (url.clone(), database.clone(), schema.clone())
+}
+
+/// A connection to a PostgreSQL `DbRef`, with `search_path` set to its schema when it has one;
+/// give it back with `checkin`.
+async fn checkout(db: &DbRef) -> PgConnection {
+    let key = idle_key(db);
+    if let Some(conn) = IDLE.lock().unwrap().get_mut(&key).and_then(Vec::pop) {
+        return conn;
+    }
+    let DbRef::Postgres {
+        url,
+        password,
+        database,
+        schema,
+        ..
+    } = db
+    else {
+        unreachable!()
+    };
+    let mut conn = pg_options(url, password, Some(database))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {db}: {e}"));
+    if let Some(schema) = schema {
+        let sql = format!("SET search_path TO {}", quote(schema));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let (current,): (Option<String>,) = sqlx::query_as("SELECT current_schema()::text")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            current.as_deref(),
+            Some(schema.as_str()),
+            "schema {schema} does not exist in {db}"
+        );
+    }
+    conn
+}
+
+/// Returns a connection from `checkout` for the next call.
+fn checkin(db: &DbRef, conn: PgConnection) {
+    IDLE.lock()
+        .unwrap()
+        .entry(idle_key(db))
+        .or_default()
+        .push(conn);
+}
+
+/// Closes the idle connections to databases named `{prefix}_...`.
+async fn forget_idle(prefix: &str) {
+    let mine = format!("{prefix}_");
+    let gone: Vec<PgConnection> = {
+        let mut idle = IDLE.lock().unwrap();
+        let keys: Vec<_> = idle
+            .keys()
+            .filter(|k| k.1.starts_with(&mine))
+            .cloned()
+            .collect();
+        keys.into_iter()
+            .flat_map(|k| idle.remove(&k).unwrap_or_default())
+            .collect()
+    };
+    for conn in gone {
+        let _ = conn.close().await;
+    }
+}
+
+/// Quotes an identifier for SQL text.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The databases of a server whose name starts with `{prefix}_`, sorted.
+async fn pg_databases(env: &PgEnv, server: &PgServer, prefix: &str) -> Vec<String> {
+    let db = server_ref(&server.url, &env.password);
+    let mut conn = checkout(&db).await;
+    let all: Vec<(String,)> = sqlx::query_as("SELECT datname::text FROM pg_database")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    checkin(&db, conn);
+    let mine = format!("{prefix}_");
+    let mut names: Vec<String> = all
+        .into_iter()
+        .map(|r| r.0)
+        .filter(|n| n.starts_with(&mine))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Drops every database named `{prefix}_...` on both servers; best effort, never panics.
+fn drop_pg_databases(env: &PgEnv, prefix: &str) {
+    let mine = format!("{prefix}_");
+    block_on(async {
+        forget_idle(prefix).await;
+        for server in &env.servers {
+            let Ok(options) = pg_options(&server.url, &env.password, None) else {
+                continue;
+            };
+            let Ok(mut conn) = options.connect().await else {
+                continue;
+            };
+            let names: Vec<(String,)> = sqlx::query_as("SELECT datname::text FROM pg_database")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap_or_default();
+            for (name,) in names.into_iter().filter(|n| n.0.starts_with(&mine)) {
+                // FORCE ends the sessions still connected, but refuses outright when one of
+                // them is an autovacuum worker (a superuser's process); a plain DROP waits for
+                // autovacuum to leave. So: FORCE, then plain, a few times.
+                let mut error = None;
+                for attempt in 0..6 {
+                    let force = if attempt % 2 == 0 {
+                        " WITH (FORCE)"
+                    } else {
+                        ""
+                    };
+                    let sql = format!("DROP DATABASE IF EXISTS {}{force}", quote(&name));
+                    match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await
+                    {
+                        Ok(_) => {
+                            error = None;
+                            break;
+                        }
+                        Err(e) => error = Some(e),
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                if let Some(e) = error {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "note: could not drop {name} on {}: {e}",
+                        server.name
+                    );
+                }
+            }
+            let _ = conn.close().await;
+        }
+    });
+}
+
+/// The user schemas of a database (or only `only`), as a SQL condition on `column`.
+fn schema_filter(column: &str, only: Option<&str>) -> String {
+    match only {
+        Some(s) => format!("{column} = {}", literal(s)),
+        None => format!("{column} <> 'information_schema' AND {column} NOT LIKE 'pg\\_%'"),
+    }
+}
+
+/// Adds to `out` the state of one PostgreSQL database (only schema `only`, when given): per
+/// schema the list of its relations (`KEY.schema`), and per table its columns, defaults,
+/// indexes, constraints and rows, sorted (`KEY.schema.table`).
+async fn pg_dump(conn: &mut PgConnection, key: &str, only: Option<&str>, out: &mut Snapshot) {
+    let sql = format!(
+        "SELECT n.nspname::text, coalesce(c.relname::text, ''), coalesce(c.relkind::text, '')
+         FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
+         WHERE {} ORDER BY 1, 2",
+        schema_filter("n.nspname", only)
+    );
+    let relations: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let mut tables: Vec<(String, String)> = Vec::new();
+    for (schema, name, kind) in &relations {
+        let listing = out.entry(format!("{key}.{schema}")).or_default();
+        if !name.is_empty() {
+            listing.extend_from_slice(format!("{kind} {name}\n").as_bytes());
+        }
+        if kind == "r" || kind == "p" {
+            tables.push((schema.clone(), name.clone()));
+        }
+    }
+    if tables.is_empty() {
+        return;
+    }
+    // Columns (with type, nullability, default), indexes and constraints, in one query.
+    let sql = format!(
+        "SELECT n.nspname::text, c.relname::text, 1 AS part, lpad(a.attnum::text, 5, '0'),
+                'column ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {schemas}
+         UNION ALL
+         SELECT schemaname::text, tablename::text, 2, indexname::text, 'index ' || indexdef
+         FROM pg_indexes WHERE {indexes}
+         UNION ALL
+         SELECT n.nspname::text, c.relname::text, 3, con.conname::text,
+                'constraint ' || con.conname || ' ' || pg_get_constraintdef(con.oid)
+         FROM pg_constraint con
+         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE {schemas}
+         ORDER BY 1, 2, 3, 4",
+        schemas = schema_filter("n.nspname", only),
+        indexes = schema_filter("schemaname", only),
+    );
+    let shape: Vec<(String, String, i32, String, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    let mut texts: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (schema, table, _, _, line) in shape {
+        texts.entry((schema, table)).or_default().push(line);
+    }
+    // Every row of every table, in one query.
+    let sql = tables
+        .iter()
+        .map(|(schema, table)| {
+            format!(
+                "SELECT {}, {}, to_jsonb(t)::text FROM {}.{} t",
+                literal(schema),
+                literal(table),
+                quote(schema),
+                quote(table)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let rows: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let mut by_table: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (schema, table, row) in rows {
+        by_table
+            .entry((schema, table))
+            .or_default()
+            .push(format!("row {row}"));
+    }
+    for (schema, table) in tables {
+        let mut rows = by_table
+            .remove(&(schema.clone(), table.clone()))
+            .unwrap_or_default();
+        rows.sort();
+        let mut lines = texts
+            .remove(&(schema.clone(), table.clone()))
+            .unwrap_or_default();
+        lines.extend(rows);
+        let mut text = lines.join("\n");
+        text.push('\n');
+        out.insert(format!("{key}.{schema}.{table}"), text.into_bytes());
+    }
+}
+
+/// The whole content of one database, to compare before and after: a SQLite file's bytes, or
+/// the logical state (see `Scratch::snapshot`) of a PostgreSQL database or schema.
+pub fn content(db: &DbRef) -> Vec<u8> {
+    match db {
+        DbRef::Sqlite(path) => {
+            std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        }
+        DbRef::Postgres {
+            server,
+            database,
+            schema,
+            ..
+        } => block_on(async {
+            let mut out = BTreeMap::new();
+            let mut conn = checkout(db).await;
+            let key = format!("{server}:{database}");
+            pg_dump(&mut conn, &key, schema.as_deref(), &mut out).await;
+            checkin(db, conn);
+            let mut bytes = Vec::new();
+            for (k, v) in out {
+                bytes.extend_from_slice(k.as_bytes());
+                bytes.push(b'\n');
+                bytes.extend_from_slice(&v);
+            }
+            bytes
+        }),
+    }
+}
+
+/// Runs `fut` to completion on the one runtime of this test binary (the idle PostgreSQL
+/// connections belong to it). Not from inside another runtime: use `spawn_blocking` there.
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap()
+        })
         .block_on(fut)
 }
 
 /// Opens a SQLite file in `mode` (`ro` or `rw`).
-async fn connect(db: &Path, mode: &str) -> sqlx::SqliteConnection {
-    use sqlx::Connection;
+async fn sqlite_connect(db: &Path, mode: &str) -> sqlx::SqliteConnection {
     let url = format!("sqlite://{}?mode={mode}", db.display());
-    sqlx::SqliteConnection::connect(&url).await.unwrap()
+    sqlx::SqliteConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("opening {}: {e}", db.display()))
 }
 
-/// Runs one query on a SQLite file and returns the rows, every column as text.
-pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
-    use sqlx::{Connection, Row};
+/// One SQLite value as text: NULL is empty.
+fn sqlite_cell(r: &SqliteRow, i: usize) -> String {
+    r.try_get::<Option<String>, _>(i)
+        .ok()
+        .flatten()
+        .or_else(|| {
+            r.try_get::<Option<i64>, _>(i)
+                .ok()
+                .flatten()
+                .map(|v| v.to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// One PostgreSQL value as text, as SQLite would give it: integers of any width in decimal,
+/// booleans as 1 and 0, NULL empty.
+fn pg_cell(r: &PgRow, i: usize) -> String {
+    use sqlx::{Column, TypeInfo};
+    if let Ok(v) = r.try_get::<Option<String>, _>(i) {
+        return v.unwrap_or_default();
+    }
+    if let Ok(v) = r.try_get::<Option<i64>, _>(i) {
+        return v.map(|v| v.to_string()).unwrap_or_default();
+    }
+    if let Ok(v) = r.try_get::<Option<i32>, _>(i) {
+        return v.map(|v| v.to_string()).unwrap_or_default();
+    }
+    if let Ok(v) = r.try_get::<Option<i16>, _>(i) {
+        return v.map(|v| v.to_string()).unwrap_or_default();
+    }
+    if let Ok(v) = r.try_get::<Option<bool>, _>(i) {
+        return v
+            .map(|v| if v { "1" } else { "0" }.to_string())
+            .unwrap_or_default();
+    }
+    if let Ok(v) = r.try_get::<Option<f64>, _>(i) {
+        return v.map(|v| v.to_string()).unwrap_or_default();
+    }
+    let column = &r.columns()[i];
+    panic!(
+        "column {} of type {} cannot be read as text: cast it with ::text",
+        column.name(),
+        column.type_info().name()
+    );
+}
+
+/// Runs one query and returns the rows, every column as text (NULL as "", booleans as 1/0).
+/// Read-only on SQLite.
+pub fn query(db: &DbRef, sql: &str) -> Vec<Vec<String>> {
+    let sql = sql.to_string();
     block_on(async {
-        let mut conn = connect(db, "ro").await;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-        let out = rows
-            .iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| {
-                        r.try_get::<Option<String>, _>(i)
-                            .ok()
-                            .flatten()
-                            .or_else(|| {
-                                r.try_get::<Option<i64>, _>(i)
-                                    .ok()
-                                    .flatten()
-                                    .map(|v| v.to_string())
-                            })
-                            .unwrap_or_default()
-                    })
+        match db {
+            DbRef::Sqlite(path) => {
+                let mut conn = sqlite_connect(path, "ro").await;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql} on {db}: {e}"));
+                conn.close().await.unwrap();
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| sqlite_cell(r, i)).collect())
                     .collect()
-            })
-            .collect();
-        conn.close().await.unwrap();
-        out
+            }
+            DbRef::Postgres { .. } => {
+                let mut conn = checkout(db).await;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql} on {db}: {e}"));
+                checkin(db, conn);
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect())
+                    .collect()
+            }
+        }
     })
 }
 
-/// Runs SQL on a SQLite file with a read-write connection (`query` is read-only).
-pub fn exec(db: &Path, sql: &str) {
-    use sqlx::Connection;
+/// Runs SQL (one or more statements) with a read-write connection (`query` is read-only).
+pub fn exec(db: &DbRef, sql: &str) {
+    let sql = sql.to_string();
     block_on(async {
-        let mut conn = connect(db, "rw").await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
+        match db {
+            DbRef::Sqlite(path) => {
+                let mut conn = sqlite_connect(path, "rw").await;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql} on {db}: {e}"));
+                conn.close().await.unwrap();
+            }
+            DbRef::Postgres { .. } => {
+                let mut conn = checkout(db).await;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql} on {db}: {e}"));
+                checkin(db, conn);
+            }
+        }
     });
 }
 
 /// The first column of every row a query returns, as text.
-pub fn first_column(db: &Path, sql: &str) -> Vec<String> {
+pub fn first_column(db: &DbRef, sql: &str) -> Vec<String> {
     query(db, sql)
         .into_iter()
         .map(|mut r| r.remove(0))
         .collect()
 }
 
-/// The user tables of a SQLite file, sorted.
-pub fn tables(db: &Path) -> Vec<String> {
-    first_column(
-        db,
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-    )
+/// Quotes a string literal for SQL text.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Whether a SQLite file has the user table `table`.
-pub fn has_table(db: &Path, table: &str) -> bool {
+/// The user tables of a database (of its schema, on PostgreSQL), sorted.
+pub fn tables(db: &DbRef) -> Vec<String> {
+    let sql = match db {
+        DbRef::Sqlite(_) => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        }
+        DbRef::Postgres { .. } => {
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        }
+    };
+    let mut names = first_column(db, sql);
+    names.sort();
+    names
+}
+
+/// Whether a database has the user table `table`.
+pub fn has_table(db: &DbRef, table: &str) -> bool {
     tables(db).iter().any(|t| t == table)
 }
 
 /// The column names of `table`, in order.
-pub fn columns(db: &Path, table: &str) -> Vec<String> {
-    first_column(
-        db,
-        &format!("SELECT name FROM pragma_table_info('{table}')"),
-    )
+pub fn columns(db: &DbRef, table: &str) -> Vec<String> {
+    let sql = match db {
+        DbRef::Sqlite(_) => format!("SELECT name FROM pragma_table_info({})", literal(table)),
+        DbRef::Postgres { .. } => format!(
+            "SELECT column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = {} ORDER BY ordinal_position",
+            literal(table)
+        ),
+    };
+    first_column(db, &sql)
 }
 
 /// Whether `table` has the column `column`.
-pub fn has_column(db: &Path, table: &str, column: &str) -> bool {
+pub fn has_column(db: &DbRef, table: &str, column: &str) -> bool {
     columns(db, table).iter().any(|c| c == column)
 }
 
 /// Whether calendar's `events` table has the `color` column of migration 0004.
-pub fn has_color(db: &Path) -> bool {
+pub fn has_color(db: &DbRef) -> bool {
     has_column(db, "events", "color")
 }
 
+/// The `ORDER BY` that lists ledger rows in the order they were written: SQLite's rowid;
+/// PostgreSQL has no insertion order, but each step takes a new, higher batch and applies its
+/// migrations by ascending version, so (batch, version) is that order.
+pub fn ledger_order(db: &DbRef) -> &'static str {
+    match db {
+        DbRef::Sqlite(_) => "rowid",
+        DbRef::Postgres { .. } => "batch, version",
+    }
+}
+
 /// (context, scope, version, batch) of every ledger row of a database, in the order written.
-pub fn ledger_batches(db: &Path) -> Vec<(String, String, i64, i64)> {
+pub fn ledger_batches(db: &DbRef) -> Vec<(String, String, i64, i64)> {
     query(
         db,
-        "SELECT context, scope, version, batch FROM estate_ledger ORDER BY rowid",
+        &format!(
+            "SELECT context, scope, version, batch FROM estate_ledger ORDER BY {}",
+            ledger_order(db)
+        ),
     )
     .into_iter()
     .map(|r| {
@@ -289,12 +1270,14 @@ pub fn ledger_batches(db: &Path) -> Vec<(String, String, i64, i64)> {
 }
 
 /// (context, scope, version) of every ledger row of a database, in the order written.
-pub fn ledger(db: &Path) -> Vec<(String, String, i64)> {
+pub fn ledger(db: &DbRef) -> Vec<(String, String, i64)> {
     ledger_batches(db)
         .into_iter()
         .map(|(context, scope, version, _)| (context, scope, version))
         .collect()
 }
+
+// --- JSON and text --------------------------------------------------------------------------
 
 /// Owned strings from string literals.
 pub fn names(v: &[&str]) -> Vec<String> {
@@ -377,21 +1360,23 @@ pub fn line_starting<'a>(text: &'a str, prefix: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line starting with {prefix:?} in:\n{text}"))
 }
 
-/// A project with the sample contexts and the tenants `slugs`, nothing installed.
-pub fn with_tenants(slugs: &[&str]) -> Scratch {
-    let s = Scratch::new();
+// --- fixtures -------------------------------------------------------------------------------
+
+/// A project on `setup` with the sample contexts and the tenants `slugs`, nothing installed.
+pub fn with_tenants(setup: Setup, slugs: &[&str]) -> Scratch {
+    let s = Scratch::with(setup);
     s.add_tenants(slugs);
     s
 }
 
-/// Two tenants, acme and globex, and nothing installed yet.
-pub fn two_tenants() -> Scratch {
-    with_tenants(&["acme", "globex"])
+/// Two tenants, acme and globex (on pg1 and pg2), and nothing installed yet.
+pub fn two_tenants(setup: Setup) -> Scratch {
+    with_tenants(setup, &["acme", "globex"])
 }
 
 /// acme and globex, with digital_card (and so user_management) installed for acme.
-pub fn digital_card_for_acme() -> Scratch {
-    let s = two_tenants();
+pub fn digital_card_for_acme(setup: Setup) -> Scratch {
+    let s = two_tenants(setup);
     s.estate(&["install", "digital_card", "--tenant", "acme"])
         .expect(0);
     s

@@ -23,6 +23,7 @@ pub mod project;
 pub mod registry;
 pub mod tenancy;
 pub mod theme;
+pub mod tui;
 
 pub use error::{Error, Result};
 pub use project::Project;

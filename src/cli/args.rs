@@ -10,7 +10,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Install, upgrade and roll back the migrations of a multi-tenant, modular application",
     long_about = None,
-    arg_required_else_help = true,
     after_help = "Exit status: 0 everything done; 1 some steps failed (the rest done); 2 refused before anything ran."
 )]
 pub struct Cli {
@@ -22,6 +21,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// Without a command, the console opens
     #[command(subcommand)]
     pub command: Option<Command>,
 }

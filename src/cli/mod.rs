@@ -78,10 +78,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
     let _log = logging::init(&config);
     tracing::info!(command = ?cli.command, config = %config.file.display(), "estate started");
     let Some(command) = cli.command else {
-        return Err(Error::refused(
-            "no command given",
-            "run `estate --help` for the commands",
-        ));
+        return console(config).await;
     };
     match command {
         Command::Check(flag) => check(&config, flag.json),
@@ -440,10 +437,27 @@ async fn demo(config: Config) -> Result<u8> {
         "{}",
         colour(render::matrix(&rows, &placements(&project).await?))
     );
-    outln!(
-        "\nnext: `estate history`, `estate install calendar --all`, `estate rollback calendar --tenant acme`"
-    );
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        crate::tui::run(&project).await?;
+    } else {
+        outln!(
+            "\nnext: `estate` opens the console; `estate history`, `estate install calendar --all`, `estate rollback calendar --tenant acme`"
+        );
+    }
     Ok(status)
+}
+
+/// The console, on a terminal; a script gets a clear refusal instead of a garbled screen.
+async fn console(config: Config) -> Result<u8> {
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(Error::refused(
+            "the console needs a terminal, and this is not one",
+            "run `estate` in a terminal, or a command such as `estate status` (see `estate --help`)",
+        ));
+    }
+    let project = open(config).await?;
+    crate::tui::run(&project).await?;
+    Ok(EXIT_OK)
 }
 
 /// Where each tenant lives, for the matrix: only when tenants live on PostgreSQL servers (a

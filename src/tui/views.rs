@@ -49,22 +49,33 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// A bordered table titled `title (N…)`, with `empty` shown inside when there are no rows.
+#[allow(clippy::too_many_arguments)]
 fn table<'a>(
     frame: &mut Frame,
     app: &App,
     area: Rect,
-    title: String,
+    title: &str,
+    count_suffix: &str,
+    empty: &str,
     header: Vec<&'a str>,
     rows: Vec<Row<'a>>,
     widths: Vec<Constraint>,
 ) {
-    let empty = rows.is_empty();
-    let mut state = TableState::default().with_selected((!empty).then(|| app.row(app.tab)));
+    let count = rows.len();
+    let mut state = TableState::default().with_selected((count > 0).then(|| app.row(app.tab)));
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(style::header()))
-        .block(Block::default().borders(Borders::ALL).title(title))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {title} ({count}{count_suffix}) ")),
+        )
         .row_highlight_style(style::selected());
     frame.render_stateful_widget(table, area, &mut state);
+    if count == 0 {
+        empty_hint(frame, area, empty);
+    }
 }
 
 fn empty_hint(frame: &mut Frame, area: Rect, text: &str) {
@@ -97,12 +108,13 @@ fn modules(frame: &mut Frame, app: &App, area: Rect) {
             ])
         })
         .collect();
-    let count = rows.len();
     table(
         frame,
         app,
         list,
-        format!(" Modules ({count}) "),
+        "Modules",
+        "",
+        "no contexts: add a folder with a context.toml under contexts/",
         vec![
             "MODULE",
             "VERSION",
@@ -121,13 +133,6 @@ fn modules(frame: &mut Frame, app: &App, area: Rect) {
             Constraint::Length(7),
         ],
     );
-    if count == 0 {
-        empty_hint(
-            frame,
-            list,
-            "no contexts: add a folder with a context.toml under contexts/",
-        );
-    }
     let text = match app.data.modules.get(app.row(Tab::Modules)) {
         Some(m) => vec![
             Line::from(vec![
@@ -197,12 +202,13 @@ fn tenants(frame: &mut Frame, app: &App, area: Rect) {
             ])
         })
         .collect();
-    let count = rows.len();
     table(
         frame,
         app,
         area,
-        format!(" Tenants ({count}) "),
+        "Tenants",
+        "",
+        "no tenants yet: `estate tenants add SLUG`",
         vec!["TENANT", "NAME", "PLACEMENT", "✓", "↑", "✗"],
         rows,
         vec![
@@ -214,9 +220,6 @@ fn tenants(frame: &mut Frame, app: &App, area: Rect) {
             Constraint::Length(3),
         ],
     );
-    if count == 0 {
-        empty_hint(frame, area, "no tenants yet: `estate tenants add SLUG`");
-    }
 }
 
 /// A matrix cell: a symbol first, so it reads without colour.
@@ -273,29 +276,27 @@ fn matrix(frame: &mut Frame, app: &App, area: Rect) {
     header.extend(shown.iter().copied());
     let mut widths = vec![Constraint::Length(TENANT)];
     widths.extend(shown.iter().map(|_| Constraint::Length(column)));
-    let count = rows.len();
     let more = if modules.len() > shown.len() {
         format!(
-            ", modules {}-{} of {} (h/l)",
+            " tenants, modules {}-{} of {} (h/l)",
             first + 1,
             first + shown.len(),
             modules.len()
         )
     } else {
-        String::new()
+        " tenants".to_string()
     };
     table(
         frame,
         app,
         area,
-        format!(" Matrix ({count} tenants{more}) "),
+        "Matrix",
+        &more,
+        "no tenants yet: `estate tenants add SLUG`",
         header,
         rows,
         widths,
     );
-    if count == 0 {
-        empty_hint(frame, area, "no tenants yet: `estate tenants add SLUG`");
-    }
 }
 
 fn jobs(frame: &mut Frame, app: &App, area: Rect) {
@@ -319,12 +320,13 @@ fn jobs(frame: &mut Frame, app: &App, area: Rect) {
             ])
         })
         .collect();
-    let count = rows.len();
     table(
         frame,
         app,
         area,
-        format!(" Jobs ({count}) "),
+        "Jobs",
+        "",
+        "no jobs yet",
         vec!["STARTED (UTC)", "ACTION", "MODULES", "STATE", "DONE", "BY"],
         rows,
         vec![
@@ -336,9 +338,6 @@ fn jobs(frame: &mut Frame, app: &App, area: Rect) {
             Constraint::Length(10),
         ],
     );
-    if count == 0 {
-        empty_hint(frame, area, "no jobs yet");
-    }
 }
 
 fn history(frame: &mut Frame, app: &App, area: Rect) {
@@ -369,12 +368,13 @@ fn history(frame: &mut Frame, app: &App, area: Rect) {
             ])
         })
         .collect();
-    let count = rows.len();
     table(
         frame,
         app,
         area,
-        format!(" History ({count}) "),
+        "History",
+        "",
+        "no history yet",
         vec![
             "",
             "STARTED (UTC)",
@@ -395,9 +395,6 @@ fn history(frame: &mut Frame, app: &App, area: Rect) {
             Constraint::Length(10),
         ],
     );
-    if count == 0 {
-        empty_hint(frame, area, "no history yet");
-    }
 }
 
 fn status_bar(frame: &mut Frame, app: &App, area: Rect) {

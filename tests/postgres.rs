@@ -4,12 +4,15 @@
 //! Needs the two local servers of `.ci/pg` (`bash .ci/pg start && eval "$(bash .ci/pg env)"`).
 //! With `CI=true` a missing server fails these tests; elsewhere they say so and pass.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, RwLock};
 use std::time::Instant;
 
+use common::copy_dir;
 use sqlx::{Connection, PgConnection};
 
 /// Tests take it shared; the one that stops a server takes it alone, so no other test of this
@@ -261,19 +264,6 @@ impl Run {
     fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

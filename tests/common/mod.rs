@@ -266,7 +266,8 @@ pub fn repo_contexts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("contexts")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a folder tree (the sample contexts into a scratch project).
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -58,6 +58,13 @@ pub enum Error {
     )]
     Locked { database: String, holder: String },
 
+    /// The operator cancelled the job; the step stopped between two migrations, each of them
+    /// fully applied or not at all.
+    #[error(
+        "cancelled by the operator after {done} migration(s), before {next}\n  fix: run the same command again to finish from here"
+    )]
+    Cancelled { done: usize, next: String },
+
     /// A hand-written migrator reported its own error.
     #[error("{0}")]
     Migrator(String),

@@ -149,6 +149,7 @@ fn migrate_and_fail_on_globex(s: &Scratch) {
             names(&["globex", "failed", "1"])
         ]
     );
+    assert_matrix_matches_status(s);
 }
 
 on_every_setup!(a_sql_error_fails_on_that_tenant_only_and_migrate_finishes_it_once_fixed);

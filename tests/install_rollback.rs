@@ -245,6 +245,7 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
         vec![
             l("module_registry", "landlord", 1),
             l("module_registry", "landlord", 2),
+            l("module_registry", "landlord", 3),
             l("user_management", "landlord", 1),
             l("digital_card", "landlord", 1),
         ]
@@ -346,6 +347,7 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
         vec![
             l("module_registry", "landlord", 1),
             l("module_registry", "landlord", 2),
+            l("module_registry", "landlord", 3),
             l("user_management", "landlord", 1),
         ]
     );
@@ -484,13 +486,15 @@ fn cascade_rolls_back_dependants_first(setup: Setup) {
         ledger(&s.landlord()),
         vec![
             l("module_registry", "landlord", 1),
-            l("module_registry", "landlord", 2)
+            l("module_registry", "landlord", 2),
+            l("module_registry", "landlord", 3)
         ]
     );
     let status = s.estate_json(&["status", "--json"]);
     for r in status.as_array().unwrap() {
         assert_eq!(r["state"], "not_installed", "{r}");
     }
+    assert_matrix_matches_status(&s);
 }
 
 on_every_setup!(the_plan_does_not_claim_to_add_a_required_module_that_is_already_installed);

@@ -63,6 +63,7 @@ fn a_new_tenant_migration_makes_calendar_outdated_and_migrate_applies_only_it(se
         "{}",
         human.stdout
     );
+    assert_matrix_matches_status(&s);
 
     let before = tenant_ledgers(&s);
     let landlord_before = ledger_batches(&s.landlord());

@@ -60,6 +60,8 @@ pub enum JobEvent {
         step: StepRef,
         migrations: Vec<i64>,
         millis: u64,
+        /// The highest migration of the step's scope applied after it; `None`: unchanged.
+        applied_version: Option<i64>,
     },
     StepFailed {
         step: StepRef,
@@ -67,6 +69,8 @@ pub enum JobEvent {
         migrations: Vec<i64>,
         millis: u64,
         error: String,
+        /// The highest migration of the step's scope applied after it; `None`: unchanged.
+        applied_version: Option<i64>,
     },
     StepSkipped {
         step: StepRef,

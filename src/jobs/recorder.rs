@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::events::{JobEvent, StepRef};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Scope};
 use crate::migrator::now;
 use crate::operator::Operator;
 use crate::registry::{HistoryEntry, Registry};
@@ -18,6 +18,8 @@ pub(super) struct Recorder<'a> {
     pub operator: &'a Operator,
     pub job_id: String,
     started: HashMap<(String, String, Option<String>), String>,
+    /// The tenant-scope version each tenant step left, for the install row that follows it.
+    applied: HashMap<(String, String), i64>,
     pub errors: usize,
 }
 
@@ -42,6 +44,7 @@ impl<'a> Recorder<'a> {
             operator,
             job_id,
             started: HashMap::new(),
+            applied: HashMap::new(),
             errors: 0,
         }
     }
@@ -63,20 +66,31 @@ impl<'a> Recorder<'a> {
                 step,
                 migrations,
                 millis,
-            } => self.history(step, migrations, *millis, None).await,
+                applied_version,
+            } => {
+                if let (Some(tenant), Some(v), Scope::Tenant) =
+                    (&step.tenant, applied_version, step.scope)
+                {
+                    self.applied
+                        .insert((tenant.clone(), step.module.clone()), *v);
+                }
+                self.history(step, migrations, *millis, None).await
+            }
             JobEvent::StepFailed {
                 step,
                 migrations,
                 millis,
                 error,
+                applied_version,
             } => {
                 let recorded = self.history(step, migrations, *millis, Some(error)).await;
                 match &step.tenant {
                     Some(tenant) => {
                         let version = self.version(&step.module);
+                        let applied = applied_version.filter(|_| step.scope == Scope::Tenant);
                         recorded.and(
                             self.registry
-                                .set_failed(tenant, &step.module, &version, error)
+                                .set_failed(tenant, &step.module, &version, applied, error)
                                 .await,
                         )
                     }
@@ -86,7 +100,14 @@ impl<'a> Recorder<'a> {
             JobEvent::ModuleInstalled { tenant, module }
             | JobEvent::ModuleUpgraded { tenant, module } => {
                 let version = self.version(module);
-                self.registry.set_installed(tenant, module, &version).await
+                // A module without tenant migrations ran no tenant step: nothing applied there.
+                let applied = self
+                    .applied
+                    .remove(&(tenant.clone(), module.clone()))
+                    .unwrap_or(0);
+                self.registry
+                    .set_installed(tenant, module, &version, Some(applied))
+                    .await
             }
             JobEvent::ModuleRolledBack { tenant, module } => {
                 self.registry.remove_installation(tenant, module).await

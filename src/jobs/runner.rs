@@ -18,8 +18,9 @@ use crate::migrator::{MigrationRun, ModuleMigrator, RunContext, Target, now};
 use crate::operator::Operator;
 use crate::registry::{Action, JobRecord, Plan, Registry, Step};
 
-/// Lets another task cancel a running job. Cancelling stops it before its next step; a step
-/// under way finishes, so no database is left between two migrations of one step.
+/// Lets another task cancel a running job. Cancelling stops it at the next migration boundary:
+/// a migration under way finishes (or fails) whole, the rest of its step and the steps not
+/// started are left for the next run.
 #[derive(Debug, Clone, Default)]
 pub struct JobControl {
     cancelled: Arc<AtomicBool>,
@@ -193,7 +194,7 @@ impl JobRunner<'_> {
             };
             let outcome = match skip {
                 Some(reason) => skipped(step, reason, tx),
-                None => self.step(step, db, tx).await,
+                None => self.step(step, db, tx, control).await,
             };
             if outcome.outcome != Outcome::Succeeded {
                 failed.insert(step.module.clone());
@@ -280,7 +281,7 @@ impl JobRunner<'_> {
             let outcome = match skip {
                 Some(Ok(reason)) => skipped(step, reason, tx),
                 Some(Err(error)) => failed_to_start(step, &error, tx),
-                None => self.step(step, &db, tx).await,
+                None => self.step(step, &db, tx, control).await,
             };
             if outcome.outcome != Outcome::Succeeded {
                 failed.insert(step.module.clone());
@@ -293,7 +294,13 @@ impl JobRunner<'_> {
     }
 
     /// Runs one step: the context's migrator on one scope of one database.
-    async fn step(&self, step: &Step, db: &Database, tx: &Events) -> StepOutcome {
+    async fn step(
+        &self,
+        step: &Step,
+        db: &Database,
+        tx: &Events,
+        control: &JobControl,
+    ) -> StepOutcome {
         let step_ref = StepRef::of(step);
         let _ = tx.send(JobEvent::StepStarted {
             step: step_ref.clone(),
@@ -301,6 +308,7 @@ impl JobRunner<'_> {
         let started = Instant::now();
         let runs: Arc<Mutex<Vec<MigrationRun>>> = Arc::default();
         let mut run = RunContext::new(self.operator.to_string());
+        run.cancel = Some(control.cancelled.clone());
         {
             let runs = runs.clone();
             let tx = tx.clone();
@@ -329,12 +337,24 @@ impl JobRunner<'_> {
         let migrations: Vec<MigrationRun> =
             std::mem::take(&mut *runs.lock().unwrap_or_else(|p| p.into_inner()));
         let versions: Vec<i64> = migrations.iter().map(|r| r.version).collect();
+        let known: Vec<i64> = self
+            .migrators
+            .get(&step.module)
+            .map(|m| {
+                m.migrations(step.scope, db.engine())
+                    .iter()
+                    .map(|i| i.version)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let applied_version = applied_after(step.action, result.is_ok(), &versions, &known);
         let outcome = match result {
             Ok(_) => {
                 let _ = tx.send(JobEvent::StepSucceeded {
                     step: step_ref.clone(),
                     migrations: versions,
                     millis,
+                    applied_version,
                 });
                 if let Some(tenant) = &step.tenant {
                     let (tenant, module) = (tenant.clone(), step.module.clone());
@@ -354,6 +374,7 @@ impl JobRunner<'_> {
                     migrations: versions,
                     millis,
                     error: error.clone(),
+                    applied_version,
                 });
                 Outcome::Failed { error }
             }
@@ -364,6 +385,27 @@ impl JobRunner<'_> {
             migrations,
             millis,
         }
+    }
+}
+
+/// The highest migration applied in a step's scope once it ended, from what it ran and the
+/// migrations the migrator knows (ascending), so the registry can answer "how many pending"
+/// without opening the database. `None` when the step changed nothing.
+fn applied_after(action: Action, succeeded: bool, ran: &[i64], known: &[i64]) -> Option<i64> {
+    match (action.is_down(), succeeded) {
+        // Everything known is applied after a successful migrate to the latest.
+        (false, true) => Some(known.last().copied().unwrap_or(0)),
+        (true, true) => Some(0),
+        (false, false) => ran.iter().max().copied(),
+        // Reverted newest first: what is left is everything below the oldest reverted.
+        (true, false) => ran.iter().min().map(|lowest| {
+            known
+                .iter()
+                .copied()
+                .filter(|v| v < lowest)
+                .max()
+                .unwrap_or(0)
+        }),
     }
 }
 
@@ -393,6 +435,7 @@ fn failed_to_start(step: &Step, error: &str, tx: &Events) -> StepOutcome {
         migrations: Vec::new(),
         millis: 0,
         error: error.to_string(),
+        applied_version: None,
     });
     StepOutcome {
         step: step_ref,

@@ -11,6 +11,7 @@ mod sql;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, now};
 pub use sql::SqlMigrator;
@@ -143,6 +144,9 @@ pub struct RunContext {
     /// Recorded in the ledger's `applied_by`.
     pub applied_by: String,
     pub on_migration: Option<OnMigration>,
+    /// Set when the operator cancels the job: a migrator checks it between migrations and
+    /// stops there with [`Error::Cancelled`](crate::Error::Cancelled), never in the middle of one.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl RunContext {
@@ -150,7 +154,26 @@ impl RunContext {
         RunContext {
             applied_by: applied_by.into(),
             on_migration: None,
+            cancel: None,
         }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// The error a migrator returns when it stops at a boundary: `done` migrations ran, `next`
+    /// names the one it did not start.
+    pub fn stop_before(&self, done: usize, next: &str) -> Result<()> {
+        if done > 0 && self.is_cancelled() {
+            return Err(crate::Error::Cancelled {
+                done,
+                next: next.to_string(),
+            });
+        }
+        Ok(())
     }
 
     pub fn report(&self, run: &MigrationRun) {

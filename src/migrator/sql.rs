@@ -169,6 +169,7 @@ impl ModuleMigrator for SqlMigrator {
         let batch = Ledger::next_batch(db).await?;
         let mut done = Vec::with_capacity(pending.len());
         for m in pending {
+            run.stop_before(done.len(), &format!("{:04} ({})", m.version, m.description))?;
             let (up, _) = Self::files(m, db.engine())?;
             let started = Instant::now();
             let mut tx = db.begin().await?;
@@ -217,6 +218,7 @@ impl ModuleMigrator for SqlMigrator {
             let Some(m) = self.sets.get(&scope).and_then(|s| s.get(entry.version)) else {
                 continue;
             };
+            run.stop_before(done.len(), &format!("{:04} ({})", m.version, m.description))?;
             let (_, down) = Self::files(m, db.engine())?;
             let started = Instant::now();
             let mut tx = db.begin().await?;

@@ -43,6 +43,13 @@ const REGISTRY_MIGRATIONS: &[Embedded] = &[
         up: include_str!("migrations/0002_add_tenant_placement.up.sql"),
         down: include_str!("migrations/0002_add_tenant_placement.down.sql"),
     },
+    Embedded {
+        version: 3,
+        name: "add_applied_version",
+        engine: None,
+        up: include_str!("migrations/0003_add_applied_version.up.sql"),
+        down: include_str!("migrations/0003_add_applied_version.down.sql"),
+    },
 ];
 
 /// The migrator of the registry's own schema.
@@ -120,6 +127,9 @@ pub struct Installation {
     pub installed_at: Option<String>,
     pub updated_at: String,
     pub error: Option<String>,
+    /// The highest tenant-scope migration applied, as the last job left it; `None` when not
+    /// recorded (the ledger knows).
+    pub applied_version: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -131,6 +141,7 @@ struct InstallationRow {
     installed_at: Option<String>,
     updated_at: String,
     error: Option<String>,
+    applied_version: Option<i64>,
 }
 
 impl From<InstallationRow> for Installation {
@@ -143,6 +154,7 @@ impl From<InstallationRow> for Installation {
             installed_at: r.installed_at,
             updated_at: r.updated_at,
             error: r.error,
+            applied_version: r.applied_version,
         }
     }
 }
@@ -362,7 +374,8 @@ impl Registry {
         let db = &self.db;
         crate::on_pool!(db, pool => {
             let rows: Vec<InstallationRow> = sqlx::query_as(
-                "SELECT tenant, module, state, module_version, installed_at, updated_at, error
+                "SELECT tenant, module, state, module_version, installed_at, updated_at, error,
+                   applied_version
                  FROM estate_tenant_modules ORDER BY tenant, module",
             )
             .fetch_all(pool)
@@ -372,10 +385,24 @@ impl Registry {
         })
     }
 
-    /// Marks `module` installed for `tenant` (the first install time is kept).
-    pub async fn set_installed(&self, tenant: &str, module: &str, version: &str) -> Result<()> {
-        self.upsert_installation(tenant, module, InstallState::Installed, version, None)
-            .await
+    /// Marks `module` installed for `tenant` (the first install time is kept), with the
+    /// highest tenant-scope migration now applied (`None` keeps what was recorded).
+    pub async fn set_installed(
+        &self,
+        tenant: &str,
+        module: &str,
+        version: &str,
+        applied: Option<i64>,
+    ) -> Result<()> {
+        self.upsert_installation(
+            tenant,
+            module,
+            InstallState::Installed,
+            version,
+            applied,
+            None,
+        )
+        .await
     }
 
     /// Marks the last action on `module` for `tenant` failed, with the error.
@@ -384,10 +411,18 @@ impl Registry {
         tenant: &str,
         module: &str,
         version: &str,
+        applied: Option<i64>,
         error: &str,
     ) -> Result<()> {
-        self.upsert_installation(tenant, module, InstallState::Failed, version, Some(error))
-            .await
+        self.upsert_installation(
+            tenant,
+            module,
+            InstallState::Failed,
+            version,
+            applied,
+            Some(error),
+        )
+        .await
     }
 
     async fn upsert_installation(
@@ -396,6 +431,7 @@ impl Registry {
         module: &str,
         state: InstallState,
         version: &str,
+        applied: Option<i64>,
         error: Option<&str>,
     ) -> Result<()> {
         let at = now();
@@ -403,12 +439,14 @@ impl Registry {
         let db = &self.db;
         crate::on_pool!(db, pool => {
             sqlx::query(
-                "INSERT INTO estate_tenant_modules (tenant, module, state, module_version, installed_at, updated_at, error)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO estate_tenant_modules
+                   (tenant, module, state, module_version, installed_at, updated_at, error, applied_version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (tenant, module) DO UPDATE SET state = excluded.state,
                    module_version = excluded.module_version,
                    installed_at = COALESCE(estate_tenant_modules.installed_at, excluded.installed_at),
-                   updated_at = excluded.updated_at, error = excluded.error",
+                   updated_at = excluded.updated_at, error = excluded.error,
+                   applied_version = COALESCE(excluded.applied_version, estate_tenant_modules.applied_version)",
             )
             .bind(tenant)
             .bind(module)
@@ -417,6 +455,7 @@ impl Registry {
             .bind(installed_at)
             .bind(&at)
             .bind(error)
+            .bind(applied)
             .execute(pool)
             .await
             .map_err(|e| self.err(e))?;

@@ -1440,3 +1440,28 @@ pub fn make_unreadable(file: &Path) {
         file.display()
     );
 }
+
+// --- the library, as the console uses it ----------------------------------------------------
+
+/// Opens the scratch project through the library, as the console does (the servers' password
+/// variable is this process's own).
+pub async fn open_project(s: &Scratch) -> estate::Project {
+    let config = estate::config::Config::load(Some(&s.path("config/estate.toml"))).unwrap();
+    estate::Project::open(config).await.unwrap()
+}
+
+/// Asserts that the matrix the console reads from the registry alone (no tenant database
+/// opened) says what `estate status` says from every tenant's ledger.
+pub fn assert_matrix_matches_status(s: &Scratch) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let project = open_project(s).await;
+        let matrix = project.matrix().await.unwrap().rows();
+        let status = project.status(None).await.unwrap();
+        project.close().await;
+        assert_eq!(
+            matrix, status,
+            "the registry's matrix and the ledgers disagree"
+        );
+    });
+}

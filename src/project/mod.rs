@@ -4,10 +4,12 @@
 //! the console offers is a method here, so anything the console can do, a script can do too.
 //! Neither face touches SQL.
 
+mod matrix;
+
+pub use matrix::{Matrix, MatrixCell, ModuleState, StatusRow};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::catalog::{Catalog, Scope};
@@ -17,42 +19,10 @@ use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
 use crate::migrator::{ModuleMigrator, SqlMigrator};
 use crate::operator::Operator;
 use crate::registry::{
-    HistoryEntry, HistoryFilter, InstallState, Installation, Plan, Planner, Registry, TenantRecord,
+    HistoryEntry, HistoryFilter, Installation, Plan, Planner, Registry, TenantRecord,
     TenantSelection,
 };
 use crate::tenancy::{Placement, Slug};
-
-/// One row of the installation matrix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StatusRow {
-    pub tenant: String,
-    pub module: String,
-    pub state: ModuleState,
-    /// Migrations of the module applied for this tenant (its tenant scope and the landlord's).
-    pub applied: usize,
-    /// Migrations of the module not yet applied there.
-    pub pending: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModuleState {
-    Installed,
-    Outdated,
-    Failed,
-    NotInstalled,
-}
-
-impl ModuleState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModuleState::Installed => "installed",
-            ModuleState::Outdated => "outdated",
-            ModuleState::Failed => "failed",
-            ModuleState::NotInstalled => "not_installed",
-        }
-    }
-}
 
 pub struct Project {
     pub config: Config,
@@ -267,12 +237,7 @@ impl Project {
                     }
                     None => pending += migrator.migrations(Scope::Tenant, t.placement.engine).len(),
                 }
-                let state = match install.state {
-                    InstallState::Failed => ModuleState::Failed,
-                    _ if db.is_none() => ModuleState::Failed,
-                    InstallState::Installed if pending > 0 => ModuleState::Outdated,
-                    InstallState::Installed => ModuleState::Installed,
-                };
+                let state = ModuleState::of(Some(install), pending, db.is_some());
                 rows.push(StatusRow {
                     tenant: t.slug.clone(),
                     module: name.clone(),

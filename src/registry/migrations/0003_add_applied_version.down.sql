@@ -1,0 +1,1 @@
+ALTER TABLE estate_tenant_modules DROP COLUMN applied_version;

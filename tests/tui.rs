@@ -1,11 +1,13 @@
-//! The console, rendered: every view and the help overlay at 80×24 on the demo project, and
-//! the empty state, through ratatui's test backend, compared with reviewed snapshots.
+//! The console, rendered: every view, dialog and the help overlay at 80×24 on the demo project
+//! and on an empty one, through ratatui's test backend, compared with reviewed snapshots; and
+//! driven: marks, plans, confirmations, jobs, filters and commands, against real databases.
 
 mod common;
 
 use common::*;
+use estate::Project;
 use estate::config::Config;
-use estate::tui::{App, Snapshot, Tab, draw};
+use estate::tui::{App, Dialog, Snapshot, Tab, draw};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -43,6 +45,18 @@ fn mask(text: &str) -> String {
             i += 14;
             continue;
         }
+        // `HH:MM:SS` in the log pane.
+        if shape.starts_with("99:99:99") {
+            out.push_str("<clock> ");
+            i += 8;
+            continue;
+        }
+        // Job ids: `20261125T172233123-1a2b`.
+        if shape.starts_with("99999999T") && chars.len() >= i + 23 {
+            out.push_str("<job-id>               ");
+            i += 23;
+            continue;
+        }
         if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
             let end = (i..chars.len())
                 .find(|&j| !chars[j].is_ascii_digit())
@@ -68,19 +82,44 @@ fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
-async fn app_on(s: &Scratch, read_only: bool) -> App {
-    let config = Config::load(Some(&s.path("config/estate.toml"))).unwrap();
-    let project = estate::Project::open(config).await.unwrap();
-    let snapshot = Snapshot::load(&project).await.unwrap();
-    project.close().await;
-    App::new(snapshot, read_only)
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_view_of_the_demo_at_80x24() {
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(key(c));
+    }
+}
+
+/// Carries out the work the app asked for, feeding the results back, until it asks for none.
+async fn settle(project: &Project, app: &mut App) {
+    loop {
+        let effects = app.take_effects();
+        if effects.is_empty() {
+            return;
+        }
+        for effect in effects {
+            for msg in estate::tui::settle(project, effect).await {
+                app.on_msg(msg);
+            }
+        }
+    }
+}
+
+async fn open(s: &Scratch) -> Project {
+    let config = Config::load(Some(&s.path("config/estate.toml"))).unwrap();
+    Project::open(config).await.unwrap()
+}
+
+async fn app_on(project: &Project, read_only: bool) -> App {
+    App::new(Snapshot::load(project).await.unwrap(), read_only)
+}
+
+/// The demo, with billing's broken 0003 having failed on globex: a failed job to show.
+async fn demo_with_a_failed_job() -> Scratch {
     let s = Scratch::new();
     s.estate(&["demo"]).expect(0);
-    // A failed job, for the Jobs and History views and the matrix.
     s.write(
         "contexts/billing/migrations/tenant/0003_broken.up.sql",
         "SELECT * FROM no_such_table;\n",
@@ -90,7 +129,14 @@ async fn every_view_of_the_demo_at_80x24() {
         "SELECT 1;\n",
     );
     s.estate(&["migrate", "billing", "--all"]).expect(1);
-    let mut app = app_on(&s, false).await;
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_view_of_the_demo_at_80x24() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
     for (n, tab) in Tab::ALL.iter().enumerate() {
         app.on_key(key(char::from(b'1' + n as u8)));
         assert_eq!(app.tab, *tab);
@@ -105,17 +151,161 @@ async fn every_view_of_the_demo_at_80x24() {
     assert!(!app.help, "any key closes the help");
     app.on_key(key('q'));
     assert!(app.quit);
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn details_open_with_enter_and_close_with_esc() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Modules: billing's migrations per scope and the tables it owns.
+    app.on_key(code(KeyCode::Enter));
+    insta::assert_snapshot!("detail_module", screen(&app, 80, 24));
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.dialog.is_none());
+    // Matrix: globex × billing, failed, with the error.
+    keys(&mut app, "3j");
+    app.on_key(code(KeyCode::Enter));
+    let cell = screen(&app, 80, 24);
+    assert!(cell.contains("billing for globex"), "{cell}");
+    assert!(
+        cell.contains("no_such_table"),
+        "the error is shown:\n{cell}"
+    );
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mark_two_cells_install_confirm_and_watch_the_job() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, billing column: mark acme, skip globex (installed), mark initech.
+    keys(&mut app, "3 j ");
+    assert_eq!(app.marks.len(), 2, "{:?}", app.marks);
+    insta::assert_snapshot!("matrix_two_marks", screen(&app, 80, 24));
+    app.on_key(key('i'));
+    assert!(matches!(app.dialog, Some(Dialog::Planning(_))));
+    settle(&project, &mut app).await;
+    insta::assert_snapshot!("confirm_install", screen(&app, 80, 24));
+    app.on_key(key('y'));
+    assert!(app.dialog.is_none());
+    settle(&project, &mut app).await;
+    app.on_key(key('4'));
+    let jobs = screen(&app, 80, 24);
+    // Tenants run side by side: their lines interleave in any order.
+    for line in [
+        "✓ install billing on tenant acme: 2 migration(s)",
+        "✓ install billing on tenant initech: 2 migration(s)",
+        "job finished: 2 succeeded, 0 failed, 0 skipped",
+        "succeeded: 2/2 tenants, 2/2 steps, 0 failed, 0 skipped",
+    ] {
+        assert!(jobs.contains(line), "{line}:\n{jobs}");
+    }
+    // The log pane filters to one tenant: one tenant's lines come in order.
+    app.on_key(key('t'));
+    let acme = screen(&app, 80, 24);
+    assert!(!acme.contains("initech "), "only acme's lines:\n{acme}");
+    insta::assert_snapshot!("job_finished_acme_log", acme);
+    // The databases agree with the screen.
+    // (The fixture's database helpers run a runtime of their own.)
+    tokio::task::block_in_place(|| {
+        for t in ["acme", "initech"] {
+            assert!(has_table(&s.tenant_db(t), "invoices"), "{t}");
+        }
+    });
+    let status = s.estate_json(&["status", "--json"]);
+    for t in ["acme", "globex", "initech"] {
+        let row = status
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["tenant"] == t && r["module"] == "billing")
+            .unwrap();
+        assert_eq!(row["state"], "installed", "{t}");
+    }
+    app.on_key(key('3'));
+    let matrix = screen(&app, 80, 24);
+    // billing, calendar and digital_card fit at 80 columns: 4 installed before, 2 now.
+    assert_eq!(matrix.matches("✓ installed").count(), 6, "{matrix}");
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_rollback_offers_cascade_and_changes_nothing_until_confirmed() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let before = s.snapshot();
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // acme × user_management: calendar and digital_card need it.
+    keys(&mut app, "3lll");
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    insta::assert_snapshot!("refused_rollback", screen(&app, 80, 24));
+    assert_eq!(s.snapshot(), before, "a refused plan changes nothing");
+    app.on_key(key('c'));
+    assert!(matches!(app.dialog, Some(Dialog::Confirm { .. })));
+    let cascade = screen(&app, 80, 24);
+    assert!(cascade.contains("rollback user_management"), "{cascade}");
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.dialog.is_none());
+    assert_eq!(s.snapshot(), before, "a cancelled plan changes nothing");
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filter_command_line_and_quit_while_a_job_runs() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    keys(&mut app, "3/glo");
+    assert_eq!(app.visible(Tab::Matrix).len(), 1);
+    insta::assert_snapshot!("matrix_filter_typing", screen(&app, 80, 24));
+    app.on_key(code(KeyCode::Enter));
+    app.on_key(code(KeyCode::Esc));
+    assert_eq!(app.visible(Tab::Matrix).len(), 3, "esc clears the filter");
+
+    keys(&mut app, ":tenant initech");
+    app.on_key(code(KeyCode::Enter));
+    assert_eq!(app.tab, Tab::Matrix);
+    assert_eq!(app.row(Tab::Matrix), 2);
+    keys(&mut app, ":frobnicate");
+    app.on_key(code(KeyCode::Enter));
+    assert!(screen(&app, 80, 24).contains("unknown command :frobnicate"));
+
+    // A job started and not finished: quitting asks first.
+    keys(&mut app, ":install billing acme");
+    app.on_key(code(KeyCode::Enter));
+    let effects = app.take_effects();
+    for e in effects {
+        for m in estate::tui::settle(&project, e).await {
+            app.on_msg(m);
+        }
+    }
+    app.on_key(key('y'));
+    let _queued = app.take_effects();
+    app.on_key(key('q'));
+    assert!(!app.quit);
+    insta::assert_snapshot!("quit_while_running", screen(&app, 80, 24));
+    app.on_key(key('n'));
+    assert!(app.dialog.is_none() && !app.quit);
+    keys(&mut app, ":q!");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.quit);
+    project.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_matrix_scrolls_to_keep_the_selected_module_in_view() {
     let s = Scratch::new();
     s.estate(&["demo"]).expect(0);
-    let mut app = app_on(&s, false).await;
-    app.on_key(key('3'));
-    for _ in 0..3 {
-        app.on_key(key('l'));
-    }
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    keys(&mut app, "3lll");
     let narrow = screen(&app, 60, 12);
     assert!(
         narrow.contains("user_management"),
@@ -125,17 +315,30 @@ async fn the_matrix_scrolls_to_keep_the_selected_module_in_view() {
         !narrow.contains("billing"),
         "the first one scrolled out:\n{narrow}"
     );
-    app.on_key(key('j'));
-    app.on_key(key('G'));
+    keys(&mut app, "jG");
     assert_eq!(app.row(Tab::Matrix), 2);
+    project.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_empty_project_read_only() {
+async fn an_empty_project_read_only_refuses_actions() {
     let s = Scratch::new();
     s.estate(&["check"]).expect(0);
     s.estate(&["tenants", "list"]).expect(0);
-    let mut app = app_on(&s, true).await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, true).await;
     app.on_key(key('3'));
     insta::assert_snapshot!("empty_matrix_read_only", screen(&app, 80, 24));
+    app.on_key(key('1'));
+    app.on_key(key('i'));
+    assert!(
+        app.take_effects().is_empty(),
+        "nothing is planned read-only"
+    );
+    let screen = screen(&app, 80, 24);
+    assert!(
+        screen.contains("read-only: install would change"),
+        "{screen}"
+    );
+    project.close().await;
 }

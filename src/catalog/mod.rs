@@ -9,6 +9,7 @@ mod graph;
 mod manifest;
 mod migration_set;
 mod problem;
+mod tables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ pub use graph::DependencyGraph;
 pub use manifest::{Manifest, is_valid_context_name};
 pub use migration_set::{Migration, MigrationSet, SqlFile, checksum, parse_file_name};
 pub use problem::Problem;
+pub use tables::owned_tables;
 
 use crate::error::{Error, Result};
 
@@ -74,6 +76,11 @@ impl Context {
 
     pub fn set(&self, scope: Scope) -> Option<&MigrationSet> {
         self.sets.get(&scope)
+    }
+
+    /// The tables this context owns in `scope` (see [`owned_tables`]).
+    pub fn tables(&self, scope: Scope) -> Vec<String> {
+        self.set(scope).map(owned_tables).unwrap_or_default()
     }
 }
 

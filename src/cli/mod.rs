@@ -87,25 +87,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let project = open(config).await?;
             let installs = project.registry.installations().await?;
             if flag.json {
-                let rows: Vec<_> = project
-                    .catalog
-                    .contexts
-                    .values()
-                    .map(|c| {
-                        let engine = project.config.tenancy.layout.engine();
-                        let count = |s| project.migrator(c.name()).map_or(0, |m| m.migrations(s, engine).len());
-                        json!({
-                            "name": c.name(),
-                            "title": c.manifest.title,
-                            "version": c.manifest.version,
-                            "description": c.manifest.description,
-                            "requires": c.manifest.requires,
-                            "required_by": project.catalog.graph.required_by(c.name()),
-                            "migrations": { "landlord": count(Scope::Landlord), "tenant": count(Scope::Tenant) },
-                            "tenants": installs.iter().filter(|i| i.module == c.name()).count(),
-                        })
-                    })
-                    .collect();
+                let rows = project.modules().await?;
                 print_json(&rows);
             } else {
                 let lookup = |n: &str| project.migrator(n).cloned();
@@ -438,7 +420,7 @@ async fn demo(config: Config) -> Result<u8> {
         colour(render::matrix(&rows, &placements(&project).await?))
     );
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        crate::tui::run(&project).await?;
+        crate::tui::run(std::sync::Arc::new(project)).await?;
     } else {
         outln!(
             "\nnext: `estate` opens the console; `estate history`, `estate install calendar --all`, `estate rollback calendar --tenant acme`"
@@ -456,7 +438,7 @@ async fn console(config: Config) -> Result<u8> {
         ));
     }
     let project = open(config).await?;
-    crate::tui::run(&project).await?;
+    crate::tui::run(std::sync::Arc::new(project)).await?;
     Ok(EXIT_OK)
 }
 

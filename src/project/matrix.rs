@@ -88,6 +88,14 @@ impl Matrix {
             .unwrap_or(NOT_INSTALLED)
     }
 
+    /// Replaces one cell (the console shows a job's progress before it reloads).
+    pub fn set(&mut self, t: usize, m: usize, cell: MatrixCell) {
+        let n = self.modules.len();
+        if let Some(c) = self.cells.get_mut(t * n + m) {
+            *c = cell;
+        }
+    }
+
     /// A tenant's row.
     pub fn row(&self, t: usize) -> &[MatrixCell] {
         let n = self.modules.len();

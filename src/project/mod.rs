@@ -5,8 +5,10 @@
 //! Neither face touches SQL.
 
 mod matrix;
+mod modules;
 
 pub use matrix::{Matrix, MatrixCell, ModuleState, StatusRow};
+pub use modules::{ModuleSummary, PerScope};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,33 +1,26 @@
-//! What the console shows: one snapshot of the catalog and the registry, loaded in a handful of
-//! queries, never one per view.
+//! What the console shows: one snapshot of the catalog and the registry, loaded in a handful
+//! of queries (the matrix in one, never one per tenant), off the UI thread.
 
-use crate::catalog::Scope;
+use std::collections::HashMap;
+
 use crate::error::Result;
-use crate::project::{Project, StatusRow};
-use crate::registry::{HistoryEntry, Installation, JobRecord, TenantRecord};
+use crate::project::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
+use crate::registry::{HistoryEntry, JobRecord, TenantRecord};
 
-/// One module of the catalog as the Modules view lists it.
-#[derive(Debug, Clone)]
-pub struct ModuleRow {
-    pub name: String,
-    pub title: String,
-    pub version: String,
-    pub description: String,
-    pub requires: Vec<String>,
-    pub required_by: Vec<String>,
-    pub landlord_migrations: usize,
-    pub tenant_migrations: usize,
-    pub tenants: usize,
-}
+/// How many history rows and jobs the console keeps in memory.
+const HISTORY_ROWS: i64 = 2000;
+const JOB_ROWS: i64 = 200;
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Where the project is, for the title bar.
     pub project: String,
-    pub modules: Vec<ModuleRow>,
-    pub tenants: Vec<TenantRecord>,
-    pub installs: Vec<Installation>,
-    pub status: Vec<StatusRow>,
+    pub modules: Vec<ModuleSummary>,
+    pub matrix: Matrix,
+    /// Per tenant (as in `matrix.tenants`): how many modules are installed, outdated, failed.
+    pub counts: Vec<[u32; 3]>,
+    tenant_index: HashMap<String, usize>,
+    module_index: HashMap<String, usize>,
     pub history: Vec<HistoryEntry>,
     pub jobs: Vec<JobRecord>,
     /// Problems in the contexts, shown in the status bar.
@@ -36,40 +29,107 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub async fn load(project: &Project) -> Result<Snapshot> {
-        let installs = project.registry.installations().await?;
-        let engine = project.config.tenancy.layout.engine();
-        let modules = project
-            .catalog
-            .contexts
-            .values()
-            .map(|c| {
-                let count = |s| {
-                    project
-                        .migrator(c.name())
-                        .map_or(0, |m| m.migrations(s, engine).len())
-                };
-                ModuleRow {
-                    name: c.name().to_string(),
-                    title: c.manifest.title.clone(),
-                    version: c.manifest.version.clone(),
-                    description: c.manifest.description.clone(),
-                    requires: c.manifest.requires.clone(),
-                    required_by: project.catalog.graph.required_by(c.name()).to_vec(),
-                    landlord_migrations: count(Scope::Landlord),
-                    tenant_migrations: count(Scope::Tenant),
-                    tenants: installs.iter().filter(|i| i.module == c.name()).count(),
-                }
-            })
-            .collect();
-        Ok(Snapshot {
-            project: project.config.root.display().to_string(),
+        let matrix = project.matrix().await?;
+        let modules = project.modules().await?;
+        let mut history = project.history(None, None, Some(HISTORY_ROWS)).await?;
+        // Newest first: the question at 3 a.m. is "what just happened".
+        history.reverse();
+        Ok(Snapshot::new(
+            project.config.root.display().to_string(),
             modules,
-            tenants: project.tenants().await?,
-            status: project.status(None).await?,
-            history: project.history(None, None, Some(500)).await?,
-            jobs: project.registry.jobs(200).await?,
-            installs,
-            problems: project.catalog.problems.len(),
-        })
+            matrix,
+            history,
+            project.registry.jobs(JOB_ROWS).await?,
+            project.catalog.problems.len(),
+        ))
+    }
+
+    pub fn new(
+        project: String,
+        modules: Vec<ModuleSummary>,
+        matrix: Matrix,
+        history: Vec<HistoryEntry>,
+        jobs: Vec<JobRecord>,
+        problems: usize,
+    ) -> Snapshot {
+        let mut s = Snapshot {
+            project,
+            modules,
+            tenant_index: matrix
+                .tenants
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.slug.clone(), i))
+                .collect(),
+            module_index: matrix
+                .modules
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.clone(), i))
+                .collect(),
+            matrix,
+            counts: Vec::new(),
+            history,
+            jobs,
+            problems,
+        };
+        s.count();
+        s
+    }
+
+    fn count(&mut self) {
+        self.counts = (0..self.matrix.tenants.len())
+            .map(|t| self.count_row(t))
+            .collect();
+    }
+
+    fn count_row(&self, t: usize) -> [u32; 3] {
+        let mut c = [0u32; 3];
+        for cell in self.matrix.row(t) {
+            match cell.state {
+                ModuleState::Installed => c[0] += 1,
+                ModuleState::Outdated => c[1] += 1,
+                ModuleState::Failed => c[2] += 1,
+                ModuleState::NotInstalled => {}
+            }
+        }
+        c
+    }
+
+    pub fn tenants(&self) -> &[TenantRecord] {
+        &self.matrix.tenants
+    }
+
+    pub fn tenant_index(&self, slug: &str) -> Option<usize> {
+        self.tenant_index.get(slug).copied()
+    }
+
+    pub fn module_index(&self, name: &str) -> Option<usize> {
+        self.module_index.get(name).copied()
+    }
+
+    pub fn cell(&self, tenant: &str, module: &str) -> Option<MatrixCell> {
+        Some(
+            self.matrix
+                .cell(self.tenant_index(tenant)?, self.module_index(module)?),
+        )
+    }
+
+    /// A job's event changed a cell: show it now, before the next reload.
+    pub fn set_state(&mut self, tenant: &str, module: &str, state: ModuleState) {
+        if let (Some(t), Some(m)) = (self.tenant_index(tenant), self.module_index(module)) {
+            let mut cell = self.matrix.cell(t, m);
+            cell.state = state;
+            if state == ModuleState::Installed {
+                cell.applied += cell.pending;
+                cell.pending = 0;
+            }
+            if state == ModuleState::NotInstalled {
+                cell.applied = 0;
+                cell.pending = 0;
+            }
+            self.matrix.set(t, m, cell);
+            self.counts[t] = self.count_row(t);
+        }
     }
 }

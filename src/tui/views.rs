@@ -1,20 +1,20 @@
-//! Drawing: the tab bar, the selected view, the status bar, and the help overlay. Tables
-//! render only the rows that fit, so thousands of tenants cost what one screen costs.
-
-use std::collections::BTreeMap;
+//! Drawing the views: the tab bar, the selected view, the status or input line. Tables build
+//! only the rows that fit, so ten thousand tenants cost what one screen costs.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Tabs, Wrap,
+    Block, Borders, Cell, Gauge, Paragraph, Row, Table, TableState, Tabs, Wrap,
 };
 
-use super::app::{App, Tab};
-use super::keymap::HELP;
+use super::app::{App, Input, JobRow, Tab, Tone};
+use super::detail::short_time;
+use super::dialogs;
+use super::jobs::LineKind;
 use super::style;
-use crate::project::{ModuleState, StatusRow};
+use crate::project::{MatrixCell, ModuleState};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let [top, body, bottom] = Layout::vertical([
@@ -28,112 +28,192 @@ pub fn draw(frame: &mut Frame, app: &App) {
         .enumerate()
         .map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title())))
         .collect();
-    let selected = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
     frame.render_widget(
         Tabs::new(titles)
-            .select(selected)
+            .select(app.tab.index())
             .highlight_style(style::selected())
             .divider("│"),
         top,
     );
-    match app.tab {
-        Tab::Modules => modules(frame, app, body),
-        Tab::Tenants => tenants(frame, app, body),
-        Tab::Matrix => matrix(frame, app, body),
-        Tab::Jobs => jobs(frame, app, body),
-        Tab::History => history(frame, app, body),
+    if !app.loaded {
+        frame.render_widget(
+            Paragraph::new(Span::styled("loading the registry…", style::dim()))
+                .block(Block::default().borders(Borders::ALL)),
+            body,
+        );
+    } else {
+        match app.tab {
+            Tab::Modules => modules(frame, app, body),
+            Tab::Tenants => tenants(frame, app, body),
+            Tab::Matrix => matrix(frame, app, body),
+            Tab::Jobs => jobs(frame, app, body),
+            Tab::History => history(frame, app, body),
+        }
     }
-    status_bar(frame, app, bottom);
-    if app.help {
-        help(frame, app);
-    }
+    bottom_line(frame, app, bottom);
+    dialogs::draw(frame, app);
 }
 
-/// A bordered table titled `title (N…)`, with `empty` shown inside when there are no rows.
-#[allow(clippy::too_many_arguments)]
-fn table<'a>(
+/// What a table needs besides its rows.
+struct Spec<'a> {
+    title: &'a str,
+    /// Said after the count in the title, e.g. which modules are shown.
+    suffix: String,
+    empty: &'a str,
+    header: Vec<Cell<'static>>,
+    widths: Vec<Constraint>,
+    /// Whether the selected row is drawn reversed (the Matrix marks its cell instead).
+    highlight: bool,
+}
+
+/// The first row to draw so the selection shows, moving as little as possible.
+fn window(app: &App, tab: Tab, height: usize) -> usize {
+    let len = app.visible(tab).len();
+    let selected = app.row(tab);
+    let prev = app.offsets[tab.index()].get();
+    let offset = if selected < prev {
+        selected
+    } else if selected >= prev + height {
+        selected + 1 - height
+    } else {
+        prev
+    };
+    let offset = offset.min(len.saturating_sub(height));
+    app.offsets[tab.index()].set(offset);
+    app.page.set(height);
+    offset
+}
+
+/// A bordered table titled `title (N)`; `row` builds the row of a data index (and whether
+/// it is the selected one), called only for the rows on screen.
+fn table(
     frame: &mut Frame,
     app: &App,
+    tab: Tab,
     area: Rect,
-    title: &str,
-    count_suffix: &str,
-    empty: &str,
-    header: Vec<&'a str>,
-    rows: Vec<Row<'a>>,
-    widths: Vec<Constraint>,
+    spec: Spec,
+    row: impl Fn(usize, bool) -> Row<'static>,
 ) {
-    let count = rows.len();
-    let mut state = TableState::default().with_selected((count > 0).then(|| app.row(app.tab)));
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(style::header()))
+    let height = area.height.saturating_sub(3).max(1) as usize;
+    let offset = window(app, tab, height);
+    let visible = app.visible(tab);
+    let selected = app.row(tab);
+    let rows: Vec<Row> = visible
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(pos, i)| row(*i, pos == selected))
+        .collect();
+    let total = match tab {
+        Tab::Modules => app.data.modules.len(),
+        Tab::Tenants | Tab::Matrix => app.data.tenants().len(),
+        Tab::Jobs => app.job_rows().len(),
+        Tab::History => app.data.history.len(),
+    };
+    let count = if app.filter(tab).is_empty() {
+        format!("{}", visible.len())
+    } else {
+        format!(
+            "{} of {total} matching \"{}\"",
+            visible.len(),
+            app.filter(tab)
+        )
+    };
+    let mut state =
+        TableState::default().with_selected((!visible.is_empty()).then(|| selected - offset));
+    let mut table = Table::new(rows, spec.widths)
+        .header(Row::new(spec.header).style(style::header()))
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" {title} ({count}{count_suffix}) ")),
-        )
-        .row_highlight_style(style::selected());
+                .title(format!(" {} ({count}{}) ", spec.title, spec.suffix)),
+        );
+    if spec.highlight {
+        table = table.row_highlight_style(style::selected());
+    }
     frame.render_stateful_widget(table, area, &mut state);
-    if count == 0 {
-        empty_hint(frame, area, empty);
+    if visible.is_empty() {
+        let text = if total > 0 {
+            "nothing matches the filter: esc clears it"
+        } else {
+            spec.empty
+        };
+        let inner = Rect {
+            x: area.x + 2,
+            y: area.y + 2,
+            width: area.width.saturating_sub(4),
+            height: 1,
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, style::dim())), inner);
     }
 }
 
-fn empty_hint(frame: &mut Frame, area: Rect, text: &str) {
-    let inner = Rect {
-        x: area.x + 2,
-        y: area.y + 2,
-        width: area.width.saturating_sub(4),
-        height: 1,
-    };
-    frame.render_widget(
-        Paragraph::new(Span::styled(text.to_string(), style::dim())),
-        inner,
-    );
+fn header(names: &[&str]) -> Vec<Cell<'static>> {
+    names.iter().map(|n| Cell::from(n.to_string())).collect()
+}
+
+fn or_dash(s: String) -> String {
+    if s.is_empty() { "-".to_string() } else { s }
+}
+
+/// `*` before a marked row, so marks read without colour.
+fn mark(marked: bool) -> &'static str {
+    if marked { "*" } else { " " }
 }
 
 fn modules(frame: &mut Frame, app: &App, area: Rect) {
     let [list, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
-    let rows: Vec<Row> = app
-        .data
-        .modules
-        .iter()
-        .map(|m| {
+    let tenants = app.visible(Tab::Matrix);
+    table(
+        frame,
+        app,
+        Tab::Modules,
+        list,
+        Spec {
+            title: "Modules",
+            suffix: String::new(),
+            empty: "no contexts: add a folder with a context.toml under contexts/",
+            header: header(&[
+                "",
+                "MODULE",
+                "VERSION",
+                "REQUIRES",
+                "REQUIRED BY",
+                "L/T",
+                "TENANTS",
+            ]),
+            widths: vec![
+                Constraint::Length(1),
+                Constraint::Length(16),
+                Constraint::Length(8),
+                Constraint::Fill(1),
+                Constraint::Fill(1),
+                Constraint::Length(5),
+                Constraint::Length(7),
+            ],
+            highlight: true,
+        },
+        |i, _| {
+            let m = &app.data.modules[i];
+            let marked = !app.marks.is_empty()
+                && !tenants.is_empty()
+                && tenants.iter().all(|t| {
+                    app.marks
+                        .contains(&(app.data.tenants()[*t].slug.clone(), m.name.clone()))
+                });
             Row::new(vec![
+                Cell::from(mark(marked)),
                 Cell::from(m.name.clone()),
                 Cell::from(m.version.clone()),
                 Cell::from(or_dash(m.requires.join(", "))),
                 Cell::from(or_dash(m.required_by.join(", "))),
-                Cell::from(format!("{}/{}", m.landlord_migrations, m.tenant_migrations)),
+                Cell::from(format!("{}/{}", m.migrations.landlord, m.migrations.tenant)),
                 Cell::from(m.tenants.to_string()),
             ])
-        })
-        .collect();
-    table(
-        frame,
-        app,
-        list,
-        "Modules",
-        "",
-        "no contexts: add a folder with a context.toml under contexts/",
-        vec![
-            "MODULE",
-            "VERSION",
-            "REQUIRES",
-            "REQUIRED BY",
-            "L/T",
-            "TENANTS",
-        ],
-        rows,
-        vec![
-            Constraint::Length(16),
-            Constraint::Length(8),
-            Constraint::Fill(1),
-            Constraint::Fill(1),
-            Constraint::Length(5),
-            Constraint::Length(7),
-        ],
+        },
     );
-    let text = match app.data.modules.get(app.row(Tab::Modules)) {
+    let text = match app.selected(Tab::Modules).map(|i| &app.data.modules[i]) {
         Some(m) => vec![
             Line::from(vec![
                 Span::styled(m.title.clone(), style::header()),
@@ -142,8 +222,9 @@ fn modules(frame: &mut Frame, app: &App, area: Rect) {
             Line::from(m.description.clone()),
             Line::from(Span::styled(
                 format!(
-                    "migrations: {} landlord, {} tenant; installed for {} tenant(s)",
-                    m.landlord_migrations, m.tenant_migrations, m.tenants
+                    "owns: landlord {}; tenant {}  (enter: migrations)",
+                    or_dash(m.tables.landlord.join(", ")),
+                    or_dash(m.tables.tenant.join(", "))
                 ),
                 style::dim(),
             )),
@@ -158,125 +239,91 @@ fn modules(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
-/// `2026-11-25T15:33:41.740Z` as `11-25 15:33:41` (UTC): the date and the second are what an
-/// operator compares; the year and milliseconds only take width.
-fn short_time(t: &str) -> String {
-    t.get(5..19)
-        .map(|s| s.replace('T', " "))
-        .unwrap_or_else(|| t.to_string())
-}
-
-fn or_dash(s: String) -> String {
-    if s.is_empty() { "-".to_string() } else { s }
-}
-
 fn tenants(frame: &mut Frame, app: &App, area: Rect) {
-    let rows: Vec<Row> = app
-        .data
-        .tenants
-        .iter()
-        .map(|t| {
-            let mine: Vec<&StatusRow> = app
-                .data
-                .status
-                .iter()
-                .filter(|r| r.tenant == t.slug)
-                .collect();
-            let count = |s: ModuleState| mine.iter().filter(|r| r.state == s).count();
-            Row::new(vec![
-                Cell::from(t.slug.clone()),
-                Cell::from(t.name.clone()),
-                Cell::from(t.placement.describe()),
-                Cell::from(Span::styled(
-                    count(ModuleState::Installed).to_string(),
-                    style::installed(),
-                )),
-                Cell::from(Span::styled(
-                    count(ModuleState::Outdated).to_string(),
-                    style::outdated(),
-                )),
-                Cell::from(Span::styled(
-                    count(ModuleState::Failed).to_string(),
-                    style::failed(),
-                )),
-            ])
-        })
-        .collect();
+    let modules = &app.data.matrix.modules;
     table(
         frame,
         app,
+        Tab::Tenants,
         area,
-        "Tenants",
-        "",
-        "no tenants yet: `estate tenants add SLUG`",
-        vec!["TENANT", "NAME", "PLACEMENT", "✓", "↑", "✗"],
-        rows,
-        vec![
-            Constraint::Length(14),
-            Constraint::Fill(1),
-            Constraint::Fill(1),
-            Constraint::Length(3),
-            Constraint::Length(3),
-            Constraint::Length(3),
-        ],
+        Spec {
+            title: "Tenants",
+            suffix: String::new(),
+            empty: "no tenants yet: `estate tenants add SLUG`",
+            header: header(&["", "TENANT", "NAME", "PLACEMENT", "✓", "↑", "✗"]),
+            widths: vec![
+                Constraint::Length(1),
+                Constraint::Length(14),
+                Constraint::Fill(1),
+                Constraint::Fill(1),
+                Constraint::Length(3),
+                Constraint::Length(3),
+                Constraint::Length(3),
+            ],
+            highlight: true,
+        },
+        |i, _| {
+            let t = &app.data.tenants()[i];
+            let [ok, outdated, failed] = app.data.counts[i];
+            let marked = !app.marks.is_empty()
+                && !modules.is_empty()
+                && modules
+                    .iter()
+                    .all(|m| app.marks.contains(&(t.slug.clone(), m.clone())));
+            Row::new(vec![
+                Cell::from(mark(marked)),
+                Cell::from(t.slug.clone()),
+                Cell::from(t.name.clone()),
+                Cell::from(t.placement.describe()),
+                Cell::from(Span::styled(ok.to_string(), style::installed())),
+                Cell::from(Span::styled(outdated.to_string(), style::outdated())),
+                Cell::from(Span::styled(failed.to_string(), style::failed())),
+            ])
+        },
     );
 }
 
-/// A matrix cell: a symbol first, so it reads without colour.
-fn cell(row: Option<&StatusRow>) -> Cell<'static> {
-    match row.map(|r| (r.state, r.pending)) {
-        Some((ModuleState::Installed, _)) => {
-            Cell::from(Span::styled("✓ installed", style::installed()))
-        }
-        Some((ModuleState::Outdated, n)) => {
-            Cell::from(Span::styled(format!("↑ {n} pending"), style::outdated()))
-        }
-        Some((ModuleState::Failed, _)) => Cell::from(Span::styled("✗ failed", style::failed())),
-        _ => Cell::from(Span::styled("·", style::dim())),
-    }
+/// A matrix cell: a symbol first, so it reads without colour; `*` when marked.
+fn cell(c: MatrixCell, marked: bool, cursor: bool) -> Cell<'static> {
+    let (text, st) = match c.state {
+        ModuleState::Installed => ("✓ installed".to_string(), style::installed()),
+        ModuleState::Outdated => (format!("↑ {} pending", c.pending), style::outdated()),
+        ModuleState::Failed => ("✗ failed".to_string(), style::failed()),
+        ModuleState::NotInstalled => ("·".to_string(), style::dim()),
+    };
+    let st = if cursor {
+        st.add_modifier(Modifier::REVERSED)
+    } else {
+        st
+    };
+    Cell::from(Line::from(vec![
+        Span::styled(mark(marked), style::header()),
+        Span::styled(text, st),
+    ]))
 }
 
 fn matrix(frame: &mut Frame, app: &App, area: Rect) {
     const TENANT: u16 = 14;
-    // Wide enough for "↑ 99 pending" and the longest module name.
-    let longest = app
-        .data
-        .modules
-        .iter()
-        .map(|m| m.name.chars().count())
-        .max()
-        .unwrap_or(0) as u16;
-    let column = longest.max(12) + 1;
+    let modules = &app.data.matrix.modules;
+    // Wide enough for "*↑ 99 pending" and the longest module name.
+    let longest = modules.iter().map(|m| m.chars().count()).max().unwrap_or(0) as u16;
+    let column = longest.max(13) + 1;
     let fits = (area.width.saturating_sub(TENANT + 2) / (column + 1)).max(1) as usize;
-    let modules: Vec<&str> = app.data.modules.iter().map(|m| m.name.as_str()).collect();
     // Scroll the columns so the selected one is always on screen.
     let first = app.column.saturating_sub(fits - 1);
-    let shown: Vec<&str> = modules.iter().skip(first).take(fits).copied().collect();
-    let by_cell: BTreeMap<(&str, &str), &StatusRow> = app
-        .data
-        .status
-        .iter()
-        .map(|r| ((r.tenant.as_str(), r.module.as_str()), r))
-        .collect();
-    let rows: Vec<Row> = app
-        .data
-        .tenants
-        .iter()
-        .map(|t| {
-            let mut cells = vec![Cell::from(t.slug.clone())];
-            cells.extend(
-                shown
-                    .iter()
-                    .map(|m| cell(by_cell.get(&(t.slug.as_str(), *m)).copied())),
-            );
-            Row::new(cells)
-        })
-        .collect();
-    let mut header = vec!["TENANT"];
-    header.extend(shown.iter().copied());
+    let shown: Vec<usize> = (first..modules.len()).take(fits).collect();
+    let mut head = vec![Cell::from("TENANT")];
+    head.extend(shown.iter().map(|m| {
+        let st = if *m == app.column {
+            style::selected()
+        } else {
+            Style::default()
+        };
+        Cell::from(Span::styled(modules[*m].clone(), st))
+    }));
     let mut widths = vec![Constraint::Length(TENANT)];
     widths.extend(shown.iter().map(|_| Constraint::Length(column)));
-    let more = if modules.len() > shown.len() {
+    let suffix = if modules.len() > shown.len() {
         format!(
             " tenants, modules {}-{} of {} (h/l)",
             first + 1,
@@ -289,65 +336,264 @@ fn matrix(frame: &mut Frame, app: &App, area: Rect) {
     table(
         frame,
         app,
+        Tab::Matrix,
         area,
-        "Matrix",
-        &more,
-        "no tenants yet: `estate tenants add SLUG`",
-        header,
-        rows,
-        widths,
+        Spec {
+            title: "Matrix",
+            suffix,
+            empty: "no tenants yet: `estate tenants add SLUG`",
+            header: head,
+            widths,
+            highlight: false,
+        },
+        |t, selected| {
+            let slug = &app.data.tenants()[t].slug;
+            let name_style = if selected {
+                style::selected()
+            } else {
+                Style::default()
+            };
+            let mut cells = vec![Cell::from(Span::styled(slug.clone(), name_style))];
+            cells.extend(shown.iter().map(|m| {
+                let marked = !app.marks.is_empty()
+                    && app.marks.contains(&(slug.clone(), modules[*m].clone()));
+                cell(
+                    app.data.matrix.cell(t, *m),
+                    marked,
+                    selected && *m == app.column,
+                )
+            }));
+            Row::new(cells)
+        },
     );
+}
+
+/// A text progress bar: `█████░░░░░`.
+fn bar(done: usize, total: usize, width: usize) -> String {
+    let filled = (done * width)
+        .checked_div(total)
+        .unwrap_or(width)
+        .min(width);
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn job_state_style(state: &str) -> Style {
+    match state {
+        "succeeded" => style::installed(),
+        "running" | "queued" | "interrupted" => style::outdated(),
+        _ => style::failed(),
+    }
 }
 
 fn jobs(frame: &mut Frame, app: &App, area: Rect) {
-    let rows: Vec<Row> = app
-        .data
-        .jobs
-        .iter()
-        .map(|j| {
-            let state = match j.state.as_str() {
-                "succeeded" => Span::styled(j.state.clone(), style::installed()),
-                "running" | "interrupted" => Span::styled(j.state.clone(), style::outdated()),
-                _ => Span::styled(j.state.clone(), style::failed()),
-            };
-            Row::new(vec![
-                Cell::from(short_time(&j.started_at)),
-                Cell::from(j.action.clone()),
-                Cell::from(j.modules.clone()),
-                Cell::from(state),
-                Cell::from(format!("{}/{}", j.steps - j.failed - j.skipped, j.steps)),
-                Cell::from(j.operator.clone()),
-            ])
-        })
-        .collect();
+    let [list, gauge, log] = Layout::vertical([
+        Constraint::Percentage(40),
+        Constraint::Length(1),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    let rows = app.job_rows();
     table(
         frame,
         app,
-        area,
-        "Jobs",
-        "",
-        "no jobs yet",
-        vec!["STARTED (UTC)", "ACTION", "MODULES", "STATE", "DONE", "BY"],
-        rows,
-        vec![
-            Constraint::Length(14),
-            Constraint::Length(8),
-            Constraint::Fill(1),
-            Constraint::Length(11),
-            Constraint::Length(6),
-            Constraint::Length(10),
-        ],
+        Tab::Jobs,
+        list,
+        Spec {
+            title: "Jobs",
+            suffix: String::new(),
+            empty: "no jobs yet: mark cells in the Matrix (3) and press i",
+            header: header(&[
+                "STARTED (UTC)",
+                "ACTION",
+                "MODULES",
+                "STATE",
+                "PROGRESS",
+                "BY",
+            ]),
+            widths: vec![
+                Constraint::Length(14),
+                Constraint::Length(8),
+                Constraint::Fill(1),
+                Constraint::Length(11),
+                Constraint::Length(18),
+                Constraint::Length(8),
+            ],
+            highlight: true,
+        },
+        |i, _| match rows[i] {
+            JobRow::Live(l) => {
+                let j = &app.live[l];
+                let state = j.state.label().to_string();
+                Row::new(vec![
+                    Cell::from(short_time(&j.started_at)),
+                    Cell::from(j.action.clone()),
+                    Cell::from(j.modules.clone()),
+                    Cell::from(Span::styled(state.clone(), job_state_style(&state))),
+                    Cell::from(format!(
+                        "{} {}/{}",
+                        bar(j.steps_done, j.steps, 8),
+                        j.steps_done,
+                        j.steps
+                    )),
+                    Cell::from("you"),
+                ])
+            }
+            JobRow::Recorded(r) => {
+                let j = &app.data.jobs[r];
+                let done = (j.steps - j.failed - j.skipped).max(0) as usize;
+                Row::new(vec![
+                    Cell::from(short_time(&j.started_at)),
+                    Cell::from(j.action.clone()),
+                    Cell::from(j.modules.clone()),
+                    Cell::from(Span::styled(j.state.clone(), job_state_style(&j.state))),
+                    Cell::from(format!(
+                        "{} {done}/{}",
+                        bar(done, j.steps as usize, 8),
+                        j.steps
+                    )),
+                    Cell::from(j.operator.clone()),
+                ])
+            }
+        },
     );
+    // The selected job's progress: tenants done out of all, and failures.
+    let (ratio, label) = match app.selected_job() {
+        Some(JobRow::Live(l)) => {
+            let j = &app.live[l];
+            let ratio = if j.steps == 0 {
+                1.0
+            } else {
+                j.steps_done as f64 / j.steps as f64
+            };
+            (
+                ratio,
+                format!(
+                    "{}: {}/{} tenants, {}/{} steps, {} failed, {} skipped",
+                    j.state.label(),
+                    j.tenants_done,
+                    j.tenants,
+                    j.steps_done,
+                    j.steps,
+                    j.failed,
+                    j.skipped
+                ),
+            )
+        }
+        Some(JobRow::Recorded(r)) => {
+            let j = &app.data.jobs[r];
+            (
+                if j.state == "succeeded" { 1.0 } else { 0.0 },
+                format!(
+                    "{}: {} tenants, {} steps, {} failed, {} skipped",
+                    j.state, j.tenants, j.steps, j.failed, j.skipped
+                ),
+            )
+        }
+        None => (0.0, String::new()),
+    };
+    frame.render_widget(
+        Gauge::default()
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(label)
+            .gauge_style(style::installed()),
+        gauge,
+    );
+    log_pane(frame, app, log);
+}
+
+fn log_pane(frame: &mut Frame, app: &App, area: Rect) {
+    let height = area.height.saturating_sub(2) as usize;
+    app.log.height.set(height);
+    let lines = app.log_lines();
+    let max_start = lines.len().saturating_sub(height);
+    let start = app.log.scroll.unwrap_or(max_start).min(max_start);
+    let shown: Vec<Line> = lines
+        .iter()
+        .skip(start)
+        .take(height)
+        .map(|l| {
+            let st = match l.kind {
+                LineKind::Info => Style::default(),
+                LineKind::Ok => style::installed(),
+                LineKind::Failed => style::failed(),
+                LineKind::Skipped => style::outdated(),
+            };
+            Line::from(vec![
+                Span::styled(format!("{} ", l.at), style::dim()),
+                Span::styled(
+                    format!("{:<10} ", l.tenant.as_deref().unwrap_or("")),
+                    style::dim(),
+                ),
+                Span::styled(l.text.clone(), st),
+            ])
+        })
+        .collect();
+    let mode = match app.log.scroll {
+        None => "following".to_string(),
+        Some(_) => format!("line {} of {}, G follows", start + 1, lines.len()),
+    };
+    let tenant = app
+        .log
+        .tenant
+        .as_ref()
+        .map(|t| format!(", {t} only"))
+        .unwrap_or_default();
+    let focus = if app.log.focus {
+        "esc leaves"
+    } else {
+        "enter scrolls"
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" Log ({mode}{tenant}; {focus}, t tenant) "));
+    let block = if app.log.focus {
+        block.border_style(style::header())
+    } else {
+        block
+    };
+    let body = if shown.is_empty() {
+        vec![Line::from(Span::styled(
+            "select a job to see its log",
+            style::dim(),
+        ))]
+    } else {
+        shown
+    };
+    frame.render_widget(Paragraph::new(body).block(block), area);
 }
 
 fn history(frame: &mut Frame, app: &App, area: Rect) {
-    // Newest first: the question at 3 a.m. is "what just happened".
-    let rows: Vec<Row> = app
-        .data
-        .history
-        .iter()
-        .rev()
-        .map(|h| {
+    table(
+        frame,
+        app,
+        Tab::History,
+        area,
+        Spec {
+            title: "History",
+            suffix: String::new(),
+            empty: "no history yet",
+            header: header(&[
+                "",
+                "STARTED (UTC)",
+                "TENANT",
+                "MODULE",
+                "ACTION",
+                "TOOK",
+                "BY",
+            ]),
+            widths: vec![
+                Constraint::Length(1),
+                Constraint::Length(14),
+                Constraint::Length(10),
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(10),
+            ],
+            highlight: true,
+        },
+        |i, _| {
+            let h = &app.data.history[i];
             let outcome = if h.outcome == "succeeded" {
                 Span::styled("✓", style::installed())
             } else {
@@ -366,42 +612,42 @@ fn history(frame: &mut Frame, app: &App, area: Rect) {
                 Cell::from(format!("{} ms", h.duration_ms)),
                 Cell::from(by),
             ])
-        })
-        .collect();
-    table(
-        frame,
-        app,
-        area,
-        "History",
-        "",
-        "no history yet",
-        vec![
-            "",
-            "STARTED (UTC)",
-            "TENANT",
-            "MODULE",
-            "ACTION",
-            "TOOK",
-            "BY",
-        ],
-        rows,
-        vec![
-            Constraint::Length(1),
-            Constraint::Length(14),
-            Constraint::Length(10),
-            Constraint::Fill(1),
-            Constraint::Length(8),
-            Constraint::Length(8),
-            Constraint::Length(10),
-        ],
+        },
     );
 }
 
-fn status_bar(frame: &mut Frame, app: &App, area: Rect) {
+/// The bottom line: what is being typed, or the state and the last message.
+fn bottom_line(frame: &mut Frame, app: &App, area: Rect) {
+    if let Some(input) = &app.input {
+        let (prompt, text) = match input {
+            Input::Filter(t) => ("/", t),
+            Input::Command(t) => (":", t),
+        };
+        let line = Line::from(vec![
+            Span::styled(prompt, style::header()),
+            Span::raw(text.clone()),
+            Span::styled("█", style::dim()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     let mut spans = Vec::new();
     if app.read_only {
         spans.push(Span::styled(" READ-ONLY ", style::selected()));
         spans.push(Span::raw(" "));
+    }
+    let running = app.live.iter().filter(|j| j.state.is_active()).count();
+    if running > 0 {
+        spans.push(Span::styled(
+            format!("{running} job(s) running  "),
+            style::outdated(),
+        ));
+    }
+    if !app.marks.is_empty() {
+        spans.push(Span::styled(
+            format!("{} marked  ", app.marks.len()),
+            style::header(),
+        ));
     }
     if app.data.problems > 0 {
         spans.push(Span::styled(
@@ -413,45 +659,12 @@ fn status_bar(frame: &mut Frame, app: &App, area: Rect) {
         ));
     }
     match &app.message {
-        Some(m) => spans.push(Span::styled(m.clone(), style::note())),
+        Some((m, Tone::Info)) => spans.push(Span::styled(m.clone(), style::note())),
+        Some((m, Tone::Error)) => spans.push(Span::styled(m.clone(), style::failed())),
         None => spans.push(Span::styled(
-            "? help  tab views  j/k move  ctrl-r reload  q quit",
+            "? help  space mark  i/r/u act  / filter  : command  q quit",
             style::dim(),
         )),
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-fn help(frame: &mut Frame, app: &App) {
-    let area = frame.area();
-    let width = 76.min(area.width);
-    let height = (HELP.len() as u16 + 4).min(area.height);
-    let rect = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    let mut lines: Vec<Line> = HELP
-        .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(format!("{k:>25}  "), style::header()),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
-    lines.push(Line::from(Span::styled(
-        format!("{:>25}  any key closes this", ""),
-        Style::default(),
-    )));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Keys: {} ", app.tab.title())),
-        ),
-        rect,
-    );
 }

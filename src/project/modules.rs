@@ -1,0 +1,81 @@
+//! The catalog as operators read it: one summary per module, shared by `estate modules
+//! --json` and the console's Modules view.
+
+use serde::Serialize;
+
+use crate::catalog::Scope;
+use crate::error::Result;
+use crate::migrator::MigrationInfo;
+
+use super::Project;
+
+/// One module of the catalog with what the registry knows of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleSummary {
+    pub name: String,
+    pub title: String,
+    pub version: String,
+    pub description: String,
+    pub requires: Vec<String>,
+    pub required_by: Vec<String>,
+    /// How many migrations each scope has (on the configured tenant engine).
+    pub migrations: PerScope<usize>,
+    /// The tables the module owns in each scope: the responsibility matrix.
+    pub tables: PerScope<Vec<String>>,
+    /// How many tenants have it installed (or failed).
+    pub tenants: usize,
+    /// The migrations themselves, for the console's detail view.
+    #[serde(skip)]
+    pub sets: PerScope<Vec<MigrationInfo>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PerScope<T> {
+    pub landlord: T,
+    pub tenant: T,
+}
+
+impl<T> PerScope<T> {
+    fn of(f: impl Fn(Scope) -> T) -> Self {
+        PerScope {
+            landlord: f(Scope::Landlord),
+            tenant: f(Scope::Tenant),
+        }
+    }
+}
+
+impl Project {
+    /// Every module of the catalog, by name.
+    pub async fn modules(&self) -> Result<Vec<ModuleSummary>> {
+        let installs = self.registry.installations().await?;
+        let engine = self.config.tenancy.layout.engine();
+        Ok(self
+            .catalog
+            .contexts
+            .values()
+            .map(|c| {
+                let name = c.name();
+                let sets = PerScope::of(|s| {
+                    self.migrator(name)
+                        .map(|m| m.migrations(s, engine))
+                        .unwrap_or_default()
+                });
+                ModuleSummary {
+                    name: name.to_string(),
+                    title: c.manifest.title.clone(),
+                    version: c.manifest.version.clone(),
+                    description: c.manifest.description.clone(),
+                    requires: c.manifest.requires.clone(),
+                    required_by: self.catalog.graph.required_by(name).to_vec(),
+                    migrations: PerScope {
+                        landlord: sets.landlord.len(),
+                        tenant: sets.tenant.len(),
+                    },
+                    tables: PerScope::of(|s| c.tables(s)),
+                    tenants: installs.iter().filter(|i| i.module == name).count(),
+                    sets,
+                }
+            })
+            .collect())
+    }
+}

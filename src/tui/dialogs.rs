@@ -1,0 +1,200 @@
+//! Drawing the windows over a view: the help overlay, plans to confirm, refusals with their
+//! `--cascade` alternative, the quit question and details.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, Dialog};
+use super::detail;
+use super::keymap::help_for;
+use super::style;
+use super::worker::PlanRequest;
+use crate::registry::TenantSelection;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    if app.help {
+        let mut lines: Vec<Line> = help_for(app.tab)
+            .into_iter()
+            .map(|(k, what)| {
+                Line::from(vec![
+                    Span::styled(format!("{k:>25}  "), style::header()),
+                    Span::raw(what),
+                ])
+            })
+            .collect();
+        lines.push(Line::from(Span::styled(
+            format!("{:>25}  any key closes this", ""),
+            style::dim(),
+        )));
+        return window(frame, &format!("Keys: {}", app.tab.title()), lines, 0, None);
+    }
+    let Some(dialog) = &app.dialog else { return };
+    match dialog {
+        Dialog::Planning(request) => window(
+            frame,
+            "Planning",
+            vec![
+                Line::from(describe(request)),
+                Line::default(),
+                Line::from(Span::styled(
+                    "the registry is checking dependencies and each database…",
+                    style::dim(),
+                )),
+            ],
+            0,
+            Some("esc abandons"),
+        ),
+        Dialog::Confirm { plans, scroll } => {
+            let mut lines = Vec::new();
+            for (i, p) in plans.iter().enumerate() {
+                if i > 0 {
+                    lines.push(Line::default());
+                }
+                lines.extend(detail::plan(p));
+            }
+            let title = if plans.len() > 1 {
+                format!("Confirm {} jobs", plans.len())
+            } else {
+                "Confirm".to_string()
+            };
+            window(
+                frame,
+                &title,
+                lines,
+                *scroll,
+                Some("y/enter run in the background · n/esc cancel · j/k scroll"),
+            )
+        }
+        Dialog::Refused {
+            error,
+            cascade,
+            scroll,
+        } => {
+            let mut lines: Vec<Line> = error
+                .lines()
+                .enumerate()
+                .map(|(i, l)| {
+                    let st = if i == 0 {
+                        style::failed()
+                    } else {
+                        style::note()
+                    };
+                    Line::from(Span::styled(l.trim_start().to_string(), st))
+                })
+                .collect();
+            lines.push(Line::from(Span::styled(
+                "nothing was changed",
+                style::dim(),
+            )));
+            let footer = match cascade {
+                Some(plans) => {
+                    lines.push(Line::default());
+                    lines.push(Line::from(Span::styled(
+                        "with --cascade, the dependants are rolled back first:",
+                        style::header(),
+                    )));
+                    for p in plans {
+                        lines.extend(detail::plan(p));
+                    }
+                    "c plan it with --cascade · esc close"
+                }
+                None => "esc close",
+            };
+            window(frame, "Refused", lines, *scroll, Some(footer))
+        }
+        Dialog::Quit { running } => window(
+            frame,
+            "Quit?",
+            vec![
+                Line::from(format!("{running} job(s) still running.")),
+                Line::from(
+                    "Quitting cancels them: each stops at its next migration boundary, \
+                     nothing is left half-applied, and the same action later picks up from there.",
+                ),
+            ],
+            0,
+            Some("y cancel the jobs and quit · n/esc stay"),
+        ),
+        Dialog::Detail {
+            title,
+            lines,
+            scroll,
+        } => window(
+            frame,
+            title,
+            lines.clone(),
+            *scroll,
+            Some("esc/enter close · j/k scroll"),
+        ),
+    }
+}
+
+/// `install digital_card for acme, globex`.
+fn describe(request: &PlanRequest) -> String {
+    let groups: Vec<String> = request
+        .groups
+        .iter()
+        .map(|g| {
+            let tenants = match &g.tenants {
+                TenantSelection::All => "every tenant".to_string(),
+                TenantSelection::Only(t) if t.len() > 5 => format!("{} tenants", t.len()),
+                TenantSelection::Only(t) => t
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            format!("{} for {tenants}", g.modules.join(" "))
+        })
+        .collect();
+    format!(
+        "{}{} {}",
+        request.action,
+        if request.cascade { " --cascade" } else { "" },
+        groups.join("; ")
+    )
+}
+
+/// A centred, bordered window with `lines` from `scroll` on, and a footer of keys.
+fn window(frame: &mut Frame, title: &str, lines: Vec<Line>, scroll: usize, footer: Option<&str>) {
+    let area = frame.area();
+    let width = area.width.saturating_sub(4).min(76);
+    let wanted = lines.len() as u16 + 2 + u16::from(footer.is_some()) + 1;
+    let height = wanted.min(area.height.saturating_sub(2));
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(style::header())
+        .title(format!(" {title} "));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let body_height = inner.height.saturating_sub(u16::from(footer.is_some()));
+    let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        Rect {
+            height: body_height,
+            ..inner
+        },
+    );
+    if let Some(footer) = footer {
+        frame.render_widget(
+            Paragraph::new(Span::styled(footer.to_string(), style::dim())),
+            Rect {
+                y: inner.y + body_height,
+                height: 1,
+                ..inner
+            },
+        );
+    }
+}

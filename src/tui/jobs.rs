@@ -1,0 +1,241 @@
+//! Jobs started from the console while they run: progress (tenants done / total, failures)
+//! and the log lines their events make, kept for the log pane.
+
+use std::collections::HashMap;
+
+use crate::jobs::{JobControl, JobEvent, JobReport};
+use crate::registry::Plan;
+
+/// How a log line reads: it sets its symbol and colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Info,
+    Ok,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// `HH:MM:SS`, UTC like every time estate shows.
+    pub at: String,
+    /// The tenant the line is about; `None` for the landlord and the job itself.
+    pub tenant: Option<String>,
+    pub kind: LineKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Interrupted,
+    /// The job could not run at all (say, the landlord was unreachable).
+    Error(String),
+}
+
+impl JobState {
+    pub fn label(&self) -> &str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Interrupted => "interrupted",
+            JobState::Error(_) => "error",
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        matches!(self, JobState::Queued | JobState::Running)
+    }
+}
+
+/// A job this console started.
+#[derive(Debug)]
+pub struct LiveJob {
+    /// The registry's id, once the job started.
+    pub job_id: Option<String>,
+    pub action: String,
+    pub modules: String,
+    pub started_at: String,
+    pub state: JobState,
+    pub control: JobControl,
+    pub steps: usize,
+    pub steps_done: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub tenants: usize,
+    pub tenants_done: usize,
+    /// Steps left per tenant; a tenant is done when it reaches zero.
+    left: HashMap<String, usize>,
+    pub lines: Vec<LogLine>,
+}
+
+fn clock() -> String {
+    chrono::Utc::now().format("%H:%M:%S").to_string()
+}
+
+impl LiveJob {
+    pub fn new(plan: &Plan, control: JobControl) -> LiveJob {
+        LiveJob {
+            job_id: None,
+            action: plan.action.to_string(),
+            modules: plan.modules.join(","),
+            started_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            state: JobState::Queued,
+            control,
+            steps: plan.step_count(),
+            steps_done: 0,
+            failed: 0,
+            skipped: 0,
+            tenants: plan.tenant_steps.values().filter(|s| !s.is_empty()).count(),
+            tenants_done: 0,
+            left: plan
+                .tenant_steps
+                .iter()
+                .filter(|(_, s)| !s.is_empty())
+                .map(|(t, s)| (t.clone(), s.len()))
+                .collect(),
+            lines: vec![LogLine {
+                at: clock(),
+                tenant: None,
+                kind: LineKind::Info,
+                text: format!(
+                    "queued: {} {} ({} steps, {} tenants)",
+                    plan.action,
+                    plan.modules.join(" "),
+                    plan.step_count(),
+                    plan.tenant_steps.len()
+                ),
+            }],
+        }
+    }
+
+    fn log(&mut self, tenant: Option<&String>, kind: LineKind, text: String) {
+        self.lines.push(LogLine {
+            at: clock(),
+            tenant: tenant.cloned(),
+            kind,
+            text,
+        });
+    }
+
+    fn step_ended(&mut self, tenant: Option<&String>) {
+        self.steps_done += 1;
+        if let Some(t) = tenant
+            && let Some(left) = self.left.get_mut(t)
+        {
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                self.tenants_done += 1;
+            }
+        }
+    }
+
+    pub fn on(&mut self, event: &JobEvent) {
+        match event {
+            JobEvent::JobStarted { job_id, .. } => {
+                self.job_id = Some(job_id.clone());
+                self.state = JobState::Running;
+                self.log(None, LineKind::Info, format!("job {job_id} started"));
+            }
+            JobEvent::StepStarted { step } => {
+                self.log(step.tenant.as_ref(), LineKind::Info, format!("▸ {step}"))
+            }
+            JobEvent::MigrationApplied { step, run } => self.log(
+                step.tenant.as_ref(),
+                LineKind::Info,
+                format!(
+                    "  {} {:04} {} ({} ms)",
+                    if step.action.is_down() {
+                        "reverted"
+                    } else {
+                        "applied"
+                    },
+                    run.version,
+                    run.description,
+                    run.millis
+                ),
+            ),
+            JobEvent::StepSucceeded {
+                step,
+                migrations,
+                millis,
+                ..
+            } => {
+                self.step_ended(step.tenant.as_ref());
+                self.log(
+                    step.tenant.as_ref(),
+                    LineKind::Ok,
+                    format!("✓ {step}: {} migration(s), {millis} ms", migrations.len()),
+                );
+            }
+            JobEvent::StepFailed { step, error, .. } => {
+                self.step_ended(step.tenant.as_ref());
+                self.failed += 1;
+                // The error's first line names the file and the cause; the fix follows.
+                for (i, line) in error.lines().enumerate() {
+                    let text = if i == 0 {
+                        format!("✗ {step}: {line}")
+                    } else {
+                        format!("  {}", line.trim_start())
+                    };
+                    self.log(step.tenant.as_ref(), LineKind::Failed, text);
+                }
+            }
+            JobEvent::StepSkipped { step, reason } => {
+                self.step_ended(step.tenant.as_ref());
+                self.skipped += 1;
+                self.log(
+                    step.tenant.as_ref(),
+                    LineKind::Skipped,
+                    format!("- {step} skipped: {reason}"),
+                );
+            }
+            JobEvent::JobFinished {
+                succeeded,
+                failed,
+                skipped,
+                ..
+            } => self.log(
+                None,
+                if *failed + *skipped == 0 {
+                    LineKind::Ok
+                } else {
+                    LineKind::Failed
+                },
+                format!("job finished: {succeeded} succeeded, {failed} failed, {skipped} skipped"),
+            ),
+            JobEvent::ModuleInstalled { .. }
+            | JobEvent::ModuleUpgraded { .. }
+            | JobEvent::ModuleRolledBack { .. } => {}
+        }
+    }
+
+    /// The job's task ended.
+    pub fn finish(&mut self, result: Result<JobReport, String>) {
+        self.state = match result {
+            Ok(report) if report.is_success() => JobState::Succeeded,
+            Ok(_) if self.control.is_cancelled() => JobState::Interrupted,
+            Ok(_) => JobState::Failed,
+            Err(e) => {
+                self.log(None, LineKind::Failed, format!("the job did not run: {e}"));
+                JobState::Error(e)
+            }
+        };
+    }
+
+    /// The tenants this job's lines name, in the order they first appear.
+    pub fn tenants_seen(&self) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for t in self.lines.iter().filter_map(|l| l.tenant.as_ref()) {
+            if !seen.contains(t) {
+                seen.push(t.clone());
+            }
+        }
+        seen
+    }
+}

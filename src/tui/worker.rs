@@ -1,0 +1,141 @@
+//! The console's background work: everything that touches a database runs here, in tokio
+//! tasks, and comes back to the UI thread as a [`Msg`]. The UI thread never waits on a
+//! database; it asks for work with an [`Effect`] and keeps drawing.
+
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+use crate::catalog::Scope;
+use crate::jobs::{JobControl, JobEvent, JobReport};
+use crate::project::Project;
+use crate::registry::{Action, Plan, TenantSelection};
+
+use super::data::Snapshot;
+
+/// One plan to ask the registry for: modules for tenants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanGroup {
+    pub modules: Vec<String>,
+    pub tenants: TenantSelection,
+}
+
+/// What the operator asked to plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRequest {
+    pub action: Action,
+    pub groups: Vec<PlanGroup>,
+    pub cascade: bool,
+}
+
+/// Work the UI asks for.
+#[derive(Debug)]
+pub enum Effect {
+    Reload,
+    Plan(PlanRequest),
+    /// Runs plans one after the other, each as its own job: `(live job index, plan, control)`.
+    Run(Vec<(usize, Plan, JobControl)>),
+}
+
+/// Work done, back to the UI.
+#[derive(Debug)]
+pub enum Msg {
+    Loaded(Result<Box<Snapshot>, String>),
+    Planned {
+        request: PlanRequest,
+        result: Result<Vec<Plan>, String>,
+        /// For a refused rollback: the same plans with `--cascade`, when those are allowed.
+        cascade: Option<Vec<Plan>>,
+    },
+    Event(usize, JobEvent),
+    Finished(usize, Result<JobReport, String>),
+}
+
+/// Starts `effect` in the background; its result arrives on `tx`.
+pub fn spawn(
+    handle: &tokio::runtime::Handle,
+    project: Arc<Project>,
+    effect: Effect,
+    tx: Sender<Msg>,
+) {
+    match effect {
+        Effect::Reload => {
+            handle.spawn(async move {
+                let _ = tx.send(load(&project).await);
+            });
+        }
+        Effect::Plan(request) => {
+            handle.spawn(async move {
+                let _ = tx.send(plan(&project, request).await);
+            });
+        }
+        Effect::Run(jobs) => {
+            // The job runner's future borrows across awaits in ways tokio::spawn cannot prove
+            // Send; a thread of its own drives it on the same runtime instead.
+            let handle = handle.clone();
+            std::thread::spawn(move || handle.block_on(run(&project, jobs, &tx)));
+        }
+    }
+}
+
+pub async fn load(project: &Project) -> Msg {
+    Msg::Loaded(
+        Snapshot::load(project)
+            .await
+            .map(Box::new)
+            .map_err(|e| e.to_string()),
+    )
+}
+
+async fn plans(
+    project: &Project,
+    request: &PlanRequest,
+    cascade: bool,
+) -> crate::Result<Vec<Plan>> {
+    let mut plans = Vec::new();
+    for g in &request.groups {
+        plans.push(match request.action {
+            Action::Install => project.plan_install(&g.modules, &g.tenants).await?,
+            Action::Rollback => {
+                project
+                    .plan_rollback(&g.modules, &g.tenants, cascade)
+                    .await?
+            }
+            Action::Upgrade => {
+                project
+                    .plan_migrate(&g.modules, &g.tenants, &[Scope::Landlord, Scope::Tenant])
+                    .await?
+            }
+        });
+    }
+    Ok(plans)
+}
+
+/// Plans a request; a refused rollback also gets its `--cascade` alternative.
+pub async fn plan(project: &Project, request: PlanRequest) -> Msg {
+    let result = plans(project, &request, request.cascade).await;
+    let cascade = match &result {
+        Err(e) if e.is_refusal() && request.action == Action::Rollback && !request.cascade => {
+            plans(project, &request, true).await.ok()
+        }
+        _ => None,
+    };
+    Msg::Planned {
+        request,
+        result: result.map_err(|e| e.to_string()),
+        cascade,
+    }
+}
+
+/// Runs the plans in order, forwarding every event.
+pub async fn run(project: &Project, jobs: Vec<(usize, Plan, JobControl)>, tx: &Sender<Msg>) {
+    for (index, plan, control) in jobs {
+        let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
+        let forward = async {
+            while let Some(event) = erx.recv().await {
+                let _ = tx.send(Msg::Event(index, event));
+            }
+        };
+        let (result, ()) = tokio::join!(project.run(&plan, Some(etx), control), forward);
+        let _ = tx.send(Msg::Finished(index, result.map_err(|e| e.to_string())));
+    }
+}

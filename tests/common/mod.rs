@@ -89,7 +89,7 @@ impl PgEnv {
 }
 
 /// Whether this run is CI's, where PostgreSQL must be there.
-fn in_ci() -> bool {
+pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| {
         let v = v.trim().to_ascii_lowercase();
         !v.is_empty() && v != "false" && v != "0"

@@ -1,0 +1,176 @@
+//! The console end to end: the real binary in a real terminal (tmux), driven by keys as an
+//! operator would: open on a scratch project, go to the Matrix, mark two cells, install,
+//! confirm, wait for the job, read the screen, and check that the tenant databases and
+//! `estate status --json` agree with it. Needs tmux (CI installs it; with CI=true a missing
+//! tmux fails the test instead of skipping it).
+
+mod common;
+use common::*;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of this test's own, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok && in_ci() {
+            panic!("tmux is needed for the console's end-to-end test: apt-get install tmux");
+        }
+        ok
+    }
+
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `estate` (the console) in a `width`×`height` terminal in `s`'s project.
+    fn start(s: &Scratch, width: u16, height: u16) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("estate-test-{}", std::process::id()),
+        };
+        let bin = assert_cmd::cargo::cargo_bin("estate");
+        let out = Command::new("tmux")
+            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
+            .args([
+                "-s",
+                "estate",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .arg("-c")
+            .arg(s.root())
+            .arg("-e")
+            .arg("USER=tester")
+            .arg("-e")
+            .arg("TERM=tmux-256color")
+            // The pane stays after estate exits, so its last screen can be read.
+            .arg(format!(
+                "{} ; echo estate exited $?; sleep 30",
+                bin.display()
+            ))
+            .output()
+            .expect("tmux starts");
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    fn screen(&self) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", "estate"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "estate", k]);
+            // One key at a time, as typed: the console takes each before the next.
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    /// Waits until the screen satisfies `ok`, and returns it.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.cmd(&["kill-server"]);
+    }
+}
+
+#[test]
+fn mark_two_cells_install_and_the_databases_agree_with_the_screen() {
+    if !Tmux::available() {
+        eprintln!("note: tmux is not installed; the console's end-to-end test is skipped");
+        return;
+    }
+    let s = Scratch::new();
+    s.add_tenants(&["acme", "globex"]);
+    let tmux = Tmux::start(&s, 100, 30);
+    tmux.wait_for("the Modules view", |sc| {
+        sc.contains("Modules (4)") && sc.contains("user_management")
+    });
+
+    // Matrix, calendar column; space marks acme's cell and moves to globex; space marks it.
+    tmux.keys(&["3", "l", "Space", "Space"]);
+    let marked = tmux.wait_for("two marks", |sc| sc.contains("2 marked"));
+    assert_eq!(marked.matches("*·").count(), 2, "{marked}");
+
+    tmux.keys(&["i"]);
+    let plan = tmux.wait_for("the plan", |sc| sc.contains("Confirm"));
+    assert!(
+        plan.contains("install calendar"),
+        "the plan names the module:\n{plan}"
+    );
+    assert!(
+        plan.contains("user_management added"),
+        "the plan adds the dependency:\n{plan}"
+    );
+    tmux.keys(&["y"]);
+
+    tmux.keys(&["4"]);
+    let jobs = tmux.wait_for("the job to finish", |sc| {
+        sc.contains("succeeded: 2/2 tenants")
+    });
+    assert!(
+        jobs.contains("job finished: 6 succeeded, 0 failed, 0 skipped"),
+        "{jobs}"
+    );
+
+    // The Matrix turned green for both tenants.
+    tmux.keys(&["3"]);
+    let matrix = tmux.wait_for("the reloaded matrix", |sc| {
+        sc.lines()
+            .filter(|l| l.contains("acme") || l.contains("globex"))
+            .all(|l| l.matches("✓ installed").count() == 2)
+    });
+    assert!(!matrix.contains("*"), "the marks were cleared:\n{matrix}");
+
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("estate to exit", |sc| sc.contains("estate exited"));
+    assert!(after.contains("estate exited 0"), "{after}");
+
+    for t in ["acme", "globex"] {
+        assert!(has_table(&s.tenant_db(t), "events"), "{t}");
+        assert!(has_table(&s.tenant_db(t), "user_profiles"), "{t}");
+    }
+    let status = s.estate_json(&["status", "--json"]);
+    for r in status.as_array().unwrap() {
+        let want = if ["calendar", "user_management"].contains(&r["module"].as_str().unwrap()) {
+            "installed"
+        } else {
+            "not_installed"
+        };
+        assert_eq!(r["state"], want, "{r}");
+    }
+}

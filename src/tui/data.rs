@@ -15,6 +15,8 @@ const JOB_ROWS: i64 = 200;
 pub struct Snapshot {
     /// Where the project is, for the title bar.
     pub project: String,
+    /// Who runs this console, as jobs record it.
+    pub operator: String,
     pub modules: Vec<ModuleSummary>,
     pub matrix: Matrix,
     /// Per tenant (as in `matrix.tenants`): how many modules are installed, outdated, failed.
@@ -34,14 +36,16 @@ impl Snapshot {
         let mut history = project.history(None, None, Some(HISTORY_ROWS)).await?;
         // Newest first: the question at 3 a.m. is "what just happened".
         history.reverse();
-        Ok(Snapshot::new(
+        let mut snapshot = Snapshot::new(
             project.config.root.display().to_string(),
             modules,
             matrix,
             history,
             project.registry.jobs(JOB_ROWS).await?,
             project.catalog.problems.len(),
-        ))
+        );
+        snapshot.operator = project.operator.user.clone();
+        Ok(snapshot)
     }
 
     pub fn new(
@@ -54,6 +58,7 @@ impl Snapshot {
     ) -> Snapshot {
         let mut s = Snapshot {
             project,
+            operator: String::new(),
             modules,
             tenant_index: matrix
                 .tenants

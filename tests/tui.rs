@@ -342,3 +342,43 @@ async fn an_empty_project_read_only_refuses_actions() {
     );
     project.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_migration_shows_pending_and_u_upgrades_it() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    s.write(
+        "contexts/calendar/migrations/tenant/0004_add_color_to_events.up.sql",
+        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
+    );
+    s.write(
+        "contexts/calendar/migrations/tenant/0004_add_color_to_events.down.sql",
+        "ALTER TABLE events DROP COLUMN color;\n",
+    );
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    keys(&mut app, "3l");
+    let before = screen(&app, 80, 24);
+    assert_eq!(before.matches("↑ 1 pending").count(), 2, "{before}");
+    // The whole calendar column, from the Modules view: only outdated cells are planned.
+    keys(&mut app, "1j");
+    app.on_key(key('u'));
+    settle(&project, &mut app).await;
+    let confirm = screen(&app, 80, 24);
+    assert!(confirm.contains("upgrade calendar"), "{confirm}");
+    assert!(confirm.contains("2 tenant(s)"), "{confirm}");
+    app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
+    keys(&mut app, "3");
+    let after = screen(&app, 80, 24);
+    assert!(!after.contains("pending"), "{after}");
+    let status = s.estate_json(&["status", "--json"]);
+    let outdated = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["state"] == "outdated")
+        .count();
+    assert_eq!(outdated, 0, "{status:#}");
+    project.close().await;
+}

@@ -166,10 +166,9 @@ fn write(path: &Path, text: &str) {
 /// Lays out a SQLite project in `root` (the repository's config, contexts `m01`..`m20` with
 /// three tenant migrations each), lets estate create the registry, then fills it.
 fn seed(root: &Path, tenants: usize) -> Seeded {
-    let config = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/estate.toml"),
-    )
-    .expect("config/estate.toml of the repository");
+    let config =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/estate.toml"))
+            .expect("config/estate.toml of the repository");
     write(&root.join("config/estate.toml"), &config);
     for m in 0..MODULES {
         let name = module_name(m);
@@ -418,11 +417,7 @@ fn scroll_keys(n: usize, columns: bool, seed: u64) -> Vec<KeyEvent> {
 }
 
 /// Presses each key and redraws, timing both together; the warm-up keys are not timed.
-fn frames(
-    app: &mut App,
-    terminal: &mut Terminal<TestBackend>,
-    keys: &[KeyEvent],
-) -> Vec<Duration> {
+fn frames(app: &mut App, terminal: &mut Terminal<TestBackend>, keys: &[KeyEvent]) -> Vec<Duration> {
     let mut times = Vec::with_capacity(keys.len());
     for (n, k) in keys.iter().enumerate() {
         let started = Instant::now();
@@ -459,10 +454,15 @@ fn measure(root: &Path, tenants: usize) {
         .expect("the snapshot loads");
     let load_ms = ms(started.elapsed());
     assert_eq!(snapshot.tenants().len(), tenants, "tenants in the snapshot");
-    assert_eq!(snapshot.matrix.modules.len(), MODULES, "modules in the snapshot");
-    let cells: [u32; 3] = snapshot.counts.iter().fold([0; 3], |a, c| {
-        [a[0] + c[0], a[1] + c[1], a[2] + c[2]]
-    });
+    assert_eq!(
+        snapshot.matrix.modules.len(),
+        MODULES,
+        "modules in the snapshot"
+    );
+    let cells: [u32; 3] = snapshot
+        .counts
+        .iter()
+        .fold([0; 3], |a, c| [a[0] + c[0], a[1] + c[1], a[2] + c[2]]);
 
     // What the console does with its first snapshot: the state, then the opening view.
     let started = Instant::now();
@@ -471,7 +471,12 @@ fn measure(root: &Path, tenants: usize) {
     terminal.draw(|f| draw(f, &app)).expect("the first frame");
     let first_ms = ms(started.elapsed());
 
+    let started = Instant::now();
     app.on_key(key(KeyCode::Char('3')));
+    terminal
+        .draw(|f| draw(f, &app))
+        .expect("the Matrix's first frame");
+    let to_matrix_us = started.elapsed().as_secs_f64() * 1e6;
     assert_eq!(app.tab, Tab::Matrix);
     let matrix = spread(frames(
         &mut app,
@@ -494,6 +499,7 @@ fn measure(root: &Path, tenants: usize) {
     put("load_ms", load_ms);
     put("first_ms", first_ms);
     put("ttff_ms", open_ms + load_ms + first_ms);
+    put("to_matrix_us", to_matrix_us);
     for (name, s) in [("matrix", matrix), ("tenants", tenants_view)] {
         for (stat, v) in ["mean", "p50", "p99", "max"].iter().zip(s) {
             put(&format!("{name}_{stat}_us"), v);
@@ -515,6 +521,7 @@ fn report(sizes: &[usize; 2], runs: &[BTreeMap<String, f64>]) -> String {
         ("snapshot load (ms)", "load_ms", 1),
         ("first draw: App::new + draw (ms)", "first_ms", 2),
         ("time to first frame (ms)", "ttff_ms", 1),
+        ("switch to Matrix: key + draw (µs)", "to_matrix_us", 1),
         ("matrix frame mean (µs)", "matrix_mean_us", 1),
         ("matrix frame p50 (µs)", "matrix_p50_us", 1),
         ("matrix frame p99 (µs)", "matrix_p99_us", 1),
@@ -530,7 +537,7 @@ fn report(sizes: &[usize; 2], runs: &[BTreeMap<String, f64>]) -> String {
     let title = format!("console benchmark (tenants × {MODULES} modules, {WIDTH}×{HEIGHT})");
     let _ = writeln!(
         out,
-        "\n{title:<34}{:>12}{:>12}{:>10}",
+        "\n{title:<40}{:>12}{:>12}{:>10}",
         sizes[0], sizes[1], "ratio"
     );
     for (label, k, decimals) in rows {
@@ -538,7 +545,7 @@ fn report(sizes: &[usize; 2], runs: &[BTreeMap<String, f64>]) -> String {
         let big = runs[1].get(*k).copied().unwrap_or(f64::NAN);
         let _ = writeln!(
             out,
-            "{label:<34}{base:>12.decimals$}{big:>12.decimals$}{:>9.2}×",
+            "{label:<40}{base:>12.decimals$}{big:>12.decimals$}{:>9.2}×",
             big / base
         );
     }

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::catalog::Scope;
+use crate::engine::Engine;
 use crate::error::Result;
-use crate::registry::{InstallState, Installation, TenantRecord};
+use crate::registry::{InstallState, TenantRecord};
 
 use super::Project;
 
@@ -46,8 +47,8 @@ impl ModuleState {
 
     /// The state of an installation with `pending` migrations left; `reachable` is false when
     /// the tenant's database could not be read.
-    pub(super) fn of(install: Option<&Installation>, pending: usize, reachable: bool) -> Self {
-        match install.map(|i| i.state) {
+    pub(super) fn of(install: Option<InstallState>, pending: usize, reachable: bool) -> Self {
+        match install {
             None => ModuleState::NotInstalled,
             Some(InstallState::Failed) => ModuleState::Failed,
             Some(_) if !reachable => ModuleState::Failed,
@@ -135,23 +136,17 @@ impl Project {
     pub async fn matrix(&self) -> Result<Matrix> {
         let tenants = self.registry.tenants().await?;
         let modules: Vec<String> = self.migrators.keys().cloned().collect();
-        let installs: HashMap<(String, String), Installation> = self
-            .registry
-            .installations()
-            .await?
-            .into_iter()
-            .map(|i| ((i.tenant.clone(), i.module.clone()), i))
-            .collect();
+        let installs = self.registry.installation_states().await?;
         let landlord = self.registry.landlord();
         // (applied, pending) of each module's landlord scope, and its tenant versions by engine.
         let mut landlord_counts = Vec::with_capacity(modules.len());
-        let mut versions: Vec<BTreeMap<crate::engine::Engine, Vec<i64>>> = Vec::new();
+        let mut versions: Vec<BTreeMap<Engine, Vec<i64>>> = Vec::new();
         for name in &modules {
             let migrator = &self.migrators[name];
             let s = migrator.status(Scope::Landlord, landlord).await?;
             landlord_counts.push((s.applied.len(), s.pending.len()));
             versions.push(
-                crate::engine::Engine::ALL
+                Engine::ALL
                     .iter()
                     .map(|e| {
                         let v = migrator.migrations(Scope::Tenant, *e);
@@ -160,36 +155,49 @@ impl Project {
                     .collect(),
             );
         }
-        let mut cells = Vec::with_capacity(tenants.len() * modules.len());
-        for t in &tenants {
-            let mut unknown = Vec::new();
-            for (m, name) in modules.iter().enumerate() {
-                let install = installs.get(&(t.slug.clone(), name.clone()));
-                let Some(install) = install else {
-                    cells.push(NOT_INSTALLED);
-                    continue;
-                };
-                let known = &versions[m][&t.placement.engine];
-                let (mut applied, mut pending) = landlord_counts[m];
-                match install.applied_version {
-                    Some(v) => {
-                        let below = known.partition_point(|k| *k <= v);
-                        applied += below;
-                        pending += known.len() - below;
-                    }
-                    None => unknown.push(m),
+        // Rows and columns by name, borrowed: ten thousand tenants cost no string copies.
+        let tenant_at: HashMap<&str, usize> = tenants
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.slug.as_str(), i))
+            .collect();
+        let module_at: HashMap<&str, usize> = modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.as_str(), i))
+            .collect();
+        let width = modules.len();
+        let mut cells = vec![NOT_INSTALLED; tenants.len() * width];
+        // Tenants with a cell the registry cannot answer alone, and those cells.
+        let mut unknown: BTreeMap<usize, Vec<(usize, InstallState)>> = BTreeMap::new();
+        for i in &installs {
+            let (Some(&t), Some(&m)) = (
+                tenant_at.get(i.tenant.as_str()),
+                module_at.get(i.module.as_str()),
+            ) else {
+                // A module no longer in the catalog, or a row of a removed tenant.
+                continue;
+            };
+            let (mut applied, mut pending) = landlord_counts[m];
+            match i.applied_version {
+                Some(v) => {
+                    let known = &versions[m][&tenants[t].placement.engine];
+                    let below = known.partition_point(|k| *k <= v);
+                    applied += below;
+                    pending += known.len() - below;
                 }
-                cells.push(MatrixCell {
-                    state: ModuleState::of(Some(install), pending, true),
-                    applied: applied as u32,
-                    pending: pending as u32,
-                });
+                None => unknown.entry(t).or_default().push((m, i.state)),
             }
-            if !unknown.is_empty() {
-                let row = cells.len() - modules.len();
-                self.read_ledgers(t, &modules, &unknown, &installs, &mut cells[row..])
-                    .await?;
-            }
+            cells[t * width + m] = MatrixCell {
+                state: ModuleState::of(Some(i.state), pending, true),
+                applied: applied as u32,
+                pending: pending as u32,
+            };
+        }
+        for (t, missing) in unknown {
+            let row = &mut cells[t * width..(t + 1) * width];
+            self.read_ledgers(&tenants[t], &modules, &missing, row)
+                .await?;
         }
         Ok(Matrix {
             tenants,
@@ -198,13 +206,12 @@ impl Project {
         })
     }
 
-    /// Fills the cells `unknown` of one tenant's row from its ledger.
+    /// Fills the cells `missing` (module index, state) of one tenant's row from its ledger.
     async fn read_ledgers(
         &self,
         tenant: &TenantRecord,
         modules: &[String],
-        unknown: &[usize],
-        installs: &HashMap<(String, String), Installation>,
+        missing: &[(usize, InstallState)],
         row: &mut [MatrixCell],
     ) -> Result<()> {
         let db = match tenant.placement.open(&self.config, &tenant.slug).await {
@@ -214,9 +221,8 @@ impl Project {
                 None
             }
         };
-        for &m in unknown {
+        for &(m, state) in missing {
             let migrator = &self.migrators[&modules[m]];
-            let install = installs.get(&(tenant.slug.clone(), modules[m].clone()));
             let cell = &mut row[m];
             match &db {
                 Some(db) => {
@@ -230,7 +236,7 @@ impl Project {
                         .len() as u32
                 }
             }
-            cell.state = ModuleState::of(install, cell.pending as usize, db.is_some());
+            cell.state = ModuleState::of(Some(state), cell.pending as usize, db.is_some());
         }
         if let Some(db) = db {
             db.close().await;

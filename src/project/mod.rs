@@ -239,7 +239,7 @@ impl Project {
                     }
                     None => pending += migrator.migrations(Scope::Tenant, t.placement.engine).len(),
                 }
-                let state = ModuleState::of(Some(install), pending, db.is_some());
+                let state = ModuleState::of(Some(install.state), pending, db.is_some());
                 rows.push(StatusRow {
                     tenant: t.slug.clone(),
                     module: name.clone(),

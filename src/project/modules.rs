@@ -47,7 +47,7 @@ impl<T> PerScope<T> {
 impl Project {
     /// Every module of the catalog, by name.
     pub async fn modules(&self) -> Result<Vec<ModuleSummary>> {
-        let installs = self.registry.installations().await?;
+        let counts = self.registry.installation_counts().await?;
         let engine = self.config.tenancy.layout.engine();
         Ok(self
             .catalog
@@ -72,7 +72,7 @@ impl Project {
                         tenant: sets.tenant.len(),
                     },
                     tables: PerScope::of(|s| c.tables(s)),
-                    tenants: installs.iter().filter(|i| i.module == name).count(),
+                    tenants: counts.get(name).copied().unwrap_or(0),
                     sets,
                 }
             })

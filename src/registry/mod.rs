@@ -11,5 +11,6 @@ mod store;
 
 pub use plan::{Action, Plan, Planner, Step, TenantSelection};
 pub use store::{
-    HistoryEntry, HistoryFilter, InstallState, Installation, JobRecord, Registry, TenantRecord,
+    HistoryEntry, HistoryFilter, InstallState, Installation, InstallationState, JobRecord,
+    Registry, TenantRecord,
 };

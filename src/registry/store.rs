@@ -132,6 +132,15 @@ pub struct Installation {
     pub applied_version: Option<i64>,
 }
 
+/// What the matrix reads of an installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallationState {
+    pub tenant: String,
+    pub module: String,
+    pub state: InstallState,
+    pub applied_version: Option<i64>,
+}
+
 #[derive(sqlx::FromRow)]
 struct InstallationRow {
     tenant: String,
@@ -382,6 +391,43 @@ impl Registry {
             .await
             .map_err(|e| self.err(e))?;
             Ok(rows.into_iter().map(Installation::from).collect())
+        })
+    }
+
+    /// Every installation's state and applied version, in one narrow query: what the matrix
+    /// needs for thousands of tenants, without the columns it does not show.
+    pub async fn installation_states(&self) -> Result<Vec<InstallationState>> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
+                "SELECT tenant, module, state, applied_version FROM estate_tenant_modules",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            Ok(rows
+                .into_iter()
+                .map(|(tenant, module, state, applied_version)| InstallationState {
+                    tenant,
+                    module,
+                    state: InstallState::parse(&state),
+                    applied_version,
+                })
+                .collect())
+        })
+    }
+
+    /// How many tenants have each module (installed or failed).
+    pub async fn installation_counts(&self) -> Result<BTreeMap<String, usize>> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT module, COUNT(*) FROM estate_tenant_modules GROUP BY module",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            Ok(rows.into_iter().map(|(m, n)| (m, n as usize)).collect())
         })
     }
 

@@ -702,7 +702,8 @@ impl App {
         let mut jobs = Vec::new();
         for plan in plans {
             let control = JobControl::default();
-            self.live.push(LiveJob::new(&plan, control.clone()));
+            self.live
+                .push(LiveJob::new(&plan, control.clone(), &self.data.operator));
             jobs.push((self.live.len() - 1, plan, control));
         }
         let n = jobs.len();

@@ -60,6 +60,8 @@ pub struct LiveJob {
     pub job_id: Option<String>,
     pub action: String,
     pub modules: String,
+    /// Who started it.
+    pub operator: String,
     pub started_at: String,
     pub state: JobState,
     pub control: JobControl,
@@ -79,11 +81,12 @@ fn clock() -> String {
 }
 
 impl LiveJob {
-    pub fn new(plan: &Plan, control: JobControl) -> LiveJob {
+    pub fn new(plan: &Plan, control: JobControl, operator: &str) -> LiveJob {
         LiveJob {
             job_id: None,
             action: plan.action.to_string(),
             modules: plan.modules.join(","),
+            operator: operator.to_string(),
             started_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
             state: JobState::Queued,
             control,

@@ -435,7 +435,7 @@ fn jobs(frame: &mut Frame, app: &App, area: Rect) {
                         j.steps_done,
                         j.steps
                     )),
-                    Cell::from(app.data.operator.clone()),
+                    Cell::from(j.operator.clone()),
                 ])
             }
             JobRow::Recorded(r) => {

@@ -10,7 +10,7 @@ use estate::registry::TenantSelection;
 use estate::tenancy::Slug;
 
 /// A context `slow` whose tenant scope has three migrations; the second takes a while, so a
-/// cancel sent after the first lands while a migration is under way.
+/// cancel sent when the step starts lands before the third.
 fn slow_context(s: &Scratch) {
     s.write(
         "contexts/slow/context.toml",
@@ -62,9 +62,9 @@ fn a_cancelled_install_stops_between_two_migrations_and_the_next_run_finishes(se
             let control = control.clone();
             async move {
                 while let Some(event) = rx.recv().await {
-                    if let JobEvent::MigrationApplied { run, .. } = event
-                        && run.version == 1
-                    {
+                    // The step has started: its first migration runs, the slow second one
+                    // may start before the cancel lands; the third never does.
+                    if let JobEvent::StepStarted { .. } = event {
                         control.cancel();
                     }
                 }
@@ -90,6 +90,16 @@ fn a_cancelled_install_stops_between_two_migrations_and_the_next_run_finishes(se
     assert!(!has_table(&db, "slow_three"));
     let job = query(&s.landlord(), "SELECT state FROM estate_jobs");
     assert_eq!(job, vec![names(&["interrupted"])]);
+    // Installed, partly: outdated with what is left pending, not failed.
+    let status = s.estate_json(&["status", "--tenant", "acme", "--json"]);
+    let slow = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["module"] == "slow")
+        .unwrap();
+    assert_eq!(slow["state"], "outdated", "{status:#}");
+    assert_eq!(slow["pending"], 3 - applied.len(), "{status:#}");
     assert_matrix_matches_status(&s);
 
     // The same command picks up from there.

@@ -291,15 +291,29 @@ async fn filter_command_line_and_quit_while_a_job_runs() {
         }
     }
     app.on_key(key('y'));
-    let _queued = app.take_effects();
+    let queued = app.take_effects();
     app.on_key(key('q'));
     assert!(!app.quit);
     insta::assert_snapshot!("quit_while_running", screen(&app, 80, 24));
     app.on_key(key('n'));
     assert!(app.dialog.is_none() && !app.quit);
+    // Even :q! lets the job stop at a migration boundary: the console quits once it has.
     keys(&mut app, ":q!");
     app.on_key(code(KeyCode::Enter));
+    assert!(app.quitting && !app.quit);
+    assert!(screen(&app, 80, 24).contains("quitting once 1 job(s) stop"));
+    for e in queued {
+        for m in estate::tui::settle(&project, e).await {
+            app.on_msg(m);
+        }
+    }
     assert!(app.quit);
+    let history = s.estate_json(&["history", "billing", "--tenant", "acme", "--json"]);
+    assert_eq!(
+        history,
+        serde_json::json!([]),
+        "the cancelled job ran nothing"
+    );
     project.close().await;
 }
 
@@ -340,10 +354,7 @@ async fn an_empty_project_read_only_refuses_actions() {
         "nothing is planned read-only"
     );
     let screen = screen(&app, 80, 24);
-    assert!(
-        screen.contains("read-only: install would change"),
-        "{screen}"
-    );
+    assert!(screen.contains("read-only: install refused"), "{screen}");
     project.close().await;
 }
 

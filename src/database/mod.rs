@@ -147,7 +147,8 @@ impl Database {
         }
     }
 
-    /// Starts a transaction. Migrations run each in their own, with their ledger row.
+    /// Starts a transaction. A step's migrations run in one, each inside a savepoint with its
+    /// ledger row.
     pub async fn begin(&self) -> Result<Tx> {
         let err = |e| Error::db(&self.label, e);
         let inner = match &self.pool {
@@ -221,6 +222,36 @@ impl Tx {
     pub async fn execute_script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         crate::on_tx!(self, conn => {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ())
+        })
+    }
+
+    /// Marks a point the transaction can return to: each migration of a step runs between
+    /// a savepoint and its release, so a failing one is undone alone and the step's earlier
+    /// migrations commit with one commit.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        self.control("SAVEPOINT estate_migration").await
+    }
+
+    pub async fn release(&mut self) -> Result<()> {
+        self.control("RELEASE SAVEPOINT estate_migration").await
+    }
+
+    /// Undoes everything since [`Tx::savepoint`] (and leaves a failed PostgreSQL transaction
+    /// usable again).
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.control("ROLLBACK TO SAVEPOINT estate_migration")
+            .await?;
+        self.release().await
+    }
+
+    async fn control(&mut self, sql: &'static str) -> Result<()> {
+        let label = self.label.clone();
+        crate::on_tx!(self, conn => {
+            sqlx::raw_sql(sql)
+                .execute(conn)
+                .await
+                .map(|_| ())
+                .map_err(|e| Error::db(label, e))
         })
     }
 

@@ -83,6 +83,13 @@ impl<'a> Recorder<'a> {
                 error,
                 applied_version,
             } => {
+                if let (Some(tenant), Some(v), Scope::Tenant) =
+                    (&step.tenant, applied_version, step.scope)
+                {
+                    // For the ModuleUpgraded that follows a step cancelled midway.
+                    self.applied
+                        .insert((tenant.clone(), step.module.clone()), *v);
+                }
                 let recorded = self.history(step, migrations, *millis, Some(error)).await;
                 match &step.tenant {
                     Some(tenant) => {

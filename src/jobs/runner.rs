@@ -368,6 +368,11 @@ impl JobRunner<'_> {
             }
             Err(e) => {
                 let error = e.to_string();
+                // A cancelled step stopped cleanly between two migrations: the module is
+                // still installed there, partly up to date, not broken.
+                let cancelled_midway = matches!(e, crate::Error::Cancelled { .. })
+                    && step.tenant.is_some()
+                    && !versions.is_empty();
                 tracing::warn!(step = %step_ref, %error, "step failed");
                 let _ = tx.send(JobEvent::StepFailed {
                     step: step_ref.clone(),
@@ -376,6 +381,12 @@ impl JobRunner<'_> {
                     error: error.clone(),
                     applied_version,
                 });
+                if let (true, Some(tenant)) = (cancelled_midway, &step.tenant) {
+                    let _ = tx.send(JobEvent::ModuleUpgraded {
+                        tenant: tenant.clone(),
+                        module: step.module.clone(),
+                    });
+                }
                 Outcome::Failed { error }
             }
         };

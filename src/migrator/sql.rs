@@ -1,9 +1,12 @@
 //! The built-in migrator: applies and reverts a context's SQL migration folders.
 //!
-//! Each migration runs in its own transaction together with its ledger row. Before anything
-//! runs, every applied migration is compared with its file: a changed file (drift) or a
-//! vanished one stops the run, because reverting or building on SQL that no longer matches
-//! what ran would corrupt the schema silently.
+//! A step's migrations run in one transaction, each inside a savepoint together with its
+//! ledger row: a migration is applied whole with its row or not at all, a failing one is
+//! undone alone and the ones before it commit, and a step costs one commit however many
+//! migrations it has (commits, not SQL, are what a fleet of small databases spends its time
+//! on). Before anything runs, every applied migration is compared with its file: a changed
+//! file (drift) or a vanished one stops the run, because reverting or building on SQL that
+//! no longer matches what ran would corrupt the schema silently.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -103,6 +106,90 @@ impl SqlMigrator {
     }
 }
 
+impl SqlMigrator {
+    /// Runs `migrations` in `direction` in one transaction, each in a savepoint with its
+    /// ledger change. Whatever stops the loop (a failure, a cancel), what completed commits;
+    /// listeners hear of a migration only once it is committed.
+    async fn apply(
+        &self,
+        scope: Scope,
+        db: &Database,
+        migrations: &[&Migration],
+        direction: RunDirection,
+        batch: i64,
+        run: &RunContext,
+    ) -> Result<Vec<MigrationRun>> {
+        if migrations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = db.begin().await?;
+        let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
+        let mut stopped: Result<()> = Ok(());
+        for m in migrations {
+            if let Err(e) =
+                run.stop_before(done.len(), &format!("{:04} ({})", m.version, m.description))
+            {
+                stopped = Err(e);
+                break;
+            }
+            let (up, down) = match Self::files(m, db.engine()) {
+                Ok(files) => files,
+                Err(e) => {
+                    stopped = Err(e);
+                    break;
+                }
+            };
+            let file = if direction == RunDirection::Up {
+                up
+            } else {
+                down
+            };
+            let started = Instant::now();
+            tx.savepoint().await?;
+            let result = match tx.execute_script(&file.sql).await {
+                Err(e) => Err(failed(file, db, e)),
+                Ok(()) if direction == RunDirection::Up => {
+                    let entry = LedgerEntry {
+                        context: self.context.clone(),
+                        scope: scope.as_str().to_string(),
+                        version: m.version,
+                        description: m.description.clone(),
+                        checksum: up.checksum.clone(),
+                        batch,
+                        applied_at: now(),
+                        execution_ms: started.elapsed().as_millis() as i64,
+                        applied_by: run.applied_by.clone(),
+                    };
+                    Ledger::record(&mut tx, &entry)
+                        .await
+                        .map_err(|e| Error::db(db.label(), e))
+                }
+                Ok(()) => Ledger::erase(&mut tx, &self.context, scope, m.version)
+                    .await
+                    .map_err(|e| Error::db(db.label(), e)),
+            };
+            if let Err(e) = result {
+                tx.rollback_to_savepoint().await?;
+                stopped = Err(e);
+                break;
+            }
+            tx.release().await?;
+            let millis = started.elapsed().as_millis() as u64;
+            tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, ?direction, "migration done, commits with its step");
+            done.push(self.run_record(scope, db, m, direction, millis));
+        }
+        if done.is_empty() {
+            // Nothing to keep: dropping the transaction rolls it back.
+            return stopped.map(|()| done);
+        }
+        tx.commit().await?;
+        for record in &done {
+            run.report(record);
+        }
+        stopped.map(|()| done)
+    }
+}
+
 fn failed(file: &SqlFile, db: &Database, e: sqlx::Error) -> Error {
     let file = &file.path;
     let message = match &e {
@@ -167,37 +254,8 @@ impl ModuleMigrator for SqlMigrator {
             return Ok(Vec::new());
         }
         let batch = Ledger::next_batch(db).await?;
-        let mut done = Vec::with_capacity(pending.len());
-        for m in pending {
-            run.stop_before(done.len(), &format!("{:04} ({})", m.version, m.description))?;
-            let (up, _) = Self::files(m, db.engine())?;
-            let started = Instant::now();
-            let mut tx = db.begin().await?;
-            tx.execute_script(&up.sql)
-                .await
-                .map_err(|e| failed(up, db, e))?;
-            let millis = started.elapsed().as_millis() as u64;
-            let entry = LedgerEntry {
-                context: self.context.clone(),
-                scope: scope.as_str().to_string(),
-                version: m.version,
-                description: m.description.clone(),
-                checksum: up.checksum.clone(),
-                batch,
-                applied_at: now(),
-                execution_ms: millis as i64,
-                applied_by: run.applied_by.clone(),
-            };
-            Ledger::record(&mut tx, &entry)
-                .await
-                .map_err(|e| Error::db(db.label(), e))?;
-            tx.commit().await?;
-            let record = self.run_record(scope, db, m, RunDirection::Up, millis);
-            tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, "migration applied");
-            run.report(&record);
-            done.push(record);
-        }
-        Ok(done)
+        self.apply(scope, db, &pending, RunDirection::Up, batch, run)
+            .await
     }
 
     async fn rollback(
@@ -213,28 +271,14 @@ impl ModuleMigrator for SqlMigrator {
             Target::Latest => 0,
             Target::Version(v) => v,
         };
-        let mut done = Vec::new();
-        for entry in status.applied.iter().rev().filter(|e| e.version > keep) {
-            let Some(m) = self.sets.get(&scope).and_then(|s| s.get(entry.version)) else {
-                continue;
-            };
-            run.stop_before(done.len(), &format!("{:04} ({})", m.version, m.description))?;
-            let (_, down) = Self::files(m, db.engine())?;
-            let started = Instant::now();
-            let mut tx = db.begin().await?;
-            tx.execute_script(&down.sql)
-                .await
-                .map_err(|e| failed(down, db, e))?;
-            Ledger::erase(&mut tx, &self.context, scope, m.version)
-                .await
-                .map_err(|e| Error::db(db.label(), e))?;
-            tx.commit().await?;
-            let millis = started.elapsed().as_millis() as u64;
-            let record = self.run_record(scope, db, m, RunDirection::Down, millis);
-            tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, "migration reverted");
-            run.report(&record);
-            done.push(record);
-        }
-        Ok(done)
+        let reverting: Vec<&Migration> = status
+            .applied
+            .iter()
+            .rev()
+            .filter(|e| e.version > keep)
+            .filter_map(|e| self.sets.get(&scope)?.get(e.version))
+            .collect();
+        self.apply(scope, db, &reverting, RunDirection::Down, 0, run)
+            .await
     }
 }

@@ -120,6 +120,8 @@ pub struct App {
     pub offsets: [Cell<usize>; 5],
     /// Rows that fit in each table, as last drawn.
     pub page: Cell<usize>,
+    /// How far the open window can scroll, as last drawn.
+    pub dialog_scroll_max: Cell<usize>,
     /// The selected module column of the Matrix.
     pub column: usize,
     filters: [String; 5],
@@ -149,6 +151,7 @@ impl App {
             rows: [0; 5],
             offsets: Default::default(),
             page: Cell::new(10),
+            dialog_scroll_max: Cell::new(0),
             column: 0,
             filters: Default::default(),
             visible: Default::default(),
@@ -473,7 +476,7 @@ impl App {
                     self.dialog = None;
                     self.say("cancelled: nothing ran");
                 } else {
-                    scroll_by(scroll, cmd);
+                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
                 }
             }
             Dialog::Refused {
@@ -485,18 +488,13 @@ impl App {
                 } else if yes || no {
                     self.dialog = None;
                 } else {
-                    scroll_by(scroll, cmd);
+                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
                 }
             }
             Dialog::Quit { .. } => {
-                if key.code == KeyCode::Char('y') {
+                if key.code == KeyCode::Char('y') || cmd == Some(Command::Quit) {
                     self.dialog = None;
-                    self.quitting = true;
-                    for j in self.live.iter().filter(|j| j.state.is_active()) {
-                        j.control.cancel();
-                    }
-                    self.say("stopping the jobs at their next migration boundary, then quitting…");
-                    self.check_quit();
+                    self.stop_and_quit();
                 } else if no || key.code == KeyCode::Enter {
                     self.dialog = None;
                 }
@@ -505,7 +503,7 @@ impl App {
                 if no || key.code == KeyCode::Enter {
                     self.dialog = None;
                 } else {
-                    scroll_by(scroll, cmd);
+                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
                 }
             }
         }
@@ -556,6 +554,14 @@ impl App {
         } else {
             self.dialog = Some(Dialog::Quit { running });
         }
+    }
+
+    fn stop_and_quit(&mut self) {
+        self.quitting = true;
+        for j in self.live.iter().filter(|j| j.state.is_active()) {
+            j.control.cancel();
+        }
+        self.check_quit();
     }
 
     fn check_quit(&mut self) {
@@ -648,13 +654,21 @@ impl App {
             let row = &mut self.rows[self.tab.index()];
             *row = (*row + 1).min(last);
         }
-        self.say("i install, r roll back, u upgrade the marked; esc clears the marks");
+        let filter = self.filter(Tab::Matrix);
+        if self.tab == Tab::Modules && !filter.is_empty() {
+            let n = self.visible(Tab::Matrix).len();
+            self.say(format!(
+                "marked for the {n} tenant(s) matching \"{filter}\" (the Matrix's filter)"
+            ));
+        } else {
+            self.say("i install, r roll back, u upgrade the marked; esc clears the marks");
+        }
     }
 
     fn act(&mut self, action: Action) {
         if self.read_only {
             return self.warn(format!(
-                "read-only: {action} would change the databases; run estate without --read-only"
+                "read-only: {action} refused (restart without --read-only)"
             ));
         }
         let cells: Vec<(String, String)> = if self.marks.is_empty() {
@@ -668,6 +682,14 @@ impl App {
             Action::Rollback => s != ModuleState::NotInstalled,
             Action::Upgrade => matches!(s, ModuleState::Outdated | ModuleState::Failed),
         };
+        if cells.is_empty() && self.data.tenants().is_empty() {
+            return self.warn("there are no tenants yet: add one with `estate tenants add SLUG`");
+        }
+        if cells.is_empty() {
+            return self.warn(format!(
+                "nothing to {action}: mark cells in the Matrix (3), or select a module (1) or a tenant (2)"
+            ));
+        }
         let cells: Vec<(String, String)> = cells
             .into_iter()
             .filter(|(t, m)| self.data.cell(t, m).is_some_and(|c| wanted(c.state)))
@@ -815,6 +837,7 @@ impl App {
                     self.tab = Tab::Matrix;
                     self.select_data_row(Tab::Matrix, t);
                     self.select_data_row(Tab::Tenants, t);
+                    self.say(format!("tenant {slug}"));
                 }
             }
             PaletteCommand::Module(name) => {
@@ -822,6 +845,7 @@ impl App {
                     self.tab = Tab::Modules;
                     self.select_data_row(Tab::Modules, m);
                     self.column = m;
+                    self.say(format!("module {name}"));
                 }
             }
             PaletteCommand::History(text) => {
@@ -835,7 +859,9 @@ impl App {
             }
             PaletteCommand::Reload => self.reload(),
             PaletteCommand::Help => self.help = true,
-            PaletteCommand::Quit { force: true } => self.quit = true,
+            // Even forced, a job is never cut in the middle of a migration: it stops at the
+            // next boundary, and the console quits then.
+            PaletteCommand::Quit { force: true } => self.stop_and_quit(),
             PaletteCommand::Quit { force: false } => self.ask_quit(),
         }
     }
@@ -886,6 +912,8 @@ impl App {
                 });
             }
             Msg::Event(i, event) => self.on_job_event(i, event),
+            // Taken by the event loop before it reaches here.
+            Msg::Reopened(_) => {}
             Msg::Finished(i, result) => {
                 if let Some(job) = self.live.get_mut(i) {
                     let ok = result.as_ref().is_ok_and(|r| r.is_success());
@@ -956,13 +984,15 @@ fn group(cells: &[(String, String)]) -> Vec<PlanGroup> {
         .collect()
 }
 
-fn scroll_by(scroll: &mut usize, cmd: Option<Command>) {
-    match cmd {
-        Some(Command::Down) => *scroll += 1,
-        Some(Command::Up) => *scroll = scroll.saturating_sub(1),
-        Some(Command::PageDown) => *scroll += 10,
-        Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
-        Some(Command::Top) => *scroll = 0,
-        _ => {}
+fn scroll_by(scroll: &mut usize, cmd: Option<Command>, max: usize) {
+    *scroll = match cmd {
+        Some(Command::Down) => *scroll + 1,
+        Some(Command::Up) => scroll.saturating_sub(1),
+        Some(Command::PageDown) => *scroll + 10,
+        Some(Command::PageUp) => scroll.saturating_sub(10),
+        Some(Command::Top) => 0,
+        Some(Command::Bottom) => max,
+        _ => *scroll,
     }
+    .min(max);
 }

@@ -34,8 +34,9 @@ impl Snapshot {
         let matrix = project.matrix().await?;
         let modules = project.modules().await?;
         let mut history = project.history(None, None, Some(HISTORY_ROWS)).await?;
-        // Newest first: the question at 3 a.m. is "what just happened".
-        history.reverse();
+        // Newest first: the question at 3 a.m. is "what just happened". Rows are written as
+        // steps end; the column shows when they started.
+        history.sort_by(|a, b| b.started_at.cmp(&a.started_at));
         let mut snapshot = Snapshot::new(
             project.config.root.display().to_string(),
             modules,

@@ -28,12 +28,20 @@ pub fn draw(frame: &mut Frame, app: &App) {
             format!("{:>25}  any key closes this", ""),
             style::dim(),
         )));
-        return window(frame, &format!("Keys: {}", app.tab.title()), lines, 0, None);
+        return window(
+            frame,
+            app,
+            &format!("Keys: {}", app.tab.title()),
+            lines,
+            0,
+            None,
+        );
     }
     let Some(dialog) = &app.dialog else { return };
     match dialog {
         Dialog::Planning(request) => window(
             frame,
+            app,
             "Planning",
             vec![
                 Line::from(describe(request)),
@@ -61,6 +69,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             };
             window(
                 frame,
+                app,
                 &title,
                 lines,
                 *scroll,
@@ -98,14 +107,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
                     for p in plans {
                         lines.extend(detail::plan(p));
                     }
-                    "c plan it with --cascade · esc close"
+                    "c plan it with --cascade · esc close · j/k scroll"
                 }
-                None => "esc close",
+                None => "esc close · j/k scroll",
             };
-            window(frame, "Refused", lines, *scroll, Some(footer))
+            window(frame, app, "Refused", lines, *scroll, Some(footer))
         }
         Dialog::Quit { running } => window(
             frame,
+            app,
             "Quit?",
             vec![
                 Line::from(format!("{running} job(s) still running.")),
@@ -115,7 +125,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 ),
             ],
             0,
-            Some("y cancel the jobs and quit · n/esc stay"),
+            Some("y/q cancel the jobs and quit · n/esc stay"),
         ),
         Dialog::Detail {
             title,
@@ -123,6 +133,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             scroll,
         } => window(
             frame,
+            app,
             title,
             lines.clone(),
             *scroll,
@@ -157,12 +168,29 @@ fn describe(request: &PlanRequest) -> String {
     )
 }
 
-/// A centred, bordered window with `lines` from `scroll` on, and a footer of keys.
-fn window(frame: &mut Frame, title: &str, lines: Vec<Line>, scroll: usize, footer: Option<&str>) {
+/// A centred, bordered window with `lines` (wrapped) from `scroll` on, and a footer of keys.
+/// It grows to fit its text up to the screen, and records how far it can scroll.
+fn window(
+    frame: &mut Frame,
+    app: &App,
+    title: &str,
+    lines: Vec<Line>,
+    scroll: usize,
+    footer: Option<&str>,
+) {
     let area = frame.area();
-    let width = area.width.saturating_sub(4).min(76);
-    let wanted = lines.len() as u16 + 2 + u16::from(footer.is_some()) + 1;
-    let height = wanted.min(area.height.saturating_sub(2));
+    let width = area
+        .width
+        .saturating_sub(4)
+        .min(100)
+        .max(area.width.min(20));
+    let text_width = width.saturating_sub(2);
+    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let wrapped = body.line_count(text_width) as u16;
+    let chrome = 2 + u16::from(footer.is_some());
+    let height = (wrapped + chrome)
+        .min(area.height.saturating_sub(2))
+        .max(chrome + 1);
     let rect = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -177,19 +205,24 @@ fn window(frame: &mut Frame, title: &str, lines: Vec<Line>, scroll: usize, foote
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let body_height = inner.height.saturating_sub(u16::from(footer.is_some()));
-    let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
+    let max_scroll = wrapped.saturating_sub(body_height);
+    app.dialog_scroll_max.set(max_scroll as usize);
+    let scroll = (scroll as u16).min(max_scroll);
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
+        body.scroll((scroll, 0)),
         Rect {
             height: body_height,
             ..inner
         },
     );
     if let Some(footer) = footer {
+        let more = if scroll < max_scroll {
+            " · more below"
+        } else {
+            ""
+        };
         frame.render_widget(
-            Paragraph::new(Span::styled(footer.to_string(), style::dim())),
+            Paragraph::new(Span::styled(format!("{footer}{more}"), style::dim())),
             Rect {
                 y: inner.y + body_height,
                 height: 1,

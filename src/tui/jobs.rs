@@ -231,14 +231,18 @@ impl LiveJob {
         };
     }
 
-    /// The tenants this job's lines name, in the order they first appear.
+    /// The tenants this job's lines name, by slug.
     pub fn tenants_seen(&self) -> Vec<String> {
-        let mut seen: Vec<String> = Vec::new();
-        for t in self.lines.iter().filter_map(|l| l.tenant.as_ref()) {
-            if !seen.contains(t) {
-                seen.push(t.clone());
-            }
-        }
-        seen
+        let seen: std::collections::BTreeSet<&String> = self
+            .lines
+            .iter()
+            .filter_map(|l| l.tenant.as_ref())
+            .collect();
+        seen.into_iter().cloned().collect()
+    }
+
+    /// Steps that succeeded so far.
+    pub fn succeeded(&self) -> usize {
+        self.steps_done - self.failed - self.skipped
     }
 }

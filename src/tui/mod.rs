@@ -47,7 +47,7 @@ pub async fn settle(project: &Project, effect: Effect) -> Vec<Msg> {
 }
 
 /// Opens the console on `project` and runs it until the operator quits.
-pub async fn run(project: Arc<Project>) -> Result<()> {
+pub async fn run(mut project: Arc<Project>) -> Result<()> {
     let handle = tokio::runtime::Handle::current();
     let (tx, rx) = std::sync::mpsc::channel();
     let mut app = App::loading(project.config.read_only);
@@ -84,7 +84,10 @@ pub async fn run(project: Arc<Project>) -> Result<()> {
                 }
             }
             while let Ok(msg) = rx.try_recv() {
-                app.on_msg(msg);
+                match msg {
+                    Msg::Reopened(fresh) => project = fresh,
+                    msg => app.on_msg(msg),
+                }
             }
         }
     });

@@ -61,6 +61,9 @@ pub fn parse(
             for a in args {
                 match *a {
                     "--cascade" | "cascade" if action == Action::Rollback => cascade = true,
+                    "--cascade" | "cascade" => {
+                        return Err(format!("--cascade only applies to :rollback, not :{verb}"));
+                    }
                     "--all" | "all" => all = true,
                     m if is_module(m) => modules.push(m.to_string()),
                     t if is_tenant(t) => tenants.push(Slug::parse(t).map_err(|e| e.to_string())?),

@@ -444,7 +444,11 @@ fn jobs(frame: &mut Frame, app: &App, area: Rect) {
                 Row::new(vec![
                     Cell::from(short_time(&j.started_at)),
                     Cell::from(j.action.clone()),
-                    Cell::from(j.modules.clone()),
+                    Cell::from(if j.modules.is_empty() {
+                        "(installed)".to_string()
+                    } else {
+                        j.modules.clone()
+                    }),
                     Cell::from(Span::styled(j.state.clone(), job_state_style(&j.state))),
                     Cell::from(format!(
                         "{} {done}/{}",
@@ -637,7 +641,12 @@ fn bottom_line(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::raw(" "));
     }
     let running = app.live.iter().filter(|j| j.state.is_active()).count();
-    if running > 0 {
+    if app.quitting {
+        spans.push(Span::styled(
+            format!("quitting once {running} job(s) stop at a migration boundary  "),
+            style::failed(),
+        ));
+    } else if running > 0 {
         spans.push(Span::styled(
             format!("{running} job(s) running  "),
             style::outdated(),

@@ -37,7 +37,6 @@ pub enum Effect {
 }
 
 /// Work done, back to the UI.
-#[derive(Debug)]
 pub enum Msg {
     Loaded(Result<Box<Snapshot>, String>),
     Planned {
@@ -48,6 +47,8 @@ pub enum Msg {
     },
     Event(usize, JobEvent),
     Finished(usize, Result<JobReport, String>),
+    /// The project read anew from disk; the event loop works on it from now on.
+    Reopened(Arc<Project>),
 }
 
 /// Starts `effect` in the background; its result arrives on `tx`.
@@ -60,7 +61,20 @@ pub fn spawn(
     match effect {
         Effect::Reload => {
             handle.spawn(async move {
-                let _ = tx.send(load(&project).await);
+                // Re-read the contexts too: a migration file added since the console opened
+                // must show as pending. Jobs under way keep the project they started with.
+                match Project::open(project.config.clone()).await {
+                    Ok(fresh) => {
+                        let fresh = Arc::new(fresh);
+                        let msg = load(&fresh).await;
+                        let _ = tx.send(Msg::Reopened(fresh));
+                        let _ = tx.send(msg);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "re-reading the project failed; reloading the registry only");
+                        let _ = tx.send(load(&project).await);
+                    }
+                }
             });
         }
         Effect::Plan(request) => {

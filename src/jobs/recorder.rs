@@ -68,12 +68,7 @@ impl<'a> Recorder<'a> {
                 millis,
                 applied_version,
             } => {
-                if let (Some(tenant), Some(v), Scope::Tenant) =
-                    (&step.tenant, applied_version, step.scope)
-                {
-                    self.applied
-                        .insert((tenant.clone(), step.module.clone()), *v);
-                }
+                self.remember_applied(step, *applied_version);
                 self.history(step, migrations, *millis, None).await
             }
             JobEvent::StepFailed {
@@ -83,13 +78,8 @@ impl<'a> Recorder<'a> {
                 error,
                 applied_version,
             } => {
-                if let (Some(tenant), Some(v), Scope::Tenant) =
-                    (&step.tenant, applied_version, step.scope)
-                {
-                    // For the ModuleUpgraded that follows a step cancelled midway.
-                    self.applied
-                        .insert((tenant.clone(), step.module.clone()), *v);
-                }
+                // For the ModuleUpgraded that follows a step cancelled midway.
+                self.remember_applied(step, *applied_version);
                 let recorded = self.history(step, migrations, *millis, Some(error)).await;
                 match &step.tenant {
                     Some(tenant) => {
@@ -124,6 +114,15 @@ impl<'a> Recorder<'a> {
         if let Err(e) = result {
             self.errors += 1;
             tracing::error!(job = %self.job_id, error = %e, "could not record a job event in the registry");
+        }
+    }
+
+    /// Keeps the tenant-scope version a step left, for the installation row that follows.
+    fn remember_applied(&mut self, step: &StepRef, applied_version: Option<i64>) {
+        if let (Some(tenant), Some(v), Scope::Tenant) = (&step.tenant, applied_version, step.scope)
+        {
+            self.applied
+                .insert((tenant.clone(), step.module.clone()), v);
         }
     }
 

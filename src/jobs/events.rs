@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::catalog::Scope;
-use crate::migrator::MigrationRun;
+use crate::migrator::{Applied, MigrationRun};
 use crate::registry::{Action, Step};
 
 /// Names a step in events and reports.
@@ -60,8 +60,8 @@ pub enum JobEvent {
         step: StepRef,
         migrations: Vec<i64>,
         millis: u64,
-        /// The highest migration of the step's scope applied after it; `None`: unchanged.
-        applied_version: Option<i64>,
+        /// What the step's scope has applied after it; `None`: unchanged.
+        applied: Option<Applied>,
     },
     StepFailed {
         step: StepRef,
@@ -69,8 +69,8 @@ pub enum JobEvent {
         migrations: Vec<i64>,
         millis: u64,
         error: String,
-        /// The highest migration of the step's scope applied after it; `None`: unchanged.
-        applied_version: Option<i64>,
+        /// What the step's scope has applied after it; `None`: unchanged.
+        applied: Option<Applied>,
     },
     StepSkipped {
         step: StepRef,

@@ -1,16 +1,16 @@
 //! The registry's listener: turns a job's events into tenant_modules and history rows.
 //!
 //! It runs beside the job and is the only writer of registry rows during the job, so the
-//! landlord sees one writer. A failure to record is logged and does not stop the job: the
+//! landlord sees one writer, and it writes in batches: what queued up while it wrote last. A failure to record is logged and does not stop the job: the
 //! ledgers are the truth, and the registry can be reconciled from them.
 
 use std::collections::HashMap;
 
 use super::events::{JobEvent, StepRef};
 use crate::catalog::{Catalog, Scope};
-use crate::migrator::now;
+use crate::migrator::{Applied, now};
 use crate::operator::Operator;
-use crate::registry::{HistoryEntry, Registry};
+use crate::registry::{HistoryEntry, InstallState, Registry, RegistryWrite};
 
 pub(super) struct Recorder<'a> {
     pub registry: &'a Registry,
@@ -19,7 +19,7 @@ pub(super) struct Recorder<'a> {
     pub job_id: String,
     started: HashMap<(String, String, Option<String>), String>,
     /// The tenant-scope version each tenant step left, for the install row that follows it.
-    applied: HashMap<(String, String), i64>,
+    applied: HashMap<(String, String), Applied>,
     pub errors: usize,
 }
 
@@ -56,83 +56,94 @@ impl<'a> Recorder<'a> {
             .unwrap_or_default()
     }
 
-    pub async fn on(&mut self, event: &JobEvent) {
-        let result = match event {
+    /// Records a batch of events in one landlord transaction: the events that queued up
+    /// while the previous batch was written, so the landlord sees a few commits per job
+    /// however many tenants it has. A failure to record is logged; the job goes on.
+    pub async fn on_batch(&mut self, events: &[JobEvent]) {
+        let writes: Vec<RegistryWrite> = events.iter().flat_map(|e| self.writes(e)).collect();
+        if let Err(e) = self.registry.write(&writes).await {
+            self.errors += 1;
+            tracing::error!(job = %self.job_id, error = %e, writes = writes.len(), "could not record job events in the registry");
+        }
+    }
+
+    /// What one event changes in the registry.
+    fn writes(&mut self, event: &JobEvent) -> Vec<RegistryWrite> {
+        match event {
             JobEvent::StepStarted { step } => {
                 self.started.insert(key(step), now());
-                Ok(())
+                Vec::new()
             }
             JobEvent::StepSucceeded {
                 step,
                 migrations,
                 millis,
-                applied_version,
+                applied,
             } => {
-                self.remember_applied(step, *applied_version);
-                self.history(step, migrations, *millis, None).await
+                self.remember_applied(step, applied);
+                vec![self.history(step, migrations, *millis, None)]
             }
             JobEvent::StepFailed {
                 step,
                 migrations,
                 millis,
                 error,
-                applied_version,
+                applied,
             } => {
                 // For the ModuleUpgraded that follows a step cancelled midway.
-                self.remember_applied(step, *applied_version);
-                let recorded = self.history(step, migrations, *millis, Some(error)).await;
-                match &step.tenant {
-                    Some(tenant) => {
-                        let version = self.version(&step.module);
-                        let applied = applied_version.filter(|_| step.scope == Scope::Tenant);
-                        recorded.and(
-                            self.registry
-                                .set_failed(tenant, &step.module, &version, applied, error)
-                                .await,
-                        )
-                    }
-                    None => recorded,
+                self.remember_applied(step, applied);
+                let mut out = vec![self.history(step, migrations, *millis, Some(error))];
+                if let Some(tenant) = &step.tenant {
+                    out.push(RegistryWrite::Installation {
+                        tenant: tenant.clone(),
+                        module: step.module.clone(),
+                        state: InstallState::Failed,
+                        version: self.version(&step.module),
+                        applied: applied.clone().filter(|_| step.scope == Scope::Tenant),
+                        error: Some(error.clone()),
+                    });
                 }
+                out
             }
             JobEvent::ModuleInstalled { tenant, module }
             | JobEvent::ModuleUpgraded { tenant, module } => {
-                let version = self.version(module);
                 // A module without tenant migrations ran no tenant step: nothing applied there.
                 let applied = self
                     .applied
                     .remove(&(tenant.clone(), module.clone()))
-                    .unwrap_or(0);
-                self.registry
-                    .set_installed(tenant, module, &version, Some(applied))
-                    .await
+                    .unwrap_or_else(|| Applied::of(&[], 0));
+                vec![RegistryWrite::Installation {
+                    tenant: tenant.clone(),
+                    module: module.clone(),
+                    state: InstallState::Installed,
+                    version: self.version(module),
+                    applied: Some(applied),
+                    error: None,
+                }]
             }
-            JobEvent::ModuleRolledBack { tenant, module } => {
-                self.registry.remove_installation(tenant, module).await
-            }
-            _ => Ok(()),
-        };
-        if let Err(e) = result {
-            self.errors += 1;
-            tracing::error!(job = %self.job_id, error = %e, "could not record a job event in the registry");
+            JobEvent::ModuleRolledBack { tenant, module } => vec![RegistryWrite::Removal {
+                tenant: tenant.clone(),
+                module: module.clone(),
+            }],
+            _ => Vec::new(),
         }
     }
 
     /// Keeps the tenant-scope version a step left, for the installation row that follows.
-    fn remember_applied(&mut self, step: &StepRef, applied_version: Option<i64>) {
-        if let (Some(tenant), Some(v), Scope::Tenant) = (&step.tenant, applied_version, step.scope)
-        {
+    fn remember_applied(&mut self, step: &StepRef, applied: &Option<Applied>) {
+        if let (Some(tenant), Some(a), Scope::Tenant) = (&step.tenant, applied, step.scope) {
             self.applied
-                .insert((tenant.clone(), step.module.clone()), v);
+                .insert((tenant.clone(), step.module.clone()), a.clone());
         }
     }
 
-    async fn history(
+    fn history(
         &mut self,
         step: &StepRef,
         migrations: &[i64],
         millis: u64,
         error: Option<&String>,
-    ) -> crate::Result<()> {
+    ) -> RegistryWrite {
         let finished_at = now();
         let started_at = self
             .started
@@ -162,6 +173,6 @@ impl<'a> Recorder<'a> {
             .to_string(),
             error: error.cloned(),
         };
-        self.registry.record_history(&entry).await
+        RegistryWrite::History(entry)
     }
 }

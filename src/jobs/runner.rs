@@ -14,7 +14,9 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::database::Database;
 use crate::error::Result;
-use crate::migrator::{MigrationRun, ModuleMigrator, RunContext, Target, now};
+use crate::migrator::{
+    Applied, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, Target, now,
+};
 use crate::operator::Operator;
 use crate::registry::{Action, JobRecord, Plan, Registry, Step};
 
@@ -86,11 +88,17 @@ impl JobRunner<'_> {
         let mut recorder =
             Recorder::new(self.registry, self.catalog, self.operator, job_id.clone());
         let record = async {
-            while let Some(event) = rx.recv().await {
-                recorder.on(&event).await;
+            // Whatever queued up while the last batch was written goes in the next one.
+            const BATCH: usize = 1024;
+            let mut batch = Vec::new();
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
                 if let Some(o) = &observer {
-                    let _ = o.send(event);
+                    for event in &batch {
+                        let _ = o.send(event.clone());
+                    }
                 }
+                recorder.on_batch(&batch).await;
+                batch.clear();
             }
         };
         let execute = async {
@@ -337,24 +345,21 @@ impl JobRunner<'_> {
         let migrations: Vec<MigrationRun> =
             std::mem::take(&mut *runs.lock().unwrap_or_else(|p| p.into_inner()));
         let versions: Vec<i64> = migrations.iter().map(|r| r.version).collect();
-        let known: Vec<i64> = self
+        let known: Vec<MigrationInfo> = self
             .migrators
             .get(&step.module)
-            .map(|m| {
-                m.migrations(step.scope, db.engine())
-                    .iter()
-                    .map(|i| i.version)
-                    .collect()
-            })
+            .map(|m| m.migrations(step.scope, db.engine()))
             .unwrap_or_default();
-        let applied_version = applied_after(step.action, result.is_ok(), &versions, &known);
+        let known_versions: Vec<i64> = known.iter().map(|i| i.version).collect();
+        let applied = applied_after(step.action, result.is_ok(), &versions, &known_versions)
+            .map(|v| Applied::of(&known, v));
         let outcome = match result {
             Ok(_) => {
                 let _ = tx.send(JobEvent::StepSucceeded {
                     step: step_ref.clone(),
                     migrations: versions,
                     millis,
-                    applied_version,
+                    applied: applied.clone(),
                 });
                 if let Some(tenant) = &step.tenant {
                     let (tenant, module) = (tenant.clone(), step.module.clone());
@@ -379,7 +384,7 @@ impl JobRunner<'_> {
                     migrations: versions,
                     millis,
                     error: error.clone(),
-                    applied_version,
+                    applied: applied.clone(),
                 });
                 if let (true, Some(tenant)) = (cancelled_midway, &step.tenant) {
                     let _ = tx.send(JobEvent::ModuleUpgraded {
@@ -446,7 +451,7 @@ fn failed_to_start(step: &Step, error: &str, tx: &Events) -> StepOutcome {
         migrations: Vec::new(),
         millis: 0,
         error: error.to_string(),
-        applied_version: None,
+        applied: None,
     });
     StepOutcome {
         step: step_ref,

@@ -116,6 +116,30 @@ impl ScopeStatus {
     }
 }
 
+/// What a scope of a database has applied, as the registry keeps it: the highest version and
+/// a digest of the checksums up to it (see [`Applied::of`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    pub version: i64,
+    pub digest: String,
+}
+
+impl Applied {
+    /// The state of a database that applied every migration of `known` up to `version`:
+    /// comparing digests finds a changed file without reading the database.
+    pub fn of(known: &[MigrationInfo], version: i64) -> Applied {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for m in known.iter().filter(|m| m.version <= version) {
+            hash.update(format!("{}:{};", m.version, m.checksum));
+        }
+        Applied {
+            version,
+            digest: format!("{:x}", hash.finalize()),
+        }
+    }
+}
+
 /// One migration applied or reverted, as reported to the caller and to listeners.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MigrationRun {

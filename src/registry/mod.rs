@@ -12,5 +12,5 @@ mod store;
 pub use plan::{Action, Plan, Planner, Step, TenantSelection};
 pub use store::{
     HistoryEntry, HistoryFilter, InstallState, Installation, InstallationState, JobRecord,
-    Registry, TenantRecord,
+    Registry, RegistryWrite, TenantRecord,
 };

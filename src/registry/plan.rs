@@ -17,8 +17,11 @@ use super::store::{InstallState, Installation, Registry, TenantRecord};
 use crate::catalog::{Catalog, Scope};
 use crate::config::Config;
 use crate::database::Database;
+use futures::StreamExt;
+
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::migrator::{Ledger, MigrationInfo, ModuleMigrator, ScopeStatus};
+use crate::migrator::{Applied, Ledger, MigrationInfo, ModuleMigrator, ScopeStatus};
 use crate::tenancy::Slug;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -549,6 +552,18 @@ impl Planner<'_> {
         let wanted = |m: &String| modules.is_empty() || modules.contains(m);
         let mut plan = self.empty_plan(Action::Upgrade, modules, &tenants);
         let mut in_use: BTreeSet<String> = BTreeSet::new();
+        // What a tenant has applied when it is up to date with the files, per module and
+        // engine: a tenant whose recorded version and digest say so has nothing pending and
+        // no drift, and is not opened at all.
+        let mut current: BTreeMap<(String, Engine), Applied> = BTreeMap::new();
+        for m in self.migrators.keys() {
+            for e in Engine::ALL {
+                let known = self.migrator(m)?.migrations(Scope::Tenant, e);
+                let newest = known.last().map_or(0, |i| i.version);
+                current.insert((m.clone(), e), Applied::of(&known, newest));
+            }
+        }
+        let mut work = Vec::new();
         for tenant in &tenants {
             let installed: BTreeSet<String> = installs
                 .get(&tenant.slug)
@@ -563,32 +578,29 @@ impl Planner<'_> {
             if !scopes.contains(&Scope::Tenant) || installed.is_empty() {
                 continue;
             }
-            let db = self.open_for_plan(tenant, &mut plan).await?;
-            let mut steps = Vec::new();
-            for m in graph.order(&installed) {
-                let status = self.tenant_status(&m, db.as_ref()).await?;
-                let failed = installs[&tenant.slug][&m].state == InstallState::Failed;
-                // Unreachable: pending unknown, so the step is tried and finds out.
-                if status.as_ref().is_some_and(|s| s.pending.is_empty()) && !failed {
-                    continue;
-                }
-                steps.push(Step {
-                    reason: failed.then(|| "its last action failed".to_string()),
-                    module: m,
-                    scope: Scope::Tenant,
-                    tenant: Some(tenant.slug.clone()),
-                    action: Action::Upgrade,
-                    unknown: status.is_none(),
-                    migrations: status.map(|s| s.pending).unwrap_or_default(),
-                    after: Vec::new(),
-                });
+            let mine = &installs[&tenant.slug];
+            let up_to_date = installed.iter().all(|m| {
+                let i = &mine[m];
+                let now = &current[&(m.clone(), tenant.placement.engine)];
+                i.state == InstallState::Installed
+                    && i.applied_version == Some(now.version)
+                    && i.applied_digest.as_deref() == Some(now.digest.as_str())
+            });
+            if !up_to_date {
+                work.push((tenant, installed));
             }
-            if let Some(db) = db {
-                db.close().await;
-            }
-            set_after_up(graph, &mut steps);
+        }
+        // Tenants are planned side by side, as they run.
+        let planned: Vec<Result<(String, Vec<Step>, Option<String>)>> = futures::stream::iter(work)
+            .map(|(tenant, installed)| self.plan_upgrade(tenant, installed, &installs))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
+            .await;
+        for p in planned {
+            let (slug, steps, note) = p?;
+            plan.notes.extend(note);
             if !steps.is_empty() {
-                plan.tenant_steps.insert(tenant.slug.clone(), steps);
+                plan.tenant_steps.insert(slug, steps);
             }
         }
         for m in modules {
@@ -604,6 +616,42 @@ impl Planner<'_> {
                 .await?;
         }
         Ok(plan)
+    }
+
+    /// One tenant's upgrade steps: its installed modules with pending migrations, or whose
+    /// last action failed. Returns the note of an unreachable tenant too.
+    async fn plan_upgrade(
+        &self,
+        tenant: &TenantRecord,
+        installed: BTreeSet<String>,
+        installs: &Installs,
+    ) -> Result<(String, Vec<Step>, Option<String>)> {
+        let mut notes = self.empty_plan(Action::Upgrade, &[], &[]);
+        let db = self.open_for_plan(tenant, &mut notes).await?;
+        let mut steps = Vec::new();
+        for m in self.catalog.graph.order(&installed) {
+            let status = self.tenant_status(&m, db.as_ref()).await?;
+            let failed = installs[&tenant.slug][&m].state == InstallState::Failed;
+            // Unreachable: pending unknown, so the step is tried and finds out.
+            if status.as_ref().is_some_and(|s| s.pending.is_empty()) && !failed {
+                continue;
+            }
+            steps.push(Step {
+                reason: failed.then(|| "its last action failed".to_string()),
+                module: m,
+                scope: Scope::Tenant,
+                tenant: Some(tenant.slug.clone()),
+                action: Action::Upgrade,
+                unknown: status.is_none(),
+                migrations: status.map(|s| s.pending).unwrap_or_default(),
+                after: Vec::new(),
+            });
+        }
+        if let Some(db) = db {
+            db.close().await;
+        }
+        set_after_up(&self.catalog.graph, &mut steps);
+        Ok((tenant.slug.clone(), steps, notes.notes.pop()))
     }
 
     fn empty_plan(&self, action: Action, modules: &[String], tenants: &[TenantRecord]) -> Plan {

@@ -7,7 +7,7 @@ use crate::catalog::{Catalog, Migration, MigrationSet, REGISTRY_CONTEXT, Scope, 
 use crate::config::Config;
 use crate::database::{Database, Engine, Open};
 use crate::error::{Error, Result};
-use crate::migrator::{ModuleMigrator, RunContext, SqlMigrator, Target, now};
+use crate::migrator::{Applied, ModuleMigrator, RunContext, SqlMigrator, Target, now};
 use crate::tenancy::{Placement, Slug};
 
 /// One embedded file of the registry's own migrations.
@@ -130,6 +130,28 @@ pub struct Installation {
     /// The highest tenant-scope migration applied, as the last job left it; `None` when not
     /// recorded (the ledger knows).
     pub applied_version: Option<i64>,
+    /// The digest of what is applied up to `applied_version` (see `migrator::Applied`).
+    pub applied_digest: Option<String>,
+}
+
+/// One change the registry records, for [`Registry::write`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryWrite {
+    /// Upserts a tenant's installation of a module; `applied: None` keeps what was recorded.
+    Installation {
+        tenant: String,
+        module: String,
+        state: InstallState,
+        version: String,
+        applied: Option<Applied>,
+        error: Option<String>,
+    },
+    /// The module was rolled back for the tenant.
+    Removal {
+        tenant: String,
+        module: String,
+    },
+    History(HistoryEntry),
 }
 
 /// What the matrix reads of an installation.
@@ -151,6 +173,7 @@ struct InstallationRow {
     updated_at: String,
     error: Option<String>,
     applied_version: Option<i64>,
+    applied_digest: Option<String>,
 }
 
 impl From<InstallationRow> for Installation {
@@ -164,6 +187,7 @@ impl From<InstallationRow> for Installation {
             updated_at: r.updated_at,
             error: r.error,
             applied_version: r.applied_version,
+            applied_digest: r.applied_digest,
         }
     }
 }
@@ -384,7 +408,7 @@ impl Registry {
         crate::on_pool!(db, pool => {
             let rows: Vec<InstallationRow> = sqlx::query_as(
                 "SELECT tenant, module, state, module_version, installed_at, updated_at, error,
-                   applied_version
+                   applied_version, applied_digest
                  FROM estate_tenant_modules ORDER BY tenant, module",
             )
             .fetch_all(pool)
@@ -431,96 +455,77 @@ impl Registry {
         })
     }
 
-    /// Marks `module` installed for `tenant` (the first install time is kept), with the
-    /// highest tenant-scope migration now applied (`None` keeps what was recorded).
-    pub async fn set_installed(
-        &self,
-        tenant: &str,
-        module: &str,
-        version: &str,
-        applied: Option<i64>,
-    ) -> Result<()> {
-        self.upsert_installation(
-            tenant,
-            module,
-            InstallState::Installed,
-            version,
-            applied,
-            None,
-        )
-        .await
-    }
-
-    /// Marks the last action on `module` for `tenant` failed, with the error.
-    pub async fn set_failed(
-        &self,
-        tenant: &str,
-        module: &str,
-        version: &str,
-        applied: Option<i64>,
-        error: &str,
-    ) -> Result<()> {
-        self.upsert_installation(
-            tenant,
-            module,
-            InstallState::Failed,
-            version,
-            applied,
-            Some(error),
-        )
-        .await
-    }
-
-    async fn upsert_installation(
-        &self,
-        tenant: &str,
-        module: &str,
-        state: InstallState,
-        version: &str,
-        applied: Option<i64>,
-        error: Option<&str>,
-    ) -> Result<()> {
+    /// Writes `writes` in one transaction: a job's recorder batches what its events say, so
+    /// a thousand tenants cost a few landlord commits, not two each.
+    pub async fn write(&self, writes: &[RegistryWrite]) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
         let at = now();
-        let installed_at = (state == InstallState::Installed).then(|| at.clone());
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
-            sqlx::query(
-                "INSERT INTO estate_tenant_modules
-                   (tenant, module, state, module_version, installed_at, updated_at, error, applied_version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (tenant, module) DO UPDATE SET state = excluded.state,
-                   module_version = excluded.module_version,
-                   installed_at = COALESCE(estate_tenant_modules.installed_at, excluded.installed_at),
-                   updated_at = excluded.updated_at, error = excluded.error,
-                   applied_version = COALESCE(excluded.applied_version, estate_tenant_modules.applied_version)",
-            )
-            .bind(tenant)
-            .bind(module)
-            .bind(state.as_str())
-            .bind(version)
-            .bind(installed_at)
-            .bind(&at)
-            .bind(error)
-            .bind(applied)
-            .execute(pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        });
-        Ok(())
-    }
-
-    /// Forgets the installation of `module` for `tenant` (it was rolled back).
-    pub async fn remove_installation(&self, tenant: &str, module: &str) -> Result<()> {
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
-            sqlx::query("DELETE FROM estate_tenant_modules WHERE tenant = $1 AND module = $2")
-                .bind(tenant)
-                .bind(module)
-                .execute(pool)
-                .await
-                .map_err(|e| self.err(e))?;
-        });
-        Ok(())
+        for w in writes {
+            crate::on_tx!(tx, conn => {
+                let done = match w {
+                    RegistryWrite::Installation { tenant, module, state, version, applied, error } => {
+                        let installed_at = (*state == InstallState::Installed).then(|| at.clone());
+                        sqlx::query(
+                            "INSERT INTO estate_tenant_modules
+                               (tenant, module, state, module_version, installed_at, updated_at, error,
+                                applied_version, applied_digest)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                             ON CONFLICT (tenant, module) DO UPDATE SET state = excluded.state,
+                               module_version = excluded.module_version,
+                               installed_at = COALESCE(estate_tenant_modules.installed_at, excluded.installed_at),
+                               updated_at = excluded.updated_at, error = excluded.error,
+                               applied_version = COALESCE(excluded.applied_version, estate_tenant_modules.applied_version),
+                               applied_digest = COALESCE(excluded.applied_digest, estate_tenant_modules.applied_digest)",
+                        )
+                        .bind(tenant)
+                        .bind(module)
+                        .bind(state.as_str())
+                        .bind(version)
+                        .bind(installed_at)
+                        .bind(&at)
+                        .bind(error)
+                        .bind(applied.as_ref().map(|a| a.version))
+                        .bind(applied.as_ref().map(|a| a.digest.clone()))
+                        .execute(&mut *conn)
+                        .await
+                    }
+                    RegistryWrite::Removal { tenant, module } => {
+                        sqlx::query("DELETE FROM estate_tenant_modules WHERE tenant = $1 AND module = $2")
+                            .bind(tenant)
+                            .bind(module)
+                            .execute(&mut *conn)
+                            .await
+                    }
+                    RegistryWrite::History(entry) => {
+                        sqlx::query(
+                            "INSERT INTO estate_history (job_id, tenant, module, scope, action, operator, ssh_client,
+                               started_at, finished_at, duration_ms, migrations, outcome, error)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        )
+                        .bind(&entry.job_id)
+                        .bind(&entry.tenant)
+                        .bind(&entry.module)
+                        .bind(&entry.scope)
+                        .bind(&entry.action)
+                        .bind(&entry.operator)
+                        .bind(&entry.ssh_client)
+                        .bind(&entry.started_at)
+                        .bind(&entry.finished_at)
+                        .bind(entry.duration_ms)
+                        .bind(&entry.migrations)
+                        .bind(&entry.outcome)
+                        .bind(&entry.error)
+                        .execute(&mut *conn)
+                        .await
+                    }
+                };
+                done.map_err(|e| self.err(e))?;
+            });
+        }
+        tx.commit().await
     }
 
     pub async fn start_job(&self, job: &JobRecord) -> Result<()> {
@@ -575,34 +580,6 @@ impl Registry {
             .await
             .map_err(|e| self.err(e))
         })
-    }
-
-    pub async fn record_history(&self, entry: &HistoryEntry) -> Result<()> {
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
-            sqlx::query(
-                "INSERT INTO estate_history (job_id, tenant, module, scope, action, operator, ssh_client,
-                   started_at, finished_at, duration_ms, migrations, outcome, error)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(&entry.job_id)
-            .bind(&entry.tenant)
-            .bind(&entry.module)
-            .bind(&entry.scope)
-            .bind(&entry.action)
-            .bind(&entry.operator)
-            .bind(&entry.ssh_client)
-            .bind(&entry.started_at)
-            .bind(&entry.finished_at)
-            .bind(entry.duration_ms)
-            .bind(&entry.migrations)
-            .bind(&entry.outcome)
-            .bind(&entry.error)
-            .execute(pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        });
-        Ok(())
     }
 
     /// History, oldest first; the newest `limit` rows when there is a limit. A tenant filter

@@ -77,14 +77,16 @@ pub fn spawn(
                 }
             });
         }
+        // The planner's and the runner's futures fan out over tenants with borrowed streams
+        // that tokio::spawn cannot prove Send; a thread of their own drives them on the same
+        // runtime instead.
         Effect::Plan(request) => {
-            handle.spawn(async move {
-                let _ = tx.send(plan(&project, request).await);
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(handle.block_on(plan(&project, request)));
             });
         }
         Effect::Run(jobs) => {
-            // The job runner's future borrows across awaits in ways tokio::spawn cannot prove
-            // Send; a thread of its own drives it on the same runtime instead.
             let handle = handle.clone();
             std::thread::spawn(move || handle.block_on(run(&project, jobs, &tx)));
         }

@@ -130,6 +130,9 @@ pub struct Planner<'a> {
 
 type Installs = BTreeMap<String, BTreeMap<String, Installation>>;
 
+/// One tenant planned: its slug, its steps, and a note when it could not be reached.
+type TenantPlan = (String, Vec<Step>, Option<String>);
+
 impl Planner<'_> {
     fn migrator(&self, module: &str) -> Result<&Arc<dyn ModuleMigrator>> {
         self.migrators.get(module).ok_or_else(|| {
@@ -591,7 +594,7 @@ impl Planner<'_> {
             }
         }
         // Tenants are planned side by side, as they run.
-        let planned: Vec<Result<(String, Vec<Step>, Option<String>)>> = futures::stream::iter(work)
+        let planned: Vec<Result<TenantPlan>> = futures::stream::iter(work)
             .map(|(tenant, installed)| self.plan_upgrade(tenant, installed, &installs))
             .buffer_unordered(self.config.concurrency.max(1))
             .collect()
@@ -625,7 +628,7 @@ impl Planner<'_> {
         tenant: &TenantRecord,
         installed: BTreeSet<String>,
         installs: &Installs,
-    ) -> Result<(String, Vec<Step>, Option<String>)> {
+    ) -> Result<TenantPlan> {
         let mut notes = self.empty_plan(Action::Upgrade, &[], &[]);
         let db = self.open_for_plan(tenant, &mut notes).await?;
         let mut steps = Vec::new();

@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 /// Where the config file is looked for when neither `--config` nor `ESTATE_CONFIG` says.
 pub const DEFAULT_CONFIG: &str = "config/estate.toml";
 
+/// How many tenants a job migrates at once, unless the config says, per tenancy layout.
+pub const DEFAULT_SQLITE_CONCURRENCY: usize = 4;
+pub const DEFAULT_POSTGRES_CONCURRENCY: usize = 16;
+
 /// The placeholder in the tenant path template that the tenant's slug replaces.
 pub const SLUG_PLACEHOLDER: &str = "{slug}";
 
@@ -63,6 +67,8 @@ struct RawServer {
     name: String,
     url: String,
     password_env: Option<String>,
+    /// How many of its tenants are migrated at once.
+    concurrency: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -223,6 +229,17 @@ impl Config {
                     "write the URL as postgres://USER@HOST:PORT/DATABASE",
                 )
             })?;
+            let server = match s.concurrency {
+                Some(0) => {
+                    return Err(refused_in(
+                        file,
+                        format!("server {}: concurrency must be at least 1", s.name),
+                        "set it to how many of the server's tenants to migrate at once, e.g. 8",
+                    ));
+                }
+                Some(n) => server.with_concurrency(n),
+                None => server,
+            };
             servers.push(server);
         }
         let find = |name: &str| -> Result<Server> {
@@ -289,7 +306,12 @@ impl Config {
             file: file.to_path_buf(),
             contexts: root.join(&raw.contexts),
             read_only: raw.read_only,
-            concurrency: raw.concurrency.unwrap_or(4),
+            concurrency: raw.concurrency.unwrap_or(match layout {
+                // One file per tenant: the disk, not the CPU, is what concurrency shares.
+                Layout::Sqlite => DEFAULT_SQLITE_CONCURRENCY,
+                // Servers bound each their own share (`[[servers]] concurrency`).
+                Layout::Database | Layout::Schema => DEFAULT_POSTGRES_CONCURRENCY,
+            }),
             lock_wait: Duration::from_secs(raw.lock_wait_seconds.unwrap_or(10)),
             landlord,
             tenancy,

@@ -94,6 +94,24 @@ pub struct RunFlags {
     /// Print JSON for scripts
     #[arg(long)]
     pub json: bool,
+    /// Once N tenants have failed, start no more (they are reported not started; run again
+    /// to go on). By default every tenant is tried and each failure reported
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_failures: Option<u32>,
+    /// Start no more tenants after the first one fails (--max-failures 1)
+    #[arg(long, conflicts_with = "max_failures")]
+    pub fail_fast: bool,
+}
+
+impl RunFlags {
+    /// The failure policy the flags ask for; `None`: try every tenant.
+    pub fn max_failures(&self) -> Option<usize> {
+        if self.fail_fast {
+            Some(1)
+        } else {
+            self.max_failures.map(|n| n as usize)
+        }
+    }
 }
 
 #[derive(Debug, Args)]

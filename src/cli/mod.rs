@@ -5,6 +5,7 @@
 
 mod args;
 mod logging;
+mod progress;
 mod render;
 mod table;
 
@@ -288,14 +289,14 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
             "answer y to run the plan, or pass --yes",
         ));
     }
-    let control = JobControl::default();
+    let control = JobControl::default().with_max_failures(flags.max_failures());
     let (tx, mut rx) = unbounded_channel();
     let show_progress = !flags.json;
     let progress = async {
-        let mut err = anstream::stderr();
+        let mut shown = progress::JobProgress::new(std::io::stderr().is_terminal());
         while let Some(event) = rx.recv().await {
-            if show_progress && let Some(line) = render::event(&event) {
-                let _ = writeln!(err, "{line}");
+            if show_progress {
+                shown.on(&event);
             }
         }
     };

@@ -1,6 +1,6 @@
 //! Human renderings of plans, job reports, the matrix, the catalog, tenants and history.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::table::{Cell, Table, paint, styled};
 use crate::catalog::{Catalog, Problem, Scope};
@@ -144,8 +144,13 @@ pub fn event(event: &JobEvent) -> Option<String> {
 pub fn report(report: &JobReport) -> String {
     let mut out = String::new();
     let total_ms: u64 = report.steps.iter().map(|s| s.millis).sum();
+    let not_started = if report.not_started() > 0 {
+        format!(", {} not started", report.not_started())
+    } else {
+        String::new()
+    };
     let line = format!(
-        "{}: {} succeeded, {} failed, {} skipped; {} (job {}, {} ms of steps)\n",
+        "{}: {} succeeded, {} failed, {} skipped{not_started}; {} (job {}, {} ms of steps)\n",
         report.action,
         report.succeeded(),
         report.failed(),
@@ -174,8 +179,29 @@ pub fn report(report: &JobReport) -> String {
                 paint(theme().outdated, "skipped"),
                 s.step
             )),
-            Outcome::Succeeded => {}
+            // Said once below: the list of a halted fleet's tenants would bury the failures.
+            Outcome::Succeeded | Outcome::NotStarted { .. } => {}
         }
+    }
+    if let Some(Outcome::NotStarted { reason }) = report
+        .steps
+        .iter()
+        .map(|s| &s.outcome)
+        .find(|o| matches!(o, Outcome::NotStarted { .. }))
+    {
+        let tenants: BTreeSet<&str> = report
+            .steps
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::NotStarted { .. }))
+            .filter_map(|s| s.step.tenant.as_deref())
+            .collect();
+        out.push_str(&format!(
+            "  {} {}: {}\n",
+            paint(theme().outdated, "not started"),
+            plural(tenants.len(), "tenant"),
+            reason.trim_start_matches("not started: ")
+        ));
+        out.push_str("  run the same command again to go on with them\n");
     }
     if report.failed() > 0 {
         out.push_str("  fix the cause, then run `estate migrate` to finish the failed tenants\n");

@@ -51,45 +51,8 @@ impl DatabaseLock {
                     .connect()
                     .await
                     .map_err(fail)?;
-                let deadline = Instant::now() + wait;
-                loop {
-                    let (got,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-                        .bind(key)
-                        .fetch_one(&mut conn)
-                        .await
-                        .map_err(fail)?;
-                    if got {
-                        return Ok(DatabaseLock::Postgres { _conn: conn });
-                    }
-                    if Instant::now() >= deadline {
-                        let holder: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-                            "SELECT a.application_name::text, host(a.client_addr), a.backend_start::text
-                             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                             WHERE l.locktype = 'advisory' AND l.granted
-                               AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1",
-                        )
-                        .bind((key >> 32) & 0xffff_ffff)
-                        .bind(key & 0xffff_ffff)
-                        .fetch_optional(&mut conn)
-                        .await
-                        .unwrap_or(None);
-                        let holder = match holder {
-                            Some((app, addr, since)) => format!(
-                                "held by {} from {} since {}",
-                                app.filter(|a| !a.is_empty())
-                                    .unwrap_or_else(|| "another session".into()),
-                                addr.unwrap_or_else(|| "a local socket".into()),
-                                since.unwrap_or_else(|| "an unknown time".into())
-                            ),
-                            None => "held by another session".to_string(),
-                        };
-                        return Err(Error::Locked {
-                            database: label.to_string(),
-                            holder: format!("{}: {holder}", address.describe()),
-                        });
-                    }
-                    tokio::time::sleep(RETRY).await;
-                }
+                advisory(&mut conn, key, false, wait, label, address).await?;
+                Ok(DatabaseLock::Postgres { _conn: conn })
             }
         }
     }
@@ -136,6 +99,119 @@ impl DatabaseLock {
                 }
             }
         }
+    }
+}
+
+/// Takes the advisory lock `key` on `conn` (for the session, or with `xact` for the
+/// transaction under way), trying until `wait` runs out; then names who holds it.
+async fn advisory(
+    conn: &mut PgConnection,
+    key: i64,
+    xact: bool,
+    wait: Duration,
+    label: &str,
+    address: &Address,
+) -> Result<()> {
+    let server = match address {
+        Address::Postgres { server, .. } => server.name.as_str(),
+        Address::Sqlite { .. } => "",
+    };
+    let fail = |e| Error::db(format!("{label} on server {server}"), e);
+    let sql = if xact {
+        "SELECT pg_try_advisory_xact_lock($1)"
+    } else {
+        "SELECT pg_try_advisory_lock($1)"
+    };
+    let deadline = Instant::now() + wait;
+    loop {
+        let (got,): (bool,) = sqlx::query_as(sql)
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(fail)?;
+        if got {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Locked {
+                database: label.to_string(),
+                holder: format!("{}: {}", address.describe(), holder(conn, key).await),
+            });
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
+/// Who holds advisory lock `key`, from `pg_stat_activity`.
+async fn holder(conn: &mut PgConnection, key: i64) -> String {
+    let holder: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT a.application_name::text, host(a.client_addr), a.backend_start::text
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted
+           AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1",
+    )
+    .bind((key >> 32) & 0xffff_ffff)
+    .bind(key & 0xffff_ffff)
+    .fetch_optional(conn)
+    .await
+    .unwrap_or(None);
+    match holder {
+        Some((app, addr, since)) => format!(
+            "held by {} from {} since {}",
+            app.filter(|a| !a.is_empty())
+                .unwrap_or_else(|| "another session".into()),
+            addr.unwrap_or_else(|| "a local socket".into()),
+            since.unwrap_or_else(|| "an unknown time".into())
+        ),
+        None => "held by another session".to_string(),
+    }
+}
+
+/// At the start of a PostgreSQL transaction: pins `search_path` to `schema` for the
+/// transaction alone, and with `wait`, takes the database's transaction-level advisory lock.
+/// Both in one round trip when the lock is free.
+pub(super) async fn pin_and_lock(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    label: &str,
+    address: &Address,
+    schema: Option<&str>,
+    wait: Option<Duration>,
+) -> Result<()> {
+    let Address::Postgres {
+        server, database, ..
+    } = address
+    else {
+        return Ok(());
+    };
+    let fail = |e| Error::db(format!("{label} on server {}", server.name), e);
+    let key = lock_key(&server.name, database, schema);
+    let conn: &mut PgConnection = tx;
+    let got = match (schema, wait) {
+        (None, None) => return Ok(()),
+        (Some(schema), None) => {
+            sqlx::query("SELECT set_config('search_path', $1, true)")
+                .bind(super::quote_ident(schema))
+                .execute(&mut *conn)
+                .await
+                .map_err(fail)?;
+            return Ok(());
+        }
+        (Some(schema), Some(_)) => {
+            let (_, got): (String, bool) = sqlx::query_as(
+                "SELECT set_config('search_path', $1, true), pg_try_advisory_xact_lock($2)",
+            )
+            .bind(super::quote_ident(schema))
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(fail)?;
+            got
+        }
+        (None, Some(_)) => false,
+    };
+    match wait {
+        Some(wait) if !got => advisory(conn, key, true, wait, label, address).await,
+        _ => Ok(()),
     }
 }
 

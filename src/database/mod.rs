@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use ident::quote_ident;
 pub use lock::{DatabaseLock, holder_id};
-pub use postgres::Server;
+pub use postgres::{DEFAULT_SERVER_CONCURRENCY, Server};
 
 pub use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -91,6 +91,12 @@ pub struct Database {
     address: Address,
     #[doc(hidden)]
     pub pool: Pool,
+    /// The pool is the server's, shared by the tenants of a schema layout: closing this
+    /// database leaves it open.
+    shared: bool,
+    /// Set by [`Database::lock_transactions`]: each transaction first takes the database's
+    /// advisory lock, waiting at most this long.
+    xact_lock: std::sync::Mutex<Option<Duration>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -106,21 +112,44 @@ impl Database {
     /// Opens (or with [`Open::CreateIfMissing`], creates) the database at `address`.
     pub async fn open(label: impl Into<String>, address: &Address, open: Open) -> Result<Database> {
         let label = label.into();
-        let pool = match address {
-            Address::Sqlite { path } => Pool::Sqlite(sqlite::open(&label, path, open).await?),
+        let (pool, shared) = match address {
+            Address::Sqlite { path } => {
+                (Pool::Sqlite(sqlite::open(&label, path, open).await?), false)
+            }
             Address::Postgres {
                 server,
                 database,
                 schema,
-            } => Pool::Postgres(
-                postgres::open(&label, server, database, schema.as_deref(), open).await?,
-            ),
+            } => {
+                let (pool, shared) =
+                    postgres::open(&label, server, database, schema.as_deref(), open).await?;
+                (Pool::Postgres(pool), shared)
+            }
         };
         Ok(Database {
             label,
             address: address.clone(),
             pool,
+            shared,
+            xact_lock: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The schema every transaction is pinned to (PostgreSQL schema layout).
+    fn pinned(&self) -> Option<&str> {
+        match &self.address {
+            Address::Postgres { schema, .. } => schema.as_deref(),
+            Address::Sqlite { .. } => None,
+        }
+    }
+
+    /// `table` as SQL outside a transaction names it in this database: schema-qualified where
+    /// the connection is shared by several schemas.
+    pub fn qualified(&self, table: &str) -> String {
+        match self.pinned() {
+            Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
+            None => quote_ident(table),
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -147,6 +176,45 @@ impl Database {
         }
     }
 
+    /// Which of `addresses` exist, without creating or opening any: a file check for SQLite,
+    /// one query per server (and per shared database) for PostgreSQL. `None` where the server
+    /// could not be asked.
+    pub async fn existing(addresses: &[&Address]) -> Vec<Option<bool>> {
+        let mut out = vec![None; addresses.len()];
+        type Places<'a> = (&'a Server, Vec<(usize, (&'a str, Option<&'a str>))>);
+        let mut by_server: std::collections::BTreeMap<&str, Places> =
+            std::collections::BTreeMap::new();
+        for (i, address) in addresses.iter().enumerate() {
+            match address {
+                Address::Sqlite { path } => out[i] = Some(path.is_file()),
+                Address::Postgres {
+                    server,
+                    database,
+                    schema,
+                } => by_server
+                    .entry(server.name.as_str())
+                    .or_insert((server, Vec::new()))
+                    .1
+                    .push((i, (database.as_str(), schema.as_deref()))),
+            }
+        }
+        for (server, places) in by_server.into_values() {
+            let (indexes, places): (Vec<usize>, Vec<(&str, Option<&str>)>) =
+                places.into_iter().unzip();
+            match postgres::existing(server, &places).await {
+                Ok(found) => {
+                    for (i, f) in indexes.into_iter().zip(found) {
+                        out[i] = Some(f);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(server = %server.name, error = %e, "could not list the server's databases")
+                }
+            }
+        }
+        out
+    }
+
     /// Starts a transaction. A step's migrations run in one, each inside a savepoint with its
     /// ledger row.
     pub async fn begin(&self) -> Result<Tx> {
@@ -157,12 +225,33 @@ impl Database {
             Pool::Sqlite(pool) => {
                 TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(err)?)
             }
-            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await.map_err(err)?),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(err)?;
+                let wait = *self.xact_lock.lock().unwrap_or_else(|p| p.into_inner());
+                lock::pin_and_lock(&mut tx, &self.label, &self.address, self.pinned(), wait)
+                    .await?;
+                TxInner::Postgres(tx)
+            }
         };
         Ok(Tx {
             label: self.label.clone(),
             inner,
         })
+    }
+
+    /// Locks the database for a job's work on it. SQLite: the lock file, held until the
+    /// returned lock drops. PostgreSQL: from now on each transaction takes the database's
+    /// advisory lock (a transaction-level one, on the transaction's own connection), so the
+    /// lock costs no connection of its own; migrators read the ledger inside that transaction,
+    /// so two jobs taking turns never apply a migration twice.
+    pub async fn lock_transactions(&self, wait: Duration) -> Result<Option<DatabaseLock>> {
+        match self.engine() {
+            Engine::Sqlite => self.lock(wait).await.map(Some),
+            Engine::Postgres => {
+                *self.xact_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
+                Ok(None)
+            }
+        }
     }
 
     /// Takes this database's advisory lock, waiting at most `wait`, so two estate jobs never
@@ -173,7 +262,25 @@ impl Database {
 
     /// Whether a table exists (in the pinned schema, on PostgreSQL), without creating anything.
     pub async fn has_table(&self, table: &str) -> Result<bool> {
-        Ok(self.tables().await?.iter().any(|t| t == table))
+        let err = |e| Error::db(&self.label, e);
+        let found: Option<(i32,)> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1")
+                    .bind(table)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(err)?
+            }
+            Pool::Postgres(pool) => sqlx::query_as(
+                "SELECT 1 FROM pg_tables WHERE schemaname = COALESCE($1, current_schema()) AND tablename = $2",
+            )
+            .bind(self.pinned())
+            .bind(table)
+            .fetch_optional(pool)
+            .await
+            .map_err(err)?,
+        };
+        Ok(found.is_some())
     }
 
     /// The user tables of this database (of its schema, on PostgreSQL), sorted.
@@ -188,8 +295,10 @@ impl Database {
             .map_err(err)?,
             Pool::Postgres(pool) => sqlx::query_as(
                 "SELECT table_name::text FROM information_schema.tables
-                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
+                 WHERE table_schema = COALESCE($1, current_schema()) AND table_type = 'BASE TABLE'
+                 ORDER BY table_name",
             )
+            .bind(self.pinned())
             .fetch_all(pool)
             .await
             .map_err(err)?,
@@ -199,6 +308,9 @@ impl Database {
 
     /// Closes the pool, waiting for its connections to finish, so files are released.
     pub async fn close(&self) {
+        if self.shared {
+            return;
+        }
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
@@ -260,6 +372,16 @@ impl Tx {
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await.map_err(|e| Error::db(label, e)),
             TxInner::Postgres(tx) => tx.commit().await.map_err(|e| Error::db(label, e)),
+        }
+    }
+
+    /// Ends the transaction, undoing it (and releasing its locks) now rather than at the
+    /// connection's next use.
+    pub async fn rollback(self) -> Result<()> {
+        let label = self.label;
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.rollback().await.map_err(|e| Error::db(label, e)),
+            TxInner::Postgres(tx) => tx.rollback().await.map_err(|e| Error::db(label, e)),
         }
     }
 }

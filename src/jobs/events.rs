@@ -88,6 +88,12 @@ pub enum JobEvent {
         tenant: String,
         module: String,
     },
+    /// A tenant's steps are over (or it was not started): how far the job is.
+    TenantFinished {
+        tenant: String,
+        failed: bool,
+        progress: Progress,
+    },
     JobFinished {
         job_id: String,
         succeeded: usize,
@@ -96,12 +102,35 @@ pub enum JobEvent {
     },
 }
 
+/// How far a job is through its tenants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Tenants whose steps are over, failed ones and ones not started included.
+    pub done: usize,
+    /// Tenants with a failed step.
+    pub failed: usize,
+    /// Tenants left out when the job halted (`--max-failures`).
+    pub not_started: usize,
+    pub total: usize,
+    /// The time left at the pace measured so far, once a tenant finished.
+    pub eta_ms: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Succeeded,
-    Failed { error: String },
-    Skipped { reason: String },
+    Failed {
+        error: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    /// The job halted before this tenant's turn (`--max-failures`, `--fail-fast`): nothing
+    /// was tried, and a re-run picks it up.
+    NotStarted {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,12 +168,25 @@ impl JobReport {
         self.count(|o| matches!(o, Outcome::Skipped { .. }))
     }
 
+    pub fn not_started(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::NotStarted { .. }))
+    }
+
     /// Every step succeeded.
     pub fn is_success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0
+        self.failed() == 0 && self.skipped() == 0 && self.not_started() == 0
     }
 
     pub fn migrations(&self) -> usize {
         self.steps.iter().map(|s| s.migrations.len()).sum()
+    }
+}
+
+/// A duration as people read it in a progress line: `850 ms`, `12 s`, `3 min 05 s`.
+pub fn human_duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{} s", ms / 1_000),
+        _ => format!("{} min {:02} s", ms / 60_000, (ms / 1_000) % 60),
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
-use super::events::{JobEvent, JobReport, Outcome, StepOutcome, StepRef};
+use super::events::{JobEvent, JobReport, Outcome, Progress, StepOutcome, StepRef};
 use super::recorder::Recorder;
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -18,23 +18,66 @@ use crate::migrator::{
     Applied, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, Target, now,
 };
 use crate::operator::Operator;
-use crate::registry::{Action, JobRecord, Plan, Registry, Step};
+use crate::registry::{Action, JobRecord, Plan, Registry, Step, TenantRecord};
 
-/// Lets another task cancel a running job. Cancelling stops it at the next migration boundary:
-/// a migration under way finishes (or fails) whole, the rest of its step and the steps not
-/// started are left for the next run.
+/// Lets another task cancel a running job, and says when a job halts on its own. Cancelling
+/// stops it at the next migration boundary: a migration under way finishes (or fails) whole,
+/// the rest of its step and the steps not started are left for the next run.
 #[derive(Debug, Clone, Default)]
 pub struct JobControl {
     cancelled: Arc<AtomicBool>,
+    /// Halt the job's remaining tenants once this many have failed (`--max-failures`).
+    max_failures: Option<usize>,
 }
 
 impl JobControl {
+    /// A job that halts its remaining tenants once `n` have failed: a migration that fails
+    /// everywhere is not tried on the whole fleet. Tenants already under way finish.
+    pub fn with_max_failures(mut self, n: Option<usize>) -> JobControl {
+        self.max_failures = n.map(|n| n.max(1));
+        self
+    }
+
+    pub fn max_failures(&self) -> Option<usize> {
+        self.max_failures
+    }
+
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
     }
 
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+/// A job's count of its tenants, for progress events and the failure policy.
+struct Tally {
+    started: Instant,
+    total: usize,
+    done: usize,
+    failed: usize,
+    not_started: usize,
+    /// Set once `max_failures` tenants failed: tenants not yet started stay so.
+    halted: Option<String>,
+}
+
+impl Tally {
+    fn progress(&self) -> Progress {
+        // Paced on the tenants that ran: the ones not started took no time.
+        let ran = self.done - self.not_started;
+        let left = self.total - self.done;
+        let eta_ms = (ran > 0).then(|| {
+            let per = self.started.elapsed().as_millis() as f64 / ran as f64;
+            (per * left as f64) as u64
+        });
+        Progress {
+            done: self.done,
+            failed: self.failed,
+            not_started: self.not_started,
+            total: self.total,
+            eta_ms,
+        }
     }
 }
 
@@ -124,6 +167,8 @@ impl JobRunner<'_> {
             report
         };
         let (report, ()) = tokio::join!(execute, record);
+        // A job halted by its failure policy failed: its not-started tenants are in the
+        // skipped count and in the report.
         let state = if report.is_success() {
             "succeeded"
         } else if control.is_cancelled() {
@@ -136,7 +181,7 @@ impl JobRunner<'_> {
                 &job_id,
                 state,
                 report.failed() as i64,
-                report.skipped() as i64,
+                (report.skipped() + report.not_started()) as i64,
             )
             .await?;
         tracing::info!(job = %job_id, state, failed = report.failed(), skipped = report.skipped(), "job finished");
@@ -212,6 +257,10 @@ impl JobRunner<'_> {
         outcomes
     }
 
+    /// Every tenant's steps, tenants side by side: at most `concurrency` at once, and at most
+    /// each server's own limit on one server. The next tenant starts whenever any finishes,
+    /// so a slow tenant holds only itself; tenants are taken in turn from each server, so a
+    /// server at its limit does not hold the others back.
     async fn tenants(
         &self,
         plan: &Plan,
@@ -219,12 +268,109 @@ impl JobRunner<'_> {
         tx: &Events,
         control: &JobControl,
     ) -> Vec<StepOutcome> {
-        let groups = plan
-            .tenant_steps
+        let records: BTreeMap<String, TenantRecord> = match self.registry.tenants().await {
+            Ok(all) => all.into_iter().map(|t| (t.slug.clone(), t)).collect(),
+            Err(e) => {
+                let error = format!("the registry could not be read: {e}");
+                return plan
+                    .tenant_steps
+                    .values()
+                    .flatten()
+                    .map(|s| failed_to_start(s, &error, tx))
+                    .collect();
+            }
+        };
+        let limits: BTreeMap<String, Arc<tokio::sync::Semaphore>> = self
+            .config
+            .servers
             .iter()
-            .filter(|(_, steps)| !steps.is_empty());
-        futures::stream::iter(groups)
-            .map(|(tenant, steps)| self.tenant(tenant, steps, landlord_failed, tx, control))
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    Arc::new(tokio::sync::Semaphore::new(s.concurrency)),
+                )
+            })
+            .collect();
+        let mut by_server: BTreeMap<
+            Option<String>,
+            std::collections::VecDeque<(&String, &Vec<Step>)>,
+        > = BTreeMap::new();
+        for (tenant, steps) in plan.tenant_steps.iter().filter(|(_, s)| !s.is_empty()) {
+            let server = records.get(tenant).and_then(|r| r.placement.server.clone());
+            by_server
+                .entry(server)
+                .or_default()
+                .push_back((tenant, steps));
+        }
+        let total: usize = by_server.values().map(|q| q.len()).sum();
+        let mut order = Vec::with_capacity(total);
+        while order.len() < total {
+            for queue in by_server.values_mut() {
+                if let Some(next) = queue.pop_front() {
+                    order.push(next);
+                }
+            }
+        }
+        let tally = Mutex::new(Tally {
+            started: Instant::now(),
+            total,
+            done: 0,
+            failed: 0,
+            not_started: 0,
+            halted: None,
+        });
+        let halted = || lock(&tally).halted.clone();
+        futures::stream::iter(order)
+            .map(|(tenant, steps)| {
+                let record = records.get(tenant);
+                let limit = record
+                    .and_then(|r| r.placement.server.as_ref())
+                    .and_then(|s| limits.get(s))
+                    .cloned();
+                let tally = &tally;
+                async move {
+                    let _permit = match &limit {
+                        Some(l) => l.acquire().await.ok(),
+                        None => None,
+                    };
+                    let outcomes = match halted() {
+                        Some(reason) => steps.iter().map(|s| not_started(s, &reason)).collect(),
+                        None => {
+                            self.tenant(plan, tenant, record, landlord_failed, tx, control)
+                                .await
+                        }
+                    };
+                    let failed = outcomes
+                        .iter()
+                        .any(|o| matches!(o.outcome, Outcome::Failed { .. }));
+                    let skipped = outcomes
+                        .iter()
+                        .all(|o| matches!(o.outcome, Outcome::NotStarted { .. }));
+                    let progress = {
+                        let mut t = lock(tally);
+                        t.done += 1;
+                        t.failed += usize::from(failed);
+                        t.not_started += usize::from(skipped);
+                        if let Some(max) = control.max_failures
+                            && t.failed >= max
+                            && t.halted.is_none()
+                        {
+                            tracing::warn!(failed = t.failed, max, "halting the job: too many tenants failed");
+                            t.halted = Some(format!(
+                                "not started: the job halted after {} tenant(s) failed (--max-failures {max})",
+                                t.failed
+                            ));
+                        }
+                        t.progress()
+                    };
+                    let _ = tx.send(JobEvent::TenantFinished {
+                        tenant: tenant.clone(),
+                        failed,
+                        progress,
+                    });
+                    outcomes
+                }
+            })
             .buffer_unordered(self.config.concurrency)
             .collect::<Vec<Vec<StepOutcome>>>()
             .await
@@ -236,17 +382,16 @@ impl JobRunner<'_> {
     /// One tenant's steps, in order, on its own database under its lock.
     async fn tenant(
         &self,
+        plan: &Plan,
         tenant: &str,
-        steps: &[Step],
+        record: Option<&TenantRecord>,
         landlord_failed: &BTreeSet<String>,
         tx: &Events,
         control: &JobControl,
     ) -> Vec<StepOutcome> {
-        let record = match self.registry.tenant(tenant).await {
-            Ok(Some(record)) => Ok(record),
-            Ok(None) => Err(format!("tenant {tenant} is no longer in the registry")),
-            Err(e) => Err(e.to_string()),
-        };
+        let steps: &[Step] = plan.tenant_steps.get(tenant).map_or(&[], Vec::as_slice);
+        let verify = plan.unverified.contains(tenant);
+        let record = record.ok_or_else(|| format!("tenant {tenant} is no longer in the registry"));
         let db = match record {
             Ok(record) => record
                 .placement
@@ -264,7 +409,21 @@ impl JobRunner<'_> {
                     .collect();
             }
         };
-        let lock = db.lock(self.config.lock_wait).await;
+        let lock = db.lock_transactions(self.config.lock_wait).await;
+        // Planned from the registry alone: the ledger must agree with the files before
+        // anything is built on it (drift in any context refuses the tenant, as a plan would).
+        if verify
+            && lock.is_ok()
+            && let Err(e) = crate::registry::verify_database(self.migrators, &db).await
+        {
+            let error = e.to_string();
+            drop(lock);
+            db.close().await;
+            return steps
+                .iter()
+                .map(|s| failed_to_start(s, &error, tx))
+                .collect();
+        }
         let mut failed: BTreeSet<String> = BTreeSet::new();
         let mut outcomes = Vec::new();
         for step in steps {
@@ -437,6 +596,24 @@ fn skipped(step: &Step, reason: String, tx: &Events) -> StepOutcome {
         migrations: Vec::new(),
         millis: 0,
     }
+}
+
+/// A step of a tenant the job never started, having halted first.
+/// Listeners hear of it once per tenant, from `TenantFinished`, not per step.
+fn not_started(step: &Step, reason: &str) -> StepOutcome {
+    let step_ref = StepRef::of(step);
+    StepOutcome {
+        step: step_ref,
+        outcome: Outcome::NotStarted {
+            reason: reason.to_string(),
+        },
+        migrations: Vec::new(),
+        millis: 0,
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A step that could not start because its database could not be opened or locked: it failed

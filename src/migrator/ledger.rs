@@ -8,9 +8,20 @@
 
 use crate::catalog::Scope;
 use crate::database::{Database, Tx};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 
 pub const LEDGER_TABLE: &str = "estate_ledger";
+
+const COLUMNS: &str =
+    "context, scope, version, description, checksum, batch, applied_at, execution_ms, applied_by";
+
+fn tx_engine(tx: &Tx) -> Engine {
+    match tx.inner {
+        crate::database::TxInner::Sqlite(_) => Engine::Sqlite,
+        crate::database::TxInner::Postgres(_) => Engine::Postgres,
+    }
+}
 
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS estate_ledger (
     context      VARCHAR(63)  NOT NULL,
@@ -50,11 +61,12 @@ impl Ledger {
         if !db.has_table(LEDGER_TABLE).await? {
             return Ok(Vec::new());
         }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {} WHERE context = $1 AND scope = $2 ORDER BY version",
+            db.qualified(LEDGER_TABLE)
+        );
         crate::on_pool!(db, pool => {
-            sqlx::query_as::<_, LedgerEntry>(
-                "SELECT context, scope, version, description, checksum, batch, applied_at, execution_ms, applied_by
-                 FROM estate_ledger WHERE context = $1 AND scope = $2 ORDER BY version",
-            )
+            sqlx::query_as::<_, LedgerEntry>(sqlx::AssertSqlSafe(sql))
             .bind(context)
             .bind(scope.as_str())
             .fetch_all(pool)
@@ -68,11 +80,12 @@ impl Ledger {
         if !db.has_table(LEDGER_TABLE).await? {
             return Ok(Vec::new());
         }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {} ORDER BY context, scope, version",
+            db.qualified(LEDGER_TABLE)
+        );
         crate::on_pool!(db, pool => {
-            sqlx::query_as::<_, LedgerEntry>(
-                "SELECT context, scope, version, description, checksum, batch, applied_at, execution_ms, applied_by
-                 FROM estate_ledger ORDER BY context, scope, version",
-            )
+            sqlx::query_as::<_, LedgerEntry>(sqlx::AssertSqlSafe(sql))
             .fetch_all(pool)
             .await
             .map_err(|e| Error::db(db.label(), e))
@@ -84,8 +97,9 @@ impl Ledger {
         if !db.has_table(LEDGER_TABLE).await? {
             return Ok(1);
         }
+        let sql = format!("SELECT MAX(batch) FROM {}", db.qualified(LEDGER_TABLE));
         crate::on_pool!(db, pool => {
-            let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(batch) FROM estate_ledger")
+            let (max,): (Option<i64>,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .fetch_one(pool)
                 .await
                 .map_err(|e| Error::db(db.label(), e))?;
@@ -93,11 +107,51 @@ impl Ledger {
         })
     }
 
+    /// Every entry of the database, read inside `tx` (so under its locks, and on PostgreSQL
+    /// in its pinned schema), with whether the ledger table exists at all.
+    pub async fn read(tx: &mut Tx) -> Result<(bool, Vec<LedgerEntry>), sqlx::Error> {
+        let sql = format!("SELECT {COLUMNS} FROM estate_ledger ORDER BY context, scope, version");
+        let engine = tx_engine(tx);
+        crate::on_tx!(tx, conn => {
+            let exists: Option<(i32,)> = match engine {
+                Engine::Sqlite => sqlx::query_as(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'estate_ledger'",
+                )
+                .fetch_optional(&mut *conn)
+                .await?,
+                Engine::Postgres => sqlx::query_as(
+                    "SELECT 1 WHERE to_regclass('estate_ledger') IS NOT NULL",
+                )
+                .fetch_optional(&mut *conn)
+                .await?,
+            };
+            if exists.is_none() {
+                return Ok((false, Vec::new()));
+            }
+            let rows = sqlx::query_as::<_, LedgerEntry>(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *conn)
+                .await?;
+            Ok((true, rows))
+        })
+    }
+
+    /// Creates the ledger table inside `tx` if it is not there yet.
+    pub async fn create(tx: &mut Tx) -> Result<(), sqlx::Error> {
+        crate::on_tx!(tx, conn => {
+            sqlx::query(CREATE).execute(&mut *conn).await.map(|_| ())
+        })
+    }
+
     /// Records an applied migration inside the migration's own transaction (creating the
     /// ledger table there the first time).
     pub async fn record(tx: &mut Tx, entry: &LedgerEntry) -> Result<(), sqlx::Error> {
+        Self::create(tx).await?;
+        Self::insert(tx, entry).await
+    }
+
+    /// Records an applied migration in a ledger known to exist.
+    pub async fn insert(tx: &mut Tx, entry: &LedgerEntry) -> Result<(), sqlx::Error> {
         crate::on_tx!(tx, conn => {
-            sqlx::query(CREATE).execute(&mut *conn).await?;
             sqlx::query(
                 "INSERT INTO estate_ledger
                  (context, scope, version, description, checksum, batch, applied_at, execution_ms, applied_by)

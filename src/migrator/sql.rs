@@ -16,9 +16,18 @@ use super::{
     ScopeStatus, Target, now,
 };
 use crate::catalog::{Context, Migration, MigrationSet, Scope, SqlFile};
-use crate::database::Database;
+use crate::database::{Database, Tx};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+
+/// A step's transaction, begun with the ledger read inside it.
+struct Started {
+    tx: Tx,
+    /// The ledger table exists (else the first migration applied creates it).
+    has_ledger: bool,
+    /// The batch number of what this step applies: one more than the database's last.
+    batch: i64,
+}
 
 /// Migrates a context from its migration sets (read from `contexts/`, or embedded).
 #[derive(Debug, Clone)]
@@ -107,6 +116,32 @@ impl SqlMigrator {
 }
 
 impl SqlMigrator {
+    /// Starts the step's transaction and reads the ledger inside it, under the database's lock,
+    /// so what it finds pending is what it applies even with another job taking turns. Refuses
+    /// a drifted or vanished migration. Returns the transaction, whether the ledger table
+    /// exists, this scope's status and the batch number for what it applies.
+    async fn begin(&self, scope: Scope, db: &Database) -> Result<(Started, ScopeStatus)> {
+        let mut tx = db.begin().await?;
+        let (has_ledger, all) = Ledger::read(&mut tx)
+            .await
+            .map_err(|e| Error::db(db.label(), e))?;
+        let batch = all.iter().map(|e| e.batch).max().unwrap_or(0) + 1;
+        let mine: Vec<LedgerEntry> = all
+            .into_iter()
+            .filter(|e| e.context == self.context && e.scope == scope.as_str())
+            .collect();
+        let status = ScopeStatus::compare(&self.migrations(scope, db.engine()), mine);
+        self.check_applied(scope, db, &status)?;
+        Ok((
+            Started {
+                tx,
+                has_ledger,
+                batch,
+            },
+            status,
+        ))
+    }
+
     /// Runs `migrations` in `direction` in one transaction, each in a savepoint with its
     /// ledger change. Whatever stops the loop (a failure, a cancel), what completed commits;
     /// listeners hear of a migration only once it is committed.
@@ -114,15 +149,16 @@ impl SqlMigrator {
         &self,
         scope: Scope,
         db: &Database,
+        started: Started,
         migrations: &[&Migration],
         direction: RunDirection,
-        batch: i64,
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>> {
-        if migrations.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut tx = db.begin().await?;
+        let Started {
+            mut tx,
+            mut has_ledger,
+            batch,
+        } = started;
         let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
         let mut stopped: Result<()> = Ok(());
         for m in migrations {
@@ -160,9 +196,18 @@ impl SqlMigrator {
                         execution_ms: started.elapsed().as_millis() as i64,
                         applied_by: run.applied_by.clone(),
                     };
-                    Ledger::record(&mut tx, &entry)
-                        .await
-                        .map_err(|e| Error::db(db.label(), e))
+                    // The table is made once, by the first migration that needs it, inside
+                    // that migration's savepoint.
+                    let created = if has_ledger {
+                        Ok(())
+                    } else {
+                        Ledger::create(&mut tx).await
+                    };
+                    match created {
+                        Ok(()) => Ledger::insert(&mut tx, &entry).await,
+                        Err(e) => Err(e),
+                    }
+                    .map_err(|e| Error::db(db.label(), e))
                 }
                 Ok(()) => Ledger::erase(&mut tx, &self.context, scope, m.version)
                     .await
@@ -174,6 +219,9 @@ impl SqlMigrator {
                 break;
             }
             tx.release().await?;
+            if direction == RunDirection::Up {
+                has_ledger = true;
+            }
             let millis = started.elapsed().as_millis() as u64;
             tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, ?direction, "migration done, commits with its step");
             done.push(self.run_record(scope, db, m, direction, millis));
@@ -242,8 +290,7 @@ impl ModuleMigrator for SqlMigrator {
         target: Target,
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>> {
-        let status = self.status(scope, db).await?;
-        self.check_applied(scope, db, &status)?;
+        let (started, status) = self.begin(scope, db).await?;
         let pending: Vec<&Migration> = status
             .pending
             .iter()
@@ -251,10 +298,11 @@ impl ModuleMigrator for SqlMigrator {
             .filter_map(|p| self.sets.get(&scope)?.get(p.version))
             .collect();
         if pending.is_empty() {
+            // Nothing written: ending it either way releases the lock.
+            started.tx.rollback().await?;
             return Ok(Vec::new());
         }
-        let batch = Ledger::next_batch(db).await?;
-        self.apply(scope, db, &pending, RunDirection::Up, batch, run)
+        self.apply(scope, db, started, &pending, RunDirection::Up, run)
             .await
     }
 
@@ -265,8 +313,7 @@ impl ModuleMigrator for SqlMigrator {
         target: Target,
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>> {
-        let status = self.status(scope, db).await?;
-        self.check_applied(scope, db, &status)?;
+        let (started, status) = self.begin(scope, db).await?;
         let keep = match target {
             Target::Latest => 0,
             Target::Version(v) => v,
@@ -278,7 +325,11 @@ impl ModuleMigrator for SqlMigrator {
             .filter(|e| e.version > keep)
             .filter_map(|e| self.sets.get(&scope)?.get(e.version))
             .collect();
-        self.apply(scope, db, &reverting, RunDirection::Down, 0, run)
+        if reverting.is_empty() {
+            started.tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        self.apply(scope, db, started, &reverting, RunDirection::Down, run)
             .await
     }
 }

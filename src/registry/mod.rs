@@ -9,7 +9,7 @@
 mod plan;
 mod store;
 
-pub use plan::{Action, Plan, Planner, Step, TenantSelection};
+pub use plan::{Action, Plan, Planner, Step, TenantSelection, verify_database};
 pub use store::{
     HistoryEntry, HistoryFilter, InstallState, Installation, InstallationState, JobRecord,
     Registry, RegistryWrite, TenantRecord,

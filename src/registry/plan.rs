@@ -94,6 +94,10 @@ pub struct Plan {
     pub tenant_steps: BTreeMap<String, Vec<Step>>,
     /// Things the operator should know: dependencies added, modules already installed…
     pub notes: Vec<String>,
+    /// Tenants planned from the registry alone, their databases not opened: the job checks
+    /// each one's ledger for drift before its first step.
+    #[serde(skip)]
+    pub unverified: BTreeSet<String>,
 }
 
 impl Plan {
@@ -232,44 +236,38 @@ impl Planner<'_> {
     /// matches its file, or lost it: nothing may be built on, or reverted from, SQL that no
     /// longer matches what ran. One read of the ledger per database.
     async fn verify_database(&self, db: &Database) -> Result<()> {
-        let mut known: BTreeMap<(String, String), Vec<MigrationInfo>> = BTreeMap::new();
-        for entry in Ledger::all(db).await? {
-            let (Some(migrator), Some(scope)) = (
-                self.migrators.get(&entry.context),
-                Scope::parse(&entry.scope),
-            ) else {
-                // Contexts no longer in the catalog (and estate's own registry) are not ours to judge.
+        verify_database(self.migrators, db).await
+    }
+
+    /// What the registry alone says `tenant` has applied (the tenant-scope version of each
+    /// installed module), when that can stand for its ledger without opening its database:
+    /// every installation of the tenant is recorded installed, with the version it applied
+    /// and a digest of the files up to it that the files still give. A failed installation, a
+    /// row from before versions were recorded, or a file changed since (drift) says `None`:
+    /// the tenant is opened and read.
+    fn recorded_state(
+        &self,
+        tenant: &TenantRecord,
+        installs: &Installs,
+    ) -> Option<BTreeMap<String, i64>> {
+        let mut applied = BTreeMap::new();
+        for (module, i) in installs.get(&tenant.slug).into_iter().flatten() {
+            let Some(migrator) = self.migrators.get(module) else {
+                // Not in the catalog any more: the ledger check skips it too.
                 continue;
             };
-            let infos = known
-                .entry((entry.context.clone(), entry.scope.clone()))
-                .or_insert_with(|| migrator.migrations(scope, db.engine()));
-            match infos.iter().find(|i| i.version == entry.version) {
-                Some(info) if info.checksum != entry.checksum => {
-                    return Err(Error::Drift {
-                        file: info.source.clone(),
-                        database: db.label().to_string(),
-                        recorded: entry.checksum,
-                        actual: info.checksum.clone(),
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    return Err(Error::refused(
-                        format!(
-                            "{} has {} {} migration {} ({}) applied, but no file for it",
-                            db.label(),
-                            entry.context,
-                            entry.scope,
-                            entry.version,
-                            entry.description
-                        ),
-                        "restore the migration file (git log shows it); applied migrations must stay",
-                    ));
-                }
+            let (InstallState::Installed, Some(version), Some(digest)) =
+                (i.state, i.applied_version, i.applied_digest.as_deref())
+            else {
+                return None;
+            };
+            let known = migrator.migrations(Scope::Tenant, tenant.placement.engine);
+            if Applied::of(&known, version).digest != digest {
+                return None;
             }
+            applied.insert(module.clone(), version);
         }
-        Ok(())
+        Some(applied)
     }
 
     /// The status of `module` in `scope` on `db`, refused when an applied migration drifted
@@ -310,11 +308,50 @@ impl Planner<'_> {
         let closure = graph.closure(modules.iter().map(String::as_str));
         let mut plan = self.empty_plan(Action::Install, modules, &tenants);
         let mut needed: BTreeSet<String> = BTreeSet::new();
-        for tenant in &tenants {
-            let db = self.open_for_plan(tenant, &mut plan).await?;
+        // A tenant whose registry rows can stand for its ledger is not opened: a fleet install
+        // reads one registry query and asks each server which databases exist, rather than
+        // opening a thousand of them. Its job checks the ledger under the lock before the
+        // first step. A missing database (or one that cannot be asked about) is opened as any
+        // other, which refuses it or plans it blind.
+        let mut recorded: Vec<Option<BTreeMap<String, i64>>> = tenants
+            .iter()
+            .map(|t| self.recorded_state(t, &installs))
+            .collect();
+        let mut addresses: Vec<(usize, crate::database::Address)> = Vec::new();
+        for (i, r) in recorded.iter_mut().enumerate() {
+            if r.is_none() {
+                continue;
+            }
+            match tenants[i].placement.address(self.config) {
+                Ok(a) => addresses.push((i, a)),
+                // Opening it says what is wrong.
+                Err(_) => *r = None,
+            }
+        }
+        let refs: Vec<&crate::database::Address> = addresses.iter().map(|(_, a)| a).collect();
+        let found = Database::existing(&refs).await;
+        for ((i, _), exists) in addresses.iter().zip(found) {
+            if exists != Some(true) {
+                recorded[*i] = None;
+            }
+        }
+        for (tenant, recorded) in tenants.iter().zip(recorded) {
+            let db = match recorded {
+                Some(_) => None,
+                None => self.open_for_plan(tenant, &mut plan).await?,
+            };
             let mut steps = Vec::new();
             for m in &closure {
-                let pending = self.tenant_status(m, db.as_ref()).await?.map(|s| s.pending);
+                let pending = match &recorded {
+                    Some(applied) => {
+                        let from = applied.get(m).copied().unwrap_or(0);
+                        let known = self
+                            .migrator(m)?
+                            .migrations(Scope::Tenant, tenant.placement.engine);
+                        Some(known.into_iter().filter(|i| i.version > from).collect())
+                    }
+                    None => self.tenant_status(m, db.as_ref()).await?.map(|s| s.pending),
+                };
                 let state = installs
                     .get(&tenant.slug)
                     .and_then(|i| i.get(m))
@@ -348,6 +385,9 @@ impl Planner<'_> {
             }
             set_after_up(graph, &mut steps);
             needed.extend(steps.iter().map(|s| s.module.clone()));
+            if recorded.is_some() && !steps.is_empty() {
+                plan.unverified.insert(tenant.slug.clone());
+            }
             plan.tenant_steps.insert(tenant.slug.clone(), steps);
         }
         self.landlord_up(&mut plan, &closure, &needed, Action::Install)
@@ -665,6 +705,7 @@ impl Planner<'_> {
             landlord: Vec::new(),
             tenant_steps: BTreeMap::new(),
             notes: Vec::new(),
+            unverified: BTreeSet::new(),
         }
     }
 }
@@ -697,4 +738,51 @@ fn no_tenants() -> Error {
         "there are no tenants yet",
         "add one with `estate tenants add SLUG`",
     )
+}
+
+/// Refuses a database where any applied migration (of any context) no longer matches its
+/// file, or lost it: nothing may be built on, or reverted from, SQL that no longer matches
+/// what ran. One read of the ledger. The planner runs it on every database it opens; a job
+/// runs it on the tenants planned from the registry alone, before their first step.
+pub async fn verify_database(
+    migrators: &BTreeMap<String, Arc<dyn ModuleMigrator>>,
+    db: &Database,
+) -> Result<()> {
+    let mut known: BTreeMap<(String, String), Vec<MigrationInfo>> = BTreeMap::new();
+    for entry in Ledger::all(db).await? {
+        let (Some(migrator), Some(scope)) =
+            (migrators.get(&entry.context), Scope::parse(&entry.scope))
+        else {
+            // Contexts no longer in the catalog (and estate's own registry) are not ours to judge.
+            continue;
+        };
+        let infos = known
+            .entry((entry.context.clone(), entry.scope.clone()))
+            .or_insert_with(|| migrator.migrations(scope, db.engine()));
+        match infos.iter().find(|i| i.version == entry.version) {
+            Some(info) if info.checksum != entry.checksum => {
+                return Err(Error::Drift {
+                    file: info.source.clone(),
+                    database: db.label().to_string(),
+                    recorded: entry.checksum,
+                    actual: info.checksum.clone(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                return Err(Error::refused(
+                    format!(
+                        "{} has {} {} migration {} ({}) applied, but no file for it",
+                        db.label(),
+                        entry.context,
+                        entry.scope,
+                        entry.version,
+                        entry.description
+                    ),
+                    "restore the migration file (git log shows it); applied migrations must stay",
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,6 @@
 //! Jobs started from the console while they run: progress (tenants done / total, failures)
 //! and the log lines their events make, kept for the log pane.
 
-use std::collections::HashMap;
-
 use crate::jobs::{JobControl, JobEvent, JobReport};
 use crate::registry::Plan;
 
@@ -71,8 +69,8 @@ pub struct LiveJob {
     pub skipped: usize,
     pub tenants: usize,
     pub tenants_done: usize,
-    /// Steps left per tenant; a tenant is done when it reaches zero.
-    left: HashMap<String, usize>,
+    /// The time left at the pace so far, from the job's progress events.
+    pub eta_ms: Option<u64>,
     pub lines: Vec<LogLine>,
 }
 
@@ -96,12 +94,7 @@ impl LiveJob {
             skipped: 0,
             tenants: plan.tenant_steps.values().filter(|s| !s.is_empty()).count(),
             tenants_done: 0,
-            left: plan
-                .tenant_steps
-                .iter()
-                .filter(|(_, s)| !s.is_empty())
-                .map(|(t, s)| (t.clone(), s.len()))
-                .collect(),
+            eta_ms: None,
             lines: vec![LogLine {
                 at: clock(),
                 tenant: None,
@@ -126,16 +119,8 @@ impl LiveJob {
         });
     }
 
-    fn step_ended(&mut self, tenant: Option<&String>) {
+    fn step_ended(&mut self) {
         self.steps_done += 1;
-        if let Some(t) = tenant
-            && let Some(left) = self.left.get_mut(t)
-        {
-            *left = left.saturating_sub(1);
-            if *left == 0 {
-                self.tenants_done += 1;
-            }
-        }
     }
 
     pub fn on(&mut self, event: &JobEvent) {
@@ -169,7 +154,7 @@ impl LiveJob {
                 millis,
                 ..
             } => {
-                self.step_ended(step.tenant.as_ref());
+                self.step_ended();
                 self.log(
                     step.tenant.as_ref(),
                     LineKind::Ok,
@@ -177,7 +162,7 @@ impl LiveJob {
                 );
             }
             JobEvent::StepFailed { step, error, .. } => {
-                self.step_ended(step.tenant.as_ref());
+                self.step_ended();
                 self.failed += 1;
                 // The error's first line names the file and the cause; the fix follows.
                 for (i, line) in error.lines().enumerate() {
@@ -190,7 +175,7 @@ impl LiveJob {
                 }
             }
             JobEvent::StepSkipped { step, reason } => {
-                self.step_ended(step.tenant.as_ref());
+                self.step_ended();
                 self.skipped += 1;
                 self.log(
                     step.tenant.as_ref(),
@@ -212,6 +197,10 @@ impl LiveJob {
                 },
                 format!("job finished: {succeeded} succeeded, {failed} failed, {skipped} skipped"),
             ),
+            JobEvent::TenantFinished { progress, .. } => {
+                self.tenants_done = progress.done;
+                self.eta_ms = progress.eta_ms.filter(|_| progress.done < progress.total);
+            }
             JobEvent::ModuleInstalled { .. }
             | JobEvent::ModuleUpgraded { .. }
             | JobEvent::ModuleRolledBack { .. } => {}

@@ -469,10 +469,15 @@ fn jobs(frame: &mut Frame, app: &App, area: Rect) {
             } else {
                 j.steps_done as f64 / j.steps as f64
             };
+            let eta = j
+                .eta_ms
+                .filter(|_| j.state == super::jobs::JobState::Running)
+                .map(|ms| format!(", about {} left", crate::jobs::human_duration(ms)))
+                .unwrap_or_default();
             (
                 ratio,
                 format!(
-                    "{}: {}/{} tenants, {}/{} steps, {} failed, {} skipped",
+                    "{}: {}/{} tenants, {}/{} steps, {} failed, {} skipped{eta}",
                     j.state.label(),
                     j.tenants_done,
                     j.tenants,

@@ -1,0 +1,947 @@
+//! Fleet benchmark: estate installing a module on many tenants, against the floor of a plain
+//! script that runs the same SQL files, measured in the same run.
+//!
+//! Workloads (a module of three tenant migrations; each floor migration is its own
+//! transaction with its ledger row, as a hand-written script would do it):
+//!
+//! - **A** 1000 SQLite tenant files. Floor: `sqlite3` per tenant, one process and two.
+//! - **B** 300 schemas in one PostgreSQL database. Floor: one `psql` session (and two).
+//! - **C** 100 PostgreSQL databases. Floor: `psql` per database, one at a time (and two).
+//! - **D** the same install run again over A's 1000 tenants, when nothing is pending (and
+//!   `migrate --all`). Floor: a script asking each tenant's ledger what it has.
+//! - **E** `check` and a dry-run install plan on a generated catalog of 300 contexts with a
+//!   deep requires graph (each requires the one before it and the one at half its number).
+//!   Floor: reading every file of the catalog and the tenant's ledger with `cat` and `sqlite3`.
+//!
+//! For each: estate's median wall time over the runs (the real binary, a process per run),
+//! the floor's median, the ratio, estate's peak memory (the child's max RSS), and commits per
+//! tenant: SQLite's file change counter (one per write transaction) for A, and for B and C
+//! `pg_stat_database.xact_commit` and `pg_stat_statements` calls on the tenants' databases.
+//!
+//! ```sh
+//! bash bench/fleet                 # installs sqlite3, starts PostgreSQL, runs this
+//! cargo bench --bench fleet        # the same, with sqlite3, psql and the servers already there
+//! ESTATE_BENCH_ONLY=A,D ESTATE_BENCH_RUNS=5 cargo bench --bench fleet
+//! ```
+//!
+//! B and C need the servers of `.ci/pg` (`ESTATE_TEST_PG1_URL`, `ESTATE_TEST_PG_PASSWORD`);
+//! without them they are left out, and the output says so.
+
+use std::fmt::Write as _;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use estate::Project;
+use estate::config::Config;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection};
+
+const SQLITE_TENANTS: usize = 1000;
+const SCHEMA_TENANTS: usize = 300;
+const DATABASE_TENANTS: usize = 100;
+const CATALOG_CONTEXTS: usize = 300;
+/// How many tenants estate works on at once in every workload.
+const CONCURRENCY: usize = 4;
+
+const LEDGER_DDL: &str = "CREATE TABLE IF NOT EXISTS estate_ledger (context VARCHAR(63) NOT NULL, scope VARCHAR(8) NOT NULL, version BIGINT NOT NULL, description TEXT NOT NULL, checksum CHAR(64) NOT NULL, batch BIGINT NOT NULL, applied_at VARCHAR(40) NOT NULL, execution_ms BIGINT NOT NULL, applied_by TEXT NOT NULL, PRIMARY KEY (context, scope, version));";
+
+fn main() {
+    clean_environment();
+    let only: Option<Vec<String>> = std::env::var("ESTATE_BENCH_ONLY")
+        .ok()
+        .map(|s| s.split(',').map(|w| w.trim().to_uppercase()).collect());
+    let wanted = |w: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == w));
+    let runs: usize = std::env::var("ESTATE_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    for tool in ["sqlite3", "sh", "cat"] {
+        require_tool(tool);
+    }
+    let pg = PgAccess::from_env();
+    if pg.is_some() {
+        require_tool("psql");
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    if wanted("A") || wanted("D") {
+        let (a, d) = sqlite_fleet(runs, wanted("A"), wanted("D"));
+        rows.extend(a);
+        rows.extend(d);
+    }
+    for (w, f) in [
+        ("B", schema_fleet as fn(&PgAccess, usize) -> Vec<Row>),
+        ("C", database_fleet),
+    ] {
+        if !wanted(w) {
+            continue;
+        }
+        match &pg {
+            Some(pg) => rows.extend(f(pg, runs)),
+            None => notes.push(format!(
+                "{w} left out: no PostgreSQL (bash .ci/pg start && eval \"$(bash .ci/pg env)\")"
+            )),
+        }
+    }
+    if wanted("E") {
+        rows.extend(catalog(runs));
+    }
+    print!("{}", report(&rows, runs));
+    for n in notes {
+        println!("note: {n}");
+    }
+}
+
+// --- measuring ------------------------------------------------------------------------------
+
+/// One line of the report.
+struct Row {
+    workload: String,
+    estate: Duration,
+    floor: Duration,
+    floor_label: String,
+    peak_mib: f64,
+    /// Per tenant: estate's commits and the floor's, where they were counted.
+    commits: Option<(f64, f64)>,
+    statements: Option<(f64, f64)>,
+}
+
+/// A finished child: wall time and peak memory.
+struct Measured {
+    wall: Duration,
+    peak_mib: f64,
+}
+
+/// Runs `command` to the end, failing the benchmark if it fails, and reads its wall time and
+/// its peak RSS (`wait4`, so it is this child's alone).
+// The child is reaped by wait4, which std's `wait` cannot replace: it gives no rusage.
+#[allow(clippy::zombie_processes)]
+fn measure(command: &mut Command) -> Measured {
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    let pid = child.id() as libc::pid_t;
+    let stderr = child.stderr.take();
+    // Drain stderr on a thread so a chatty child never blocks on a full pipe.
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut s) = stderr {
+            let _ = std::io::Read::read_to_string(&mut s, &mut text);
+        }
+        text
+    });
+    let mut status: libc::c_int = 0;
+    // SAFETY: a zeroed rusage is a valid value, and wait4 only writes into the two pointers.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 on {command:?}");
+    let text = reader.join().unwrap_or_default();
+    let status = std::process::ExitStatus::from_raw(status);
+    assert!(
+        status.success(),
+        "{command:?} failed ({status}):\n{}",
+        tail(&text, 20)
+    );
+    Measured {
+        wall,
+        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn estate_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_estate")
+}
+
+fn estate(root: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(estate_bin());
+    c.args([
+        "--config",
+        &root.join("config/estate.toml").to_string_lossy(),
+    ])
+    .args(args);
+    c
+}
+
+fn sh(script: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.args(["-c", script]);
+    c
+}
+
+fn require_tool(tool: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "{tool} is needed for the floors: bash bench/fleet installs it (apt-get install sqlite3 postgresql-client)"
+    );
+}
+
+/// The config applies ESTATE_* overrides: none of the caller's may reach the scratch projects.
+fn clean_environment() {
+    let keys: Vec<_> = std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| {
+            let k = k.to_string_lossy();
+            k.starts_with("ESTATE_")
+                && !k.starts_with("ESTATE_BENCH")
+                && !k.starts_with("ESTATE_TEST")
+        })
+        .collect();
+    for k in keys {
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::remove_var(k) };
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+// --- scratch projects ------------------------------------------------------------------------
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("a parent folder")).expect("a folder");
+    std::fs::write(path, text).expect("a file");
+}
+
+/// The benchmark's module: three tenant migrations, each a table and an index.
+fn fleet_context(root: &Path) {
+    write(
+        &root.join("contexts/fleet/context.toml"),
+        "name = \"fleet\"\ntitle = \"Fleet\"\nversion = \"1.0.0\"\ndescription = \"The benchmark's module.\"\nrequires = []\n",
+    );
+    for v in 1..=3 {
+        let dir = root.join("contexts/fleet/migrations/tenant");
+        write(
+            &dir.join(format!("{v:04}_create_fleet_items_{v}.up.sql")),
+            &format!(
+                "CREATE TABLE fleet_items_{v} (\n    id VARCHAR(36) PRIMARY KEY,\n    label TEXT NOT NULL,\n    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n);\nCREATE INDEX fleet_items_{v}_label ON fleet_items_{v} (label);\n"
+            ),
+        );
+        write(
+            &dir.join(format!("{v:04}_create_fleet_items_{v}.down.sql")),
+            &format!("DROP TABLE fleet_items_{v};\n"),
+        );
+    }
+}
+
+/// What a plain script runs on one tenant: each migration file in its own transaction with
+/// its ledger row.
+fn floor_sql(root: &Path) -> String {
+    let mut sql = String::new();
+    for v in 1..=3 {
+        let up = std::fs::read_to_string(root.join(format!(
+            "contexts/fleet/migrations/tenant/{v:04}_create_fleet_items_{v}.up.sql"
+        )))
+        .expect("a migration file");
+        let _ = writeln!(
+            sql,
+            "BEGIN;\n{up}{LEDGER_DDL}\nINSERT INTO estate_ledger VALUES ('fleet', 'tenant', {v}, 'create fleet items {v}', '{:064}', 1, '2026-11-29T00:00:00.000Z', 0, 'floor');\nCOMMIT;",
+            0
+        );
+    }
+    sql
+}
+
+fn config(root: &Path, landlord_and_tenancy: &str) {
+    write(
+        &root.join("config/estate.toml"),
+        &format!(
+            "contexts = \"contexts\"\nconcurrency = {CONCURRENCY}\nlock_wait_seconds = 30\n{landlord_and_tenancy}\n[log]\ndir = \"var/log\"\nlevel = \"warn\"\n"
+        ),
+    );
+}
+
+fn slug(i: usize, width: usize) -> String {
+    format!("t{i:0width$}")
+}
+
+/// Registers `n` tenants through the library (provisioning each database or schema).
+fn add_tenants(root: &Path, n: usize) {
+    runtime().block_on(async {
+        let config = Config::load(Some(&root.join("config/estate.toml"))).expect("the config");
+        let project = Project::open(config).await.expect("the project opens");
+        for i in 1..=n {
+            project
+                .add_tenant(&slug(i, 4), None, None)
+                .await
+                .expect("a tenant added");
+        }
+        project.close().await;
+    });
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
+fn restore(pristine: &Path, var: &Path) {
+    if var.exists() {
+        std::fs::remove_dir_all(var).expect("var/ removed");
+    }
+    copy_tree(pristine, var);
+}
+
+// --- A and D: SQLite files ------------------------------------------------------------------
+
+/// SQLite's file change counter (header offset 24): one per committed write transaction.
+fn change_counter(file: &Path) -> u32 {
+    let bytes = std::fs::read(file).unwrap_or_default();
+    bytes
+        .get(24..28)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn commits_per_file(dir: &Path) -> f64 {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("the tenants folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "db"))
+        .collect();
+    let total: u64 = files.iter().map(|f| u64::from(change_counter(f))).sum();
+    total as f64 / files.len().max(1) as f64
+}
+
+/// A loop of `sqlite3` over a list of files, in `workers` parallel shells.
+fn sqlite_floor(list: &Path, workers: usize, input: &str) -> Command {
+    let split = format!(
+        "split -n l/{workers} -d {} {}.part. && for p in {}.part.*; do (while read -r f; do sqlite3 \"$f\" {input} || exit 1; done < \"$p\") & done; wait",
+        list.display(),
+        list.display(),
+        list.display()
+    );
+    sh(&split)
+}
+
+fn sqlite_fleet(runs: usize, want_a: bool, want_d: bool) -> (Vec<Row>, Vec<Row>) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    config(
+        root,
+        "[landlord]\npath = \"var/landlord.db\"\n[tenancy]\nlayout = \"sqlite\"\npath = \"var/tenants/{slug}.db\"",
+    );
+    fleet_context(root);
+    let started = Instant::now();
+    add_tenants(root, SQLITE_TENANTS);
+    eprintln!(
+        "A: {SQLITE_TENANTS} SQLite tenants provisioned in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let var = root.join("var");
+    let pristine = root.join("pristine");
+    copy_tree(&var, &pristine);
+    let list = root.join("tenants.list");
+    let mut files: Vec<String> = std::fs::read_dir(var.join("tenants"))
+        .expect("tenants")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "db"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    write(&list, &(files.join("\n") + "\n"));
+    let sql = root.join("floor.sql");
+    write(&sql, &floor_sql(root));
+
+    let mut a_rows = Vec::new();
+    let (mut estate_t, mut f1, mut f2, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0f64);
+    let (mut e_commits, mut f_commits) = (0.0, 0.0);
+    for run in 0..runs {
+        restore(&pristine, &var);
+        let m = measure(&mut estate(root, &["install", "fleet", "--all"]));
+        estate_t.push(m.wall);
+        peak = peak.max(m.peak_mib);
+        e_commits = commits_per_file(&var.join("tenants"));
+        restore(&pristine, &var);
+        f1.push(measure(&mut sqlite_floor(&list, 1, &format!("< {}", sql.display()))).wall);
+        f_commits = commits_per_file(&var.join("tenants"));
+        restore(&pristine, &var);
+        f2.push(measure(&mut sqlite_floor(&list, 2, &format!("< {}", sql.display()))).wall);
+        eprintln!(
+            "A run {}: estate {:.2} s, floor {:.2} s (1 process) {:.2} s (2)",
+            run + 1,
+            estate_t[run].as_secs_f64(),
+            f1[run].as_secs_f64(),
+            f2[run].as_secs_f64()
+        );
+    }
+    if want_a {
+        let estate_m = median(estate_t);
+        for (label, floor) in [("1 process", f1), ("2 processes", f2)] {
+            a_rows.push(Row {
+                workload: format!("A  {SQLITE_TENANTS} SQLite files"),
+                estate: estate_m,
+                floor: median(floor),
+                floor_label: format!("sqlite3, {label}"),
+                peak_mib: peak,
+                commits: Some((e_commits, f_commits)),
+                statements: None,
+            });
+        }
+    }
+
+    let mut d_rows = Vec::new();
+    if want_d {
+        // Everything installed: the same command again, then `migrate --all`.
+        restore(&pristine, &var);
+        measure(&mut estate(root, &["install", "fleet", "--all"]));
+        let ask = "\"SELECT count(*) FROM estate_ledger\" > /dev/null".to_string();
+        let mut floor = Vec::new();
+        for _ in 0..runs {
+            floor.push(measure(&mut sqlite_floor(&list, 1, &ask)).wall);
+        }
+        let floor = median(floor);
+        for args in [
+            &["install", "fleet", "--all"][..],
+            &["migrate", "--all"][..],
+        ] {
+            let mut times = Vec::new();
+            let mut peak = 0f64;
+            for _ in 0..runs {
+                let m = measure(&mut estate(root, args));
+                times.push(m.wall);
+                peak = peak.max(m.peak_mib);
+            }
+            d_rows.push(Row {
+                workload: format!("D  no-op `{}`", args.join(" ")),
+                estate: median(times),
+                floor,
+                floor_label: "sqlite3 reads each ledger".to_string(),
+                peak_mib: peak,
+                commits: None,
+                statements: None,
+            });
+        }
+    }
+    (a_rows, d_rows)
+}
+
+// --- B and C: PostgreSQL -------------------------------------------------------------------
+
+/// The test servers of `.ci/pg`.
+struct PgAccess {
+    url: String,
+    password: String,
+    host: String,
+    port: u16,
+    user: String,
+}
+
+impl PgAccess {
+    fn from_env() -> Option<PgAccess> {
+        let url = std::env::var("ESTATE_TEST_PG1_URL").ok()?;
+        let password = std::env::var("ESTATE_TEST_PG_PASSWORD").ok()?;
+        let options = PgConnectOptions::from_str(&url).ok()?;
+        Some(PgAccess {
+            host: options.get_host().to_string(),
+            port: options.get_port(),
+            user: options.get_username().to_string(),
+            url,
+            password,
+        })
+    }
+
+    fn psql(&self, database: &str) -> String {
+        format!(
+            "psql -X -q -v ON_ERROR_STOP=1 -h {} -p {} -U {} -d {database}",
+            self.host, self.port, self.user
+        )
+    }
+
+    async fn connect(&self, database: &str) -> PgConnection {
+        PgConnectOptions::from_str(&self.url)
+            .expect("the server's URL")
+            .password(&self.password)
+            .database(database)
+            .disable_statement_logging()
+            .connect()
+            .await
+            .expect("a connection to the benchmark server")
+    }
+
+    fn sh(&self, script: &str) -> Command {
+        let mut c = sh(script);
+        c.env("PGPASSWORD", &self.password);
+        c
+    }
+
+    /// Runs SQL on `database`, failing the benchmark if it fails.
+    fn run(&self, database: &str, sql: &str) {
+        let mut c = self.sh(&format!("{} -c \"$SQL\" > /dev/null", self.psql(database)));
+        c.env("SQL", sql);
+        measure(&mut c);
+    }
+
+    /// Transactions committed and statements run in `databases` so far.
+    async fn counters(&self, databases: &[String]) -> (i64, Option<i64>) {
+        // Backends report at exit; give the ones that just ended a moment.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut conn = self.connect("estate").await;
+        let (commits,): (Option<i64>,) = sqlx::query_as(
+            "SELECT sum(xact_commit)::bigint FROM pg_stat_database WHERE datname = ANY($1)",
+        )
+        .bind(databases)
+        .fetch_one(&mut conn)
+        .await
+        .expect("pg_stat_database");
+        let statements: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT sum(calls)::bigint FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+             WHERE d.datname = ANY($1)",
+        )
+        .bind(databases)
+        .fetch_one(&mut conn)
+        .await
+        .ok();
+        let _ = conn.close().await;
+        (commits.unwrap_or(0), statements.map(|s| s.0.unwrap_or(0)))
+    }
+}
+
+/// Counts around one measured command: (commits, statements) per tenant.
+fn counted(
+    pg: &PgAccess,
+    rt: &tokio::runtime::Runtime,
+    databases: &[String],
+    tenants: usize,
+    command: &mut Command,
+) -> (Measured, f64, Option<f64>) {
+    let before = rt.block_on(pg.counters(databases));
+    let m = measure(command);
+    let after = rt.block_on(pg.counters(databases));
+    let n = tenants as f64;
+    let statements = match (before.1, after.1) {
+        (Some(b), Some(a)) => Some((a - b) as f64 / n),
+        _ => None,
+    };
+    (m, (after.0 - before.0) as f64 / n, statements)
+}
+
+fn pg_config(pg: &PgAccess, landlord: &str, tenancy: &str) -> String {
+    format!(
+        "[landlord]\nserver = \"pg1\"\ndatabase = \"{landlord}\"\n[tenancy]\n{tenancy}\n[[servers]]\nname = \"pg1\"\nurl = \"{}\"\npassword_env = \"ESTATE_BENCH_PG_PASSWORD\"\n",
+        pg.url
+    )
+}
+
+fn drop_databases(pg: &PgAccess, rt: &tokio::runtime::Runtime, prefix: &str) {
+    rt.block_on(async {
+        let mut conn = pg.connect("estate").await;
+        let names: Vec<(String,)> =
+            sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
+                .bind(format!("{prefix}%"))
+                .fetch_all(&mut conn)
+                .await
+                .expect("pg_database");
+        for (name,) in names {
+            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .expect("a benchmark database dropped");
+        }
+        let _ = conn.close().await;
+    });
+}
+
+/// What `estate` leaves in the landlord's registry, undone, so the next run starts afresh.
+const RESET_REGISTRY: &str =
+    "DELETE FROM estate_tenant_modules; DELETE FROM estate_history; DELETE FROM estate_jobs;";
+
+fn schema_fleet(pg: &PgAccess, runs: usize) -> Vec<Row> {
+    // SAFETY: set before any thread of this workload starts; estate children inherit it.
+    unsafe { std::env::set_var("ESTATE_BENCH_PG_PASSWORD", &pg.password) };
+    let rt = runtime();
+    let prefix = "estate_bench_b_";
+    drop_databases(pg, &rt, prefix);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    let (landlord, tenants_db) = (format!("{prefix}landlord"), format!("{prefix}tenants"));
+    config(
+        root,
+        &pg_config(
+            pg,
+            &landlord,
+            &format!(
+                "layout = \"schema\"\ndatabase = \"{tenants_db}\"\nschema = \"tenant_{{slug}}\""
+            ),
+        ),
+    );
+    fleet_context(root);
+    let started = Instant::now();
+    add_tenants(root, SCHEMA_TENANTS);
+    eprintln!(
+        "B: {SCHEMA_TENANTS} schemas provisioned in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let schemas: Vec<String> = (1..=SCHEMA_TENANTS)
+        .map(|i| format!("tenant_{}", slug(i, 4)))
+        .collect();
+    let reset: String = schemas
+        .iter()
+        .map(|s| format!("DROP SCHEMA {s} CASCADE; CREATE SCHEMA {s};\n"))
+        .collect();
+    let reset_file = root.join("reset.sql");
+    write(&reset_file, &reset);
+    let floor = floor_sql(root);
+    // One session runs every schema; two sessions take half each.
+    let halves: Vec<PathBuf> = (0..2)
+        .map(|h| {
+            let path = root.join(format!("floor-{h}.sql"));
+            let text: String = schemas
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 2 == h)
+                .map(|(_, s)| format!("SET search_path TO {s};\n{floor}"))
+                .collect();
+            write(&path, &text);
+            path
+        })
+        .collect();
+    let all = root.join("floor-all.sql");
+    write(
+        &all,
+        &schemas
+            .iter()
+            .map(|s| format!("SET search_path TO {s};\n{floor}"))
+            .collect::<String>(),
+    );
+    let databases = vec![tenants_db.clone()];
+    let psql = pg.psql(&tenants_db);
+    let reset_all = || {
+        measure(&mut pg.sh(&format!(
+            "{psql} -f {} > /dev/null 2>&1",
+            reset_file.display()
+        )));
+        pg.run(&landlord, RESET_REGISTRY);
+    };
+    let (mut e, mut f1, mut f2, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0f64);
+    let (mut ec, mut fc) = ((0.0, None), (0.0, None));
+    for run in 0..runs {
+        reset_all();
+        let (m, c, s) = counted(
+            pg,
+            &rt,
+            &databases,
+            SCHEMA_TENANTS,
+            &mut estate(root, &["install", "fleet", "--all"]),
+        );
+        e.push(m.wall);
+        peak = peak.max(m.peak_mib);
+        ec = (c, s);
+        reset_all();
+        let (m, c, s) = counted(
+            pg,
+            &rt,
+            &databases,
+            SCHEMA_TENANTS,
+            &mut pg.sh(&format!("{psql} -f {} > /dev/null 2>&1", all.display())),
+        );
+        f1.push(m.wall);
+        fc = (c, s);
+        reset_all();
+        let two = format!(
+            "{psql} -f {} > /dev/null 2>&1 & {psql} -f {} > /dev/null 2>&1 & wait",
+            halves[0].display(),
+            halves[1].display()
+        );
+        f2.push(measure(&mut pg.sh(&two)).wall);
+        eprintln!(
+            "B run {}: estate {:.2} s, floor {:.2} s (1 session) {:.2} s (2)",
+            run + 1,
+            e[run].as_secs_f64(),
+            f1[run].as_secs_f64(),
+            f2[run].as_secs_f64()
+        );
+    }
+    let estate_m = median(e);
+    let rows = [("1 session", f1), ("2 sessions", f2)]
+        .into_iter()
+        .map(|(label, floor)| Row {
+            workload: format!("B  {SCHEMA_TENANTS} PostgreSQL schemas"),
+            estate: estate_m,
+            floor: median(floor),
+            floor_label: format!("psql, {label}"),
+            peak_mib: peak,
+            commits: Some((ec.0, fc.0)),
+            statements: ec.1.zip(fc.1),
+        })
+        .collect();
+    drop_databases(pg, &rt, prefix);
+    rows
+}
+
+fn database_fleet(pg: &PgAccess, runs: usize) -> Vec<Row> {
+    // SAFETY: set before any thread of this workload starts; estate children inherit it.
+    unsafe { std::env::set_var("ESTATE_BENCH_PG_PASSWORD", &pg.password) };
+    let rt = runtime();
+    let prefix = "estate_bench_c_";
+    drop_databases(pg, &rt, prefix);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    let landlord = format!("{prefix}landlord");
+    config(
+        root,
+        &pg_config(
+            pg,
+            &landlord,
+            &format!("layout = \"database\"\ndatabase = \"{prefix}{{slug}}\""),
+        ),
+    );
+    fleet_context(root);
+    let started = Instant::now();
+    add_tenants(root, DATABASE_TENANTS);
+    eprintln!(
+        "C: {DATABASE_TENANTS} databases provisioned in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let databases: Vec<String> = (1..=DATABASE_TENANTS)
+        .map(|i| format!("{prefix}{}", slug(i, 4)))
+        .collect();
+    let list = root.join("databases.list");
+    write(&list, &(databases.join("\n") + "\n"));
+    let sql = root.join("floor.sql");
+    write(&sql, &floor_sql(root));
+    let reset_sql = root.join("reset.sql");
+    write(
+        &reset_sql,
+        "DROP TABLE IF EXISTS fleet_items_1, fleet_items_2, fleet_items_3, estate_ledger;\n",
+    );
+    let psql = format!(
+        "psql -X -q -v ON_ERROR_STOP=1 -h {} -p {} -U {}",
+        pg.host, pg.port, pg.user
+    );
+    let each = |workers: usize, file: &Path| {
+        format!(
+            "split -n l/{workers} -d {list} {list}.part. && for p in {list}.part.*; do (while read -r d; do {psql} -d \"$d\" -f {file} > /dev/null 2>&1 || exit 1; done < \"$p\") & done; wait",
+            list = list.display(),
+            file = file.display()
+        )
+    };
+    let reset_all = || {
+        measure(&mut pg.sh(&each(2, &reset_sql)));
+        pg.run(&landlord, RESET_REGISTRY);
+    };
+    let (mut e, mut f1, mut f2, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0f64);
+    let (mut ec, mut fc) = ((0.0, None), (0.0, None));
+    for run in 0..runs {
+        reset_all();
+        let (m, c, s) = counted(
+            pg,
+            &rt,
+            &databases,
+            DATABASE_TENANTS,
+            &mut estate(root, &["install", "fleet", "--all"]),
+        );
+        e.push(m.wall);
+        peak = peak.max(m.peak_mib);
+        ec = (c, s);
+        reset_all();
+        let (m, c, s) = counted(
+            pg,
+            &rt,
+            &databases,
+            DATABASE_TENANTS,
+            &mut pg.sh(&each(1, &sql)),
+        );
+        f1.push(m.wall);
+        fc = (c, s);
+        reset_all();
+        f2.push(measure(&mut pg.sh(&each(2, &sql))).wall);
+        eprintln!(
+            "C run {}: estate {:.2} s, floor {:.2} s (1 connection) {:.2} s (2)",
+            run + 1,
+            e[run].as_secs_f64(),
+            f1[run].as_secs_f64(),
+            f2[run].as_secs_f64()
+        );
+    }
+    let estate_m = median(e);
+    let rows = [("1 connection", f1), ("2 connections", f2)]
+        .into_iter()
+        .map(|(label, floor)| Row {
+            workload: format!("C  {DATABASE_TENANTS} PostgreSQL databases"),
+            estate: estate_m,
+            floor: median(floor),
+            floor_label: format!("psql, {label}"),
+            peak_mib: peak,
+            commits: Some((ec.0, fc.0)),
+            statements: ec.1.zip(fc.1),
+        })
+        .collect();
+    drop_databases(pg, &rt, prefix);
+    rows
+}
+
+// --- E: a big catalog -----------------------------------------------------------------------
+
+fn catalog(runs: usize) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    config(
+        root,
+        "[landlord]\npath = \"var/landlord.db\"\n[tenancy]\nlayout = \"sqlite\"\npath = \"var/tenants/{slug}.db\"",
+    );
+    let name = |i: usize| format!("c{i:03}");
+    for i in 1..=CATALOG_CONTEXTS {
+        let mut requires: Vec<String> = Vec::new();
+        if i > 1 {
+            requires.push(format!("\"{}\"", name(i - 1)));
+        }
+        if i / 2 >= 1 && i / 2 != i - 1 {
+            requires.push(format!("\"{}\"", name(i / 2)));
+        }
+        let ctx = root.join(format!("contexts/{}", name(i)));
+        write(
+            &ctx.join("context.toml"),
+            &format!(
+                "name = \"{n}\"\ntitle = \"Context {i}\"\nversion = \"1.0.{i}\"\ndescription = \"Generated context {i}.\"\nrequires = [{}]\n",
+                requires.join(", "),
+                n = name(i)
+            ),
+        );
+        write(
+            &ctx.join(format!(
+                "migrations/landlord/0001_create_{}_settings.up.sql",
+                name(i)
+            )),
+            &format!(
+                "CREATE TABLE {}_settings (key TEXT PRIMARY KEY, value TEXT);\n",
+                name(i)
+            ),
+        );
+        write(
+            &ctx.join(format!(
+                "migrations/landlord/0001_create_{}_settings.down.sql",
+                name(i)
+            )),
+            &format!("DROP TABLE {}_settings;\n", name(i)),
+        );
+        for v in 1..=2 {
+            write(
+                &ctx.join(format!(
+                    "migrations/tenant/{v:04}_create_{}_items_{v}.up.sql",
+                    name(i)
+                )),
+                &format!(
+                    "CREATE TABLE {n}_items_{v} (id INTEGER PRIMARY KEY, label TEXT NOT NULL);\n",
+                    n = name(i)
+                ),
+            );
+            write(
+                &ctx.join(format!(
+                    "migrations/tenant/{v:04}_create_{}_items_{v}.down.sql",
+                    name(i)
+                )),
+                &format!("DROP TABLE {}_items_{v};\n", name(i)),
+            );
+        }
+    }
+    add_tenants(root, 1);
+    let last = name(CATALOG_CONTEXTS);
+    let tenant = root.join("var/tenants/t0001.db");
+    let mut check = Vec::new();
+    let mut plan = Vec::new();
+    let mut floor = Vec::new();
+    let mut peak = 0f64;
+    let read_all = format!(
+        "cat {root}/contexts/*/context.toml {root}/contexts/*/migrations/*/* > /dev/null && sqlite3 {tenant} 'SELECT count(*) FROM sqlite_master' > /dev/null && sqlite3 {landlord} 'SELECT count(*) FROM estate_tenants' > /dev/null",
+        root = root.display(),
+        tenant = tenant.display(),
+        landlord = root.join("var/landlord.db").display()
+    );
+    for _ in 0..runs {
+        let m = measure(&mut estate(root, &["check"]));
+        peak = peak.max(m.peak_mib);
+        check.push(m.wall);
+        let m = measure(&mut estate(
+            root,
+            &["install", &last, "--tenant", "t0001", "--dry-run"],
+        ));
+        peak = peak.max(m.peak_mib);
+        plan.push(m.wall);
+        floor.push(measure(&mut sh(&read_all)).wall);
+    }
+    let (check, plan) = (median(check), median(plan));
+    eprintln!(
+        "E: check {:.3} s, plan {:.3} s",
+        check.as_secs_f64(),
+        plan.as_secs_f64()
+    );
+    vec![Row {
+        workload: format!("E  check + plan, {CATALOG_CONTEXTS} contexts"),
+        estate: check + plan,
+        floor: median(floor),
+        floor_label: "cat the catalog, sqlite3 the ledgers".to_string(),
+        peak_mib: peak,
+        commits: None,
+        statements: None,
+    }]
+}
+
+// --- the report ------------------------------------------------------------------------------
+
+fn report(rows: &[Row], runs: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nfleet benchmark: medians of {runs} run(s); concurrency {CONCURRENCY}; ratio = estate / floor"
+    );
+    let _ = writeln!(
+        out,
+        "{:<36} {:>9} {:>9} {:>7} {:>9} {:>15} {:>15}  floor",
+        "workload", "estate s", "floor s", "ratio", "peak MiB", "commits/tenant", "stmts/tenant"
+    );
+    for r in rows {
+        let pair =
+            |p: Option<(f64, f64)>| p.map_or("-".to_string(), |(e, f)| format!("{e:.1} vs {f:.1}"));
+        let _ = writeln!(
+            out,
+            "{:<36} {:>9.3} {:>9.3} {:>6.2}x {:>9.1} {:>15} {:>15}  {}",
+            r.workload,
+            r.estate.as_secs_f64(),
+            r.floor.as_secs_f64(),
+            r.estate.as_secs_f64() / r.floor.as_secs_f64().max(1e-9),
+            r.peak_mib,
+            pair(r.commits),
+            pair(r.statements),
+            r.floor_label
+        );
+    }
+    out
+}

@@ -13,7 +13,8 @@
 //!   deep requires graph (each requires the one before it and the one at half its number).
 //!   Floor: reading every file of the catalog and the tenant's ledger with `cat` and `sqlite3`.
 //!
-//! For each: estate's median wall time over the runs (the real binary, a process per run),
+//! estate runs at its default concurrency (the config sets none). For each: estate's median
+//! wall time over the runs (the real binary, a process per run),
 //! the floor's median, the ratio, estate's peak memory (the child's max RSS), and commits per
 //! tenant: SQLite's file change counter (one per write transaction) for A, and for B and C
 //! `pg_stat_database.xact_commit` and `pg_stat_statements` calls on the tenants' databases.
@@ -43,8 +44,6 @@ const SQLITE_TENANTS: usize = 1000;
 const SCHEMA_TENANTS: usize = 300;
 const DATABASE_TENANTS: usize = 100;
 const CATALOG_CONTEXTS: usize = 300;
-/// How many tenants estate works on at once in every workload.
-const CONCURRENCY: usize = 4;
 
 const LEDGER_DDL: &str = "CREATE TABLE IF NOT EXISTS estate_ledger (context VARCHAR(63) NOT NULL, scope VARCHAR(8) NOT NULL, version BIGINT NOT NULL, description TEXT NOT NULL, checksum CHAR(64) NOT NULL, batch BIGINT NOT NULL, applied_at VARCHAR(40) NOT NULL, execution_ms BIGINT NOT NULL, applied_by TEXT NOT NULL, PRIMARY KEY (context, scope, version));";
 
@@ -273,7 +272,7 @@ fn config(root: &Path, landlord_and_tenancy: &str) {
     write(
         &root.join("config/estate.toml"),
         &format!(
-            "contexts = \"contexts\"\nconcurrency = {CONCURRENCY}\nlock_wait_seconds = 30\n{landlord_and_tenancy}\n[log]\ndir = \"var/log\"\nlevel = \"warn\"\n"
+            "contexts = \"contexts\"\nlock_wait_seconds = 30\n{landlord_and_tenancy}\n[log]\ndir = \"var/log\"\nlevel = \"warn\"\n"
         ),
     );
 }
@@ -920,7 +919,10 @@ fn report(rows: &[Row], runs: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nfleet benchmark: medians of {runs} run(s); concurrency {CONCURRENCY}; ratio = estate / floor"
+        "\nfleet benchmark: medians of {runs} run(s); estate at its default concurrency (SQLite {}, PostgreSQL {} in all, {} per server); ratio = estate / floor",
+        estate::config::DEFAULT_SQLITE_CONCURRENCY,
+        estate::config::DEFAULT_POSTGRES_CONCURRENCY,
+        estate::database::DEFAULT_SERVER_CONCURRENCY
     );
     let _ = writeln!(
         out,

@@ -209,7 +209,10 @@ impl RunContext {
 
 /// The contract a context's migrator fulfils. Implementations must make each migration atomic
 /// with its ledger row wherever the engine allows (one transaction), so that a failure or a
-/// kill leaves every migration either applied and recorded, or neither.
+/// kill leaves every migration either applied and recorded, or neither. A job's lock on a
+/// PostgreSQL tenant is taken by each transaction ([`Database::begin`]): read what is applied
+/// inside the transaction ([`Ledger::read`]), and two jobs taking turns on a tenant never
+/// apply a migration twice.
 #[async_trait::async_trait]
 pub trait ModuleMigrator: Send + Sync {
     /// The context this migrator belongs to.

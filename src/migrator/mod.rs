@@ -225,6 +225,18 @@ pub trait ModuleMigrator: Send + Sync {
     /// What is applied, pending, changed or missing for `scope` on `db`. Reads only.
     async fn status(&self, scope: Scope, db: &Database) -> Result<ScopeStatus>;
 
+    /// The same status from a database's whole ledger, already read (a plan over many modules
+    /// reads it once), for a migrator whose state is the ledger; `None` otherwise, and
+    /// [`ModuleMigrator::status`] is asked.
+    fn status_from(
+        &self,
+        _scope: Scope,
+        _engine: Engine,
+        _ledger: &[LedgerEntry],
+    ) -> Option<ScopeStatus> {
+        None
+    }
+
     /// Applies the pending migrations of `scope` on `db` up to `target`, in order.
     async fn migrate(
         &self,

@@ -66,6 +66,16 @@ impl SqlMigrator {
         }
     }
 
+    /// This context's status in `scope` from a database's whole ledger.
+    fn status_of(&self, scope: Scope, engine: Engine, ledger: &[LedgerEntry]) -> ScopeStatus {
+        let mine: Vec<LedgerEntry> = ledger
+            .iter()
+            .filter(|e| e.context == self.context && e.scope == scope.as_str())
+            .cloned()
+            .collect();
+        ScopeStatus::compare(&self.migrations(scope, engine), mine)
+    }
+
     /// Refuses when an applied migration's file changed or vanished.
     fn check_applied(&self, scope: Scope, db: &Database, status: &ScopeStatus) -> Result<()> {
         if let Some(d) = status.drifted.first() {
@@ -126,11 +136,7 @@ impl SqlMigrator {
             .await
             .map_err(|e| Error::db(db.label(), e))?;
         let batch = all.iter().map(|e| e.batch).max().unwrap_or(0) + 1;
-        let mine: Vec<LedgerEntry> = all
-            .into_iter()
-            .filter(|e| e.context == self.context && e.scope == scope.as_str())
-            .collect();
-        let status = ScopeStatus::compare(&self.migrations(scope, db.engine()), mine);
+        let status = self.status_of(scope, db.engine(), &all);
         self.check_applied(scope, db, &status)?;
         Ok((
             Started {
@@ -273,6 +279,15 @@ impl ModuleMigrator for SqlMigrator {
                 })
             })
             .collect()
+    }
+
+    fn status_from(
+        &self,
+        scope: Scope,
+        engine: Engine,
+        ledger: &[LedgerEntry],
+    ) -> Option<ScopeStatus> {
+        Some(self.status_of(scope, engine, ledger))
     }
 
     async fn status(&self, scope: Scope, db: &Database) -> Result<ScopeStatus> {

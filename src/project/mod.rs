@@ -90,12 +90,7 @@ impl Project {
     }
 
     fn planner(&self) -> Planner<'_> {
-        Planner {
-            config: &self.config,
-            catalog: &self.catalog,
-            migrators: &self.migrators,
-            registry: &self.registry,
-        }
+        Planner::new(&self.config, &self.catalog, &self.migrators, &self.registry)
     }
 
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>> {

@@ -21,7 +21,7 @@ use futures::StreamExt;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::migrator::{Applied, Ledger, MigrationInfo, ModuleMigrator, ScopeStatus};
+use crate::migrator::{Applied, Ledger, LedgerEntry, MigrationInfo, ModuleMigrator, ScopeStatus};
 use crate::tenancy::Slug;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -130,6 +130,26 @@ pub struct Planner<'a> {
     pub catalog: &'a Catalog,
     pub migrators: &'a BTreeMap<String, Arc<dyn ModuleMigrator>>,
     pub registry: &'a Registry,
+    /// The ledger of each database checked while planning, by label: the status of every
+    /// module there comes from this one read wherever the migrator can say it from a ledger.
+    pub ledgers: std::sync::Mutex<BTreeMap<String, Arc<Vec<LedgerEntry>>>>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(
+        config: &'a Config,
+        catalog: &'a Catalog,
+        migrators: &'a BTreeMap<String, Arc<dyn ModuleMigrator>>,
+        registry: &'a Registry,
+    ) -> Planner<'a> {
+        Planner {
+            config,
+            catalog,
+            migrators,
+            registry,
+            ledgers: Default::default(),
+        }
+    }
 }
 
 type Installs = BTreeMap<String, BTreeMap<String, Installation>>;
@@ -236,7 +256,12 @@ impl Planner<'_> {
     /// matches its file, or lost it: nothing may be built on, or reverted from, SQL that no
     /// longer matches what ran. One read of the ledger per database.
     async fn verify_database(&self, db: &Database) -> Result<()> {
-        verify_database(self.migrators, db).await
+        let entries = verify_database(self.migrators, db).await?;
+        self.ledgers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(db.label().to_string(), Arc::new(entries));
+        Ok(())
     }
 
     /// What the registry alone says `tenant` has applied (the tenant-scope version of each
@@ -273,7 +298,18 @@ impl Planner<'_> {
     /// The status of `module` in `scope` on `db`, refused when an applied migration drifted
     /// or vanished: nothing may be built on, or reverted from, SQL that no longer matches.
     async fn clean_status(&self, module: &str, scope: Scope, db: &Database) -> Result<ScopeStatus> {
-        let status = self.migrator(module)?.status(scope, db).await?;
+        let migrator = self.migrator(module)?;
+        let ledger = self
+            .ledgers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(db.label())
+            .cloned();
+        let from_ledger = ledger.and_then(|l| migrator.status_from(scope, db.engine(), &l));
+        let status = match from_ledger {
+            Some(status) => status,
+            None => migrator.status(scope, db).await?,
+        };
         if let Some(d) = status.drifted.first() {
             return Err(Error::Drift {
                 file: d.source.clone(),
@@ -393,14 +429,23 @@ impl Planner<'_> {
         self.landlord_up(&mut plan, &closure, &needed, Action::Install)
             .await?;
         // Say which dependencies the plan adds, and only those it really installs somewhere.
+        let wants: Vec<(&str, BTreeSet<String>)> = modules
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str(),
+                    graph.closure([r.as_str()]).into_iter().collect(),
+                )
+            })
+            .collect();
         let added: Vec<String> = closure
             .iter()
             .filter(|m| !modules.contains(*m) && needed.contains(*m))
             .map(|m| {
-                let by: Vec<&str> = modules
+                let by: Vec<&str> = wants
                     .iter()
-                    .filter(|r| graph.closure([r.as_str()]).contains(m))
-                    .map(String::as_str)
+                    .filter(|(_, c)| c.contains(m))
+                    .map(|(r, _)| *r)
                     .collect();
                 format!("{m} added: required by {}", by.join(", "))
             })
@@ -710,16 +755,41 @@ impl Planner<'_> {
     }
 }
 
-/// For steps going up on one database: each waits for the steps of what it requires.
+/// For steps going up on one database: each waits for the steps of what it requires, directly
+/// or through modules it requires (each module's requires closure is walked once, not once
+/// per step).
 fn set_after_up(graph: &crate::catalog::DependencyGraph, steps: &mut [Step]) {
     let present: BTreeSet<String> = steps.iter().map(|s| s.module.clone()).collect();
+    let mut memo: BTreeMap<String, Arc<BTreeSet<String>>> = BTreeMap::new();
     for s in steps.iter_mut() {
-        s.after = graph
-            .closure([s.module.as_str()])
-            .into_iter()
-            .filter(|m| m != &s.module && present.contains(m))
+        let below = requires_closure(graph, &s.module, &mut memo);
+        s.after = below
+            .iter()
+            .filter(|m| present.contains(*m))
+            .cloned()
             .collect();
     }
+}
+
+/// Every module `module` requires, directly or not (itself excluded), memoised.
+fn requires_closure(
+    graph: &crate::catalog::DependencyGraph,
+    module: &str,
+    memo: &mut BTreeMap<String, Arc<BTreeSet<String>>>,
+) -> Arc<BTreeSet<String>> {
+    if let Some(done) = memo.get(module) {
+        return done.clone();
+    }
+    // Marked first, so a cycle (refused by `check`, but not trusted here) ends the walk.
+    memo.insert(module.to_string(), Arc::default());
+    let mut all = BTreeSet::new();
+    for r in graph.requires(module) {
+        all.insert(r.clone());
+        all.extend(requires_closure(graph, r, memo).iter().cloned());
+    }
+    let all = Arc::new(all);
+    memo.insert(module.to_string(), all.clone());
+    all
 }
 
 /// The applied migrations a rollback reverts, newest first, described by the migrator.
@@ -747,7 +817,8 @@ fn no_tenants() -> Error {
 pub async fn verify_database(
     migrators: &BTreeMap<String, Arc<dyn ModuleMigrator>>,
     db: &Database,
-) -> Result<()> {
+) -> Result<Vec<LedgerEntry>> {
+    let entries = Ledger::all(db).await?;
     let mut known: BTreeMap<(String, String), Vec<MigrationInfo>> = BTreeMap::new();
     for entry in Ledger::all(db).await? {
         let (Some(migrator), Some(scope)) =
@@ -784,5 +855,5 @@ pub async fn verify_database(
             }
         }
     }
-    Ok(())
+    Ok(entries)
 }

@@ -271,14 +271,13 @@ impl Database {
                     .await
                     .map_err(err)?
             }
-            Pool::Postgres(pool) => sqlx::query_as(
-                "SELECT 1 FROM pg_tables WHERE schemaname = COALESCE($1, current_schema()) AND tablename = $2",
-            )
-            .bind(self.pinned())
-            .bind(table)
-            .fetch_optional(pool)
-            .await
-            .map_err(err)?,
+            // to_regclass resolves a name as a query would (search_path, or the schema it
+            // is qualified with) without the catalog views' joins.
+            Pool::Postgres(pool) => sqlx::query_as("SELECT 1 WHERE to_regclass($1) IS NOT NULL")
+                .bind(self.qualified(table))
+                .fetch_optional(pool)
+                .await
+                .map_err(err)?,
         };
         Ok(found.is_some())
     }

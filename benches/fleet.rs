@@ -591,6 +591,72 @@ fn drop_databases(pg: &PgAccess, rt: &tokio::runtime::Runtime, prefix: &str) {
 const RESET_REGISTRY: &str =
     "DELETE FROM estate_tenant_modules; DELETE FROM estate_history; DELETE FROM estate_jobs;";
 
+/// One PostgreSQL workload: its databases, its two floor scripts, how to undo a run.
+struct PgWorkload<'a> {
+    pg: &'a PgAccess,
+    rt: &'a tokio::runtime::Runtime,
+    name: String,
+    databases: &'a [String],
+    tenants: usize,
+    root: &'a Path,
+    /// Label and shell script of each floor.
+    floors: [(&'static str, String); 2],
+    reset: &'a dyn Fn(),
+}
+
+/// Runs estate's install and both floors `runs` times each, from the same state, counting
+/// commits and statements around estate's runs and the first floor's.
+fn pg_workload(w: &PgWorkload, runs: usize) -> Vec<Row> {
+    let (mut estate_t, mut peak) = (Vec::new(), 0f64);
+    let mut floors: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let (mut ec, mut fc) = ((0.0, None), (0.0, None));
+    for run in 0..runs {
+        (w.reset)();
+        let (m, c, s) = counted(
+            w.pg,
+            w.rt,
+            w.databases,
+            w.tenants,
+            &mut estate(w.root, &["install", "fleet", "--all"]),
+        );
+        estate_t.push(m.wall);
+        peak = peak.max(m.peak_mib);
+        ec = (c, s);
+        for (i, (_, script)) in w.floors.iter().enumerate() {
+            (w.reset)();
+            let (m, c, s) = counted(w.pg, w.rt, w.databases, w.tenants, &mut w.pg.sh(script));
+            floors[i].push(m.wall);
+            if i == 0 {
+                fc = (c, s);
+            }
+        }
+        eprintln!(
+            "{} run {}: estate {:.2} s, floor {:.2} s ({}) {:.2} s ({})",
+            w.name.split_whitespace().next().unwrap_or(""),
+            run + 1,
+            estate_t[run].as_secs_f64(),
+            floors[0][run].as_secs_f64(),
+            w.floors[0].0,
+            floors[1][run].as_secs_f64(),
+            w.floors[1].0
+        );
+    }
+    let estate_m = median(estate_t);
+    w.floors
+        .iter()
+        .zip(floors)
+        .map(|((label, _), floor)| Row {
+            workload: w.name.clone(),
+            estate: estate_m,
+            floor: median(floor),
+            floor_label: label.to_string(),
+            peak_mib: peak,
+            commits: Some((ec.0, fc.0)),
+            statements: ec.1.zip(fc.1),
+        })
+        .collect()
+}
+
 fn schema_fleet(pg: &PgAccess, runs: usize) -> Vec<Row> {
     // SAFETY: set before any thread of this workload starts; estate children inherit it.
     unsafe { std::env::set_var("ESTATE_BENCH_PG_PASSWORD", &pg.password) };
@@ -658,58 +724,30 @@ fn schema_fleet(pg: &PgAccess, runs: usize) -> Vec<Row> {
         )));
         pg.run(&landlord, RESET_REGISTRY);
     };
-    let (mut e, mut f1, mut f2, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0f64);
-    let (mut ec, mut fc) = ((0.0, None), (0.0, None));
-    for run in 0..runs {
-        reset_all();
-        let (m, c, s) = counted(
+    let two = format!(
+        "{psql} -f {} > /dev/null 2>&1 & {psql} -f {} > /dev/null 2>&1 & wait",
+        halves[0].display(),
+        halves[1].display()
+    );
+    let rows = pg_workload(
+        &PgWorkload {
             pg,
-            &rt,
-            &databases,
-            SCHEMA_TENANTS,
-            &mut estate(root, &["install", "fleet", "--all"]),
-        );
-        e.push(m.wall);
-        peak = peak.max(m.peak_mib);
-        ec = (c, s);
-        reset_all();
-        let (m, c, s) = counted(
-            pg,
-            &rt,
-            &databases,
-            SCHEMA_TENANTS,
-            &mut pg.sh(&format!("{psql} -f {} > /dev/null 2>&1", all.display())),
-        );
-        f1.push(m.wall);
-        fc = (c, s);
-        reset_all();
-        let two = format!(
-            "{psql} -f {} > /dev/null 2>&1 & {psql} -f {} > /dev/null 2>&1 & wait",
-            halves[0].display(),
-            halves[1].display()
-        );
-        f2.push(measure(&mut pg.sh(&two)).wall);
-        eprintln!(
-            "B run {}: estate {:.2} s, floor {:.2} s (1 session) {:.2} s (2)",
-            run + 1,
-            e[run].as_secs_f64(),
-            f1[run].as_secs_f64(),
-            f2[run].as_secs_f64()
-        );
-    }
-    let estate_m = median(e);
-    let rows = [("1 session", f1), ("2 sessions", f2)]
-        .into_iter()
-        .map(|(label, floor)| Row {
-            workload: format!("B  {SCHEMA_TENANTS} PostgreSQL schemas"),
-            estate: estate_m,
-            floor: median(floor),
-            floor_label: format!("psql, {label}"),
-            peak_mib: peak,
-            commits: Some((ec.0, fc.0)),
-            statements: ec.1.zip(fc.1),
-        })
-        .collect();
+            rt: &rt,
+            name: format!("B  {SCHEMA_TENANTS} PostgreSQL schemas"),
+            databases: &databases,
+            tenants: SCHEMA_TENANTS,
+            root,
+            floors: [
+                (
+                    "psql, 1 session",
+                    format!("{psql} -f {} > /dev/null 2>&1", all.display()),
+                ),
+                ("psql, 2 sessions", two),
+            ],
+            reset: &reset_all,
+        },
+        runs,
+    );
     drop_databases(pg, &rt, prefix);
     rows
 }
@@ -765,53 +803,22 @@ fn database_fleet(pg: &PgAccess, runs: usize) -> Vec<Row> {
         measure(&mut pg.sh(&each(2, &reset_sql)));
         pg.run(&landlord, RESET_REGISTRY);
     };
-    let (mut e, mut f1, mut f2, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0f64);
-    let (mut ec, mut fc) = ((0.0, None), (0.0, None));
-    for run in 0..runs {
-        reset_all();
-        let (m, c, s) = counted(
+    let rows = pg_workload(
+        &PgWorkload {
             pg,
-            &rt,
-            &databases,
-            DATABASE_TENANTS,
-            &mut estate(root, &["install", "fleet", "--all"]),
-        );
-        e.push(m.wall);
-        peak = peak.max(m.peak_mib);
-        ec = (c, s);
-        reset_all();
-        let (m, c, s) = counted(
-            pg,
-            &rt,
-            &databases,
-            DATABASE_TENANTS,
-            &mut pg.sh(&each(1, &sql)),
-        );
-        f1.push(m.wall);
-        fc = (c, s);
-        reset_all();
-        f2.push(measure(&mut pg.sh(&each(2, &sql))).wall);
-        eprintln!(
-            "C run {}: estate {:.2} s, floor {:.2} s (1 connection) {:.2} s (2)",
-            run + 1,
-            e[run].as_secs_f64(),
-            f1[run].as_secs_f64(),
-            f2[run].as_secs_f64()
-        );
-    }
-    let estate_m = median(e);
-    let rows = [("1 connection", f1), ("2 connections", f2)]
-        .into_iter()
-        .map(|(label, floor)| Row {
-            workload: format!("C  {DATABASE_TENANTS} PostgreSQL databases"),
-            estate: estate_m,
-            floor: median(floor),
-            floor_label: format!("psql, {label}"),
-            peak_mib: peak,
-            commits: Some((ec.0, fc.0)),
-            statements: ec.1.zip(fc.1),
-        })
-        .collect();
+            rt: &rt,
+            name: format!("C  {DATABASE_TENANTS} PostgreSQL databases"),
+            databases: &databases,
+            tenants: DATABASE_TENANTS,
+            root,
+            floors: [
+                ("psql, 1 connection", each(1, &sql)),
+                ("psql, 2 connections", each(2, &sql)),
+            ],
+            reset: &reset_all,
+        },
+        runs,
+    );
     drop_databases(pg, &rt, prefix);
     rows
 }

@@ -577,11 +577,18 @@ fn drop_databases(pg: &PgAccess, rt: &tokio::runtime::Runtime, prefix: &str) {
                 .await
                 .expect("pg_database");
         for (name,) in names {
+            // WITH (FORCE) cannot end an autovacuum worker (the benchmark's DDL keeps them
+            // busy on the catalogs): try again while one is at work there.
             let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            let mut tries = 0;
+            while let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
                 .execute(&mut conn)
                 .await
-                .expect("a benchmark database dropped");
+            {
+                tries += 1;
+                assert!(tries < 40, "benchmark database {name} not dropped: {e}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
         }
         let _ = conn.close().await;
     });

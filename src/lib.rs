@@ -21,6 +21,7 @@ pub mod migrator;
 pub mod operator;
 pub mod project;
 pub mod registry;
+pub mod signals;
 pub mod tenancy;
 pub mod theme;
 pub mod tui;

@@ -9,41 +9,6 @@ use estate::jobs::{JobControl, JobEvent};
 use estate::registry::TenantSelection;
 use estate::tenancy::Slug;
 
-/// A context `slow` whose tenant scope has three migrations; the second takes a while, so a
-/// cancel sent when the step starts lands before the third.
-fn slow_context(s: &Scratch) {
-    s.write(
-        "contexts/slow/context.toml",
-        "name = \"slow\"\ntitle = \"Slow\"\nversion = \"1.0.0\"\ndescription = \"Three steps.\"\n",
-    );
-    let slow = "CREATE TABLE slow_two (x INTEGER);\n\
-                INSERT INTO slow_two SELECT count(*) FROM (WITH RECURSIVE c(x) AS \
-                (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT x FROM c) AS n;\n";
-    for (name, up) in [
-        ("0001_one", "CREATE TABLE slow_one (x INTEGER);\n"),
-        ("0002_two", slow),
-        ("0003_three", "CREATE TABLE slow_three (x INTEGER);\n"),
-    ] {
-        let table = format!("slow_{}", &name[5..]);
-        migration_pair(
-            s,
-            "slow",
-            "tenant",
-            name,
-            up,
-            &format!("DROP TABLE {table};\n"),
-        );
-    }
-}
-
-fn slow_versions(db: &DbRef) -> Vec<i64> {
-    ledger(db)
-        .into_iter()
-        .filter(|(c, _, _)| c == "slow")
-        .map(|(_, _, v)| v)
-        .collect()
-}
-
 on_every_setup!(a_cancelled_install_stops_between_two_migrations_and_the_next_run_finishes);
 fn a_cancelled_install_stops_between_two_migrations_and_the_next_run_finishes(setup: Setup) {
     let s = with_tenants(setup, &["acme"]);

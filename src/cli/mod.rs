@@ -300,16 +300,28 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
             }
         }
     };
+    let signals = crate::signals::Signals::install();
     let interrupt = tokio::spawn({
         let control = control.clone();
         async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                errln!("interrupt: stopping after the steps under way (Ctrl-C again to force)");
-                control.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    // Each migration is atomic with its ledger row: a forced stop loses at
-                    // most the one under way, never half of it.
-                    std::process::exit(130);
+            let Some(mut signals) = signals else { return };
+            let first = signals.next().await;
+            tracing::warn!(
+                signal = first.name(),
+                "stopping the job at the next migration boundary"
+            );
+            errln!(
+                "{}: stopping after the migrations under way (Ctrl-C again to force)",
+                first.name()
+            );
+            control.cancel();
+            loop {
+                // A hangup again changes nothing: nobody is there. Asked twice otherwise,
+                // stop now: each migration is atomic with its ledger row, so a forced stop
+                // loses at most the one under way, never half of it.
+                let again = signals.next().await;
+                if again != crate::signals::Stop::Hangup {
+                    std::process::exit(again.exit_status());
                 }
             }
         }

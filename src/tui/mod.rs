@@ -32,6 +32,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::error::{Error, Result};
 use crate::project::Project;
+use crate::signals::{Signals, Stop};
 
 /// Carries out `effect` and waits for its results: what the event loop does in the
 /// background, done in line (for tests and benchmarks).
@@ -46,42 +47,48 @@ pub async fn settle(project: &Project, effect: Effect) -> Vec<Msg> {
     rx.into_iter().collect()
 }
 
-/// Opens the console on `project` and runs it until the operator quits.
+/// Opens the console on `project` and runs it until the operator quits. A SIGHUP (the SSH
+/// session dropped), a SIGTERM or a terminal that cannot be read any more stops the jobs under
+/// way at their next migration boundary, waits for them, and ends the console.
 pub async fn run(mut project: Arc<Project>) -> Result<()> {
     let handle = tokio::runtime::Handle::current();
     let (tx, rx) = std::sync::mpsc::channel();
     let mut app = App::loading(project.config.read_only);
+    let stopped: Arc<std::sync::Mutex<Option<Stop>>> = Arc::default();
+    let watcher = Signals::install().map(|mut signals| {
+        let stopped = stopped.clone();
+        handle.spawn(async move {
+            loop {
+                let signal = signals.next().await;
+                // Ctrl-C is a key in the console (raw mode); as a signal it came from
+                // outside, like the others.
+                tracing::warn!(signal = signal.name(), "the console was told to stop");
+                *stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(signal);
+            }
+        })
+    });
     // ratatui::init installs a panic hook that restores the terminal before the report.
     let mut terminal = ratatui::init();
     let result = tokio::task::block_in_place(|| {
         loop {
+            if let Some(signal) = *stopped.lock().unwrap_or_else(|p| p.into_inner()) {
+                wind_down(&mut app, &rx, signal.name());
+                return Ok(());
+            }
             for effect in app.take_effects() {
                 worker::spawn(&handle, project.clone(), effect, tx.clone());
             }
-            terminal
-                .draw(|frame| views::draw(frame, &app))
-                .map_err(|e| Error::io("drawing the console", e))?;
+            if let Err(e) = terminal.draw(|frame| views::draw(frame, &app)) {
+                wind_down(&mut app, &rx, "the terminal went away");
+                return Err(Error::io("drawing the console", e));
+            }
             if app.quit {
                 return Ok(());
             }
             // Short, so background results show promptly; a resize redraws on the next turn.
-            if event::poll(Duration::from_millis(50))
-                .map_err(|e| Error::io("reading the terminal", e))?
-            {
-                // Take every key already typed before drawing again, so a held key never lags.
-                loop {
-                    if let Event::Key(key) =
-                        event::read().map_err(|e| Error::io("reading the terminal", e))?
-                        && key.kind == KeyEventKind::Press
-                    {
-                        app.on_key(key);
-                    }
-                    if !event::poll(Duration::ZERO)
-                        .map_err(|e| Error::io("reading the terminal", e))?
-                    {
-                        break;
-                    }
-                }
+            if let Err(e) = read_keys(&mut app) {
+                wind_down(&mut app, &rx, "the terminal went away");
+                return Err(e);
             }
             while let Ok(msg) = rx.try_recv() {
                 match msg {
@@ -91,6 +98,56 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
             }
         }
     });
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     ratatui::restore();
     result
+}
+
+/// Hands the keys typed so far to `app`, waiting a moment for the first.
+fn read_keys(app: &mut App) -> Result<()> {
+    let err = |e| Error::io("reading the terminal", e);
+    if event::poll(Duration::from_millis(50)).map_err(err)? {
+        // Take every key already typed before drawing again, so a held key never lags.
+        loop {
+            if let Event::Key(key) = event::read().map_err(err)?
+                && key.kind == KeyEventKind::Press
+            {
+                app.on_key(key);
+            }
+            if !event::poll(Duration::ZERO).map_err(err)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stops every job under way at its next migration boundary and waits until each has ended
+/// and been recorded, without the terminal (after a hangup there is none to draw on).
+fn wind_down(app: &mut App, rx: &std::sync::mpsc::Receiver<Msg>, why: &str) {
+    let active = |app: &App| {
+        app.live
+            .iter()
+            .any(|j| matches!(j.state, JobState::Queued | JobState::Running))
+    };
+    if !active(app) {
+        return;
+    }
+    tracing::warn!(
+        why,
+        "stopping the console's jobs at their next migration boundary"
+    );
+    for job in &app.live {
+        job.control.cancel();
+    }
+    while active(app) {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(msg) => app.on_msg(msg),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    tracing::info!("the console's jobs stopped");
 }

@@ -22,7 +22,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once, OnceLock};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::sqlite::SqliteRow;
@@ -403,7 +402,15 @@ impl Scratch {
     /// Runs `estate ARGS` as `estate` does, with the variables `env` set as well (and, on
     /// PostgreSQL, the servers' password variable).
     pub fn estate_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::cargo_bin("estate").unwrap();
+        let mut cmd = self.estate_command(args);
+        cmd.envs(env.iter().copied());
+        Run::from(cmd.output().unwrap())
+    }
+
+    /// The command `estate ARGS` as [`Scratch::estate`] runs it, to start it and act on the
+    /// process (signals) before it ends.
+    pub fn estate_command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_estate"));
         cmd.current_dir(self.root())
             .args(args)
             .env("USER", "tester");
@@ -415,8 +422,7 @@ impl Scratch {
         if let Some(pg) = &self.pg {
             cmd.env(PG_PASSWORD_ENV, &pg.env.password);
         }
-        cmd.envs(env.iter().copied());
-        Run::from(cmd.output().unwrap())
+        cmd
     }
 
     /// Runs `estate tenants add SLUG` for each slug in turn, expecting success.
@@ -1464,4 +1470,42 @@ pub fn assert_matrix_matches_status(s: &Scratch) {
             "the registry's matrix and the ledgers disagree"
         );
     });
+}
+
+/// A context `slow` whose tenant scope has three migrations; the second takes a while, so a
+/// cancel sent when the step starts lands before the third.
+pub fn slow_context(s: &Scratch) {
+    s.write(
+        "contexts/slow/context.toml",
+        "name = \"slow\"\ntitle = \"Slow\"\nversion = \"1.0.0\"\ndescription = \"Three steps.\"\n",
+    );
+    let slow = "CREATE TABLE slow_two (x INTEGER);\n\
+                INSERT INTO slow_two SELECT count(*) FROM (WITH RECURSIVE c(x) AS \
+                (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT x FROM c) AS n;\n";
+    for (name, up) in [
+        ("0001_one", "CREATE TABLE slow_one (x INTEGER);\n"),
+        ("0002_two", slow),
+        ("0003_three", "CREATE TABLE slow_three (x INTEGER);\n"),
+    ] {
+        let table = format!("slow_{}", &name[5..]);
+        migration_pair(
+            s,
+            "slow",
+            "tenant",
+            name,
+            up,
+            &format!("DROP TABLE {table};\n"),
+        );
+    }
+}
+
+pub fn slow_versions(db: &DbRef) -> Vec<i64> {
+    if !has_table(db, "estate_ledger") {
+        return Vec::new();
+    }
+    ledger(db)
+        .into_iter()
+        .filter(|(c, _, _)| c == "slow")
+        .map(|(_, _, v)| v)
+        .collect()
 }

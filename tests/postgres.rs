@@ -267,8 +267,9 @@ impl Run {
     }
 }
 
-const REGISTRY: [&str; 6] = [
+const REGISTRY: [&str; 7] = [
     "estate_history",
+    "estate_job_tenants",
     "estate_jobs",
     "estate_ledger",
     "estate_modules",

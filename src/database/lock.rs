@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use sqlx::{ConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use super::Address;
 use crate::error::{Error, Result};
@@ -37,14 +37,89 @@ pub fn holder_id() -> String {
 
 impl DatabaseLock {
     pub async fn acquire(label: &str, address: &Address, wait: Duration) -> Result<DatabaseLock> {
+        Self::acquire_named(label, address, None, wait).await
+    }
+
+    /// The lock a running job holds on the landlord for its whole life: whoever can take it
+    /// knows that job's process is gone. `job_id` is estate's own (letters, digits, `-`).
+    pub async fn job(label: &str, address: &Address, job_id: &str) -> Result<DatabaseLock> {
+        Self::acquire_named(label, address, Some(&job_lock_name(job_id)), Duration::ZERO).await
+    }
+
+    /// Whether the process that runs job `job_id` is still there, holding the job's lock.
+    pub async fn job_alive(address: &Address, job_id: &str) -> Result<bool> {
+        let name = job_lock_name(job_id);
         match address {
-            Address::Sqlite { path } => Self::file(label, path, wait).await,
+            Address::Sqlite { path } => {
+                let path = named_path(path, Some(&name));
+                // Never created, or removed at the job's end: nobody holds it.
+                let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
+                    return Ok(false);
+                };
+                match file.try_lock() {
+                    Ok(()) => {
+                        drop(file);
+                        let _ = std::fs::remove_file(&path);
+                        Ok(false)
+                    }
+                    Err(TryLockError::WouldBlock) => Ok(true),
+                    Err(TryLockError::Error(e)) => {
+                        Err(Error::io(format!("locking {}", path.display()), e))
+                    }
+                }
+            }
+            Address::Postgres {
+                server, database, ..
+            } => {
+                let key = named_key(&server.name, database, &name);
+                let fail = |e| Error::db(format!("landlord on server {}", server.name), e);
+                let mut conn = server
+                    .options_for(database)?
+                    .connect()
+                    .await
+                    .map_err(fail)?;
+                let (got,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut conn)
+                    .await
+                    .map_err(fail)?;
+                let _ = conn.close().await;
+                Ok(!got)
+            }
+        }
+    }
+
+    /// Lets go of the lock, removing a job's lock file (a database's stays, for the next
+    /// job: removing it could let two processes lock two different files).
+    pub fn release(self) {
+        if let DatabaseLock::File { _file, path } = self {
+            let is_job = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(".job-"));
+            drop(_file);
+            if is_job {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+
+    async fn acquire_named(
+        label: &str,
+        address: &Address,
+        name: Option<&str>,
+        wait: Duration,
+    ) -> Result<DatabaseLock> {
+        match address {
+            Address::Sqlite { path } => Self::file(label, &named_path(path, name), wait).await,
             Address::Postgres {
                 server,
                 database,
                 schema,
             } => {
-                let key = lock_key(&server.name, database, schema.as_deref());
+                let key = match name {
+                    Some(name) => named_key(&server.name, database, name),
+                    None => lock_key(&server.name, database, schema.as_deref()),
+                };
                 let fail = |e| Error::db(format!("{label} on server {}", server.name), e);
                 let mut conn = server
                     .options_for(database)?
@@ -57,10 +132,8 @@ impl DatabaseLock {
         }
     }
 
-    async fn file(label: &str, database: &std::path::Path, wait: Duration) -> Result<DatabaseLock> {
-        let mut name = database.as_os_str().to_owned();
-        name.push(".lock");
-        let path = PathBuf::from(name);
+    async fn file(label: &str, path: &std::path::Path, wait: Duration) -> Result<DatabaseLock> {
+        let path = path.to_path_buf();
         let mut file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -213,6 +286,35 @@ pub(super) async fn pin_and_lock(
         Some(wait) if !got => advisory(conn, key, true, wait, label, address).await,
         _ => Ok(()),
     }
+}
+
+/// `job-ID`, with anything but letters, digits and `-` left out: ids come back from the
+/// registry, and a lock file's name must stay a plain name.
+fn job_lock_name(job_id: &str) -> String {
+    let id: String = job_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("job-{id}")
+}
+
+/// The lock file of a database (`<file>.lock`), or of a named lock on it (`<file>.NAME.lock`).
+fn named_path(database: &std::path::Path, name: Option<&str>) -> PathBuf {
+    let mut path = database.as_os_str().to_owned();
+    if let Some(name) = name {
+        path.push(".");
+        path.push(name);
+    }
+    path.push(".lock");
+    PathBuf::from(path)
+}
+
+/// A stable 64-bit key for a named lock on (server, database), apart from the databases' keys.
+fn named_key(server: &str, database: &str, name: &str) -> i64 {
+    let digest = Sha256::digest(format!("estate-named:{server}/{database}/{name}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
 }
 
 /// A stable 64-bit key for (server, database, schema).

@@ -110,21 +110,41 @@ impl JobRunner<'_> {
         control: JobControl,
     ) -> Result<JobReport> {
         let job_id = new_job_id();
+        // Held for the job's life, taken before the row says `running`: a later estate that
+        // can take it knows this process is gone and records the job interrupted.
+        let job_lock = crate::database::DatabaseLock::job(
+            "landlord",
+            self.registry.landlord().address(),
+            &job_id,
+        )
+        .await
+        .inspect_err(
+            |e| tracing::warn!(job = %job_id, error = %e, "the job's lock could not be taken"),
+        )
+        .ok();
         self.registry
-            .start_job(&JobRecord {
-                id: job_id.clone(),
-                action: plan.action.to_string(),
-                modules: plan.modules.join(","),
-                tenants: plan.tenant_steps.len() as i64,
-                steps: plan.step_count() as i64,
-                operator: self.operator.user.clone(),
-                ssh_client: self.operator.ssh_client.clone(),
-                started_at: now(),
-                finished_at: None,
-                state: "running".to_string(),
-                failed: 0,
-                skipped: 0,
-            })
+            .start_job(
+                &JobRecord {
+                    id: job_id.clone(),
+                    action: plan.action.to_string(),
+                    modules: plan.modules.join(","),
+                    tenants: plan.tenant_steps.len() as i64,
+                    steps: plan.step_count() as i64,
+                    operator: self.operator.user.clone(),
+                    ssh_client: self.operator.ssh_client.clone(),
+                    started_at: now(),
+                    finished_at: None,
+                    state: "running".to_string(),
+                    failed: 0,
+                    skipped: 0,
+                },
+                &plan
+                    .tenant_steps
+                    .iter()
+                    .filter(|(_, steps)| !steps.is_empty())
+                    .map(|(t, _)| t.clone())
+                    .collect::<Vec<_>>(),
+            )
             .await?;
         tracing::info!(job = %job_id, action = %plan.action, steps = plan.step_count(), "job started");
         let (tx, mut rx) = unbounded_channel::<JobEvent>();
@@ -185,6 +205,9 @@ impl JobRunner<'_> {
             )
             .await?;
         tracing::info!(job = %job_id, state, failed = report.failed(), skipped = report.skipped(), "job finished");
+        if let Some(lock) = job_lock {
+            lock.release();
+        }
         Ok(report)
     }
 

@@ -140,6 +140,22 @@ impl Applied {
     }
 }
 
+impl Applied {
+    /// What a ledger says is applied up to `version`, digested from the checksums it recorded:
+    /// equal to [`Applied::of`] the files exactly when none of them changed since.
+    pub fn from_ledger(entries: &[&LedgerEntry], version: i64) -> Applied {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for e in entries.iter().filter(|e| e.version <= version) {
+            hash.update(format!("{}:{};", e.version, e.checksum));
+        }
+        Applied {
+            version,
+            digest: format!("{:x}", hash.finalize()),
+        }
+    }
+}
+
 /// One migration applied or reverted, as reported to the caller and to listeners.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MigrationRun {

@@ -22,7 +22,7 @@ use crate::migrator::{ModuleMigrator, SqlMigrator};
 use crate::operator::Operator;
 use crate::registry::{
     HistoryEntry, HistoryFilter, Installation, Plan, Planner, Registry, TenantRecord,
-    TenantSelection,
+    TenantSelection, repair_from_ledgers,
 };
 use crate::tenancy::{Placement, Slug};
 
@@ -46,7 +46,7 @@ impl Project {
             // A broken catalog is not recorded: the refusal it causes must change nothing.
             registry.sync_catalog(&catalog).await?;
         }
-        let migrators = catalog
+        let migrators: BTreeMap<String, Arc<dyn ModuleMigrator>> = catalog
             .contexts
             .values()
             .map(|c| {
@@ -56,6 +56,16 @@ impl Project {
                 )
             })
             .collect();
+        if !config.read_only && catalog.problems.is_empty() {
+            // A job killed mid-way (no handler ran) left its row `running` and may have left
+            // its tenants' registry rows behind their ledgers: repair those, then say so.
+            for (job, tenants) in registry.dead_jobs().await? {
+                let repaired =
+                    repair_from_ledgers(&config, &catalog, &migrators, &registry, &tenants).await?;
+                tracing::warn!(%job, tenants = tenants.len(), repaired, "reconciled the registry after a job whose process is gone");
+                registry.mark_interrupted(&job).await?;
+            }
+        }
         Ok(Project {
             config,
             catalog,

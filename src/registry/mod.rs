@@ -7,9 +7,11 @@
 //! the same SQL migrator at first use.
 
 mod plan;
+mod repair;
 mod store;
 
 pub use plan::{Action, Plan, Planner, Step, TenantSelection, verify_database};
+pub use repair::repair_from_ledgers;
 pub use store::{
     HistoryEntry, HistoryFilter, InstallState, Installation, InstallationState, JobRecord,
     Registry, RegistryWrite, TenantRecord,

@@ -50,6 +50,13 @@ const REGISTRY_MIGRATIONS: &[Embedded] = &[
         up: include_str!("migrations/0003_add_applied_version.up.sql"),
         down: include_str!("migrations/0003_add_applied_version.down.sql"),
     },
+    Embedded {
+        version: 4,
+        name: "add_job_tenants",
+        engine: None,
+        up: include_str!("migrations/0004_add_job_tenants.up.sql"),
+        down: include_str!("migrations/0004_add_job_tenants.down.sql"),
+    },
 ];
 
 /// The migrator of the registry's own schema.
@@ -528,9 +535,60 @@ impl Registry {
         tx.commit().await
     }
 
-    pub async fn start_job(&self, job: &JobRecord) -> Result<()> {
+    /// Jobs the registry still calls running whose process is gone (killed, its machine
+    /// restarted: nobody holds the job's lock), each with the tenants it was working on.
+    pub async fn dead_jobs(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let db = &self.db;
+        let running: Vec<(String,)> = crate::on_pool!(db, pool => {
+            sqlx::query_as("SELECT id FROM estate_jobs WHERE state = 'running'")
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.err(e))?
+        });
+        let mut dead = Vec::new();
+        for (id,) in running {
+            if crate::database::DatabaseLock::job_alive(db.address(), &id).await? {
+                continue;
+            }
+            let tenants: Vec<(String,)> = crate::on_pool!(db, pool => {
+                sqlx::query_as("SELECT tenant FROM estate_job_tenants WHERE job_id = $1 ORDER BY tenant")
+                    .bind(&id)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| self.err(e))?
+            });
+            dead.push((id, tenants.into_iter().map(|t| t.0).collect()));
+        }
+        Ok(dead)
+    }
+
+    /// Records a job whose process is gone as interrupted, once its tenants' rows are repaired.
+    pub async fn mark_interrupted(&self, id: &str) -> Result<()> {
         let db = &self.db;
         crate::on_pool!(db, pool => {
+            sqlx::query(
+                "UPDATE estate_jobs SET state = 'interrupted', finished_at = $2
+                 WHERE id = $1 AND state = 'running'",
+            )
+            .bind(id)
+            .bind(now())
+            .execute(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            sqlx::query("DELETE FROM estate_job_tenants WHERE job_id = $1")
+                .bind(id)
+                .execute(pool)
+                .await
+                .map_err(|e| self.err(e))?;
+        });
+        tracing::warn!(job = %id, "a job whose process is gone is recorded interrupted");
+        Ok(())
+    }
+
+    /// Records a job as running, with the tenants it will work on, in one transaction.
+    pub async fn start_job(&self, job: &JobRecord, tenants: &[String]) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        crate::on_tx!(tx, conn => {
             sqlx::query(
                 "INSERT INTO estate_jobs (id, action, modules, tenants, steps, operator, ssh_client, started_at, state)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running')",
@@ -543,11 +601,19 @@ impl Registry {
             .bind(&job.operator)
             .bind(&job.ssh_client)
             .bind(&job.started_at)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(|e| self.err(e))?;
+            for tenant in tenants {
+                sqlx::query("INSERT INTO estate_job_tenants (job_id, tenant) VALUES ($1, $2)")
+                    .bind(&job.id)
+                    .bind(tenant)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
         });
-        Ok(())
+        tx.commit().await
     }
 
     pub async fn finish_job(&self, id: &str, state: &str, failed: i64, skipped: i64) -> Result<()> {
@@ -564,6 +630,11 @@ impl Registry {
             .execute(pool)
             .await
             .map_err(|e| self.err(e))?;
+            sqlx::query("DELETE FROM estate_job_tenants WHERE job_id = $1")
+                .bind(id)
+                .execute(pool)
+                .await
+                .map_err(|e| self.err(e))?;
         });
         Ok(())
     }

@@ -1,0 +1,1 @@
+DROP TABLE estate_job_tenants;

@@ -1,0 +1,154 @@
+//! Killed at any moment (SIGKILL: no handler runs), a fleet job leaves every tenant with each
+//! migration either applied whole with its ledger row or not at all; the registry may lag the
+//! ledgers and the job's row may still say `running`, and the next run reconciles both. Fleet
+//! installs and rollbacks, in turn, are killed at pseudo-random moments, each run picking up
+//! from what the last left; then an install finishes: every tenant is installed once, no
+//! migration ran twice (their SQL is not idempotent: a second run would fail the step), the
+//! registry agrees with the ledgers and no job is left `running`.
+
+mod common;
+use common::*;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const KILLS: usize = 20;
+
+/// A module of three tenant migrations that fail if run twice.
+fn fleet_context(s: &Scratch) {
+    s.write(
+        "contexts/fleet/context.toml",
+        "name = \"fleet\"\ntitle = \"Fleet\"\nversion = \"1.0.0\"\ndescription = \"Three tables.\"\n",
+    );
+    for v in 1..=3 {
+        migration_pair(
+            s,
+            "fleet",
+            "tenant",
+            &format!("{v:04}_create_fleet_items_{v}"),
+            &format!(
+                "CREATE TABLE fleet_items_{v} (id INTEGER PRIMARY KEY, label TEXT NOT NULL);\nCREATE INDEX fleet_items_{v}_label ON fleet_items_{v} (label);\n"
+            ),
+            &format!("DROP TABLE fleet_items_{v};\n"),
+        );
+    }
+}
+
+/// The same moments on every run: a splitmix sequence of delays.
+fn delays(n: usize, max_ms: u64) -> Vec<Duration> {
+    let mut x: u64 = 0x5eed_0fe5_7a7e;
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            Duration::from_millis(20 + (z ^ (z >> 31)) % max_ms)
+        })
+        .collect()
+}
+
+fn killed_at_random_moments(setup: Setup, tenants: usize) {
+    let s = Scratch::with(setup);
+    let slugs: Vec<String> = (1..=tenants).map(|i| format!("t{i:03}")).collect();
+    let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
+    s.add_tenants(&refs);
+    fleet_context(&s);
+
+    // How long a whole run takes here, so the kills land all along one.
+    let started = Instant::now();
+    s.estate(&["install", "fleet", "--all"]).expect(0);
+    s.estate(&["rollback", "fleet", "--all"]).expect(0);
+    let per_run = (started.elapsed().as_millis() as u64 / 2).max(50);
+
+    let mut killed = 0;
+    for (i, delay) in delays(KILLS, per_run).into_iter().enumerate() {
+        // In turn, so every run has a fleet's work to be killed in the middle of.
+        let action = if i % 2 == 0 { "install" } else { "rollback" };
+        let mut child = s
+            .estate_command(&[action, "fleet", "--all"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed += 1;
+        }
+        let status = child.wait().unwrap();
+        // A run that ended by itself had nothing fail: no migration found its table there
+        // (or missing, going down).
+        if let Some(code) = status.code() {
+            assert_eq!(code, 0, "{action} run {i} failed on its own");
+        }
+    }
+    assert!(
+        killed >= KILLS / 2,
+        "only {killed} of {KILLS} runs were killed mid-way"
+    );
+
+    s.estate(&["install", "fleet", "--all"]).expect(0);
+    let status = s.estate_json(&["status", "--json"]);
+    for t in &slugs {
+        let db = s.tenant_db(t);
+        let applied: Vec<i64> = ledger(&db)
+            .into_iter()
+            .filter(|(c, _, _)| c == "fleet")
+            .map(|(_, _, v)| v)
+            .collect();
+        assert_eq!(applied, [1, 2, 3], "{t}");
+        assert_eq!(state(&status, t, "fleet"), st("installed", 3, 0), "{t}");
+    }
+    assert_matrix_matches_status(&s);
+    let failed = query(
+        &s.landlord(),
+        "SELECT tenant, error FROM estate_history WHERE outcome = 'failed'",
+    );
+    assert!(failed.is_empty(), "a step failed: {failed:?}");
+    let running = query(
+        &s.landlord(),
+        "SELECT id FROM estate_jobs WHERE state = 'running'",
+    );
+    assert!(running.is_empty(), "jobs left running: {running:?}");
+    let interrupted = query(
+        &s.landlord(),
+        "SELECT id FROM estate_jobs WHERE state = 'interrupted'",
+    );
+    // Runs killed while planning left no job behind; the others are all accounted for.
+    assert!(
+        interrupted.len() <= killed,
+        "{} interrupted of {killed} killed",
+        interrupted.len()
+    );
+    eprintln!(
+        "{}: {tenants} tenants, {KILLS} runs, {killed} killed mid-way, {} jobs found dead and reconciled",
+        setup.name(),
+        interrupted.len()
+    );
+    let jobs = query(&s.landlord(), "SELECT count(*) FROM estate_job_tenants");
+    assert_eq!(
+        jobs,
+        vec![names(&["0"])],
+        "tenants of ended jobs are forgotten"
+    );
+}
+
+#[test]
+fn sqlite_200_tenants_killed_20_times() {
+    killed_at_random_moments(Setup::Sqlite, 200);
+}
+
+#[test]
+fn pg_database_killed_20_times() {
+    run_on(Setup::PgDatabase, |setup| {
+        killed_at_random_moments(setup, 40)
+    });
+}
+
+#[test]
+fn pg_schema_killed_20_times() {
+    run_on(Setup::PgSchema, |setup| {
+        killed_at_random_moments(setup, 100)
+    });
+}

@@ -6,6 +6,10 @@ use clap::Parser;
 use estate::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    // Tenant databases, lock files and logs hold customers' data and who did what: everything
+    // estate creates is for its owner alone (0600 files, 0700 folders).
+    // SAFETY: umask has no preconditions; it is set before any thread exists.
+    unsafe { libc::umask(0o077) };
     // Panics and unexpected errors get a readable report, and the terminal is left usable.
     let _ = color_eyre::install();
     let cli = Cli::parse();

@@ -47,6 +47,29 @@ pub enum Command {
     Status(StatusArgs),
     /// What ran, when, by whom, how long, and how it ended
     History(HistoryArgs),
+    /// Compare the registry, every ledger and the migration files; list each finding and its fix
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A tenant to verify (repeat, or separate with commas); every tenant without it
+    #[arg(
+        long = "tenant",
+        value_name = "SLUG",
+        value_delimiter = ',',
+        conflicts_with = "all"
+    )]
+    pub tenants: Vec<String>,
+    /// Verify every tenant (the default)
+    #[arg(long)]
+    pub all: bool,
+    /// Rewrite the registry rows that disagree with the ledgers (nothing else is repaired)
+    #[arg(long)]
+    pub repair: bool,
+    /// Print JSON for scripts
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ use std::io::{BufRead, IsTerminal, Write};
 pub use args::Cli;
 use args::{
     Command, HistoryArgs, MigrateArgs, RollbackArgs, RunFlags, ScopeArg, StatusArgs, Targets,
-    TenantsCommand,
+    TenantsCommand, VerifyArgs,
 };
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
@@ -163,6 +163,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Migrate(args) => migrate(config, args).await,
         Command::Status(args) => status(config, args).await,
         Command::History(args) => history(config, args).await,
+        Command::Verify(args) => verify(config, args).await,
     }
 }
 
@@ -372,6 +373,32 @@ async fn status(config: Config, args: StatusArgs) -> Result<u8> {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// Exit 0 when nothing is wrong (after the repair, with --repair), 1 when findings remain.
+async fn verify(config: Config, args: VerifyArgs) -> Result<u8> {
+    let selection = if args.tenants.is_empty() {
+        TenantSelection::All
+    } else {
+        TenantSelection::Only(
+            args.tenants
+                .iter()
+                .map(|t| Slug::parse(t))
+                .collect::<Result<_>>()?,
+        )
+    };
+    let project = open(config).await?;
+    let report = project.verify(&selection, args.repair).await?;
+    if args.json {
+        print_json(&report);
+    } else {
+        out!("{}", colour(render::findings(&report)));
+    }
+    Ok(if report.findings.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
 
 async fn history(config: Config, args: HistoryArgs) -> Result<u8> {

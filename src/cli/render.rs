@@ -394,3 +394,41 @@ pub fn problems(problems: &[Problem]) -> String {
     }
     out
 }
+
+/// `estate verify`: each finding with its fix, or that all is well.
+pub fn findings(report: &crate::project::VerifyReport) -> String {
+    let mut out = String::new();
+    if report.repaired > 0 {
+        out.push_str(&format!(
+            "repaired: {} from the ledgers\n",
+            plural(report.repaired, "registry row")
+        ));
+    }
+    if report.findings.is_empty() {
+        out.push_str(&paint(
+            theme().installed,
+            "verified: the registry, the ledgers and the migration files agree\n",
+        ));
+        return out;
+    }
+    for f in &report.findings {
+        out.push_str(&format!(
+            "{} {}: {}\n  fix: {}\n",
+            paint(theme().failed, "✗"),
+            f.database,
+            f.detail,
+            f.fix
+        ));
+    }
+    let repairable = report.findings.iter().filter(|f| f.repairable).count();
+    out.push_str(&format!(
+        "{}{}\n",
+        plural(report.findings.len(), "finding"),
+        if repairable > 0 {
+            format!("; {repairable} can be repaired with `estate verify --repair`")
+        } else {
+            String::new()
+        }
+    ));
+    out
+}

@@ -6,9 +6,11 @@
 
 mod matrix;
 mod modules;
+mod verify;
 
 pub use matrix::{Matrix, MatrixCell, ModuleState, StatusRow};
 pub use modules::{ModuleSummary, PerScope};
+pub use verify::{Finding, FindingKind, VerifyReport};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

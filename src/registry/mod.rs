@@ -11,7 +11,7 @@ mod repair;
 mod store;
 
 pub use plan::{Action, Plan, Planner, Step, TenantSelection, verify_database};
-pub use repair::repair_from_ledgers;
+pub use repair::{repair_from_ledgers, repairs};
 pub use store::{
     HistoryEntry, HistoryFilter, InstallState, Installation, InstallationState, JobRecord,
     Registry, RegistryWrite, TenantRecord,

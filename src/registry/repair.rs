@@ -15,7 +15,7 @@ use super::store::{InstallState, Installation, Registry, RegistryWrite};
 use crate::catalog::{Catalog, Scope};
 use crate::config::Config;
 use crate::error::Result;
-use crate::migrator::{Applied, Ledger, ModuleMigrator};
+use crate::migrator::{Applied, Ledger, LedgerEntry, ModuleMigrator};
 
 /// Repairs the registry rows of `tenants` from their ledgers; returns how many rows changed.
 /// A tenant that cannot be opened now is left as it is (logged): the next repair, or its next
@@ -54,51 +54,65 @@ pub async fn repair_from_ledgers(
                 continue;
             }
         };
-        for (module, migrator) in migrators {
-            if !migrator.has_scope(Scope::Tenant) {
-                continue;
-            }
-            let applied: Vec<_> = ledger
-                .iter()
-                .filter(|e| &e.context == module && e.scope == Scope::Tenant.as_str())
-                .collect();
-            let row = installs.get(&(slug.clone(), module.clone()));
-            let write = match (applied.last(), row.map(|r| r.state)) {
-                (None, None) => None,
-                // Rolled back there: the ledger has nothing of it.
-                (None, Some(InstallState::Installed)) => Some(RegistryWrite::Removal {
-                    tenant: slug.clone(),
-                    module: module.clone(),
-                }),
-                // Its last install failed before anything committed: the row says so.
-                (None, Some(InstallState::Failed)) => None,
-                (Some(newest), _) => {
-                    let now = Applied::from_ledger(&applied, newest.version);
-                    let same = row.is_some_and(|r| {
-                        r.state == InstallState::Installed
-                            && r.applied_version == Some(now.version)
-                            && r.applied_digest.as_deref() == Some(now.digest.as_str())
-                    });
-                    (!same).then(|| RegistryWrite::Installation {
-                        tenant: slug.clone(),
-                        module: module.clone(),
-                        state: InstallState::Installed,
-                        version: catalog
-                            .get(module)
-                            .map(|c| c.manifest.version.clone())
-                            .unwrap_or_default(),
-                        applied: Some(now),
-                        error: None,
-                    })
-                }
-            };
-            if let Some(w) = write {
-                tracing::warn!(tenant = %slug, %module, write = ?w, "registry row repaired from the ledger");
-                writes.push(w);
-            }
-        }
+        writes.extend(repairs(slug, &ledger, &installs, catalog, migrators));
     }
     let changed = writes.len();
     registry.write(&writes).await?;
     Ok(changed)
+}
+
+/// What the registry rows of tenant `slug` should become for them to tell its ledger (the
+/// whole of it) truly: one write per row that disagrees.
+pub fn repairs(
+    slug: &str,
+    ledger: &[LedgerEntry],
+    installs: &BTreeMap<(String, String), Installation>,
+    catalog: &Catalog,
+    migrators: &BTreeMap<String, Arc<dyn ModuleMigrator>>,
+) -> Vec<RegistryWrite> {
+    let mut writes = Vec::new();
+    for (module, migrator) in migrators {
+        if !migrator.has_scope(Scope::Tenant) {
+            continue;
+        }
+        let applied: Vec<&LedgerEntry> = ledger
+            .iter()
+            .filter(|e| &e.context == module && e.scope == Scope::Tenant.as_str())
+            .collect();
+        let row = installs.get(&(slug.to_string(), module.clone()));
+        let write = match (applied.last(), row.map(|r| r.state)) {
+            (None, None) => None,
+            // Rolled back there: the ledger has nothing of it.
+            (None, Some(InstallState::Installed)) => Some(RegistryWrite::Removal {
+                tenant: slug.to_string(),
+                module: module.clone(),
+            }),
+            // Its last install failed before anything committed: the row says so.
+            (None, Some(InstallState::Failed)) => None,
+            (Some(newest), _) => {
+                let now = Applied::from_ledger(&applied, newest.version);
+                let same = row.is_some_and(|r| {
+                    r.state == InstallState::Installed
+                        && r.applied_version == Some(now.version)
+                        && r.applied_digest.as_deref() == Some(now.digest.as_str())
+                });
+                (!same).then(|| RegistryWrite::Installation {
+                    tenant: slug.to_string(),
+                    module: module.clone(),
+                    state: InstallState::Installed,
+                    version: catalog
+                        .get(module)
+                        .map(|c| c.manifest.version.clone())
+                        .unwrap_or_default(),
+                    applied: Some(now),
+                    error: None,
+                })
+            }
+        };
+        if let Some(w) = write {
+            tracing::warn!(tenant = %slug, %module, write = ?w, "registry row disagrees with the ledger");
+            writes.push(w);
+        }
+    }
+    writes
 }

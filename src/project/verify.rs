@@ -1,0 +1,275 @@
+//! `estate verify`: the registry, every database's ledger and the migration files, compared.
+//!
+//! Each finding names the database, what is wrong and the fix: a tenant database that is gone
+//! or cannot be reached; an applied migration whose file changed (drift) or vanished; a table
+//! no applied migration creates (applied by hand, or by a migration whose ledger row is gone,
+//! as far as a ledger can tell: a table's owner is read from the CREATE TABLE statements of
+//! the contexts applied there); registry rows that disagree with the ledger. Only the last is
+//! repaired (`--repair`): the ledger, written with the migrations, is the truth, and the
+//! registry is rewritten from it. The rest needs an operator.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::Project;
+use crate::catalog::{REGISTRY_CONTEXT, Scope};
+use crate::database::Database;
+use crate::error::Result;
+use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry};
+use crate::registry::{Installation, RegistryWrite, TenantSelection, repairs};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    MissingDatabase,
+    Unreachable,
+    ChangedFile,
+    VanishedFile,
+    UnrecordedTable,
+    RegistryDisagrees,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// `landlord` or the tenant's slug.
+    pub database: String,
+    pub kind: FindingKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    pub detail: String,
+    pub fix: String,
+    /// `--repair` fixes it.
+    pub repairable: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    /// What is wrong now (after the repair, with `--repair`).
+    pub findings: Vec<Finding>,
+    /// Registry rows rewritten from the ledgers.
+    pub repaired: usize,
+}
+
+impl Project {
+    /// Compares the registry, the ledgers and the files for the landlord and the selected
+    /// tenants; with `repair`, rewrites the registry rows that disagree with the ledgers.
+    pub async fn verify(&self, selection: &TenantSelection, repair: bool) -> Result<VerifyReport> {
+        if repair {
+            self.ensure_writable("verify --repair")?;
+        }
+        let tenants = self.planner().resolve_tenants(selection).await?;
+        let installs: BTreeMap<(String, String), Installation> = self
+            .registry
+            .installations()
+            .await?
+            .into_iter()
+            .map(|i| ((i.tenant.clone(), i.module.clone()), i))
+            .collect();
+        let mut report = VerifyReport::default();
+        let landlord = self.registry.landlord();
+        let ledger = Ledger::all(landlord).await?;
+        self.check_database("landlord", landlord, Scope::Landlord, &ledger, &mut report)
+            .await?;
+        let mut writes: Vec<RegistryWrite> = Vec::new();
+        for t in &tenants {
+            let place = t.placement.describe();
+            let finding = |kind, detail: String, fix: &str| Finding {
+                database: t.slug.clone(),
+                kind,
+                module: None,
+                detail,
+                fix: fix.to_string(),
+                repairable: false,
+            };
+            match t.placement.exists(&self.config).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    report.findings.push(finding(
+                        FindingKind::MissingDatabase,
+                        format!("its database ({place}) does not exist"),
+                        "restore it from a backup; its registry rows say what it had",
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    report.findings.push(finding(
+                        FindingKind::Unreachable,
+                        format!("its database ({place}) cannot be reached: {e}"),
+                        "bring its server back, then verify again",
+                    ));
+                    continue;
+                }
+            }
+            let db = match t.placement.open(&self.config, &t.slug).await {
+                Ok(db) => db,
+                Err(e) => {
+                    report.findings.push(finding(
+                        FindingKind::Unreachable,
+                        format!("its database ({place}) cannot be opened: {e}"),
+                        "bring its server back, then verify again",
+                    ));
+                    continue;
+                }
+            };
+            let ledger = Ledger::all(&db).await;
+            let checked = match &ledger {
+                Ok(ledger) => {
+                    self.check_database(&t.slug, &db, Scope::Tenant, ledger, &mut report)
+                        .await
+                }
+                Err(_) => Ok(()),
+            };
+            db.close().await;
+            let ledger = ledger?;
+            checked?;
+            for w in repairs(&t.slug, &ledger, &installs, &self.catalog, &self.migrators) {
+                if !repair {
+                    report.findings.push(disagreement(&w));
+                }
+                writes.push(w);
+            }
+        }
+        if repair {
+            report.repaired = writes.len();
+            self.registry.write(&writes).await?;
+            tracing::info!(
+                repaired = report.repaired,
+                "registry repaired from the ledgers"
+            );
+        }
+        Ok(report)
+    }
+
+    /// The ledger against the files, and the tables against what the ledger says made them.
+    async fn check_database(
+        &self,
+        label: &str,
+        db: &Database,
+        scope: Scope,
+        ledger: &[LedgerEntry],
+        report: &mut VerifyReport,
+    ) -> Result<()> {
+        let finding = |kind, module: &str, detail: String, fix: &str| Finding {
+            database: label.to_string(),
+            kind,
+            module: Some(module.to_string()),
+            detail,
+            fix: fix.to_string(),
+            repairable: false,
+        };
+        let mut applied_contexts: BTreeSet<&str> = BTreeSet::new();
+        for entry in ledger {
+            if entry.context == REGISTRY_CONTEXT {
+                continue;
+            }
+            let Some(entry_scope) = Scope::parse(&entry.scope) else {
+                continue;
+            };
+            applied_contexts.insert(&entry.context);
+            let Some(migrator) = self.migrators.get(&entry.context) else {
+                report.findings.push(finding(
+                    FindingKind::VanishedFile,
+                    &entry.context,
+                    format!(
+                        "{} {} migration {} ({}) is applied, but the context is no longer in {}",
+                        entry.context,
+                        entry.scope,
+                        entry.version,
+                        entry.description,
+                        self.catalog.root.display()
+                    ),
+                    "restore the context's folder (git log shows it); applied migrations must stay",
+                ));
+                continue;
+            };
+            let known = migrator.migrations(entry_scope, db.engine());
+            match known.iter().find(|m| m.version == entry.version) {
+                None => report.findings.push(finding(
+                    FindingKind::VanishedFile,
+                    &entry.context,
+                    format!(
+                        "{} {} migration {} ({}) is applied, but its file is gone",
+                        entry.context, entry.scope, entry.version, entry.description
+                    ),
+                    "restore the migration file (git log shows it); applied migrations must stay",
+                )),
+                Some(m) if m.checksum != entry.checksum => report.findings.push(finding(
+                    FindingKind::ChangedFile,
+                    &entry.context,
+                    format!(
+                        "{} changed after it was applied: the ledger recorded {}, the file has {}",
+                        m.source, entry.checksum, m.checksum
+                    ),
+                    "restore the file as it was applied and put the change in a new migration",
+                )),
+                Some(_) => {}
+            }
+        }
+        let mut owned: BTreeSet<String> = BTreeSet::from([LEDGER_TABLE.to_string()]);
+        for context in &applied_contexts {
+            if let Some(c) = self.catalog.get(context) {
+                owned.extend(c.tables(scope));
+            }
+        }
+        for table in db.tables().await? {
+            // The registry's own tables live in the landlord beside the contexts'.
+            let registry_table = scope == Scope::Landlord && table.starts_with("estate_");
+            if owned.contains(&table) || registry_table {
+                continue;
+            }
+            let owner = self
+                .catalog
+                .contexts
+                .values()
+                .find(|c| c.tables(scope).contains(&table))
+                .map(|c| c.name().to_string());
+            report.findings.push(Finding {
+                database: label.to_string(),
+                kind: FindingKind::UnrecordedTable,
+                detail: match &owner {
+                    Some(o) => format!(
+                        "table {table} is there, but the ledger has no {o} {scope} migration applied that creates it"
+                    ),
+                    None => format!("table {table} is there, but no migration of any context creates it"),
+                },
+                module: owner,
+                fix: "it was made by hand, or its migration's ledger row is gone: drop it, or restore the ledger row if the migration really ran".to_string(),
+                repairable: false,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn disagreement(w: &RegistryWrite) -> Finding {
+    let (tenant, module, detail) = match w {
+        RegistryWrite::Installation {
+            tenant,
+            module,
+            applied,
+            ..
+        } => (
+            tenant,
+            module,
+            format!(
+                "the registry does not say what the ledger does: {module} installed up to migration {}",
+                applied.as_ref().map_or(0, |a| a.version)
+            ),
+        ),
+        RegistryWrite::Removal { tenant, module } => (
+            tenant,
+            module,
+            format!("the registry says {module} is installed, but the ledger has none of it"),
+        ),
+        RegistryWrite::History(h) => (&h.job_id, &h.module, String::new()),
+    };
+    Finding {
+        database: tenant.clone(),
+        kind: FindingKind::RegistryDisagrees,
+        module: Some(module.clone()),
+        detail,
+        fix: "estate verify --repair rewrites the registry from the ledger".to_string(),
+        repairable: true,
+    }
+}

@@ -189,13 +189,12 @@ fn selection(targets: &Targets) -> Result<TenantSelection> {
     if targets.all {
         return Ok(TenantSelection::All);
     }
-    Ok(TenantSelection::Only(
-        targets
-            .tenants
-            .iter()
-            .map(|t| Slug::parse(t))
-            .collect::<Result<_>>()?,
-    ))
+    Ok(TenantSelection::Only(slugs(&targets.tenants)?))
+}
+
+/// Every slug validated, or the first bad one refused.
+fn slugs(tenants: &[String]) -> Result<Vec<Slug>> {
+    tenants.iter().map(|t| Slug::parse(t)).collect()
 }
 
 fn check(config: &Config, json: bool) -> Result<u8> {
@@ -248,12 +247,7 @@ async fn migrate(config: Config, args: MigrateArgs) -> Result<u8> {
     let selection = if args.tenants.is_empty() {
         TenantSelection::All
     } else {
-        TenantSelection::Only(
-            args.tenants
-                .iter()
-                .map(|t| Slug::parse(t))
-                .collect::<Result<_>>()?,
-        )
+        TenantSelection::Only(slugs(&args.tenants)?)
     };
     let scopes: &[Scope] = match args.scope {
         ScopeArg::Landlord => &[Scope::Landlord],
@@ -380,12 +374,7 @@ async fn verify(config: Config, args: VerifyArgs) -> Result<u8> {
     let selection = if args.tenants.is_empty() {
         TenantSelection::All
     } else {
-        TenantSelection::Only(
-            args.tenants
-                .iter()
-                .map(|t| Slug::parse(t))
-                .collect::<Result<_>>()?,
-        )
+        TenantSelection::Only(slugs(&args.tenants)?)
     };
     let project = open(config).await?;
     let report = project.verify(&selection, args.repair).await?;

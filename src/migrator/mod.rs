@@ -128,26 +128,20 @@ impl Applied {
     /// The state of a database that applied every migration of `known` up to `version`:
     /// comparing digests finds a changed file without reading the database.
     pub fn of(known: &[MigrationInfo], version: i64) -> Applied {
-        use sha2::{Digest, Sha256};
-        let mut hash = Sha256::new();
-        for m in known.iter().filter(|m| m.version <= version) {
-            hash.update(format!("{}:{};", m.version, m.checksum));
-        }
-        Applied {
-            version,
-            digest: format!("{:x}", hash.finalize()),
-        }
+        Self::digest(known.iter().map(|m| (m.version, &m.checksum)), version)
     }
-}
 
-impl Applied {
     /// What a ledger says is applied up to `version`, digested from the checksums it recorded:
     /// equal to [`Applied::of`] the files exactly when none of them changed since.
     pub fn from_ledger(entries: &[&LedgerEntry], version: i64) -> Applied {
+        Self::digest(entries.iter().map(|e| (e.version, &e.checksum)), version)
+    }
+
+    fn digest<'a>(checksums: impl Iterator<Item = (i64, &'a String)>, version: i64) -> Applied {
         use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
-        for e in entries.iter().filter(|e| e.version <= version) {
-            hash.update(format!("{}:{};", e.version, e.checksum));
+        for (v, checksum) in checksums.filter(|(v, _)| *v <= version) {
+            hash.update(format!("{v}:{checksum};"));
         }
         Applied {
             version,

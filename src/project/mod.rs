@@ -23,8 +23,8 @@ use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
 use crate::migrator::{ModuleMigrator, SqlMigrator};
 use crate::operator::Operator;
 use crate::registry::{
-    HistoryEntry, HistoryFilter, Installation, Plan, Planner, Registry, TenantRecord,
-    TenantSelection, repair_from_ledgers,
+    HistoryEntry, HistoryFilter, Plan, Planner, Registry, TenantRecord, TenantSelection,
+    repair_from_ledgers,
 };
 use crate::tenancy::{Placement, Slug};
 
@@ -198,13 +198,7 @@ impl Project {
             }
             None => self.registry.tenants().await?,
         };
-        let installs: BTreeMap<(String, String), Installation> = self
-            .registry
-            .installations()
-            .await?
-            .into_iter()
-            .map(|i| ((i.tenant.clone(), i.module.clone()), i))
-            .collect();
+        let installs = self.registry.installations_by_key().await?;
         let landlord = self.registry.landlord();
         let mut landlord_status = BTreeMap::new();
         for (name, migrator) in &self.migrators {

@@ -8,7 +8,7 @@
 //! repaired (`--repair`): the ledger, written with the migrations, is the truth, and the
 //! registry is rewritten from it. The rest needs an operator.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
@@ -17,7 +17,7 @@ use crate::catalog::{REGISTRY_CONTEXT, Scope};
 use crate::database::Database;
 use crate::error::Result;
 use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry};
-use crate::registry::{Installation, RegistryWrite, TenantSelection, repairs};
+use crate::registry::{RegistryWrite, TenantSelection, repairs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,13 +59,7 @@ impl Project {
             self.ensure_writable("verify --repair")?;
         }
         let tenants = self.planner().resolve_tenants(selection).await?;
-        let installs: BTreeMap<(String, String), Installation> = self
-            .registry
-            .installations()
-            .await?
-            .into_iter()
-            .map(|i| ((i.tenant.clone(), i.module.clone()), i))
-            .collect();
+        let installs = self.registry.installations_by_key().await?;
         let mut report = VerifyReport::default();
         let landlord = self.registry.landlord();
         let ledger = Ledger::all(landlord).await?;

@@ -27,12 +27,7 @@ pub async fn repair_from_ledgers(
     registry: &Registry,
     tenants: &[String],
 ) -> Result<usize> {
-    let installs: BTreeMap<(String, String), Installation> = registry
-        .installations()
-        .await?
-        .into_iter()
-        .map(|i| ((i.tenant.clone(), i.module.clone()), i))
-        .collect();
+    let installs = registry.installations_by_key().await?;
     let mut writes = Vec::new();
     for slug in tenants {
         let Some(record) = registry.tenant(slug).await? else {

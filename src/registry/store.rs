@@ -575,14 +575,33 @@ impl Registry {
             .execute(pool)
             .await
             .map_err(|e| self.err(e))?;
+        });
+        self.forget_job_tenants(id).await?;
+        tracing::warn!(job = %id, "a job whose process is gone is recorded interrupted");
+        Ok(())
+    }
+
+    /// An ended job's tenants are no longer needed to repair anything.
+    async fn forget_job_tenants(&self, id: &str) -> Result<()> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
             sqlx::query("DELETE FROM estate_job_tenants WHERE job_id = $1")
                 .bind(id)
                 .execute(pool)
                 .await
                 .map_err(|e| self.err(e))?;
         });
-        tracing::warn!(job = %id, "a job whose process is gone is recorded interrupted");
         Ok(())
+    }
+
+    /// Every installation, by (tenant, module).
+    pub async fn installations_by_key(&self) -> Result<BTreeMap<(String, String), Installation>> {
+        Ok(self
+            .installations()
+            .await?
+            .into_iter()
+            .map(|i| ((i.tenant.clone(), i.module.clone()), i))
+            .collect())
     }
 
     /// Records a job as running, with the tenants it will work on, in one transaction.
@@ -630,12 +649,8 @@ impl Registry {
             .execute(pool)
             .await
             .map_err(|e| self.err(e))?;
-            sqlx::query("DELETE FROM estate_job_tenants WHERE job_id = $1")
-                .bind(id)
-                .execute(pool)
-                .await
-                .map_err(|e| self.err(e))?;
         });
+        self.forget_job_tenants(id).await?;
         Ok(())
     }
 

@@ -564,34 +564,36 @@ impl Registry {
 
     /// Records a job whose process is gone as interrupted, once its tenants' rows are repaired.
     pub async fn mark_interrupted(&self, id: &str) -> Result<()> {
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
-            sqlx::query(
-                "UPDATE estate_jobs SET state = 'interrupted', finished_at = $2
-                 WHERE id = $1 AND state = 'running'",
-            )
-            .bind(id)
-            .bind(now())
-            .execute(pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        });
-        self.forget_job_tenants(id).await?;
+        self.end_job(id, "interrupted", None).await?;
         tracing::warn!(job = %id, "a job whose process is gone is recorded interrupted");
         Ok(())
     }
 
-    /// An ended job's tenants are no longer needed to repair anything.
-    async fn forget_job_tenants(&self, id: &str) -> Result<()> {
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
+    /// Ends a running job's row and forgets its tenants in one transaction, so a kill between
+    /// the two never leaves tenants of an ended job behind. `counts`: failed and skipped steps.
+    async fn end_job(&self, id: &str, state: &str, counts: Option<(i64, i64)>) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        crate::on_tx!(tx, conn => {
+            sqlx::query(
+                "UPDATE estate_jobs SET state = $2, finished_at = $3,
+                   failed = COALESCE($4, failed), skipped = COALESCE($5, skipped)
+                 WHERE id = $1 AND state = 'running'",
+            )
+            .bind(id)
+            .bind(state)
+            .bind(now())
+            .bind(counts.map(|c| c.0))
+            .bind(counts.map(|c| c.1))
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| self.err(e))?;
             sqlx::query("DELETE FROM estate_job_tenants WHERE job_id = $1")
                 .bind(id)
-                .execute(pool)
+                .execute(&mut *conn)
                 .await
                 .map_err(|e| self.err(e))?;
         });
-        Ok(())
+        tx.commit().await
     }
 
     /// Every installation, by (tenant, module).
@@ -636,22 +638,7 @@ impl Registry {
     }
 
     pub async fn finish_job(&self, id: &str, state: &str, failed: i64, skipped: i64) -> Result<()> {
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
-            sqlx::query(
-                "UPDATE estate_jobs SET state = $2, finished_at = $3, failed = $4, skipped = $5 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(state)
-            .bind(now())
-            .bind(failed)
-            .bind(skipped)
-            .execute(pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        });
-        self.forget_job_tenants(id).await?;
-        Ok(())
+        self.end_job(id, state, Some((failed, skipped))).await
     }
 
     pub async fn jobs(&self, limit: i64) -> Result<Vec<JobRecord>> {

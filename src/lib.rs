@@ -22,6 +22,7 @@ pub mod operator;
 pub mod project;
 pub mod registry;
 pub mod signals;
+pub mod sync;
 pub mod tenancy;
 pub mod theme;
 pub mod tui;

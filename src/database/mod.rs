@@ -227,7 +227,7 @@ impl Database {
             }
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await.map_err(err)?;
-                let wait = *self.xact_lock.lock().unwrap_or_else(|p| p.into_inner());
+                let wait = *crate::sync::lock(&self.xact_lock);
                 lock::pin_and_lock(&mut tx, &self.label, &self.address, self.pinned(), wait)
                     .await?;
                 TxInner::Postgres(tx)
@@ -248,7 +248,7 @@ impl Database {
         match self.engine() {
             Engine::Sqlite => self.lock(wait).await.map(Some),
             Engine::Postgres => {
-                *self.xact_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
+                *crate::sync::lock(&self.xact_lock) = Some(wait);
                 Ok(None)
             }
         }

@@ -26,6 +26,7 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 
 use super::{Open, quote_ident};
 use crate::error::{Error, Result};
+use crate::sync::lock;
 
 /// How many tenants of one server are migrated at once, unless the config says.
 pub const DEFAULT_SERVER_CONCURRENCY: usize = 8;
@@ -406,8 +407,4 @@ async fn shared_pool(label: &str, server: &Server, database: &str, schema: &str)
         .entry(database.to_string())
         .or_insert(pool)
         .clone())
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

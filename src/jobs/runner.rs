@@ -19,6 +19,7 @@ use crate::migrator::{
 };
 use crate::operator::Operator;
 use crate::registry::{Action, JobRecord, Plan, Registry, Step, TenantRecord};
+use crate::sync::lock;
 
 /// Lets another task cancel a running job, and says when a job halts on its own. Cancelling
 /// stops it at the next migration boundary: a migration under way finishes (or fails) whole,
@@ -504,9 +505,7 @@ impl JobRunner<'_> {
             let tx = tx.clone();
             let step_ref = step_ref.clone();
             run.on_migration = Some(Arc::new(move |r: &MigrationRun| {
-                runs.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(r.clone());
+                lock(&runs).push(r.clone());
                 let _ = tx.send(JobEvent::MigrationApplied {
                     step: step_ref.clone(),
                     run: r.clone(),
@@ -524,8 +523,7 @@ impl JobRunner<'_> {
             Some(migrator) => migrator.migrate(step.scope, db, Target::Latest, &run).await,
         };
         let millis = started.elapsed().as_millis() as u64;
-        let migrations: Vec<MigrationRun> =
-            std::mem::take(&mut *runs.lock().unwrap_or_else(|p| p.into_inner()));
+        let migrations: Vec<MigrationRun> = std::mem::take(&mut *lock(&runs));
         let versions: Vec<i64> = migrations.iter().map(|r| r.version).collect();
         let known: Vec<MigrationInfo> = self
             .migrators
@@ -633,10 +631,6 @@ fn not_started(step: &Step, reason: &str) -> StepOutcome {
         migrations: Vec::new(),
         millis: 0,
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A step that could not start because its database could not be opened or locked: it failed

@@ -257,10 +257,7 @@ impl Planner<'_> {
     /// longer matches what ran. One read of the ledger per database.
     async fn verify_database(&self, db: &Database) -> Result<()> {
         let entries = verify_database(self.migrators, db).await?;
-        self.ledgers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(db.label().to_string(), Arc::new(entries));
+        crate::sync::lock(&self.ledgers).insert(db.label().to_string(), Arc::new(entries));
         Ok(())
     }
 
@@ -299,12 +296,7 @@ impl Planner<'_> {
     /// or vanished: nothing may be built on, or reverted from, SQL that no longer matches.
     async fn clean_status(&self, module: &str, scope: Scope, db: &Database) -> Result<ScopeStatus> {
         let migrator = self.migrator(module)?;
-        let ledger = self
-            .ledgers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(db.label())
-            .cloned();
+        let ledger = crate::sync::lock(&self.ledgers).get(db.label()).cloned();
         let from_ledger = ledger.and_then(|l| migrator.status_from(scope, db.engine(), &l));
         let status = match from_ledger {
             Some(status) => status,

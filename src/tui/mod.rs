@@ -63,7 +63,7 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
                 // Ctrl-C is a key in the console (raw mode); as a signal it came from
                 // outside, like the others.
                 tracing::warn!(signal = signal.name(), "the console was told to stop");
-                *stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(signal);
+                *crate::sync::lock(&stopped) = Some(signal);
             }
         })
     });
@@ -71,7 +71,7 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
     let mut terminal = ratatui::init();
     let result = tokio::task::block_in_place(|| {
         loop {
-            if let Some(signal) = *stopped.lock().unwrap_or_else(|p| p.into_inner()) {
+            if let Some(signal) = *crate::sync::lock(&stopped) {
                 wind_down(&mut app, &rx, signal.name());
                 return Ok(());
             }

@@ -30,9 +30,9 @@ fn pair(d: &str, k: &str) -> (String, String) {
     (d.to_string(), k.to_string())
 }
 
-#[test]
-fn verify_finds_each_planted_drift_and_repair_restores_the_registry() {
-    let s = with_tenants(Setup::Sqlite, &["acme", "globex", "initech"]);
+on_every_setup!(verify_finds_each_planted_drift_and_repair_restores_the_registry);
+fn verify_finds_each_planted_drift_and_repair_restores_the_registry(setup: Setup) {
+    let s = with_tenants(setup, &["acme", "globex", "initech"]);
     s.estate(&["install", "calendar", "--tenant", "acme,globex"])
         .expect(0);
     s.estate(&["install", "billing", "--tenant", "globex"])
@@ -49,7 +49,7 @@ fn verify_finds_each_planted_drift_and_repair_restores_the_registry() {
         &s.landlord(),
         "DELETE FROM estate_tenant_modules WHERE tenant = 'globex' AND module = 'billing'",
     );
-    std::fs::remove_file(s.path("var/tenants/initech.db")).unwrap();
+    s.remove_tenant_database("initech");
     let dir = s.path("contexts/calendar/migrations/tenant");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

@@ -523,6 +523,24 @@ impl Scratch {
             .any(|s| pg_ref(s, &pg.env.password, &database, schema.as_deref()).exists())
     }
 
+    /// Removes tenant `slug`'s database behind estate's back (its file, its PostgreSQL
+    /// database, or its schema), as an operator's mistake would.
+    pub fn remove_tenant_database(&self, slug: &str) {
+        let db = self.tenant_db(slug);
+        match &db {
+            DbRef::Sqlite(path) => std::fs::remove_file(path).unwrap(),
+            DbRef::Postgres { schema: Some(schema), .. } => {
+                exec(&db, &format!("DROP SCHEMA {} CASCADE", quote(schema)))
+            }
+            DbRef::Postgres { url, password, database, .. } => block_on(async {
+                forget_idle(&self.pg().prefix).await;
+                let mut conn = pg_options(url, password, None).unwrap().connect().await.unwrap();
+                drop_pg_database(&mut conn, database).await.unwrap();
+                let _ = conn.close().await;
+            }),
+        }
+    }
+
     /// Schema layout: asserts that the `public` schema of the shared database on each server
     /// holds nothing, so every tenant's tables went to its own schema. Other setups: nothing.
     pub fn assert_public_schemas_empty(&self) {
@@ -890,30 +908,7 @@ fn drop_pg_databases(env: &PgEnv, prefix: &str) {
                 .await
                 .unwrap_or_default();
             for (name,) in names.into_iter().filter(|n| n.0.starts_with(&mine)) {
-                // FORCE ends the sessions still connected, but refuses outright when one of
-                // them is an autovacuum worker (a superuser's process); a plain DROP waits for
-                // autovacuum to leave. So: FORCE, then plain, a few times.
-                let mut error = None;
-                for attempt in 0..6 {
-                    let force = if attempt % 2 == 0 {
-                        " WITH (FORCE)"
-                    } else {
-                        ""
-                    };
-                    let sql = format!("DROP DATABASE IF EXISTS {}{force}", quote(&name));
-                    match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut conn)
-                        .await
-                    {
-                        Ok(_) => {
-                            error = None;
-                            break;
-                        }
-                        Err(e) => error = Some(e),
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                if let Some(e) = error {
+                if let Err(e) = drop_pg_database(&mut conn, &name).await {
                     let _ = writeln!(
                         std::io::stderr(),
                         "note: could not drop {name} on {}: {e}",
@@ -924,6 +919,23 @@ fn drop_pg_databases(env: &PgEnv, prefix: &str) {
             let _ = conn.close().await;
         }
     });
+}
+
+/// Drops one database. FORCE ends the sessions still connected, but refuses outright when one
+/// of them is an autovacuum worker (a superuser's process); a plain DROP waits for autovacuum
+/// to leave. So: FORCE, then plain, a few times.
+async fn drop_pg_database(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    let mut error = None;
+    for attempt in 0..6 {
+        let force = if attempt % 2 == 0 { " WITH (FORCE)" } else { "" };
+        let sql = format!("DROP DATABASE IF EXISTS {}{force}", quote(name));
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await {
+            Ok(_) => return Ok(()),
+            Err(e) => error = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(error.expect("six attempts"))
 }
 
 /// The user schemas of a database (or only `only`), as a SQL condition on `column`.

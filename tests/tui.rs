@@ -393,3 +393,51 @@ async fn a_new_migration_shows_pending_and_u_upgrades_it() {
     }
     project.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn v_verifies_and_the_matrix_shows_drift_with_its_fix() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    // acme: its digital_card registry row deleted by hand, and calendar's first tenant
+    // migration edited after it ran; initech: its database gone.
+    // (The helpers block on a runtime of their own.)
+    tokio::task::block_in_place(|| {
+        exec(
+            &s.landlord(),
+            "DELETE FROM estate_tenant_modules WHERE tenant = 'acme' AND module = 'digital_card'",
+        );
+        s.remove_tenant_database("initech");
+    });
+    let edited = s.path("contexts/calendar/migrations/tenant/0001_create_calendars.up.sql");
+    let mut sql = std::fs::read_to_string(&edited).unwrap();
+    sql.push_str("\n-- edited after it ran\n");
+    std::fs::write(&edited, sql).unwrap();
+
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    app.on_key(key('3'));
+    assert!(
+        screen(&app, 80, 24).contains("drift unchecked (v)"),
+        "the Matrix says drift was not checked"
+    );
+    app.on_key(key('v'));
+    assert!(screen(&app, 80, 24).contains("verifying"));
+    settle(&project, &mut app).await;
+    insta::assert_snapshot!("matrix_drift", screen(&app, 80, 24));
+
+    // acme × digital_card: what is wrong and the fix.
+    keys(&mut app, "ll");
+    app.on_key(code(KeyCode::Enter));
+    let detail = screen(&app, 80, 24);
+    assert!(detail.contains("drift (last verify)"), "{detail}");
+    assert!(detail.contains("registry"), "{detail}");
+    assert!(detail.contains("verify --repair"), "{detail}");
+    app.on_key(code(KeyCode::Esc));
+    // initech: its database is gone, whatever the module.
+    keys(&mut app, "jj");
+    app.on_key(code(KeyCode::Enter));
+    let detail = screen(&app, 80, 24);
+    assert!(detail.contains("does not exist"), "{detail}");
+    assert!(detail.contains("fix:"), "{detail}");
+    project.close().await;
+}

@@ -10,6 +10,7 @@ use ratatui::text::Line;
 
 use super::data::Snapshot;
 use super::detail;
+use super::drift::{self, Drift, Findings};
 use super::jobs::{LineKind, LiveJob, LogLine};
 use super::keymap::{Command, command};
 use super::palette::{self, PaletteCommand};
@@ -138,6 +139,8 @@ pub struct App {
     pub quit: bool,
     /// Quit once the running jobs have stopped.
     pub quitting: bool,
+    /// The last verify's findings, shown in the Matrix.
+    pub drift: Drift,
     effects: Vec<Effect>,
 }
 
@@ -164,6 +167,7 @@ impl App {
             message: None,
             quit: false,
             quitting: false,
+            drift: Drift::default(),
             effects: Vec::new(),
         };
         app.refilter_all();
@@ -403,6 +407,7 @@ impl App {
             Command::Cancel if self.tab == Tab::Jobs => self.cancel_selected(),
             Command::TenantFilter if self.tab == Tab::Jobs => self.next_log_tenant(),
             Command::Follow if self.tab == Tab::Jobs => self.log.scroll = None,
+            Command::Verify if matches!(self.tab, Tab::Tenants | Tab::Matrix) => self.verify(),
             _ => {}
         }
     }
@@ -547,6 +552,17 @@ impl App {
         self.say("reloading…");
     }
 
+    fn verify(&mut self) {
+        if matches!(self.drift, Drift::Verifying) {
+            return self.say("already verifying");
+        }
+        self.drift = Drift::Verifying;
+        self.effects.push(Effect::Verify);
+        self.say(
+            "verifying every tenant's ledger against the registry and the files (reads only)…",
+        );
+    }
+
     fn ask_quit(&mut self) {
         let running = self.live.iter().filter(|j| j.state.is_active()).count();
         if running == 0 {
@@ -590,13 +606,42 @@ impl App {
                 .selected(Tab::History)
                 .map(|i| detail::history(&self.data.history[i])),
         };
-        if let Some((title, lines)) = dialog {
+        if let Some((title, mut lines)) = dialog {
+            lines.extend(self.drift_lines());
             self.dialog = Some(Dialog::Detail {
                 title,
                 lines,
                 scroll: 0,
             });
         }
+    }
+
+    /// What the last verify found about the selected tenant (Tenants) or cell (Matrix).
+    fn drift_lines(&self) -> Vec<Line<'static>> {
+        let Some(findings) = self.drift.findings() else {
+            return Vec::new();
+        };
+        let Some(t) = self.selected(self.tab) else {
+            return Vec::new();
+        };
+        let tenant = self.tenant_slug(t);
+        let module = self.data.matrix.modules.get(self.column).cloned();
+        let mine: Vec<_> = findings
+            .of_database(&tenant)
+            .filter(|f| match self.tab {
+                Tab::Tenants => true,
+                Tab::Matrix => f.module.is_none() || f.module == module,
+                _ => false,
+            })
+            .collect();
+        if mine.is_empty() {
+            return Vec::new();
+        }
+        let mut lines = vec![Line::default(), detail::heading("drift (last verify)")];
+        for f in mine {
+            lines.extend(drift::lines(f));
+        }
+        lines
     }
 
     // --- marks and actions ------------------------------------------------------------------
@@ -858,6 +903,10 @@ impl App {
                 self.cancel_selected();
             }
             PaletteCommand::Reload => self.reload(),
+            PaletteCommand::Verify => {
+                self.tab = Tab::Matrix;
+                self.verify();
+            }
             PaletteCommand::Help => self.help = true,
             // Even forced, a job is never cut in the middle of a migration: it stops at the
             // next boundary, and the console quits then.
@@ -914,6 +963,22 @@ impl App {
             Msg::Event(i, event) => self.on_job_event(i, event),
             // Taken by the event loop before it reaches here.
             Msg::Reopened(_) => {}
+            Msg::Verified(Ok(report)) => {
+                self.drift = Drift::Checked {
+                    at: chrono::Utc::now().format("%H:%M:%S").to_string(),
+                    findings: Findings::new(report),
+                };
+                let summary = self.drift.summary();
+                if self.drift.findings().is_some_and(|f| f.len() > 0) {
+                    self.warn(format!("verify: {summary}; enter on a ⚠ shows the fix"));
+                } else {
+                    self.say(format!("verify: {summary}"));
+                }
+            }
+            Msg::Verified(Err(e)) => {
+                self.warn(format!("verify failed: {e}"));
+                self.drift = Drift::Failed(e);
+            }
             Msg::Finished(i, result) => {
                 if let Some(job) = self.live.get_mut(i) {
                     let ok = result.as_ref().is_ok_and(|r| r.is_success());

@@ -10,7 +10,7 @@ use super::style;
 use crate::project::{ModuleState, ModuleSummary};
 use crate::registry::{HistoryEntry, Plan, Step};
 
-fn heading(text: impl Into<String>) -> Line<'static> {
+pub fn heading(text: impl Into<String>) -> Line<'static> {
     Line::from(Span::styled(text.into(), style::header()))
 }
 

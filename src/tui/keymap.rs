@@ -33,6 +33,7 @@ pub enum Command {
     Cancel,
     TenantFilter,
     Follow,
+    Verify,
 }
 
 /// Where a key works.
@@ -79,6 +80,11 @@ pub const HELP: &[(Where, &str, &str)] = &[
         Where::Only(ACTING),
         "i r u",
         "install / roll back / upgrade the marks (or the cursor)",
+    ),
+    (
+        Where::Only(&[Tab::Tenants, Tab::Matrix]),
+        "v",
+        "verify: compare registry, ledgers and files; drift shows in the Matrix",
     ),
     (
         Where::Only(&[Tab::Jobs]),
@@ -164,6 +170,7 @@ pub fn command(key: KeyEvent) -> Option<Command> {
         KeyCode::Char('c') => Command::Cancel,
         KeyCode::Char('t') => Command::TenantFilter,
         KeyCode::Char('f') => Command::Follow,
+        KeyCode::Char('v') => Command::Verify,
         _ => return None,
     })
 }

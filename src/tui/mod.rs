@@ -12,6 +12,7 @@ mod app;
 mod data;
 mod detail;
 mod dialogs;
+mod drift;
 mod jobs;
 mod keymap;
 mod palette;
@@ -42,6 +43,7 @@ pub async fn settle(project: &Project, effect: Effect) -> Vec<Msg> {
         Effect::Reload => drop(tx.send(worker::load(project).await)),
         Effect::Plan(request) => drop(tx.send(worker::plan(project, request).await)),
         Effect::Run(jobs) => worker::run(project, jobs, &tx).await,
+        Effect::Verify => drop(tx.send(worker::verify(project).await)),
     }
     drop(tx);
     rx.into_iter().collect()

@@ -23,6 +23,7 @@ pub enum PaletteCommand {
     View(Tab),
     Cancel,
     Reload,
+    Verify,
     Help,
     Quit {
         force: bool,
@@ -31,7 +32,7 @@ pub enum PaletteCommand {
 
 /// The commands, for the error message of an unknown one.
 pub const COMMANDS: &str =
-    "install, rollback, upgrade, tenant, module, history, cancel, reload, help, q";
+    "install, rollback, upgrade, tenant, module, history, cancel, reload, verify, help, q";
 
 /// Parses `line` (without the `:`), knowing the module names and tenant slugs.
 pub fn parse(
@@ -118,6 +119,7 @@ pub fn parse(
         "jobs" => PaletteCommand::View(Tab::Jobs),
         "cancel" => PaletteCommand::Cancel,
         "reload" => PaletteCommand::Reload,
+        "verify" | "v" => PaletteCommand::Verify,
         "help" => PaletteCommand::Help,
         "q" | "quit" => PaletteCommand::Quit { force: false },
         "q!" | "quit!" => PaletteCommand::Quit { force: true },

@@ -12,9 +12,10 @@ use ratatui::widgets::{
 use super::app::{App, Input, JobRow, Tab, Tone};
 use super::detail::short_time;
 use super::dialogs;
+use super::drift;
 use super::jobs::LineKind;
 use super::style;
-use crate::project::{MatrixCell, ModuleState};
+use crate::project::{Finding, MatrixCell, ModuleState};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let [top, body, bottom] = Layout::vertical([
@@ -283,13 +284,15 @@ fn tenants(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
-/// A matrix cell: a symbol first, so it reads without colour; `*` when marked.
-fn cell(c: MatrixCell, marked: bool, cursor: bool) -> Cell<'static> {
-    let (text, st) = match c.state {
-        ModuleState::Installed => ("✓ installed".to_string(), style::installed()),
-        ModuleState::Outdated => (format!("↑ {} pending", c.pending), style::outdated()),
-        ModuleState::Failed => ("✗ failed".to_string(), style::failed()),
-        ModuleState::NotInstalled => ("·".to_string(), style::dim()),
+/// A matrix cell: a symbol first, so it reads without colour; `*` when marked. Drift the last
+/// verify found there shows instead of the registry's state, which it puts in doubt.
+fn cell(c: MatrixCell, drift: Option<&Finding>, marked: bool, cursor: bool) -> Cell<'static> {
+    let (text, st) = match (drift, c.state) {
+        (Some(f), _) => (drift::short(f.kind).to_string(), style::failed()),
+        (None, ModuleState::Installed) => ("✓ installed".to_string(), style::installed()),
+        (None, ModuleState::Outdated) => (format!("↑ {} pending", c.pending), style::outdated()),
+        (None, ModuleState::Failed) => ("✗ failed".to_string(), style::failed()),
+        (None, ModuleState::NotInstalled) => ("·".to_string(), style::dim()),
     };
     let st = if cursor {
         st.add_modifier(Modifier::REVERSED)
@@ -323,7 +326,7 @@ fn matrix(frame: &mut Frame, app: &App, area: Rect) {
     }));
     let mut widths = vec![Constraint::Length(TENANT)];
     widths.extend(shown.iter().map(|_| Constraint::Length(column)));
-    let suffix = if modules.len() > shown.len() {
+    let columns = if modules.len() > shown.len() {
         format!(
             " tenants, modules {}-{} of {} (h/l)",
             first + 1,
@@ -333,6 +336,8 @@ fn matrix(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         " tenants".to_string()
     };
+    let suffix = format!("{columns} · {}", app.drift.summary());
+    let findings = app.drift.findings();
     table(
         frame,
         app,
@@ -348,17 +353,23 @@ fn matrix(frame: &mut Frame, app: &App, area: Rect) {
         },
         |t, selected| {
             let slug = &app.data.tenants()[t].slug;
-            let name_style = if selected {
-                style::selected()
-            } else {
-                Style::default()
+            let whole = findings.and_then(|f| f.of_tenant_itself(slug));
+            let name_style = match (selected, whole) {
+                (true, _) => style::selected(),
+                (false, Some(_)) => style::failed(),
+                (false, None) => Style::default(),
             };
-            let mut cells = vec![Cell::from(Span::styled(slug.clone(), name_style))];
+            let name = match whole {
+                Some(_) => format!("⚠ {slug}"),
+                None => slug.clone(),
+            };
+            let mut cells = vec![Cell::from(Span::styled(name, name_style))];
             cells.extend(shown.iter().map(|m| {
                 let marked = !app.marks.is_empty()
                     && app.marks.contains(&(slug.clone(), modules[*m].clone()));
                 cell(
                     app.data.matrix.cell(t, *m),
+                    findings.and_then(|f| f.of_cell(slug, &modules[*m])),
                     marked,
                     selected && *m == app.column,
                 )

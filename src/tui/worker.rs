@@ -7,7 +7,7 @@ use std::sync::mpsc::Sender;
 
 use crate::catalog::Scope;
 use crate::jobs::{JobControl, JobEvent, JobReport};
-use crate::project::Project;
+use crate::project::{Project, VerifyReport};
 use crate::registry::{Action, Plan, TenantSelection};
 
 use super::data::Snapshot;
@@ -34,6 +34,8 @@ pub enum Effect {
     Plan(PlanRequest),
     /// Runs plans one after the other, each as its own job: `(live job index, plan, control)`.
     Run(Vec<(usize, Plan, JobControl)>),
+    /// `estate verify` over every tenant, reading only.
+    Verify,
 }
 
 /// Work done, back to the UI.
@@ -49,6 +51,7 @@ pub enum Msg {
     Finished(usize, Result<JobReport, String>),
     /// The project read anew from disk; the event loop works on it from now on.
     Reopened(Arc<Project>),
+    Verified(Result<VerifyReport, String>),
 }
 
 /// Starts `effect` in the background; its result arrives on `tx`.
@@ -90,7 +93,22 @@ pub fn spawn(
             let handle = handle.clone();
             std::thread::spawn(move || handle.block_on(run(&project, jobs, &tx)));
         }
+        Effect::Verify => {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(handle.block_on(verify(&project)));
+            });
+        }
     }
+}
+
+pub async fn verify(project: &Project) -> Msg {
+    Msg::Verified(
+        project
+            .verify(&TenantSelection::All, false)
+            .await
+            .map_err(|e| e.to_string()),
+    )
 }
 
 pub async fn load(project: &Project) -> Msg {

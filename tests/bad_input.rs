@@ -313,6 +313,112 @@ fn breakages() -> Vec<Breakage> {
             needle: "0004_add_color.up.sql: is not valid UTF-8",
         },
         Breakage {
+            name: "upper_case_extension",
+            break_it: |s| {
+                calendar_file(s, "0004_add_color.up.SQL", "SELECT 1;\n");
+                calendar_file(s, "0004_add_color.down.SQL", "SELECT 1;\n");
+            },
+            needle: "0004_add_color.up.SQL: has the extension \".SQL\": name it in lowercase",
+        },
+        Breakage {
+            name: "version_overflows_u64",
+            break_it: |s| calendar_pair(s, "99999999999999999999_x"),
+            needle: "99999999999999999999_x.up.sql: version 99999999999999999999 is too large",
+        },
+        Breakage {
+            name: "version_overflows_i64_by_one",
+            break_it: |s| calendar_pair(s, "9223372036854775808_x"),
+            needle: "version 9223372036854775808 is too large: versions must fit a 64-bit signed integer",
+        },
+        Breakage {
+            name: "negative_version",
+            break_it: |s| calendar_pair(s, "-4_x"),
+            needle: "-4_x.up.sql: version \"-4\" is not a number",
+        },
+        Breakage {
+            name: "no_description",
+            break_it: |s| calendar_pair(s, "0004"),
+            needle: "0004.up.sql: has no description",
+        },
+        Breakage {
+            name: "control_character_in_file_name",
+            break_it: |s| calendar_pair(s, "0004_a\tb"),
+            needle: "has control characters in its description",
+        },
+        Breakage {
+            name: "manifest_not_toml",
+            break_it: |s| s.write("contexts/calendar/context.toml", "this is not toml {{{\n"),
+            needle: "contexts/calendar/context.toml:1:6: key with no value",
+        },
+        Breakage {
+            name: "manifest_wrong_type",
+            break_it: |s| {
+                s.write(
+                    "contexts/calendar/context.toml",
+                    "name = \"calendar\"\ntitle = [\"T\"]\nversion = 1.0\n",
+                )
+            },
+            needle: "contexts/calendar/context.toml:2:9: invalid type: sequence, expected a string",
+        },
+        Breakage {
+            name: "manifest_requires_not_a_list",
+            break_it: |s| {
+                manifest(
+                    s,
+                    "calendar",
+                    "calendar",
+                    "requires = \"user_management\"\n",
+                )
+            },
+            needle: "contexts/calendar/context.toml:4:12: invalid type: string \"user_management\", expected a sequence",
+        },
+        Breakage {
+            name: "manifest_hostile_requires",
+            break_it: |s| {
+                manifest(
+                    s,
+                    "calendar",
+                    "calendar",
+                    "requires = [\"x'; DROP TABLE y; --\"]\n",
+                )
+            },
+            needle: "calendar requires \"x'; DROP TABLE y; --\", which is no context",
+        },
+        Breakage {
+            name: "manifest_control_character",
+            break_it: |s| {
+                s.write(
+                    "contexts/calendar/context.toml",
+                    "name = \"calendar\"\ntitle = \"Cal\\u001b[2J\"\nversion = \"1.0.0\"\n",
+                )
+            },
+            needle: "contexts/calendar/context.toml:2:9: title contains the control character '\\u{1b}'",
+        },
+        Breakage {
+            name: "manifest_not_utf8",
+            break_it: |s| {
+                s.write(
+                    "contexts/calendar/context.toml",
+                    b"name = \"calendar\"\ntitle = \"\xff\"\nversion = \"1\"\n",
+                )
+            },
+            needle: "contexts/calendar/context.toml: is not valid UTF-8",
+        },
+        Breakage {
+            name: "manifest_unreadable",
+            // A folder where the file should be cannot be read by any user, root included.
+            break_it: |s| {
+                std::fs::remove_file(s.path("contexts/calendar/context.toml")).unwrap();
+                std::fs::create_dir(s.path("contexts/calendar/context.toml")).unwrap();
+            },
+            needle: "contexts/calendar/context.toml: cannot be read",
+        },
+        Breakage {
+            name: "requires_itself",
+            break_it: |s| manifest(s, "calendar", "calendar", "requires = [\"calendar\"]\n"),
+            needle: "dependency cycle: calendar -> calendar",
+        },
+        Breakage {
             name: "unreadable_file",
             break_it: |s| {
                 make_unreadable(&s.path(&format!("{CAL_TENANT}/0001_create_calendars.up.sql")))
@@ -384,6 +490,93 @@ fn catalog_file_not_utf8() {
 #[test]
 fn catalog_unreadable_file() {
     catalog_problem_on_sqlite("unreadable_file");
+}
+
+#[test]
+fn catalog_upper_case_extension() {
+    catalog_problem_on_sqlite("upper_case_extension");
+}
+
+#[test]
+fn catalog_version_overflows_u64() {
+    catalog_problem_on_sqlite("version_overflows_u64");
+}
+
+#[test]
+fn catalog_version_overflows_i64_by_one() {
+    catalog_problem_on_sqlite("version_overflows_i64_by_one");
+}
+
+#[test]
+fn catalog_negative_version() {
+    catalog_problem_on_sqlite("negative_version");
+}
+
+#[test]
+fn catalog_no_description() {
+    catalog_problem_on_sqlite("no_description");
+}
+
+#[test]
+fn catalog_control_character_in_file_name() {
+    catalog_problem_on_sqlite("control_character_in_file_name");
+}
+
+#[test]
+fn catalog_manifest_not_toml() {
+    catalog_problem_on_sqlite("manifest_not_toml");
+}
+
+#[test]
+fn catalog_manifest_wrong_type() {
+    catalog_problem_on_sqlite("manifest_wrong_type");
+}
+
+#[test]
+fn catalog_manifest_requires_not_a_list() {
+    catalog_problem_on_sqlite("manifest_requires_not_a_list");
+}
+
+#[test]
+fn catalog_manifest_hostile_requires() {
+    catalog_problem_on_sqlite("manifest_hostile_requires");
+}
+
+#[test]
+fn catalog_manifest_control_character() {
+    catalog_problem_on_sqlite("manifest_control_character");
+}
+
+#[test]
+fn catalog_manifest_not_utf8() {
+    catalog_problem_on_sqlite("manifest_not_utf8");
+}
+
+#[test]
+fn catalog_manifest_unreadable() {
+    catalog_problem_on_sqlite("manifest_unreadable");
+}
+
+#[test]
+fn catalog_requires_itself() {
+    catalog_problem_on_sqlite("requires_itself");
+}
+
+/// A user who is not root cannot read a mode-000 manifest; root can, so the test has nothing
+/// to show there (the folder-in-its-place breakage covers every user).
+#[test]
+fn catalog_manifest_mode_000() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = project(Setup::Sqlite);
+    let file = s.path("contexts/calendar/context.toml");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&file).is_ok() {
+        eprintln!("skipped: this user reads mode-000 files (root)");
+        return;
+    }
+    let err = refused(&s, &["install", "calendar", "--tenant", "acme"]);
+    assert_has(&err, "contexts/calendar/context.toml: cannot be read");
+    assert_has(&err, "make the file readable by the user running estate");
 }
 
 on_postgres_setups!(every_catalog_problem);
@@ -558,4 +751,363 @@ fn the_snapshot_sees_every_kind_of_change(setup: Setup) {
         s.add_tenants(&["initech"]);
         assert!(s.snapshot() != before, "a new tenant database or schema");
     }
+}
+
+// --- hostile names that are not bad input ------------------------------------------------------
+//
+// Names that reach the databases only as bound parameters (migration descriptions, context
+// names, tenant display names) may hold quotes, SQL and any script: they must work and be
+// recorded exactly as written, with nothing else touched.
+
+/// A context `notes` whose tenant migrations have hostile but valid file names, plus leftovers
+/// beside them that are no migrations.
+fn notes_with_hostile_file_names(s: &Scratch) -> Vec<(i64, &'static str)> {
+    manifest(s, "notes", "notes", "");
+    let named = [
+        (
+            1,
+            "0001_it's; DROP TABLE notes; --",
+            "it's; DROP TABLE notes; --",
+        ),
+        (2, "0002_\"quoted\" café 🦀 שלום", "\"quoted\" café 🦀 שלום"),
+        (3, "00000000000000000003_leading_zeros", "leading zeros"),
+        (4, "0004_..", ".."),
+        (5, "0005_x.up", "x.up"),
+    ];
+    for (version, name, _) in named {
+        migration_pair(
+            s,
+            "notes",
+            "tenant",
+            name,
+            &format!("CREATE TABLE notes_{version} (id INTEGER);\n"),
+            &format!("DROP TABLE notes_{version};\n"),
+        );
+    }
+    // Editors' and tools' leftovers: ignored, as sqlx-cli ignores them, or each would clash
+    // with the version it copies.
+    for leftover in [
+        "0001_it's; DROP TABLE notes; --.up.sql.bak",
+        "0002_x.down.sql~",
+        "0003_x.up.sql.orig",
+        "README.md",
+    ] {
+        migration(s, "notes", "tenant", leftover, "this is not SQL;\n");
+    }
+    named.iter().map(|(v, _, d)| (*v, *d)).collect()
+}
+
+on_every_setup!(hostile_migration_file_names_are_recorded_verbatim);
+fn hostile_migration_file_names_are_recorded_verbatim(setup: Setup) {
+    let s = project(setup);
+    let want = notes_with_hostile_file_names(&s);
+    s.estate(&["check"]).expect(0);
+    s.estate(&["install", "notes", "--tenant", "acme"])
+        .expect(0);
+    let acme = s.tenant_db("acme");
+    let recorded: Vec<(i64, String)> = query(
+        &acme,
+        "SELECT version, description FROM estate_ledger WHERE context = 'notes' ORDER BY version",
+    )
+    .into_iter()
+    .map(|r| (r[0].parse().unwrap(), r[1].clone()))
+    .collect();
+    let want: Vec<(i64, String)> = want.into_iter().map(|(v, d)| (v, d.to_string())).collect();
+    assert_eq!(recorded, want);
+    for v in 1..=5 {
+        assert!(has_table(&acme, &format!("notes_{v}")), "notes_{v}");
+    }
+    // The ledger and the other modules are intact.
+    assert!(has_table(&acme, "digital_cards"));
+    s.estate(&["rollback", "notes", "--tenant", "acme"])
+        .expect(0);
+    assert!(
+        query(&acme, "SELECT 1 FROM estate_ledger WHERE context = 'notes'").is_empty(),
+        "rolled back"
+    );
+    assert!(!has_table(&acme, "notes_1"));
+    assert!(has_table(&acme, "digital_cards"));
+}
+
+/// Writes contexts named like SQL keywords, each with one tenant migration.
+fn keyword_contexts(s: &Scratch) -> [&'static str; 3] {
+    let names = ["select", "table", "order"];
+    for name in names {
+        manifest(s, name, name, "");
+        migration_pair(
+            s,
+            name,
+            "tenant",
+            "0001_create",
+            &format!("CREATE TABLE {name}_items (id INTEGER);\n"),
+            &format!("DROP TABLE {name}_items;\n"),
+        );
+    }
+    names
+}
+
+on_every_setup!(contexts_named_like_sql_keywords_work);
+/// Context names are never spliced into SQL text, so `select`, `table` and `order` are names
+/// like any other: installed, recorded as they are, shown, rolled back.
+fn contexts_named_like_sql_keywords_work(setup: Setup) {
+    let s = project(setup);
+    let keywords = keyword_contexts(&s);
+    s.estate(&["check"]).expect(0);
+    s.estate(&["install", "select", "table", "order", "--tenant", "acme"])
+        .expect(0);
+    let acme = s.tenant_db("acme");
+    let mut recorded = first_column(
+        &acme,
+        "SELECT context FROM estate_ledger WHERE version = 1 AND context IN ('select', 'table', 'order')",
+    );
+    recorded.sort();
+    assert_eq!(recorded, names(&["order", "select", "table"]));
+    let status = s.estate_json(&["status", "--json"]);
+    for name in keywords {
+        assert_eq!(
+            state(&status, "acme", name),
+            st("installed", 1, 0),
+            "{name}"
+        );
+        assert_eq!(
+            state(&status, "globex", name),
+            st("not_installed", 0, 0),
+            "{name}"
+        );
+        assert!(has_table(&acme, &format!("{name}_items")));
+    }
+    assert_matrix_matches_status(&s);
+    s.estate(&["rollback", "order", "--tenant", "acme"])
+        .expect(0);
+    assert!(!has_table(&acme, "order_items"));
+    assert!(has_table(&acme, "select_items"));
+    let history = s.estate(&["history"]).expect(0);
+    assert_has(&history.stdout, "order");
+}
+
+// --- hostile tenant slugs and names ------------------------------------------------------------
+
+/// Slugs beyond BAD_SLUGS: quotes, unicode look-alikes, whitespace, a leading dash, one
+/// character too long.
+fn hostile_slugs() -> Vec<String> {
+    vec![
+        "a'b".into(),
+        "a\"b".into(),
+        "café".into(),
+        "ａｃｍｅ".into(),
+        "acme\n".into(),
+        " acme".into(),
+        "-acme".into(),
+        "acme.db".into(),
+        "a".repeat(64),
+        "x".repeat(10_000),
+    ]
+}
+
+on_every_setup!(hostile_slugs_are_refused);
+fn hostile_slugs_are_refused(setup: Setup) {
+    let s = project(setup);
+    for slug in hostile_slugs() {
+        // `--` so a leading dash is the slug, not an option.
+        let err = refused(&s, &["tenants", "add", "--", slug.as_str()]);
+        assert_slug_message(&err, &slug);
+        let err = refused(&s, &["install", "calendar", &format!("--tenant={slug}")]);
+        assert_slug_message(&err, &slug);
+    }
+    let slugs = first_column(
+        &s.landlord(),
+        "SELECT slug FROM estate_tenants ORDER BY slug",
+    );
+    assert_eq!(slugs, names(&["acme", "globex"]));
+}
+
+on_every_setup!(the_longest_slug);
+/// 63 characters is a valid slug. A SQLite file takes it; on PostgreSQL the database or schema
+/// name the config makes of it is longer than PostgreSQL's 63 bytes, which would be cut
+/// silently (two tenants could share a database), so it is refused with nothing created.
+fn the_longest_slug(setup: Setup) {
+    let s = project(setup);
+    let slug = "a".repeat(63);
+    if setup.is_postgres() {
+        let err = refused(&s, &["tenants", "add", &slug]);
+        assert_has(&err, "longer than PostgreSQL's 63 bytes");
+        assert_has(&err, "choose a shorter slug");
+        assert!(!s.tenant_provisioned(&slug));
+    } else {
+        s.estate(&["tenants", "add", &slug]).expect(0);
+        s.estate(&["install", "calendar", "--tenant", &slug])
+            .expect(0);
+        assert!(has_table(&s.tenant_db(&slug), "calendars"));
+    }
+}
+
+/// Display names that must be stored and given back byte for byte.
+const HOSTILE_NAMES: [(&str, &str); 4] = [
+    (
+        "obrien",
+        "O'Brien \"&\" Söhne; DROP TABLE estate_tenants; --",
+    ),
+    ("crab", "🦀 Ferris & Co. 👩‍👩‍👧"),
+    ("shalom", "שלום עולם مرحبا"),
+    ("percent", "100% \\_%' OR '1'='1"),
+];
+
+on_every_setup!(hostile_tenant_names_are_stored_verbatim);
+fn hostile_tenant_names_are_stored_verbatim(setup: Setup) {
+    let s = project(setup);
+    let longest = "é".repeat(estate::tenancy::MAX_NAME);
+    let mut want: Vec<(&str, &str)> = HOSTILE_NAMES.to_vec();
+    want.push(("longest", longest.as_str()));
+    for (slug, name) in &want {
+        let added = s.estate_json(&["tenants", "add", slug, "--name", name, "--json"]);
+        assert_eq!(added["name"].as_str(), Some(*name));
+    }
+    let list = s.estate_json(&["tenants", "list", "--json"]);
+    for (slug, name) in &want {
+        let t = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["slug"] == *slug)
+            .unwrap_or_else(|| panic!("{slug} in {list:#}"));
+        assert_eq!(t["name"].as_str(), Some(*name), "{slug}");
+        let stored = first_column(
+            &s.landlord(),
+            &format!("SELECT name FROM estate_tenants WHERE slug = '{slug}'"),
+        );
+        assert_eq!(stored, vec![name.to_string()], "{slug} in the landlord");
+    }
+    // The landlord's tables survived the names that look like SQL.
+    let slugs = first_column(&s.landlord(), "SELECT slug FROM estate_tenants");
+    assert_eq!(slugs.len(), 2 + want.len());
+    let text = s.estate(&["tenants", "list"]).expect(0).stdout;
+    assert_has(&text, HOSTILE_NAMES[0].1);
+    s.estate(&["install", "calendar", "--tenant", "obrien"])
+        .expect(0);
+}
+
+on_every_setup!(bad_tenant_names_are_refused);
+/// Blank, with a control character (a terminal escape, a newline), or longer than MAX_NAME.
+fn bad_tenant_names_are_refused(setup: Setup) {
+    let s = project(setup);
+    let max = estate::tenancy::MAX_NAME;
+    let too_long = "é".repeat(max + 1);
+    let huge = "x".repeat(10_000);
+    let cases: [(&str, String); 6] = [
+        ("", "the tenant name is blank".into()),
+        ("   ", "the tenant name is blank".into()),
+        ("Acme\u{1b}[2J", "control character '\\u{1b}'".into()),
+        ("Acme\nCorp", "control character '\\n'".into()),
+        (
+            &too_long,
+            format!("is {} characters long, more than {max}", max + 1),
+        ),
+        (&huge, format!("is 10000 characters long, more than {max}")),
+    ];
+    for (name, needle) in &cases {
+        let err = refused(&s, &["tenants", "add", "initech", "--name", name]);
+        assert_has(&err, needle);
+        assert_has(&err, "leave out --name to use the slug");
+        assert!(!s.tenant_provisioned("initech"));
+    }
+}
+
+// --- the config ----------------------------------------------------------------------------------
+
+on_every_setup!(contexts_folder_missing);
+/// A config whose contexts folder does not exist (a typo, a checkout elsewhere) is refused by
+/// every command, naming the folder and where it came from, before any database is opened.
+fn contexts_folder_missing(setup: Setup) {
+    let s = project(setup);
+    let config = s.path("config/estate.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert_has(&text, "contexts = \"contexts\"");
+    std::fs::write(
+        &config,
+        text.replace("contexts = \"contexts\"", "contexts = \"missing/folder\""),
+    )
+    .unwrap();
+    let missing = s.path("missing/folder").display().to_string();
+    for args in [
+        &["check"][..],
+        &["status"],
+        &["tenants", "add", "initech"],
+        &["install", "calendar", "--tenant", "acme"],
+        &["rollback", "digital_card", "--tenant", "acme"],
+        &["migrate", "--all"],
+    ] {
+        let err = refused(&s, args);
+        assert_has(
+            &err,
+            &format!("the contexts folder {missing} does not exist"),
+        );
+        assert_has(&err, "set `contexts` in the config (or ESTATE_CONTEXTS)");
+    }
+    assert!(!s.path("missing").exists());
+
+    // The same from the environment.
+    std::fs::write(&config, text).unwrap();
+    let before = s.snapshot();
+    let run = s
+        .estate_with_env(
+            &["install", "calendar", "--tenant", "acme"],
+            &[("ESTATE_CONTEXTS", "nowhere")],
+        )
+        .expect(2);
+    assert_has(&run.stderr, "nowhere does not exist");
+    assert_has(&run.stderr, "\n  fix: ");
+    assert_unchanged(&s, &before, "ESTATE_CONTEXTS=nowhere");
+}
+
+// --- a large migration -------------------------------------------------------------------------
+
+/// About 5 MB of SQL: a long comment, then rows with large values.
+fn big_migration() -> (String, usize) {
+    let mut sql = String::from("-- ");
+    sql.push_str(&"a long comment explaining the migration ".repeat(50_000));
+    sql.push_str("\nCREATE TABLE big_rows (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);\n");
+    let rows = 30;
+    for i in 0..rows {
+        let payload = format!("{i:04}-").repeat(20_000);
+        sql.push_str(&format!(
+            "INSERT INTO big_rows (id, payload) VALUES ({i}, '{payload}');\n"
+        ));
+    }
+    (sql, rows)
+}
+
+on_every_setup!(a_migration_of_several_megabytes_applies);
+/// A legitimate migration of several MB is read, checksummed and applied like any other.
+fn a_migration_of_several_megabytes_applies(setup: Setup) {
+    let s = project(setup);
+    let (sql, rows) = big_migration();
+    assert!(sql.len() > 5_000_000, "{} bytes", sql.len());
+    manifest(&s, "big", "big", "");
+    migration_pair(
+        &s,
+        "big",
+        "tenant",
+        "0001_big",
+        &sql,
+        "DROP TABLE big_rows;\n",
+    );
+    s.estate(&["install", "big", "--tenant", "acme"]).expect(0);
+    let acme = s.tenant_db("acme");
+    assert_eq!(
+        first_column(&acme, "SELECT count(*) FROM big_rows"),
+        vec![rows.to_string()]
+    );
+    assert_eq!(
+        first_column(&acme, "SELECT sum(length(payload)) FROM big_rows"),
+        vec![(rows * 100_000).to_string()]
+    );
+    assert_eq!(
+        first_column(
+            &acme,
+            "SELECT checksum FROM estate_ledger WHERE context = 'big'"
+        ),
+        vec![estate::catalog::checksum(sql.as_bytes())]
+    );
+    s.estate(&["rollback", "big", "--tenant", "acme"]).expect(0);
+    assert!(!has_table(&acme, "big_rows"));
 }

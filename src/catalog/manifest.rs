@@ -15,10 +15,10 @@ use crate::config::located;
 #[serde(deny_unknown_fields)]
 struct RawManifest {
     name: Spanned<String>,
-    title: String,
+    title: Spanned<String>,
     version: Spanned<String>,
     #[serde(default)]
-    description: String,
+    description: Option<Spanned<String>>,
     #[serde(default)]
     requires: Vec<Spanned<String>>,
 }
@@ -97,6 +97,28 @@ impl Manifest {
                 "set version to the context's release, e.g. \"1.0.0\"",
             ));
         }
+        // Titles, versions and descriptions are printed in listings and the console: a control
+        // character there would reach the operator's terminal as an escape sequence. A
+        // description may run over lines.
+        for (key, value, newlines) in [
+            ("title", Some(&raw.title), false),
+            ("version", Some(&raw.version), false),
+            ("description", raw.description.as_ref(), true),
+        ] {
+            let Some(value) = value else { continue };
+            let allowed = |c: char| newlines && matches!(c, '\n' | '\r' | '\t');
+            if let Some(c) = value
+                .get_ref()
+                .chars()
+                .find(|&c| c.is_control() && !allowed(c))
+            {
+                problems.push(Problem::at(
+                    at(value.span()),
+                    format!("{key} contains the control character {c:?}"),
+                    format!("remove it from {key}"),
+                ));
+            }
+        }
         let mut requires = Vec::new();
         let mut requires_at = Vec::new();
         for r in &raw.requires {
@@ -114,9 +136,9 @@ impl Manifest {
         }
         usable.then(|| Manifest {
             name,
-            title: raw.title,
+            title: raw.title.into_inner(),
             version: raw.version.into_inner(),
-            description: raw.description,
+            description: raw.description.map(Spanned::into_inner).unwrap_or_default(),
             requires,
             requires_at,
         })
@@ -167,6 +189,26 @@ mod tests {
         let (_, p) = parse("name = \"card\"\ntitle = \"C\"\nversion = \"1\"\n", "cards");
         assert!(p[0].message.contains("differs from its folder"));
         assert!(p[0].location.ends_with(":1:8"), "{:?}", p[0]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_would_be_printed() {
+        let (m, p) = parse(
+            "name = \"card\"\ntitle = \"C\\u001b[2J\"\nversion = \"1\"\n",
+            "card",
+        );
+        assert!(
+            m.is_some(),
+            "the context stays in the catalog, which is invalid"
+        );
+        assert!(p[0].message.contains("title contains"), "{p:?}");
+        assert!(p[0].location.ends_with(":2:9"), "{p:?}");
+        let (m, p) = parse(
+            "name = \"card\"\ntitle = \"C\"\nversion = \"1\"\ndescription = \"\"\"\nTwo\nlines\"\"\"\n",
+            "card",
+        );
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(m.unwrap().description, "Two\nlines");
     }
 
     #[test]

@@ -103,6 +103,14 @@ pub struct FileName {
 /// `Err(message)` for SQL files that do not follow the convention.
 pub fn parse_file_name(name: &str) -> Result<Option<FileName>, String> {
     let Some(stem) = name.strip_suffix(".sql") else {
+        // `0001_x.up.SQL` is a migration in every way but the case of its extension: ignored, it
+        // would silently never run.
+        let extension = name.get(name.len().saturating_sub(4)..).unwrap_or_default();
+        if extension.eq_ignore_ascii_case(".sql") {
+            return Err(format!(
+                "has the extension {extension:?}: name it in lowercase, <version>_<description>.up.sql / .down.sql"
+            ));
+        }
         return Ok(None);
     };
     let (stem, engine) = match stem.rsplit_once('.') {
@@ -457,6 +465,12 @@ mod tests {
                 .description,
             "x.y"
         );
+        assert!(
+            parse_file_name("0001_x.up.SQL")
+                .unwrap_err()
+                .contains("lowercase")
+        );
+        assert_eq!(parse_file_name("0001_x.up.sql.bak"), Ok(None));
         assert!(
             parse_file_name("99999999999999999999_x.up.sql")
                 .unwrap_err()

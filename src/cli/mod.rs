@@ -134,6 +134,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
             json,
         }) => {
             Slug::parse(&slug)?;
+            // Before the landlord is opened (and, on a new project, created).
+            if let Some(name) = &name {
+                crate::tenancy::check_name(name)?;
+            }
             if config.read_only {
                 return Err(read_only("adding a tenant"));
             }

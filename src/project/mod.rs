@@ -26,7 +26,7 @@ use crate::registry::{
     HistoryEntry, HistoryFilter, Plan, Planner, Registry, TenantRecord, TenantSelection,
     repair_from_ledgers,
 };
-use crate::tenancy::{Placement, Slug};
+use crate::tenancy::{Placement, Slug, check_name};
 
 pub struct Project {
     pub config: Config,
@@ -117,6 +117,9 @@ impl Project {
         server: Option<&str>,
     ) -> Result<TenantRecord> {
         let slug = Slug::parse(slug)?;
+        if let Some(name) = name {
+            check_name(name)?;
+        }
         self.ensure_writable("adding a tenant")?;
         if self.registry.tenant(slug.as_str()).await?.is_some() {
             return Err(Error::refused(

@@ -72,6 +72,33 @@ impl std::fmt::Display for Slug {
     }
 }
 
+/// The longest display name, in characters: a name is shown in every listing and the console,
+/// where a longer one would only push the other columns off the screen.
+pub const MAX_NAME: usize = 200;
+
+/// Checks a tenant's display name. Any text is stored as it is typed (quotes, SQL, any script:
+/// it is only ever bound as a parameter), but a blank name would list as nothing, a control
+/// character would reach the operator's terminal as an escape sequence, and a very long name
+/// breaks every table it is shown in.
+pub fn check_name(name: &str) -> Result<()> {
+    let fix = format!(
+        "give a name of 1 to {MAX_NAME} characters without control characters, or leave out --name to use the slug"
+    );
+    let problem = if name.trim().is_empty() {
+        "the tenant name is blank".to_string()
+    } else if let Some(c) = name.chars().find(|c| c.is_control()) {
+        format!("the tenant name contains the control character {c:?}")
+    } else if name.chars().count() > MAX_NAME {
+        format!(
+            "the tenant name is {} characters long, more than {MAX_NAME}",
+            name.chars().count()
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::refused(problem, fix))
+}
+
 /// Where one tenant's database is, as recorded in the landlord.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Placement {

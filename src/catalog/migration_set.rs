@@ -36,7 +36,21 @@ impl SqlFile {
     pub fn name(&self) -> String {
         file_name(&self.path)
     }
+
+    /// Whether the file asks to run outside a transaction: its first line is
+    /// `-- no-transaction`, sqlx-cli's marker, for statements an engine refuses inside one
+    /// (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
+    pub fn no_transaction(&self) -> bool {
+        self.sql
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .next()
+            .is_some_and(|l| l.trim() == NO_TRANSACTION)
+    }
 }
+
+/// The first line that makes a migration file run outside a transaction.
+pub const NO_TRANSACTION: &str = "-- no-transaction";
 
 /// One reversible migration: its generic files and any engine-specific ones.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,6 +49,30 @@ pub enum Command {
     History(HistoryArgs),
     /// Compare the registry, every ledger and the migration files; list each finding and its fix
     Verify(VerifyArgs),
+    /// Say how a migration that ran outside a transaction and stopped partway ended, once you
+    /// have finished or undone it by hand (`verify` lists them)
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The context whose migration is unfinished
+    pub context: String,
+    /// The tenant whose database it is
+    #[arg(long, value_name = "SLUG", required_unless_present = "landlord")]
+    pub tenant: Option<String>,
+    /// It is the landlord's
+    #[arg(long, conflicts_with = "tenant")]
+    pub landlord: bool,
+    /// Its work is all there (the rest finished by hand): record it as done
+    #[arg(long, required_unless_present = "undone")]
+    pub completed: bool,
+    /// None of its work is there any more (undone by hand): record it as never done
+    #[arg(long, conflicts_with = "completed")]
+    pub undone: bool,
+    /// Print JSON for scripts
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,8 +13,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 pub use args::Cli;
 use args::{
-    Command, HistoryArgs, MigrateArgs, RollbackArgs, RunFlags, ScopeArg, StatusArgs, Targets,
-    TenantsCommand, VerifyArgs,
+    Command, HistoryArgs, MigrateArgs, ResolveArgs, RollbackArgs, RunFlags, ScopeArg, StatusArgs,
+    Targets, TenantsCommand, VerifyArgs,
 };
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
@@ -23,7 +23,7 @@ use crate::catalog::{Catalog, Scope};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::jobs::JobControl;
-use crate::project::Project;
+use crate::project::{Project, Resolution};
 use crate::registry::{Plan, TenantSelection};
 use crate::tenancy::Slug;
 
@@ -168,6 +168,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Status(args) => status(config, args).await,
         Command::History(args) => history(config, args).await,
         Command::Verify(args) => verify(config, args).await,
+        Command::Resolve(args) => resolve(config, args).await,
     }
 }
 
@@ -392,6 +393,39 @@ async fn verify(config: Config, args: VerifyArgs) -> Result<u8> {
     } else {
         EXIT_FAILED
     })
+}
+
+async fn resolve(config: Config, args: ResolveArgs) -> Result<u8> {
+    if let Some(t) = &args.tenant {
+        Slug::parse(t)?;
+    }
+    if config.read_only {
+        return Err(read_only("resolve"));
+    }
+    let resolution = if args.completed {
+        Resolution::Completed
+    } else {
+        Resolution::Undone
+    };
+    let project = open(config).await?;
+    let resolved = project
+        .resolve(&args.context, args.tenant.as_deref(), resolution)
+        .await?;
+    if args.json {
+        print_json(&resolved);
+    } else {
+        let u = &resolved.unfinished;
+        out!(
+            "resolved on {}: {} {} migration {:04} ({}) is now recorded as {}",
+            resolved.database,
+            u.context,
+            u.scope,
+            u.version,
+            u.description,
+            resolved.recorded.replace('_', " ")
+        );
+    }
+    Ok(EXIT_OK)
 }
 
 async fn history(config: Config, args: HistoryArgs) -> Result<u8> {

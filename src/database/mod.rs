@@ -10,6 +10,7 @@
 mod ident;
 mod lock;
 mod postgres;
+mod session;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use std::time::Duration;
 pub use ident::quote_ident;
 pub use lock::{DatabaseLock, holder_id};
 pub use postgres::{DEFAULT_SERVER_CONCURRENCY, Server};
+pub use session::{Session, SessionInner};
 
 pub use crate::engine::Engine;
 use crate::error::{Error, Result};

@@ -111,23 +111,10 @@ impl Ledger {
     /// in its pinned schema), with whether the ledger table exists at all.
     pub async fn read(tx: &mut Tx) -> Result<(bool, Vec<LedgerEntry>), sqlx::Error> {
         let sql = format!("SELECT {COLUMNS} FROM estate_ledger ORDER BY context, scope, version");
-        let engine = tx_engine(tx);
+        if !table_exists(tx, LEDGER_TABLE).await? {
+            return Ok((false, Vec::new()));
+        }
         crate::on_tx!(tx, conn => {
-            let exists: Option<(i32,)> = match engine {
-                Engine::Sqlite => sqlx::query_as(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'estate_ledger'",
-                )
-                .fetch_optional(&mut *conn)
-                .await?,
-                Engine::Postgres => sqlx::query_as(
-                    "SELECT 1 WHERE to_regclass('estate_ledger') IS NOT NULL",
-                )
-                .fetch_optional(&mut *conn)
-                .await?,
-            };
-            if exists.is_none() {
-                return Ok((false, Vec::new()));
-            }
             let rows = sqlx::query_as::<_, LedgerEntry>(sqlx::AssertSqlSafe(sql))
                 .fetch_all(&mut *conn)
                 .await?;
@@ -189,6 +176,27 @@ impl Ledger {
                 .map(|_| ())
         })
     }
+}
+
+/// Whether `table` exists, seen from inside `tx` (in its pinned schema, on PostgreSQL).
+pub(super) async fn table_exists(tx: &mut Tx, table: &str) -> Result<bool, sqlx::Error> {
+    let engine = tx_engine(tx);
+    crate::on_tx!(tx, conn => {
+        let found: Option<(i32,)> = match engine {
+            Engine::Sqlite => {
+                sqlx::query_as("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1")
+                    .bind(table)
+                    .fetch_optional(&mut *conn)
+                    .await?
+            }
+            // to_regclass resolves the name through search_path, as the queries will.
+            Engine::Postgres => sqlx::query_as("SELECT 1 WHERE to_regclass($1) IS NOT NULL")
+                .bind(table)
+                .fetch_optional(&mut *conn)
+                .await?,
+        };
+        Ok(found.is_some())
+    })
 }
 
 /// The current time as the ledger and the registry record it: RFC 3339, UTC, milliseconds.

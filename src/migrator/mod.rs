@@ -8,6 +8,8 @@
 
 mod ledger;
 mod sql;
+mod statements;
+mod unfinished;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -15,6 +17,8 @@ use std::sync::atomic::AtomicBool;
 
 pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, now};
 pub use sql::SqlMigrator;
+pub use statements::split as split_statements;
+pub use unfinished::{UNFINISHED_TABLE, Unfinished};
 
 use crate::catalog::Scope;
 use crate::database::Database;

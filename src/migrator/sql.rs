@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use super::{
     Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, RunDirection,
-    ScopeStatus, Target, now,
+    ScopeStatus, Target, Unfinished, now, split_statements,
 };
 use crate::catalog::{Context, Migration, MigrationSet, Scope, SqlFile};
 use crate::database::{Database, Tx};
@@ -138,6 +138,18 @@ impl SqlMigrator {
         let batch = all.iter().map(|e| e.batch).max().unwrap_or(0) + 1;
         let status = self.status_of(scope, db.engine(), &all);
         self.check_applied(scope, db, &status)?;
+        let unfinished = Unfinished::read(&mut tx)
+            .await
+            .map_err(|e| Error::db(db.label(), e))?;
+        if let Some(u) = unfinished
+            .iter()
+            .find(|u| u.context == self.context && u.scope == scope.as_str())
+        {
+            return Err(Error::refused(
+                format!("{}: {}", db.label(), u.describe()),
+                u.fix(&resolve_target(db)),
+            ));
+        }
         Ok((
             Started {
                 tx,
@@ -161,11 +173,14 @@ impl SqlMigrator {
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>> {
         let Started {
-            mut tx,
+            tx,
             mut has_ledger,
             batch,
         } = started;
+        let mut tx = Some(tx);
         let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
+        // `done[..committed]` is committed and reported; the rest waits for `tx`'s commit.
+        let mut committed = 0;
         let mut stopped: Result<()> = Ok(());
         for m in migrations {
             if let Err(e) =
@@ -186,45 +201,71 @@ impl SqlMigrator {
             } else {
                 down
             };
+            if file.no_transaction() {
+                // What came before commits first: a statement that refuses a transaction
+                // cannot share one.
+                if let Some(open) = tx.take() {
+                    committed = settle(open, &done, committed, run).await?;
+                }
+                match self
+                    .apply_outside(scope, db, m, file, up, direction, batch, run)
+                    .await
+                {
+                    Ok(record) => {
+                        run.report(&record);
+                        done.push(record);
+                        committed = done.len();
+                        has_ledger |= direction == RunDirection::Up;
+                        continue;
+                    }
+                    Err(e) => {
+                        stopped = Err(e);
+                        break;
+                    }
+                }
+            }
+            let mut open = match tx.take() {
+                Some(open) => open,
+                None => {
+                    let mut fresh = db.begin().await?;
+                    has_ledger = Ledger::read(&mut fresh)
+                        .await
+                        .map_err(|e| Error::db(db.label(), e))?
+                        .0;
+                    fresh
+                }
+            };
             let started = Instant::now();
-            tx.savepoint().await?;
-            let result = match tx.execute_script(&file.sql).await {
+            open.savepoint().await?;
+            let result = match open.execute_script(&file.sql).await {
                 Err(e) => Err(failed(file, db, e)),
                 Ok(()) if direction == RunDirection::Up => {
-                    let entry = LedgerEntry {
-                        context: self.context.clone(),
-                        scope: scope.as_str().to_string(),
-                        version: m.version,
-                        description: m.description.clone(),
-                        checksum: up.checksum.clone(),
-                        batch,
-                        applied_at: now(),
-                        execution_ms: started.elapsed().as_millis() as i64,
-                        applied_by: run.applied_by.clone(),
-                    };
+                    let entry = self.entry(scope, m, up, batch, started, run);
                     // The table is made once, by the first migration that needs it, inside
                     // that migration's savepoint.
                     let created = if has_ledger {
                         Ok(())
                     } else {
-                        Ledger::create(&mut tx).await
+                        Ledger::create(&mut open).await
                     };
                     match created {
-                        Ok(()) => Ledger::insert(&mut tx, &entry).await,
+                        Ok(()) => Ledger::insert(&mut open, &entry).await,
                         Err(e) => Err(e),
                     }
                     .map_err(|e| Error::db(db.label(), e))
                 }
-                Ok(()) => Ledger::erase(&mut tx, &self.context, scope, m.version)
+                Ok(()) => Ledger::erase(&mut open, &self.context, scope, m.version)
                     .await
                     .map_err(|e| Error::db(db.label(), e)),
             };
             if let Err(e) = result {
-                tx.rollback_to_savepoint().await?;
+                open.rollback_to_savepoint().await?;
+                tx = Some(open);
                 stopped = Err(e);
                 break;
             }
-            tx.release().await?;
+            open.release().await?;
+            tx = Some(open);
             if direction == RunDirection::Up {
                 has_ledger = true;
             }
@@ -232,15 +273,153 @@ impl SqlMigrator {
             tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, ?direction, "migration done, commits with its step");
             done.push(self.run_record(scope, db, m, direction, millis));
         }
-        if done.is_empty() {
-            // Nothing to keep: dropping the transaction rolls it back.
-            return stopped.map(|()| done);
-        }
-        tx.commit().await?;
-        for record in &done {
-            run.report(record);
+        if let Some(open) = tx {
+            settle(open, &done, committed, run).await?;
         }
         stopped.map(|()| done)
+    }
+
+    fn entry(
+        &self,
+        scope: Scope,
+        m: &Migration,
+        up: &SqlFile,
+        batch: i64,
+        started: Instant,
+        run: &RunContext,
+    ) -> LedgerEntry {
+        LedgerEntry {
+            context: self.context.clone(),
+            scope: scope.as_str().to_string(),
+            version: m.version,
+            description: m.description.clone(),
+            checksum: up.checksum.clone(),
+            batch,
+            applied_at: now(),
+            execution_ms: started.elapsed().as_millis() as i64,
+            applied_by: run.applied_by.clone(),
+        }
+    }
+
+    /// Runs a `-- no-transaction` migration: the statements one by one, each committing on
+    /// its own, with an [`Unfinished`] row that says how far it got; then its ledger change
+    /// and the row's removal in one transaction. A failure (or a kill) leaves the row, and
+    /// the error says what stays applied.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_outside(
+        &self,
+        scope: Scope,
+        db: &Database,
+        m: &Migration,
+        file: &SqlFile,
+        up: &SqlFile,
+        direction: RunDirection,
+        batch: i64,
+        run: &RunContext,
+    ) -> Result<MigrationRun> {
+        let statements = split_statements(&file.sql);
+        let started = Instant::now();
+        let marker = Unfinished {
+            context: self.context.clone(),
+            scope: scope.as_str().to_string(),
+            version: m.version,
+            description: m.description.clone(),
+            direction: if direction == RunDirection::Up {
+                "up"
+            } else {
+                "down"
+            }
+            .to_string(),
+            statements: statements.len() as i64,
+            done: 0,
+            started_at: now(),
+            started_by: run.applied_by.clone(),
+            error: None,
+        };
+        let db_err = |e| Error::db(db.label(), e);
+        tracing::warn!(context = %self.context, %scope, database = db.label(), version = m.version, statements = statements.len(), "running a migration outside a transaction: a failure leaves what ran in place");
+        // Written first, in its own transaction: from here on, whatever happens, the
+        // database says this migration is under way.
+        let mut tx = db.begin().await?;
+        marker.start(&mut tx).await.map_err(db_err)?;
+        tx.commit().await?;
+        let mut session = db.session().await?;
+        for (i, statement) in statements.iter().enumerate() {
+            if let Err(e) = session.execute(statement).await {
+                let message = match &e {
+                    sqlx::Error::Database(d) => d.message().to_string(),
+                    other => other.to_string(),
+                };
+                if let Err(e) = marker
+                    .progress(&mut session, i as i64, Some(&message))
+                    .await
+                {
+                    tracing::error!(database = db.label(), error = %e, "could not record the failed statement");
+                }
+                session.close().await;
+                let stopped = Unfinished {
+                    done: i as i64,
+                    error: Some(message),
+                    ..marker
+                };
+                return Err(Error::MigrationFailed {
+                    file: file.path.display().to_string(),
+                    database: db.label().to_string(),
+                    message: format!(
+                        "{}\n  {}",
+                        stopped.describe(),
+                        stopped.fix(&resolve_target(db))
+                    ),
+                });
+            }
+            if let Err(e) = marker.progress(&mut session, i as i64 + 1, None).await {
+                session.close().await;
+                return Err(db_err(e));
+            }
+        }
+        session.close().await;
+        let mut tx = db.begin().await?;
+        let recorded = if direction == RunDirection::Up {
+            Ledger::record(&mut tx, &self.entry(scope, m, up, batch, started, run)).await
+        } else {
+            Ledger::erase(&mut tx, &self.context, scope, m.version).await
+        };
+        recorded.map_err(db_err)?;
+        Unfinished::forget(&mut tx, &self.context, scope, m.version)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await?;
+        let millis = started.elapsed().as_millis() as u64;
+        tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, ?direction, "migration done outside a transaction");
+        Ok(self.run_record(scope, db, m, direction, millis))
+    }
+}
+
+/// Commits `tx` when it holds migrations (`done[committed..]`) and tells the listeners of
+/// them; else ends it. Returns how many of `done` are now committed.
+async fn settle(
+    tx: Tx,
+    done: &[MigrationRun],
+    committed: usize,
+    run: &RunContext,
+) -> Result<usize> {
+    if done.len() == committed {
+        // Nothing to keep: dropping the transaction rolls it back.
+        drop(tx);
+        return Ok(committed);
+    }
+    tx.commit().await?;
+    for record in &done[committed..] {
+        run.report(record);
+    }
+    Ok(done.len())
+}
+
+/// How `estate resolve` names this database: `--landlord` or `--tenant SLUG`.
+fn resolve_target(db: &Database) -> String {
+    match db.label().strip_prefix("tenant ") {
+        Some(slug) => format!("--tenant {slug}"),
+        None => "--landlord".to_string(),
     }
 }
 

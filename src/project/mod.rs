@@ -6,10 +6,12 @@
 
 mod matrix;
 mod modules;
+mod resolve;
 mod verify;
 
 pub use matrix::{Matrix, MatrixCell, ModuleState, StatusRow};
 pub use modules::{ModuleSummary, PerScope};
+pub use resolve::{Resolution, Resolved};
 pub use verify::{Finding, FindingKind, VerifyReport};
 
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@ use super::Project;
 use crate::catalog::{REGISTRY_CONTEXT, Scope};
 use crate::database::Database;
 use crate::error::Result;
-use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry};
+use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry, UNFINISHED_TABLE, Unfinished};
 use crate::registry::{RegistryWrite, TenantSelection, repairs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,6 +28,8 @@ pub enum FindingKind {
     VanishedFile,
     UnrecordedTable,
     RegistryDisagrees,
+    /// A `-- no-transaction` migration stopped partway.
+    UnfinishedMigration,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,6 +154,18 @@ impl Project {
             fix: fix.to_string(),
             repairable: false,
         };
+        for u in Unfinished::all(db).await? {
+            report.findings.push(finding(
+                FindingKind::UnfinishedMigration,
+                &u.context,
+                u.describe(),
+                &u.fix(&if scope == Scope::Landlord {
+                    "--landlord".to_string()
+                } else {
+                    format!("--tenant {label}")
+                }),
+            ));
+        }
         let mut applied_contexts: BTreeSet<&str> = BTreeSet::new();
         for entry in ledger {
             if entry.context == REGISTRY_CONTEXT {
@@ -200,7 +214,8 @@ impl Project {
                 Some(_) => {}
             }
         }
-        let mut owned: BTreeSet<String> = BTreeSet::from([LEDGER_TABLE.to_string()]);
+        let mut owned: BTreeSet<String> =
+            BTreeSet::from([LEDGER_TABLE.to_string(), UNFINISHED_TABLE.to_string()]);
         for context in &applied_contexts {
             if let Some(c) = self.catalog.get(context) {
                 owned.extend(c.tables(scope));

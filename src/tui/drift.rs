@@ -108,6 +108,7 @@ pub fn short(kind: FindingKind) -> &'static str {
         FindingKind::VanishedFile => "⚠ file gone",
         FindingKind::UnrecordedTable => "⚠ hand table",
         FindingKind::RegistryDisagrees => "⚠ registry",
+        FindingKind::UnfinishedMigration => "⚠ unfinished",
     }
 }
 

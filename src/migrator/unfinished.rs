@@ -1,0 +1,190 @@
+//! The record of a migration that runs outside a transaction (`-- no-transaction`) and has not
+//! finished: a row in `estate_unfinished`, in the database it runs on, written before its
+//! first statement, advanced after each, and removed in the same transaction that writes its
+//! ledger change. A row still there means the migration stopped partway (a statement failed,
+//! or estate was killed): the database is neither migrated nor not, and estate refuses to
+//! touch that context's scope there until an operator has looked and said which it is
+//! (`estate resolve`). Nothing is hidden and nothing is guessed.
+
+use serde::Serialize;
+
+use super::ledger::table_exists;
+use crate::catalog::Scope;
+use crate::database::{Database, Session, Tx};
+use crate::error::{Error, Result};
+
+pub const UNFINISHED_TABLE: &str = "estate_unfinished";
+
+const CREATE: &str = "CREATE TABLE IF NOT EXISTS estate_unfinished (
+    context     VARCHAR(63) NOT NULL,
+    scope       VARCHAR(8)  NOT NULL,
+    version     BIGINT      NOT NULL,
+    description TEXT        NOT NULL,
+    direction   VARCHAR(4)  NOT NULL,
+    statements  BIGINT      NOT NULL,
+    done        BIGINT      NOT NULL,
+    started_at  VARCHAR(40) NOT NULL,
+    started_by  TEXT        NOT NULL,
+    error       TEXT,
+    PRIMARY KEY (context, scope, version)
+)";
+
+const COLUMNS: &str = "context, scope, version, description, direction, statements, done, started_at, started_by, error";
+
+/// A migration under way outside a transaction, or stopped partway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Unfinished {
+    pub context: String,
+    pub scope: String,
+    pub version: i64,
+    pub description: String,
+    /// `up` (applying) or `down` (reverting).
+    pub direction: String,
+    pub statements: i64,
+    /// Statements known to have committed. One more may have, when estate was killed
+    /// between a statement and this count.
+    pub done: i64,
+    pub started_at: String,
+    pub started_by: String,
+    /// The failing statement's error; none when estate stopped without seeing one (killed).
+    pub error: Option<String>,
+}
+
+impl Unfinished {
+    /// Every unfinished migration of the database, read inside `tx`.
+    pub async fn read(tx: &mut Tx) -> std::result::Result<Vec<Unfinished>, sqlx::Error> {
+        if !table_exists(tx, UNFINISHED_TABLE).await? {
+            return Ok(Vec::new());
+        }
+        let sql =
+            format!("SELECT {COLUMNS} FROM estate_unfinished ORDER BY context, scope, version");
+        crate::on_tx!(tx, conn => {
+            sqlx::query_as::<_, Unfinished>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await
+        })
+    }
+
+    /// Every unfinished migration of the database, read outside any transaction (by
+    /// `verify`, which never writes).
+    pub async fn all(db: &Database) -> Result<Vec<Unfinished>> {
+        if !db.has_table(UNFINISHED_TABLE).await? {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {} ORDER BY context, scope, version",
+            db.qualified(UNFINISHED_TABLE)
+        );
+        crate::on_pool!(db, pool => {
+            sqlx::query_as::<_, Unfinished>(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .map_err(|e| Error::db(db.label(), e))
+        })
+    }
+
+    /// Records that the migration starts (the table is made the first time).
+    pub async fn start(&self, tx: &mut Tx) -> std::result::Result<(), sqlx::Error> {
+        crate::on_tx!(tx, conn => {
+            sqlx::query(CREATE).execute(&mut *conn).await?;
+            sqlx::query(
+                "INSERT INTO estate_unfinished
+                 (context, scope, version, description, direction, statements, done, started_at, started_by, error)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&self.context)
+            .bind(&self.scope)
+            .bind(self.version)
+            .bind(&self.description)
+            .bind(&self.direction)
+            .bind(self.statements)
+            .bind(self.done)
+            .bind(&self.started_at)
+            .bind(&self.started_by)
+            .bind(&self.error)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    /// Records how far it got, on the session that runs it (so in autocommit, right after
+    /// the statement it counts).
+    pub async fn progress(
+        &self,
+        session: &mut Session,
+        done: i64,
+        error: Option<&str>,
+    ) -> std::result::Result<(), sqlx::Error> {
+        crate::on_session!(session, conn => {
+            sqlx::query(
+                "UPDATE estate_unfinished SET done = $1, error = $2
+                 WHERE context = $3 AND scope = $4 AND version = $5",
+            )
+            .bind(done)
+            .bind(error)
+            .bind(&self.context)
+            .bind(&self.scope)
+            .bind(self.version)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    /// Forgets it, inside the transaction that records the outcome in the ledger.
+    pub async fn forget(
+        tx: &mut Tx,
+        context: &str,
+        scope: Scope,
+        version: i64,
+    ) -> std::result::Result<(), sqlx::Error> {
+        crate::on_tx!(tx, conn => {
+            sqlx::query("DELETE FROM estate_unfinished WHERE context = $1 AND scope = $2 AND version = $3")
+                .bind(context)
+                .bind(scope.as_str())
+                .bind(version)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    /// What it is and how far it got, for a refusal, a finding or a failed job.
+    pub fn describe(&self) -> String {
+        let verb = if self.direction == "down" {
+            "reverting"
+        } else {
+            "applying"
+        };
+        let progress = match &self.error {
+            Some(e) => format!(
+                "{} of {} statement(s) committed, then statement {} failed: {e}",
+                self.done,
+                self.statements,
+                self.done + 1
+            ),
+            None => format!(
+                "{} of {} statement(s) committed, and it stopped without an error (estate was stopped or killed; statement {} may have committed too)",
+                self.done,
+                self.statements,
+                self.done + 1
+            ),
+        };
+        format!(
+            "{} {} migration {:04} ({}) ran outside a transaction and did not finish {verb}: {progress}; started {} by {}",
+            self.context,
+            self.scope,
+            self.version,
+            self.description,
+            self.started_at,
+            self.started_by
+        )
+    }
+
+    /// The fix: look, put the database in one state or the other, then say which.
+    pub fn fix(&self, target: &str) -> String {
+        format!(
+            "look at the database: finish the migration's remaining statements by hand, or undo the ones that ran (a CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: drop it); then record which with `estate resolve {} {target} --completed` or `--undone`",
+            self.context
+        )
+    }
+}

@@ -5,6 +5,10 @@
 //! Each test sets up the same project (tenants acme and globex, digital_card installed for
 //! acme), takes a snapshot of every file under var/ and every PostgreSQL database of the
 //! project, breaks one thing, and compares. Each runs on SQLite and on both PostgreSQL layouts.
+//!
+//! Hostile is not always bad: names that reach a database only as bound parameters (migration
+//! descriptions, context names like `select`, tenant display names with quotes and SQL) and a
+//! migration of several MB must work and be recorded verbatim; those tests are here too.
 
 mod common;
 use common::*;
@@ -414,6 +418,14 @@ fn breakages() -> Vec<Breakage> {
             needle: "contexts/calendar/context.toml: cannot be read",
         },
         Breakage {
+            name: "scope_is_a_file",
+            break_it: |s| {
+                std::fs::remove_dir_all(s.path(CAL_TENANT)).unwrap();
+                s.write(CAL_TENANT, "CREATE TABLE calendars (id INTEGER);\n");
+            },
+            needle: "contexts/calendar/migrations/tenant: is not a folder",
+        },
+        Breakage {
             name: "requires_itself",
             break_it: |s| manifest(s, "calendar", "calendar", "requires = [\"calendar\"]\n"),
             needle: "dependency cycle: calendar -> calendar",
@@ -555,6 +567,11 @@ fn catalog_manifest_not_utf8() {
 #[test]
 fn catalog_manifest_unreadable() {
     catalog_problem_on_sqlite("manifest_unreadable");
+}
+
+#[test]
+fn catalog_scope_is_a_file() {
+    catalog_problem_on_sqlite("scope_is_a_file");
 }
 
 #[test]

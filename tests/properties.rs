@@ -127,9 +127,30 @@ fn printable_string(len: std::ops::Range<usize>) -> impl Strategy<Value = String
     prop::collection::vec(printable_char(), len).prop_map(|v| v.into_iter().collect())
 }
 
+/// A string of `len` characters, the first from `first`, the rest from `rest`: lengths around
+/// a limit, which uniform lengths would seldom hit.
+fn of_length(
+    first: &'static str,
+    rest: &'static str,
+    len: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = String> {
+    let first: Vec<char> = first.chars().collect();
+    let rest: Vec<char> = rest.chars().collect();
+    len.prop_flat_map(move |n| {
+        (
+            prop::sample::select(first.clone()),
+            prop::collection::vec(prop::sample::select(rest.clone()), n - 1),
+        )
+    })
+    .prop_map(|(c, tail)| std::iter::once(c).chain(tail).collect())
+}
+
+const LOWER_DIGITS: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+
 /// A context name, valid or not: mostly near the rule, sometimes anything.
 fn context_name() -> impl Strategy<Value = String> {
     prop_oneof![
+        of_length("abcxyz", "az09_", 62..=65),
         "[a-z][a-z0-9_]{0,70}",
         "[a-zA-Z0-9_ ;'-]{0,12}",
         any::<String>(),
@@ -497,6 +518,7 @@ proptest! {
 /// A slug, valid or not: mostly near the rule, sometimes anything.
 fn slug_like() -> impl Strategy<Value = String> {
     prop_oneof![
+        of_length(LOWER_DIGITS, "az09_-", 62..=65),
         "[a-z0-9][a-z0-9_-]{0,70}",
         "[a-zA-Z0-9_./ '\";-]{0,12}",
         any::<String>(),
@@ -557,7 +579,13 @@ proptest! {
     /// back as the name and nothing in it can close the quote early. NUL is passed through as
     /// it is: both engines refuse it in SQL text, and no name estate quotes can hold one.
     #[test]
-    fn quoted_identifiers_read_back(name in any::<String>()) {
+    fn quoted_identifiers_read_back(
+        name in prop_oneof![
+            any::<String>(),
+            prop::collection::vec(prop::sample::select(vec!['a', '"', '\'', '\\', '\0', '.', ' ']), 0..12)
+                .prop_map(|v| v.into_iter().collect::<String>()),
+        ],
+    ) {
         let quoted = quote_ident(&name);
         prop_assert!(quoted.len() >= 2 && quoted.starts_with('"') && quoted.ends_with('"'));
         let inner = &quoted[1..quoted.len() - 1];

@@ -246,6 +246,13 @@ fn check_scope_folders(migrations_dir: &Path, problems: &mut Vec<Problem>) {
                 "is not a scope",
                 "migrations/ holds only the folders landlord/ and tenant/",
             ));
+        } else if !entry.path().is_dir() {
+            // Read as "no migrations in this scope", a file here would drop them silently.
+            problems.push(Problem::new(
+                &entry.path(),
+                "is not a folder",
+                format!("make {name} a folder of migration files"),
+            ));
         }
     }
 }

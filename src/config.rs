@@ -61,7 +61,7 @@ struct RawTenancy {
     schema: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawServer {
     name: String,
@@ -69,6 +69,18 @@ struct RawServer {
     password_env: Option<String>,
     /// How many of its tenants are migrated at once.
     concurrency: Option<usize>,
+}
+
+/// Its URL may hold a password: `Debug` leaves it out.
+impl std::fmt::Debug for RawServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawServer")
+            .field("name", &self.name)
+            .field("url", &"<redacted>")
+            .field("password_env", &self.password_env)
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,6 +159,15 @@ impl TenancyConfig {
                 .to_string_lossy()
                 .replace(SLUG_PLACEHOLDER, slug),
         )
+    }
+
+    /// The folder every tenant file is in: the template's leading components, up to the one
+    /// that holds the slug. No tenant database is ever opened outside it.
+    pub fn folder(&self) -> PathBuf {
+        self.path_template
+            .components()
+            .take_while(|c| !c.as_os_str().to_string_lossy().contains(SLUG_PLACEHOLDER))
+            .collect()
     }
 
     pub fn database_for(&self, slug: &str) -> String {
@@ -345,8 +366,12 @@ impl Config {
         if let Ok(level) = std::env::var("ESTATE_LOG") {
             self.log_level = level;
         }
-        if let Ok(v) = std::env::var("ESTATE_READ_ONLY") {
-            self.read_only = parse_bool("ESTATE_READ_ONLY", &v)?;
+        // The environment can make a run read-only, never undo `read_only = true` in the
+        // config: a stray ESTATE_READ_ONLY= must not open a protected project to writes.
+        if let Ok(v) = std::env::var("ESTATE_READ_ONLY")
+            && !v.is_empty()
+        {
+            self.read_only |= parse_bool("ESTATE_READ_ONLY", &v)?;
         }
         if let Ok(v) = std::env::var("ESTATE_CONCURRENCY") {
             self.concurrency = v.parse().map_err(|_| {

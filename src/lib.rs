@@ -16,6 +16,7 @@ pub mod config;
 pub mod database;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod jobs;
 pub mod migrator;
 pub mod operator;

@@ -9,7 +9,7 @@ use crate::config::Config;
 /// Starts logging to the configured folder. Returns the guard that flushes the log when
 /// dropped; `None` when the folder cannot be created (estate then runs without a log file).
 pub fn init(config: &Config) -> Option<WorkerGuard> {
-    std::fs::create_dir_all(&config.log_dir).ok()?;
+    crate::files::create_dir(&config.log_dir).ok()?;
     let appender = tracing_appender::rolling::daily(&config.log_dir, "estate.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     // sqlx logs every statement at info; that belongs in a debug session, not the audit trail.

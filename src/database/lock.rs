@@ -8,7 +8,7 @@
 //! the holder is read from `pg_stat_activity`. Either lock dies with its process, so a killed
 //! job never leaves a stale lock behind.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -53,7 +53,7 @@ impl DatabaseLock {
             Address::Sqlite { path } => {
                 let path = named_path(path, Some(&name));
                 // Never created, or removed at the job's end: nobody holds it.
-                let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else {
+                let Ok(file) = crate::files::open_rw(&path, false) else {
                     return Ok(false);
                 };
                 match file.try_lock() {
@@ -134,12 +134,7 @@ impl DatabaseLock {
 
     async fn file(label: &str, path: &std::path::Path, wait: Duration) -> Result<DatabaseLock> {
         let path = path.to_path_buf();
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
+        let mut file = crate::files::open_rw(&path, true)
             .map_err(|e| Error::io(format!("opening lock file {}", path.display()), e))?;
         let deadline = Instant::now() + wait;
         loop {

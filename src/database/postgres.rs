@@ -78,15 +78,12 @@ impl Server {
         password_env: Option<&str>,
         application_name: &str,
     ) -> Result<Server, String> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| {
-            let reason = e.to_string();
-            // sqlx's parse errors name the part that is wrong, not the URL, but be sure.
-            let reason = if reason.contains(url) {
-                "it is not a postgres:// URL".to_string()
-            } else {
-                reason
-            };
-            format!("the URL of server {name} cannot be read: {reason}")
+        // sqlx's parse errors can repeat any part of the URL (a query value, the password):
+        // none of it is shown.
+        let options = PgConnectOptions::from_str(url).map_err(|_| {
+            format!(
+                "the URL of server {name} cannot be read: it is not a postgres://USER@HOST:PORT/DATABASE URL estate understands (options in it are left out of this message, in case one is secret)"
+            )
         })?;
         let options = options
             .application_name(application_name)

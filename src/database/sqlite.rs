@@ -7,8 +7,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use super::Open;
 use crate::error::{Error, Result};
+use crate::files;
 
 pub(super) async fn open(label: &str, path: &Path, open: Open) -> Result<sqlx::SqlitePool> {
+    files::refuse_symlink(label, path)?;
     if open == Open::Existing && !path.is_file() {
         return Err(Error::refused(
             format!("the {label} database {} does not exist", path.display()),
@@ -18,8 +20,12 @@ pub(super) async fn open(label: &str, path: &Path, open: Open) -> Result<sqlx::S
     if open == Open::CreateIfMissing
         && let Some(dir) = path.parent()
     {
-        std::fs::create_dir_all(dir)
+        files::create_dir(dir)
             .map_err(|e| Error::io(format!("creating folder {}", dir.display()), e))?;
+        // Made here, owner-only, so SQLite opens it rather than creating it with its own
+        // 0644 (its journal and WAL files copy the database file's mode).
+        files::create_file(path)
+            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
     }
     let options = SqliteConnectOptions::new()
         .filename(path)

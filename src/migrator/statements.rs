@@ -5,7 +5,8 @@
 //!
 //! Semicolons count only outside quotes ('…', E'…' with backslash escapes, "…", `…`, […]),
 //! dollar quotes ($$…$$, $tag$…$tag$) and comments (-- to the end of the line, nested
-//! /* … */). Statements that hold nothing but comments and blanks are dropped.
+//! /* … */). Comments before a statement are left out of it; statements that hold nothing
+//! but comments and blanks are dropped.
 
 /// The statements of `sql`, each without its closing `;`, trimmed.
 pub fn split(sql: &str) -> Vec<&str> {
@@ -37,8 +38,10 @@ pub fn split(sql: &str) -> Vec<&str> {
             }
             _ => {}
         }
-        if !c.is_ascii_whitespace() {
+        if !c.is_ascii_whitespace() && !meaningful {
+            // A statement starts at its first word: comments before it stay behind.
             meaningful = true;
+            start = i;
         }
         i = match c {
             b'\'' => {
@@ -147,7 +150,7 @@ mod tests {
             ),
             [
                 "CREATE INDEX CONCURRENTLY a ON t (x)",
-                "/* two; */ CREATE INDEX CONCURRENTLY b ON t (y)"
+                "CREATE INDEX CONCURRENTLY b ON t (y)"
             ]
         );
         assert_eq!(split("SELECT 1"), ["SELECT 1"]);

@@ -130,12 +130,27 @@ impl Project {
             ));
         }
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for t in self.registry.tenants().await? {
-            if let Some(server) = t.placement.server {
-                *counts.entry(server).or_default() += 1;
+        let tenants = self.registry.tenants().await?;
+        for t in &tenants {
+            if let Some(server) = &t.placement.server {
+                *counts.entry(server.clone()).or_default() += 1;
             }
         }
         let placement = Placement::for_new_tenant(&self.config, &slug, server, &counts)?;
+        // Never adopt another tenant's database (a tenants path changed under the fleet).
+        if let Some(owner) = tenants
+            .iter()
+            .find(|t| t.placement.describe() == placement.describe())
+        {
+            return Err(Error::refused(
+                format!(
+                    "tenant {slug} would be placed at {}, which is tenant {}'s database",
+                    placement.describe(),
+                    owner.slug
+                ),
+                "check the tenancy path or templates in the config: each tenant needs its own",
+            ));
+        }
         if placement.exists(&self.config).await? {
             // A file at this tenant's own path is its database (say, from an add that was
             // interrupted before it was registered): adopt it rather than refuse forever.

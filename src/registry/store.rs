@@ -359,7 +359,7 @@ impl Registry {
             .fetch_all(pool)
             .await
             .map_err(|e| self.err(e))?;
-            Ok(rows.into_iter().map(tenant_record).collect())
+            rows.into_iter().map(tenant_record).collect()
         })
     }
 
@@ -373,7 +373,7 @@ impl Registry {
             .fetch_optional(pool)
             .await
             .map_err(|e| self.err(e))?;
-            Ok(row.map(tenant_record))
+            row.map(tenant_record).transpose()
         })
     }
 
@@ -696,11 +696,22 @@ struct TenantRow {
     created_at: String,
 }
 
-fn tenant_record(r: TenantRow) -> TenantRecord {
+/// A tenant row as estate uses it, its slug checked again: a row edited by hand must not turn
+/// into a file name, a database name or a schema name unchecked.
+fn tenant_record(r: TenantRow) -> Result<TenantRecord> {
+    if let Err(e) = Slug::parse(&r.slug) {
+        return Err(Error::refused(
+            format!(
+                "the registry holds a tenant whose slug {:?} is not valid: {e}",
+                r.slug
+            ),
+            "correct or remove that row of the landlord's estate_tenants table",
+        ));
+    }
     // A placement written by a newer estate with an engine this one lacks still lists; opening
     // it fails with the engine named.
     let engine = Engine::parse(&r.engine).unwrap_or_default();
-    TenantRecord {
+    Ok(TenantRecord {
         slug: r.slug,
         name: r.name,
         placement: Placement {
@@ -710,5 +721,5 @@ fn tenant_record(r: TenantRow) -> TenantRecord {
             schema: r.schema_name,
         },
         created_at: r.created_at,
-    }
+    })
 }

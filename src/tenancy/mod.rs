@@ -5,7 +5,7 @@
 //! folder, whatever a user types.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Component, Path};
 
 use crate::config::{Config, Layout};
 use crate::database::{Address, Database, Engine, Open};
@@ -203,8 +203,16 @@ impl Placement {
         }
     }
 
-    /// The address of the tenant's database, with the server from the config.
+    /// The address of the tenant's database, with the server from the config. A placement
+    /// outside the tenant folder, or on the landlord, is refused: the registry row it comes
+    /// from may have been edited by hand, and must not aim a tenant's migrations elsewhere.
     pub fn address(&self, config: &Config) -> Result<Address> {
+        let address = self.address_unchecked(config)?;
+        self.confine(config, &address)?;
+        Ok(address)
+    }
+
+    fn address_unchecked(&self, config: &Config) -> Result<Address> {
         match self.engine {
             Engine::Sqlite => Ok(Address::Sqlite {
                 path: config.root.join(&self.location),
@@ -227,6 +235,62 @@ impl Placement {
                 })
             }
         }
+    }
+
+    fn confine(&self, config: &Config, address: &Address) -> Result<()> {
+        let refuse = |why: String| {
+            Err(Error::refused(
+                format!("the registry places a tenant at {}, {why}", self.describe()),
+                "correct that tenant's row (its location) in the landlord's estate_tenants table, or remove the row; estate opens a tenant's database only inside the configured tenant folder",
+            ))
+        };
+        match (address, &config.landlord) {
+            (Address::Sqlite { path }, landlord) => {
+                // Both as the config resolves them (a relative location is under the root).
+                let location = config.root.join(&self.location);
+                let folder = config.root.join(config.tenancy.folder());
+                let escapes = location
+                    .components()
+                    .any(|c| matches!(c, Component::ParentDir));
+                if escapes || !location.starts_with(&folder) || location == folder {
+                    return refuse(format!("outside the tenant folder {}", folder.display()));
+                }
+                if let Address::Sqlite { path: landlord } = landlord
+                    && same_file(path, landlord)
+                {
+                    return refuse("which is the landlord's database".to_string());
+                }
+            }
+            (
+                Address::Postgres {
+                    server,
+                    database,
+                    schema,
+                },
+                landlord,
+            ) => {
+                if let Address::Postgres {
+                    server: landlord_server,
+                    database: landlord_database,
+                    schema: landlord_schema,
+                } = landlord
+                    && landlord_server.name == server.name
+                    && landlord_database == database
+                    && (schema.is_none() || schema == landlord_schema)
+                {
+                    return refuse("which is the landlord's database".to_string());
+                }
+                let shared = config.tenancy.layout == Layout::Schema
+                    && config.tenancy.database_template == *database;
+                if shared && schema.is_none() {
+                    return refuse(
+                        "the database the tenants' schemas share, with no schema of its own"
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn exists(&self, config: &Config) -> Result<bool> {
@@ -253,6 +317,15 @@ impl Placement {
         .await?;
         db.close().await;
         Ok(())
+    }
+}
+
+/// Whether two paths name one file: compared as they resolve when both exist, as written when
+/// not.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 

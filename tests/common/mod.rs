@@ -529,12 +529,22 @@ impl Scratch {
         let db = self.tenant_db(slug);
         match &db {
             DbRef::Sqlite(path) => std::fs::remove_file(path).unwrap(),
-            DbRef::Postgres { schema: Some(schema), .. } => {
-                exec(&db, &format!("DROP SCHEMA {} CASCADE", quote(schema)))
-            }
-            DbRef::Postgres { url, password, database, .. } => block_on(async {
+            DbRef::Postgres {
+                schema: Some(schema),
+                ..
+            } => exec(&db, &format!("DROP SCHEMA {} CASCADE", quote(schema))),
+            DbRef::Postgres {
+                url,
+                password,
+                database,
+                ..
+            } => block_on(async {
                 forget_idle(&self.pg().prefix).await;
-                let mut conn = pg_options(url, password, None).unwrap().connect().await.unwrap();
+                let mut conn = pg_options(url, password, None)
+                    .unwrap()
+                    .connect()
+                    .await
+                    .unwrap();
                 drop_pg_database(&mut conn, database).await.unwrap();
                 let _ = conn.close().await;
             }),
@@ -927,9 +937,16 @@ fn drop_pg_databases(env: &PgEnv, prefix: &str) {
 async fn drop_pg_database(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
     let mut error = None;
     for attempt in 0..6 {
-        let force = if attempt % 2 == 0 { " WITH (FORCE)" } else { "" };
+        let force = if attempt % 2 == 0 {
+            " WITH (FORCE)"
+        } else {
+            ""
+        };
         let sql = format!("DROP DATABASE IF EXISTS {}{force}", quote(name));
-        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await {
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await
+        {
             Ok(_) => return Ok(()),
             Err(e) => error = Some(e),
         }

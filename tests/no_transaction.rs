@@ -106,6 +106,14 @@ fn a_step_runs_its_no_transaction_migration_between_the_others(setup: Setup) {
     let s = with_tenants(setup, &["acme", "globex"]);
     s.estate(&["install", "calendar", "--all"]).expect(0);
     mixed_step(&s);
+    // The plan says which migration runs outside a transaction, before anything runs.
+    let plan = s
+        .estate(&["migrate", "calendar", "--all", "--dry-run"])
+        .expect(0);
+    assert_has(
+        &plan.stdout,
+        "0004 add color to events, 0005 index event titles (outside a transaction), 0006 create reminders",
+    );
     s.estate(&["migrate", "calendar", "--all"]).expect(0);
     for t in ["acme", "globex"] {
         let db = s.tenant_db(t);

@@ -41,16 +41,20 @@ impl SqlFile {
     /// `-- no-transaction`, sqlx-cli's marker, for statements an engine refuses inside one
     /// (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
     pub fn no_transaction(&self) -> bool {
-        self.sql
-            .trim_start_matches('\u{feff}')
-            .lines()
-            .next()
-            .is_some_and(|l| l.trim() == NO_TRANSACTION)
+        is_no_transaction(&self.sql)
     }
 }
 
 /// The first line that makes a migration file run outside a transaction.
 pub const NO_TRANSACTION: &str = "-- no-transaction";
+
+/// Whether migration SQL opens with [`NO_TRANSACTION`].
+pub fn is_no_transaction(sql: &str) -> bool {
+    sql.trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .is_some_and(|l| l.trim() == NO_TRANSACTION)
+}
 
 /// One reversible migration: its generic files and any engine-specific ones.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 pub use graph::DependencyGraph;
 pub use manifest::{Manifest, is_valid_context_name};
-pub use migration_set::{Migration, MigrationSet, SqlFile, checksum, parse_file_name};
+pub use migration_set::{
+    Migration, MigrationSet, NO_TRANSACTION, SqlFile, checksum, is_no_transaction, parse_file_name,
+};
 pub use problem::Problem;
 pub use tables::owned_tables;
 

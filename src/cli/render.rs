@@ -19,10 +19,17 @@ fn plural(n: usize, one: &str) -> String {
     }
 }
 
-fn versions(migrations: &[MigrationInfo]) -> String {
+fn versions(migrations: &[MigrationInfo], down: bool) -> String {
     migrations
         .iter()
-        .map(|m| format!("{:04} {}", m.version, m.description))
+        .map(|m| {
+            let outside = if m.outside_transaction(down) {
+                " (outside a transaction)"
+            } else {
+                ""
+            };
+            format!("{:04} {}{outside}", m.version, m.description)
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -72,7 +79,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
                 format!(
                     "{}: {}",
                     plural(s.migrations.len(), "migration"),
-                    versions(&s.migrations)
+                    versions(&s.migrations, s.action.is_down())
                 )
             };
             out.push_str(&format!(

@@ -65,6 +65,16 @@ pub struct MigrationInfo {
     pub down_sql: Option<String>,
 }
 
+impl MigrationInfo {
+    /// Whether it runs outside a transaction going up (or, with `down`, reverting): its SQL
+    /// opens with `-- no-transaction`. Plans say so, since such a migration can stop partway.
+    pub fn outside_transaction(&self, down: bool) -> bool {
+        let sql = if down { &self.down_sql } else { &self.up_sql };
+        sql.as_deref()
+            .is_some_and(crate::catalog::is_no_transaction)
+    }
+}
+
 /// A migration whose file changed after it was applied.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Drift {

@@ -249,7 +249,17 @@ fn step_line(step: &Step) -> String {
     let what = if step.unknown {
         "database unreachable while planning".to_string()
     } else {
-        format!("{n} migration{}", if n == 1 { "" } else { "s" })
+        let outside = step
+            .migrations
+            .iter()
+            .filter(|m| m.outside_transaction(step.action.is_down()))
+            .count();
+        let note = if outside > 0 {
+            format!(", {outside} outside a transaction")
+        } else {
+            String::new()
+        };
+        format!("{n} migration{}{note}", if n == 1 { "" } else { "s" })
     };
     let why = step
         .reason

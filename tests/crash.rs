@@ -209,3 +209,74 @@ fn pg_schema_200_tenants_killed_20_times() {
         killed_at_random_moments(setup, 200)
     });
 }
+
+/// Makes the landlord refuse every insert into `table`, as a landlord in trouble would.
+fn refuse_inserts(s: &Scratch, table: &str) {
+    let sql = if s.setup.is_postgres() {
+        format!(
+            "CREATE OR REPLACE FUNCTION estate_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected: the landlord refuses'; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER estate_test_refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION estate_test_refuse();"
+        )
+    } else {
+        format!(
+            "CREATE TRIGGER estate_test_refuse_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected: the landlord refuses'); END;"
+        )
+    };
+    exec(&s.landlord(), &sql);
+}
+
+fn accept_inserts(s: &Scratch, table: &str) {
+    let on = if s.setup.is_postgres() {
+        format!(" ON {table}")
+    } else {
+        String::new()
+    };
+    exec(
+        &s.landlord(),
+        &format!("DROP TRIGGER estate_test_refuse_{table}{on}"),
+    );
+}
+
+on_every_setup!(a_registry_that_missed_a_jobs_events_is_rebuilt_from_the_ledgers);
+fn a_registry_that_missed_a_jobs_events_is_rebuilt_from_the_ledgers(setup: Setup) {
+    let s = with_tenants(setup, &["acme", "globex"]);
+    // The recorder's batches (history rows with them) are refused; the job goes on, and at
+    // its end the registry's rows are rebuilt from the ledgers.
+    refuse_inserts(&s, "estate_history");
+    s.estate(&["install", "calendar", "--all"]).expect(0);
+    let status = s.estate_json(&["status", "--json"]);
+    for t in ["acme", "globex"] {
+        assert_eq!(state(&status, t, "calendar"), st("installed", 4, 0), "{t}");
+    }
+    assert_eq!(
+        first_column(&s.landlord(), "SELECT state FROM estate_jobs"),
+        ["succeeded"]
+    );
+
+    // The landlord refuses the repair too: the job's row stays `running`, and the next estate
+    // to start, the landlord back, repairs the rows and records the job interrupted.
+    refuse_inserts(&s, "estate_tenant_modules");
+    s.estate(&["install", "billing", "--all"]).expect(0);
+    assert_eq!(
+        first_column(
+            &s.landlord(),
+            "SELECT state FROM estate_jobs ORDER BY started_at, id"
+        ),
+        ["succeeded", "running"]
+    );
+    accept_inserts(&s, "estate_history");
+    accept_inserts(&s, "estate_tenant_modules");
+    let status = s.estate_json(&["status", "--json"]);
+    for t in ["acme", "globex"] {
+        assert_eq!(state(&status, t, "billing"), st("installed", 2, 0), "{t}");
+    }
+    assert_eq!(
+        first_column(
+            &s.landlord(),
+            "SELECT state FROM estate_jobs ORDER BY started_at, id"
+        ),
+        ["succeeded", "interrupted"]
+    );
+    assert_matrix_matches_status(&s);
+    s.estate(&["verify"]).expect(0);
+}

@@ -18,7 +18,7 @@ use crate::migrator::{
     Applied, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, Target, now,
 };
 use crate::operator::Operator;
-use crate::registry::{Action, JobRecord, Plan, Registry, Step, TenantRecord};
+use crate::registry::{Action, JobRecord, Plan, Registry, Step, TenantRecord, repair_from_ledgers};
 use crate::sync::lock;
 
 /// Lets another task cancel a running job, and says when a job halts on its own. Cancelling
@@ -188,6 +188,32 @@ impl JobRunner<'_> {
             report
         };
         let (report, ()) = tokio::join!(execute, record);
+        if recorder.errors > 0 {
+            // The tenants' ledgers hold what ran; the registry missed some of it. Rebuild its
+            // rows from the ledgers now; if the landlord still refuses, the job's row stays
+            // `running` and the next estate to start finds it dead and does the same.
+            let tenants: Vec<String> = plan.tenant_steps.keys().cloned().collect();
+            match repair_from_ledgers(
+                self.config,
+                self.catalog,
+                self.migrators,
+                self.registry,
+                &tenants,
+            )
+            .await
+            {
+                Ok(repaired) => {
+                    tracing::warn!(job = %job_id, errors = recorder.errors, repaired, "the registry missed job events; its rows were rebuilt from the ledgers")
+                }
+                Err(e) => {
+                    tracing::error!(job = %job_id, error = %e, "the registry missed job events and cannot be repaired now; the next estate to start repairs it");
+                    if let Some(lock) = job_lock {
+                        lock.release();
+                    }
+                    return Ok(report);
+                }
+            }
+        }
         // A job halted by its failure policy failed: its not-started tenants are in the
         // skipped count and in the report.
         let state = if report.is_success() {

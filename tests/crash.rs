@@ -93,14 +93,16 @@ fn killed_at_random_moments(setup: Setup, tenants: usize) {
             db => first_column(&db, "SELECT id FROM estate_jobs"),
         }
     };
-    let timed = |action: &str| {
-        let before = jobs(&s);
-        let mut child = s
-            .estate_command(&[action, "fleet", "--all"])
+    let spawn = |action: &str| {
+        s.estate_command(&[action, "fleet", "--all"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
+            .unwrap()
+    };
+    let timed = |action: &str| {
+        let before = jobs(&s);
+        let mut child = spawn(action);
         let began = wait_for_job(&s, &mut child, &before, &jobs);
         assert!(child.wait().unwrap().success(), "{action} failed unkilled");
         began.map_or(0, |b| b.elapsed().as_millis() as u64)
@@ -120,12 +122,7 @@ fn killed_at_random_moments(setup: Setup, tenants: usize) {
         let action = if runs % 2 == 0 { "install" } else { "rollback" };
         runs += 1;
         let before = jobs(&s);
-        let mut child = s
-            .estate_command(&[action, "fleet", "--all"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(action);
         if wait_for_job(&s, &mut child, &before, &jobs).is_some() {
             std::thread::sleep(delay);
             if child.try_wait().unwrap().is_none() {

@@ -77,19 +77,7 @@ impl Ledger {
 
     /// Every entry of the database, by context, scope and version.
     pub async fn all(db: &Database) -> Result<Vec<LedgerEntry>> {
-        if !db.has_table(LEDGER_TABLE).await? {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM {} ORDER BY context, scope, version",
-            db.qualified(LEDGER_TABLE)
-        );
-        crate::on_pool!(db, pool => {
-            sqlx::query_as::<_, LedgerEntry>(sqlx::AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await
-            .map_err(|e| Error::db(db.label(), e))
-        })
+        all_rows(db, LEDGER_TABLE, COLUMNS).await
     }
 
     /// The batch number the next run on this database records: one more than the last.
@@ -176,6 +164,30 @@ impl Ledger {
                 .map(|_| ())
         })
     }
+}
+
+/// Every row of one of estate's per-database tables (`columns` of `table`, a constant), by
+/// context, scope and version; none when the table was never made there.
+pub(super) async fn all_rows<T>(db: &Database, table: &str, columns: &str) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    if !db.has_table(table).await? {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {columns} FROM {} ORDER BY context, scope, version",
+        db.qualified(table)
+    );
+    crate::on_pool!(db, pool => {
+        sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await
+            .map_err(|e| Error::db(db.label(), e))
+    })
 }
 
 /// Whether `table` exists, seen from inside `tx` (in its pinned schema, on PostgreSQL).

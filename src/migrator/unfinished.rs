@@ -8,10 +8,10 @@
 
 use serde::Serialize;
 
-use super::ledger::table_exists;
+use super::ledger::{all_rows, table_exists};
 use crate::catalog::Scope;
 use crate::database::{Database, Session, Tx};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub const UNFINISHED_TABLE: &str = "estate_unfinished";
 
@@ -66,19 +66,7 @@ impl Unfinished {
     /// Every unfinished migration of the database, read outside any transaction (by
     /// `verify`, which never writes).
     pub async fn all(db: &Database) -> Result<Vec<Unfinished>> {
-        if !db.has_table(UNFINISHED_TABLE).await? {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM {} ORDER BY context, scope, version",
-            db.qualified(UNFINISHED_TABLE)
-        );
-        crate::on_pool!(db, pool => {
-            sqlx::query_as::<_, Unfinished>(sqlx::AssertSqlSafe(sql))
-                .fetch_all(pool)
-                .await
-                .map_err(|e| Error::db(db.label(), e))
-        })
+        all_rows(db, UNFINISHED_TABLE, COLUMNS).await
     }
 
     /// Records that the migration starts (the table is made the first time).

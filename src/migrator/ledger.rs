@@ -96,17 +96,18 @@ impl Ledger {
     }
 
     /// Every entry of the database, read inside `tx` (so under its locks, and on PostgreSQL
-    /// in its pinned schema), with whether the ledger table exists at all.
-    pub async fn read(tx: &mut Tx) -> Result<(bool, Vec<LedgerEntry>), sqlx::Error> {
-        let sql = format!("SELECT {COLUMNS} FROM estate_ledger ORDER BY context, scope, version");
-        if !table_exists(tx, LEDGER_TABLE).await? {
-            return Ok((false, Vec::new()));
+    /// in its pinned schema), with which of estate's tables exist there.
+    pub async fn read(tx: &mut Tx) -> Result<(Present, Vec<LedgerEntry>), sqlx::Error> {
+        let present = Present::read(tx).await?;
+        if !present.ledger {
+            return Ok((present, Vec::new()));
         }
+        let sql = format!("SELECT {COLUMNS} FROM estate_ledger ORDER BY context, scope, version");
         crate::on_tx!(tx, conn => {
             let rows = sqlx::query_as::<_, LedgerEntry>(sqlx::AssertSqlSafe(sql))
                 .fetch_all(&mut *conn)
                 .await?;
-            Ok((true, rows))
+            Ok((present, rows))
         })
     }
 
@@ -190,25 +191,40 @@ where
     })
 }
 
-/// Whether `table` exists, seen from inside `tx` (in its pinned schema, on PostgreSQL).
-pub(super) async fn table_exists(tx: &mut Tx, table: &str) -> Result<bool, sqlx::Error> {
-    let engine = tx_engine(tx);
-    crate::on_tx!(tx, conn => {
-        let found: Option<(i32,)> = match engine {
-            Engine::Sqlite => {
-                sqlx::query_as("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1")
-                    .bind(table)
-                    .fetch_optional(&mut *conn)
-                    .await?
-            }
-            // to_regclass resolves the name through search_path, as the queries will.
-            Engine::Postgres => sqlx::query_as("SELECT 1 WHERE to_regclass($1) IS NOT NULL")
-                .bind(table)
-                .fetch_optional(&mut *conn)
+/// Which of estate's tables a database has, seen from inside a transaction (in its pinned
+/// schema, on PostgreSQL): learned in one round trip, since every step asks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Present {
+    pub ledger: bool,
+    /// `estate_unfinished`: made the first time a `-- no-transaction` migration ran there.
+    pub unfinished: bool,
+}
+
+impl Present {
+    pub async fn read(tx: &mut Tx) -> Result<Present, sqlx::Error> {
+        let engine = tx_engine(tx);
+        let (ledger, unfinished): (bool, bool) = crate::on_tx!(tx, conn => {
+            match engine {
+                Engine::Sqlite => sqlx::query_as(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1),
+                            EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $2)",
+                )
+                .bind(LEDGER_TABLE)
+                .bind(super::UNFINISHED_TABLE)
+                .fetch_one(&mut *conn)
                 .await?,
-        };
-        Ok(found.is_some())
-    })
+                // to_regclass resolves the names through search_path, as the queries will.
+                Engine::Postgres => sqlx::query_as(
+                    "SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL",
+                )
+                .bind(LEDGER_TABLE)
+                .bind(super::UNFINISHED_TABLE)
+                .fetch_one(&mut *conn)
+                .await?,
+            }
+        });
+        Ok(Present { ledger, unfinished })
+    }
 }
 
 /// The current time as the ledger and the registry record it: RFC 3339, UTC, milliseconds.

@@ -132,13 +132,13 @@ impl SqlMigrator {
     /// exists, this scope's status and the batch number for what it applies.
     async fn begin(&self, scope: Scope, db: &Database) -> Result<(Started, ScopeStatus)> {
         let mut tx = db.begin().await?;
-        let (has_ledger, all) = Ledger::read(&mut tx)
+        let (present, all) = Ledger::read(&mut tx)
             .await
             .map_err(|e| Error::db(db.label(), e))?;
         let batch = all.iter().map(|e| e.batch).max().unwrap_or(0) + 1;
         let status = self.status_of(scope, db.engine(), &all);
         self.check_applied(scope, db, &status)?;
-        let unfinished = Unfinished::read(&mut tx)
+        let unfinished = Unfinished::read(&mut tx, present)
             .await
             .map_err(|e| Error::db(db.label(), e))?;
         if let Some(u) = unfinished
@@ -153,7 +153,7 @@ impl SqlMigrator {
         Ok((
             Started {
                 tx,
-                has_ledger,
+                has_ledger: present.ledger,
                 batch,
             },
             status,
@@ -231,7 +231,8 @@ impl SqlMigrator {
                     has_ledger = Ledger::read(&mut fresh)
                         .await
                         .map_err(|e| Error::db(db.label(), e))?
-                        .0;
+                        .0
+                        .ledger;
                     fresh
                 }
             };

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::ledger::{all_rows, table_exists};
+use super::ledger::{Present, all_rows};
 use crate::catalog::Scope;
 use crate::database::{Database, Session, Tx};
 use crate::error::Result;
@@ -51,9 +51,13 @@ pub struct Unfinished {
 }
 
 impl Unfinished {
-    /// Every unfinished migration of the database, read inside `tx`.
-    pub async fn read(tx: &mut Tx) -> std::result::Result<Vec<Unfinished>, sqlx::Error> {
-        if !table_exists(tx, UNFINISHED_TABLE).await? {
+    /// Every unfinished migration of the database, read inside `tx` (nothing to read unless
+    /// `present` says the table is there).
+    pub async fn read(
+        tx: &mut Tx,
+        present: Present,
+    ) -> std::result::Result<Vec<Unfinished>, sqlx::Error> {
+        if !present.unfinished {
             return Ok(Vec::new());
         }
         let sql =
@@ -171,7 +175,7 @@ impl Unfinished {
     /// The fix: look, put the database in one state or the other, then say which.
     pub fn fix(&self, target: &str) -> String {
         format!(
-            "look at the database: finish the migration's remaining statements by hand, or undo the ones that ran (a CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: drop it); then record which with `estate resolve {} {target} --completed` or `--undone`",
+            "if the job that started it is still running (`estate history`, the console's Jobs view), wait for it; else look at the database: finish the migration's remaining statements by hand, or undo the ones that ran (a CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: drop it); then record which with `estate resolve {} {target} --completed` or `--undone`",
             self.context
         )
     }

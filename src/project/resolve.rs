@@ -88,7 +88,8 @@ impl Project {
         let _lock = db.lock_transactions(self.config.lock_wait).await?;
         let err = |e| Error::db(db.label(), e);
         let mut tx = db.begin().await?;
-        let Some(unfinished) = Unfinished::read(&mut tx)
+        let (present, ledger) = Ledger::read(&mut tx).await.map_err(err)?;
+        let Some(unfinished) = Unfinished::read(&mut tx, present)
             .await
             .map_err(err)?
             .into_iter()
@@ -122,7 +123,6 @@ impl Project {
                             "restore the migration file (git log shows it), then resolve again",
                         )
                     })?;
-                let (_, ledger) = Ledger::read(&mut tx).await.map_err(err)?;
                 let entry = LedgerEntry {
                     context: context.to_string(),
                     scope: scope.as_str().to_string(),

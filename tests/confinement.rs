@@ -28,11 +28,22 @@ fn a_registry_row_edited_to_point_outside_the_tenant_folder_is_refused() {
     let outside = tempfile::tempdir().unwrap();
     let victim = outside.path().join("victim.db");
     std::fs::write(&victim, "").unwrap();
-    for location in [
-        "../outside/victim.db".to_string(),
-        victim.display().to_string(),
-        "var/tenants/../landlord.db".to_string(),
-        "var/landlord.db".to_string(),
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), s.path("var/tenants/sub")).unwrap();
+    for (location, why) in [
+        (
+            "../outside/victim.db".to_string(),
+            "outside the tenant folder",
+        ),
+        (victim.display().to_string(), "outside the tenant folder"),
+        (
+            "var/tenants/../landlord.db".to_string(),
+            "outside the tenant folder",
+        ),
+        ("var/landlord.db".to_string(), "outside the tenant folder"),
+        ("var/tenants/sub/globex.db".to_string(), "a symbolic link"),
+        ("var/tenants/./acme.db".to_string(), "roundabout"),
+        ("var/tenants/acme.db".to_string(), "both at"),
     ] {
         exec(
             &s.landlord(),
@@ -41,17 +52,10 @@ fn a_registry_row_edited_to_point_outside_the_tenant_folder_is_refused() {
                 location.replace('\'', "''")
             ),
         );
-        let err = refused_unchanged(
-            &s,
-            &["install", "billing", "--tenant", "globex"],
-            "the registry places a tenant at",
-        );
+        let err = refused_unchanged(&s, &["install", "billing", "--tenant", "globex"], why);
+        assert_has(&err, "the registry places");
         assert_has(&err, "estate_tenants");
-        refused_unchanged(
-            &s,
-            &["install", "billing", "--all"],
-            "outside the tenant folder",
-        );
+        refused_unchanged(&s, &["install", "billing", "--all"], why);
     }
     assert_eq!(
         std::fs::read(&victim).unwrap(),
@@ -97,6 +101,18 @@ fn a_registry_row_pointing_at_the_landlord_is_refused(setup: Setup) {
         _ => "with no schema of its own",
     };
     refused_unchanged(&s, &["install", "billing", "--tenant", "acme"], needle);
+    // Any tenant's schema made public, or the catalog's.
+    for schema in ["public", "pg_catalog"] {
+        exec(
+            &s.landlord(),
+            &format!("UPDATE estate_tenants SET schema_name = '{schema}' WHERE slug = 'acme'"),
+        );
+        refused_unchanged(
+            &s,
+            &["install", "billing", "--tenant", "acme"],
+            "which is no tenant's own",
+        );
+    }
 }
 
 #[test]

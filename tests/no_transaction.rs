@@ -193,6 +193,15 @@ fn a_failed_statement_is_reported_refused_on_and_resolved_by_the_operator(setup:
         .map(|f| (f["database"].as_str().unwrap(), f["fix"].as_str().unwrap()))
         .collect();
     assert_eq!(found.len(), 2, "{report:#}");
+    // The failed step's registry rows say what the ledgers hold: no disagreement to repair.
+    assert!(
+        !report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "registry_disagrees"),
+        "{report:#}"
+    );
     assert!(found.iter().all(|(_, fix)| fix.contains("estate resolve")));
 
     // acme: the operator drops the half-built index and says it is undone; the fixed file

@@ -67,10 +67,15 @@ fn mask(text: &str) -> String {
                 let stop = (end + 3..chars.len())
                     .find(|&j| chars[j] != ' ')
                     .unwrap_or(chars.len());
-                // Inline (no padding after it), the number's width is not kept: it varies
-                // with the machine's pace.
+                // Inline (no padding after it), what follows moves with the number's width,
+                // which varies with the machine's pace: blank it up to the pane's border.
                 if stop == end + 3 {
-                    out.push_str("# ms");
+                    let border = (stop..chars.len())
+                        .find(|&j| chars[j] == '│' || chars[j] == '\n')
+                        .unwrap_or(chars.len());
+                    out.push_str(&format!("{:<w$}", "# ms", w = border - i));
+                    i = border;
+                    continue;
                 } else {
                     out.push_str(&format!("{:<w$}", "# ms", w = stop - i));
                 }

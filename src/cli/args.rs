@@ -55,6 +55,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("outcome").required(true).args(["completed", "undone"])))]
 pub struct ResolveArgs {
     /// The context whose migration is unfinished
     pub context: String,
@@ -65,10 +66,10 @@ pub struct ResolveArgs {
     #[arg(long, conflicts_with = "tenant")]
     pub landlord: bool,
     /// Its work is all there (the rest finished by hand): record it as done
-    #[arg(long, required_unless_present = "undone")]
+    #[arg(long)]
     pub completed: bool,
     /// None of its work is there any more (undone by hand): record it as never done
-    #[arg(long, conflicts_with = "completed")]
+    #[arg(long)]
     pub undone: bool,
     /// Print JSON for scripts
     #[arg(long)]

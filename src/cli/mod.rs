@@ -415,7 +415,7 @@ async fn resolve(config: Config, args: ResolveArgs) -> Result<u8> {
         print_json(&resolved);
     } else {
         let u = &resolved.unfinished;
-        out!(
+        outln!(
             "resolved on {}: {} {} migration {:04} ({}) is now recorded as {}",
             resolved.database,
             u.context,

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, now};
+pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, Present, now};
 pub use sql::SqlMigrator;
 pub use statements::split as split_statements;
 pub use unfinished::{UNFINISHED_TABLE, Unfinished};

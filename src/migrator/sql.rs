@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::{
-    Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, RunDirection,
-    ScopeStatus, Target, Unfinished, now, split_statements,
+    Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, Present, RunContext,
+    RunDirection, ScopeStatus, Target, Unfinished, now, split_statements,
 };
 use crate::catalog::{Context, Migration, MigrationSet, Scope, SqlFile};
 use crate::database::{Database, Tx};
@@ -138,18 +138,7 @@ impl SqlMigrator {
         let batch = all.iter().map(|e| e.batch).max().unwrap_or(0) + 1;
         let status = self.status_of(scope, db.engine(), &all);
         self.check_applied(scope, db, &status)?;
-        let unfinished = Unfinished::read(&mut tx, present)
-            .await
-            .map_err(|e| Error::db(db.label(), e))?;
-        if let Some(u) = unfinished
-            .iter()
-            .find(|u| u.context == self.context && u.scope == scope.as_str())
-        {
-            return Err(Error::refused(
-                format!("{}: {}", db.label(), u.describe()),
-                u.fix(&resolve_target(db)),
-            ));
-        }
+        self.refuse_unfinished(scope, db, &mut tx, present).await?;
         Ok((
             Started {
                 tx,
@@ -158,6 +147,30 @@ impl SqlMigrator {
             },
             status,
         ))
+    }
+
+    /// Refuses while a migration of this context's scope is unfinished there (stopped
+    /// partway, or run by another job now).
+    async fn refuse_unfinished(
+        &self,
+        scope: Scope,
+        db: &Database,
+        tx: &mut Tx,
+        present: Present,
+    ) -> Result<()> {
+        let unfinished = Unfinished::read(tx, present)
+            .await
+            .map_err(|e| Error::db(db.label(), e))?;
+        match unfinished
+            .iter()
+            .find(|u| u.context == self.context && u.scope == scope.as_str())
+        {
+            Some(u) => Err(Error::refused(
+                format!("{}: {}", db.label(), u.describe()),
+                u.fix(&resolve_target(db)),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Runs `migrations` in `direction` in one transaction, each in a savepoint with its
@@ -211,7 +224,8 @@ impl SqlMigrator {
                     .apply_outside(scope, db, m, file, up, direction, batch, run)
                     .await
                 {
-                    Ok(record) => {
+                    Ok(None) => continue,
+                    Ok(Some(record)) => {
                         run.report(&record);
                         done.push(record);
                         committed = done.len();
@@ -317,8 +331,8 @@ impl SqlMigrator {
         direction: RunDirection,
         batch: i64,
         run: &RunContext,
-    ) -> Result<MigrationRun> {
-        let statements = split_statements(&file.sql);
+    ) -> Result<Option<MigrationRun>> {
+        let statements = split_statements(&file.sql, db.engine());
         let started = Instant::now();
         let marker = Unfinished {
             context: self.context.clone(),
@@ -340,8 +354,21 @@ impl SqlMigrator {
         let db_err = |e| Error::db(db.label(), e);
         tracing::warn!(context = %self.context, %scope, database = db.label(), version = m.version, statements = statements.len(), "running a migration outside a transaction: a failure leaves what ran in place");
         // Written first, in its own transaction: from here on, whatever happens, the
-        // database says this migration is under way.
+        // database says this migration is under way. Under the database's lock, the ledger
+        // and the unfinished record are read again: on PostgreSQL the lock is per
+        // transaction, and another job may have run it, or be running it, since this step
+        // read them.
         let mut tx = db.begin().await?;
+        let (present, ledger) = Ledger::read(&mut tx).await.map_err(db_err)?;
+        let applied = ledger.iter().any(|e| {
+            e.context == self.context && e.scope == scope.as_str() && e.version == m.version
+        });
+        if applied == (direction == RunDirection::Up) {
+            // Another job got there first: nothing left to do here.
+            tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, "another job ran this migration meanwhile");
+            return Ok(None);
+        }
+        self.refuse_unfinished(scope, db, &mut tx, present).await?;
         marker.start(&mut tx).await.map_err(db_err)?;
         tx.commit().await?;
         let mut session = db.session().await?;
@@ -392,7 +419,7 @@ impl SqlMigrator {
         tx.commit().await?;
         let millis = started.elapsed().as_millis() as u64;
         tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, ?direction, "migration done outside a transaction");
-        Ok(self.run_record(scope, db, m, direction, millis))
+        Ok(Some(self.run_record(scope, db, m, direction, millis)))
     }
 }
 

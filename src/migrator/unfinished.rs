@@ -148,6 +148,10 @@ impl Unfinished {
             "applying"
         };
         let progress = match &self.error {
+            None if self.done >= self.statements => format!(
+                "all {} statement(s) committed, and it stopped before its ledger row was written (estate was stopped or killed)",
+                self.statements
+            ),
             Some(e) => format!(
                 "{} of {} statement(s) committed, then statement {} failed: {e}",
                 self.done,
@@ -174,8 +178,14 @@ impl Unfinished {
 
     /// The fix: look, put the database in one state or the other, then say which.
     pub fn fix(&self, target: &str) -> String {
+        if self.error.is_none() && self.done >= self.statements {
+            return format!(
+                "if the job that started it is still running (`estate history`, the console's Jobs view), wait for it; else its work is all there: `estate resolve {} {target} --completed`",
+                self.context
+            );
+        }
         format!(
-            "if the job that started it is still running (`estate history`, the console's Jobs view), wait for it; else look at the database: finish the migration's remaining statements by hand, or undo the ones that ran (a CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: drop it); then record which with `estate resolve {} {target} --completed` or `--undone`",
+            "if the job that started it is still running (`estate history`, the console's Jobs view), wait for it; else look at the database: finish the migration's remaining statements by hand, or undo the ones that ran (on PostgreSQL, a CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: drop it); if the file was wrong, correct it first (what --completed records is the file as it is then); then record which with `estate resolve {} {target} --completed` or `--undone`",
             self.context
         )
     }

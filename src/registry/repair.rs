@@ -86,8 +86,10 @@ pub fn repairs(
             (None, Some(InstallState::Failed)) => None,
             (Some(newest), _) => {
                 let now = Applied::from_ledger(&applied, newest.version);
+                // A failed step's row agrees when it records what the ledger holds: the
+                // failure is the news it carries, and the repair must not erase it.
                 let same = row.is_some_and(|r| {
-                    r.state == InstallState::Installed
+                    matches!(r.state, InstallState::Installed | InstallState::Failed)
                         && r.applied_version == Some(now.version)
                         && r.applied_digest.as_deref() == Some(now.digest.as_str())
                 });

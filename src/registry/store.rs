@@ -1,6 +1,6 @@
 //! The landlord store: reading and writing the registry's tables.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use crate::catalog::{Catalog, Migration, MigrationSet, REGISTRY_CONTEXT, Scope, SqlFile};
@@ -359,7 +359,15 @@ impl Registry {
             .fetch_all(pool)
             .await
             .map_err(|e| self.err(e))?;
-            rows.into_iter().map(tenant_record).collect()
+            let tenants: Vec<TenantRecord> =
+                rows.into_iter().map(tenant_record).collect::<Result<_>>()?;
+            let mut owners: HashMap<String, &str> = HashMap::with_capacity(tenants.len());
+            for t in &tenants {
+                if let Some(other) = owners.insert(t.placement.describe(), &t.slug) {
+                    return Err(shared_placement(other, &t.slug, &t.placement));
+                }
+            }
+            Ok(tenants)
         })
     }
 
@@ -373,7 +381,25 @@ impl Registry {
             .fetch_optional(pool)
             .await
             .map_err(|e| self.err(e))?;
-            row.map(tenant_record).transpose()
+            let Some(record) = row.map(tenant_record).transpose()? else {
+                return Ok(None);
+            };
+            let other: Option<(String,)> = sqlx::query_as(
+                "SELECT slug FROM estate_tenants WHERE slug <> $1 AND engine = $2 AND location = $3
+                 AND COALESCE(server, '') = COALESCE($4, '') AND COALESCE(schema_name, '') = COALESCE($5, '')",
+            )
+            .bind(slug)
+            .bind(record.placement.engine.as_str())
+            .bind(&record.placement.location)
+            .bind(&record.placement.server)
+            .bind(&record.placement.schema)
+            .fetch_optional(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            match other {
+                Some((other,)) => Err(shared_placement(&other, slug, &record.placement)),
+                None => Ok(Some(record)),
+            }
         })
     }
 
@@ -696,13 +722,29 @@ struct TenantRow {
     created_at: String,
 }
 
+/// Two tenant rows name one database: a hand edit, and either would migrate the other's.
+fn shared_placement(a: &str, b: &str, placement: &Placement) -> Error {
+    Error::refused(
+        format!(
+            "the registry places tenants {a} and {b} both at {}",
+            placement.describe()
+        ),
+        "correct the location of the wrong one in the landlord's estate_tenants table",
+    )
+}
+
 /// A tenant row as estate uses it, its slug checked again: a row edited by hand must not turn
 /// into a file name, a database name or a schema name unchecked.
 fn tenant_record(r: TenantRow) -> Result<TenantRecord> {
     if let Err(e) = Slug::parse(&r.slug) {
+        // The slug's own fix (choose another) is for a slug being typed, not one on file.
+        let why = match e {
+            Error::Refused { problem, .. } => problem,
+            other => other.to_string(),
+        };
         return Err(Error::refused(
             format!(
-                "the registry holds a tenant whose slug {:?} is not valid: {e}",
+                "the registry holds a tenant whose slug {:?} is not valid: {why}",
                 r.slug
             ),
             "correct or remove that row of the landlord's estate_tenants table",

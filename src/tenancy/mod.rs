@@ -255,6 +255,26 @@ impl Placement {
                 if escapes || !location.starts_with(&folder) || location == folder {
                     return refuse(format!("outside the tenant folder {}", folder.display()));
                 }
+                // Written the one way (no `a/./b`, no `a//b`), so two rows cannot name one
+                // file differently.
+                let written = Path::new(&self.location);
+                if written
+                    .components()
+                    .collect::<std::path::PathBuf>()
+                    .as_os_str()
+                    != written.as_os_str()
+                {
+                    return refuse("written in a roundabout way".to_string());
+                }
+                // No folder between the tenant folder and the file may be a link elsewhere.
+                for dir in location.ancestors().skip(1) {
+                    if dir == folder || !dir.starts_with(&folder) {
+                        break;
+                    }
+                    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                        return refuse(format!("through {}, a symbolic link", dir.display()));
+                    }
+                }
                 if let Address::Sqlite { path: landlord } = landlord
                     && same_file(path, landlord)
                 {
@@ -279,6 +299,13 @@ impl Placement {
                     && (schema.is_none() || schema == landlord_schema)
                 {
                     return refuse("which is the landlord's database".to_string());
+                }
+                if let Some(schema) = schema
+                    && (schema == "public"
+                        || schema == "information_schema"
+                        || schema.starts_with("pg_"))
+                {
+                    return refuse(format!("in the schema {schema}, which is no tenant's own"));
                 }
                 let shared = config.tenancy.layout == Layout::Schema
                     && config.tenancy.database_template == *database;

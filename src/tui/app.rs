@@ -606,8 +606,16 @@ impl App {
                 .selected(Tab::History)
                 .map(|i| detail::history(&self.data.history[i])),
         };
-        if let Some((title, mut lines)) = dialog {
-            lines.extend(self.drift_lines());
+        if let Some((title, lines)) = dialog {
+            // Drift first: it puts what follows (the registry's state) in doubt.
+            let mut drift = self.drift_lines();
+            let lines = if drift.is_empty() {
+                lines
+            } else {
+                drift.push(Line::default());
+                drift.extend(lines);
+                drift
+            };
             self.dialog = Some(Dialog::Detail {
                 title,
                 lines,
@@ -637,7 +645,7 @@ impl App {
         if mine.is_empty() {
             return Vec::new();
         }
-        let mut lines = vec![Line::default(), detail::heading("drift (last verify)")];
+        let mut lines = vec![detail::heading("drift (last verify)")];
         for f in mine {
             lines.extend(drift::lines(f));
         }

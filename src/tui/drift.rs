@@ -118,9 +118,5 @@ pub fn lines(f: &Finding) -> Vec<Line<'static>> {
         Some(m) => format!("⚠ {m}: {}", f.detail),
         None => format!("⚠ {}", f.detail),
     };
-    let mut out = vec![Line::from(what), Line::from(format!("  fix: {}", f.fix))];
-    if f.repairable {
-        out.push(Line::from("  `estate verify --repair` fixes it"));
-    }
-    out
+    vec![Line::from(what), Line::from(format!("  fix: {}", f.fix))]
 }

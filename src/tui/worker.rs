@@ -96,7 +96,17 @@ pub fn spawn(
         Effect::Verify => {
             let handle = handle.clone();
             std::thread::spawn(move || {
-                let _ = tx.send(handle.block_on(verify(&project)));
+                // Against the files as they are now, not as the console found them.
+                let fresh = match handle.block_on(Project::open(project.config.clone())) {
+                    Ok(fresh) => Arc::new(fresh),
+                    Err(e) => {
+                        let _ = tx.send(Msg::Verified(Err(e.to_string())));
+                        return;
+                    }
+                };
+                let msg = handle.block_on(verify(&fresh));
+                let _ = tx.send(Msg::Reopened(fresh));
+                let _ = tx.send(msg);
             });
         }
     }

@@ -159,6 +159,7 @@ fn a_failed_statement_is_reported_refused_on_and_resolved_by_the_operator(setup:
         "1 of 2 statement(s) committed, then statement 2 failed",
     );
     assert_has(&said, "no_such_table");
+    assert_has(&said, "statement 2: CREATE INDEX");
     assert_has(&said, "estate resolve calendar --tenant");
     for t in ["acme", "globex"] {
         let db = s.tenant_db(t);

@@ -394,8 +394,10 @@ impl SqlMigrator {
                     file: file.path.display().to_string(),
                     database: db.label().to_string(),
                     message: format!(
-                        "{}\n  {}",
+                        "{}\n  statement {}: {}\n  {}",
                         stopped.describe(),
+                        i + 1,
+                        excerpt(statement),
                         stopped.fix(&resolve_target(db))
                     ),
                 });
@@ -441,6 +443,16 @@ async fn settle(
         run.report(record);
     }
     Ok(done.len())
+}
+
+/// A statement's first line, cut short, to name it in a message.
+fn excerpt(statement: &str) -> String {
+    let line = statement.lines().next().unwrap_or_default();
+    match line.char_indices().nth(100) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None if statement.lines().nth(1).is_some() => format!("{line} …"),
+        None => line.to_string(),
+    }
 }
 
 /// How `estate resolve` names this database: `--landlord` or `--tenant SLUG`.

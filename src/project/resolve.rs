@@ -66,7 +66,8 @@ impl Project {
         let target = db.as_ref().unwrap_or(self.registry.landlord());
         let result = self.resolve_on(target, context, scope, resolution).await;
         if let (Ok(_), Some(slug)) = (&result, &slug) {
-            // The registry follows the ledger, as after a job.
+            // The registry follows the ledger, as after a job. (The operator's word goes to
+            // the log: the history table records jobs' steps alone.)
             let ledger = Ledger::all(target).await?;
             let installs = self.registry.installations_by_key().await?;
             let writes = repairs(slug, &ledger, &installs, &self.catalog, &self.migrators);

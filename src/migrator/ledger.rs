@@ -213,9 +213,17 @@ impl Present {
                 .bind(super::UNFINISHED_TABLE)
                 .fetch_one(&mut *conn)
                 .await?,
-                // to_regclass resolves the names through search_path, as the queries will.
+                // From pg_class through the statement's own snapshot, taken after the lock
+                // was: a table another job created and committed while this one waited is
+                // seen. (to_regclass reads the session's catalog cache, which waiting on an
+                // advisory lock does not refresh: it could say "no ledger" here and this job
+                // would run migrations already applied.) In current_schema(), where the
+                // unqualified names resolve.
                 Engine::Postgres => sqlx::query_as(
-                    "SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL",
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                    WHERE n.nspname = current_schema() AND c.relname = $1),
+                            EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                    WHERE n.nspname = current_schema() AND c.relname = $2)",
                 )
                 .bind(LEDGER_TABLE)
                 .bind(super::UNFINISHED_TABLE)

@@ -39,8 +39,11 @@ impl Tmux {
 
     /// Starts `estate` (the console) in a `width`×`height` terminal in `s`'s project.
     fn start(s: &Scratch, width: u16, height: u16) -> Tmux {
+        // A server per test: the tests of this file run side by side.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("estate-test-{}", std::process::id()),
+            socket: format!("estate-test-{}-{n}", std::process::id()),
         };
         let bin = assert_cmd::cargo::cargo_bin("estate");
         let out = Command::new("tmux")
@@ -172,5 +175,48 @@ fn mark_two_cells_install_and_the_databases_agree_with_the_screen() {
             "not_installed"
         };
         assert_eq!(r["state"], want, "{r}");
+    }
+}
+
+/// Whether process `pid` is still running (gone, or a zombie waiting to be reaped, is not).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    })
+}
+
+#[test]
+fn the_console_ends_when_its_terminal_hangs_up() {
+    if !Tmux::available() {
+        eprintln!("note: tmux is not installed; the console's end-to-end test is skipped");
+        return;
+    }
+    let s = Scratch::new();
+    s.add_tenants(&["acme"]);
+    let tmux = Tmux::start(&s, 80, 24);
+    tmux.wait_for("the Modules view", |sc| sc.contains("Modules (4)"));
+    let shell = tmux.cmd(&["display-message", "-p", "-t", "estate", "#{pane_pid}"]);
+    let shell = shell.trim();
+    let children =
+        std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap_or_default();
+    let estate = children
+        .split_whitespace()
+        .next()
+        .unwrap_or_else(|| panic!("no estate under the pane's shell {shell}"))
+        .to_string();
+    assert!(running(&estate));
+
+    // The terminal goes away as an SSH session's does: the console must end, not spin on a
+    // terminal nobody reads (as it did, at full CPU, until this test).
+    drop(tmux);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while running(&estate) {
+        assert!(
+            Instant::now() < deadline,
+            "the console (pid {estate}) still runs 15 s after its terminal hung up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
 }

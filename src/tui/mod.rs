@@ -107,23 +107,83 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
     result
 }
 
-/// Hands the keys typed so far to `app`, waiting a moment for the first.
+/// Events one turn of the loop takes at most before it draws and looks at signals again.
+const EVENTS_PER_TURN: usize = 256;
+
+/// Hands the keys typed so far to `app`, waiting a moment for the first. Returns an error when
+/// the terminal is gone (an SSH session dropped, a tmux session killed).
 fn read_keys(app: &mut App) -> Result<()> {
     let err = |e| Error::io("reading the terminal", e);
-    if event::poll(Duration::from_millis(50)).map_err(err)? {
-        // Take every key already typed before drawing again, so a held key never lags.
-        loop {
-            if let Event::Key(key) = event::read().map_err(err)?
-                && key.kind == KeyEventKind::Press
-            {
-                app.on_key(key);
-            }
-            if !event::poll(Duration::ZERO).map_err(err)? {
-                break;
-            }
+    // crossterm's own wait never returns on a terminal whose other end has hung up (it spins
+    // on the endless end-of-file), so the wait is a poll(2) of ours, which reports the hangup.
+    match terminal_input(Duration::from_millis(50)).map_err(err)? {
+        Pending::HungUp => return Err(err(hung_up())),
+        // crossterm may still hold events read with an earlier batch.
+        Pending::None if !event::poll(Duration::ZERO).map_err(err)? => return Ok(()),
+        Pending::None | Pending::Waiting => {}
+    }
+    // The keys already typed, before drawing again, so a held key never lags; a bounded
+    // number, so the loop still draws and sees a signal.
+    for _ in 0..EVENTS_PER_TURN {
+        if let Event::Key(key) = event::read().map_err(err)?
+            && key.kind == KeyEventKind::Press
+        {
+            app.on_key(key);
+        }
+        if terminal_input(Duration::ZERO).map_err(err)? == Pending::HungUp {
+            return Err(err(hung_up()));
+        }
+        if !event::poll(Duration::ZERO).map_err(err)? {
+            break;
         }
     }
     Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Waiting,
+    None,
+    HungUp,
+}
+
+fn hung_up() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the terminal hung up")
+}
+
+/// Whether the terminal (standard input) has input within `timeout`, or has hung up. When
+/// standard input is no terminal (crossterm then reads /dev/tty), it says `Waiting` and leaves
+/// the answer to crossterm.
+fn terminal_input(timeout: Duration) -> std::io::Result<Pending> {
+    // SAFETY: isatty and poll only read the descriptor and the one pollfd passed.
+    if unsafe { libc::isatty(libc::STDIN_FILENO) } != 1 {
+        return Ok(Pending::Waiting);
+    }
+    let mut fd = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd, count 1.
+    let n = unsafe { libc::poll(&mut fd, 1, millis) };
+    if n < 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.kind() {
+            // A signal (a resize, a hangup being handled): the loop looks again.
+            std::io::ErrorKind::Interrupted => Ok(Pending::None),
+            _ => Err(e),
+        };
+    }
+    Ok(
+        if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+            Pending::HungUp
+        } else if fd.revents & libc::POLLIN != 0 {
+            Pending::Waiting
+        } else {
+            Pending::None
+        },
+    )
 }
 
 /// Stops every job under way at its next migration boundary and waits until each has ended

@@ -155,16 +155,29 @@ impl Ledger {
         scope: Scope,
         version: i64,
     ) -> Result<(), sqlx::Error> {
-        crate::on_tx!(tx, conn => {
-            sqlx::query("DELETE FROM estate_ledger WHERE context = $1 AND scope = $2 AND version = $3")
-                .bind(context)
-                .bind(scope.as_str())
-                .bind(version)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
-        })
+        delete_row(tx, LEDGER_TABLE, context, scope, version).await
     }
+}
+
+/// Deletes the row of one migration from one of estate's per-database tables (`table`, a
+/// constant), inside `tx`.
+pub(super) async fn delete_row(
+    tx: &mut Tx,
+    table: &'static str,
+    context: &str,
+    scope: Scope,
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = format!("DELETE FROM {table} WHERE context = $1 AND scope = $2 AND version = $3");
+    crate::on_tx!(tx, conn => {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(context)
+            .bind(scope.as_str())
+            .bind(version)
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// Every row of one of estate's per-database tables (`columns` of `table`, a constant), by

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::ledger::{Present, all_rows};
+use super::ledger::{Present, all_rows, delete_row};
 use crate::catalog::Scope;
 use crate::database::{Database, Session, Tx};
 use crate::error::Result;
@@ -129,15 +129,7 @@ impl Unfinished {
         scope: Scope,
         version: i64,
     ) -> std::result::Result<(), sqlx::Error> {
-        crate::on_tx!(tx, conn => {
-            sqlx::query("DELETE FROM estate_unfinished WHERE context = $1 AND scope = $2 AND version = $3")
-                .bind(context)
-                .bind(scope.as_str())
-                .bind(version)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
-        })
+        delete_row(tx, UNFINISHED_TABLE, context, scope, version).await
     }
 
     /// What it is and how far it got, for a refusal, a finding or a failed job.

@@ -167,7 +167,7 @@ impl SqlMigrator {
         {
             Some(u) => Err(Error::refused(
                 format!("{}: {}", db.label(), u.describe()),
-                u.fix(&resolve_target(db)),
+                u.fix(db),
             )),
             None => Ok(()),
         }
@@ -398,7 +398,7 @@ impl SqlMigrator {
                         stopped.describe(),
                         i + 1,
                         excerpt(statement),
-                        stopped.fix(&resolve_target(db))
+                        stopped.fix(db)
                     ),
                 });
             }
@@ -452,14 +452,6 @@ fn excerpt(statement: &str) -> String {
         Some((at, _)) => format!("{}…", &line[..at]),
         None if statement.lines().nth(1).is_some() => format!("{line} …"),
         None => line.to_string(),
-    }
-}
-
-/// How `estate resolve` names this database: `--landlord` or `--tenant SLUG`.
-fn resolve_target(db: &Database) -> String {
-    match db.label().strip_prefix("tenant ") {
-        Some(slug) => format!("--tenant {slug}"),
-        None => "--landlord".to_string(),
     }
 }
 

@@ -168,8 +168,14 @@ impl Unfinished {
         )
     }
 
-    /// The fix: look, put the database in one state or the other, then say which.
-    pub fn fix(&self, target: &str) -> String {
+    /// The fix: look, put the database in one state or the other, then say which (with
+    /// `estate resolve` on `db`).
+    pub fn fix(&self, db: &Database) -> String {
+        // How `estate resolve` names the database: `--landlord` or `--tenant SLUG`.
+        let target = match db.label().strip_prefix("tenant ") {
+            Some(slug) => format!("--tenant {slug}"),
+            None => "--landlord".to_string(),
+        };
         if self.error.is_none() && self.done >= self.statements {
             return format!(
                 "if the job that started it is still running (`estate history`, the console's Jobs view), wait for it; else its work is all there: `estate resolve {} {target} --completed`",

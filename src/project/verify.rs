@@ -159,11 +159,7 @@ impl Project {
                 FindingKind::UnfinishedMigration,
                 &u.context,
                 u.describe(),
-                &u.fix(&if scope == Scope::Landlord {
-                    "--landlord".to_string()
-                } else {
-                    format!("--tenant {label}")
-                }),
+                &u.fix(db),
             ));
         }
         let mut applied_contexts: BTreeSet<&str> = BTreeSet::new();

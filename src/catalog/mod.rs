@@ -1,10 +1,11 @@
 //! The catalog: every context found under the contexts folder, read from disk at run time.
 //!
-//! A context is a folder with a `context.toml` manifest and, per scope, a migration set in
-//! sqlx-cli's reversible file convention. Loading never stops at the first problem: every
+//! A context is a folder with a `context.toml` manifest and, per scope, a migration set: files
+//! in sqlx-cli's reversible convention, blueprints, or diesel-layout folders. Loading never stops at the first problem: every
 //! problem found is collected so `estate check` can list them all at once. The catalog knows no
 //! database; the registry reads it to plan.
 
+pub mod blueprint;
 mod graph;
 mod manifest;
 mod migration_set;
@@ -20,7 +21,7 @@ pub use migration_set::{
     Migration, MigrationSet, NO_TRANSACTION, SqlFile, checksum, is_no_transaction, parse_file_name,
 };
 pub use problem::Problem;
-pub use tables::owned_tables;
+pub use tables::{Conflict, OwnedTable, Ownership, TableMap, owned_tables};
 
 use crate::error::{Error, Result};
 
@@ -80,9 +81,14 @@ impl Context {
         self.sets.get(&scope)
     }
 
-    /// The tables this context owns in `scope` (see [`owned_tables`]).
+    /// The names of the tables this context owns in `scope` (see [`owned_tables`]).
     pub fn tables(&self, scope: Scope) -> Vec<String> {
-        self.set(scope).map(owned_tables).unwrap_or_default()
+        self.set(scope)
+            .map(owned_tables)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.name)
+            .collect()
     }
 }
 
@@ -124,6 +130,8 @@ impl Catalog {
             }
         }
         catalog.graph = DependencyGraph::build(&catalog.contexts, &mut catalog.problems);
+        let references = blueprint::check_references(&catalog);
+        catalog.problems.extend(references);
         tracing::debug!(
             contexts = catalog.contexts.len(),
             problems = catalog.problems.len(),

@@ -70,6 +70,7 @@ pub fn registry_migrator() -> SqlMigrator {
             description: e.name.replace('_', " "),
             ups: BTreeMap::new(),
             downs: BTreeMap::new(),
+            blueprint: None,
         });
         let file = |dir: &PathBuf, direction: &str, sql: &str| {
             SqlFile::new(

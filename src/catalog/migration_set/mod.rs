@@ -4,14 +4,20 @@
 //! `.down.sql`, so a folder made by `sqlx migrate add -r` is a valid set as it is. Versions are
 //! integers ordered numerically. A migration may also ship engine-specific files beside the
 //! generic ones (`0003_x.up.postgres.sql`, `0003_x.down.sqlite.sql`); on its engine the specific
-//! file wins. The checksum of a migration is taken over the up file used on the engine, with
-//! line endings normalised, so a CRLF checkout does not look like drift.
+//! file wins. Beside them, a migration may be a blueprint (`0004_x.toml`, rendered per engine)
+//! or a folder in diesel's layout (`2024-01-15-093000_x/up.sql` + `down.sql`), used as it is.
+//! The checksum of a migration is taken over the file written by hand (the up file used on
+//! the engine, or the blueprint), with line endings normalised, so a CRLF checkout does not
+//! look like drift and a new estate that renders a blueprint differently does not either.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+mod diesel;
+
+use super::blueprint::{self, Blueprint};
 use super::{Problem, Scope};
 use crate::engine::Engine;
 
@@ -22,26 +28,53 @@ pub struct SqlFile {
     pub sql: String,
     /// SHA-256 of the file, line endings normalised, in hex.
     pub checksum: String,
+    outside_transaction: bool,
 }
 
 impl SqlFile {
     pub fn new(path: PathBuf, sql: String) -> SqlFile {
         SqlFile {
             checksum: checksum(sql.as_bytes()),
+            outside_transaction: is_no_transaction(&sql),
             path,
             sql,
         }
     }
 
-    pub fn name(&self) -> String {
-        file_name(&self.path)
+    /// SQL rendered from a blueprint: its checksum is the blueprint's, the file written by
+    /// hand.
+    pub fn rendered(path: PathBuf, sql: String, checksum: String) -> SqlFile {
+        SqlFile {
+            checksum,
+            outside_transaction: false,
+            path,
+            sql,
+        }
     }
 
-    /// Whether the file asks to run outside a transaction: its first line is
-    /// `-- no-transaction`, sqlx-cli's marker, for statements an engine refuses inside one
-    /// (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
+    /// Marks the file to run outside a transaction whatever its first line (diesel's
+    /// `run_in_transaction = false`).
+    pub fn outside_transaction(mut self) -> SqlFile {
+        self.outside_transaction = true;
+        self
+    }
+
+    /// The file's name, with its folder for a diesel-layout migration (`…_x/up.sql`).
+    pub fn name(&self) -> String {
+        let name = file_name(&self.path);
+        if name.starts_with("up.") || name.starts_with("down.") {
+            let folder = self.path.parent().map(file_name).unwrap_or_default();
+            format!("{folder}/{name}")
+        } else {
+            name
+        }
+    }
+
+    /// Whether the file runs outside a transaction: its first line is `-- no-transaction`,
+    /// sqlx-cli's marker, for statements an engine refuses inside one (`CREATE INDEX
+    /// CONCURRENTLY`, `VACUUM`), or diesel's metadata said so.
     pub fn no_transaction(&self) -> bool {
-        is_no_transaction(&self.sql)
+        self.outside_transaction
     }
 }
 
@@ -65,6 +98,8 @@ pub struct Migration {
     /// Up files by engine; `None` is the generic file.
     pub ups: BTreeMap<Option<Engine>, SqlFile>,
     pub downs: BTreeMap<Option<Engine>, SqlFile>,
+    /// When the migration is a blueprint: what it declares (its files above are rendered).
+    pub blueprint: Option<Blueprint>,
 }
 
 impl Migration {
@@ -154,6 +189,18 @@ pub fn parse_file_name(name: &str) -> Result<Option<FileName>, String> {
                 .into(),
         );
     };
+    let (version, description) = version_and_description(stem)?;
+    Ok(Some(FileName {
+        version,
+        description,
+        direction,
+        engine,
+    }))
+}
+
+/// Reads `<version>_<description>`: the version as a number, the description with underscores
+/// read as spaces.
+pub fn version_and_description(stem: &str) -> Result<(i64, String), String> {
     let (version, description) = stem.split_once('_').unwrap_or((stem, ""));
     if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
@@ -171,12 +218,7 @@ pub fn parse_file_name(name: &str) -> Result<Option<FileName>, String> {
     if description.chars().any(char::is_control) {
         return Err("has control characters in its description".into());
     }
-    Ok(Some(FileName {
-        version,
-        description: description.replace('_', " "),
-        direction,
-        engine,
-    }))
+    Ok((version, description.replace('_', " ")))
 }
 
 /// SHA-256 in hex over `bytes` with CRLF (and lone CR) read as LF.
@@ -205,6 +247,8 @@ pub fn checksum(bytes: &[u8]) -> String {
 /// The files found for one version, before they are paired.
 #[derive(Default)]
 struct Found {
+    /// A blueprint of this version, with its path and checksum.
+    blueprint: Option<(PathBuf, String, Blueprint)>,
     /// Every description seen for this version: more than one is a clash.
     descriptions: BTreeSet<String>,
     /// Every file of this version, to name them in a clash.
@@ -239,11 +283,11 @@ impl MigrationSet {
                 continue;
             }
             if path.is_dir() {
-                problems.push(Problem::new(
-                    &path,
-                    "is a folder inside a migration set",
-                    "keep migration files directly in landlord/ or tenant/",
-                ));
+                diesel::load(&path, &name, &mut found, problems);
+                continue;
+            }
+            if let Some(stem) = name.strip_suffix(".toml") {
+                load_blueprint(&path, stem, &mut found, problems);
                 continue;
             }
             let parsed = match parse_file_name(&name) {
@@ -261,28 +305,9 @@ impl MigrationSet {
             let entry = found.entry(parsed.version).or_default();
             entry.descriptions.insert(parsed.description.clone());
             entry.names.push(name.clone());
-            let sql = match std::fs::read(&path) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(sql) => sql,
-                    Err(_) => {
-                        problems.push(Problem::new(
-                            &path,
-                            "is not valid UTF-8",
-                            "save the migration as UTF-8 text",
-                        ));
-                        entry.broken = true;
-                        continue;
-                    }
-                },
-                Err(e) => {
-                    problems.push(Problem::new(
-                        &path,
-                        format!("cannot be read: {e}"),
-                        "make the file readable by the user running estate",
-                    ));
-                    entry.broken = true;
-                    continue;
-                }
+            let Some(sql) = read_text(&path, problems) else {
+                entry.broken = true;
+                continue;
             };
             let file = SqlFile::new(path, sql);
             let side = match parsed.direction {
@@ -303,6 +328,27 @@ impl MigrationSet {
                 continue;
             }
             if f.broken {
+                continue;
+            }
+            if let Some((path, checksum, blueprint)) = f.blueprint {
+                if !f.ups.is_empty() || !f.downs.is_empty() {
+                    problems.push(Problem::new(
+                        dir,
+                        format!(
+                            "version {version} is both a blueprint and SQL files: {}",
+                            f.names.join(", ")
+                        ),
+                        "give each migration its own version number",
+                    ));
+                    continue;
+                }
+                migrations.push(Migration::from_blueprint(
+                    version,
+                    f.descriptions.into_iter().next().unwrap_or_default(),
+                    path,
+                    checksum,
+                    blueprint,
+                ));
                 continue;
             }
             let mut ok = true;
@@ -339,6 +385,7 @@ impl MigrationSet {
                 description: f.descriptions.into_iter().next().unwrap_or_default(),
                 ups,
                 downs,
+                blueprint: None,
             };
             if let Some(problem) = missing_partner(&migration) {
                 problems.push(problem);
@@ -368,6 +415,99 @@ impl MigrationSet {
             .binary_search_by_key(&version, |m| m.version)
             .ok()
             .map(|i| &self.migrations[i])
+    }
+}
+
+/// Reads `<version>_<description>.toml` as a blueprint into `found`.
+fn load_blueprint(
+    path: &Path,
+    stem: &str,
+    found: &mut BTreeMap<i64, Found>,
+    problems: &mut Vec<Problem>,
+) {
+    let (version, description) = match version_and_description(stem) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            problems.push(Problem::new(
+                path,
+                message,
+                "name a blueprint <version>_<description>.toml, or move other files out of the migration set",
+            ));
+            return;
+        }
+    };
+    let entry = found.entry(version).or_default();
+    entry.descriptions.insert(description);
+    entry.names.push(file_name(path));
+    let text = match read_text(path, problems) {
+        Some(text) => text,
+        None => {
+            entry.broken = true;
+            return;
+        }
+    };
+    match Blueprint::parse(path, &text) {
+        Ok(blueprint) => {
+            entry.blueprint = Some((path.to_path_buf(), checksum(text.as_bytes()), blueprint));
+        }
+        Err(found_problems) => {
+            problems.extend(found_problems);
+            entry.broken = true;
+        }
+    }
+}
+
+/// A migration file's text, or `None` with the problem pushed.
+fn read_text(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(_) => {
+                problems.push(Problem::new(
+                    path,
+                    "is not valid UTF-8",
+                    "save the migration as UTF-8 text",
+                ));
+                None
+            }
+        },
+        Err(e) => {
+            problems.push(Problem::new(
+                path,
+                format!("cannot be read: {e}"),
+                "make the file readable by the user running estate",
+            ));
+            None
+        }
+    }
+}
+
+impl Migration {
+    /// A blueprint migration, rendered for every engine.
+    fn from_blueprint(
+        version: i64,
+        description: String,
+        path: PathBuf,
+        checksum: String,
+        blueprint: Blueprint,
+    ) -> Migration {
+        let render = |sql: fn(&Blueprint, Engine) -> String| {
+            Engine::ALL
+                .into_iter()
+                .map(|e| {
+                    let file =
+                        SqlFile::rendered(path.clone(), sql(&blueprint, e), checksum.clone());
+                    (Some(e), file)
+                })
+                .collect()
+        };
+        Migration {
+            version,
+            description,
+            ups: render(blueprint::render::up),
+            downs: render(blueprint::render::down),
+            blueprint: Some(blueprint),
+        }
     }
 }
 

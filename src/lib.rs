@@ -22,6 +22,7 @@ pub mod migrator;
 pub mod operator;
 pub mod project;
 pub mod registry;
+pub mod scaffold;
 pub mod signals;
 pub mod sync;
 pub mod tenancy;

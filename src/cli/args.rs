@@ -52,6 +52,69 @@ pub enum Command {
     /// Say how a migration that ran outside a transaction and stopped partway ended, once you
     /// have finished or undone it by hand (`verify` lists them)
     Resolve(ResolveArgs),
+    /// Scaffold a context or a migration (files only; no database is touched)
+    #[command(subcommand)]
+    New(NewCommand),
+    /// The dependency graph of contexts: requires and required-by, cycles flagged
+    Graph(GraphArgs),
+    /// Which context creates which tables in which scope; tables claimed twice are flagged
+    Tables(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// A context folder: context.toml and empty migrations/landlord and migrations/tenant
+    Context {
+        /// Its name: lowercase letters, digits and _
+        name: String,
+        /// Contexts it requires (repeat, or separate with commas)
+        #[arg(long, value_name = "CONTEXT", value_delimiter = ',')]
+        requires: Vec<String>,
+        /// Print JSON for scripts
+        #[arg(long)]
+        json: bool,
+    },
+    /// The next migration of a context's scope: up and down files (or a folder, in a diesel
+    /// set), or a blueprint
+    Migration {
+        /// The context it belongs to
+        context: String,
+        /// Which database it runs in
+        #[arg(value_enum)]
+        scope: ScopeName,
+        /// What it does, e.g. create_invoices (becomes the file name)
+        name: String,
+        /// Write a blueprint (.toml: tables declared, SQL rendered per engine) instead of SQL
+        #[arg(long)]
+        blueprint: bool,
+        /// Print JSON for scripts
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeName {
+    Landlord,
+    Tenant,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum GraphFormat {
+    /// For people: each context, what it requires and what requires it
+    #[default]
+    Text,
+    /// Graphviz: `estate graph --format dot | dot -Tsvg > graph.svg`
+    Dot,
+    /// For scripts
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: GraphFormat,
 }
 
 #[derive(Debug, Args)]

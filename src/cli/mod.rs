@@ -58,6 +58,9 @@ macro_rules! errln {
     }};
 }
 
+// After the macros, which it uses.
+mod authoring;
+
 /// Process exit statuses of the CLI contract.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
@@ -169,6 +172,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::History(args) => history(config, args).await,
         Command::Verify(args) => verify(config, args).await,
         Command::Resolve(args) => resolve(config, args).await,
+        Command::New(command) => authoring::new(&config, command),
+        Command::Graph(args) => authoring::graph(&config, args.format),
+        Command::Tables(flag) => authoring::tables(&config, flag.json),
     }
 }
 

@@ -17,16 +17,7 @@ pub fn check_references(catalog: &Catalog) -> Vec<Problem> {
             let mut own: Vec<OwnedTable> = Vec::new();
             for m in &set.migrations {
                 if let Some(b) = &m.blueprint {
-                    check_blueprint(
-                        catalog,
-                        &map,
-                        context,
-                        *scope,
-                        m,
-                        b,
-                        &own,
-                        &mut problems,
-                    );
+                    check_blueprint(catalog, &map, context, *scope, m, b, &own, &mut problems);
                 }
                 tables::apply(m, &mut own);
             }

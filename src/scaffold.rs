@@ -1,0 +1,349 @@
+//! Scaffolding for the people who write contexts: `estate new context` makes a context folder
+//! with its manifest and scope folders; `estate new migration` adds the next migration of a
+//! set in the layout the set already uses (sqlx-cli files, diesel folders) or as a blueprint,
+//! numbered after the last one. Nothing is overwritten and no editor is opened: the paths are
+//! returned for the caller to print.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::catalog::{Catalog, MigrationSet, REGISTRY_CONTEXT, Scope, is_valid_context_name};
+use crate::error::{Error, Result};
+
+/// Versions at or above this read as timestamps (`20240115093000`), as sqlx-cli and diesel
+/// number them; below, as a sequence (`0004`).
+const TIMESTAMP_VERSION: i64 = 10_000_000_000_000;
+
+/// Makes `contexts/NAME` with a `context.toml` and empty `migrations/landlord` and
+/// `migrations/tenant` folders. Returns the files and folders created.
+pub fn new_context(root: &Path, name: &str, requires: &[String]) -> Result<Vec<PathBuf>> {
+    if !is_valid_context_name(name) {
+        return Err(Error::refused(
+            format!("{name:?} is not a valid context name"),
+            "use lowercase letters, digits and _, starting with a letter, at most 63 characters",
+        ));
+    }
+    if name == REGISTRY_CONTEXT {
+        return Err(Error::refused(
+            format!("{name:?} is reserved for estate's own module registry"),
+            "choose another name",
+        ));
+    }
+    let dir = root.join(name);
+    if dir.exists() {
+        return Err(Error::refused(
+            format!("{} already exists", dir.display()),
+            "choose another name, or add a migration to it with `estate new migration`",
+        ));
+    }
+    if root.is_dir() {
+        let catalog = Catalog::load(root)?;
+        for required in requires {
+            if required == name {
+                return Err(Error::refused(
+                    format!("{name} cannot require itself"),
+                    "remove it from --requires",
+                ));
+            }
+            catalog.require(required)?;
+        }
+    } else if let Some(required) = requires.first() {
+        return Err(Error::refused(
+            format!(
+                "{required:?} is no context: {} does not exist yet",
+                root.display()
+            ),
+            "create the contexts it requires first, or leave --requires out",
+        ));
+    }
+    let title = name
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let requires_list = requires
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let manifest = format!(
+        "# The {title} context: its migrations are in migrations/landlord (the central database)\n\
+         # and migrations/tenant (each tenant's). Add one with `estate new migration {name} tenant NAME`.\n\
+         name = \"{name}\"\n\
+         title = \"{title}\"\n\
+         version = \"0.1.0\"\n\
+         description = \"\"\n\
+         # Contexts installed before this one; a foreign key may point only at their tables.\n\
+         requires = [{requires_list}]\n"
+    );
+    let mut created = Vec::new();
+    create_dir(&dir, &mut created)?;
+    write_new(&dir.join("context.toml"), &manifest, &mut created)?;
+    let migrations = dir.join("migrations");
+    create_dir(&migrations, &mut created)?;
+    for scope in Scope::ALL {
+        let scope_dir = migrations.join(scope.as_str());
+        create_dir(&scope_dir, &mut created)?;
+        // Git keeps no empty folder; the loader skips dot files.
+        write_new(&scope_dir.join(".gitkeep"), "", &mut Vec::new())?;
+    }
+    tracing::info!(context = name, ?requires, "new context scaffolded");
+    Ok(created)
+}
+
+/// What `new_migration` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationKind {
+    Sql,
+    Blueprint,
+}
+
+/// Adds the next migration to `context`'s `scope` set, named `name`. Returns the files made.
+pub fn new_migration(
+    root: &Path,
+    context: &str,
+    scope: Scope,
+    name: &str,
+    kind: MigrationKind,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<PathBuf>> {
+    let name = name.trim().replace([' ', '-'], "_");
+    if name.is_empty()
+        || name.len() > 100
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(Error::refused(
+            format!("{name:?} is not a migration name"),
+            "use letters, digits and _ (spaces and - become _), at most 100 characters, e.g. create_users",
+        ));
+    }
+    let catalog = if root.is_dir() {
+        Catalog::load(root)?
+    } else {
+        Catalog::default()
+    };
+    let found = catalog.require(context)?;
+    let migrations = found.dir.join("migrations");
+    let dir = migrations.join(scope.as_str());
+    let set = found
+        .set(scope)
+        .cloned()
+        .unwrap_or_else(|| MigrationSet::empty(context, scope, &dir));
+    let layout = Layout::of(&dir);
+    let version = layout.next_version(&set, now);
+    let description = name.replace('_', " ");
+    let head = format!("{context} {scope} migration {version}: {description}.");
+    // (path, text); a folder first when the migration is one.
+    let mut folder = None;
+    let files: Vec<(PathBuf, String)> = match (kind, layout.diesel) {
+        (MigrationKind::Blueprint, _) => vec![(
+            dir.join(format!("{}_{name}.toml", layout.format(version, false))),
+            blueprint_template(&head),
+        )],
+        (MigrationKind::Sql, true) => {
+            let f = dir.join(format!("{}_{name}", layout.format(version, true)));
+            folder = Some(f.clone());
+            vec![
+                (f.join("up.sql"), up_template(&head)),
+                (f.join("down.sql"), down_template(&head, "up.sql")),
+            ]
+        }
+        (MigrationKind::Sql, false) => {
+            let stem = format!("{}_{name}", layout.format(version, false));
+            vec![
+                (dir.join(format!("{stem}.up.sql")), up_template(&head)),
+                (
+                    dir.join(format!("{stem}.down.sql")),
+                    down_template(&head, &format!("{stem}.up.sql")),
+                ),
+            ]
+        }
+    };
+    // Checked before anything is written, so a refusal leaves no half migration behind.
+    for path in files.iter().map(|(p, _)| p).chain(folder.iter()) {
+        if path.exists() {
+            return Err(Error::refused(
+                format!("{} already exists", path.display()),
+                "nothing was written: choose another name",
+            ));
+        }
+    }
+    let mut created = Vec::new();
+    create_dir(&migrations, &mut created)?;
+    create_dir(&dir, &mut created)?;
+    if let Some(folder) = &folder {
+        create_dir(folder, &mut created)?;
+    }
+    for (path, text) in &files {
+        write_new(path, text, &mut created)?;
+    }
+    tracing::info!(context, %scope, version, name, ?kind, "new migration scaffolded");
+    Ok(created)
+}
+
+/// How a set names its migrations, read from what is there.
+struct Layout {
+    /// Folders in diesel's layout.
+    diesel: bool,
+    /// Digits of a sequential version (`0004` is 4).
+    width: usize,
+}
+
+impl Layout {
+    fn of(dir: &Path) -> Layout {
+        let mut diesel = false;
+        let mut width = 4;
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some((digits, _)) = name.split_once('_') else {
+                    continue;
+                };
+                if entry.path().is_dir() {
+                    diesel = true;
+                } else if digits.bytes().all(|b| b.is_ascii_digit()) {
+                    width = width.max(digits.len());
+                }
+            }
+        }
+        Layout { diesel, width }
+    }
+
+    fn next_version(&self, set: &MigrationSet, now: chrono::DateTime<chrono::Utc>) -> i64 {
+        let last = set.migrations.last().map(|m| m.version);
+        let timestamp: i64 = now.format("%Y%m%d%H%M%S").to_string().parse().unwrap_or(0);
+        match last {
+            // An empty diesel-style set starts on a timestamp, as diesel would.
+            None if self.diesel => timestamp,
+            None => 1,
+            Some(v) if v >= TIMESTAMP_VERSION => timestamp.max(v + 1),
+            Some(v) => v + 1,
+        }
+    }
+
+    /// The version as the file name writes it: dashes in a diesel folder's timestamp.
+    fn format(&self, version: i64, folder: bool) -> String {
+        let digits = format!("{version:0width$}", width = self.width);
+        if folder && version >= TIMESTAMP_VERSION && digits.len() == 14 {
+            format!(
+                "{}-{}-{}-{}",
+                &digits[0..4],
+                &digits[4..6],
+                &digits[6..8],
+                &digits[8..]
+            )
+        } else {
+            digits
+        }
+    }
+}
+
+fn up_template(head: &str) -> String {
+    format!(
+        "-- {head}\n\
+         -- Runs in one transaction with its ledger row; start the file with `-- no-transaction`\n\
+         -- for statements that refuse one (CREATE INDEX CONCURRENTLY, VACUUM).\n"
+    )
+}
+
+fn down_template(head: &str, up: &str) -> String {
+    format!("-- Reverts {head}\n-- Undo what {up} does, in the reverse order.\n")
+}
+
+fn blueprint_template(head: &str) -> String {
+    format!(
+        "# {head}\n\
+         # A blueprint: say what the tables are, estate writes the SQL for each engine and the\n\
+         # rollback (`estate install … --dry-run` shows it). As it is, it changes nothing.\n\
+         #\n\
+         # [[create_table]]\n\
+         # name = \"things\"\n\
+         # columns = [\n\
+         #   {{ name = \"id\", type = \"id\" }},\n\
+         #   {{ name = \"label\", type = \"string(200)\" }},\n\
+         #   {{ name = \"note\", type = \"text\", nullable = true }},\n\
+         #   {{ name = \"created_at\", type = \"timestamp\", default = \"now\" }},\n\
+         # ]\n\
+         # indexes = [{{ columns = [\"label\"], unique = true }}]\n\
+         #\n\
+         # [[add_column]]\n\
+         # table = \"things\"\n\
+         # column = {{ name = \"color\", type = \"string(7)\", nullable = true }}\n\
+         #\n\
+         # [[add_index]]\n\
+         # table = \"things\"\n\
+         # columns = [\"color\"]\n\
+         #\n\
+         # Types: id, integer, bigint, text, string(n), boolean, timestamp, json, uuid, decimal(p,s).\n\
+         # Columns: nullable, default, unique, primary_key, references = \"table.column\", on_delete.\n"
+    )
+}
+
+/// Source files are the project's, read by the team and its tools: the usual modes, not the
+/// owner-only ones estate's process umask gives its databases and logs.
+fn share(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io(format!("setting the mode of {}", path.display()), e))
+}
+
+fn create_dir(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => {
+            share(dir, 0o755)?;
+            created.push(dir.to_path_buf());
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(Error::io(format!("creating {}", dir.display()), e)),
+    }
+}
+
+/// Writes a file that must not exist yet.
+fn write_new(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::refused(
+                    format!("{} already exists", path.display()),
+                    "nothing was overwritten: choose another name",
+                )
+            } else {
+                Error::io(format!("creating {}", path.display()), e)
+            }
+        })?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    share(path, 0o644)?;
+    created.push(path.to_path_buf());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diesel_timestamps_keep_their_dashes() {
+        let layout = Layout {
+            diesel: true,
+            width: 4,
+        };
+        assert_eq!(layout.format(20240115093000, true), "2024-01-15-093000");
+        assert_eq!(layout.format(20240115093000, false), "20240115093000");
+        let seq = Layout {
+            diesel: false,
+            width: 4,
+        };
+        assert_eq!(seq.format(7, false), "0007");
+    }
+}

@@ -382,12 +382,12 @@ async fn a_new_migration_shows_pending_and_u_upgrades_it() {
     let s = Scratch::new();
     s.estate(&["demo"]).expect(0);
     s.write(
-        "contexts/calendar/migrations/tenant/0004_add_color_to_events.up.sql",
-        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
+        "contexts/calendar/migrations/tenant/0005_add_colour_to_events.up.sql",
+        "ALTER TABLE events ADD COLUMN colour VARCHAR(7);\n",
     );
     s.write(
-        "contexts/calendar/migrations/tenant/0004_add_color_to_events.down.sql",
-        "ALTER TABLE events DROP COLUMN color;\n",
+        "contexts/calendar/migrations/tenant/0005_add_colour_to_events.down.sql",
+        "ALTER TABLE events DROP COLUMN colour;\n",
     );
     let project = open(&s).await;
     let mut app = app_on(&project, false).await;
@@ -408,7 +408,7 @@ async fn a_new_migration_shows_pending_and_u_upgrades_it() {
     assert!(!after.contains("pending"), "{after}");
     let status = s.estate_json(&["status", "--json"]);
     for t in ["acme", "initech"] {
-        assert_eq!(state(&status, t, "calendar"), st("installed", 5, 0), "{t}");
+        assert_eq!(state(&status, t, "calendar"), st("installed", 6, 0), "{t}");
     }
     project.close().await;
 }
@@ -458,5 +458,46 @@ async fn v_verifies_and_the_matrix_shows_drift_with_its_fix() {
     let detail = screen(&app, 80, 24);
     assert!(detail.contains("does not exist"), "{detail}");
     assert!(detail.contains("fix:"), "{detail}");
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_modules_map_shows_the_graph_and_the_tables_each_module_owns() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // digital_card, the third module: highlighted in the tree and its tables in view.
+    keys(&mut app, "jjm");
+    assert!(app.modules_map);
+    insta::assert_snapshot!("modules_map", screen(&app, 80, 24));
+    app.on_key(key('m'));
+    assert!(!app.modules_map, "m again goes back to the list");
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_modules_map_flags_cycles_and_tables_claimed_twice() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    manifest(&s, "ping", "ping", "requires = [\"pong\"]");
+    manifest(&s, "pong", "pong", "requires = [\"ping\"]");
+    migration_pair(
+        &s,
+        "pong",
+        "tenant",
+        "0001_create_invoices",
+        "CREATE TABLE invoices (id INTEGER);",
+        "DROP TABLE invoices;",
+    );
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    app.on_key(key('m'));
+    let screen = screen(&app, 100, 30);
+    assert!(screen.contains("⚠ cycle: ping → pong → ping"), "{screen}");
+    assert!(screen.contains("invoices ⚠"), "{screen}");
+    assert!(
+        screen.contains("claimed twice: invoices (billing, pong)"),
+        "{screen}"
+    );
     project.close().await;
 }

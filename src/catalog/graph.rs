@@ -9,6 +9,48 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Context, Problem};
 
+/// One line of [`DependencyGraph::tree`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeLine {
+    /// 0 for a context that requires nothing; each level down requires the one above.
+    pub depth: usize,
+    pub name: String,
+    /// Shown in full above: its dependants are not repeated.
+    pub repeated: bool,
+}
+
+/// The box-drawing prefix of each line of a tree (`├─ `, `│  └─ `), shared by the CLI and the
+/// console so both draw the graph alike.
+pub fn tree_prefixes(lines: &[TreeLine]) -> Vec<String> {
+    // Whether the line is the last of its siblings: no later line at its depth before one
+    // shallower.
+    let last: Vec<bool> = (0..lines.len())
+        .map(|i| {
+            lines[i + 1..]
+                .iter()
+                .take_while(|l| l.depth >= lines[i].depth)
+                .all(|l| l.depth != lines[i].depth)
+        })
+        .collect();
+    let mut open: Vec<bool> = Vec::new();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            open.truncate(l.depth);
+            let mut prefix = String::new();
+            if l.depth > 0 {
+                for more in &open[1..] {
+                    prefix.push_str(if *more { "│  " } else { "   " });
+                }
+                prefix.push_str(if last[i] { "└─ " } else { "├─ " });
+            }
+            open.push(!last[i]);
+            prefix
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DependencyGraph {
     requires: BTreeMap<String, Vec<String>>,
@@ -122,6 +164,48 @@ impl DependencyGraph {
             .collect()
     }
 
+    /// The graph drawn as a tree from the contexts that require nothing down through what
+    /// requires them, for people. A context that requires several appears under each, in full
+    /// the first time and `repeated` after; contexts reachable only through a cycle come last,
+    /// at the top level.
+    pub fn tree(&self) -> Vec<TreeLine> {
+        fn walk(
+            g: &DependencyGraph,
+            name: &str,
+            depth: usize,
+            shown: &mut BTreeSet<String>,
+            lines: &mut Vec<TreeLine>,
+        ) {
+            let repeated = !shown.insert(name.to_string());
+            lines.push(TreeLine {
+                depth,
+                name: name.to_string(),
+                repeated,
+            });
+            if repeated {
+                return;
+            }
+            let mut dependants = g.required_by(name).to_vec();
+            dependants.sort();
+            for d in dependants {
+                walk(g, &d, depth + 1, shown, lines);
+            }
+        }
+        let mut lines = Vec::new();
+        let mut shown = BTreeSet::new();
+        for (name, requires) in &self.requires {
+            if requires.is_empty() {
+                walk(self, name, 0, &mut shown, &mut lines);
+            }
+        }
+        for name in self.requires.keys() {
+            if !shown.contains(name) {
+                walk(self, name, 0, &mut shown, &mut lines);
+            }
+        }
+        lines
+    }
+
     /// Every elementary cycle found by a depth-first search, each starting at its smallest
     /// name and closed (`[a, b, a]`), without repeats.
     pub fn cycles(&self) -> Vec<Vec<String>> {
@@ -197,6 +281,58 @@ mod tests {
         assert_eq!(
             g.dependants("users"),
             ["cal", "card"].iter().map(|s| s.to_string()).collect()
+        );
+    }
+
+    #[test]
+    fn the_tree_hangs_dependants_under_what_they_require() {
+        let g = graph(&[
+            ("users", &[]),
+            ("card", &["users"]),
+            ("loyalty", &["card", "users"]),
+            ("a", &["b"]),
+            ("b", &["a"]),
+        ]);
+        let lines: Vec<String> = g
+            .tree()
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}{}{}",
+                    "  ".repeat(l.depth),
+                    l.name,
+                    if l.repeated { " ^" } else { "" }
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "users",
+                "  card",
+                "    loyalty",
+                "  loyalty ^",
+                "a",
+                "  b",
+                "    a ^"
+            ]
+        );
+        let drawn: Vec<String> = tree_prefixes(&g.tree())
+            .iter()
+            .zip(g.tree())
+            .map(|(p, l)| format!("{p}{}", l.name))
+            .collect();
+        assert_eq!(
+            drawn,
+            [
+                "users",
+                "├─ card",
+                "│  └─ loyalty",
+                "└─ loyalty",
+                "a",
+                "└─ b",
+                "   └─ a"
+            ]
         );
     }
 

@@ -15,7 +15,7 @@ mod tables;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use graph::DependencyGraph;
+pub use graph::{DependencyGraph, TreeLine, tree_prefixes};
 pub use manifest::{Manifest, is_valid_context_name};
 pub use migration_set::{
     Migration, MigrationSet, NO_TRANSACTION, SqlFile, checksum, is_no_transaction, parse_file_name,

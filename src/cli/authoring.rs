@@ -10,7 +10,7 @@ use serde_json::json;
 use super::args::{GraphFormat, NewCommand, ScopeName};
 use super::table::{Table, paint, styled};
 use super::{EXIT_OK, colour, colour_err, print_json};
-use crate::catalog::{Catalog, Scope, TableMap};
+use crate::catalog::{Catalog, Scope, TableMap, tree_prefixes};
 use crate::config::Config;
 use crate::error::Result;
 use crate::scaffold::{self, MigrationKind};
@@ -172,6 +172,19 @@ fn graph_text(catalog: &Catalog) -> String {
             order.join(", ")
         )),
         None => out.push_str("install order: none while there is a cycle\n"),
+    }
+    out.push_str(&paint(
+        theme().dim,
+        "\neach context above the ones that require it (^: shown above)\n",
+    ));
+    let tree = catalog.graph.tree();
+    for (prefix, line) in tree_prefixes(&tree).iter().zip(&tree) {
+        let note = if line.repeated {
+            paint(theme().dim, " ^")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("  {prefix}{}{note}\n", line.name));
     }
     let on_cycle = cycle_edges(catalog);
     let mut table = Table::new(["CONTEXT", "TITLE", "REQUIRES", "REQUIRED BY"]);

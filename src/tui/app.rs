@@ -141,6 +141,8 @@ pub struct App {
     pub quitting: bool,
     /// The last verify's findings, shown in the Matrix.
     pub drift: Drift,
+    /// The Modules view shows the map (graph and tables) instead of the list.
+    pub modules_map: bool,
     effects: Vec<Effect>,
 }
 
@@ -168,6 +170,7 @@ impl App {
             quit: false,
             quitting: false,
             drift: Drift::default(),
+            modules_map: false,
             effects: Vec::new(),
         };
         app.refilter_all();
@@ -408,6 +411,7 @@ impl App {
             Command::TenantFilter if self.tab == Tab::Jobs => self.next_log_tenant(),
             Command::Follow if self.tab == Tab::Jobs => self.log.scroll = None,
             Command::Verify if matches!(self.tab, Tab::Tenants | Tab::Matrix) => self.verify(),
+            Command::Map if self.tab == Tab::Modules => self.modules_map = !self.modules_map,
             _ => {}
         }
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::catalog::{Catalog, TableMap, TreeLine, tree_prefixes};
 use crate::error::Result;
 use crate::project::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
 use crate::registry::{HistoryEntry, JobRecord, TenantRecord};
@@ -27,6 +28,28 @@ pub struct Snapshot {
     pub jobs: Vec<JobRecord>,
     /// Problems in the contexts, shown in the status bar.
     pub problems: usize,
+    /// The dependency graph and the responsibility matrix, for the Modules view's map.
+    pub map: CatalogMap,
+}
+
+/// The catalog as the Modules view's map draws it.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogMap {
+    /// The dependency tree, each line with its box-drawing prefix.
+    pub tree: Vec<(String, TreeLine)>,
+    pub cycles: Vec<Vec<String>>,
+    pub tables: TableMap,
+}
+
+impl CatalogMap {
+    pub fn of(catalog: &Catalog) -> CatalogMap {
+        let tree = catalog.graph.tree();
+        CatalogMap {
+            tree: tree_prefixes(&tree).into_iter().zip(tree).collect(),
+            cycles: catalog.graph.cycles(),
+            tables: TableMap::of(catalog),
+        }
+    }
 }
 
 impl Snapshot {
@@ -46,6 +69,7 @@ impl Snapshot {
             project.catalog.problems.len(),
         );
         snapshot.operator = project.operator.user.clone();
+        snapshot.map = CatalogMap::of(&project.catalog);
         Ok(snapshot)
     }
 
@@ -78,6 +102,7 @@ impl Snapshot {
             history,
             jobs,
             problems,
+            map: CatalogMap::default(),
         };
         s.count();
         s

@@ -34,6 +34,7 @@ pub enum Command {
     TenantFilter,
     Follow,
     Verify,
+    Map,
 }
 
 /// Where a key works.
@@ -80,6 +81,11 @@ pub const HELP: &[(Where, &str, &str)] = &[
         Where::Only(ACTING),
         "i r u",
         "install / roll back / upgrade the marks (or the cursor)",
+    ),
+    (
+        Where::Only(&[Tab::Modules]),
+        "m",
+        "map: the dependency graph and the tables each module owns (m again: the list)",
     ),
     (
         Where::Only(&[Tab::Tenants, Tab::Matrix]),
@@ -171,6 +177,7 @@ pub fn command(key: KeyEvent) -> Option<Command> {
         KeyCode::Char('t') => Command::TenantFilter,
         KeyCode::Char('f') => Command::Follow,
         KeyCode::Char('v') => Command::Verify,
+        KeyCode::Char('m') => Command::Map,
         _ => return None,
     })
 }

@@ -15,6 +15,7 @@ mod dialogs;
 mod drift;
 mod jobs;
 mod keymap;
+mod map;
 mod palette;
 mod style;
 mod views;

@@ -164,6 +164,9 @@ fn mark(marked: bool) -> &'static str {
 }
 
 fn modules(frame: &mut Frame, app: &App, area: Rect) {
+    if app.modules_map {
+        return super::map::draw(frame, app, area);
+    }
     let [list, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
     let tenants = app.visible(Tab::Matrix);
     table(
@@ -223,7 +226,7 @@ fn modules(frame: &mut Frame, app: &App, area: Rect) {
             Line::from(m.description.clone()),
             Line::from(Span::styled(
                 format!(
-                    "owns: landlord {}; tenant {}  (enter: migrations)",
+                    "owns: landlord {}; tenant {}  (enter: migrations, m: graph and tables)",
                     or_dash(m.tables.landlord.join(", ")),
                     or_dash(m.tables.tenant.join(", "))
                 ),

@@ -282,7 +282,7 @@ fn modules_json_shows_requires_and_required_by(setup: Setup) {
     assert_eq!(dc["requires"], json!(["user_management"]));
     assert_eq!(dc["required_by"], json!([]));
     assert_eq!(dc["version"], "1.2.0");
-    assert_eq!(dc["migrations"], json!({"landlord": 1, "tenant": 3}));
+    assert_eq!(dc["migrations"], json!({"landlord": 1, "tenant": 5}));
 
     let um = get("user_management");
     assert_eq!(um["requires"], json!([]));
@@ -337,5 +337,5 @@ fn check_json_on_the_sample_contexts_is_clean(setup: Setup) {
     assert_eq!(check["ok"], true);
     assert_eq!(check["problems"], json!([]));
     assert_eq!(check["contexts"], 4);
-    assert_eq!(check["migrations"], 13);
+    assert_eq!(check["migrations"], 15);
 }

@@ -147,13 +147,14 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
     assert!(um < dc && dc < um_t && um_t < dc_t, "plan order:\n{out}");
     assert_has(
         out,
-        "install: 4 succeeded, 0 failed, 0 skipped; 7 migrations",
+        "install: 4 succeeded, 0 failed, 0 skipped; 9 migrations",
     );
 
     // Tables: acme and the landlord, nothing at all in globex.
     assert_eq!(
         tables(&s.tenant_db("acme")),
         names(&[
+            "card_shares",
             "card_templates",
             "digital_cards",
             "estate_ledger",
@@ -184,7 +185,7 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
         &status,
         &[
             ("acme", "user_management", st("installed", 3, 0)),
-            ("acme", "digital_card", st("installed", 4, 0)),
+            ("acme", "digital_card", st("installed", 6, 0)),
             ("acme", "calendar", st("not_installed", 0, 0)),
             ("acme", "billing", st("not_installed", 0, 0)),
         ],
@@ -239,6 +240,8 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
             l("digital_card", "tenant", 1),
             l("digital_card", "tenant", 2),
             l("digital_card", "tenant", 3),
+            l("digital_card", "tenant", 4),
+            l("digital_card", "tenant", 5),
         ]
     );
     assert_eq!(
@@ -270,6 +273,8 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
             "create card templates",
             "create digital cards",
             "add accent color to digital cards",
+            "create card shares",
+            "add sharing to digital cards",
         ]
     );
     for r in &rows {
@@ -297,7 +302,7 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
     let mut sums: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
     sums.sort();
     sums.dedup();
-    assert_eq!(sums.len(), 5);
+    assert_eq!(sums.len(), rows.len());
 
     let landlord = query(
         &s.landlord(),
@@ -328,7 +333,7 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
     s.estate_summary(
         &["rollback", "digital_card", "--tenant", "acme"],
         0,
-        "rollback: 2 succeeded, 0 failed, 0 skipped; 4 migrations",
+        "rollback: 2 succeeded, 0 failed, 0 skipped; 6 migrations",
     );
     assert_eq!(
         tables(&s.tenant_db("acme")),
@@ -375,8 +380,8 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
             h("-", "user_management", "landlord", "install", "1"),
             h("-", "digital_card", "landlord", "install", "1"),
             h("acme", "user_management", "tenant", "install", "1,2"),
-            h("acme", "digital_card", "tenant", "install", "1,2,3"),
-            h("acme", "digital_card", "tenant", "rollback", "3,2,1"),
+            h("acme", "digital_card", "tenant", "install", "1,2,3,4,5"),
+            h("acme", "digital_card", "tenant", "rollback", "5,4,3,2,1"),
             h("-", "digital_card", "landlord", "rollback", "1"),
         ]
     );
@@ -401,8 +406,8 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
     assert_eq!(
         history_rows(&filtered),
         vec![
-            h("acme", "digital_card", "tenant", "install", "1,2,3"),
-            h("acme", "digital_card", "tenant", "rollback", "3,2,1"),
+            h("acme", "digital_card", "tenant", "install", "1,2,3,4,5"),
+            h("acme", "digital_card", "tenant", "rollback", "5,4,3,2,1"),
         ]
     );
     let human = s
@@ -473,7 +478,7 @@ fn cascade_rolls_back_dependants_first(setup: Setup) {
     assert_eq!(
         new,
         vec![
-            h("acme", "digital_card", "tenant", "rollback", "3,2,1"),
+            h("acme", "digital_card", "tenant", "rollback", "5,4,3,2,1"),
             h("acme", "user_management", "tenant", "rollback", "2,1"),
             h("-", "digital_card", "landlord", "rollback", "1"),
             h("-", "user_management", "landlord", "rollback", "1"),
@@ -658,7 +663,7 @@ fn dry_run_prints_the_sql_and_changes_nothing(setup: Setup) {
     let acme = &plan["plan"]["tenant_steps"]["acme"];
     assert_eq!(pluck(acme, "module"), ["user_management", "digital_card"]);
     assert_eq!(acme[0]["reason"], "required");
-    assert_eq!(versions(&acme[1]["migrations"]), [1, 2, 3]);
+    assert_eq!(versions(&acme[1]["migrations"]), [1, 2, 3, 4, 5]);
     assert!(
         acme[1]["migrations"][0]["up_sql"]
             .as_str()

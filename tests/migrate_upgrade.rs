@@ -286,7 +286,7 @@ fn migrate_leaves_modules_that_are_not_installed_alone(setup: Setup) {
         &s,
         "digital_card",
         "tenant",
-        "0004_add_logo_to_card_templates",
+        "0006_add_logo_to_card_templates",
         "ALTER TABLE card_templates ADD COLUMN logo_url VARCHAR(2048);\n",
         "ALTER TABLE card_templates DROP COLUMN logo_url;\n",
     );

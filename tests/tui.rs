@@ -382,12 +382,12 @@ async fn a_new_migration_shows_pending_and_u_upgrades_it() {
     let s = Scratch::new();
     s.estate(&["demo"]).expect(0);
     s.write(
-        "contexts/calendar/migrations/tenant/0005_add_colour_to_events.up.sql",
-        "ALTER TABLE events ADD COLUMN colour VARCHAR(7);\n",
+        "contexts/calendar/migrations/tenant/0004_add_color_to_events.up.sql",
+        "ALTER TABLE events ADD COLUMN color VARCHAR(7);\n",
     );
     s.write(
-        "contexts/calendar/migrations/tenant/0005_add_colour_to_events.down.sql",
-        "ALTER TABLE events DROP COLUMN colour;\n",
+        "contexts/calendar/migrations/tenant/0004_add_color_to_events.down.sql",
+        "ALTER TABLE events DROP COLUMN color;\n",
     );
     let project = open(&s).await;
     let mut app = app_on(&project, false).await;
@@ -408,7 +408,7 @@ async fn a_new_migration_shows_pending_and_u_upgrades_it() {
     assert!(!after.contains("pending"), "{after}");
     let status = s.estate_json(&["status", "--json"]);
     for t in ["acme", "initech"] {
-        assert_eq!(state(&status, t, "calendar"), st("installed", 6, 0), "{t}");
+        assert_eq!(state(&status, t, "calendar"), st("installed", 5, 0), "{t}");
     }
     project.close().await;
 }

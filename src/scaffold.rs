@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{Catalog, MigrationSet, REGISTRY_CONTEXT, Scope, is_valid_context_name};
+use crate::catalog::{Catalog, REGISTRY_CONTEXT, Scope, is_valid_context_name};
 use crate::error::{Error, Result};
 
 /// Versions at or above this read as timestamps (`20240115093000`), as sqlx-cli and diesel
@@ -34,6 +34,17 @@ pub fn new_context(root: &Path, name: &str, requires: &[String]) -> Result<Vec<P
         return Err(Error::refused(
             format!("{} already exists", dir.display()),
             "choose another name, or add a migration to it with `estate new migration`",
+        ));
+    }
+    if let Some(twice) = requires
+        .iter()
+        .enumerate()
+        .find(|(i, r)| requires[..*i].contains(r))
+        .map(|(_, r)| r)
+    {
+        return Err(Error::refused(
+            format!("{twice} is listed twice in --requires"),
+            "list each required context once",
         ));
     }
     if root.is_dir() {
@@ -82,19 +93,26 @@ pub fn new_context(root: &Path, name: &str, requires: &[String]) -> Result<Vec<P
          # Contexts installed before this one; a foreign key may point only at their tables.\n\
          requires = [{requires_list}]\n"
     );
-    let mut created = Vec::new();
-    create_dir(&dir, &mut created)?;
-    write_new(&dir.join("context.toml"), &manifest, &mut created)?;
-    let migrations = dir.join("migrations");
-    create_dir(&migrations, &mut created)?;
-    for scope in Scope::ALL {
-        let scope_dir = migrations.join(scope.as_str());
-        create_dir(&scope_dir, &mut created)?;
-        // Git keeps no empty folder; the loader skips dot files.
-        write_new(&scope_dir.join(".gitkeep"), "", &mut Vec::new())?;
-    }
+    let created = all_or_nothing(|created| {
+        // A new project's first context makes the contexts folder too.
+        create_dir(root, created)?;
+        create_dir(&dir, created)?;
+        write_new(&dir.join("context.toml"), &manifest, created)?;
+        let migrations = dir.join("migrations");
+        create_dir(&migrations, created)?;
+        for scope in Scope::ALL {
+            let scope_dir = migrations.join(scope.as_str());
+            create_dir(&scope_dir, created)?;
+            // Git keeps no empty folder; the loader skips dot files.
+            write_new(&scope_dir.join(".gitkeep"), "", created)?;
+        }
+        Ok(())
+    })?;
     tracing::info!(context = name, ?requires, "new context scaffolded");
-    Ok(created)
+    Ok(created
+        .into_iter()
+        .filter(|p| !p.ends_with(".gitkeep"))
+        .collect())
 }
 
 /// What `new_migration` writes.
@@ -131,12 +149,8 @@ pub fn new_migration(
     let found = catalog.require(context)?;
     let migrations = found.dir.join("migrations");
     let dir = migrations.join(scope.as_str());
-    let set = found
-        .set(scope)
-        .cloned()
-        .unwrap_or_else(|| MigrationSet::empty(context, scope, &dir));
     let layout = Layout::of(&dir);
-    let version = layout.next_version(&set, now);
+    let version = layout.next_version(now);
     let description = name.replace('_', " ");
     let head = format!("{context} {scope} migration {version}: {description}.");
     // (path, text); a folder first when the migration is one.
@@ -174,15 +188,17 @@ pub fn new_migration(
             ));
         }
     }
-    let mut created = Vec::new();
-    create_dir(&migrations, &mut created)?;
-    create_dir(&dir, &mut created)?;
-    if let Some(folder) = &folder {
-        create_dir(folder, &mut created)?;
-    }
-    for (path, text) in &files {
-        write_new(path, text, &mut created)?;
-    }
+    let created = all_or_nothing(|created| {
+        create_dir(&migrations, created)?;
+        create_dir(&dir, created)?;
+        if let Some(folder) = &folder {
+            create_dir(folder, created)?;
+        }
+        for (path, text) in &files {
+            write_new(path, text, created)?;
+        }
+        Ok(())
+    })?;
     tracing::info!(context, %scope, version, name, ?kind, "new migration scaffolded");
     Ok(created)
 }
@@ -193,34 +209,58 @@ struct Layout {
     diesel: bool,
     /// Digits of a sequential version (`0004` is 4).
     width: usize,
+    /// The highest version of any file or folder named like a migration, loadable or not: a
+    /// half-written one still takes its number.
+    last: Option<i64>,
 }
 
 impl Layout {
     fn of(dir: &Path) -> Layout {
-        let mut diesel = false;
-        let mut width = 4;
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let Some((digits, _)) = name.split_once('_') else {
-                    continue;
-                };
-                if entry.path().is_dir() {
-                    diesel = true;
-                } else if digits.bytes().all(|b| b.is_ascii_digit()) {
-                    width = width.max(digits.len());
-                }
+        let mut layout = Layout {
+            diesel: false,
+            width: 4,
+            last: None,
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return layout;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((version, _)) = name.split_once('_') else {
+                continue;
+            };
+            let is_dir = entry.path().is_dir();
+            // diesel writes 2024-01-15-093000; files are digits only.
+            let digits: String = if is_dir {
+                version.chars().filter(|c| *c != '-').collect()
+            } else {
+                version.to_string()
+            };
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
             }
+            let Ok(number) = digits.parse::<i64>() else {
+                continue;
+            };
+            if is_dir {
+                layout.diesel = true;
+            } else {
+                layout.width = layout.width.max(digits.len());
+            }
+            layout.last = layout.last.max(Some(number));
         }
-        Layout { diesel, width }
+        layout
     }
 
-    fn next_version(&self, set: &MigrationSet, now: chrono::DateTime<chrono::Utc>) -> i64 {
-        let last = set.migrations.last().map(|m| m.version);
-        let timestamp: i64 = now.format("%Y%m%d%H%M%S").to_string().parse().unwrap_or(0);
-        match last {
-            // An empty diesel-style set starts on a timestamp, as diesel would.
-            None if self.diesel => timestamp,
+    fn next_version(&self, now: chrono::DateTime<chrono::Utc>) -> i64 {
+        let timestamp: i64 = now
+            .format("%Y%m%d%H%M%S")
+            .to_string()
+            .parse()
+            .unwrap_or(TIMESTAMP_VERSION);
+        match self.last {
+            // diesel numbers by timestamp from the start (its setup migration is 0).
+            _ if self.diesel => timestamp.max(self.last.map_or(0, |v| v + 1)),
             None => 1,
             Some(v) if v >= TIMESTAMP_VERSION => timestamp.max(v + 1),
             Some(v) => v + 1,
@@ -285,6 +325,28 @@ fn blueprint_template(head: &str) -> String {
     )
 }
 
+/// Runs `make`, which records each path it creates; on an error, removes them again (last
+/// first) so a failure leaves nothing half made.
+fn all_or_nothing(make: impl FnOnce(&mut Vec<PathBuf>) -> Result<()>) -> Result<Vec<PathBuf>> {
+    let mut created = Vec::new();
+    match make(&mut created) {
+        Ok(()) => Ok(created),
+        Err(e) => {
+            for path in created.iter().rev() {
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir(path)
+                } else {
+                    std::fs::remove_file(path)
+                };
+                if let Err(error) = removed {
+                    tracing::warn!(path = %path.display(), %error, "could not remove what a failed scaffold made");
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
 /// Source files are the project's, read by the team and its tools: the usual modes, not the
 /// owner-only ones estate's process umask gives its databases and logs.
 fn share(path: &Path, mode: u32) -> Result<()> {
@@ -337,13 +399,27 @@ mod tests {
         let layout = Layout {
             diesel: true,
             width: 4,
+            last: Some(0),
         };
         assert_eq!(layout.format(20240115093000, true), "2024-01-15-093000");
         assert_eq!(layout.format(20240115093000, false), "20240115093000");
         let seq = Layout {
             diesel: false,
             width: 4,
+            last: Some(6),
         };
         assert_eq!(seq.format(7, false), "0007");
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T15:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(seq.next_version(now), 7);
+        // diesel's setup migration is 00000000000000: the next is still a timestamp.
+        assert_eq!(layout.next_version(now), 20261201150000);
+        let stamped = Layout {
+            diesel: false,
+            width: 14,
+            last: Some(20991231000000),
+        };
+        assert_eq!(stamped.next_version(now), 20991231000001);
     }
 }

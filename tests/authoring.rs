@@ -375,16 +375,21 @@ fn new_refuses_bad_input_and_writes_nothing() {
     }
     let run = s.estate(&["new", "migration", "calendar", "everywhere", "a"]);
     assert_eq!(run.code, 2, "clap refuses an unknown scope: {}", run.stderr);
-    // A migration whose file is already there: refused before either file is written.
+    // A half-written migration (its up file not there yet) keeps its number: the next is 0004.
     s.write(
         "contexts/billing/migrations/tenant/0003_add_x.down.sql",
         "SELECT 1;",
     );
-    let before_clash = tree(&s.path("contexts"));
-    s.estate(&["new", "migration", "billing", "tenant", "add_x"])
-        .expect(2);
-    assert_eq!(tree(&s.path("contexts")), before_clash);
-    std::fs::remove_file(s.path("contexts/billing/migrations/tenant/0003_add_x.down.sql")).unwrap();
+    s.estate(&["new", "migration", "billing", "tenant", "add_y"])
+        .expect(0);
+    for file in [
+        "0003_add_x.down.sql",
+        "0004_add_y.up.sql",
+        "0004_add_y.down.sql",
+    ] {
+        std::fs::remove_file(s.path(&format!("contexts/billing/migrations/tenant/{file}")))
+            .unwrap();
+    }
     assert_eq!(tree(&s.path("contexts")), before);
 }
 
@@ -451,4 +456,63 @@ fn a_blueprint_alters_only_its_own_tables() {
         "[[add_column]]\ntable = \"invoices\"\ncolumn = { name = \"note\", type = \"text\", nullable = true }\n",
     );
     s.estate(&["check"]).expect(0);
+}
+
+#[test]
+fn index_names_and_foreign_key_types_are_checked_across_migrations() {
+    let s = Scratch::new();
+    // digital_card's SQL 0002 made digital_cards_slug_idx; the name made here is the same.
+    migration(
+        &s,
+        "digital_card",
+        "tenant",
+        "0006_index_slug.toml",
+        "[[add_index]]\ntable = \"digital_cards\"\ncolumns = [\"slug\"]\n",
+    );
+    let err = s.estate(&["check"]).expect(2).stderr;
+    assert_has(
+        &err,
+        "add_index[0].table: an index named \"digital_cards_slug_idx\" already exists in the tenant scope, made by digital_card (0002_create_digital_cards.up.sql)",
+    );
+    s.write(
+        "contexts/digital_card/migrations/tenant/0006_index_slug.toml",
+        "[[add_index]]\ntable = \"digital_cards\"\ncolumns = [\"slug\"]\nname = \"digital_cards_slug_2_idx\"\n",
+    );
+    s.estate(&["check"]).expect(0);
+
+    // card_shares.id is an id (an integer): a string column cannot point at it.
+    migration(
+        &s,
+        "digital_card",
+        "tenant",
+        "0007_create_share_visits.toml",
+        "[[create_table]]\nname = \"share_visits\"\ncolumns = [\n  { name = \"id\", type = \"id\" },\n  { name = \"share_id\", type = \"string(36)\", references = \"card_shares.id\" },\n]\n",
+    );
+    let err = s.estate(&["check"]).expect(2).stderr;
+    assert_has(
+        &err,
+        "create_table[0].columns[1].references: a string(36) column cannot point at card_shares.id, a id",
+    );
+    s.write(
+        "contexts/digital_card/migrations/tenant/0007_create_share_visits.toml",
+        "[[create_table]]\nname = \"share_visits\"\ncolumns = [\n  { name = \"id\", type = \"id\" },\n  { name = \"share_id\", type = \"bigint\", references = \"card_shares.id\" },\n  { name = \"token\", type = \"uuid\", references = \"card_shares.token\" },\n]\n",
+    );
+    s.estate(&["check"]).expect(0);
+    // A column that is neither key nor unique is no target.
+    s.write(
+        "contexts/digital_card/migrations/tenant/0007_create_share_visits.toml",
+        "[[create_table]]\nname = \"share_visits\"\ncolumns = [\n  { name = \"id\", type = \"id\" },\n  { name = \"p\", type = \"decimal(10,2)\", references = \"card_shares.price\" },\n]\n",
+    );
+    let err = s.estate(&["check"]).expect(2).stderr;
+    assert_has(&err, "card_shares.price is neither a key nor unique");
+    // Created twice in one context.
+    s.write(
+        "contexts/digital_card/migrations/tenant/0007_create_share_visits.toml",
+        "[[create_table]]\nname = \"card_shares\"\ncolumns = [{ name = \"id\", type = \"id\" }]\n",
+    );
+    let err = s.estate(&["check"]).expect(2).stderr;
+    assert_has(
+        &err,
+        "0007_create_share_visits.toml:2:8: create_table[0].name: card_shares is already created by 0004_create_card_shares.toml of digital_card",
+    );
 }

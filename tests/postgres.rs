@@ -330,6 +330,7 @@ fn each_tables_only_in_its_own_place(layout: Layout) {
             "user_profiles",
             "card_templates",
             "digital_cards",
+            "card_shares",
         ],
     ));
     expected.extend(tenant(

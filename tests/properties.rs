@@ -1,6 +1,7 @@
 //! Property tests of what estate reads from outside before it trusts it: the `context.toml`
 //! parser, the migration file-name parser, the dependency graph's cycle finding, tenant slug
-//! and display-name validation, identifier quoting and the line-ending-blind checksum.
+//! and display-name validation, identifier quoting, the line-ending-blind checksum, and
+//! blueprints (any text parsed without a panic, names, text defaults stored exactly on SQLite).
 //!
 //! Each property is checked against a small reference written here without the code under
 //! test, on inputs proptest generates and, on a failure, shrinks to a minimal one. The number
@@ -10,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use estate::catalog::blueprint::{Blueprint, is_valid_identifier, render};
 use estate::catalog::{
     Context, DependencyGraph, Manifest, Problem, checksum, is_valid_context_name, parse_file_name,
 };
@@ -613,5 +615,100 @@ proptest! {
         let changed = format!("{lf}{other}");
         prop_assert_ne!(checksum(changed.as_bytes()), checksum(lf.as_bytes()));
         prop_assert_eq!(checksum(lf.as_bytes()).len(), 64);
+    }
+}
+
+// --- blueprints ------------------------------------------------------------------------------
+
+/// Blueprint table, column and index names: `[a-z_][a-z0-9_]*`, at most 63 bytes.
+fn reference_blueprint_identifier(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && (b[0].is_ascii_lowercase() || b[0] == b'_')
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+}
+
+/// A blueprint whose one table has a text column with `default` (written as TOML escapes it).
+fn blueprint_with_default(default: &str) -> String {
+    format!(
+        "[[create_table]]\nname = \"t\"\ncolumns = [\n  {{ name = \"id\", type = \"id\" }},\n  {{ name = \"d\", type = \"text\", default = {} }},\n]\n",
+        toml::Value::String(default.to_string())
+    )
+}
+
+/// Runs `sql` (the rendered blueprint) on a new in-memory SQLite database, inserts a row with
+/// nothing given, and reads column `d` back.
+fn default_stored_by_sqlite(sql: &str) -> String {
+    use sqlx::{Connection, Row};
+    static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> = std::sync::LazyLock::new(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    });
+    RUNTIME.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO \"t\" DEFAULT VALUES")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let row = sqlx::query("SELECT \"d\" FROM \"t\"")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        row.get::<String, _>(0)
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any text at all is either a blueprint or a list of problems, never a panic.
+    #[test]
+    fn the_blueprint_parser_takes_any_text(text in any::<String>()) {
+        let _ = Blueprint::parse(Path::new("b.toml"), &text);
+    }
+
+    /// Names are accepted exactly when the reference says so.
+    #[test]
+    fn blueprint_identifiers_follow_the_rule(
+        name in prop_oneof![
+            any::<String>(),
+            "[a-z_][a-z0-9_]{0,70}",
+            "[a-zA-Z0-9_\"' ;-]{0,12}",
+        ],
+    ) {
+        prop_assert_eq!(
+            is_valid_identifier(&name),
+            reference_blueprint_identifier(&name),
+            "{:?}", name
+        );
+    }
+
+    /// Whatever a text default holds (quotes, semicolons, comment markers, any script), SQLite
+    /// stores exactly it: the default reaches the database as one literal, never as SQL.
+    #[test]
+    fn a_text_default_is_stored_exactly_as_written(
+        default in prop_oneof![
+            any::<String>(),
+            prop::collection::vec(
+                prop::sample::select(vec!["'", "''", "\"", ";", "--", "/*", "*/", "\\", "DROP TABLE t", "\n", "é", "😀", "a"]),
+                0..10,
+            ).prop_map(|v| v.concat()),
+        ].prop_filter("SQLite text ends at NUL", |d| !d.contains('\0')),
+    ) {
+        let text = blueprint_with_default(&default);
+        let blueprint = Blueprint::parse(Path::new("b.toml"), &text)
+            .map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
+        let sql = render::up(&blueprint, Engine::Sqlite);
+        prop_assert_eq!(default_stored_by_sqlite(&sql), default);
+        prop_assert_eq!(render::down(&blueprint, Engine::Sqlite), "DROP TABLE \"t\";\n");
     }
 }

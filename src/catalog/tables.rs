@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use super::blueprint::{Blueprint, TableSpec};
+use super::blueprint::{AddColumn, AddIndex};
+use super::blueprint::{Blueprint, ColumnType, TableSpec};
 use super::{Catalog, Migration, MigrationSet, Scope};
 
 /// A table a context's migrations leave behind.
@@ -18,22 +19,29 @@ pub struct OwnedTable {
     pub file: String,
     /// Declared by a blueprint (else read from SQL).
     pub blueprint: bool,
-    /// Its columns and whether each is a key or unique, when a blueprint declared them; SQL is
-    /// not parsed that far.
+    /// Its columns, when blueprints alone shaped it; SQL is not parsed that far, so an SQL
+    /// ALTER TABLE makes them unknown again.
     #[serde(skip)]
-    pub columns: Option<Vec<(String, bool)>>,
+    pub columns: Option<Vec<KnownColumn>>,
+    /// The indexes made on it by name (from blueprints and SQL's CREATE INDEX): index names
+    /// share one namespace per database, or per schema on PostgreSQL.
+    #[serde(skip)]
+    pub indexes: Vec<String>,
+}
+
+/// A column a blueprint declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownColumn {
+    pub name: String,
+    pub ty: ColumnType,
+    /// A key or unique: a foreign key may point at it.
+    pub key: bool,
 }
 
 impl OwnedTable {
-    /// Whether a foreign key may point at `column`: `None` when the columns are not known.
-    pub fn is_key(&self, column: &str) -> Option<bool> {
+    pub fn column(&self, name: &str) -> Option<Option<&KnownColumn>> {
         let columns = self.columns.as_ref()?;
-        Some(columns.iter().any(|(c, key)| c == column && *key))
-    }
-
-    pub fn has_column(&self, column: &str) -> Option<bool> {
-        let columns = self.columns.as_ref()?;
-        Some(columns.iter().any(|(c, _)| c == column))
+        Some(columns.iter().find(|c| c.name == name))
     }
 }
 
@@ -69,9 +77,41 @@ pub fn created(m: &Migration, t: &TableSpec) -> OwnedTable {
         columns: Some(
             t.columns
                 .iter()
-                .map(|c| (c.name.clone(), c.is_key() || single_key == Some(&c.name)))
+                .map(|c| KnownColumn {
+                    name: c.name.clone(),
+                    ty: c.ty,
+                    key: c.is_key() || single_key == Some(&c.name),
+                })
                 .collect(),
         ),
+        indexes: t.indexes.iter().map(|i| i.name.clone()).collect(),
+    }
+}
+
+/// What one blueprint alteration does to the tables as known.
+pub fn add_column(tables: &mut [OwnedTable], a: &AddColumn) {
+    if let Some(t) = tables.iter_mut().find(|t| t.name == a.table) {
+        if let Some(columns) = t.columns.as_mut() {
+            columns.push(KnownColumn {
+                name: a.column.name.clone(),
+                ty: a.column.ty,
+                key: a.column.unique,
+            });
+        }
+        t.indexes.extend(a.unique_index().map(|i| i.name));
+    }
+}
+
+pub fn add_index(tables: &mut [OwnedTable], a: &AddIndex) {
+    if let Some(t) = tables.iter_mut().find(|t| t.name == a.table) {
+        if a.index.unique
+            && let ([only], Some(columns)) = (a.index.columns.as_slice(), t.columns.as_mut())
+        {
+            for c in columns.iter_mut().filter(|c| c.name == *only) {
+                c.key = true;
+            }
+        }
+        t.indexes.push(a.index.name.clone());
     }
 }
 
@@ -80,28 +120,10 @@ fn apply_blueprint(m: &Migration, b: &Blueprint, tables: &mut Vec<OwnedTable>) {
         tables.push(created(m, t));
     }
     for a in &b.add_columns {
-        if let Some(columns) = tables
-            .iter_mut()
-            .find(|t| t.name == a.table)
-            .and_then(|t| t.columns.as_mut())
-        {
-            columns.push((a.column.name.clone(), a.column.unique));
-        }
+        add_column(tables, a);
     }
-    for a in b
-        .add_indexes
-        .iter()
-        .filter(|a| a.index.unique && a.index.columns.len() == 1)
-    {
-        if let Some(columns) = tables
-            .iter_mut()
-            .find(|t| t.name == a.table)
-            .and_then(|t| t.columns.as_mut())
-        {
-            for (c, key) in columns.iter_mut() {
-                *key |= *c == a.index.columns[0];
-            }
-        }
+    for a in &b.add_indexes {
+        add_index(tables, a);
     }
 }
 
@@ -110,41 +132,77 @@ fn apply_sql(m: &Migration, sql: &str, tables: &mut Vec<OwnedTable>) {
         let words = words(statement);
         let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
         let at = |i: usize| lower.get(i).map(String::as_str);
+        // The name at word `i`, past IF [NOT] EXISTS, and the index of the word after it.
         let name_after = |i: usize| {
-            // Skip IF [NOT] EXISTS.
             let i = if at(i) == Some("if") {
                 i + if at(i + 1) == Some("not") { 3 } else { 2 }
             } else {
                 i
             };
-            words.get(i).map(|w| unquote(w))
+            words.get(i).map(|w| (name(w), i + 1))
         };
-        match (at(0), at(1)) {
-            (Some("create"), Some("table")) => {
-                if let Some(name) = name_after(2)
-                    && !tables.iter().any(|t| t.name == name)
+        match (at(0), at(1), at(2)) {
+            (Some("create"), Some("table"), _) => {
+                if let Some((table, _)) = name_after(2)
+                    && !tables.iter().any(|t| t.name == table)
                 {
                     tables.push(OwnedTable {
-                        name,
+                        name: table,
                         version: m.version,
                         file: m.file_name(),
                         blueprint: false,
                         columns: None,
+                        indexes: Vec::new(),
                     });
                 }
             }
-            (Some("drop"), Some("table")) => {
-                if let Some(name) = name_after(2) {
-                    tables.retain(|t| t.name != name);
+            (Some("drop"), Some("table"), _) => {
+                if let Some((table, _)) = name_after(2) {
+                    tables.retain(|t| t.name != table);
                 }
             }
-            (Some("alter"), Some("table")) if at(3) == Some("rename") && at(4) == Some("to") => {
-                if let (Some(from), Some(to)) = (name_after(2), words.get(5)) {
-                    let to = unquote(to);
-                    for t in tables.iter_mut().filter(|t| t.name == from) {
-                        t.name = to.clone();
-                        t.version = m.version;
-                        t.file = m.file_name();
+            (Some("alter"), Some("table"), _) => {
+                let Some((from, next)) = name_after(2) else {
+                    continue;
+                };
+                let renamed = at(next) == Some("rename") && at(next + 1) == Some("to");
+                for t in tables.iter_mut().filter(|t| t.name == from) {
+                    match words.get(next + 2).filter(|_| renamed) {
+                        Some(to) => {
+                            t.name = name(to);
+                            t.version = m.version;
+                            t.file = m.file_name();
+                        }
+                        // Columns added, dropped or renamed by hand: no longer known.
+                        None => t.columns = None,
+                    }
+                }
+            }
+            (Some("create"), Some("index"), _)
+            | (Some("create"), Some("unique"), Some("index")) => {
+                let first = if at(1) == Some("unique") { 3 } else { 2 };
+                let first = if at(first) == Some("concurrently") {
+                    first + 1
+                } else {
+                    first
+                };
+                if let Some((index, next)) = name_after(first)
+                    && at(next) == Some("on")
+                    && let Some(table) = words.get(next + 1).map(|w| name(w))
+                    && let Some(t) = tables.iter_mut().find(|t| t.name == table)
+                {
+                    t.indexes.push(index);
+                    // A unique index may make a column a key: no longer known.
+                    if at(1) == Some("unique") {
+                        t.columns = None;
+                    }
+                }
+            }
+            (Some("drop"), Some("index"), _) => {
+                let first = if at(2) == Some("concurrently") { 3 } else { 2 };
+                if let Some((index, _)) = name_after(first) {
+                    for t in tables.iter_mut() {
+                        t.indexes.retain(|i| *i != index);
                     }
                 }
             }
@@ -165,9 +223,18 @@ fn words(statement: &str) -> Vec<String> {
         .collect()
 }
 
-fn unquote(word: &str) -> String {
-    word.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']')
-        .to_string()
+/// A table or index name as the engines read it: quoted names as written, unquoted ones
+/// folded to lowercase, any `schema.` before it dropped.
+fn name(word: &str) -> String {
+    let word = word.trim_end_matches(',');
+    let last = word.rsplit('.').next().unwrap_or(word);
+    let quoted = last.starts_with(['"', '`', '[']);
+    let bare = last.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']');
+    if quoted {
+        bare.to_string()
+    } else {
+        bare.to_ascii_lowercase()
+    }
 }
 
 /// One context's tables in one scope.
@@ -243,11 +310,11 @@ impl TableMap {
             })
     }
 
-    /// Whether `context` shares a table with another context (for a warning beside it).
-    pub fn conflicts_of<'a>(&'a self, context: &'a str) -> impl Iterator<Item = &'a Conflict> + 'a {
+    /// Whether more than one context creates `table` in `scope`.
+    pub fn claimed_twice(&self, scope: Scope, table: &str) -> bool {
         self.conflicts
             .iter()
-            .filter(move |c| c.contexts.iter().any(|n| n == context))
+            .any(|c| c.scope == scope && c.table == table)
     }
 }
 
@@ -283,12 +350,15 @@ mod tests {
     #[test]
     fn created_renamed_and_dropped_tables() {
         let s = set(&[
-            "-- CREATE TABLE not_this (x INT);\nCREATE TABLE users(id INT);\nCREATE TABLE IF NOT EXISTS \"teams\" (id INT);\nCREATE INDEX i ON users (id);",
-            "create table scratch (x int); ALTER TABLE teams RENAME TO groups;",
+            "-- CREATE TABLE not_this (x INT);\nCREATE TABLE Users(id INT);\nCREATE TABLE IF NOT EXISTS \"teams\" (id INT);\nCREATE INDEX i ON users (id);\nCREATE UNIQUE INDEX IF NOT EXISTS j ON public.teams (id)",
+            "create table scratch (x int); ALTER TABLE teams RENAME TO groups; DROP INDEX i",
             "DROP TABLE IF EXISTS scratch;",
         ]);
-        let names: Vec<String> = owned_tables(&s).into_iter().map(|t| t.name).collect();
+        let owned = owned_tables(&s);
+        let names: Vec<&str> = owned.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["users", "groups"]);
-        assert_eq!(owned_tables(&s)[1].version, 2);
+        assert_eq!(owned[1].version, 2);
+        assert_eq!(owned[0].indexes, Vec::<String>::new());
+        assert_eq!(owned[1].indexes, ["j"]);
     }
 }

@@ -293,14 +293,9 @@ pub fn tables(config: &Config, json: bool) -> Result<u8> {
         return Ok(EXIT_OK);
     }
     let mut table = Table::new(["CONTEXT", "SCOPE", "TABLE", "CREATED BY"]);
-    let claimed_twice = |scope: Scope, name: &str| {
-        map.conflicts
-            .iter()
-            .any(|c| c.scope == scope && c.table == name)
-    };
     for o in &map.ownership {
         for t in &o.tables {
-            let name = if claimed_twice(o.scope, &t.name) {
+            let name = if map.claimed_twice(o.scope, &t.name) {
                 styled(theme().failed, format!("{} ⚠", t.name))
             } else {
                 t.name.clone().into()

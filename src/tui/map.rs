@@ -29,7 +29,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .max()
         .unwrap_or(10) as u16;
     let [graph, tables] = Layout::horizontal([
-        Constraint::Length((widest + 2).clamp(12, area.width / 3)),
+        // At least 12 columns, never past a third of the screen, whatever its width.
+        Constraint::Length((widest + 2).min(area.width / 3).max(12.min(area.width / 3))),
         Constraint::Fill(1),
     ])
     .areas(area);
@@ -88,11 +89,6 @@ fn draw_graph(frame: &mut Frame, app: &App, area: Rect, selected: Option<&str>) 
 
 fn draw_tables(frame: &mut Frame, app: &App, area: Rect, selected: Option<&str>) {
     let map = &app.data.map.tables;
-    let claimed_twice = |scope, name: &str| {
-        map.conflicts
-            .iter()
-            .any(|c| c.scope == scope && c.table == name)
-    };
     let mut rows = Vec::new();
     let mut first_selected = None;
     for o in &map.ownership {
@@ -101,7 +97,7 @@ fn draw_tables(frame: &mut Frame, app: &App, area: Rect, selected: Option<&str>)
             if mine {
                 first_selected.get_or_insert(rows.len());
             }
-            let twice = claimed_twice(o.scope, &t.name);
+            let twice = map.claimed_twice(o.scope, &t.name);
             let table = if twice {
                 Span::styled(format!("{} ⚠", t.name), style::failed())
             } else {

@@ -38,6 +38,9 @@ pub struct Blueprint {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TableSpec {
     pub name: String,
+    /// `file:line:column` of its `name`, for problems found later.
+    #[serde(skip)]
+    pub at: String,
     pub columns: Vec<Column>,
     /// A key over several columns; empty when a column is the key (or there is none).
     pub primary_key: Vec<String>,
@@ -203,6 +206,21 @@ pub fn is_valid_identifier(name: &str) -> bool {
         && name.len() <= MAX_IDENTIFIER
 }
 
+/// Names an engine keeps for itself: SQLite's `sqlite_` objects, estate's `estate_` tables
+/// (the ledger, the registry), PostgreSQL's system columns.
+fn reserved(name: &str, column: bool) -> Option<&'static str> {
+    const SYSTEM_COLUMNS: [&str; 6] = ["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"];
+    if name.starts_with("sqlite_") {
+        Some("SQLite keeps names starting with sqlite_ for itself")
+    } else if column && SYSTEM_COLUMNS.contains(&name) {
+        Some("PostgreSQL has a system column of that name in every table")
+    } else if !column && name.starts_with("estate_") {
+        Some("estate keeps names starting with estate_ for its ledger and registry")
+    } else {
+        None
+    }
+}
+
 const IDENTIFIER_FIX: &str =
     "use lowercase letters, digits and _, starting with a letter or _, at most 63 characters";
 
@@ -230,21 +248,31 @@ impl Checker<'_> {
             .push(Problem::at(at, format!("{key}: {message}"), fix));
     }
 
-    fn identifier(&mut self, name: &Spanned<String>, key: &str) -> bool {
-        if is_valid_identifier(name.get_ref()) {
-            return true;
+    /// A table or index name (`column` false) or a column name: valid and not reserved.
+    fn identifier(&mut self, name: &Spanned<String>, key: &str, column: bool) -> bool {
+        if !is_valid_identifier(name.get_ref()) {
+            self.problem(
+                name.span(),
+                key,
+                format!("{:?} is not a valid name", name.get_ref()),
+                IDENTIFIER_FIX,
+            );
+            return false;
         }
-        self.problem(
-            name.span(),
-            key,
-            format!("{:?} is not a valid name", name.get_ref()),
-            IDENTIFIER_FIX,
-        );
-        false
+        if let Some(why) = reserved(name.get_ref(), column) {
+            self.problem(
+                name.span(),
+                key,
+                format!("{:?} is reserved: {why}", name.get_ref()),
+                "choose another name",
+            );
+            return false;
+        }
+        true
     }
 
     fn column(&mut self, raw: &RawColumn, key: &str, added: bool) -> Option<Column> {
-        let mut ok = self.identifier(&raw.name, &format!("{key}.name"));
+        let mut ok = self.identifier(&raw.name, &format!("{key}.name"), true);
         let ty = match ColumnType::parse(raw.ty.get_ref()) {
             Ok(ty) => Some(ty),
             Err(message) => {
@@ -394,6 +422,24 @@ impl Checker<'_> {
                 );
                 ok = false;
             }
+            if default == Some(DefaultValue::Now) {
+                self.problem(
+                    raw.default.as_ref().map_or(0..0, Spanned::span),
+                    &format!("{key}.default"),
+                    "SQLite cannot add a column whose default is the time of the insert to an existing table",
+                    "add it nullable = true and fill it in a later migration, or create the table with it",
+                );
+                ok = false;
+            }
+            if unique && default.is_some() {
+                self.problem(
+                    raw.default.as_ref().map_or(0..0, Spanned::span),
+                    &format!("{key}.default"),
+                    "a unique column added with a default gives every existing row the same value",
+                    "add it nullable = true with no default, or drop unique",
+                );
+                ok = false;
+            }
             if references.is_some() && (!nullable || default.is_some()) {
                 self.problem(
                     raw.references.as_ref().map_or(0..0, Spanned::span),
@@ -447,7 +493,7 @@ impl Checker<'_> {
         }
         let name = match name {
             Some(name) => {
-                ok &= self.identifier(name, &format!("{key}.name"));
+                ok &= self.identifier(name, &format!("{key}.name"), false);
                 name.get_ref().clone()
             }
             None => {
@@ -472,7 +518,7 @@ impl Checker<'_> {
     }
 
     fn table(&mut self, raw: &RawTable, key: &str) -> Option<TableSpec> {
-        let mut ok = self.identifier(&raw.name, &format!("{key}.name"));
+        let mut ok = self.identifier(&raw.name, &format!("{key}.name"), false);
         let name = raw.name.get_ref().clone();
         if raw.columns.get_ref().is_empty() {
             self.problem(
@@ -522,7 +568,17 @@ impl Checker<'_> {
                 );
                 ok = false;
             }
+            let mut listed = BTreeSet::new();
             for c in pk.get_ref() {
+                if !listed.insert(c) {
+                    self.problem(
+                        pk.span(),
+                        &pkey,
+                        format!("{c:?} is listed twice"),
+                        "list each key column once",
+                    );
+                    ok = false;
+                }
                 match columns.iter().find(|col| &col.name == c) {
                     None if seen.contains(c) => {}
                     None => {
@@ -583,30 +639,26 @@ impl Checker<'_> {
             }
         }
         // A foreign key to the table itself (a tree) must point at a key of it.
-        for (i, c) in columns.iter().enumerate() {
+        for c in &columns {
             if let Some(r) = c.references.as_ref().filter(|r| r.table == name) {
                 let target = columns.iter().find(|t| t.name == r.column);
                 let is_key = target.is_some_and(Column::is_key)
                     || (primary_key.len() == 1 && primary_key[0] == r.column);
                 if !is_key {
-                    let span = raw.columns.get_ref()[i]
-                        .references
-                        .as_ref()
-                        .map_or(0..0, Spanned::span);
-                    self.problem(
-                        span,
-                        &r.key,
+                    self.problems.push(Problem::at(
+                        r.at.clone(),
                         format!(
-                            "{}.{} is not a key or unique column of {name}",
-                            r.table, r.column
+                            "{}: {}.{} is not a key or unique column of {name}",
+                            r.key, r.table, r.column
                         ),
                         "point at the table's id or a unique column",
-                    );
+                    ));
                     ok = false;
                 }
             }
         }
         ok.then_some(TableSpec {
+            at: self.at(raw.name.span()),
             name,
             columns,
             primary_key,
@@ -652,7 +704,7 @@ impl Blueprint {
         }
         for (i, raw_add) in raw.add_column.iter().enumerate() {
             let key = format!("add_column[{i}]");
-            let table_ok = checker.identifier(&raw_add.table, &format!("{key}.table"));
+            let table_ok = checker.identifier(&raw_add.table, &format!("{key}.table"), false);
             let column = checker.column(raw_add.column.get_ref(), &format!("{key}.column"), true);
             if let (true, Some(column)) = (table_ok, column) {
                 blueprint.add_columns.push(AddColumn {
@@ -665,7 +717,7 @@ impl Blueprint {
         }
         for (i, raw_add) in raw.add_index.iter().enumerate() {
             let key = format!("add_index[{i}]");
-            if !checker.identifier(&raw_add.table, &format!("{key}.table")) {
+            if !checker.identifier(&raw_add.table, &format!("{key}.table"), false) {
                 continue;
             }
             let table = raw_add.table.get_ref().clone();
@@ -682,6 +734,18 @@ impl Blueprint {
                     at: checker.at(raw_add.table.span()),
                     key: format!("{key}.table"),
                 });
+            }
+        }
+        for (i, a) in blueprint.add_columns.iter().enumerate() {
+            if let Some(index) = a.unique_index().filter(|x| x.name.len() > MAX_IDENTIFIER) {
+                checker.problems.push(Problem::at(
+                    a.at.clone(),
+                    format!(
+                        "add_column[{i}].column: the unique index made for it, {:?}, is longer than 63 characters",
+                        index.name
+                    ),
+                    "give the column a shorter name, or add it without unique and an [[add_index]] with a name",
+                ));
             }
         }
         // Index names share one namespace per database (per schema on PostgreSQL).
@@ -893,6 +957,49 @@ column = { name = "u", type = "bigint", references = "u.id", default = 1 }"#,
 table = "t"
 columns = []"#,
                 "add_index[0].columns",
+            ),
+            (
+                r#"[[create_table]]
+name = "sqlite_stat9"
+columns = [{ name = "id", type = "id" }]"#,
+                "create_table[0].name",
+            ),
+            (
+                r#"[[create_table]]
+name = "estate_ledger"
+columns = [{ name = "id", type = "id" }]"#,
+                "create_table[0].name",
+            ),
+            (
+                r#"[[create_table]]
+name = "t"
+columns = [{ name = "xmin", type = "integer" }]"#,
+                "columns[0].name",
+            ),
+            (
+                r#"[[create_table]]
+name = "t"
+columns = [{ name = "a", type = "integer" }]
+primary_key = ["a", "a"]"#,
+                "create_table[0].primary_key",
+            ),
+            (
+                r#"[[add_column]]
+table = "t"
+column = { name = "at", type = "timestamp", default = "now" }"#,
+                "add_column[0].column.default",
+            ),
+            (
+                r#"[[add_column]]
+table = "t"
+column = { name = "code", type = "text", unique = true, default = "x" }"#,
+                "add_column[0].column.default",
+            ),
+            (
+                r#"[[create_table]]
+name = "t"
+columns = [{ name = "a", type = "text", default = "a\u0000b" }]"#,
+                "columns[0].default",
             ),
         ] {
             let e = parse(text).expect_err(text);

@@ -1,9 +1,10 @@
 //! The checks of a blueprint that need the rest of the catalog: a foreign key points at a table
 //! that exists by then, in the same scope, owned by this context or by one it `requires` (so the
-//! dependency graph stays honest and the table is there when the migration runs); an
-//! alteration touches only the context's own tables.
+//! dependency graph stays honest and the table is there when the migration runs), at a key
+//! column of a compatible type; an alteration touches only the context's own tables; a table
+//! or an index is not created twice.
 
-use super::{Blueprint, Reference};
+use super::{Blueprint, ColumnType, Reference};
 use crate::catalog::tables::{self, OwnedTable, TableMap};
 use crate::catalog::{Catalog, Context, Migration, Problem, Scope};
 
@@ -17,7 +18,15 @@ pub fn check_references(catalog: &Catalog) -> Vec<Problem> {
             let mut own: Vec<OwnedTable> = Vec::new();
             for m in &set.migrations {
                 if let Some(b) = &m.blueprint {
-                    check_blueprint(catalog, &map, context, *scope, m, b, &own, &mut problems);
+                    let mut check = Check {
+                        catalog,
+                        map: &map,
+                        context,
+                        scope: *scope,
+                        seen: own.clone(),
+                        problems: &mut problems,
+                    };
+                    check.blueprint(m, b);
                 }
                 tables::apply(m, &mut own);
             }
@@ -26,176 +35,220 @@ pub fn check_references(catalog: &Catalog) -> Vec<Problem> {
     problems
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_blueprint(
-    catalog: &Catalog,
-    map: &TableMap,
-    context: &Context,
+/// One blueprint being checked, with the tables as it finds them.
+struct Check<'a> {
+    catalog: &'a Catalog,
+    map: &'a TableMap,
+    context: &'a Context,
     scope: Scope,
-    m: &Migration,
-    b: &Blueprint,
-    own: &[OwnedTable],
-    problems: &mut Vec<Problem>,
-) {
-    // Tables of this file count from the point they are created: a table may point at itself
-    // or at one created above it.
-    let mut seen = own.to_vec();
-    for t in &b.create_tables {
-        seen.push(tables::created(m, t));
-        for c in &t.columns {
-            if let Some(r) = &c.references {
-                check_reference(catalog, map, context, scope, r, &seen, problems);
-            }
-        }
-    }
-    for a in &b.add_columns {
-        check_own_table(
-            map, context, scope, &a.table, &a.at, &a.key, &seen, problems,
-        );
-        if let Some(r) = &a.column.references {
-            check_reference(catalog, map, context, scope, r, &seen, problems);
-        }
-        if let Some(columns) = seen
-            .iter_mut()
-            .find(|t| t.name == a.table)
-            .and_then(|t| t.columns.as_mut())
-        {
-            if columns.iter().any(|(c, _)| *c == a.column.name) {
-                problems.push(Problem::at(
-                    a.at.clone(),
-                    format!(
-                        "{}: {} already has a column {:?}",
-                        a.key, a.table, a.column.name
-                    ),
-                    "give the new column another name",
-                ));
-            }
-            columns.push((a.column.name.clone(), a.column.unique));
-        }
-    }
-    for a in &b.add_indexes {
-        if !check_own_table(
-            map, context, scope, &a.table, &a.at, &a.key, &seen, problems,
-        ) {
-            continue;
-        }
-        let table = seen.iter().find(|t| t.name == a.table);
-        for c in &a.index.columns {
-            if table.and_then(|t| t.has_column(c)) == Some(false) {
-                problems.push(Problem::at(
-                    a.at.clone(),
-                    format!("{}: {} has no column {c:?} to index", a.key, a.table),
-                    "index columns the table has",
-                ));
-            }
-        }
-    }
+    /// This context's tables so far, including those created above in the same file.
+    seen: Vec<OwnedTable>,
+    problems: &'a mut Vec<Problem>,
 }
 
-/// An alteration's table must be one this context created before; `false` when it is not.
-#[allow(clippy::too_many_arguments)]
-fn check_own_table(
-    map: &TableMap,
-    context: &Context,
-    scope: Scope,
-    table: &str,
-    at: &str,
-    key: &str,
-    seen: &[OwnedTable],
-    problems: &mut Vec<Problem>,
-) -> bool {
-    if seen.iter().any(|t| t.name == table) {
-        return true;
-    }
-    let others: Vec<&str> = map
-        .owners(scope, table)
-        .map(|(owner, _)| owner)
-        .filter(|owner| *owner != context.name())
-        .collect();
-    let (message, fix) = if let Some(owner) = others.first() {
-        (
-            format!("{table} belongs to context {owner}; a context alters only its own tables"),
-            format!("ask for the change in {owner}'s migrations"),
-        )
-    } else {
-        (
-            format!(
-                "no earlier migration of {} creates {table} in the {scope} scope",
-                context.name()
-            ),
-            "create the table first (in an earlier migration or above in this file)".to_string(),
-        )
-    };
-    problems.push(Problem::at(
-        at.to_string(),
-        format!("{key}: {message}"),
-        fix,
-    ));
-    false
-}
-
-fn check_reference(
-    catalog: &Catalog,
-    map: &TableMap,
-    context: &Context,
-    scope: Scope,
-    r: &Reference,
-    seen: &[OwnedTable],
-    problems: &mut Vec<Problem>,
-) {
-    let mut problem = |message: String, fix: String| {
-        problems.push(Problem::at(
-            r.at.clone(),
-            format!("{}: {message}", r.key),
+impl Check<'_> {
+    fn problem(&mut self, at: &str, key: &str, message: String, fix: impl Into<String>) {
+        self.problems.push(Problem::at(
+            at.to_string(),
+            format!("{key}: {message}"),
             fix,
         ));
-    };
-    let target = match seen.iter().find(|t| t.name == r.table) {
-        Some(t) => Some(t),
-        None => {
-            let owners: Vec<(&str, &OwnedTable)> = map
-                .owners(scope, &r.table)
-                .filter(|(owner, _)| *owner != context.name())
-                .collect();
-            let required = catalog.graph.requires(context.name());
-            match owners
-                .iter()
-                .find(|(owner, _)| required.iter().any(|q| q == owner))
-            {
-                Some((_, t)) => Some(*t),
-                None => {
-                    match owners.first() {
-                        Some((owner, _)) => problem(
-                            format!(
-                                "{} belongs to context {owner}, which {} does not require",
-                                r.table,
-                                context.name()
-                            ),
-                            format!(
-                                "add \"{owner}\" to requires in {}/context.toml, so it is installed first",
-                                context.name()
-                            ),
-                        ),
-                        None => problem(
-                            format!("no context creates a table {} in the {scope} scope", r.table),
-                            "point at a table of this context created earlier, or of a context it requires (foreign keys stay within one scope)".into(),
-                        ),
-                    }
-                    None
+    }
+
+    fn blueprint(&mut self, m: &Migration, b: &Blueprint) {
+        for (i, t) in b.create_tables.iter().enumerate() {
+            let key = format!("create_table[{i}].name");
+            if let Some(earlier) = self.seen.iter().find(|s| s.name == t.name) {
+                let message = format!(
+                    "{} is already created by {} of {}",
+                    t.name,
+                    earlier.file,
+                    self.context.name()
+                );
+                self.problem(
+                    &t.at,
+                    &key,
+                    message,
+                    "alter it with [[add_column]] / [[add_index]], or name the new table otherwise",
+                );
+            }
+            for index in &t.indexes {
+                self.index_name(&index.name, &t.at, &key);
+            }
+            // A table may point at itself or at one created above it.
+            self.seen.push(tables::created(m, t));
+            for c in &t.columns {
+                if let Some(r) = &c.references {
+                    self.reference(r, c.ty);
                 }
             }
         }
-    };
-    let Some(target) = target else { return };
-    match (target.has_column(&r.column), target.is_key(&r.column)) {
-        (Some(false), _) => problem(
-            format!("{} has no column {:?}", r.table, r.column),
-            format!("point at a column of {}", r.table),
-        ),
-        (_, Some(false)) => problem(
-            format!("{}.{} is neither a key nor unique", r.table, r.column),
-            "point at the table's id or a unique column".into(),
-        ),
-        _ => {}
+        for a in &b.add_columns {
+            if self.own_table(&a.table, &a.at, &a.key) {
+                let exists = self
+                    .seen
+                    .iter()
+                    .find(|t| t.name == a.table)
+                    .and_then(|t| t.column(&a.column.name));
+                if exists.is_some_and(|c| c.is_some()) {
+                    let message = format!("{} already has a column {:?}", a.table, a.column.name);
+                    self.problem(&a.at, &a.key, message, "give the new column another name");
+                }
+                if let Some(index) = a.unique_index() {
+                    self.index_name(&index.name, &a.at, &a.key);
+                }
+            }
+            if let Some(r) = &a.column.references {
+                self.reference(r, a.column.ty);
+            }
+            tables::add_column(&mut self.seen, a);
+        }
+        for a in &b.add_indexes {
+            if !self.own_table(&a.table, &a.at, &a.key) {
+                continue;
+            }
+            self.index_name(&a.index.name, &a.at, &a.key);
+            let table = self.seen.iter().find(|t| t.name == a.table);
+            let missing: Vec<&String> = a
+                .index
+                .columns
+                .iter()
+                .filter(|c| table.and_then(|t| t.column(c)).is_some_and(|c| c.is_none()))
+                .collect();
+            for c in missing {
+                let message = format!("{} has no column {c:?} to index", a.table);
+                self.problem(&a.at, &a.key, message, "index columns the table has");
+            }
+            tables::add_index(&mut self.seen, a);
+        }
+    }
+
+    /// An index name must be free in the scope's databases: this context's tables so far, and
+    /// every other context's.
+    fn index_name(&mut self, name: &str, at: &str, key: &str) {
+        let mine = self
+            .seen
+            .iter()
+            .find(|t| t.indexes.iter().any(|i| i == name));
+        let theirs = self
+            .map
+            .ownership
+            .iter()
+            .filter(|o| o.scope == self.scope && o.context != self.context.name())
+            .find(|o| o.tables.iter().any(|t| t.indexes.iter().any(|i| i == name)))
+            .map(|o| o.context.clone());
+        let owner = match (mine, theirs) {
+            (Some(t), _) => format!("{} ({})", self.context.name(), t.file),
+            (None, Some(other)) => other,
+            (None, None) => return,
+        };
+        let message = format!(
+            "an index named {name:?} already exists in the {} scope, made by {owner}",
+            self.scope
+        );
+        self.problem(at, key, message, "give the index another name = \"...\"");
+    }
+
+    /// An alteration's table must be one this context created before; `false` when it is not.
+    fn own_table(&mut self, table: &str, at: &str, key: &str) -> bool {
+        if self.seen.iter().any(|t| t.name == table) {
+            return true;
+        }
+        let other = self
+            .map
+            .owners(self.scope, table)
+            .map(|(owner, _)| owner.to_string())
+            .find(|owner| owner != self.context.name());
+        let (message, fix) = match other {
+            Some(owner) => (
+                format!("{table} belongs to context {owner}; a context alters only its own tables"),
+                format!("ask for the change in {owner}'s migrations"),
+            ),
+            None => (
+                format!(
+                    "no earlier migration of {} creates {table} in the {} scope",
+                    self.context.name(),
+                    self.scope
+                ),
+                "create the table first (in an earlier migration or above in this file)"
+                    .to_string(),
+            ),
+        };
+        self.problem(at, key, message, fix);
+        false
+    }
+
+    fn reference(&mut self, r: &Reference, ty: ColumnType) {
+        let target = match self.seen.iter().find(|t| t.name == r.table) {
+            Some(t) => t.clone(),
+            None => {
+                let owners: Vec<(String, OwnedTable)> = self
+                    .map
+                    .owners(self.scope, &r.table)
+                    .filter(|(owner, _)| *owner != self.context.name())
+                    .map(|(owner, t)| (owner.to_string(), t.clone()))
+                    .collect();
+                let required = self.catalog.graph.requires(self.context.name());
+                match owners.iter().find(|(owner, _)| required.contains(owner)) {
+                    Some((_, t)) => t.clone(),
+                    None => {
+                        let (message, fix) = match owners.first() {
+                            Some((owner, _)) => (
+                                format!(
+                                    "{} belongs to context {owner}, which {} does not require",
+                                    r.table,
+                                    self.context.name()
+                                ),
+                                format!(
+                                    "add \"{owner}\" to requires in {}/context.toml, so it is installed first",
+                                    self.context.name()
+                                ),
+                            ),
+                            None => (
+                                format!("no context creates a table {} in the {} scope", r.table, self.scope),
+                                "point at a table of this context created earlier, or of a context it requires (foreign keys stay within one scope)".to_string(),
+                            ),
+                        };
+                        return self.problem(&r.at, &r.key, message, fix);
+                    }
+                }
+            }
+        };
+        let fix = format!("point at a key or unique column of {}", r.table);
+        match target.column(&r.column) {
+            // Not declared by blueprints alone: the database will say.
+            None => {}
+            Some(None) => {
+                let message = format!("{} has no column {:?}", r.table, r.column);
+                self.problem(&r.at, &r.key, message, fix);
+            }
+            Some(Some(c)) if !c.key => {
+                let message = format!("{}.{} is neither a key nor unique", r.table, r.column);
+                self.problem(&r.at, &r.key, message, fix);
+            }
+            Some(Some(c)) if family(c.ty) != family(ty) => {
+                let message = format!(
+                    "a {ty} column cannot point at {}.{}, a {}",
+                    r.table, r.column, c.ty
+                );
+                let fix = format!("give the column a type of {}'s kind", c.ty);
+                self.problem(&r.at, &r.key, message, fix);
+            }
+            Some(Some(_)) => {}
+        }
+    }
+}
+
+/// Types a foreign key may join: PostgreSQL compares integers with integers and text with
+/// text, whatever their width.
+fn family(ty: ColumnType) -> u8 {
+    match ty {
+        ColumnType::Id | ColumnType::Integer | ColumnType::Bigint => 0,
+        ColumnType::Text | ColumnType::String(_) => 1,
+        ColumnType::Decimal(..) => 2,
+        ColumnType::Boolean => 3,
+        ColumnType::Timestamp => 4,
+        ColumnType::Json => 5,
+        ColumnType::Uuid => 6,
     }
 }

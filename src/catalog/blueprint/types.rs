@@ -136,6 +136,13 @@ impl DefaultValue {
     /// Reads a TOML value as the default of a column of type `ty`.
     pub fn parse(value: &toml::Value, ty: ColumnType) -> Result<DefaultValue, String> {
         use toml::Value;
+        if let Value::String(s) = value
+            && s.contains('\0')
+        {
+            return Err(
+                "the default contains a NUL character, which no engine stores in text".into(),
+            );
+        }
         match (ty, value) {
             (ColumnType::Id, _) => Err("an id column takes no default: the database assigns it".into()),
             (ColumnType::Uuid, _) => Err(

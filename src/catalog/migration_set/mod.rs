@@ -448,6 +448,14 @@ fn load_blueprint(
     };
     match Blueprint::parse(path, &text) {
         Ok(blueprint) => {
+            if let Some((other, _, _)) = &entry.blueprint {
+                problems.push(Problem::new(
+                    path,
+                    format!("has the version of {} too", file_name(other)),
+                    "give each migration its own version number",
+                ));
+                entry.broken = true;
+            }
             entry.blueprint = Some((path.to_path_buf(), checksum(text.as_bytes()), blueprint));
         }
         Err(found_problems) => {

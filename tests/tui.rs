@@ -470,6 +470,11 @@ async fn the_modules_map_shows_the_graph_and_the_tables_each_module_owns() {
     keys(&mut app, "jjm");
     assert!(app.modules_map);
     insta::assert_snapshot!("modules_map", screen(&app, 80, 24));
+    // A narrow split (tmux) draws it too, cramped but whole.
+    for width in [20, 30, 40] {
+        let narrow = screen(&app, width, 12);
+        assert!(narrow.contains("Tables"), "{narrow}");
+    }
     app.on_key(key('m'));
     assert!(!app.modules_map, "m again goes back to the list");
     project.close().await;

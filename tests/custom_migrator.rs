@@ -57,6 +57,8 @@ impl AuditMigrator {
             checksum: checksum(CREATE_AUDIT_LOG.as_bytes()),
             up_sql: Some(CREATE_AUDIT_LOG.to_string()),
             down_sql: Some(DROP_AUDIT_LOG.to_string()),
+            up_outside_transaction: false,
+            down_outside_transaction: false,
         }
     }
 

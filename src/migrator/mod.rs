@@ -63,15 +63,21 @@ pub struct MigrationInfo {
     pub up_sql: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub down_sql: Option<String>,
+    /// It runs outside a transaction going up (a `-- no-transaction` first line, or diesel's
+    /// `run_in_transaction = false`); plans say so, since such a migration can stop partway.
+    pub up_outside_transaction: bool,
+    /// The same, reverting.
+    pub down_outside_transaction: bool,
 }
 
 impl MigrationInfo {
-    /// Whether it runs outside a transaction going up (or, with `down`, reverting): its SQL
-    /// opens with `-- no-transaction`. Plans say so, since such a migration can stop partway.
+    /// Whether it runs outside a transaction going up (or, with `down`, reverting).
     pub fn outside_transaction(&self, down: bool) -> bool {
-        let sql = if down { &self.down_sql } else { &self.up_sql };
-        sql.as_deref()
-            .is_some_and(crate::catalog::is_no_transaction)
+        if down {
+            self.down_outside_transaction
+        } else {
+            self.up_outside_transaction
+        }
     }
 }
 

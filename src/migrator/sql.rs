@@ -487,6 +487,8 @@ impl ModuleMigrator for SqlMigrator {
                     checksum: up.checksum.clone(),
                     up_sql: Some(up.sql.clone()),
                     down_sql: Some(down.sql.clone()),
+                    up_outside_transaction: up.no_transaction(),
+                    down_outside_transaction: down.no_transaction(),
                 })
             })
             .collect()

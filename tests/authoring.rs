@@ -187,6 +187,14 @@ fn tables_map_who_owns_what_and_warn_of_tables_claimed_twice() {
         "warning: tenant table invoices is created by billing and ledger",
     );
     assert_has(&text.stdout, "invoices ⚠");
+    // check warns of it too, without refusing.
+    let check = s.estate(&["check"]).expect(0);
+    assert_has(
+        &check.stderr,
+        "warning: tenant table invoices is created by billing and ledger",
+    );
+    let check = s.estate(&["check", "--json"]).expect(0).json();
+    assert_eq!(check["tables_claimed_twice"][0]["table"], "invoices");
     let map = s.estate(&["tables", "--json"]).expect(0).json();
     assert_eq!(
         map["conflicts"],

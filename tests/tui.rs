@@ -496,6 +496,11 @@ async fn the_modules_map_flags_cycles_and_tables_claimed_twice() {
     );
     let project = open(&s).await;
     let mut app = app_on(&project, false).await;
+    let list = screen(&app, 100, 30);
+    assert!(
+        list.contains("⚠ 1 cycle(s), 1 table(s) claimed twice (m)"),
+        "{list}"
+    );
     app.on_key(key('m'));
     let screen = screen(&app, 100, 30);
     assert!(screen.contains("⚠ cycle: ping → pong → ping"), "{screen}");

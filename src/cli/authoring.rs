@@ -10,7 +10,7 @@ use serde_json::json;
 use super::args::{GraphFormat, NewCommand, ScopeName};
 use super::table::{Table, paint, styled};
 use super::{EXIT_OK, colour, colour_err, print_json};
-use crate::catalog::{Catalog, Scope, TableMap, tree_prefixes};
+use crate::catalog::{Catalog, Conflict, Scope, TableMap, tree_prefixes};
 use crate::config::Config;
 use crate::error::Result;
 use crate::scaffold::{self, MigrationKind};
@@ -318,11 +318,18 @@ pub fn tables(config: &Config, json: bool) -> Result<u8> {
     } else {
         out!("{}", colour(table.render()));
     }
-    for c in &map.conflicts {
+    warn_conflicts(&map.conflicts);
+    Ok(EXIT_OK)
+}
+
+/// A warning on stderr for each table two contexts create: not refused (it may be meant, a
+/// shared lookup table), but the rollback of one would drop the other's.
+pub fn warn_conflicts(conflicts: &[Conflict]) {
+    for c in conflicts {
         err!(
             "{}",
             colour_err(format!(
-                "{} {} table {} is created by {}: each table should have one owner\n",
+                "{} {} table {} is created by {}: each table should have one owner (a rollback of one drops it for the other)\n",
                 paint(theme().failed, "warning:"),
                 c.scope,
                 c.table,
@@ -330,5 +337,4 @@ pub fn tables(config: &Config, json: bool) -> Result<u8> {
             ))
         );
     }
-    Ok(EXIT_OK)
 }

@@ -163,6 +163,26 @@ fn mark(marked: bool) -> &'static str {
     if marked { "*" } else { " " }
 }
 
+/// What the map (`m`) would flag, said in the list's title so it is seen without opening it.
+fn map_warnings(app: &App) -> String {
+    let map = &app.data.map;
+    let mut flags = Vec::new();
+    if !map.cycles.is_empty() {
+        flags.push(format!("{} cycle(s)", map.cycles.len()));
+    }
+    if !map.tables.conflicts.is_empty() {
+        flags.push(format!(
+            "{} table(s) claimed twice",
+            map.tables.conflicts.len()
+        ));
+    }
+    if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" · ⚠ {} (m)", flags.join(", "))
+    }
+}
+
 fn modules(frame: &mut Frame, app: &App, area: Rect) {
     if app.modules_map {
         return super::map::draw(frame, app, area);
@@ -176,7 +196,7 @@ fn modules(frame: &mut Frame, app: &App, area: Rect) {
         list,
         Spec {
             title: "Modules",
-            suffix: String::new(),
+            suffix: map_warnings(app),
             empty: "no contexts: add a folder with a context.toml under contexts/",
             header: header(&[
                 "",

@@ -123,6 +123,15 @@ fn mark_two_cells_install_and_the_databases_agree_with_the_screen() {
     tmux.wait_for("the Modules view", |sc| {
         sc.contains("Modules (4)") && sc.contains("user_management")
     });
+    // The map: the dependency tree and the tables, the blueprint's among them; m again leaves.
+    tmux.keys(&["m"]);
+    let map = tmux.wait_for("the map", |sc| {
+        sc.contains("Required by") && sc.contains("card_shares")
+    });
+    assert!(map.contains("└─ digital_card"), "{map}");
+    assert!(map.contains("0004 blueprint"), "{map}");
+    tmux.keys(&["m"]);
+    tmux.wait_for("the list again", |sc| sc.contains("Modules (4)"));
 
     // Matrix, calendar column; space marks acme's cell and moves to globex; space marks it.
     tmux.keys(&["3", "l", "Space", "Space"]);

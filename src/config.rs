@@ -450,7 +450,7 @@ impl Config {
                 self.contexts.display(),
                 self.file.display()
             ),
-            "set `contexts` in the config (or ESTATE_CONTEXTS) to the folder that holds one folder per context",
+            "set `contexts` in the config (or ESTATE_CONTEXTS) to the folder that holds one folder per context, or start one with `estate new context NAME`",
         ))
     }
 }

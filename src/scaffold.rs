@@ -150,7 +150,15 @@ pub fn new_migration(
     let migrations = found.dir.join("migrations");
     let dir = migrations.join(scope.as_str());
     let layout = Layout::of(&dir);
-    let version = layout.next_version(now);
+    let version = layout.next_version(now).ok_or_else(|| {
+        Error::refused(
+            format!(
+                "{} already holds the largest version there can be",
+                dir.display()
+            ),
+            "renumber that migration to a smaller version, or name this one by hand",
+        )
+    })?;
     let description = name.replace('_', " ");
     let head = format!("{context} {scope} migration {version}: {description}.");
     // (path, text); a folder first when the migration is one.
@@ -164,14 +172,17 @@ pub fn new_migration(
             let f = dir.join(format!("{}_{name}", layout.format(version, true)));
             folder = Some(f.clone());
             vec![
-                (f.join("up.sql"), up_template(&head)),
+                (f.join("up.sql"), up_template(&head, true)),
                 (f.join("down.sql"), down_template(&head, "up.sql")),
             ]
         }
         (MigrationKind::Sql, false) => {
             let stem = format!("{}_{name}", layout.format(version, false));
             vec![
-                (dir.join(format!("{stem}.up.sql")), up_template(&head)),
+                (
+                    dir.join(format!("{stem}.up.sql")),
+                    up_template(&head, false),
+                ),
                 (
                     dir.join(format!("{stem}.down.sql")),
                     down_template(&head, &format!("{stem}.up.sql")),
@@ -252,19 +263,23 @@ impl Layout {
         layout
     }
 
-    fn next_version(&self, now: chrono::DateTime<chrono::Utc>) -> i64 {
+    /// `None` when the last version is the largest there can be.
+    fn next_version(&self, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
         let timestamp: i64 = now
             .format("%Y%m%d%H%M%S")
             .to_string()
             .parse()
             .unwrap_or(TIMESTAMP_VERSION);
-        match self.last {
-            // diesel numbers by timestamp from the start (its setup migration is 0).
-            _ if self.diesel => timestamp.max(self.last.map_or(0, |v| v + 1)),
+        let after = match self.last {
+            Some(v) => v.checked_add(1)?,
             None => 1,
-            Some(v) if v >= TIMESTAMP_VERSION => timestamp.max(v + 1),
-            Some(v) => v + 1,
-        }
+        };
+        Some(match self.last {
+            // diesel numbers by timestamp from the start (its setup migration is 0).
+            _ if self.diesel => timestamp.max(after),
+            Some(v) if v >= TIMESTAMP_VERSION => timestamp.max(after),
+            _ => after,
+        })
     }
 
     /// The version as the file name writes it: dashes in a diesel folder's timestamp.
@@ -284,10 +299,15 @@ impl Layout {
     }
 }
 
-fn up_template(head: &str) -> String {
+fn up_template(head: &str, diesel: bool) -> String {
+    let outside = if diesel {
+        "put run_in_transaction = false in a metadata.toml beside it"
+    } else {
+        "start the file with `-- no-transaction`"
+    };
     format!(
         "-- {head}\n\
-         -- Runs in one transaction with its ledger row; start the file with `-- no-transaction`\n\
+         -- Runs in one transaction with its ledger row; {outside}\n\
          -- for statements that refuse one (CREATE INDEX CONCURRENTLY, VACUUM).\n"
     )
 }
@@ -358,9 +378,9 @@ fn share(path: &Path, mode: u32) -> Result<()> {
 fn create_dir(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
     match std::fs::create_dir(dir) {
         Ok(()) => {
-            share(dir, 0o755)?;
+            // Recorded first: if what follows fails, the folder is removed with the rest.
             created.push(dir.to_path_buf());
-            Ok(())
+            share(dir, 0o755)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
         Err(e) => Err(Error::io(format!("creating {}", dir.display()), e)),
@@ -383,11 +403,10 @@ fn write_new(path: &Path, text: &str, created: &mut Vec<PathBuf>) -> Result<()> 
                 Error::io(format!("creating {}", path.display()), e)
             }
         })?;
+    created.push(path.to_path_buf());
     file.write_all(text.as_bytes())
         .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    share(path, 0o644)?;
-    created.push(path.to_path_buf());
-    Ok(())
+    share(path, 0o644)
 }
 
 #[cfg(test)]
@@ -412,14 +431,20 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T15:00:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        assert_eq!(seq.next_version(now), 7);
+        assert_eq!(seq.next_version(now), Some(7));
         // diesel's setup migration is 00000000000000: the next is still a timestamp.
-        assert_eq!(layout.next_version(now), 20261201150000);
+        assert_eq!(layout.next_version(now), Some(20261201150000));
         let stamped = Layout {
             diesel: false,
             width: 14,
             last: Some(20991231000000),
         };
-        assert_eq!(stamped.next_version(now), 20991231000001);
+        assert_eq!(stamped.next_version(now), Some(20991231000001));
+        let full = Layout {
+            diesel: false,
+            width: 19,
+            last: Some(i64::MAX),
+        };
+        assert_eq!(full.next_version(now), None);
     }
 }

@@ -480,7 +480,7 @@ fn index_names_and_foreign_key_types_are_checked_across_migrations() {
     let err = s.estate(&["check"]).expect(2).stderr;
     assert_has(
         &err,
-        "add_index[0].table: an index named \"digital_cards_slug_idx\" already exists in the tenant scope, made by digital_card (0002_create_digital_cards.up.sql)",
+        "add_index[0].table: the name \"digital_cards_slug_idx\" is already taken in the tenant scope (a table or an index), by digital_card (0002_create_digital_cards.up.sql)",
     );
     s.write(
         "contexts/digital_card/migrations/tenant/0006_index_slug.toml",
@@ -499,7 +499,7 @@ fn index_names_and_foreign_key_types_are_checked_across_migrations() {
     let err = s.estate(&["check"]).expect(2).stderr;
     assert_has(
         &err,
-        "create_table[0].columns[1].references: a string(36) column cannot point at card_shares.id, a id",
+        "create_table[0].columns[1].references: a string(36) column cannot point at card_shares.id, an id column",
     );
     s.write(
         "contexts/digital_card/migrations/tenant/0007_create_share_visits.toml",
@@ -523,4 +523,72 @@ fn index_names_and_foreign_key_types_are_checked_across_migrations() {
         &err,
         "0007_create_share_visits.toml:2:8: create_table[0].name: card_shares is already created by 0004_create_card_shares.toml of digital_card",
     );
+}
+
+/// A foreign key into a table made by SQL (whose columns check cannot see) to a column that is
+/// not there: PostgreSQL refuses the CREATE, and SQLite, which would accept it and fail at the
+/// first insert, is made to refuse it too; either way the migration fails whole.
+fn a_foreign_key_to_a_column_that_is_not_there_fails_the_migration_whole(setup: Setup) {
+    let s = with_tenants(setup, &["acme"]);
+    migration(
+        &s,
+        "digital_card",
+        "tenant",
+        "0006_create_share_notes.toml",
+        "[[create_table]]\nname = \"share_notes\"\ncolumns = [\n  { name = \"id\", type = \"id\" },\n  { name = \"profile_id\", type = \"string(36)\", references = \"user_profiles.nope\" },\n]\n",
+    );
+    s.estate(&["check"]).expect(0);
+    let run = s
+        .estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(1);
+    assert_has(&run.stdout, "0006_create_share_notes.toml");
+    let db = s.tenant_db("acme");
+    assert!(
+        !has_table(&db, "share_notes"),
+        "the failed migration left its table"
+    );
+    let versions: Vec<i64> = ledger(&db)
+        .into_iter()
+        .filter(|(c, _, _)| c == "digital_card")
+        .map(|(_, _, v)| v)
+        .collect();
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
+}
+on_every_setup!(a_foreign_key_to_a_column_that_is_not_there_fails_the_migration_whole);
+
+#[test]
+fn messages_suggest_the_portable_type_and_refuse_altering_a_strict_table() {
+    let s = Scratch::new();
+    migration(
+        &s,
+        "billing",
+        "tenant",
+        "0003_create_notes.toml",
+        "[[create_table]]\nname = \"notes\"\ncolumns = [{ name = \"body\", type = \"varchar(20)\" }]\n",
+    );
+    let err = s.estate(&["check"]).expect(2).stderr;
+    assert_has(
+        &err,
+        "unknown type \"varchar(20)\": the portable type is string(20)",
+    );
+    // A STRICT table made by SQL (with a comment holding a `;` before it) takes no VARCHAR.
+    migration_pair(
+        &s,
+        "billing",
+        "tenant",
+        "0003_create_notes",
+        "-- Notes; strict.\n/* 0003; */ CREATE TABLE Notes (id INTEGER PRIMARY KEY) STRICT;",
+        "DROP TABLE notes;",
+    );
+    std::fs::remove_file(s.path("contexts/billing/migrations/tenant/0003_create_notes.toml"))
+        .unwrap();
+    migration(
+        &s,
+        "billing",
+        "tenant",
+        "0004_add_body.toml",
+        "[[add_column]]\ntable = \"notes\"\ncolumn = { name = \"body\", type = \"string(20)\", nullable = true }\n",
+    );
+    let err = s.estate(&["check"]).expect(2).stderr;
+    assert_has(&err, "notes is a SQLite STRICT table");
 }

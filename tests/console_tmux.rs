@@ -126,7 +126,7 @@ fn mark_two_cells_install_and_the_databases_agree_with_the_screen() {
     // The map: the dependency tree and the tables, the blueprint's among them; m again leaves.
     tmux.keys(&["m"]);
     let map = tmux.wait_for("the map", |sc| {
-        sc.contains("Required by") && sc.contains("card_shares")
+        sc.contains("Graph") && sc.contains("card_shares")
     });
     assert!(map.contains("└─ digital_card"), "{map}");
     assert!(map.contains("0004 blueprint"), "{map}");

@@ -105,6 +105,7 @@ pub fn graph(config: &Config, format: GraphFormat) -> Result<u8> {
                         "requires": c.manifest.requires,
                         "required_by": catalog.graph.required_by(name),
                         "missing": missing(&catalog, name),
+                        "tables": Scope::ALL.iter().map(|s| c.tables(*s).len()).sum::<usize>(),
                     })
                 })
                 .collect();

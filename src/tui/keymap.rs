@@ -85,7 +85,7 @@ pub const HELP: &[(Where, &str, &str)] = &[
     (
         Where::Only(&[Tab::Modules]),
         "m",
-        "map: the dependency graph and the tables each module owns (m again: the list)",
+        "map: dependency graph and tables; j k move the highlighted module (m: the list)",
     ),
     (
         Where::Only(&[Tab::Tenants, Tab::Matrix]),

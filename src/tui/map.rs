@@ -71,13 +71,16 @@ fn draw_graph(frame: &mut Frame, app: &App, area: Rect, selected: Option<&str>) 
         }
         lines.push(Line::from(spans));
     }
+    if map.tree.iter().any(|(_, l)| l.repeated) {
+        lines.push(Line::from(Span::styled("^ shown above", style::dim())));
+    }
     // Keep the selected context in view.
     let height = area.height.saturating_sub(2) as usize;
     let scroll = at.map_or(0, |at: usize| at.saturating_sub(height.saturating_sub(1)));
     let title = if map.cycles.is_empty() {
-        " Required by ".to_string()
+        " Graph ".to_string()
     } else {
-        format!(" Required by ⚠ {} cycle(s) ", map.cycles.len())
+        format!(" Graph ⚠ {} cycle(s) ", map.cycles.len())
     };
     frame.render_widget(
         Paragraph::new(lines)
@@ -146,13 +149,22 @@ fn draw_tables(frame: &mut Frame, app: &App, area: Rect, selected: Option<&str>)
         .flat_map(|o| &o.tables)
         .map(|t| t.name.chars().count() + 2)
         .max();
+    // The version is always shown whole (a timestamp is 14 digits), the kind when there is
+    // room; a long table name gives way first.
+    let versions = map
+        .ownership
+        .iter()
+        .flat_map(|o| &o.tables)
+        .map(|t| format!("{:04}", t.version).len())
+        .max()
+        .unwrap_or(4);
     let widget = Table::new(
         rows,
         [
             width(contexts.unwrap_or(0), 7),
             width(8, 8),
             width(names.unwrap_or(0), 5),
-            Constraint::Fill(1),
+            Constraint::Min(versions as u16),
         ],
     )
     .header(header)

@@ -92,6 +92,9 @@ pub struct Index {
     pub name: String,
     pub columns: Vec<String>,
     pub unique: bool,
+    /// `file:line:column` of its name (or columns), for problems found later.
+    #[serde(skip)]
+    pub at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -113,6 +116,7 @@ impl AddColumn {
             name: format!("{}_{}_key", self.table, self.column.name),
             columns: vec![self.column.name.clone()],
             unique: true,
+            at: self.at.clone(),
         })
     }
 }
@@ -480,6 +484,19 @@ impl Checker<'_> {
             );
             ok = false;
         }
+        // PostgreSQL's INDEX_MAX_KEYS.
+        if columns.get_ref().len() > 32 {
+            self.problem(
+                columns.span(),
+                &format!("{key}.columns"),
+                format!(
+                    "{} columns; PostgreSQL indexes at most 32",
+                    columns.get_ref().len()
+                ),
+                "index fewer columns",
+            );
+            ok = false;
+        }
         for c in columns.get_ref() {
             if !is_valid_identifier(c) {
                 self.problem(
@@ -491,6 +508,7 @@ impl Checker<'_> {
                 ok = false;
             }
         }
+        let name_span = name.map(Spanned::span);
         let name = match name {
             Some(name) => {
                 ok &= self.identifier(name, &format!("{key}.name"), false);
@@ -510,10 +528,12 @@ impl Checker<'_> {
                 made
             }
         };
+        let at = self.at(name_span.unwrap_or(columns.span()));
         ok.then(|| Index {
             name,
             columns: columns.get_ref().clone(),
             unique,
+            at,
         })
     }
 
@@ -565,6 +585,15 @@ impl Checker<'_> {
                     &pkey,
                     "names no column",
                     "list the key's columns",
+                );
+                ok = false;
+            }
+            if pk.get_ref().len() > 32 {
+                self.problem(
+                    pk.span(),
+                    &pkey,
+                    "more than 32 columns; PostgreSQL keys at most 32",
+                    "key fewer columns",
                 );
                 ok = false;
             }
@@ -765,8 +794,8 @@ impl Blueprint {
             .collect::<Vec<_>>();
         for index in all_indexes {
             if !names.insert(index.name.clone()) {
-                checker.problems.push(Problem::new(
-                    path,
+                checker.problems.push(Problem::at(
+                    index.at.clone(),
                     format!("index name {:?} is used twice", index.name),
                     "give one of the indexes its own name = \"...\"",
                 ));

@@ -4,6 +4,7 @@
 //! column of a compatible type; an alteration touches only the context's own tables; a table
 //! or an index is not created twice.
 
+use super::types::article;
 use super::{Blueprint, ColumnType, Reference};
 use crate::catalog::tables::{self, OwnedTable, TableMap};
 use crate::catalog::{Catalog, Context, Migration, Problem, Scope};
@@ -73,7 +74,11 @@ impl Check<'_> {
                 );
             }
             for index in &t.indexes {
-                self.index_name(&index.name, &t.at, &key);
+                self.index_name(
+                    &index.name,
+                    &index.at,
+                    &format!("create_table[{i}].indexes"),
+                );
             }
             // A table may point at itself or at one created above it.
             self.seen.push(tables::created(m, t));
@@ -85,6 +90,18 @@ impl Check<'_> {
         }
         for a in &b.add_columns {
             if self.own_table(&a.table, &a.at, &a.key) {
+                if self.seen.iter().any(|t| t.name == a.table && t.strict) {
+                    let message = format!(
+                        "{} is a SQLite STRICT table, which takes only INT, INTEGER, REAL, TEXT, BLOB and ANY columns",
+                        a.table
+                    );
+                    self.problem(
+                        &a.at,
+                        &a.key,
+                        message,
+                        "add the column with SQL migrations for each engine",
+                    );
+                }
                 let exists = self
                     .seen
                     .iter()
@@ -107,7 +124,7 @@ impl Check<'_> {
             if !self.own_table(&a.table, &a.at, &a.key) {
                 continue;
             }
-            self.index_name(&a.index.name, &a.at, &a.key);
+            self.index_name(&a.index.name, &a.index.at, &a.key);
             let table = self.seen.iter().find(|t| t.name == a.table);
             let missing: Vec<&String> = a
                 .index
@@ -123,27 +140,32 @@ impl Check<'_> {
         }
     }
 
-    /// An index name must be free in the scope's databases: this context's tables so far, and
-    /// every other context's.
+    /// An index name must be free in the scope's databases (per schema on PostgreSQL), where
+    /// tables, indexes and the indexes PostgreSQL makes for keys (`t_pkey`, `t_c_key`) share
+    /// one namespace: this context's so far, and every other context's.
     fn index_name(&mut self, name: &str, at: &str, key: &str) {
+        let taken_in = |t: &OwnedTable| {
+            t.name == name || t.indexes.iter().any(|i| i == name) || implicit(t).any(|i| i == name)
+        };
         let mine = self
             .seen
             .iter()
-            .find(|t| t.indexes.iter().any(|i| i == name));
+            .find(|t| taken_in(t))
+            .map(|t| t.file.clone());
         let theirs = self
             .map
             .ownership
             .iter()
             .filter(|o| o.scope == self.scope && o.context != self.context.name())
-            .find(|o| o.tables.iter().any(|t| t.indexes.iter().any(|i| i == name)))
+            .find(|o| o.tables.iter().any(taken_in))
             .map(|o| o.context.clone());
         let owner = match (mine, theirs) {
-            (Some(t), _) => format!("{} ({})", self.context.name(), t.file),
+            (Some(file), _) => format!("{} ({file})", self.context.name()),
             (None, Some(other)) => other,
             (None, None) => return,
         };
         let message = format!(
-            "an index named {name:?} already exists in the {} scope, made by {owner}",
+            "the name {name:?} is already taken in the {} scope (a table or an index), by {owner}",
             self.scope
         );
         self.problem(at, key, message, "give the index another name = \"...\"");
@@ -228,14 +250,38 @@ impl Check<'_> {
             }
             Some(Some(c)) if family(c.ty) != family(ty) => {
                 let message = format!(
-                    "a {ty} column cannot point at {}.{}, a {}",
-                    r.table, r.column, c.ty
+                    "{} {ty} column cannot point at {}.{}, {} {} column",
+                    article(&ty.to_string()),
+                    r.table,
+                    r.column,
+                    article(&c.ty.to_string()),
+                    c.ty
                 );
-                let fix = format!("give the column a type of {}'s kind", c.ty);
+                let fix = format!("give the column {}", family_name(c.ty));
                 self.problem(&r.at, &r.key, message, fix);
             }
             Some(Some(_)) => {}
         }
+    }
+}
+
+/// The indexes PostgreSQL names itself for a blueprint table's keys.
+fn implicit(t: &OwnedTable) -> impl Iterator<Item = String> + '_ {
+    let keys = t.columns.iter().flatten().filter(|c| c.key);
+    std::iter::once(format!("{}_pkey", t.name))
+        .filter(|_| t.blueprint)
+        .chain(keys.map(move |c| format!("{}_{}_key", t.name, c.name)))
+}
+
+fn family_name(ty: ColumnType) -> &'static str {
+    match family(ty) {
+        0 => "an integer type (id, integer, bigint)",
+        1 => "a text type (text, string(n))",
+        2 => "a decimal type",
+        3 => "the type boolean",
+        4 => "the type timestamp",
+        5 => "the type json",
+        _ => "the type uuid",
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! Where the engines differ, the SQLite rendering adds what SQLite would not enforce by itself,
 //! so the same insert is refused on both: a length check for `string(n)`, a 0/1 check for
-//! `boolean`, a `json_valid` check for `json`.
+//! `boolean`, a `json_valid` check for `json`, a number check for `integer` (with its 32-bit
+//! range), `bigint` and `decimal`; and it checks each new foreign key as it is made.
 
 use super::{AddColumn, Blueprint, Column, ColumnType, DefaultValue, Index, TableSpec};
 use crate::database::quote_ident as q;
@@ -57,9 +58,16 @@ fn default_sql(value: &DefaultValue, engine: Engine) -> String {
 }
 
 /// A column definition, as in CREATE TABLE and ALTER TABLE ADD COLUMN.
-fn column_sql(c: &Column, engine: Engine) -> String {
+fn column_sql(c: &Column, engine: Engine, sole_key: bool) -> String {
     let name = q(&c.name);
-    let mut sql = format!("{name} {}", sql_type(c.ty, engine));
+    // On SQLite a lone key spelled INTEGER becomes the rowid, which fills itself in when
+    // omitted where PostgreSQL would refuse the insert; INT is the same integer without that.
+    let ty = if engine == Engine::Sqlite && sole_key && c.ty == ColumnType::Integer {
+        "INT".to_string()
+    } else {
+        sql_type(c.ty, engine)
+    };
+    let mut sql = format!("{name} {ty}");
     if c.primary_key {
         sql.push_str(" PRIMARY KEY");
     }
@@ -78,6 +86,16 @@ fn column_sql(c: &Column, engine: Engine) -> String {
             ColumnType::String(n) => sql.push_str(&format!(" CHECK (length({name}) <= {n})")),
             ColumnType::Boolean => sql.push_str(&format!(" CHECK ({name} IN (0, 1))")),
             ColumnType::Json => sql.push_str(&format!(" CHECK (json_valid({name}))")),
+            // SQLite keeps text that does not read as a number as text, in any column.
+            ColumnType::Integer => sql.push_str(&format!(
+                " CHECK ({name} IS NULL OR (typeof({name}) = 'integer' AND {name} BETWEEN -2147483648 AND 2147483647))"
+            )),
+            ColumnType::Bigint => {
+                sql.push_str(&format!(" CHECK ({name} IS NULL OR typeof({name}) = 'integer')"))
+            }
+            ColumnType::Decimal(..) => sql.push_str(&format!(
+                " CHECK ({name} IS NULL OR typeof({name}) IN ('integer', 'real'))"
+            )),
             _ => {}
         }
     }
@@ -105,7 +123,12 @@ fn create_index(table: &str, index: &Index) -> String {
 }
 
 fn create_table(t: &TableSpec, engine: Engine) -> String {
-    let mut lines: Vec<String> = t.columns.iter().map(|c| column_sql(c, engine)).collect();
+    let sole_key = |c: &Column| c.primary_key || t.primary_key == [c.name.clone()];
+    let mut lines: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| column_sql(c, engine, sole_key(c)))
+        .collect();
     if !t.primary_key.is_empty() {
         lines.push(format!("PRIMARY KEY ({})", columns_list(&t.primary_key)));
     }
@@ -127,7 +150,7 @@ fn add_column(a: &AddColumn, engine: Engine) -> String {
     let mut sql = format!(
         "ALTER TABLE {} ADD COLUMN {};\n",
         q(&a.table),
-        column_sql(&column, engine)
+        column_sql(&column, engine, false)
     );
     if let Some(index) = a.unique_index() {
         sql.push_str(&create_index(&a.table, &index));
@@ -135,14 +158,31 @@ fn add_column(a: &AddColumn, engine: Engine) -> String {
     sql
 }
 
+/// On SQLite, a foreign key to a column that is not there or not a key is accepted by CREATE
+/// TABLE and fails only at the first insert ("foreign key mismatch"); PostgreSQL refuses it at
+/// once. Checking the new key in the migration's own transaction makes SQLite refuse it at once
+/// too, so the migration fails whole instead of installing a table nobody can write to.
+fn check_foreign_keys(table: &str, engine: Engine) -> String {
+    match engine {
+        Engine::Sqlite => format!("PRAGMA foreign_key_check({});\n", q(table)),
+        Engine::Postgres => String::new(),
+    }
+}
+
 /// The up migration on `engine`: tables in order, then added columns, then added indexes.
 pub fn up(b: &Blueprint, engine: Engine) -> String {
     let mut sql = String::new();
     for t in &b.create_tables {
         sql.push_str(&create_table(t, engine));
+        if t.columns.iter().any(|c| c.references.is_some()) {
+            sql.push_str(&check_foreign_keys(&t.name, engine));
+        }
     }
     for a in &b.add_columns {
         sql.push_str(&add_column(a, engine));
+        if a.column.references.is_some() {
+            sql.push_str(&check_foreign_keys(&a.table, engine));
+        }
     }
     for a in &b.add_indexes {
         sql.push_str(&create_index(&a.table, &a.index));

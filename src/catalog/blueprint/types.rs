@@ -97,7 +97,10 @@ impl ColumnType {
                     )),
                 }
             }
-            _ => Err(format!("unknown type {text:?}")),
+            _ => Err(match synonym(head, args) {
+                Some(portable) => format!("unknown type {text:?}: the portable type is {portable}"),
+                None => format!("unknown type {text:?}"),
+            }),
         }
     }
 }
@@ -116,6 +119,35 @@ impl std::fmt::Display for ColumnType {
             ColumnType::Uuid => f.write_str("uuid"),
             ColumnType::Decimal(p, s) => write!(f, "decimal({p},{s})"),
         }
+    }
+}
+
+/// The portable spelling of a type people write from habit.
+fn synonym(head: &str, args: Option<&str>) -> Option<String> {
+    let args = args.map(|a| format!("({})", a.trim()));
+    Some(match head.to_ascii_lowercase().as_str() {
+        "varchar" | "character varying" | "char" | "character" | "nvarchar" => {
+            format!("string{}", args.unwrap_or_else(|| "(n)".into()))
+        }
+        "int" | "int4" | "smallint" | "int2" | "mediumint" | "tinyint" => "integer".into(),
+        "int8" | "long" => "bigint".into(),
+        "bool" => "boolean".into(),
+        "datetime" | "timestamptz" | "date" | "time" => "timestamp".into(),
+        "jsonb" => "json".into(),
+        "numeric" | "money" | "number" => {
+            format!("decimal{}", args.unwrap_or_else(|| "(p,s)".into()))
+        }
+        "serial" | "bigserial" | "autoincrement" => "id".into(),
+        _ => return None,
+    })
+}
+
+/// "a" or "an" before a word, as it is said.
+pub fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o']) {
+        "an"
+    } else {
+        "a"
     }
 }
 
@@ -173,13 +205,19 @@ impl DefaultValue {
                 }
                 Ok(DefaultValue::Text(s.clone()))
             }
+            // PostgreSQL's jsonb refuses the escape of NUL that JSON itself allows.
+            (ColumnType::Json, Value::String(s)) if s.to_ascii_lowercase().contains("\\u0000") => {
+                Err("the default holds \\u0000, which PostgreSQL's jsonb refuses".into())
+            }
             (ColumnType::Json, Value::String(s)) => serde_json::from_str::<serde_json::Value>(s)
                 .map(|_| DefaultValue::Text(s.clone()))
                 .map_err(|e| format!("the default is not valid JSON: {e}")),
             (ColumnType::Boolean, Value::Boolean(b)) => Ok(DefaultValue::Boolean(*b)),
             (ty, v) => Err(format!(
-                "a {} default does not fit a {ty} column",
-                v.type_str()
+                "{} {} default does not fit {} {ty} column",
+                article(v.type_str()),
+                v.type_str(),
+                article(&ty.to_string())
             )),
         }
     }

@@ -1,10 +1,14 @@
 //! Which tables a context owns: the responsibility matrix of `estate tables`, the Modules view
 //! and `estate modules --json`. Read from the migrations in version order: a blueprint says
-//! what it creates; from SQL, the generic up file is read for CREATE / DROP / ALTER TABLE …
-//! RENAME TO, so a table created by one migration and dropped by a later one is not owned
-//! any more.
+//! what it creates; from SQL, the generic up file is read ([`sql`]) for CREATE / DROP / ALTER
+//! TABLE … RENAME TO and CREATE / DROP INDEX, so a table created by one migration and dropped
+//! by a later one is not owned any more.
+
+mod sql;
 
 use std::collections::BTreeMap;
+
+use sql::{Token, qualified_name, skip};
 
 use super::blueprint::{AddColumn, AddIndex};
 use super::blueprint::{Blueprint, ColumnType, TableSpec};
@@ -27,6 +31,9 @@ pub struct OwnedTable {
     /// share one namespace per database, or per schema on PostgreSQL.
     #[serde(skip)]
     pub indexes: Vec<String>,
+    /// A SQLite STRICT table, which takes only its own few column types.
+    #[serde(skip)]
+    pub strict: bool,
 }
 
 /// A column a blueprint declared.
@@ -80,11 +87,16 @@ pub fn created(m: &Migration, t: &TableSpec) -> OwnedTable {
                 .map(|c| KnownColumn {
                     name: c.name.clone(),
                     ty: c.ty,
-                    key: c.is_key() || single_key == Some(&c.name),
+                    key: c.is_key()
+                        || single_key == Some(&c.name)
+                        || t.indexes
+                            .iter()
+                            .any(|i| i.unique && i.columns == [c.name.clone()]),
                 })
                 .collect(),
         ),
         indexes: t.indexes.iter().map(|i| i.name.clone()).collect(),
+        strict: false,
     }
 }
 
@@ -128,24 +140,33 @@ fn apply_blueprint(m: &Migration, b: &Blueprint, tables: &mut Vec<OwnedTable>) {
 }
 
 fn apply_sql(m: &Migration, sql: &str, tables: &mut Vec<OwnedTable>) {
-    for statement in sql.split(';') {
-        let words = words(statement);
-        let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
-        let at = |i: usize| lower.get(i).map(String::as_str);
-        // The name at word `i`, past IF [NOT] EXISTS, and the index of the word after it.
-        let name_after = |i: usize| {
-            let i = if at(i) == Some("if") {
-                i + if at(i + 1) == Some("not") { 3 } else { 2 }
-            } else {
-                i
-            };
-            words.get(i).map(|w| (name(w), i + 1))
+    for t in sql::statements(sql) {
+        let is = |i: usize, kw: &str| t.get(i).is_some_and(|t| t.is(kw));
+        // Every name of a comma-separated list from `i`.
+        let names = |mut i: usize| {
+            let mut names = Vec::new();
+            while let Some((name, next)) = qualified_name(&t, i) {
+                names.push(name);
+                if t.get(next) != Some(&Token::Punct(',')) {
+                    break;
+                }
+                i = next + 1;
+            }
+            names
         };
-        match (at(0), at(1), at(2)) {
-            (Some("create"), Some("table"), _) => {
-                if let Some((table, _)) = name_after(2)
-                    && !tables.iter().any(|t| t.name == table)
+        if is(0, "create") {
+            // CREATE [UNLOGGED | VIRTUAL] TABLE, but never TEMP ones: they do not outlive the
+            // migration's session.
+            let at = skip(&t, 1, &["unlogged"]);
+            let at = skip(&t, at, &["virtual"]);
+            if is(at, "table") {
+                let at = skip(&t, at + 1, &["if", "not", "exists"]);
+                if let Some((table, _)) = qualified_name(&t, at)
+                    && !tables.iter().any(|o| o.name == table)
                 {
+                    // SQLite's STRICT comes after the closing parenthesis.
+                    let close = t.iter().rposition(|x| *x == Token::Punct(')'));
+                    let strict = close.is_some_and(|c| t[c..].iter().any(|x| x.is("strict")));
                     tables.push(OwnedTable {
                         name: table,
                         version: m.version,
@@ -153,87 +174,60 @@ fn apply_sql(m: &Migration, sql: &str, tables: &mut Vec<OwnedTable>) {
                         blueprint: false,
                         columns: None,
                         indexes: Vec::new(),
+                        strict,
                     });
                 }
+                continue;
             }
-            (Some("drop"), Some("table"), _) => {
-                if let Some((table, _)) = name_after(2) {
-                    tables.retain(|t| t.name != table);
-                }
-            }
-            (Some("alter"), Some("table"), _) => {
-                let Some((from, next)) = name_after(2) else {
+            let unique = is(1, "unique");
+            let at = if unique { 2 } else { 1 };
+            if is(at, "index") {
+                let at = skip(&t, at + 1, &["concurrently", "if", "not", "exists"]);
+                let Some((index, next)) = qualified_name(&t, at) else {
                     continue;
                 };
-                let renamed = at(next) == Some("rename") && at(next + 1) == Some("to");
-                for t in tables.iter_mut().filter(|t| t.name == from) {
-                    match words.get(next + 2).filter(|_| renamed) {
-                        Some(to) => {
-                            t.name = name(to);
-                            t.version = m.version;
-                            t.file = m.file_name();
-                        }
-                        // Columns added, dropped or renamed by hand: no longer known.
-                        None => t.columns = None,
-                    }
+                if !is(next, "on") {
+                    continue;
                 }
-            }
-            (Some("create"), Some("index"), _)
-            | (Some("create"), Some("unique"), Some("index")) => {
-                let first = if at(1) == Some("unique") { 3 } else { 2 };
-                let first = if at(first) == Some("concurrently") {
-                    first + 1
-                } else {
-                    first
-                };
-                if let Some((index, next)) = name_after(first)
-                    && at(next) == Some("on")
-                    && let Some(table) = words.get(next + 1).map(|w| name(w))
-                    && let Some(t) = tables.iter_mut().find(|t| t.name == table)
+                let at = skip(&t, next + 1, &["only"]);
+                if let Some((table, _)) = qualified_name(&t, at)
+                    && let Some(o) = tables.iter_mut().find(|o| o.name == table)
                 {
-                    t.indexes.push(index);
+                    o.indexes.push(index);
                     // A unique index may make a column a key: no longer known.
-                    if at(1) == Some("unique") {
-                        t.columns = None;
+                    if unique {
+                        o.columns = None;
                     }
                 }
             }
-            (Some("drop"), Some("index"), _) => {
-                let first = if at(2) == Some("concurrently") { 3 } else { 2 };
-                if let Some((index, _)) = name_after(first) {
-                    for t in tables.iter_mut() {
-                        t.indexes.retain(|i| *i != index);
+        } else if is(0, "drop") && is(1, "table") {
+            let gone = names(skip(&t, 2, &["if", "exists"]));
+            tables.retain(|o| !gone.contains(&o.name));
+        } else if is(0, "drop") && is(1, "index") {
+            let gone = names(skip(&t, 2, &["concurrently", "if", "exists"]));
+            for o in tables.iter_mut() {
+                o.indexes.retain(|i| !gone.contains(i));
+            }
+        } else if is(0, "alter") && is(1, "table") {
+            let at = skip(&t, 2, &["if", "exists", "only"]);
+            let Some((from, next)) = qualified_name(&t, at) else {
+                continue;
+            };
+            let renamed_to = (is(next, "rename") && is(next + 1, "to"))
+                .then(|| qualified_name(&t, next + 2).map(|(to, _)| to))
+                .flatten();
+            for o in tables.iter_mut().filter(|o| o.name == from) {
+                match &renamed_to {
+                    Some(to) => {
+                        o.name = to.clone();
+                        o.version = m.version;
+                        o.file = m.file_name();
                     }
+                    // Columns added, dropped or renamed by hand: no longer known.
+                    None => o.columns = None,
                 }
             }
-            _ => {}
         }
-    }
-}
-
-/// The words of a statement with `--` comments removed; `(` ends a word, so `users(` reads
-/// as `users`.
-fn words(statement: &str) -> Vec<String> {
-    statement
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or(""))
-        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == '('))
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// A table or index name as the engines read it: quoted names as written, unquoted ones
-/// folded to lowercase, any `schema.` before it dropped.
-fn name(word: &str) -> String {
-    let word = word.trim_end_matches(',');
-    let last = word.rsplit('.').next().unwrap_or(word);
-    let quoted = last.starts_with(['"', '`', '[']);
-    let bare = last.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']');
-    if quoted {
-        bare.to_string()
-    } else {
-        bare.to_ascii_lowercase()
     }
 }
 

@@ -80,16 +80,6 @@ impl Context {
     pub fn set(&self, scope: Scope) -> Option<&MigrationSet> {
         self.sets.get(&scope)
     }
-
-    /// The names of the tables this context owns in `scope` (see [`owned_tables`]).
-    pub fn tables(&self, scope: Scope) -> Vec<String> {
-        self.set(scope)
-            .map(owned_tables)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| t.name)
-            .collect()
-    }
 }
 
 /// Every context under the contexts folder, the dependency graph, and the problems found.
@@ -98,6 +88,8 @@ pub struct Catalog {
     pub root: PathBuf,
     pub contexts: BTreeMap<String, Context>,
     pub graph: DependencyGraph,
+    /// Who creates which tables, read once here for every reader (check, verify, the map).
+    pub tables: TableMap,
     pub problems: Vec<Problem>,
 }
 
@@ -130,6 +122,7 @@ impl Catalog {
             }
         }
         catalog.graph = DependencyGraph::build(&catalog.contexts, &mut catalog.problems);
+        catalog.tables = TableMap::of(&catalog.contexts);
         let references = blueprint::check_references(&catalog);
         catalog.problems.extend(references);
         tracing::debug!(

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::args::{GraphFormat, NewCommand, ScopeName};
 use super::table::{Table, paint, styled};
 use super::{EXIT_OK, colour, colour_err, print_json};
-use crate::catalog::{Catalog, Conflict, Scope, TableMap, tree_prefixes};
+use crate::catalog::{Catalog, Conflict, Scope, tree_prefixes};
 use crate::config::Config;
 use crate::error::Result;
 use crate::scaffold::{self, MigrationKind};
@@ -105,7 +105,7 @@ pub fn graph(config: &Config, format: GraphFormat) -> Result<u8> {
                         "requires": c.manifest.requires,
                         "required_by": catalog.graph.required_by(name),
                         "missing": missing(&catalog, name),
-                        "tables": Scope::ALL.iter().map(|s| c.tables(*s).len()).sum::<usize>(),
+                        "tables": Scope::ALL.iter().map(|s| catalog.tables.names(name, *s).len()).sum::<usize>(),
                     })
                 })
                 .collect();
@@ -249,7 +249,10 @@ pub fn graph_dot(catalog: &Catalog) -> String {
         "digraph estate {\n  rankdir=BT;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
     );
     for (name, c) in &catalog.contexts {
-        let tables: usize = Scope::ALL.iter().map(|s| c.tables(*s).len()).sum();
+        let tables: usize = Scope::ALL
+            .iter()
+            .map(|s| catalog.tables.names(name, *s).len())
+            .sum();
         let label = format!(
             "{name}\n{} {}\n{tables} table(s)",
             c.manifest.title, c.manifest.version
@@ -288,7 +291,7 @@ pub fn graph_dot(catalog: &Catalog) -> String {
 
 pub fn tables(config: &Config, json: bool) -> Result<u8> {
     let catalog = catalog(config)?;
-    let map = TableMap::of(&catalog);
+    let map = &catalog.tables;
     if json {
         print_json(&map);
         return Ok(EXIT_OK);

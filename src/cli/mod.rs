@@ -211,7 +211,7 @@ fn slugs(tenants: &[String]) -> Result<Vec<Slug>> {
 fn check(config: &Config, json: bool) -> Result<u8> {
     config.require_contexts_folder()?;
     let catalog = Catalog::load(&config.contexts)?;
-    let conflicts = crate::catalog::TableMap::of(&catalog).conflicts;
+    let conflicts = &catalog.tables.conflicts;
     if json {
         print_json(&json!({
             "ok": catalog.problems.is_empty(),
@@ -222,7 +222,7 @@ fn check(config: &Config, json: bool) -> Result<u8> {
             "tables_claimed_twice": conflicts,
         }));
     } else if catalog.problems.is_empty() {
-        authoring::warn_conflicts(&conflicts);
+        authoring::warn_conflicts(conflicts);
         outln!(
             "ok: {} contexts, {} migrations ({}; contexts in {})",
             catalog.contexts.len(),
@@ -232,7 +232,7 @@ fn check(config: &Config, json: bool) -> Result<u8> {
         );
     } else {
         err!("{}", colour_err(render::problems(&catalog.problems)));
-        authoring::warn_conflicts(&conflicts);
+        authoring::warn_conflicts(conflicts);
         errln!(
             "{} problem(s) found; nothing was changed",
             catalog.problems.len()

@@ -71,7 +71,7 @@ impl Project {
                         landlord: sets.landlord.len(),
                         tenant: sets.tenant.len(),
                     },
-                    tables: PerScope::of(|s| c.tables(s)),
+                    tables: PerScope::of(|s| self.catalog.tables.names(name, s)),
                     tenants: counts.get(name).copied().unwrap_or(0),
                     sets,
                 }

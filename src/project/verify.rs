@@ -213,9 +213,7 @@ impl Project {
         let mut owned: BTreeSet<String> =
             BTreeSet::from([LEDGER_TABLE.to_string(), UNFINISHED_TABLE.to_string()]);
         for context in &applied_contexts {
-            if let Some(c) = self.catalog.get(context) {
-                owned.extend(c.tables(scope));
-            }
+            owned.extend(self.catalog.tables.names(context, scope));
         }
         for table in db.tables().await? {
             // The registry's own tables live in the landlord beside the contexts'.
@@ -225,10 +223,10 @@ impl Project {
             }
             let owner = self
                 .catalog
-                .contexts
-                .values()
-                .find(|c| c.tables(scope).contains(&table))
-                .map(|c| c.name().to_string());
+                .tables
+                .owners(scope, &table)
+                .map(|(context, _)| context.to_string())
+                .next();
             report.findings.push(Finding {
                 database: label.to_string(),
                 kind: FindingKind::UnrecordedTable,

@@ -47,7 +47,7 @@ impl CatalogMap {
         CatalogMap {
             tree: tree_prefixes(&tree).into_iter().zip(tree).collect(),
             cycles: catalog.graph.cycles(),
-            tables: TableMap::of(catalog),
+            tables: catalog.tables.clone(),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::catalog::{Catalog, Context, Migration, Problem, Scope};
 
 /// Every problem of every blueprint's references in `catalog`.
 pub fn check_references(catalog: &Catalog) -> Vec<Problem> {
-    let map = TableMap::of(catalog);
+    let map = &catalog.tables;
     let mut problems = Vec::new();
     for context in catalog.contexts.values() {
         for (scope, set) in &context.sets {
@@ -21,7 +21,7 @@ pub fn check_references(catalog: &Catalog) -> Vec<Problem> {
                 if let Some(b) = &m.blueprint {
                     let mut check = Check {
                         catalog,
-                        map: &map,
+                        map,
                         context,
                         scope: *scope,
                         seen: own.clone(),

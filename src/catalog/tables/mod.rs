@@ -12,7 +12,7 @@ use sql::{Token, qualified_name, skip};
 
 use super::blueprint::{AddColumn, AddIndex};
 use super::blueprint::{Blueprint, ColumnType, TableSpec};
-use super::{Catalog, Migration, MigrationSet, Scope};
+use super::{Context, Migration, MigrationSet, Scope};
 
 /// A table a context's migrations leave behind.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -256,10 +256,11 @@ pub struct TableMap {
 }
 
 impl TableMap {
-    pub fn of(catalog: &Catalog) -> TableMap {
+    /// The map of `contexts`, read once when the catalog loads (`Catalog::tables`).
+    pub fn of(contexts: &BTreeMap<String, Context>) -> TableMap {
         let mut map = TableMap::default();
         let mut claims: BTreeMap<(Scope, String), Vec<String>> = BTreeMap::new();
-        for (name, context) in &catalog.contexts {
+        for (name, context) in contexts {
             for (scope, set) in &context.sets {
                 let tables = owned_tables(set);
                 for t in &tables {
@@ -287,7 +288,7 @@ impl TableMap {
         map
     }
 
-    /// The contexts other than `context` that own `table` in `scope`, with the table.
+    /// The contexts that own `table` in `scope`, with the table.
     pub fn owners<'a>(
         &'a self,
         scope: Scope,
@@ -302,6 +303,15 @@ impl TableMap {
                     .filter(move |t| t.name == table)
                     .map(move |t| (o.context.as_str(), t))
             })
+    }
+
+    /// The names of the tables `context` owns in `scope`, in the order they were created.
+    pub fn names(&self, context: &str, scope: Scope) -> Vec<String> {
+        self.ownership
+            .iter()
+            .filter(|o| o.context == context && o.scope == scope)
+            .flat_map(|o| o.tables.iter().map(|t| t.name.clone()))
+            .collect()
     }
 
     /// Whether more than one context creates `table` in `scope`.

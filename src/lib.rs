@@ -24,6 +24,7 @@ pub mod project;
 pub mod registry;
 pub mod scaffold;
 pub mod signals;
+pub mod statements;
 pub mod sync;
 pub mod tenancy;
 pub mod theme;

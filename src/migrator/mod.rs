@@ -8,16 +8,15 @@
 
 mod ledger;
 mod sql;
-mod statements;
 mod unfinished;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+pub use crate::statements::split as split_statements;
 pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, Present, now};
 pub use sql::SqlMigrator;
-pub use statements::split as split_statements;
 pub use unfinished::{UNFINISHED_TABLE, Unfinished};
 
 use crate::catalog::Scope;

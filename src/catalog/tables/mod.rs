@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use sql::{Token, qualified_name, skip};
 
+use crate::engine::Engine;
+
 use super::blueprint::{AddColumn, AddIndex};
 use super::blueprint::{Blueprint, ColumnType, TableSpec};
 use super::{Context, Migration, MigrationSet, Scope};
@@ -66,8 +68,10 @@ pub fn apply(m: &Migration, tables: &mut Vec<OwnedTable>) {
     match &m.blueprint {
         Some(b) => apply_blueprint(m, b, tables),
         None => {
-            if let Some(file) = m.ups.get(&None).or_else(|| m.ups.values().next()) {
-                apply_sql(m, &file.sql, tables);
+            // The generic file, read as the embedded default reads it; else an engine's own.
+            let file = m.ups.get_key_value(&None).or_else(|| m.ups.iter().next());
+            if let Some((engine, file)) = file {
+                apply_sql(m, &file.sql, engine.unwrap_or_default(), tables);
             }
         }
     }
@@ -139,8 +143,8 @@ fn apply_blueprint(m: &Migration, b: &Blueprint, tables: &mut Vec<OwnedTable>) {
     }
 }
 
-fn apply_sql(m: &Migration, sql: &str, tables: &mut Vec<OwnedTable>) {
-    for t in sql::statements(sql) {
+fn apply_sql(m: &Migration, sql: &str, engine: Engine, tables: &mut Vec<OwnedTable>) {
+    for t in sql::statements(sql, engine) {
         let is = |i: usize, kw: &str| t.get(i).is_some_and(|t| t.is(kw));
         // Every name of a comma-separated list from `i`.
         let names = |mut i: usize| {

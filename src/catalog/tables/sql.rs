@@ -1,7 +1,10 @@
-//! Just enough of SQL's lexical rules to read the names a migration's DDL creates and drops:
-//! comments (`--`, `/* */`) dropped, strings and dollar-quoted bodies skipped (a function body's
-//! `;` ends nothing), quoted identifiers kept whole and as written, unquoted words folded to
-//! lowercase as both engines fold them, statements split at `;`.
+//! Just enough of SQL's lexical rules to read the names a migration's DDL creates and drops.
+//! Statements come from the splitter the migrator uses (quotes, dollar quotes, comments and
+//! trigger bodies as each engine reads them); within one, comments are dropped, strings and
+//! dollar-quoted bodies are opaque, quoted identifiers are kept whole and as written, and
+//! unquoted words are folded to lowercase as both engines fold them.
+
+use crate::engine::Engine;
 
 /// One token of a statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +24,20 @@ impl Token {
     }
 }
 
-/// The statements of `sql`, each as its tokens; empty statements left out.
-pub fn statements(sql: &str) -> Vec<Vec<Token>> {
-    let chars: Vec<char> = sql.chars().collect();
+/// The statements of `sql` as `engine` splits them ([`crate::statements::split`], the
+/// splitter the migrator uses), each as its tokens.
+pub fn statements(sql: &str, engine: Engine) -> Vec<Vec<Token>> {
+    crate::statements::split(sql, engine)
+        .into_iter()
+        .map(tokens)
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The tokens of one statement: its comments dropped, its literals opaque.
+fn tokens(statement: &str) -> Vec<Token> {
+    let chars: Vec<char> = statement.chars().collect();
     let mut out = Vec::new();
-    let mut current = Vec::new();
     let mut i = 0;
     let closing = |from: usize, end: &str| -> usize {
         // The index just past `end` from `from`, or the end of the text.
@@ -50,12 +62,6 @@ pub fn statements(sql: &str) -> Vec<Vec<Token>> {
                 }
             }
             '/' if next == Some('*') => i = closing(i + 2, "*/"),
-            ';' => {
-                if !current.is_empty() {
-                    out.push(std::mem::take(&mut current));
-                }
-                i += 1;
-            }
             '\'' => {
                 // '' inside is an escaped quote: read on past it.
                 let mut j = i + 1;
@@ -67,7 +73,7 @@ pub fn statements(sql: &str) -> Vec<Vec<Token>> {
                         break;
                     }
                 }
-                current.push(Token::Literal);
+                out.push(Token::Literal);
                 i = j;
             }
             '"' | '`' | '[' => {
@@ -90,7 +96,7 @@ pub fn statements(sql: &str) -> Vec<Vec<Token>> {
                     text.push(chars[j]);
                     j += 1;
                 }
-                current.push(Token::Word {
+                out.push(Token::Word {
                     text: printable(&text),
                     quoted: true,
                 });
@@ -105,9 +111,9 @@ pub fn statements(sql: &str) -> Vec<Vec<Token>> {
                 if chars.get(j) == Some(&'$') {
                     let tag: String = chars[i..=j].iter().collect();
                     i = closing(j + 1, &tag);
-                    current.push(Token::Literal);
+                    out.push(Token::Literal);
                 } else {
-                    current.push(Token::Punct('$'));
+                    out.push(Token::Punct('$'));
                     i += 1;
                 }
             }
@@ -119,20 +125,17 @@ pub fn statements(sql: &str) -> Vec<Vec<Token>> {
                     j += 1;
                 }
                 let word: String = chars[i..j].iter().collect();
-                current.push(Token::Word {
+                out.push(Token::Word {
                     text: printable(&word.to_lowercase()),
                     quoted: false,
                 });
                 i = j;
             }
             _ => {
-                current.push(Token::Punct(c));
+                out.push(Token::Punct(c));
                 i += 1;
             }
         }
-    }
-    if !current.is_empty() {
-        out.push(current);
     }
     out
 }
@@ -175,7 +178,7 @@ mod tests {
     use super::*;
 
     fn words(sql: &str) -> Vec<Vec<String>> {
-        statements(sql)
+        statements(sql, Engine::Postgres)
             .into_iter()
             .map(|s| {
                 s.into_iter()
@@ -199,11 +202,15 @@ mod tests {
         assert_eq!(w[0][..3], ["create", "table", "users"]);
         assert!(w[1].contains(&"'…'".to_string()));
         assert_eq!(w[2][..3], ["create", "table", "\"Order Items\""]);
+        // A trigger's body is one statement with the trigger: its DROP is not a statement.
+        let w = words("CREATE TRIGGER t AFTER INSERT ON a BEGIN DROP TABLE b; END; DROP TABLE c");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(w[1], ["drop", "table", "c"]);
     }
 
     #[test]
     fn qualified_names_read_as_their_last_part() {
-        let s = &statements("DROP TABLE public.a, \"s.x\".\"b.c\"")[0];
+        let s = &statements("DROP TABLE public.a, \"s.x\".\"b.c\"", Engine::Sqlite)[0];
         assert_eq!(qualified_name(s, 2), Some(("a".to_string(), 5)));
         assert_eq!(qualified_name(s, 6), Some(("b.c".to_string(), 9)));
     }

@@ -1,7 +1,10 @@
-//! Splits a migration script into its statements, for the migrations that run outside a
-//! transaction (`-- no-transaction`): PostgreSQL runs a multi-statement query string as one
-//! implicit transaction, where `CREATE INDEX CONCURRENTLY` is refused, so each statement goes
-//! alone; and running them one by one is what lets estate say how far a failed one got.
+//! Splits a migration script into its statements, as each engine reads it. The migrator needs
+//! it for the migrations that run outside a transaction (`-- no-transaction`): PostgreSQL runs
+//! a multi-statement query string as one implicit transaction, where `CREATE INDEX
+//! CONCURRENTLY` is refused, so each statement goes alone, and running them one by one is what
+//! lets estate say how far a failed one got. The catalog's table map reads the DDL of each
+//! statement. Pure text, kept apart from `migrator/` (as `engine.rs` is) so the catalog can use
+//! it too.
 //!
 //! Semicolons count only outside quotes ('…', E'…' with backslash escapes, "…", `…`, […]),
 //! dollar quotes ($$…$$, $tag$…$tag$) and comments (-- to the end of the line, /* … */,

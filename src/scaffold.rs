@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{Catalog, REGISTRY_CONTEXT, Scope, is_valid_context_name};
+use crate::catalog::{Catalog, REGISTRY_CONTEXT, Scope, folder_stem, is_valid_context_name};
 use crate::error::{Error, Result};
 
 /// Versions at or above this read as timestamps (`20240115093000`), as sqlx-cli and diesel
@@ -237,15 +237,14 @@ impl Layout {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some((version, _)) = name.split_once('_') else {
+            if !name.contains('_') {
                 continue;
-            };
+            }
             let is_dir = entry.path().is_dir();
             // diesel writes 2024-01-15-093000; files are digits only.
-            let digits: String = if is_dir {
-                version.chars().filter(|c| *c != '-').collect()
-            } else {
-                version.to_string()
+            let stem = if is_dir { folder_stem(&name) } else { name };
+            let Some((digits, _)) = stem.split_once('_') else {
+                continue;
             };
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 continue;

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 pub use graph::{DependencyGraph, TreeLine, tree_prefixes};
 pub use manifest::{Manifest, is_valid_context_name};
 pub use migration_set::{
-    Migration, MigrationSet, NO_TRANSACTION, SqlFile, checksum, is_no_transaction, parse_file_name,
+    Migration, MigrationSet, NO_TRANSACTION, SqlFile, checksum, folder_stem, is_no_transaction,
+    parse_file_name,
 };
 pub use problem::Problem;
 pub use tables::{Conflict, OwnedTable, Ownership, TableMap, owned_tables};

@@ -21,6 +21,14 @@ fn yes() -> bool {
     true
 }
 
+/// A diesel folder's name as a file's stem would be: `2024-01-15-093000_create_users` reads
+/// as `20240115093000_create_users`, the version diesel itself records.
+pub fn folder_stem(name: &str) -> String {
+    let (version, rest) = name.split_once('_').unwrap_or((name, ""));
+    let digits: String = version.chars().filter(|c| *c != '-').collect();
+    format!("{digits}_{rest}")
+}
+
 /// Reads the diesel-layout migration in `dir` (named `name`) into `found`.
 pub(super) fn load(
     dir: &Path,
@@ -35,9 +43,7 @@ pub(super) fn load(
             "a folder in a migration set is a diesel migration: name it <version>_<name> (e.g. 2024-01-15-093000_create_users) holding up.sql and down.sql",
         ));
     };
-    let (version, rest) = name.split_once('_').unwrap_or((name, ""));
-    let digits: String = version.chars().filter(|c| *c != '-').collect();
-    let (version, description) = match version_and_description(&format!("{digits}_{rest}")) {
+    let (version, description) = match version_and_description(&folder_stem(name)) {
         Ok(parsed) => parsed,
         Err(message) => return refuse(problems, format!("is a folder whose name {message}")),
     };

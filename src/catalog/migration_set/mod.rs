@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 
 mod diesel;
 
+pub use diesel::folder_stem;
+
 use super::blueprint::{self, Blueprint};
 use super::{Problem, Scope};
 use crate::engine::Engine;

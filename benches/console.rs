@@ -23,9 +23,9 @@ use std::process::Command;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use estate::Project;
-use estate::config::Config;
 use estate::tui::{App, Snapshot, Tab, draw};
+use estate_engine::Project;
+use estate_engine::config::Config;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -35,8 +35,8 @@ use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use estate::Project;
-use estate::config::Config;
+use estate_engine::Project;
+use estate_engine::config::Config;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
@@ -943,9 +943,9 @@ fn report(rows: &[Row], runs: usize) -> String {
     let _ = writeln!(
         out,
         "\nfleet benchmark: medians of {runs} run(s); estate at its default concurrency (SQLite {}, PostgreSQL {} in all, {} per server); ratio = estate / floor",
-        estate::config::DEFAULT_SQLITE_CONCURRENCY,
-        estate::config::DEFAULT_POSTGRES_CONCURRENCY,
-        estate::database::DEFAULT_SERVER_CONCURRENCY
+        estate_engine::config::DEFAULT_SQLITE_CONCURRENCY,
+        estate_engine::config::DEFAULT_POSTGRES_CONCURRENCY,
+        estate_engine::database::DEFAULT_SERVER_CONCURRENCY
     );
     let _ = writeln!(
         out,

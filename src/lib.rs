@@ -1,34 +1,13 @@
-//! estate: installs, upgrades and rolls back the migrations of a multi-tenant, modular
-//! application.
+//! estate's faces: the headless CLI ([`cli`]) and the console ([`tui`]), over the engine
+//! ([`engine`], the `estate-engine` crate), which knows no UI.
 //!
-//! The application is split into bounded contexts. Each context owns its migration sets in two
-//! scopes (`landlord`, `tenant`) and a migrator that applies them; the registry in the landlord
-//! database records which module is installed for which tenant and orchestrates those migrators
-//! without ever running another context's schema itself.
-//!
-//! Dependencies point one way: [`cli`] -> [`jobs`] -> [`registry`] -> [`migrator`] /
-//! [`tenancy`] -> [`database`]; [`catalog`] is read by the registry and knows no database.
-//! [`project::Project`] ties them together and is the API both the CLI and the console use.
+//! The faces reach the engine through [`engine::Project`] and the data types it hands out;
+//! neither face imports the other: `main` (or an embedding binary) picks one.
 
-pub mod catalog;
 pub mod cli;
-pub mod config;
-pub mod database;
-pub mod engine;
-pub mod error;
-pub mod files;
-pub mod jobs;
-pub mod migrator;
-pub mod operator;
-pub mod project;
-pub mod registry;
-pub mod scaffold;
 pub mod signals;
-pub mod statements;
-pub mod sync;
-pub mod tenancy;
 pub mod theme;
 pub mod tui;
 
-pub use error::{Error, Result};
-pub use project::Project;
+pub use estate_engine as engine;
+pub use estate_engine::{Error, Project, Result};

@@ -636,7 +636,7 @@ fn drift(s: &Scratch, context: &str) -> (String, String, String) {
     let mut text = std::fs::read(s.path(&file)).unwrap();
     text.extend_from_slice(b"-- edited after it was applied\n");
     std::fs::write(s.path(&file), &text).unwrap();
-    let actual = estate::catalog::checksum(&text);
+    let actual = estate_engine::catalog::checksum(&text);
     (file, recorded[0][0].clone(), actual)
 }
 
@@ -972,7 +972,7 @@ const HOSTILE_NAMES: [(&str, &str); 4] = [
 on_every_setup!(hostile_tenant_names_are_stored_verbatim);
 fn hostile_tenant_names_are_stored_verbatim(setup: Setup) {
     let s = project(setup);
-    let longest = "é".repeat(estate::tenancy::MAX_NAME);
+    let longest = "é".repeat(estate_engine::tenancy::MAX_NAME);
     let mut want: Vec<(&str, &str)> = HOSTILE_NAMES.to_vec();
     want.push(("longest", longest.as_str()));
     for (slug, name) in &want {
@@ -1007,7 +1007,7 @@ on_every_setup!(bad_tenant_names_are_refused);
 /// Blank, with a control character (a terminal escape, a newline), or longer than MAX_NAME.
 fn bad_tenant_names_are_refused(setup: Setup) {
     let s = project(setup);
-    let max = estate::tenancy::MAX_NAME;
+    let max = estate_engine::tenancy::MAX_NAME;
     let too_long = "é".repeat(max + 1);
     let huge = "x".repeat(10_000);
     let cases: [(&str, String); 6] = [
@@ -1123,7 +1123,7 @@ fn a_migration_of_several_megabytes_applies(setup: Setup) {
             &acme,
             "SELECT checksum FROM estate_ledger WHERE context = 'big'"
         ),
-        vec![estate::catalog::checksum(sql.as_bytes())]
+        vec![estate_engine::catalog::checksum(sql.as_bytes())]
     );
     s.estate(&["rollback", "big", "--tenant", "acme"]).expect(0);
     assert!(!has_table(&acme, "big_rows"));

@@ -5,9 +5,9 @@
 mod common;
 use common::*;
 
-use estate::jobs::{JobControl, JobEvent};
-use estate::registry::TenantSelection;
-use estate::tenancy::Slug;
+use estate_engine::jobs::{JobControl, JobEvent};
+use estate_engine::registry::TenantSelection;
+use estate_engine::tenancy::Slug;
 
 on_every_setup!(a_cancelled_install_stops_between_two_migrations_and_the_next_run_finishes);
 fn a_cancelled_install_stops_between_two_migrations_and_the_next_run_finishes(setup: Setup) {

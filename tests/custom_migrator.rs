@@ -8,19 +8,20 @@ use common::*;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use estate::Project;
-use estate::catalog::{Scope, checksum};
-use estate::config::Config;
-use estate::database::Database;
-use estate::engine::Engine;
-use estate::jobs::{JobControl, JobEvent};
-use estate::migrator::{
+use estate_engine::Project;
+use estate_engine::catalog::{Scope, checksum};
+use estate_engine::clock::now;
+use estate_engine::config::Config;
+use estate_engine::database::Database;
+use estate_engine::jobs::{JobControl, JobEvent};
+use estate_engine::migrator::{
     Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, RunDirection,
-    ScopeStatus, Target, now,
+    ScopeStatus, Target,
 };
-use estate::project::ModuleState;
-use estate::registry::{Action, TenantSelection};
-use estate::tenancy::Slug;
+use estate_engine::project::ModuleState;
+use estate_engine::registry::{Action, TenantSelection};
+use estate_engine::sql::Engine;
+use estate_engine::tenancy::Slug;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -108,7 +109,7 @@ impl ModuleMigrator for AuditMigrator {
         }
     }
 
-    async fn status(&self, scope: Scope, db: &Database) -> estate::Result<ScopeStatus> {
+    async fn status(&self, scope: Scope, db: &Database) -> estate_engine::Result<ScopeStatus> {
         let applied = Ledger::entries(db, "audit", scope).await?;
         Ok(ScopeStatus::compare(
             &self.migrations(scope, db.engine()),
@@ -122,7 +123,7 @@ impl ModuleMigrator for AuditMigrator {
         db: &Database,
         target: Target,
         run: &RunContext,
-    ) -> estate::Result<Vec<MigrationRun>> {
+    ) -> estate_engine::Result<Vec<MigrationRun>> {
         let wanted = match target {
             Target::Latest => true,
             Target::Version(v) => v >= 1,
@@ -137,7 +138,7 @@ impl ModuleMigrator for AuditMigrator {
         let mut tx = db.begin().await?;
         tx.execute_script(CREATE_AUDIT_LOG)
             .await
-            .map_err(|e| estate::Error::Migrator(format!("audit: {e}")))?;
+            .map_err(|e| estate_engine::Error::Migrator(format!("audit: {e}")))?;
         let millis = started.elapsed().as_millis() as u64;
         let entry = LedgerEntry {
             context: "audit".to_string(),
@@ -152,7 +153,7 @@ impl ModuleMigrator for AuditMigrator {
         };
         Ledger::record(&mut tx, &entry)
             .await
-            .map_err(|e| estate::Error::db(db.label(), e))?;
+            .map_err(|e| estate_engine::Error::db(db.label(), e))?;
         tx.commit().await?;
         Ok(self.ran(scope, db, RunDirection::Up, millis, run))
     }
@@ -163,7 +164,7 @@ impl ModuleMigrator for AuditMigrator {
         db: &Database,
         target: Target,
         run: &RunContext,
-    ) -> estate::Result<Vec<MigrationRun>> {
+    ) -> estate_engine::Result<Vec<MigrationRun>> {
         let keep = match target {
             Target::Latest => 0,
             Target::Version(v) => v,
@@ -176,10 +177,10 @@ impl ModuleMigrator for AuditMigrator {
         let mut tx = db.begin().await?;
         tx.execute_script(DROP_AUDIT_LOG)
             .await
-            .map_err(|e| estate::Error::Migrator(format!("audit: {e}")))?;
+            .map_err(|e| estate_engine::Error::Migrator(format!("audit: {e}")))?;
         Ledger::erase(&mut tx, "audit", scope, 1)
             .await
-            .map_err(|e| estate::Error::db(db.label(), e))?;
+            .map_err(|e| estate_engine::Error::db(db.label(), e))?;
         tx.commit().await?;
         let millis = started.elapsed().as_millis() as u64;
         Ok(self.ran(scope, db, RunDirection::Down, millis, run))

@@ -11,13 +11,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use estate::catalog::blueprint::{Blueprint, is_valid_identifier, render};
-use estate::catalog::{
+use estate_engine::catalog::blueprint::{Blueprint, is_valid_identifier, render};
+use estate_engine::catalog::{
     Context, DependencyGraph, Manifest, Problem, checksum, is_valid_context_name, parse_file_name,
 };
-use estate::database::quote_ident;
-use estate::engine::Engine;
-use estate::tenancy::{MAX_NAME, Slug, check_name};
+use estate_engine::sql::Engine;
+use estate_engine::sql::quote_ident;
+use estate_engine::tenancy::{MAX_NAME, Slug, check_name};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {

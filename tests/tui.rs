@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
-use estate::Project;
-use estate::config::Config;
 use estate::tui::{App, Dialog, Snapshot, Tab, draw};
+use estate_engine::Project;
+use estate_engine::config::Config;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -10,11 +10,11 @@ use serde_json::json;
 use super::args::{GraphFormat, NewCommand, ScopeName};
 use super::table::{Table, paint, styled};
 use super::{EXIT_OK, colour, colour_err, print_json};
-use crate::catalog::{Catalog, Conflict, Scope, tree_prefixes};
-use crate::config::Config;
-use crate::error::Result;
-use crate::scaffold::{self, MigrationKind};
 use crate::theme::theme;
+use estate_engine::catalog::scaffold::{self, MigrationKind};
+use estate_engine::catalog::{Catalog, Conflict, Scope, tree_prefixes};
+use estate_engine::config::Config;
+use estate_engine::error::Result;
 
 /// The catalog as it is on disk; its problems are listed on stderr, not refused: the graph
 /// and the map are how one finds what is wrong.

@@ -4,12 +4,12 @@
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::Config;
+use estate_engine::config::Config;
 
 /// Starts logging to the configured folder. Returns the guard that flushes the log when
 /// dropped; `None` when the folder cannot be created (estate then runs without a log file).
 pub fn init(config: &Config) -> Option<WorkerGuard> {
-    crate::files::create_dir(&config.log_dir).ok()?;
+    estate_engine::files::create_dir(&config.log_dir).ok()?;
     let appender = tracing_appender::rolling::daily(&config.log_dir, "estate.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     // sqlx logs every statement at info; that belongs in a debug session, not the audit trail.

@@ -19,13 +19,13 @@ use args::{
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 
-use crate::catalog::{Catalog, Scope};
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::jobs::JobControl;
-use crate::project::{Project, Resolution};
-use crate::registry::{Plan, TenantSelection};
-use crate::tenancy::Slug;
+use estate_engine::catalog::{Catalog, Scope};
+use estate_engine::config::Config;
+use estate_engine::error::{Error, Result};
+use estate_engine::jobs::JobControl;
+use estate_engine::project::{Project, Resolution};
+use estate_engine::registry::{Plan, TenantSelection};
+use estate_engine::tenancy::Slug;
 
 /// Writes to stdout, ignoring a closed pipe (`estate status | head`): the output is for a
 /// reader who left, and a job must never die of it.
@@ -139,7 +139,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Slug::parse(&slug)?;
             // Before the landlord is opened (and, on a new project, created).
             if let Some(name) = &name {
-                crate::tenancy::check_name(name)?;
+                estate_engine::tenancy::check_name(name)?;
             }
             if config.read_only {
                 return Err(read_only("adding a tenant"));

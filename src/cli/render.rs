@@ -3,13 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::table::{Cell, Table, paint, styled};
-use crate::catalog::{Catalog, Problem, Scope};
-use crate::engine::Engine;
-use crate::jobs::{JobEvent, JobReport, Outcome};
-use crate::migrator::{MigrationInfo, ModuleMigrator, RunDirection};
-use crate::project::{ModuleState, StatusRow};
-use crate::registry::{HistoryEntry, Installation, Plan, Step, TenantRecord};
 use crate::theme::theme;
+use estate_engine::catalog::{Catalog, Problem, Scope};
+use estate_engine::jobs::{JobEvent, JobReport, Outcome};
+use estate_engine::migrator::{MigrationInfo, ModuleMigrator, RunDirection};
+use estate_engine::project::{ModuleState, StatusRow};
+use estate_engine::registry::{HistoryEntry, Installation, Plan, Step, TenantRecord};
+use estate_engine::sql::Engine;
 
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
@@ -403,7 +403,7 @@ pub fn problems(problems: &[Problem]) -> String {
 }
 
 /// `estate verify`: each finding with its fix, or that all is well.
-pub fn findings(report: &crate::project::VerifyReport) -> String {
+pub fn findings(report: &estate_engine::project::VerifyReport) -> String {
     let mut out = String::new();
     if report.repaired > 0 {
         out.push_str(&format!(

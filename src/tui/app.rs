@@ -15,10 +15,10 @@ use super::jobs::{LineKind, LiveJob, LogLine};
 use super::keymap::{Command, command};
 use super::palette::{self, PaletteCommand};
 use super::worker::{Effect, Msg, PlanGroup, PlanRequest};
-use crate::jobs::{JobControl, JobEvent};
-use crate::project::ModuleState;
-use crate::registry::{Action, Plan, TenantSelection};
-use crate::tenancy::Slug;
+use estate_engine::jobs::{JobControl, JobEvent};
+use estate_engine::project::ModuleState;
+use estate_engine::registry::{Action, Plan, TenantSelection};
+use estate_engine::tenancy::Slug;
 
 /// The views, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::{Catalog, TableMap, TreeLine, tree_prefixes};
-use crate::error::Result;
-use crate::project::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
-use crate::registry::{HistoryEntry, JobRecord, TenantRecord};
+use estate_engine::catalog::{Catalog, TableMap, TreeLine, tree_prefixes};
+use estate_engine::error::Result;
+use estate_engine::project::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
+use estate_engine::registry::{HistoryEntry, JobRecord, TenantRecord};
 
 /// How many history rows and jobs the console keeps in memory.
 const HISTORY_ROWS: i64 = 2000;

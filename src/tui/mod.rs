@@ -32,9 +32,9 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
-use crate::error::{Error, Result};
-use crate::project::Project;
 use crate::signals::{Signals, Stop};
+use estate_engine::error::{Error, Result};
+use estate_engine::project::Project;
 
 /// Carries out `effect` and waits for its results: what the event loop does in the
 /// background, done in line (for tests and benchmarks).
@@ -66,7 +66,7 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
                 // Ctrl-C is a key in the console (raw mode); as a signal it came from
                 // outside, like the others.
                 tracing::warn!(signal = signal.name(), "the console was told to stop");
-                *crate::sync::lock(&stopped) = Some(signal);
+                *estate_engine::sync::lock(&stopped) = Some(signal);
             }
         })
     });
@@ -74,7 +74,7 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
     let mut terminal = ratatui::init();
     let result = tokio::task::block_in_place(|| {
         loop {
-            if let Some(signal) = *crate::sync::lock(&stopped) {
+            if let Some(signal) = *estate_engine::sync::lock(&stopped) {
                 wind_down(&mut app, &rx, signal.name());
                 return Ok(());
             }

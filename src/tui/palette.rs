@@ -1,7 +1,7 @@
 //! The `:` command line: what an operator types, parsed against the catalog and the tenants.
 
-use crate::registry::{Action, TenantSelection};
-use crate::tenancy::Slug;
+use estate_engine::registry::{Action, TenantSelection};
+use estate_engine::tenancy::Slug;
 
 use super::app::Tab;
 

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
-use crate::catalog::Scope;
-use crate::jobs::{JobControl, JobEvent, JobReport};
-use crate::project::{Project, VerifyReport};
-use crate::registry::{Action, Plan, TenantSelection};
+use estate_engine::catalog::Scope;
+use estate_engine::jobs::{JobControl, JobEvent, JobReport};
+use estate_engine::project::{Project, VerifyReport};
+use estate_engine::registry::{Action, Plan, TenantSelection};
 
 use super::data::Snapshot;
 
@@ -134,7 +134,7 @@ async fn plans(
     project: &Project,
     request: &PlanRequest,
     cascade: bool,
-) -> crate::Result<Vec<Plan>> {
+) -> estate_engine::Result<Vec<Plan>> {
     let mut plans = Vec::new();
     for g in &request.groups {
         plans.push(match request.action {

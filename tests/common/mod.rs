@@ -1480,9 +1480,9 @@ pub fn make_unreadable(file: &Path) {
 
 /// Opens the scratch project through the library, as the console does (the servers' password
 /// variable is this process's own).
-pub async fn open_project(s: &Scratch) -> estate::Project {
-    let config = estate::config::Config::load(Some(&s.path("config/estate.toml"))).unwrap();
-    estate::Project::open(config).await.unwrap()
+pub async fn open_project(s: &Scratch) -> estate_engine::Project {
+    let config = estate_engine::config::Config::load(Some(&s.path("config/estate.toml"))).unwrap();
+    estate_engine::Project::open(config).await.unwrap()
 }
 
 /// Asserts that the matrix the console reads from the registry alone (no tenant database

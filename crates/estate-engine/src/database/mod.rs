@@ -1,0 +1,417 @@
+//! The one boundary between estate and the database engines.
+//!
+//! A [`Database`] is one migrated database (the landlord, or one tenant's) behind a small
+//! connection pool; a [`Tx`] is a transaction on it. Code above this module writes its SQL once,
+//! with `$1`-style parameters that every supported engine accepts, and runs it through the
+//! [`on_pool!`](crate::on_pool) / [`on_tx!`](crate::on_tx) macros, which hand the body the
+//! engine's own connection type. Adding an engine means adding a variant here, not touching
+//! the ledger or the registry.
+
+mod lock;
+mod postgres;
+mod session;
+mod sqlite;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use lock::{DatabaseLock, holder_id};
+pub use postgres::{DEFAULT_SERVER_CONCURRENCY, Server};
+pub use session::{Session, SessionInner};
+
+use crate::error::{Error, Result};
+pub use crate::sql::Engine;
+use crate::sql::quote_ident;
+
+#[doc(hidden)]
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+#[doc(hidden)]
+pub enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Whether opening a database may create it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// The database must exist: used for every tenant once provisioned, so a typo or a lost
+    /// file is an error rather than a fresh empty database.
+    Existing,
+    /// Create the database (file, PostgreSQL database, schema) when it is missing.
+    CreateIfMissing,
+}
+
+/// Where one database is.
+#[derive(Debug, Clone)]
+pub enum Address {
+    Sqlite {
+        path: PathBuf,
+    },
+    /// A PostgreSQL database on a named server; with `schema`, every connection is pinned to
+    /// that schema and nothing can land in `public`.
+    Postgres {
+        server: Server,
+        database: String,
+        schema: Option<String>,
+    },
+}
+
+impl Address {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Address::Sqlite { .. } => Engine::Sqlite,
+            Address::Postgres { .. } => Engine::Postgres,
+        }
+    }
+
+    /// How messages name the place, never with credentials: a path, or
+    /// `server pg1, database tenant_acme` (`, schema s`).
+    pub fn describe(&self) -> String {
+        match self {
+            Address::Sqlite { path } => path.display().to_string(),
+            Address::Postgres {
+                server,
+                database,
+                schema,
+            } => match schema {
+                Some(s) => format!("server {}, database {database}, schema {s}", server.name),
+                None => format!("server {}, database {database}", server.name),
+            },
+        }
+    }
+}
+
+/// One database estate migrates.
+pub struct Database {
+    /// How messages name it: `landlord`, `tenant acme`.
+    label: String,
+    address: Address,
+    #[doc(hidden)]
+    pub pool: Pool,
+    /// The pool is the server's, shared by the tenants of a schema layout: closing this
+    /// database leaves it open.
+    shared: bool,
+    /// Set by [`Database::lock_transactions`]: each transaction first takes the database's
+    /// advisory lock, waiting at most this long.
+    xact_lock: std::sync::Mutex<Option<Duration>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("label", &self.label)
+            .field("address", &self.address.describe())
+            .finish()
+    }
+}
+
+impl Database {
+    /// Opens (or with [`Open::CreateIfMissing`], creates) the database at `address`.
+    pub async fn open(label: impl Into<String>, address: &Address, open: Open) -> Result<Database> {
+        let label = label.into();
+        let (pool, shared) = match address {
+            Address::Sqlite { path } => {
+                (Pool::Sqlite(sqlite::open(&label, path, open).await?), false)
+            }
+            Address::Postgres {
+                server,
+                database,
+                schema,
+            } => {
+                let (pool, shared) =
+                    postgres::open(&label, server, database, schema.as_deref(), open).await?;
+                (Pool::Postgres(pool), shared)
+            }
+        };
+        Ok(Database {
+            label,
+            address: address.clone(),
+            pool,
+            shared,
+            xact_lock: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The schema every transaction is pinned to (PostgreSQL schema layout).
+    fn pinned(&self) -> Option<&str> {
+        match &self.address {
+            Address::Postgres { schema, .. } => schema.as_deref(),
+            Address::Sqlite { .. } => None,
+        }
+    }
+
+    /// `table` as SQL outside a transaction names it in this database: schema-qualified where
+    /// the connection is shared by several schemas.
+    pub fn qualified(&self, table: &str) -> String {
+        match self.pinned() {
+            Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
+            None => quote_ident(table),
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.address.engine()
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// Whether the database exists, without creating it.
+    pub async fn exists(address: &Address) -> Result<bool> {
+        match address {
+            Address::Sqlite { path } => Ok(path.is_file()),
+            Address::Postgres {
+                server,
+                database,
+                schema,
+            } => postgres::exists(server, database, schema.as_deref()).await,
+        }
+    }
+
+    /// Which of `addresses` exist, without creating or opening any: a file check for SQLite,
+    /// one query per server (and per shared database) for PostgreSQL. `None` where the server
+    /// could not be asked.
+    pub async fn existing(addresses: &[&Address]) -> Vec<Option<bool>> {
+        let mut out = vec![None; addresses.len()];
+        type Places<'a> = (&'a Server, Vec<(usize, (&'a str, Option<&'a str>))>);
+        let mut by_server: std::collections::BTreeMap<&str, Places> =
+            std::collections::BTreeMap::new();
+        for (i, address) in addresses.iter().enumerate() {
+            match address {
+                Address::Sqlite { path } => out[i] = Some(path.is_file()),
+                Address::Postgres {
+                    server,
+                    database,
+                    schema,
+                } => by_server
+                    .entry(server.name.as_str())
+                    .or_insert((server, Vec::new()))
+                    .1
+                    .push((i, (database.as_str(), schema.as_deref()))),
+            }
+        }
+        for (server, places) in by_server.into_values() {
+            let (indexes, places): (Vec<usize>, Vec<(&str, Option<&str>)>) =
+                places.into_iter().unzip();
+            match postgres::existing(server, &places).await {
+                Ok(found) => {
+                    for (i, f) in indexes.into_iter().zip(found) {
+                        out[i] = Some(f);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(server = %server.name, error = %e, "could not list the server's databases")
+                }
+            }
+        }
+        out
+    }
+
+    /// Starts a transaction. A step's migrations run in one, each inside a savepoint with its
+    /// ledger row.
+    pub async fn begin(&self) -> Result<Tx> {
+        let err = |e| Error::db(&self.label, e);
+        let inner = match &self.pool {
+            // IMMEDIATE takes the write lock up front, so a migration never fails halfway
+            // with SQLITE_BUSY when it upgrades from a read to a write.
+            Pool::Sqlite(pool) => {
+                TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(err)?)
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(err)?;
+                let wait = *crate::sync::lock(&self.xact_lock);
+                lock::pin_and_lock(&mut tx, &self.label, &self.address, self.pinned(), wait)
+                    .await?;
+                TxInner::Postgres(tx)
+            }
+        };
+        Ok(Tx {
+            label: self.label.clone(),
+            inner,
+        })
+    }
+
+    /// Locks the database for a job's work on it. SQLite: the lock file, held until the
+    /// returned lock drops. PostgreSQL: from now on each transaction takes the database's
+    /// advisory lock (a transaction-level one, on the transaction's own connection), so the
+    /// lock costs no connection of its own; migrators read the ledger inside that transaction,
+    /// so two jobs taking turns never apply a migration twice.
+    pub async fn lock_transactions(&self, wait: Duration) -> Result<Option<DatabaseLock>> {
+        match self.engine() {
+            Engine::Sqlite => self.lock(wait).await.map(Some),
+            Engine::Postgres => {
+                *crate::sync::lock(&self.xact_lock) = Some(wait);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Takes this database's advisory lock, waiting at most `wait`, so two estate jobs never
+    /// migrate it at once.
+    pub async fn lock(&self, wait: Duration) -> Result<DatabaseLock> {
+        DatabaseLock::acquire(&self.label, &self.address, wait).await
+    }
+
+    /// Whether a table exists (in the pinned schema, on PostgreSQL), without creating anything.
+    pub async fn has_table(&self, table: &str) -> Result<bool> {
+        let err = |e| Error::db(&self.label, e);
+        let found: Option<(i32,)> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1")
+                    .bind(table)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(err)?
+            }
+            // to_regclass resolves a name as a query would (search_path, or the schema it
+            // is qualified with) without the catalog views' joins.
+            Pool::Postgres(pool) => sqlx::query_as("SELECT 1 WHERE to_regclass($1) IS NOT NULL")
+                .bind(self.qualified(table))
+                .fetch_optional(pool)
+                .await
+                .map_err(err)?,
+        };
+        Ok(found.is_some())
+    }
+
+    /// The user tables of this database (of its schema, on PostgreSQL), sorted.
+    pub async fn tables(&self) -> Result<Vec<String>> {
+        let err = |e| Error::db(&self.label, e);
+        let rows: Vec<(String,)> = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_as(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(err)?,
+            Pool::Postgres(pool) => sqlx::query_as(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = COALESCE($1, current_schema()) AND table_type = 'BASE TABLE'
+                 ORDER BY table_name",
+            )
+            .bind(self.pinned())
+            .fetch_all(pool)
+            .await
+            .map_err(err)?,
+        };
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Closes the pool, waiting for its connections to finish, so files are released.
+    pub async fn close(&self) {
+        if self.shared {
+            return;
+        }
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A transaction on one [`Database`]. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    label: String,
+    #[doc(hidden)]
+    pub inner: TxInner,
+}
+
+impl Tx {
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Runs a script of one or more statements (a migration file) as it is.
+    pub async fn execute_script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        crate::on_tx!(self, conn => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ())
+        })
+    }
+
+    /// Marks a point the transaction can return to: each migration of a step runs between
+    /// a savepoint and its release, so a failing one is undone alone and the step's earlier
+    /// migrations commit with one commit.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        self.control("SAVEPOINT estate_migration").await
+    }
+
+    pub async fn release(&mut self) -> Result<()> {
+        self.control("RELEASE SAVEPOINT estate_migration").await
+    }
+
+    /// Undoes everything since [`Tx::savepoint`] (and leaves a failed PostgreSQL transaction
+    /// usable again).
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.control("ROLLBACK TO SAVEPOINT estate_migration")
+            .await?;
+        self.release().await
+    }
+
+    async fn control(&mut self, sql: &'static str) -> Result<()> {
+        let label = self.label.clone();
+        crate::on_tx!(self, conn => {
+            sqlx::raw_sql(sql)
+                .execute(conn)
+                .await
+                .map(|_| ())
+                .map_err(|e| Error::db(label, e))
+        })
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        let label = self.label;
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await.map_err(|e| Error::db(label, e)),
+            TxInner::Postgres(tx) => tx.commit().await.map_err(|e| Error::db(label, e)),
+        }
+    }
+
+    /// Ends the transaction, undoing it (and releasing its locks) now rather than at the
+    /// connection's next use.
+    pub async fn rollback(self) -> Result<()> {
+        let label = self.label;
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.rollback().await.map_err(|e| Error::db(label, e)),
+            TxInner::Postgres(tx) => tx.rollback().await.map_err(|e| Error::db(label, e)),
+        }
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the engine's own pool type of database `$db`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match &$db.pool {
+            $crate::database::Pool::Sqlite($pool) => $body,
+            $crate::database::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the engine's own connection inside transaction `$tx`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx.inner {
+            $crate::database::TxInner::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::database::TxInner::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}

@@ -1,0 +1,408 @@
+//! PostgreSQL: named servers, a database per tenant or a schema per tenant.
+//!
+//! Connections are what a fleet of PostgreSQL tenants spends its time on (a backend to fork and
+//! a SCRAM exchange each), so estate makes as few as it can. A tenant in database layout gets a
+//! pool of its own that connects once; its first connection goes through the pool and stays
+//! there for the tenant's work. Tenants in schema layout share one pool per server and
+//! database, sized by the server's concurrency: every transaction of a tenant pins
+//! `search_path` to its schema alone (`set_config(.., true)`, undone at commit), and the
+//! shared connections start with an empty `search_path`, so a statement outside a tenant's
+//! transaction finds no schema to land in, never `public`.
+//!
+//! sqlx's pool retries a refused connection until its acquire timeout, while an operator must
+//! hear at once that a server is down or a database is missing: until a connection to a server
+//! has succeeded (and again after one failed), the first connection is made by hand, and a
+//! pool still waiting after a moment is raced by one made by hand. Credentials stay inside
+//! [`Server`]: its `Debug` and every message name the server only.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+use super::Open;
+use crate::error::{Error, Result};
+use crate::sql::quote_ident;
+use crate::sync::lock;
+
+/// How many tenants of one server are migrated at once, unless the config says.
+pub const DEFAULT_SERVER_CONCURRENCY: usize = 8;
+
+/// How long a pool may try to connect before a connection by hand checks why.
+const PROBE_AFTER: Duration = Duration::from_millis(500);
+
+/// What every clone of a [`Server`] shares.
+#[derive(Default)]
+struct ServerState {
+    /// Pools of the databases shared by schema-layout tenants, by database.
+    shared: Mutex<HashMap<String, PgPool>>,
+    /// A connection succeeded and none failed since: pools connect without a check first.
+    up: AtomicBool,
+}
+
+/// A PostgreSQL server named in the config.
+#[derive(Clone)]
+pub struct Server {
+    pub name: String,
+    /// The environment variable holding the password, read when connecting, so commands that
+    /// never connect (`estate check`) do not need it.
+    password_env: Option<String>,
+    // Shared: every tenant's address holds its server.
+    options: Arc<PgConnectOptions>,
+    /// How many of its tenants are migrated at once; also the size of its shared pools.
+    pub concurrency: usize,
+    state: Arc<ServerState>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("name", &self.name)
+            .field("host", &self.options.get_host())
+            .field("port", &self.options.get_port())
+            .field("user", &self.options.get_username())
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+impl Server {
+    /// Reads a server's URL; `password` (from the environment) overrides one in the URL. The
+    /// error never repeats the URL, which may hold a password.
+    pub fn parse(
+        name: &str,
+        url: &str,
+        password_env: Option<&str>,
+        application_name: &str,
+    ) -> Result<Server, String> {
+        // sqlx's parse errors can repeat any part of the URL (a query value, the password):
+        // none of it is shown.
+        let options = PgConnectOptions::from_str(url).map_err(|_| {
+            format!(
+                "the URL of server {name} cannot be read: it is not a postgres://USER@HOST:PORT/DATABASE URL estate understands (options in it are left out of this message, in case one is secret)"
+            )
+        })?;
+        let options = options
+            .application_name(application_name)
+            // Statements are logged by estate itself, without their parameters.
+            .disable_statement_logging();
+        Ok(Server {
+            name: name.to_string(),
+            password_env: password_env.map(str::to_string),
+            options: Arc::new(options),
+            concurrency: DEFAULT_SERVER_CONCURRENCY,
+            state: Arc::default(),
+        })
+    }
+
+    /// The same server with another concurrency limit.
+    pub fn with_concurrency(mut self, concurrency: usize) -> Server {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    fn is_up(&self) -> bool {
+        self.state.up.load(Ordering::Relaxed)
+    }
+
+    fn set_up(&self, up: bool) {
+        self.state.up.store(up, Ordering::Relaxed);
+    }
+
+    /// The database the URL names, used for CREATE DATABASE and for the landlord by default.
+    pub fn default_database(&self) -> String {
+        self.options
+            .get_database()
+            .map(str::to_string)
+            .unwrap_or_else(|| self.options.get_username().to_string())
+    }
+
+    pub(crate) fn options_for(&self, database: &str) -> Result<PgConnectOptions> {
+        let mut options = (*self.options).clone().database(database);
+        if let Some(var) = &self.password_env {
+            let password = std::env::var(var).map_err(|_| {
+                Error::refused(
+                    format!(
+                        "server {} takes its password from ${var}, which is not set",
+                        self.name
+                    ),
+                    format!("export {var}=..., or remove password_env from the server's config"),
+                )
+            })?;
+            options = options.password(&password);
+        }
+        Ok(options)
+    }
+
+    fn fail(&self, label: &str, e: sqlx::Error) -> Error {
+        Error::db(format!("{label} on server {}", self.name), e)
+    }
+}
+
+impl Server {
+    /// A connection to `database` on this server, errors naming `label` and the server.
+    async fn connect(&self, label: &str, database: &str) -> Result<sqlx::PgConnection> {
+        let conn = self
+            .options_for(database)?
+            .connect()
+            .await
+            .map_err(|e| self.fail(label, e))?;
+        self.set_up(true);
+        Ok(conn)
+    }
+}
+
+/// Whether `sql` (one `$1` parameter) finds a row on `conn`.
+async fn found(
+    server: &Server,
+    label: &str,
+    conn: &mut sqlx::PgConnection,
+    sql: &'static str,
+    name: &str,
+) -> Result<bool> {
+    let row: Option<(i32,)> = sqlx::query_as(sql)
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .map_err(|e| server.fail(label, e))?;
+    Ok(row.is_some())
+}
+
+const HAS_DATABASE: &str = "SELECT 1 FROM pg_database WHERE datname = $1";
+const HAS_SCHEMA: &str = "SELECT 1 FROM pg_namespace WHERE nspname = $1";
+
+pub(super) async fn exists(server: &Server, database: &str, schema: Option<&str>) -> Result<bool> {
+    let label = format!("database {database}");
+    let mut conn = server.connect(&label, &server.default_database()).await?;
+    let has_database = found(server, &label, &mut conn, HAS_DATABASE, database).await?;
+    let _ = conn.close().await;
+    let (true, Some(schema)) = (has_database, schema) else {
+        return Ok(has_database);
+    };
+    let mut conn = server.connect(&label, database).await?;
+    let has_schema = found(server, &label, &mut conn, HAS_SCHEMA, schema).await?;
+    let _ = conn.close().await;
+    Ok(has_schema)
+}
+
+async fn create(label: &str, server: &Server, database: &str, schema: Option<&str>) -> Result<()> {
+    let mut conn = server.connect(label, &server.default_database()).await?;
+    if !found(server, label, &mut conn, HAS_DATABASE, database).await? {
+        let sql = format!("CREATE DATABASE {}", quote_ident(database));
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
+            Ok(_) => tracing::info!(server = %server.name, database, "database created"),
+            // Another estate created it at the same moment: that is what we wanted.
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(server.fail(label, e)),
+        }
+    }
+    let _ = conn.close().await;
+    if let Some(schema) = schema {
+        let mut conn = server.connect(label, database).await?;
+        let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
+            Ok(_) => {}
+            // Two concurrent IF NOT EXISTS can still collide on the catalog's unique index.
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("23505") => {}
+            Err(e) => return Err(server.fail(label, e)),
+        }
+        let _ = conn.close().await;
+    }
+    Ok(())
+}
+
+/// Which of `places` (a database, and a schema in it) exist on `server`: one query for the
+/// databases and one per database for its schemas, not a connection per place.
+pub(super) async fn existing(
+    server: &Server,
+    places: &[(&str, Option<&str>)],
+) -> Result<Vec<bool>> {
+    let label = format!("server {}", server.name);
+    let mut conn = server.connect(&label, &server.default_database()).await?;
+    let names: Vec<&str> = places.iter().map(|(d, _)| *d).collect();
+    let found: Vec<(String,)> =
+        sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname = ANY($1)")
+            .bind(&names)
+            .fetch_all(&mut conn)
+            .await
+            .map_err(|e| server.fail(&label, e))?;
+    let _ = conn.close().await;
+    let databases: std::collections::BTreeSet<String> = found.into_iter().map(|r| r.0).collect();
+    let mut schemas: HashMap<&str, std::collections::BTreeSet<String>> = HashMap::new();
+    for (database, schema) in places {
+        if schema.is_none() || !databases.contains(*database) || schemas.contains_key(database) {
+            continue;
+        }
+        let wanted: Vec<&str> = places
+            .iter()
+            .filter(|(d, _)| d == database)
+            .filter_map(|(_, s)| *s)
+            .collect();
+        // The pool the tenants' work will use: this connection is not wasted.
+        let pool = shared_pool(&label, server, database, wanted[0]).await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)")
+                .bind(&wanted)
+                .fetch_all(&pool)
+                .await
+                .map_err(|e| server.fail(&label, e))?;
+        schemas.insert(database, rows.into_iter().map(|r| r.0).collect());
+    }
+    Ok(places
+        .iter()
+        .map(|(database, schema)| match schema {
+            None => databases.contains(*database),
+            Some(s) => schemas
+                .get(database)
+                .is_some_and(|found| found.contains(*s)),
+        })
+        .collect())
+}
+
+/// The refusal for a tenant whose database or schema is not there.
+fn missing(label: &str, server: &Server, database: &str, schema: Option<&str>) -> Error {
+    let what = match schema {
+        Some(s) => format!("schema {s} in database {database}"),
+        None => format!("database {database}"),
+    };
+    Error::refused(
+        format!(
+            "the {label} {what} does not exist on server {}",
+            server.name
+        ),
+        "check the server and the tenancy settings in the config; restore the tenant's database from a backup, or provision a new tenant with `estate tenants add`",
+    )
+}
+
+fn is_missing_database(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"))
+}
+
+/// Opens a database on `server`: its own pool, or with `schema`, the server's shared pool of
+/// `database` (the returned flag says it is shared: closing the tenant must not close it).
+pub(super) async fn open(
+    label: &str,
+    server: &Server,
+    database: &str,
+    schema: Option<&str>,
+    open: Open,
+) -> Result<(PgPool, bool)> {
+    match open {
+        Open::CreateIfMissing => create(label, server, database, schema).await?,
+        // A missing database or schema shows up as the first connection's own error, or the
+        // schema lookup's: no extra round trips to look first.
+        Open::Existing => {}
+    }
+    if let Some(schema) = schema {
+        let pool = shared_pool(label, server, database, schema).await?;
+        let found: Option<(i32,)> = sqlx::query_as(HAS_SCHEMA)
+            .bind(schema)
+            .fetch_optional(&pool)
+            .await
+            .map_err(|e| server.fail(label, e))?;
+        if found.is_none() {
+            return Err(missing(label, server, database, Some(schema)));
+        }
+        return Ok((pool, true));
+    }
+    let options = server.options_for(database)?;
+    let pool = PgPoolOptions::new()
+        // A second connection lets the registry's recorder write to the landlord while a
+        // landlord migration holds the first; a tenant's work uses one at a time.
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(30))
+        // Every use is a short transaction or read; a dead connection fails that use alone.
+        .test_before_acquire(false)
+        .connect_lazy_with(options.clone());
+    first_connection(label, server, database, &pool, &options).await?;
+    Ok((pool, false))
+}
+
+/// Makes the pool's first connection, failing fast on a server that is down or a database
+/// that is missing. The connection stays in the pool for the work that follows.
+async fn first_connection(
+    label: &str,
+    server: &Server,
+    database: &str,
+    pool: &PgPool,
+    options: &PgConnectOptions,
+) -> Result<()> {
+    let classify = |e: sqlx::Error| {
+        if is_missing_database(&e) {
+            missing(label, server, database, None)
+        } else {
+            server.fail(label, e)
+        }
+    };
+    if !server.is_up() {
+        // Nothing is known of this server yet, or it failed: ask it by hand.
+        let conn = options.connect().await.map_err(|e| {
+            server.set_up(false);
+            classify(e)
+        })?;
+        let _ = conn.close().await;
+        server.set_up(true);
+    }
+    let acquire = pool.acquire();
+    tokio::pin!(acquire);
+    let probe = async {
+        tokio::time::sleep(PROBE_AFTER).await;
+        options.connect().await
+    };
+    tokio::select! {
+        got = &mut acquire => return got.map(drop).map_err(classify),
+        probed = probe => match probed {
+            Ok(conn) => {
+                let _ = conn.close().await;
+            }
+            Err(e) => {
+                server.set_up(false);
+                return Err(classify(e));
+            }
+        },
+    }
+    // The server answers by hand: the pool is only slow.
+    acquire.await.map(drop).map_err(classify)
+}
+
+/// The server's pool for a database that schema-layout tenants share, made at first use (with
+/// a connection by hand, so a missing database or a down server is said at once).
+async fn shared_pool(label: &str, server: &Server, database: &str, schema: &str) -> Result<PgPool> {
+    if let Some(pool) = lock(&server.state.shared).get(database) {
+        return Ok(pool.clone());
+    }
+    let conn = server.options_for(database)?.connect().await.map_err(|e| {
+        server.set_up(false);
+        if is_missing_database(&e) {
+            missing(label, server, database, Some(schema))
+        } else {
+            server.fail(label, e)
+        }
+    })?;
+    let _ = conn.close().await;
+    server.set_up(true);
+    let options = server
+        .options_for(database)?
+        // Empty: outside a tenant's transaction, no schema is there to land in.
+        .options([("search_path", "''")]);
+    let pool = PgPoolOptions::new()
+        .max_connections(server.concurrency as u32 + 1)
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .connect_lazy_with(options);
+    // Two tenants may have raced here: the first pool in wins, the other is never used.
+    Ok(lock(&server.state.shared)
+        .entry(database.to_string())
+        .or_insert(pool)
+        .clone())
+}

@@ -1,0 +1,179 @@
+//! The registry's listener: turns a job's events into tenant_modules and history rows.
+//!
+//! It runs beside the job and is the only writer of registry rows during the job, so the
+//! landlord sees one writer, and it writes in batches: what queued up while it wrote last. A failure to record is logged and does not stop the job: the
+//! ledgers are the truth, and the registry can be reconciled from them.
+
+use std::collections::HashMap;
+
+use super::events::{JobEvent, StepRef};
+use crate::catalog::{Catalog, Scope};
+use crate::clock::now;
+use crate::migrator::Applied;
+use crate::operator::Operator;
+use crate::registry::{HistoryEntry, InstallState, Registry, RegistryWrite};
+
+pub(super) struct Recorder<'a> {
+    pub registry: &'a Registry,
+    pub catalog: &'a Catalog,
+    pub operator: &'a Operator,
+    pub job_id: String,
+    started: HashMap<(String, String, Option<String>), String>,
+    /// The tenant-scope version each tenant step left, for the install row that follows it.
+    applied: HashMap<(String, String), Applied>,
+    pub errors: usize,
+}
+
+fn key(step: &StepRef) -> (String, String, Option<String>) {
+    (
+        step.module.clone(),
+        step.scope.to_string(),
+        step.tenant.clone(),
+    )
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(
+        registry: &'a Registry,
+        catalog: &'a Catalog,
+        operator: &'a Operator,
+        job_id: String,
+    ) -> Self {
+        Recorder {
+            registry,
+            catalog,
+            operator,
+            job_id,
+            started: HashMap::new(),
+            applied: HashMap::new(),
+            errors: 0,
+        }
+    }
+
+    fn version(&self, module: &str) -> String {
+        self.catalog
+            .get(module)
+            .map(|c| c.manifest.version.clone())
+            .unwrap_or_default()
+    }
+
+    /// Records a batch of events in one landlord transaction: the events that queued up
+    /// while the previous batch was written, so the landlord sees a few commits per job
+    /// however many tenants it has. A failure to record is logged; the job goes on.
+    pub async fn on_batch(&mut self, events: &[JobEvent]) {
+        let writes: Vec<RegistryWrite> = events.iter().flat_map(|e| self.writes(e)).collect();
+        if let Err(e) = self.registry.write(&writes).await {
+            self.errors += 1;
+            tracing::error!(job = %self.job_id, error = %e, writes = writes.len(), "could not record job events in the registry");
+        }
+    }
+
+    /// What one event changes in the registry.
+    fn writes(&mut self, event: &JobEvent) -> Vec<RegistryWrite> {
+        match event {
+            JobEvent::StepStarted { step } => {
+                self.started.insert(key(step), now());
+                Vec::new()
+            }
+            JobEvent::StepSucceeded {
+                step,
+                migrations,
+                millis,
+                applied,
+            } => {
+                self.remember_applied(step, applied);
+                vec![self.history(step, migrations, *millis, None)]
+            }
+            JobEvent::StepFailed {
+                step,
+                migrations,
+                millis,
+                error,
+                applied,
+            } => {
+                // For the ModuleUpgraded that follows a step cancelled midway.
+                self.remember_applied(step, applied);
+                let mut out = vec![self.history(step, migrations, *millis, Some(error))];
+                if let Some(tenant) = &step.tenant {
+                    out.push(RegistryWrite::Installation {
+                        tenant: tenant.clone(),
+                        module: step.module.clone(),
+                        state: InstallState::Failed,
+                        version: self.version(&step.module),
+                        applied: applied.clone().filter(|_| step.scope == Scope::Tenant),
+                        error: Some(error.clone()),
+                    });
+                }
+                out
+            }
+            JobEvent::ModuleInstalled { tenant, module }
+            | JobEvent::ModuleUpgraded { tenant, module } => {
+                // A module without tenant migrations ran no tenant step: nothing applied there.
+                let applied = self
+                    .applied
+                    .remove(&(tenant.clone(), module.clone()))
+                    .unwrap_or_else(|| Applied::of(&[], 0));
+                vec![RegistryWrite::Installation {
+                    tenant: tenant.clone(),
+                    module: module.clone(),
+                    state: InstallState::Installed,
+                    version: self.version(module),
+                    applied: Some(applied),
+                    error: None,
+                }]
+            }
+            JobEvent::ModuleRolledBack { tenant, module } => vec![RegistryWrite::Removal {
+                tenant: tenant.clone(),
+                module: module.clone(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Keeps the tenant-scope version a step left, for the installation row that follows.
+    fn remember_applied(&mut self, step: &StepRef, applied: &Option<Applied>) {
+        if let (Some(tenant), Some(a), Scope::Tenant) = (&step.tenant, applied, step.scope) {
+            self.applied
+                .insert((tenant.clone(), step.module.clone()), a.clone());
+        }
+    }
+
+    fn history(
+        &mut self,
+        step: &StepRef,
+        migrations: &[i64],
+        millis: u64,
+        error: Option<&String>,
+    ) -> RegistryWrite {
+        let finished_at = now();
+        let started_at = self
+            .started
+            .remove(&key(step))
+            .unwrap_or_else(|| finished_at.clone());
+        let entry = HistoryEntry {
+            job_id: self.job_id.clone(),
+            tenant: step.tenant.clone(),
+            module: step.module.clone(),
+            scope: step.scope.to_string(),
+            action: step.action.to_string(),
+            operator: self.operator.user.clone(),
+            ssh_client: self.operator.ssh_client.clone(),
+            started_at,
+            finished_at,
+            duration_ms: millis as i64,
+            migrations: migrations
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            outcome: if error.is_some() {
+                "failed"
+            } else {
+                "succeeded"
+            }
+            .to_string(),
+            error: error.cloned(),
+        };
+        RegistryWrite::History(entry)
+    }
+}

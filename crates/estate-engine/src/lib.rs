@@ -1,0 +1,42 @@
+//! The engine of estate: installs, upgrades and rolls back the migrations of a multi-tenant,
+//! modular application, and knows no user interface.
+//!
+//! The application is split into bounded contexts. Each context owns its migration sets in two
+//! scopes (`landlord`, `tenant`) and a migrator that applies them; the registry in the landlord
+//! database records which module is installed for which tenant and orchestrates those migrators
+//! without ever running another context's schema itself.
+//!
+//! The layers, each using only those below it (tests/layers.rs keeps it so):
+//!
+//! ```text
+//! project      Project: the one API the faces (CLI, console, an embedding binary) use
+//! jobs         the fleet runner, one tenant's step, events, the recorder
+//! plan         install / rollback / migrate planners: the plan shown before anything runs
+//! registry     the landlord's record: modules, tenants, installations, jobs, history
+//! migrator     the ModuleMigrator contract, the SQL migrator, the ledger
+//! tenancy      slugs, placement, provisioning
+//! catalog      contexts on disk: manifests, migration sets, blueprints, graph, tables
+//! config       the config file and ESTATE_* overrides
+//! database     SQLite and PostgreSQL: connections, transactions, locks
+//! sql          engine names, identifier quoting, statement splitting (text only)
+//! error problem clock files operator sync      the ground floor
+//! ```
+
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod database;
+pub mod error;
+pub mod files;
+pub mod jobs;
+pub mod migrator;
+pub mod operator;
+pub mod problem;
+pub mod project;
+pub mod registry;
+pub mod sql;
+pub mod sync;
+pub mod tenancy;
+
+pub use error::{Error, Result};
+pub use project::Project;

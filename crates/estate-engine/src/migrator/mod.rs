@@ -1,0 +1,293 @@
+//! The migrator contract every context fulfils, the SQL-folder migrator, and the ledger.
+//!
+//! [`ModuleMigrator`] is the shared kernel's contract: it migrates one scope of one context on
+//! one database (to the latest version or to a given one), rolls it back (to a version, or to
+//! zero), and reports its status there. The registry only ever holds migrators as trait
+//! objects keyed by context name, so a context may bring a hand-written Rust migrator instead
+//! of SQL files and the registry does not change.
+
+mod ledger;
+mod sql;
+mod unfinished;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+pub use crate::sql::statements::split as split_statements;
+pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, Present};
+pub use sql::SqlMigrator;
+pub use unfinished::{UNFINISHED_TABLE, Unfinished};
+
+use crate::catalog::Scope;
+use crate::database::Database;
+use crate::error::Result;
+use crate::sql::Engine;
+
+/// How far to migrate or roll back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Every migration of the set (migrate), or none of them (rollback).
+    Latest,
+    /// Up to and including this version (migrate), or down to it, keeping it (rollback);
+    /// rolling back to `Version(0)` removes every migration.
+    Version(i64),
+}
+
+impl Target {
+    /// Roll back everything.
+    pub const ZERO: Target = Target::Version(0);
+
+    fn includes(self, version: i64) -> bool {
+        match self {
+            Target::Latest => true,
+            Target::Version(v) => version <= v,
+        }
+    }
+}
+
+/// What a migrator says about one of its migrations, for plans and dry runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub description: String,
+    /// The file (or the Rust type) the migration comes from, for messages.
+    pub source: String,
+    /// Where its revert comes from, when that is not `source` (the `.down.sql` file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub down_source: Option<String>,
+    pub checksum: String,
+    /// The SQL it runs, when it is SQL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub up_sql: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub down_sql: Option<String>,
+    /// It runs outside a transaction going up (a `-- no-transaction` first line, or diesel's
+    /// `run_in_transaction = false`); plans say so, since such a migration can stop partway.
+    pub up_outside_transaction: bool,
+    /// The same, reverting.
+    pub down_outside_transaction: bool,
+}
+
+impl MigrationInfo {
+    /// Whether it runs outside a transaction going up (or, with `down`, reverting).
+    pub fn outside_transaction(&self, down: bool) -> bool {
+        if down {
+            self.down_outside_transaction
+        } else {
+            self.up_outside_transaction
+        }
+    }
+}
+
+/// A migration whose file changed after it was applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Drift {
+    pub version: i64,
+    pub source: String,
+    pub recorded: String,
+    pub actual: String,
+}
+
+/// The state of one scope of one context on one database.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ScopeStatus {
+    pub applied: Vec<LedgerEntry>,
+    /// Known to the migrator, not in the ledger, ascending.
+    pub pending: Vec<MigrationInfo>,
+    pub drifted: Vec<Drift>,
+    /// In the ledger, unknown to the migrator (the file was removed).
+    pub missing: Vec<LedgerEntry>,
+}
+
+impl ScopeStatus {
+    /// The status of a scope from the migrations a migrator knows and the ledger's entries.
+    /// Any migrator that keeps its state in the ledger can use it.
+    pub fn compare(known: &[MigrationInfo], applied: Vec<LedgerEntry>) -> ScopeStatus {
+        let by_version: BTreeMap<i64, &MigrationInfo> =
+            known.iter().map(|i| (i.version, i)).collect();
+        let applied_versions: BTreeSet<i64> = applied.iter().map(|e| e.version).collect();
+        let mut status = ScopeStatus::default();
+        for entry in applied {
+            match by_version.get(&entry.version) {
+                Some(info) if info.checksum != entry.checksum => status.drifted.push(Drift {
+                    version: entry.version,
+                    source: info.source.clone(),
+                    recorded: entry.checksum.clone(),
+                    actual: info.checksum.clone(),
+                }),
+                Some(_) => {}
+                None => status.missing.push(entry.clone()),
+            }
+            status.applied.push(entry);
+        }
+        status.pending = known
+            .iter()
+            .filter(|i| !applied_versions.contains(&i.version))
+            .cloned()
+            .collect();
+        status
+    }
+
+    /// Whether anything is wrong beyond pending migrations.
+    pub fn is_clean(&self) -> bool {
+        self.drifted.is_empty() && self.missing.is_empty()
+    }
+}
+
+/// What a scope of a database has applied, as the registry keeps it: the highest version and
+/// a digest of the checksums up to it (see [`Applied::of`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    pub version: i64,
+    pub digest: String,
+}
+
+impl Applied {
+    /// The state of a database that applied every migration of `known` up to `version`:
+    /// comparing digests finds a changed file without reading the database.
+    pub fn of(known: &[MigrationInfo], version: i64) -> Applied {
+        Self::digest(known.iter().map(|m| (m.version, &m.checksum)), version)
+    }
+
+    /// What a ledger says is applied up to `version`, digested from the checksums it recorded:
+    /// equal to [`Applied::of`] the files exactly when none of them changed since.
+    pub fn from_ledger(entries: &[&LedgerEntry], version: i64) -> Applied {
+        Self::digest(entries.iter().map(|e| (e.version, &e.checksum)), version)
+    }
+
+    fn digest<'a>(checksums: impl Iterator<Item = (i64, &'a String)>, version: i64) -> Applied {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for (v, checksum) in checksums.filter(|(v, _)| *v <= version) {
+            hash.update(format!("{v}:{checksum};"));
+        }
+        Applied {
+            version,
+            digest: format!("{:x}", hash.finalize()),
+        }
+    }
+}
+
+/// One migration applied or reverted, as reported to the caller and to listeners.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationRun {
+    pub context: String,
+    pub scope: Scope,
+    pub database: String,
+    pub version: i64,
+    pub description: String,
+    pub direction: RunDirection,
+    pub millis: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunDirection {
+    Up,
+    Down,
+}
+
+/// Called after each migration commits, so a job can report progress while a step runs.
+pub type OnMigration = Arc<dyn Fn(&MigrationRun) + Send + Sync>;
+
+/// What a migrator needs to know about the run it is part of.
+#[derive(Clone)]
+pub struct RunContext {
+    /// Recorded in the ledger's `applied_by`.
+    pub applied_by: String,
+    pub on_migration: Option<OnMigration>,
+    /// Set when the operator cancels the job: a migrator checks it between migrations and
+    /// stops there with [`Error::Cancelled`](crate::Error::Cancelled), never in the middle of one.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl RunContext {
+    pub fn new(applied_by: impl Into<String>) -> Self {
+        RunContext {
+            applied_by: applied_by.into(),
+            on_migration: None,
+            cancel: None,
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// The error a migrator returns when it stops at a boundary: `done` migrations ran, `next`
+    /// names the one it did not start.
+    pub fn stop_before(&self, done: usize, next: &str) -> Result<()> {
+        if done > 0 && self.is_cancelled() {
+            return Err(crate::Error::Cancelled {
+                done,
+                next: next.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn report(&self, run: &MigrationRun) {
+        if let Some(f) = &self.on_migration {
+            f(run);
+        }
+    }
+}
+
+/// The contract a context's migrator fulfils. Implementations must make each migration atomic
+/// with its ledger row wherever the engine allows (one transaction), so that a failure or a
+/// kill leaves every migration either applied and recorded, or neither. A job's lock on a
+/// PostgreSQL tenant is taken by each transaction ([`Database::begin`]): read what is applied
+/// inside the transaction ([`Ledger::read`]), and two jobs taking turns on a tenant never
+/// apply a migration twice.
+#[async_trait::async_trait]
+pub trait ModuleMigrator: Send + Sync {
+    /// The context this migrator belongs to.
+    fn context(&self) -> &str;
+
+    /// The migrations this migrator knows in `scope` as they run on `engine`, ascending; empty
+    /// when the context has nothing in that scope.
+    fn migrations(&self, scope: Scope, engine: Engine) -> Vec<MigrationInfo>;
+
+    /// What is applied, pending, changed or missing for `scope` on `db`. Reads only.
+    async fn status(&self, scope: Scope, db: &Database) -> Result<ScopeStatus>;
+
+    /// The same status from a database's whole ledger, already read (a plan over many modules
+    /// reads it once), for a migrator whose state is the ledger; `None` otherwise, and
+    /// [`ModuleMigrator::status`] is asked.
+    fn status_from(
+        &self,
+        _scope: Scope,
+        _engine: Engine,
+        _ledger: &[LedgerEntry],
+    ) -> Option<ScopeStatus> {
+        None
+    }
+
+    /// Applies the pending migrations of `scope` on `db` up to `target`, in order.
+    async fn migrate(
+        &self,
+        scope: Scope,
+        db: &Database,
+        target: Target,
+        run: &RunContext,
+    ) -> Result<Vec<MigrationRun>>;
+
+    /// Reverts the applied migrations of `scope` on `db` above `target`, newest first.
+    async fn rollback(
+        &self,
+        scope: Scope,
+        db: &Database,
+        target: Target,
+        run: &RunContext,
+    ) -> Result<Vec<MigrationRun>>;
+
+    /// Whether the context has anything in `scope`.
+    fn has_scope(&self, scope: Scope) -> bool {
+        Engine::ALL
+            .iter()
+            .any(|e| !self.migrations(scope, *e).is_empty())
+    }
+}

@@ -202,9 +202,9 @@ fn seed(root: &Path, tenants: usize) -> Seeded {
         // estate creates var/landlord.db, its schema and the catalog rows.
         let project = open(root).await;
         assert!(
-            project.catalog.problems.is_empty(),
+            project.catalog().problems.is_empty(),
             "the generated contexts have problems: {:?}",
-            project.catalog.problems
+            project.catalog().problems
         );
         project.close().await;
         fill(root, tenants).await

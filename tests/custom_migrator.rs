@@ -15,8 +15,8 @@ use estate_engine::config::Config;
 use estate_engine::database::Database;
 use estate_engine::jobs::{JobControl, JobEvent};
 use estate_engine::migrator::{
-    Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, RunDirection,
-    ScopeStatus, Target,
+    Ledger, LedgerEntry, MigrationInfo, MigrationRun, ModuleMigrator, RegisteredMigrators,
+    RunContext, RunDirection, ScopeStatus, Target,
 };
 use estate_engine::project::ModuleState;
 use estate_engine::registry::{Action, TenantSelection};
@@ -36,17 +36,27 @@ CREATE INDEX audit_log_actor ON audit_log (actor);";
 const DROP_AUDIT_LOG: &str = "DROP INDEX audit_log_actor;\nDROP TABLE audit_log;";
 
 /// The `audit` context's migrator, written in Rust: nothing in the landlord, one migration in
-/// each tenant database.
+/// each tenant database. Clones share their record of calls, as every migrator the factory
+/// builds for one test does.
+#[derive(Clone)]
 struct AuditMigrator {
     /// Every migration it ran, to show the runner called this migrator and no other.
-    calls: Mutex<Vec<(Scope, RunDirection, i64)>>,
+    calls: Arc<Mutex<Vec<(Scope, RunDirection, i64)>>>,
 }
 
 impl AuditMigrator {
     fn new() -> Self {
         AuditMigrator {
-            calls: Mutex::new(Vec::new()),
+            calls: Arc::default(),
         }
+    }
+
+    /// The registration of this migrator (and its clones) for `audit`.
+    fn registered(&self) -> RegisteredMigrators {
+        let mut registered = RegisteredMigrators::default();
+        let me = self.clone();
+        registered.register("audit", move || me.clone());
+        registered
     }
 
     fn tenant_migration() -> MigrationInfo {
@@ -230,9 +240,8 @@ fn acme() -> TenantSelection {
 async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -> TestResult {
     let s = audit_project();
     let config = Config::load(Some(&s.path("config/estate.toml")))?;
-    let mut project = Project::open(config).await?;
-    let audit = Arc::new(AuditMigrator::new());
-    project.register_migrator(audit.clone())?;
+    let audit = AuditMigrator::new();
+    let project = Project::open_with(config, audit.registered()).await?;
     assert_eq!(
         project.migrator("audit").map(|m| m.context().to_string()),
         Some("audit".to_string())
@@ -306,7 +315,7 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
             "tenant".to_string(),
             "1".to_string(),
             "create audit log".to_string(),
-            project.operator.to_string(),
+            project.operator().to_string(),
         ]]
     );
     let checksum_row = rows(
@@ -418,18 +427,19 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
 async fn registering_a_migrator_for_a_context_not_in_the_catalog_is_refused() -> TestResult {
     let s = Scratch::new(); // no `audit` folder
     let config = Config::load(Some(&s.path("config/estate.toml")))?;
-    let mut project = Project::open(config).await?;
-    let err = project
-        .register_migrator(Arc::new(AuditMigrator::new()))
-        .expect_err("audit is not in the catalog");
+    let err = match Project::open_with(config, AuditMigrator::new().registered()).await {
+        Ok(_) => panic!("audit is not in the catalog"),
+        Err(e) => e,
+    };
     assert!(err.is_refusal(), "{err:?}");
     let message = err.to_string();
-    assert_has(&message, "unknown module \"audit\"");
-    assert_has(&message, "fix:");
-    assert!(project.migrator("audit").is_none());
-    // The catalog's own migrators are still in place.
-    assert!(project.migrator("digital_card").is_some());
-    project.close().await;
+    assert_has(
+        &message,
+        "registers a Rust migrator for the context \"audit\"",
+    );
+    assert_has(&message, "fix: add the folder audit/");
+    // Refused before the landlord was opened: nothing was created.
+    assert!(!s.path("var/landlord.db").exists());
     Ok(())
 }
 

@@ -425,6 +425,7 @@ fn contexts(edges: &BTreeMap<usize, BTreeSet<usize>>) -> BTreeMap<String, Contex
                 description: String::new(),
                 requires,
                 requires_at,
+                migrator_binary: None,
             };
             let context = Context {
                 manifest,

@@ -11,10 +11,10 @@ use super::args::{GraphFormat, NewCommand, ScopeName};
 use super::table::{Table, paint, styled};
 use super::{EXIT_OK, colour, colour_err, print_json};
 use crate::theme::theme;
-use estate_engine::catalog::scaffold::{self, MigrationKind};
-use estate_engine::catalog::{Catalog, Conflict, Scope, tree_prefixes};
-use estate_engine::config::Config;
-use estate_engine::error::Result;
+use estate_engine::Config;
+use estate_engine::Result;
+use estate_engine::{Catalog, Conflict, Scope, tree_prefixes};
+use estate_engine::{MigrationKind, scaffold};
 
 /// The catalog as it is on disk; its problems are listed on stderr, not refused: the graph
 /// and the map are how one finds what is wrong.

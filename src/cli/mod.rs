@@ -4,7 +4,6 @@
 //! refused before anything ran.
 
 mod args;
-mod logging;
 mod progress;
 mod render;
 mod table;
@@ -19,13 +18,13 @@ use args::{
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 
-use estate_engine::catalog::{Catalog, Scope};
-use estate_engine::config::Config;
-use estate_engine::error::{Error, Result};
-use estate_engine::jobs::JobControl;
-use estate_engine::project::{Project, Resolution};
-use estate_engine::registry::{Plan, TenantSelection};
-use estate_engine::tenancy::Slug;
+use estate_engine::Config;
+use estate_engine::JobControl;
+use estate_engine::Slug;
+use estate_engine::{Catalog, Problem, Scope};
+use estate_engine::{Error, Result};
+use estate_engine::{Plan, TenantSelection};
+use estate_engine::{Project, RegisteredMigrators, Resolution};
 
 /// Writes to stdout, ignoring a closed pipe (`estate status | head`): the output is for a
 /// reader who left, and a job must never die of it.
@@ -73,23 +72,41 @@ const DEMO: &[(&str, &str, &[&str])] = &[
     ("initech", "Initech", &["calendar"]),
 ];
 
-/// Runs a parsed command line; returns the exit status.
-pub async fn run(cli: Cli) -> Result<u8> {
+/// What is left to do once a command has run: exit with a status, or open the console on the
+/// project (after `estate demo`, or `estate` alone), which `main` does: the CLI knows no console.
+pub enum Next {
+    Exit(u8),
+    Console(Box<Project>, u8),
+}
+
+/// The config the command line names (`--config`, `ESTATE_CONFIG` or the default), with
+/// `--read-only` applied.
+pub fn config(cli: &Cli) -> Result<Config> {
     let mut config = Config::load(cli.config.as_deref())?;
     if cli.read_only {
         config.read_only = true;
     }
-    let _log = logging::init(&config);
+    Ok(config)
+}
+
+/// Runs a parsed command line on `config` with the binary's Rust migrators.
+pub async fn run(cli: Cli, config: Config, registered: &RegisteredMigrators) -> Result<Next> {
     tracing::info!(command = ?cli.command, config = %config.file.display(), "estate started");
     let Some(command) = cli.command else {
-        return console(config).await;
+        console_terminal()?;
+        return Ok(Next::Console(Box::new(open(config, registered).await?), EXIT_OK));
     };
-    match command {
-        Command::Check(flag) => check(&config, flag.json),
-        Command::Demo => demo(config).await,
+    let status = match command {
+        Command::Check(flag) => check(&config, registered, flag.json),
+        Command::Demo => {
+            if config.read_only {
+                return Err(read_only("the demo"));
+            }
+            return demo(open(config, registered).await?).await;
+        }
         Command::Modules(flag) => {
-            let project = open(config).await?;
-            let installs = project.registry.installations().await?;
+            let project = open(config, registered).await?;
+            let installs = project.installations().await?;
             if flag.json {
                 let rows = project.modules().await?;
                 print_json(&rows);
@@ -98,9 +115,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 out!(
                     "{}",
                     colour(render::modules(
-                        &project.catalog,
+                        project.catalog(),
                         &lookup,
-                        project.config.tenancy.layout.engine(),
+                        project.config().tenancy.layout.engine(),
                         &installs
                     ))
                 );
@@ -108,9 +125,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Tenants(TenantsCommand::List(flag)) => {
-            let project = open(config).await?;
+            let project = open(config, registered).await?;
             let tenants = project.tenants().await?;
-            let installs = project.registry.installations().await?;
+            let installs = project.installations().await?;
             if flag.json {
                 let rows: Vec<_> = tenants
                     .iter()
@@ -139,12 +156,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Slug::parse(&slug)?;
             // Before the landlord is opened (and, on a new project, created).
             if let Some(name) = &name {
-                estate_engine::tenancy::check_name(name)?;
+                estate_engine::check_name(name)?;
             }
             if config.read_only {
                 return Err(read_only("adding a tenant"));
             }
-            let project = open(config).await?;
+            let project = open(config, registered).await?;
             let record = project
                 .add_tenant(&slug, name.as_deref(), server.as_deref())
                 .await?;
@@ -162,20 +179,21 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Install(args) => {
             let selection = selection(&args.targets)?;
-            let project = open(config).await?;
+            let project = open(config, registered).await?;
             let plan = project.plan_install(&args.modules, &selection).await?;
             execute(&project, plan, &args.run, false).await
         }
-        Command::Rollback(args) => rollback(config, args).await,
-        Command::Migrate(args) => migrate(config, args).await,
-        Command::Status(args) => status(config, args).await,
-        Command::History(args) => history(config, args).await,
-        Command::Verify(args) => verify(config, args).await,
-        Command::Resolve(args) => resolve(config, args).await,
+        Command::Rollback(args) => rollback(config, registered, args).await,
+        Command::Migrate(args) => migrate(config, registered, args).await,
+        Command::Status(args) => status(config, registered, args).await,
+        Command::History(args) => history(config, registered, args).await,
+        Command::Verify(args) => verify(config, registered, args).await,
+        Command::Resolve(args) => resolve(config, registered, args).await,
         Command::New(command) => authoring::new(&config, command),
         Command::Graph(args) => authoring::graph(&config, args.format),
         Command::Tables(flag) => authoring::tables(&config, flag.json),
-    }
+    }?;
+    Ok(Next::Exit(status))
 }
 
 fn read_only(what: &str) -> Error {
@@ -185,12 +203,12 @@ fn read_only(what: &str) -> Error {
     )
 }
 
-async fn open(config: Config) -> Result<Project> {
-    let project = Project::open(config).await?;
-    if !project.catalog.problems.is_empty() {
+async fn open(config: Config, registered: &RegisteredMigrators) -> Result<Project> {
+    let project = Project::open_with(config, registered.clone()).await?;
+    if !project.catalog().problems.is_empty() {
         errln!(
             "warning: {} problem(s) in the contexts; `estate check` lists them. Installs and rollbacks are refused until they are fixed.",
-            project.catalog.problems.len()
+            project.catalog().problems.len()
         );
     }
     Ok(project)
@@ -208,11 +226,36 @@ fn slugs(tenants: &[String]) -> Result<Vec<Slug>> {
     tenants.iter().map(|t| Slug::parse(t)).collect()
 }
 
-fn check(config: &Config, json: bool) -> Result<u8> {
+fn check(config: &Config, registered: &RegisteredMigrators, json: bool) -> Result<u8> {
     config.require_contexts_folder()?;
-    let catalog = Catalog::load(&config.contexts)?;
+    let mut catalog = Catalog::load(&config.contexts)?;
+    let unknown: Vec<&str> = registered
+        .contexts()
+        .filter(|c| catalog.get(c).is_none())
+        .collect();
+    for unknown in unknown {
+        catalog.problems.push(Problem::new(
+            &config.contexts,
+            format!("has no context {unknown:?}, for which this binary registers a Rust migrator"),
+            format!(
+                "add the folder {unknown}/ with its context.toml (name, title, version, requires)"
+            ),
+        ));
+    }
+    // Contexts whose Rust migrator another binary holds: listed, not refused, since this
+    // binary still serves every other module.
+    let elsewhere: Vec<(&str, &str)> = catalog
+        .contexts
+        .values()
+        .filter(|c| !registered.contains(c.name()))
+        .filter_map(|c| Some((c.name(), c.manifest.migrator_binary.as_deref()?)))
+        .collect();
     let conflicts = &catalog.tables.conflicts;
     if json {
+        let elsewhere: Vec<_> = elsewhere
+            .iter()
+            .map(|(context, binary)| json!({ "context": context, "binary": binary }))
+            .collect();
         print_json(&json!({
             "ok": catalog.problems.is_empty(),
             "config": config.file,
@@ -220,9 +263,15 @@ fn check(config: &Config, json: bool) -> Result<u8> {
             "migrations": catalog.migration_count(),
             "problems": catalog.problems,
             "tables_claimed_twice": conflicts,
+            "migrators_elsewhere": elsewhere,
         }));
     } else if catalog.problems.is_empty() {
         authoring::warn_conflicts(conflicts);
+        for (context, binary) in &elsewhere {
+            errln!(
+                "note: {context}'s migrator is Rust code in the binary `{binary}`; this binary cannot install, roll back or migrate {context} (run `{binary}` for it)"
+            );
+        }
         outln!(
             "ok: {} contexts, {} migrations ({}; contexts in {})",
             catalog.contexts.len(),
@@ -245,9 +294,13 @@ fn check(config: &Config, json: bool) -> Result<u8> {
     })
 }
 
-async fn rollback(config: Config, args: RollbackArgs) -> Result<u8> {
+async fn rollback(
+    config: Config,
+    registered: &RegisteredMigrators,
+    args: RollbackArgs,
+) -> Result<u8> {
     let selection = selection(&args.targets)?;
-    let project = open(config).await?;
+    let project = open(config, registered).await?;
     let plan = project
         .plan_rollback(&args.modules, &selection, args.cascade)
         .await?;
@@ -258,7 +311,11 @@ async fn rollback(config: Config, args: RollbackArgs) -> Result<u8> {
     execute(&project, plan, &args.run, ask).await
 }
 
-async fn migrate(config: Config, args: MigrateArgs) -> Result<u8> {
+async fn migrate(
+    config: Config,
+    registered: &RegisteredMigrators,
+    args: MigrateArgs,
+) -> Result<u8> {
     let selection = if args.tenants.is_empty() {
         TenantSelection::All
     } else {
@@ -269,7 +326,7 @@ async fn migrate(config: Config, args: MigrateArgs) -> Result<u8> {
         ScopeArg::Tenant => &[Scope::Tenant],
         ScopeArg::All => &Scope::ALL,
     };
-    let project = open(config).await?;
+    let project = open(config, registered).await?;
     let plan = project
         .plan_migrate(&args.modules, &selection, scopes)
         .await?;
@@ -367,11 +424,11 @@ fn confirmed(plan: &Plan) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
-async fn status(config: Config, args: StatusArgs) -> Result<u8> {
+async fn status(config: Config, registered: &RegisteredMigrators, args: StatusArgs) -> Result<u8> {
     if let Some(t) = &args.tenant {
         Slug::parse(t)?;
     }
-    let project = open(config).await?;
+    let project = open(config, registered).await?;
     let rows = project.status(args.tenant.as_deref()).await?;
     if args.json {
         print_json(&rows);
@@ -385,13 +442,13 @@ async fn status(config: Config, args: StatusArgs) -> Result<u8> {
 }
 
 /// Exit 0 when nothing is wrong (after the repair, with --repair), 1 when findings remain.
-async fn verify(config: Config, args: VerifyArgs) -> Result<u8> {
+async fn verify(config: Config, registered: &RegisteredMigrators, args: VerifyArgs) -> Result<u8> {
     let selection = if args.tenants.is_empty() {
         TenantSelection::All
     } else {
         TenantSelection::Only(slugs(&args.tenants)?)
     };
-    let project = open(config).await?;
+    let project = open(config, registered).await?;
     let report = project.verify(&selection, args.repair).await?;
     if args.json {
         print_json(&report);
@@ -405,7 +462,11 @@ async fn verify(config: Config, args: VerifyArgs) -> Result<u8> {
     })
 }
 
-async fn resolve(config: Config, args: ResolveArgs) -> Result<u8> {
+async fn resolve(
+    config: Config,
+    registered: &RegisteredMigrators,
+    args: ResolveArgs,
+) -> Result<u8> {
     if let Some(t) = &args.tenant {
         Slug::parse(t)?;
     }
@@ -417,7 +478,7 @@ async fn resolve(config: Config, args: ResolveArgs) -> Result<u8> {
     } else {
         Resolution::Undone
     };
-    let project = open(config).await?;
+    let project = open(config, registered).await?;
     let resolved = project
         .resolve(&args.context, args.tenant.as_deref(), resolution)
         .await?;
@@ -438,11 +499,15 @@ async fn resolve(config: Config, args: ResolveArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-async fn history(config: Config, args: HistoryArgs) -> Result<u8> {
+async fn history(
+    config: Config,
+    registered: &RegisteredMigrators,
+    args: HistoryArgs,
+) -> Result<u8> {
     if let Some(t) = &args.tenant {
         Slug::parse(t)?;
     }
-    let project = open(config).await?;
+    let project = open(config, registered).await?;
     let entries = project
         .history(args.module.as_deref(), args.tenant.as_deref(), args.limit)
         .await?;
@@ -454,14 +519,10 @@ async fn history(config: Config, args: HistoryArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-async fn demo(config: Config) -> Result<u8> {
-    if config.read_only {
-        return Err(read_only("the demo"));
-    }
-    let project = open(config).await?;
-    project.catalog.ensure_valid()?;
+async fn demo(project: Project) -> Result<Next> {
+    project.catalog().ensure_valid()?;
     for (slug, name, _) in DEMO {
-        if project.registry.tenant(slug).await?.is_none() {
+        if project.tenant(slug).await?.is_none() {
             project.add_tenant(slug, Some(name), None).await?;
             outln!("added tenant {slug} ({name})");
         }
@@ -470,7 +531,7 @@ async fn demo(config: Config) -> Result<u8> {
     for (slug, _, modules) in DEMO {
         let modules: Vec<String> = modules
             .iter()
-            .filter(|m| project.catalog.get(m).is_some())
+            .filter(|m| project.catalog().get(m).is_some())
             .map(|m| m.to_string())
             .collect();
         let plan = project
@@ -497,26 +558,23 @@ async fn demo(config: Config) -> Result<u8> {
         colour(render::matrix(&rows, &placements(&project).await?))
     );
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        crate::tui::run(std::sync::Arc::new(project)).await?;
-    } else {
-        outln!(
-            "\nnext: `estate` opens the console; `estate history`, `estate install calendar --all`, `estate rollback calendar --tenant acme`"
-        );
+        return Ok(Next::Console(Box::new(project), status));
     }
-    Ok(status)
+    outln!(
+        "\nnext: `estate` opens the console; `estate history`, `estate install calendar --all`, `estate rollback calendar --tenant acme`"
+    );
+    Ok(Next::Exit(status))
 }
 
-/// The console, on a terminal; a script gets a clear refusal instead of a garbled screen.
-async fn console(config: Config) -> Result<u8> {
+/// The console needs a terminal; a script gets a clear refusal instead of a garbled screen.
+fn console_terminal() -> Result<()> {
     if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
         return Err(Error::refused(
             "the console needs a terminal, and this is not one",
             "run `estate` in a terminal, or a command such as `estate status` (see `estate --help`)",
         ));
     }
-    let project = open(config).await?;
-    crate::tui::run(std::sync::Arc::new(project)).await?;
-    Ok(EXIT_OK)
+    Ok(())
 }
 
 /// Where each tenant lives, for the matrix: only when tenants live on PostgreSQL servers (a

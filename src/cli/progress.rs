@@ -11,7 +11,7 @@ use std::io::Write as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::render;
-use estate_engine::jobs::{JobEvent, Progress, human_duration};
+use estate_engine::{JobEvent, Progress, human_duration};
 
 /// Jobs with at most this many tenants print every step and migration.
 const SMALL_JOB: usize = 10;

@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::table::{Cell, Table, paint, styled};
 use crate::theme::theme;
-use estate_engine::catalog::{Catalog, Problem, Scope};
-use estate_engine::jobs::{JobEvent, JobReport, Outcome};
-use estate_engine::migrator::{MigrationInfo, ModuleMigrator, RunDirection};
-use estate_engine::project::{ModuleState, StatusRow};
-use estate_engine::registry::{HistoryEntry, Installation, Plan, Step, TenantRecord};
-use estate_engine::sql::Engine;
+use estate_engine::Engine;
+use estate_engine::{Catalog, Problem, Scope};
+use estate_engine::{HistoryEntry, Installation, Plan, Step, TenantRecord};
+use estate_engine::{JobEvent, JobReport, Outcome};
+use estate_engine::{MigrationInfo, ModuleMigrator, RunDirection};
+use estate_engine::{ModuleState, StatusRow};
 
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
@@ -403,7 +403,7 @@ pub fn problems(problems: &[Problem]) -> String {
 }
 
 /// `estate verify`: each finding with its fix, or that all is well.
-pub fn findings(report: &estate_engine::project::VerifyReport) -> String {
+pub fn findings(report: &estate_engine::VerifyReport) -> String {
     let mut out = String::new();
     if report.repaired > 0 {
         out.push_str(&format!(

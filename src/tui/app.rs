@@ -15,10 +15,10 @@ use super::jobs::{LineKind, LiveJob, LogLine};
 use super::keymap::{Command, command};
 use super::palette::{self, PaletteCommand};
 use super::worker::{Effect, Msg, PlanGroup, PlanRequest};
-use estate_engine::jobs::{JobControl, JobEvent};
-use estate_engine::project::ModuleState;
-use estate_engine::registry::{Action, Plan, TenantSelection};
-use estate_engine::tenancy::Slug;
+use estate_engine::ModuleState;
+use estate_engine::Slug;
+use estate_engine::{Action, Plan, TenantSelection};
+use estate_engine::{JobControl, JobEvent};
 
 /// The views, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

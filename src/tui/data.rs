@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use estate_engine::catalog::{Catalog, TableMap, TreeLine, tree_prefixes};
-use estate_engine::error::Result;
-use estate_engine::project::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
-use estate_engine::registry::{HistoryEntry, JobRecord, TenantRecord};
+use estate_engine::Result;
+use estate_engine::{Catalog, TableMap, TreeLine, tree_prefixes};
+use estate_engine::{HistoryEntry, JobRecord, TenantRecord};
+use estate_engine::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
 
 /// How many history rows and jobs the console keeps in memory.
 const HISTORY_ROWS: i64 = 2000;
@@ -61,15 +61,15 @@ impl Snapshot {
         // steps end; the column shows when they started.
         history.sort_by(|a, b| b.started_at.cmp(&a.started_at));
         let mut snapshot = Snapshot::new(
-            project.config.root.display().to_string(),
+            project.config().root.display().to_string(),
             modules,
             matrix,
             history,
-            project.registry.jobs(JOB_ROWS).await?,
-            project.catalog.problems.len(),
+            project.jobs(JOB_ROWS).await?,
+            project.catalog().problems.len(),
         );
-        snapshot.operator = project.operator.user.clone();
-        snapshot.map = CatalogMap::of(&project.catalog);
+        snapshot.operator = project.operator().user.clone();
+        snapshot.map = CatalogMap::of(project.catalog());
         Ok(snapshot)
     }
 

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use super::data::Snapshot;
 use super::jobs::{LineKind, LogLine};
 use super::style;
-use estate_engine::project::{ModuleState, ModuleSummary};
-use estate_engine::registry::{HistoryEntry, Plan, Step};
+use estate_engine::{HistoryEntry, Plan, Step};
+use estate_engine::{ModuleState, ModuleSummary};
 
 pub fn heading(text: impl Into<String>) -> Line<'static> {
     Line::from(Span::styled(text.into(), style::header()))

@@ -11,7 +11,7 @@ use super::detail;
 use super::keymap::help_for;
 use super::style;
 use super::worker::PlanRequest;
-use estate_engine::registry::TenantSelection;
+use estate_engine::TenantSelection;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     if app.help {

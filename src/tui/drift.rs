@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use ratatui::text::Line;
 
-use estate_engine::project::{Finding, FindingKind, VerifyReport};
+use estate_engine::{Finding, FindingKind, VerifyReport};
 
 /// Where verification stands.
 #[derive(Debug, Clone, Default)]

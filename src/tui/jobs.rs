@@ -1,8 +1,8 @@
 //! Jobs started from the console while they run: progress (tenants done / total, failures)
 //! and the log lines their events make, kept for the log pane.
 
-use estate_engine::jobs::{JobControl, JobEvent, JobReport};
-use estate_engine::registry::Plan;
+use estate_engine::Plan;
+use estate_engine::{JobControl, JobEvent, JobReport};
 
 /// How a log line reads: it sets its symbol and colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,8 +33,8 @@ use std::time::Duration;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::signals::{Signals, Stop};
-use estate_engine::error::{Error, Result};
-use estate_engine::project::Project;
+use estate_engine::Project;
+use estate_engine::{Error, Result};
 
 /// Carries out `effect` and waits for its results: what the event loop does in the
 /// background, done in line (for tests and benchmarks).
@@ -56,7 +56,7 @@ pub async fn settle(project: &Project, effect: Effect) -> Vec<Msg> {
 pub async fn run(mut project: Arc<Project>) -> Result<()> {
     let handle = tokio::runtime::Handle::current();
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut app = App::loading(project.config.read_only);
+    let mut app = App::loading(project.config().read_only);
     let stopped: Arc<std::sync::Mutex<Option<Stop>>> = Arc::default();
     let watcher = Signals::install().map(|mut signals| {
         let stopped = stopped.clone();

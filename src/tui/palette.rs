@@ -1,7 +1,7 @@
 //! The `:` command line: what an operator types, parsed against the catalog and the tenants.
 
-use estate_engine::registry::{Action, TenantSelection};
-use estate_engine::tenancy::Slug;
+use estate_engine::Slug;
+use estate_engine::{Action, TenantSelection};
 
 use super::app::Tab;
 

@@ -15,7 +15,7 @@ use super::dialogs;
 use super::drift;
 use super::jobs::LineKind;
 use super::style;
-use estate_engine::project::{Finding, MatrixCell, ModuleState};
+use estate_engine::{Finding, MatrixCell, ModuleState};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let [top, body, bottom] = Layout::vertical([
@@ -506,7 +506,7 @@ fn jobs(frame: &mut Frame, app: &App, area: Rect) {
             let eta = j
                 .eta_ms
                 .filter(|_| j.state == super::jobs::JobState::Running)
-                .map(|ms| format!(", about {} left", estate_engine::jobs::human_duration(ms)))
+                .map(|ms| format!(", about {} left", estate_engine::human_duration(ms)))
                 .unwrap_or_default();
             (
                 ratio,

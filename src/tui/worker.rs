@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
-use estate_engine::catalog::Scope;
-use estate_engine::jobs::{JobControl, JobEvent, JobReport};
-use estate_engine::project::{Project, VerifyReport};
-use estate_engine::registry::{Action, Plan, TenantSelection};
+use estate_engine::Scope;
+use estate_engine::{Action, Plan, TenantSelection};
+use estate_engine::{JobControl, JobEvent, JobReport};
+use estate_engine::{Project, VerifyReport};
 
 use super::data::Snapshot;
 
@@ -66,7 +66,7 @@ pub fn spawn(
             handle.spawn(async move {
                 // Re-read the contexts too: a migration file added since the console opened
                 // must show as pending. Jobs under way keep the project they started with.
-                match Project::open(project.config.clone()).await {
+                match project.reopen().await {
                     Ok(fresh) => {
                         let fresh = Arc::new(fresh);
                         let msg = load(&fresh).await;
@@ -97,7 +97,7 @@ pub fn spawn(
             let handle = handle.clone();
             std::thread::spawn(move || {
                 // Against the files as they are now, not as the console found them.
-                let fresh = match handle.block_on(Project::open(project.config.clone())) {
+                let fresh = match handle.block_on(project.reopen()) {
                     Ok(fresh) => Arc::new(fresh),
                     Err(e) => {
                         let _ = tx.send(Msg::Verified(Err(e.to_string())));

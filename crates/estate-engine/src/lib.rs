@@ -40,3 +40,23 @@ pub mod tenancy;
 
 pub use error::{Error, Result};
 pub use project::Project;
+
+// What the faces (and an embedding binary) use, by name at the root: they reach the engine
+// through `Project`'s methods and these types, never through a module below it.
+pub use catalog::scaffold::{self, MigrationKind};
+pub use catalog::{Catalog, Conflict, Problem, Scope, TableMap, TreeLine, tree_prefixes};
+pub use config::Config;
+pub use jobs::{JobControl, JobEvent, JobReport, Outcome, Progress, human_duration};
+pub use migrator::{
+    MigrationInfo, MigrationRun, ModuleMigrator, RegisteredMigrators, RunContext, RunDirection,
+    ScopeStatus, Target,
+};
+pub use project::{
+    Finding, FindingKind, Matrix, MatrixCell, ModuleState, ModuleSummary, Resolution, Resolved,
+    StatusRow, VerifyReport,
+};
+pub use registry::{
+    Action, HistoryEntry, Installation, JobRecord, Plan, Step, TenantRecord, TenantSelection,
+};
+pub use sql::Engine;
+pub use tenancy::{Slug, check_name};

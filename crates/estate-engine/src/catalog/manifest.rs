@@ -21,6 +21,16 @@ struct RawManifest {
     description: Option<Spanned<String>>,
     #[serde(default)]
     requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    migrator: Option<RawMigrator>,
+}
+
+/// `[migrator]`: where the context's migrator is when it is not estate's SQL runner.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMigrator {
+    /// The binary that compiles the context's Rust migrator in (`estate::App::migrator`).
+    binary: Spanned<String>,
 }
 
 /// A parsed, validated manifest.
@@ -34,6 +44,10 @@ pub struct Manifest {
     /// `file:line:column` of each `requires` entry, for messages about it.
     #[serde(skip)]
     pub requires_at: Vec<String>,
+    /// `[migrator] binary`: the binary whose Rust migrator this context needs; `None` when
+    /// the context's migrations are files estate runs itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrator_binary: Option<String>,
 }
 
 /// Context names become parts of identifiers and file names: `[a-z][a-z0-9_]*`, at most 63
@@ -60,7 +74,7 @@ impl Manifest {
                 problems.push(Problem::at(
                     located(path, text, e.span()),
                     e.message().trim_end().to_string(),
-                    "keys are: name, title, version, description, requires",
+                    "keys are: name, title, version, description, requires, and a [migrator] table with binary",
                 ));
                 return None;
             }
@@ -134,6 +148,16 @@ impl Manifest {
             requires.push(required.clone());
             requires_at.push(at(r.span()));
         }
+        if let Some(m) = &raw.migrator {
+            let binary = m.binary.get_ref();
+            if binary.trim().is_empty() || binary.chars().any(char::is_control) {
+                problems.push(Problem::at(
+                    at(m.binary.span()),
+                    format!("[migrator] binary {binary:?} is not a binary's name"),
+                    "name the binary that registers this context's Rust migrator, e.g. binary = \"myapp-estate\"",
+                ));
+            }
+        }
         usable.then(|| Manifest {
             name,
             title: raw.title.into_inner(),
@@ -141,6 +165,7 @@ impl Manifest {
             description: raw.description.map(Spanned::into_inner).unwrap_or_default(),
             requires,
             requires_at,
+            migrator_binary: raw.migrator.map(|m| m.binary.into_inner()),
         })
     }
 }

@@ -224,6 +224,16 @@ fn load_context(dir: &Path, problems: &mut Vec<Problem>) -> Option<Context> {
             }
         }
     }
+    if let Some(binary) = &manifest.migrator_binary
+        && sets.values().any(|s| !s.migrations.is_empty())
+    {
+        // Two sources for one context's schema: which one ran would depend on the binary.
+        problems.push(Problem::new(
+            &migrations_dir,
+            format!("holds migrations, but context.toml gives the context a Rust migrator in the binary `{binary}`"),
+            "keep one: remove the [migrator] table to run the files, or move the migrations into the Rust migrator",
+        ));
+    }
     Some(Context {
         manifest,
         dir: dir.to_path_buf(),

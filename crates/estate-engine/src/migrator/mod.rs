@@ -6,7 +6,9 @@
 //! objects keyed by context name, so a context may bring a hand-written Rust migrator instead
 //! of SQL files and the registry does not change.
 
+mod elsewhere;
 mod ledger;
+mod registered;
 mod sql;
 mod unfinished;
 
@@ -15,7 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 pub use crate::sql::statements::split as split_statements;
+pub use elsewhere::ElsewhereMigrator;
 pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, Present};
+pub use registered::{MigratorFactory, RegisteredMigrators};
 pub use sql::SqlMigrator;
 pub use unfinished::{UNFINISHED_TABLE, Unfinished};
 
@@ -283,6 +287,12 @@ pub trait ModuleMigrator: Send + Sync {
         target: Target,
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>>;
+
+    /// Why this migrator cannot run in this binary, when it cannot (its code is compiled into
+    /// another one): plans that would run it are refused with this reason.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
 
     /// Whether the context has anything in `scope`.
     fn has_scope(&self, scope: Scope) -> bool {

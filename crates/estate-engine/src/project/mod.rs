@@ -22,44 +22,46 @@ use crate::catalog::{Catalog, Scope};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
-use crate::migrator::{ModuleMigrator, SqlMigrator};
+use crate::migrator::{ElsewhereMigrator, ModuleMigrator, RegisteredMigrators, SqlMigrator};
 use crate::operator::Operator;
 use crate::registry::{
-    HistoryEntry, HistoryFilter, Plan, Planner, Registry, TenantRecord, TenantSelection,
-    repair_from_ledgers,
+    HistoryEntry, HistoryFilter, Installation, JobRecord, Plan, Planner, Registry, TenantRecord,
+    TenantSelection, repair_from_ledgers,
 };
 use crate::tenancy::{Placement, Slug, check_name};
 
 pub struct Project {
-    pub config: Config,
-    pub catalog: Catalog,
-    pub registry: Registry,
-    pub operator: Operator,
+    config: Config,
+    catalog: Catalog,
+    registry: Registry,
+    operator: Operator,
     migrators: BTreeMap<String, Arc<dyn ModuleMigrator>>,
+    /// The binary's Rust migrators, kept so that [`Project::reopen`] builds them again.
+    registered: RegisteredMigrators,
 }
 
 impl Project {
-    /// Opens the project: reads the catalog, opens the landlord (creating and migrating the
-    /// registry at first use unless read-only) and records the catalog there.
+    /// Opens the project with estate's own migrators only (SQL files, blueprints, sqlx and
+    /// diesel sets): [`Project::open_with`] with nothing registered.
     pub async fn open(config: Config) -> Result<Project> {
+        Self::open_with(config, RegisteredMigrators::default()).await
+    }
+
+    /// Opens the project: reads the catalog, builds each context's migrator (a registered Rust
+    /// one where the binary has it, estate's SQL runner otherwise), opens the landlord
+    /// (creating and migrating the registry at first use unless read-only), records the
+    /// catalog there and repairs what a killed job left behind.
+    pub async fn open_with(config: Config, registered: RegisteredMigrators) -> Result<Project> {
         config.require_contexts_folder()?;
         let catalog = Catalog::load(&config.contexts)?;
+        // Before the landlord is opened: a refusal must change nothing.
+        let migrators = migrators(&catalog, &registered)?;
         let operator = Operator::current();
         let registry = Registry::open(&config, config.read_only, &operator.to_string()).await?;
         if !config.read_only && catalog.problems.is_empty() {
             // A broken catalog is not recorded: the refusal it causes must change nothing.
             registry.sync_catalog(&catalog).await?;
         }
-        let migrators: BTreeMap<String, Arc<dyn ModuleMigrator>> = catalog
-            .contexts
-            .values()
-            .map(|c| {
-                (
-                    c.name().to_string(),
-                    Arc::new(SqlMigrator::for_context(c)) as Arc<dyn ModuleMigrator>,
-                )
-            })
-            .collect();
         if !config.read_only && catalog.problems.is_empty() {
             // A job killed mid-way (no handler ran) left its row `running` and may have left
             // its tenants' registry rows behind their ledgers: repair those, then say so.
@@ -76,16 +78,28 @@ impl Project {
             registry,
             operator,
             migrators,
+            registered,
         })
     }
 
-    /// Replaces the migrator of a context with another implementation (say, a hand-written
-    /// Rust one). The context must be in the catalog: its manifest still says what it requires.
-    pub fn register_migrator(&mut self, migrator: Arc<dyn ModuleMigrator>) -> Result<()> {
-        let name = migrator.context().to_string();
-        self.catalog.require(&name)?;
-        self.migrators.insert(name, migrator);
-        Ok(())
+    /// The same project opened again: the contexts re-read from disk (a migration added since
+    /// shows as pending), the same config and the same registered migrators.
+    pub async fn reopen(&self) -> Result<Project> {
+        Self::open_with(self.config.clone(), self.registered.clone()).await
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The contexts on disk as this project read them.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Who is running estate, as the ledger and the history record it.
+    pub fn operator(&self) -> &Operator {
+        &self.operator
     }
 
     pub fn migrator(&self, context: &str) -> Option<&Arc<dyn ModuleMigrator>> {
@@ -109,6 +123,20 @@ impl Project {
 
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>> {
         self.registry.tenants().await
+    }
+
+    pub async fn tenant(&self, slug: &str) -> Result<Option<TenantRecord>> {
+        self.registry.tenant(slug).await
+    }
+
+    /// Every (tenant, module) the registry records, installed or failed.
+    pub async fn installations(&self) -> Result<Vec<Installation>> {
+        self.registry.installations().await
+    }
+
+    /// The newest `limit` jobs, newest first.
+    pub async fn jobs(&self, limit: i64) -> Result<Vec<JobRecord>> {
+        self.registry.jobs(limit).await
     }
 
     /// Registers a tenant and provisions its database.
@@ -168,7 +196,9 @@ impl Project {
         modules: &[String],
         tenants: &TenantSelection,
     ) -> Result<Plan> {
-        self.planner().install(modules, tenants).await
+        let plan = self.planner().install(modules, tenants).await?;
+        self.ensure_runnable(&plan)?;
+        Ok(plan)
     }
 
     pub async fn plan_rollback(
@@ -177,7 +207,9 @@ impl Project {
         tenants: &TenantSelection,
         cascade: bool,
     ) -> Result<Plan> {
-        self.planner().rollback(modules, tenants, cascade).await
+        let plan = self.planner().rollback(modules, tenants, cascade).await?;
+        self.ensure_runnable(&plan)?;
+        Ok(plan)
     }
 
     pub async fn plan_migrate(
@@ -186,7 +218,40 @@ impl Project {
         tenants: &TenantSelection,
         scopes: &[Scope],
     ) -> Result<Plan> {
-        self.planner().migrate(modules, tenants, scopes).await
+        let mut plan = self.planner().migrate(modules, tenants, scopes).await?;
+        self.ensure_runnable(&plan)?;
+        if modules.is_empty() {
+            // Nothing to refuse (nothing was asked by name), but nothing to hide either.
+            let counts = self.registry.installation_counts().await?;
+            for (name, migrator) in &self.migrators {
+                if migrator.unavailable().is_some() && counts.get(name).is_some_and(|n| *n > 0) {
+                    plan.notes.push(format!(
+                        "{name} is left out: its migrator is not in this binary (see `estate check`)"
+                    ));
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Refuses a plan that names, or has a step for, a module whose migrator this binary
+    /// does not have.
+    fn ensure_runnable(&self, plan: &Plan) -> Result<()> {
+        let touched = plan
+            .modules
+            .iter()
+            .chain(plan.steps().into_iter().map(|s| &s.module));
+        for module in touched {
+            if let Some(m) = self.migrators.get(module)
+                && let Some(why) = m.unavailable()
+            {
+                return Err(Error::refused(
+                    why,
+                    "run the binary that has it (see `estate check`); it takes every estate command",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Runs a plan as a job; events reach `observer` as they happen.
@@ -304,4 +369,46 @@ impl Project {
     pub async fn close(&self) {
         self.registry.close().await;
     }
+}
+
+/// Each context's migrator: the binary's registered Rust migrator where it has one, a stand-in
+/// naming the binary that has it where the manifest says so, estate's SQL runner otherwise.
+fn migrators(
+    catalog: &Catalog,
+    registered: &RegisteredMigrators,
+) -> Result<BTreeMap<String, Arc<dyn ModuleMigrator>>> {
+    if let Some(unknown) = registered.contexts().find(|c| catalog.get(c).is_none()) {
+        return Err(Error::refused(
+            format!(
+                "this binary registers a Rust migrator for the context {unknown:?}, which is not in {}",
+                catalog.root.display()
+            ),
+            format!(
+                "add the folder {unknown}/ with its context.toml (name, title, version, requires) to the contexts folder"
+            ),
+        ));
+    }
+    let mut migrators = BTreeMap::new();
+    for context in catalog.contexts.values() {
+        let name = context.name();
+        let migrator: Arc<dyn ModuleMigrator> =
+            match (registered.build(name), &context.manifest.migrator_binary) {
+                (Some(m), _) => {
+                    if m.context() != name {
+                        return Err(Error::refused(
+                            format!(
+                                "the Rust migrator registered for {name:?} says it belongs to {:?}",
+                                m.context()
+                            ),
+                            "register each migrator under the context its context() returns",
+                        ));
+                    }
+                    m
+                }
+                (None, Some(binary)) => Arc::new(ElsewhereMigrator::new(name, binary)),
+                (None, None) => Arc::new(SqlMigrator::for_context(context)),
+            };
+        migrators.insert(name.to_string(), migrator);
+    }
+    Ok(migrators)
 }

@@ -4,7 +4,7 @@
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
-use estate_engine::config::Config;
+use estate_engine::Config;
 
 /// Starts logging to the configured folder. Returns the guard that flushes the log when
 /// dropped; `None` when the folder cannot be created (estate then runs without a log file).

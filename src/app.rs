@@ -1,0 +1,104 @@
+//! The program: the command line read, the config loaded, the log opened, then the CLI's
+//! command run, or the console opened. `estate`'s own `main` is `App::new().run()`; a binary of
+//! a user's own registers its Rust migrators first and gets every command and the console with
+//! them:
+//!
+//! ```no_run
+//! # use estate::engine::{MigrationInfo, MigrationRun, ModuleMigrator, RunContext, Scope,
+//! #     ScopeStatus, Target, Engine, Result, database::Database};
+//! # struct AuditMigrator;
+//! # #[async_trait::async_trait]
+//! # impl ModuleMigrator for AuditMigrator {
+//! #     fn context(&self) -> &str { "audit" }
+//! #     fn migrations(&self, _: Scope, _: Engine) -> Vec<MigrationInfo> { Vec::new() }
+//! #     async fn status(&self, _: Scope, _: &Database) -> Result<ScopeStatus> { unimplemented!() }
+//! #     async fn migrate(&self, _: Scope, _: &Database, _: Target, _: &RunContext) -> Result<Vec<MigrationRun>> { unimplemented!() }
+//! #     async fn rollback(&self, _: Scope, _: &Database, _: Target, _: &RunContext) -> Result<Vec<MigrationRun>> { unimplemented!() }
+//! # }
+//! fn main() -> std::process::ExitCode {
+//!     estate::App::new().migrator("audit", || AuditMigrator).run()
+//! }
+//! ```
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use estate_engine::{ModuleMigrator, RegisteredMigrators};
+
+use crate::cli::{self, Cli, Next};
+
+/// estate as a program, with the Rust migrators of the binary that runs it.
+#[derive(Default)]
+pub struct App {
+    registered: RegisteredMigrators,
+}
+
+impl App {
+    pub fn new() -> App {
+        App::default()
+    }
+
+    /// Gives `context` a Rust migrator: `factory` builds it for every project the binary opens
+    /// (each command, and the console at start, on reload and on verify). The context is a
+    /// folder in the contexts folder with its `context.toml`; its manifest may say
+    /// `[migrator] binary = "NAME"` so that other binaries name this one.
+    pub fn migrator<M, F>(mut self, context: &str, factory: F) -> App
+    where
+        M: ModuleMigrator + 'static,
+        F: Fn() -> M + Send + Sync + 'static,
+    {
+        self.registered.register(context, factory);
+        self
+    }
+
+    /// Reads the process's command line and runs it; the exit status follows the CLI contract
+    /// (0 done, 1 some steps failed, 2 refused before anything ran).
+    pub fn run(self) -> ExitCode {
+        self.run_with(Cli::parse())
+    }
+
+    fn run_with(self, cli: Cli) -> ExitCode {
+        // Tenant databases, lock files and logs hold customers' data and who did what:
+        // everything estate creates is for its owner alone (0600 files, 0700 folders).
+        // SAFETY: umask has no preconditions; it is set before this program starts a thread.
+        unsafe { libc::umask(0o077) };
+        // Panics and unexpected errors get a readable report, and the terminal is left usable.
+        let _ = color_eyre::install();
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("error: cannot start the async runtime: {e}");
+                return ExitCode::from(cli::EXIT_FAILED);
+            }
+        };
+        match runtime.block_on(self.dispatch(cli)) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                use std::io::Write;
+                // Every variant's message already includes its cause.
+                let _ = writeln!(std::io::stderr(), "error: {e}");
+                ExitCode::from(if e.is_refusal() {
+                    cli::EXIT_REFUSED
+                } else {
+                    cli::EXIT_FAILED
+                })
+            }
+        }
+    }
+
+    async fn dispatch(self, cli: Cli) -> estate_engine::Result<u8> {
+        let config = cli::config(&cli)?;
+        let _log = crate::logging::init(&config);
+        match cli::run(cli, config, &self.registered).await? {
+            Next::Exit(code) => Ok(code),
+            Next::Console(project, code) => {
+                crate::tui::run(Arc::from(project)).await?;
+                Ok(code)
+            }
+        }
+    }
+}

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Found, SqlFile, file_name, read_text, version_and_description};
+use super::SqlFile;
+use super::load::{Found, read_text};
+use super::names::{file_name, version_and_description};
 use crate::problem::Problem;
 
 /// diesel's per-migration options; only `run_in_transaction` changes how a migration runs.

@@ -1,0 +1,73 @@
+//! The `ESTATE_*` environment overrides, applied over the file. Paths given there are
+//! relative to the working directory, as a shell user expects, not to the project root.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{Config, absolute};
+use crate::database::Address;
+use crate::error::{Error, Result};
+
+impl Config {
+    /// The environment over the file, checked again as a whole: an override can break what the
+    /// file got right (ESTATE_CONCURRENCY=0).
+    pub(super) fn apply_env(mut self) -> Result<Config> {
+        let path = |name: &str| -> Result<Option<PathBuf>> {
+            std::env::var_os(name)
+                .map(|v| absolute(Path::new(&v)))
+                .transpose()
+        };
+        if let Some(p) = path("ESTATE_CONTEXTS")? {
+            self.contexts = p;
+        }
+        if let Some(p) = path("ESTATE_LANDLORD_PATH")? {
+            self.landlord = Address::Sqlite { path: p };
+        }
+        if let Some(p) = path("ESTATE_TENANTS_PATH")? {
+            self.tenancy.path_template = p;
+        }
+        if let Some(p) = path("ESTATE_LOG_DIR")? {
+            self.log_dir = p;
+        }
+        if let Ok(level) = std::env::var("ESTATE_LOG") {
+            self.log_level = level;
+        }
+        // The environment can make a run read-only, never undo `read_only = true` in the
+        // config: a stray ESTATE_READ_ONLY= must not open a protected project to writes.
+        if let Ok(v) = std::env::var("ESTATE_READ_ONLY")
+            && !v.is_empty()
+        {
+            self.read_only |= parse_bool("ESTATE_READ_ONLY", &v)?;
+        }
+        if let Ok(v) = std::env::var("ESTATE_CONCURRENCY") {
+            self.concurrency = v.parse().map_err(|_| {
+                Error::refused(
+                    format!("ESTATE_CONCURRENCY={v:?} is not a whole number"),
+                    "set ESTATE_CONCURRENCY to a number of tenants to migrate at once, e.g. 4",
+                )
+            })?;
+        }
+        if let Ok(v) = std::env::var("ESTATE_LOCK_WAIT") {
+            let seconds: u64 = v.parse().map_err(|_| {
+                Error::refused(
+                    format!("ESTATE_LOCK_WAIT={v:?} is not a whole number of seconds"),
+                    "set ESTATE_LOCK_WAIT to how long to wait for another job's lock, e.g. 10",
+                )
+            })?;
+            self.lock_wait = Duration::from_secs(seconds);
+        }
+        self.validate()?;
+        Ok(self)
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(Error::refused(
+            format!("{name}={value:?} is neither true nor false"),
+            format!("set {name} to true or false"),
+        )),
+    }
+}

@@ -1,0 +1,105 @@
+//! The `[[servers]]` of a config: the PostgreSQL servers tenants are placed on, by name. Each
+//! is checked here (a valid, unique name; a URL that parses; a concurrency of at least one),
+//! and never named in a message by its URL, which may hold a password.
+
+use std::path::Path;
+
+use super::parse::RawServer;
+use super::{Config, refused_in};
+use crate::database::Server;
+use crate::error::Result;
+
+/// The servers of the file at `file`, in config order.
+pub(super) fn read(file: &Path, raw: &[RawServer]) -> Result<Vec<Server>> {
+    let application_name = crate::database::holder_id();
+    let mut servers: Vec<Server> = Vec::new();
+    for s in raw {
+        if !is_valid_server_name(&s.name) {
+            return Err(refused_in(
+                file,
+                format!("server name {:?} is not valid", s.name),
+                "use lowercase letters, digits, _ and -, e.g. pg1",
+            ));
+        }
+        if servers.iter().any(|o| o.name == s.name) {
+            return Err(refused_in(
+                file,
+                format!("server {} is named twice", s.name),
+                "give each [[servers]] its own name",
+            ));
+        }
+        let server = Server::parse(
+            &s.name,
+            &s.url,
+            s.password_env.as_deref(),
+            &application_name,
+        )
+        .map_err(|problem| {
+            refused_in(
+                file,
+                problem,
+                "write the URL as postgres://USER@HOST:PORT/DATABASE",
+            )
+        })?;
+        let server = match s.concurrency {
+            Some(0) => {
+                return Err(refused_in(
+                    file,
+                    format!("server {}: concurrency must be at least 1", s.name),
+                    "set it to how many of the server's tenants to migrate at once, e.g. 8",
+                ));
+            }
+            Some(n) => server.with_concurrency(n),
+            None => server,
+        };
+        servers.push(server);
+    }
+    Ok(servers)
+}
+
+/// The server a section names, or the refusal that names the missing one.
+pub(super) fn named(file: &Path, servers: &[Server], name: &str) -> Result<Server> {
+    servers
+        .iter()
+        .find(|s| s.name == name)
+        .cloned()
+        .ok_or_else(|| {
+            refused_in(
+                file,
+                format!("no server is named {name:?}"),
+                "name one of the [[servers]], or add it",
+            )
+        })
+}
+
+impl Config {
+    /// The server named `name`.
+    pub fn server(&self, name: &str) -> Option<&Server> {
+        self.servers.iter().find(|s| s.name == name)
+    }
+}
+
+fn is_valid_server_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    #[test]
+    fn server_urls_never_appear_in_errors() {
+        let text = "[landlord]\nserver = \"pg1\"\n[tenancy]\nlayout = \"database\"\n[[servers]]\nname = \"pg1\"\nurl = \"postgres://u:hunter2@h:notaport/db\"\n";
+        let err = Config::parse(Path::new("/p/config/estate.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server pg1"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

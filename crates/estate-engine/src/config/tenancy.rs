@@ -46,7 +46,7 @@ pub struct TenancyConfig {
 
 impl TenancyConfig {
     /// The database file of one tenant. The slug must already be validated
-    /// ([`crate::tenancy::Slug`]), which is what keeps the result inside the tenant folder.
+    /// (tenancy's `Slug`), which is what keeps the result inside the tenant folder.
     pub fn path_for(&self, slug: &str) -> PathBuf {
         PathBuf::from(
             self.path_template

@@ -463,7 +463,7 @@ impl JobRunner<'_> {
         // anything is built on it (drift in any context refuses the tenant, as a plan would).
         if verify
             && lock.is_ok()
-            && let Err(e) = crate::registry::verify_database(self.migrators, &db).await
+            && let Err(e) = crate::migrator::verify_database(self.migrators, &db).await
         {
             let error = e.to_string();
             drop(lock);

@@ -77,33 +77,14 @@ impl SqlMigrator {
         ScopeStatus::compare(&self.migrations(scope, engine), mine)
     }
 
-    /// Refuses when an applied migration's file changed or vanished.
+    /// Refuses when an applied migration's file changed or vanished, naming the folder a
+    /// vanished one was in.
     fn check_applied(&self, scope: Scope, db: &Database, status: &ScopeStatus) -> Result<()> {
-        if let Some(d) = status.drifted.first() {
-            return Err(Error::Drift {
-                file: d.source.clone(),
-                database: db.label().to_string(),
-                recorded: d.recorded.clone(),
-                actual: d.actual.clone(),
-            });
-        }
-        if let Some(m) = status.missing.first() {
-            return Err(Error::refused(
-                format!(
-                    "{} has {} {} migration {} ({}) applied, but its file is gone from {}",
-                    db.label(),
-                    self.context,
-                    scope,
-                    m.version,
-                    m.description,
-                    self.sets
-                        .get(&scope)
-                        .map_or("the context".to_string(), |s| s.dir.display().to_string())
-                ),
-                "restore the migration file (git log shows it); applied migrations must stay",
-            ));
-        }
-        Ok(())
+        let folder = self
+            .sets
+            .get(&scope)
+            .map_or("the context".to_string(), |s| s.dir.display().to_string());
+        status.refuse_unclean(db.label(), &self.context, scope, Some(&folder))
     }
 
     fn run_record(

@@ -10,7 +10,7 @@ mod plan;
 mod repair;
 mod store;
 
-pub use plan::{Action, Plan, Planner, Step, TenantSelection, verify_database};
+pub use plan::{Action, Plan, Planner, Step, TenantSelection};
 pub use repair::{repair_from_ledgers, repairs};
 pub use store::{
     HistoryEntry, HistoryFilter, InstallState, Installation, InstallationState, JobRecord,

@@ -20,7 +20,7 @@ use crate::database::Database;
 use futures::StreamExt;
 
 use crate::error::{Error, Result};
-use crate::migrator::{Applied, Ledger, LedgerEntry, MigrationInfo, ModuleMigrator, ScopeStatus};
+use crate::migrator::{Applied, LedgerEntry, MigrationInfo, ModuleMigrator, ScopeStatus};
 use crate::sql::Engine;
 use crate::tenancy::Slug;
 
@@ -256,7 +256,7 @@ impl Planner<'_> {
     /// matches its file, or lost it: nothing may be built on, or reverted from, SQL that no
     /// longer matches what ran. One read of the ledger per database.
     async fn verify_database(&self, db: &Database) -> Result<()> {
-        let entries = verify_database(self.migrators, db).await?;
+        let entries = crate::migrator::verify_database(self.migrators, db).await?;
         crate::sync::lock(&self.ledgers).insert(db.label().to_string(), Arc::new(entries));
         Ok(())
     }
@@ -302,25 +302,7 @@ impl Planner<'_> {
             Some(status) => status,
             None => migrator.status(scope, db).await?,
         };
-        if let Some(d) = status.drifted.first() {
-            return Err(Error::Drift {
-                file: d.source.clone(),
-                database: db.label().to_string(),
-                recorded: d.recorded.clone(),
-                actual: d.actual.clone(),
-            });
-        }
-        if let Some(m) = status.missing.first() {
-            return Err(Error::refused(
-                format!(
-                    "{} has {module} {scope} migration {} ({}) applied, but no file for it",
-                    db.label(),
-                    m.version,
-                    m.description
-                ),
-                "restore the migration file (git log shows it); applied migrations must stay",
-            ));
-        }
+        status.refuse_unclean(db.label(), module, scope, None)?;
         Ok(status)
     }
 
@@ -800,52 +782,4 @@ fn no_tenants() -> Error {
         "there are no tenants yet",
         "add one with `estate tenants add SLUG`",
     )
-}
-
-/// Refuses a database where any applied migration (of any context) no longer matches its
-/// file, or lost it: nothing may be built on, or reverted from, SQL that no longer matches
-/// what ran. One read of the ledger. The planner runs it on every database it opens; a job
-/// runs it on the tenants planned from the registry alone, before their first step.
-pub async fn verify_database(
-    migrators: &BTreeMap<String, Arc<dyn ModuleMigrator>>,
-    db: &Database,
-) -> Result<Vec<LedgerEntry>> {
-    let entries = Ledger::all(db).await?;
-    let mut known: BTreeMap<(String, String), Vec<MigrationInfo>> = BTreeMap::new();
-    for entry in Ledger::all(db).await? {
-        let (Some(migrator), Some(scope)) =
-            (migrators.get(&entry.context), Scope::parse(&entry.scope))
-        else {
-            // Contexts no longer in the catalog (and estate's own registry) are not ours to judge.
-            continue;
-        };
-        let infos = known
-            .entry((entry.context.clone(), entry.scope.clone()))
-            .or_insert_with(|| migrator.migrations(scope, db.engine()));
-        match infos.iter().find(|i| i.version == entry.version) {
-            Some(info) if info.checksum != entry.checksum => {
-                return Err(Error::Drift {
-                    file: info.source.clone(),
-                    database: db.label().to_string(),
-                    recorded: entry.checksum,
-                    actual: info.checksum.clone(),
-                });
-            }
-            Some(_) => {}
-            None => {
-                return Err(Error::refused(
-                    format!(
-                        "{} has {} {} migration {} ({}) applied, but no file for it",
-                        db.label(),
-                        entry.context,
-                        entry.scope,
-                        entry.version,
-                        entry.description
-                    ),
-                    "restore the migration file (git log shows it); applied migrations must stay",
-                ));
-            }
-        }
-    }
-    Ok(entries)
 }

@@ -17,7 +17,8 @@ use crate::database::Database;
 use crate::error::Result;
 use crate::migrator::{Applied, MigrationInfo, MigrationRun, ModuleMigrator, RunContext, Target};
 use crate::operator::Operator;
-use crate::registry::{Action, JobRecord, Plan, Registry, Step, TenantRecord, repair_from_ledgers};
+use crate::plan::{Action, Plan, Step};
+use crate::registry::{JobRecord, Registry, TenantRecord, repair_from_ledgers};
 use crate::sync::lock;
 
 /// Lets another task cancel a running job, and says when a job halts on its own. Cancelling

@@ -17,7 +17,8 @@ use crate::catalog::{REGISTRY_CONTEXT, Scope};
 use crate::database::Database;
 use crate::error::Result;
 use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry, Standing, UNFINISHED_TABLE, Unfinished};
-use crate::registry::{RegistryWrite, TenantSelection, repairs};
+use crate::plan::TenantSelection;
+use crate::registry::{RegistryWrite, repairs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,8 +5,8 @@
 mod common;
 use common::*;
 
+use estate_engine::TenantSelection;
 use estate_engine::jobs::{JobControl, JobEvent};
-use estate_engine::registry::TenantSelection;
 use estate_engine::tenancy::Slug;
 
 on_every_setup!(a_cancelled_install_stops_between_two_migrations_and_the_next_run_finishes);

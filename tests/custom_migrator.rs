@@ -19,9 +19,9 @@ use estate_engine::migrator::{
     RunContext, RunDirection, ScopeStatus, Target,
 };
 use estate_engine::project::ModuleState;
-use estate_engine::registry::{Action, TenantSelection};
 use estate_engine::sql::Engine;
 use estate_engine::tenancy::Slug;
+use estate_engine::{Action, TenantSelection};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -31,6 +31,7 @@ pub mod files;
 pub mod jobs;
 pub mod migrator;
 pub mod operator;
+pub mod plan;
 pub mod problem;
 pub mod project;
 pub mod registry;
@@ -51,12 +52,11 @@ pub use migrator::{
     MigrationInfo, MigrationRun, ModuleMigrator, RegisteredMigrators, RunContext, RunDirection,
     ScopeStatus, Target,
 };
+pub use plan::{Action, Plan, Step, TenantSelection};
 pub use project::{
     Finding, FindingKind, Matrix, MatrixCell, ModuleState, ModuleSummary, Resolution, Resolved,
     StatusRow, VerifyReport,
 };
-pub use registry::{
-    Action, HistoryEntry, Installation, JobRecord, Plan, Step, TenantRecord, TenantSelection,
-};
+pub use registry::{HistoryEntry, Installation, JobRecord, TenantRecord};
 pub use sql::Engine;
 pub use tenancy::{Slug, check_name};

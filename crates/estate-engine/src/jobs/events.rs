@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::catalog::Scope;
 use crate::migrator::{Applied, MigrationRun};
-use crate::registry::{Action, Step};
+use crate::plan::{Action, Step};
 
 /// Names a step in events and reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

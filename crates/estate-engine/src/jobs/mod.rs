@@ -10,8 +10,10 @@
 //! progress lines, the console's Jobs view) receives.
 
 mod events;
+mod fleet;
 mod recorder;
 mod runner;
+mod tenant;
 
 pub use events::{JobEvent, JobReport, Outcome, Progress, StepOutcome, StepRef, human_duration};
 pub use runner::{JobControl, JobRunner, new_job_id};

@@ -10,9 +10,9 @@ mod elsewhere;
 mod ledger;
 mod registered;
 mod sql;
+mod status;
 mod unfinished;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -21,6 +21,7 @@ pub use elsewhere::ElsewhereMigrator;
 pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, Present};
 pub use registered::{MigratorFactory, RegisteredMigrators};
 pub use sql::SqlMigrator;
+pub use status::{Drift, ScopeStatus, Standing, verify_database};
 pub use unfinished::{UNFINISHED_TABLE, Unfinished};
 
 use crate::catalog::Scope;
@@ -81,61 +82,6 @@ impl MigrationInfo {
         } else {
             self.up_outside_transaction
         }
-    }
-}
-
-/// A migration whose file changed after it was applied.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Drift {
-    pub version: i64,
-    pub source: String,
-    pub recorded: String,
-    pub actual: String,
-}
-
-/// The state of one scope of one context on one database.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct ScopeStatus {
-    pub applied: Vec<LedgerEntry>,
-    /// Known to the migrator, not in the ledger, ascending.
-    pub pending: Vec<MigrationInfo>,
-    pub drifted: Vec<Drift>,
-    /// In the ledger, unknown to the migrator (the file was removed).
-    pub missing: Vec<LedgerEntry>,
-}
-
-impl ScopeStatus {
-    /// The status of a scope from the migrations a migrator knows and the ledger's entries.
-    /// Any migrator that keeps its state in the ledger can use it.
-    pub fn compare(known: &[MigrationInfo], applied: Vec<LedgerEntry>) -> ScopeStatus {
-        let by_version: BTreeMap<i64, &MigrationInfo> =
-            known.iter().map(|i| (i.version, i)).collect();
-        let applied_versions: BTreeSet<i64> = applied.iter().map(|e| e.version).collect();
-        let mut status = ScopeStatus::default();
-        for entry in applied {
-            match by_version.get(&entry.version) {
-                Some(info) if info.checksum != entry.checksum => status.drifted.push(Drift {
-                    version: entry.version,
-                    source: info.source.clone(),
-                    recorded: entry.checksum.clone(),
-                    actual: info.checksum.clone(),
-                }),
-                Some(_) => {}
-                None => status.missing.push(entry.clone()),
-            }
-            status.applied.push(entry);
-        }
-        status.pending = known
-            .iter()
-            .filter(|i| !applied_versions.contains(&i.version))
-            .cloned()
-            .collect();
-        status
-    }
-
-    /// Whether anything is wrong beyond pending migrations.
-    pub fn is_clean(&self) -> bool {
-        self.drifted.is_empty() && self.missing.is_empty()
     }
 }
 

@@ -24,9 +24,10 @@ use crate::error::{Error, Result};
 use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
 use crate::migrator::{ElsewhereMigrator, ModuleMigrator, RegisteredMigrators, SqlMigrator};
 use crate::operator::Operator;
+use crate::plan::{Plan, Planner, TenantSelection};
 use crate::registry::{
-    HistoryEntry, HistoryFilter, Installation, JobRecord, Plan, Planner, Registry, TenantRecord,
-    TenantSelection, repair_from_ledgers,
+    HistoryEntry, HistoryFilter, Installation, JobRecord, Registry, TenantRecord,
+    repair_from_ledgers,
 };
 use crate::tenancy::{Placement, Slug, check_name};
 

@@ -13,7 +13,8 @@ use crate::clock::now;
 use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::migrator::{Ledger, LedgerEntry, Unfinished};
-use crate::registry::{TenantSelection, repairs};
+use crate::plan::TenantSelection;
+use crate::registry::repairs;
 use crate::tenancy::Slug;
 
 /// What the operator says of the unfinished migration.

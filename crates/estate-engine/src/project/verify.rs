@@ -16,8 +16,9 @@ use super::Project;
 use crate::catalog::{REGISTRY_CONTEXT, Scope};
 use crate::database::Database;
 use crate::error::Result;
-use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry, UNFINISHED_TABLE, Unfinished};
-use crate::registry::{RegistryWrite, TenantSelection, repairs};
+use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry, Standing, UNFINISHED_TABLE, Unfinished};
+use crate::plan::TenantSelection;
+use crate::registry::{RegistryWrite, repairs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,8 +189,9 @@ impl Project {
                 continue;
             };
             let known = migrator.migrations(entry_scope, db.engine());
-            match known.iter().find(|m| m.version == entry.version) {
-                None => report.findings.push(finding(
+            let info = known.iter().find(|m| m.version == entry.version);
+            match Standing::of(entry, info) {
+                Standing::Gone => report.findings.push(finding(
                     FindingKind::VanishedFile,
                     &entry.context,
                     format!(
@@ -198,16 +200,16 @@ impl Project {
                     ),
                     "restore the migration file (git log shows it); applied migrations must stay",
                 )),
-                Some(m) if m.checksum != entry.checksum => report.findings.push(finding(
+                Standing::Changed(d) => report.findings.push(finding(
                     FindingKind::ChangedFile,
                     &entry.context,
                     format!(
                         "{} changed after it was applied: the ledger recorded {}, the file has {}",
-                        m.source, entry.checksum, m.checksum
+                        d.source, d.recorded, d.actual
                     ),
                     "restore the file as it was applied and put the change in a new migration",
                 )),
-                Some(_) => {}
+                Standing::Intact => {}
             }
         }
         let mut owned: BTreeSet<String> =

@@ -1,18 +1,51 @@
 //! The registry: the landlord's record of modules, tenants, which module is installed for which
-//! tenant, jobs and history; and the planner that turns a request into a validated plan.
+//! tenant, jobs and history.
 //!
 //! The registry orchestrates but never runs another context's schema: it asks each context's
 //! migrator to act and records what happened by listening to the job's events. Its own schema
 //! is a context too (`module_registry`, landlord only), embedded in the binary and migrated by
 //! the same SQL migrator at first use.
+//!
+//! [`Registry`] is one type over the landlord database; its reads and writes live beside the
+//! tables they touch, one file per table family (schema, modules, tenants, installations,
+//! jobs, history), and `write` holds the batch a job's events make across them.
 
-mod plan;
+mod history;
+mod installations;
+mod jobs;
+mod modules;
 mod repair;
-mod store;
+mod schema;
+mod tenants;
+mod write;
 
-pub use plan::{Action, Plan, Planner, Step, TenantSelection, verify_database};
+pub use history::{HistoryEntry, HistoryFilter};
+pub use installations::{InstallState, Installation, InstallationState};
+pub use jobs::JobRecord;
 pub use repair::{repair_from_ledgers, repairs};
-pub use store::{
-    HistoryEntry, HistoryFilter, InstallState, Installation, InstallationState, JobRecord,
-    Registry, RegistryWrite, TenantRecord,
-};
+pub use tenants::TenantRecord;
+pub use write::RegistryWrite;
+
+use crate::database::Database;
+use crate::error::Error;
+
+/// The landlord database seen as the registry.
+pub struct Registry {
+    db: Database,
+}
+
+impl Registry {
+    /// The landlord database, where landlord-scope migrations also run.
+    pub fn landlord(&self) -> &Database {
+        &self.db
+    }
+
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    /// A database error, named after the landlord.
+    fn err(&self, e: sqlx::Error) -> Error {
+        Error::db(self.db.label(), e)
+    }
+}

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::store::{InstallState, Installation, Registry, RegistryWrite};
+use super::{InstallState, Installation, Registry, RegistryWrite};
 use crate::catalog::{Catalog, Scope};
 use crate::config::Config;
 use crate::error::Result;

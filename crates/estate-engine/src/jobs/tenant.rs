@@ -1,0 +1,273 @@
+//! One tenant's steps, and one step: the tenant's database opened and locked, its ledger
+//! checked for drift when the plan did not read it, each step's migrator asked to act, and
+//! the events that say what happened.
+//!
+//! A step whose database cannot be opened or locked failed (the operator must act); one
+//! whose dependency did not succeed, or that a cancel reached first, is skipped.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::events::{JobEvent, Outcome, StepOutcome, StepRef};
+use super::runner::{Events, JobControl, JobRunner};
+use crate::database::Database;
+use crate::migrator::{Applied, MigrationInfo, MigrationRun, RunContext, Target};
+use crate::plan::{Action, Plan, Step};
+use crate::registry::TenantRecord;
+use crate::sync::lock;
+
+impl JobRunner<'_> {
+    /// One tenant's steps, in order, on its own database under its lock.
+    pub(super) async fn tenant(
+        &self,
+        plan: &Plan,
+        tenant: &str,
+        record: Option<&TenantRecord>,
+        landlord_failed: &BTreeSet<String>,
+        tx: &Events,
+        control: &JobControl,
+    ) -> Vec<StepOutcome> {
+        let steps: &[Step] = plan.tenant_steps.get(tenant).map_or(&[], Vec::as_slice);
+        let verify = plan.unverified.contains(tenant);
+        let record = record.ok_or_else(|| format!("tenant {tenant} is no longer in the registry"));
+        let db = match record {
+            Ok(record) => record
+                .placement
+                .open(self.config, tenant)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let db = match db {
+            Ok(db) => db,
+            Err(error) => {
+                return steps
+                    .iter()
+                    .map(|s| failed_to_start(s, &error, tx))
+                    .collect();
+            }
+        };
+        let lock = db.lock_transactions(self.config.lock_wait).await;
+        // Planned from the registry alone: the ledger must agree with the files before
+        // anything is built on it (drift in any context refuses the tenant, as a plan would).
+        if verify
+            && lock.is_ok()
+            && let Err(e) = crate::migrator::verify_database(self.migrators, &db).await
+        {
+            let error = e.to_string();
+            drop(lock);
+            db.close().await;
+            return steps
+                .iter()
+                .map(|s| failed_to_start(s, &error, tx))
+                .collect();
+        }
+        let mut failed: BTreeSet<String> = BTreeSet::new();
+        let mut outcomes = Vec::new();
+        for step in steps {
+            let skip = if let Err(e) = &lock {
+                Some(Err(e.to_string()))
+            } else if control.is_cancelled() {
+                Some(Ok("the job was cancelled".to_string()))
+            } else if !step.action.is_down() && landlord_failed.contains(&step.module) {
+                Some(Ok(format!(
+                    "its landlord step on {} did not succeed",
+                    step.module
+                )))
+            } else {
+                step.after
+                    .iter()
+                    .find(|m| {
+                        failed.contains(*m)
+                            || (!step.action.is_down() && landlord_failed.contains(*m))
+                    })
+                    .map(|m| Ok(format!("{m} did not succeed for {tenant}")))
+            };
+            let outcome = match skip {
+                Some(Ok(reason)) => skipped(step, reason, tx),
+                Some(Err(error)) => failed_to_start(step, &error, tx),
+                None => self.step(step, &db, tx, control).await,
+            };
+            if outcome.outcome != Outcome::Succeeded {
+                failed.insert(step.module.clone());
+            }
+            outcomes.push(outcome);
+        }
+        drop(lock);
+        db.close().await;
+        outcomes
+    }
+
+    /// Runs one step: the context's migrator on one scope of one database.
+    pub(super) async fn step(
+        &self,
+        step: &Step,
+        db: &Database,
+        tx: &Events,
+        control: &JobControl,
+    ) -> StepOutcome {
+        let step_ref = StepRef::of(step);
+        let _ = tx.send(JobEvent::StepStarted {
+            step: step_ref.clone(),
+        });
+        let started = Instant::now();
+        let runs: Arc<Mutex<Vec<MigrationRun>>> = Arc::default();
+        let mut run = RunContext::new(self.operator.to_string());
+        run.cancel = Some(control.flag());
+        {
+            let runs = runs.clone();
+            let tx = tx.clone();
+            let step_ref = step_ref.clone();
+            run.on_migration = Some(Arc::new(move |r: &MigrationRun| {
+                lock(&runs).push(r.clone());
+                let _ = tx.send(JobEvent::MigrationApplied {
+                    step: step_ref.clone(),
+                    run: r.clone(),
+                });
+            }));
+        }
+        let result = match self.migrators.get(&step.module) {
+            None => Err(crate::Error::Migrator(format!(
+                "no migrator for {}",
+                step.module
+            ))),
+            Some(migrator) if step.action.is_down() => {
+                migrator.rollback(step.scope, db, Target::ZERO, &run).await
+            }
+            Some(migrator) => migrator.migrate(step.scope, db, Target::Latest, &run).await,
+        };
+        let millis = started.elapsed().as_millis() as u64;
+        let migrations: Vec<MigrationRun> = std::mem::take(&mut *lock(&runs));
+        let versions: Vec<i64> = migrations.iter().map(|r| r.version).collect();
+        let known: Vec<MigrationInfo> = self
+            .migrators
+            .get(&step.module)
+            .map(|m| m.migrations(step.scope, db.engine()))
+            .unwrap_or_default();
+        let known_versions: Vec<i64> = known.iter().map(|i| i.version).collect();
+        let applied = applied_after(step.action, result.is_ok(), &versions, &known_versions)
+            .map(|v| Applied::of(&known, v));
+        let outcome = match result {
+            Ok(_) => {
+                let _ = tx.send(JobEvent::StepSucceeded {
+                    step: step_ref.clone(),
+                    migrations: versions,
+                    millis,
+                    applied: applied.clone(),
+                });
+                if let Some(tenant) = &step.tenant {
+                    let (tenant, module) = (tenant.clone(), step.module.clone());
+                    let _ = tx.send(match step.action {
+                        Action::Install => JobEvent::ModuleInstalled { tenant, module },
+                        Action::Upgrade => JobEvent::ModuleUpgraded { tenant, module },
+                        Action::Rollback => JobEvent::ModuleRolledBack { tenant, module },
+                    });
+                }
+                Outcome::Succeeded
+            }
+            Err(e) => {
+                let error = e.to_string();
+                // A cancelled step stopped cleanly between two migrations: the module is
+                // still installed there, partly up to date, not broken.
+                let cancelled_midway = matches!(e, crate::Error::Cancelled { .. })
+                    && step.tenant.is_some()
+                    && !versions.is_empty();
+                tracing::warn!(step = %step_ref, %error, "step failed");
+                let _ = tx.send(JobEvent::StepFailed {
+                    step: step_ref.clone(),
+                    migrations: versions,
+                    millis,
+                    error: error.clone(),
+                    applied: applied.clone(),
+                });
+                if let (true, Some(tenant)) = (cancelled_midway, &step.tenant) {
+                    let _ = tx.send(JobEvent::ModuleUpgraded {
+                        tenant: tenant.clone(),
+                        module: step.module.clone(),
+                    });
+                }
+                Outcome::Failed { error }
+            }
+        };
+        StepOutcome {
+            step: step_ref,
+            outcome,
+            migrations,
+            millis,
+        }
+    }
+}
+
+/// The highest migration applied in a step's scope once it ended, from what it ran and the
+/// migrations the migrator knows (ascending), so the registry can answer "how many pending"
+/// without opening the database. `None` when the step changed nothing.
+fn applied_after(action: Action, succeeded: bool, ran: &[i64], known: &[i64]) -> Option<i64> {
+    match (action.is_down(), succeeded) {
+        // Everything known is applied after a successful migrate to the latest.
+        (false, true) => Some(known.last().copied().unwrap_or(0)),
+        (true, true) => Some(0),
+        (false, false) => ran.iter().max().copied(),
+        // Reverted newest first: what is left is everything below the oldest reverted.
+        (true, false) => ran.iter().min().map(|lowest| {
+            known
+                .iter()
+                .copied()
+                .filter(|v| v < lowest)
+                .max()
+                .unwrap_or(0)
+        }),
+    }
+}
+
+pub(super) fn skipped(step: &Step, reason: String, tx: &Events) -> StepOutcome {
+    let step_ref = StepRef::of(step);
+    let _ = tx.send(JobEvent::StepSkipped {
+        step: step_ref.clone(),
+        reason: reason.clone(),
+    });
+    StepOutcome {
+        step: step_ref,
+        outcome: Outcome::Skipped { reason },
+        migrations: Vec::new(),
+        millis: 0,
+    }
+}
+
+/// A step of a tenant the job never started, having halted first.
+/// Listeners hear of it once per tenant, from `TenantFinished`, not per step.
+pub(super) fn not_started(step: &Step, reason: &str) -> StepOutcome {
+    let step_ref = StepRef::of(step);
+    StepOutcome {
+        step: step_ref,
+        outcome: Outcome::NotStarted {
+            reason: reason.to_string(),
+        },
+        migrations: Vec::new(),
+        millis: 0,
+    }
+}
+
+/// A step that could not start because its database could not be opened or locked: it failed
+/// (the operator must act), it was not merely skipped.
+pub(super) fn failed_to_start(step: &Step, error: &str, tx: &Events) -> StepOutcome {
+    let step_ref = StepRef::of(step);
+    let _ = tx.send(JobEvent::StepStarted {
+        step: step_ref.clone(),
+    });
+    let _ = tx.send(JobEvent::StepFailed {
+        step: step_ref.clone(),
+        migrations: Vec::new(),
+        millis: 0,
+        error: error.to_string(),
+        applied: None,
+    });
+    StepOutcome {
+        step: step_ref,
+        outcome: Outcome::Failed {
+            error: error.to_string(),
+        },
+        migrations: Vec::new(),
+        millis: 0,
+    }
+}

@@ -1,0 +1,208 @@
+//! Applying a step's migrations in one transaction.
+//!
+//! A step's migrations run in one transaction, each inside a savepoint together with its
+//! ledger row: a migration is applied whole with its row or not at all, a failing one is
+//! undone alone and the ones before it commit, and a step costs one commit however many
+//! migrations it has (commits, not SQL, are what a fleet of small databases spends its time
+//! on). The ledger is read inside that transaction, under the database's lock, so what is
+//! found pending is what is applied even with another job taking turns.
+
+use std::time::Instant;
+
+use super::SqlMigrator;
+use crate::catalog::{Migration, Scope, SqlFile};
+use crate::database::{Database, Tx};
+use crate::error::{Error, Result};
+use crate::migrator::{Ledger, MigrationRun, RunContext, RunDirection, ScopeStatus};
+
+/// A step's transaction, begun with the ledger read inside it.
+pub(super) struct Started {
+    pub(super) tx: Tx,
+    /// The ledger table exists (else the first migration applied creates it).
+    has_ledger: bool,
+    /// The batch number of what this step applies: one more than the database's last.
+    batch: i64,
+}
+
+impl SqlMigrator {
+    /// Starts the step's transaction and reads the ledger inside it, under the database's lock,
+    /// so what it finds pending is what it applies even with another job taking turns. Refuses
+    /// a drifted or vanished migration. Returns the transaction, whether the ledger table
+    /// exists, this scope's status and the batch number for what it applies.
+    pub(super) async fn begin(
+        &self,
+        scope: Scope,
+        db: &Database,
+    ) -> Result<(Started, ScopeStatus)> {
+        let mut tx = db.begin().await?;
+        let (present, all) = Ledger::read(&mut tx)
+            .await
+            .map_err(|e| Error::db(db.label(), e))?;
+        let batch = all.iter().map(|e| e.batch).max().unwrap_or(0) + 1;
+        let status = self.status_of(scope, db.engine(), &all);
+        self.check_applied(scope, db, &status)?;
+        self.refuse_unfinished(scope, db, &mut tx, present).await?;
+        Ok((
+            Started {
+                tx,
+                has_ledger: present.ledger,
+                batch,
+            },
+            status,
+        ))
+    }
+
+    /// Runs `migrations` in `direction` in one transaction, each in a savepoint with its
+    /// ledger change. Whatever stops the loop (a failure, a cancel), what completed commits;
+    /// listeners hear of a migration only once it is committed.
+    pub(super) async fn apply(
+        &self,
+        scope: Scope,
+        db: &Database,
+        started: Started,
+        migrations: &[&Migration],
+        direction: RunDirection,
+        run: &RunContext,
+    ) -> Result<Vec<MigrationRun>> {
+        let Started {
+            tx,
+            mut has_ledger,
+            batch,
+        } = started;
+        let mut tx = Some(tx);
+        let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
+        // `done[..committed]` is committed and reported; the rest waits for `tx`'s commit.
+        let mut committed = 0;
+        let mut stopped: Result<()> = Ok(());
+        for m in migrations {
+            if let Err(e) =
+                run.stop_before(done.len(), &format!("{:04} ({})", m.version, m.description))
+            {
+                stopped = Err(e);
+                break;
+            }
+            let (up, down) = match Self::files(m, db.engine()) {
+                Ok(files) => files,
+                Err(e) => {
+                    stopped = Err(e);
+                    break;
+                }
+            };
+            let file = if direction == RunDirection::Up {
+                up
+            } else {
+                down
+            };
+            if file.no_transaction() {
+                // What came before commits first: a statement that refuses a transaction
+                // cannot share one.
+                if let Some(open) = tx.take() {
+                    committed = settle(open, &done, committed, run).await?;
+                }
+                match self
+                    .apply_outside(scope, db, m, file, up, direction, batch, run)
+                    .await
+                {
+                    Ok(None) => continue,
+                    Ok(Some(record)) => {
+                        run.report(&record);
+                        done.push(record);
+                        committed = done.len();
+                        has_ledger |= direction == RunDirection::Up;
+                        continue;
+                    }
+                    Err(e) => {
+                        stopped = Err(e);
+                        break;
+                    }
+                }
+            }
+            let mut open = match tx.take() {
+                Some(open) => open,
+                None => {
+                    let mut fresh = db.begin().await?;
+                    has_ledger = Ledger::read(&mut fresh)
+                        .await
+                        .map_err(|e| Error::db(db.label(), e))?
+                        .0
+                        .ledger;
+                    fresh
+                }
+            };
+            let started = Instant::now();
+            open.savepoint().await?;
+            let result = match open.execute_script(&file.sql).await {
+                Err(e) => Err(failed(file, db, e)),
+                Ok(()) if direction == RunDirection::Up => {
+                    let entry = self.entry(scope, m, up, batch, started, run);
+                    // The table is made once, by the first migration that needs it, inside
+                    // that migration's savepoint.
+                    let created = if has_ledger {
+                        Ok(())
+                    } else {
+                        Ledger::create(&mut open).await
+                    };
+                    match created {
+                        Ok(()) => Ledger::insert(&mut open, &entry).await,
+                        Err(e) => Err(e),
+                    }
+                    .map_err(|e| Error::db(db.label(), e))
+                }
+                Ok(()) => Ledger::erase(&mut open, &self.context, scope, m.version)
+                    .await
+                    .map_err(|e| Error::db(db.label(), e)),
+            };
+            if let Err(e) = result {
+                open.rollback_to_savepoint().await?;
+                tx = Some(open);
+                stopped = Err(e);
+                break;
+            }
+            open.release().await?;
+            tx = Some(open);
+            if direction == RunDirection::Up {
+                has_ledger = true;
+            }
+            let millis = started.elapsed().as_millis() as u64;
+            tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, ?direction, "migration done, commits with its step");
+            done.push(self.run_record(scope, db, m, direction, millis));
+        }
+        if let Some(open) = tx {
+            settle(open, &done, committed, run).await?;
+        }
+        stopped.map(|()| done)
+    }
+}
+
+/// Commits `tx` when it holds migrations (`done[committed..]`) and tells the listeners of
+/// them; else ends it. Returns how many of `done` are now committed.
+async fn settle(
+    tx: Tx,
+    done: &[MigrationRun],
+    committed: usize,
+    run: &RunContext,
+) -> Result<usize> {
+    if done.len() == committed {
+        // Nothing to keep: dropping the transaction rolls it back.
+        drop(tx);
+        return Ok(committed);
+    }
+    tx.commit().await?;
+    for record in &done[committed..] {
+        run.report(record);
+    }
+    Ok(done.len())
+}
+
+fn failed(file: &SqlFile, db: &Database, e: sqlx::Error) -> Error {
+    let file = &file.path;
+    let message = match &e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        other => other.to_string(),
+    };
+    Error::MigrationFailed {
+        file: file.display().to_string(),
+        database: db.label().to_string(),
+        message,
+    }
+}

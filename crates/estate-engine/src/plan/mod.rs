@@ -1,0 +1,242 @@
+//! Planning: turning "install digital_card for acme" into the ordered, validated steps a job
+//! will run, before anything runs.
+//!
+//! A plan is refused as a whole (exit status 2) when a module or tenant is unknown, a
+//! dependency blocks it, a tenant database is missing or an applied migration drifted. Install
+//! adds the requires closure, dependencies first, and runs the landlord scope once before the
+//! tenant scopes; rollback takes dependants first (refused unless `--cascade`), tenant scopes
+//! before the landlord scope, and reverts a module's landlord scope only when no tenant keeps
+//! the module.
+//!
+//! Planning reads the registry (what is installed where) and each database's ledger through
+//! the migrators; it writes nothing. This file holds what a plan is and the pieces the
+//! planners share; each planner has its own file, beside the tenant resolution and the
+//! per-database checks they all use.
+
+mod checks;
+mod install;
+mod migrate;
+mod rollback;
+mod tenants;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, DependencyGraph, Scope};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::migrator::{LedgerEntry, MigrationInfo, ModuleMigrator};
+use crate::registry::{Installation, Registry, TenantRecord};
+use crate::tenancy::Slug;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Install,
+    Upgrade,
+    Rollback,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Install => "install",
+            Action::Upgrade => "upgrade",
+            Action::Rollback => "rollback",
+        }
+    }
+
+    pub fn is_down(self) -> bool {
+        self == Action::Rollback
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which tenants a command targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantSelection {
+    All,
+    Only(Vec<Slug>),
+}
+
+/// One context's migrator run on one scope of one database.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub module: String,
+    pub scope: Scope,
+    /// `None` for the landlord scope.
+    pub tenant: Option<String>,
+    pub action: Action,
+    /// What the step will apply (ascending) or revert (newest first), as of planning.
+    pub migrations: Vec<MigrationInfo>,
+    /// Why the step is there when the operator did not ask for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Modules whose steps on the same database must succeed first; if one fails, this step
+    /// is skipped.
+    pub after: Vec<String>,
+    /// The database could not be reached while planning: `migrations` is not known.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
+}
+
+/// The ordered, validated steps of one install, rollback or migrate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub action: Action,
+    /// The modules asked for.
+    pub modules: Vec<String>,
+    /// The tenants targeted.
+    pub tenants: Vec<String>,
+    /// Landlord steps, in order.
+    pub landlord: Vec<Step>,
+    /// Each tenant's steps, in order. Tenants run side by side.
+    pub tenant_steps: BTreeMap<String, Vec<Step>>,
+    /// Things the operator should know: dependencies added, modules already installed…
+    pub notes: Vec<String>,
+    /// Tenants planned from the registry alone, their databases not opened: the job checks
+    /// each one's ledger for drift before its first step.
+    #[serde(skip)]
+    pub unverified: BTreeSet<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.landlord.is_empty() && self.tenant_steps.values().all(Vec::is_empty)
+    }
+
+    /// Every step in the order a sequential run would take.
+    pub fn steps(&self) -> Vec<&Step> {
+        let tenants = self.tenant_steps.values().flatten();
+        if self.action.is_down() {
+            tenants.chain(self.landlord.iter()).collect()
+        } else {
+            self.landlord.iter().chain(tenants).collect()
+        }
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.landlord.len() + self.tenant_steps.values().map(Vec::len).sum::<usize>()
+    }
+
+    pub fn migration_count(&self) -> usize {
+        self.steps().iter().map(|s| s.migrations.len()).sum()
+    }
+}
+
+/// Builds plans from the catalog, the migrators, the registry and the ledgers.
+pub struct Planner<'a> {
+    pub config: &'a Config,
+    pub catalog: &'a Catalog,
+    pub migrators: &'a BTreeMap<String, Arc<dyn ModuleMigrator>>,
+    pub registry: &'a Registry,
+    /// The ledger of each database checked while planning, by label: the status of every
+    /// module there comes from this one read wherever the migrator can say it from a ledger.
+    pub ledgers: std::sync::Mutex<BTreeMap<String, Arc<Vec<LedgerEntry>>>>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(
+        config: &'a Config,
+        catalog: &'a Catalog,
+        migrators: &'a BTreeMap<String, Arc<dyn ModuleMigrator>>,
+        registry: &'a Registry,
+    ) -> Planner<'a> {
+        Planner {
+            config,
+            catalog,
+            migrators,
+            registry,
+            ledgers: Default::default(),
+        }
+    }
+}
+
+type Installs = BTreeMap<String, BTreeMap<String, Installation>>;
+
+/// One tenant planned: its slug, its steps, and a note when it could not be reached.
+type TenantPlan = (String, Vec<Step>, Option<String>);
+
+impl Planner<'_> {
+    fn migrator(&self, module: &str) -> Result<&Arc<dyn ModuleMigrator>> {
+        self.migrators.get(module).ok_or_else(|| {
+            Error::refused(
+                format!("module {module:?} has no migrator"),
+                "register one for it, or add its migrations under contexts/",
+            )
+        })
+    }
+
+    async fn installs(&self) -> Result<Installs> {
+        let mut map: Installs = BTreeMap::new();
+        for i in self.registry.installations().await? {
+            map.entry(i.tenant.clone())
+                .or_default()
+                .insert(i.module.clone(), i);
+        }
+        Ok(map)
+    }
+
+    fn empty_plan(&self, action: Action, modules: &[String], tenants: &[TenantRecord]) -> Plan {
+        Plan {
+            action,
+            modules: modules.to_vec(),
+            tenants: tenants.iter().map(|t| t.slug.clone()).collect(),
+            landlord: Vec::new(),
+            tenant_steps: BTreeMap::new(),
+            notes: Vec::new(),
+            unverified: BTreeSet::new(),
+        }
+    }
+}
+
+/// For steps going up on one database: each waits for the steps of what it requires, directly
+/// or through modules it requires (each module's requires closure is walked once, not once
+/// per step).
+fn set_after_up(graph: &DependencyGraph, steps: &mut [Step]) {
+    let present: BTreeSet<String> = steps.iter().map(|s| s.module.clone()).collect();
+    let mut memo: BTreeMap<String, Arc<BTreeSet<String>>> = BTreeMap::new();
+    for s in steps.iter_mut() {
+        let below = requires_closure(graph, &s.module, &mut memo);
+        s.after = below
+            .iter()
+            .filter(|m| present.contains(*m))
+            .cloned()
+            .collect();
+    }
+}
+
+/// Every module `module` requires, directly or not (itself excluded), memoised.
+fn requires_closure(
+    graph: &DependencyGraph,
+    module: &str,
+    memo: &mut BTreeMap<String, Arc<BTreeSet<String>>>,
+) -> Arc<BTreeSet<String>> {
+    if let Some(done) = memo.get(module) {
+        return done.clone();
+    }
+    // Marked first, so a cycle (refused by `check`, but not trusted here) ends the walk.
+    memo.insert(module.to_string(), Arc::default());
+    let mut all = BTreeSet::new();
+    for r in graph.requires(module) {
+        all.insert(r.clone());
+        all.extend(requires_closure(graph, r, memo).iter().cloned());
+    }
+    let all = Arc::new(all);
+    memo.insert(module.to_string(), all.clone());
+    all
+}
+
+fn no_tenants() -> Error {
+    Error::refused(
+        "there are no tenants yet",
+        "add one with `estate tenants add SLUG`",
+    )
+}

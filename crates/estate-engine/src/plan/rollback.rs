@@ -1,0 +1,164 @@
+//! Planning a rollback: dependants first (refused unless `--cascade` adds them, or they are
+//! in the same request), tenant scopes before the landlord scope, and a module's landlord
+//! scope reverted only when no tenant keeps the module.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Action, Plan, Planner, Step, TenantSelection, no_tenants};
+use crate::catalog::Scope;
+use crate::error::{Error, Result};
+use crate::migrator::{MigrationInfo, ScopeStatus};
+
+impl Planner<'_> {
+    /// Plans rolling `modules` back for the selected tenants. Installed dependants block it,
+    /// unless `cascade` adds them (rolled back first).
+    pub async fn rollback(
+        &self,
+        modules: &[String],
+        selection: &TenantSelection,
+        cascade: bool,
+    ) -> Result<Plan> {
+        self.check_modules(modules).await?;
+        let tenants = self.resolve_tenants(selection).await?;
+        if tenants.is_empty() {
+            return Err(no_tenants());
+        }
+        let installs = self.installs().await?;
+        let graph = &self.catalog.graph;
+        let mut plan = self.empty_plan(Action::Rollback, modules, &tenants);
+        let mut blocked = Vec::new();
+        let mut per_tenant: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for tenant in &tenants {
+            let installed: BTreeSet<String> = installs
+                .get(&tenant.slug)
+                .map(|i| i.keys().cloned().collect())
+                .unwrap_or_default();
+            let mut targets = BTreeSet::new();
+            for m in modules {
+                if installed.contains(m) {
+                    targets.insert(m.clone());
+                } else {
+                    plan.notes
+                        .push(format!("{} does not have {m}", tenant.slug));
+                }
+            }
+            for m in targets.clone() {
+                for d in graph.dependants(&m) {
+                    if !installed.contains(&d) || modules.contains(&d) {
+                        continue;
+                    }
+                    if cascade {
+                        if targets.insert(d.clone()) {
+                            plan.notes.push(format!(
+                                "{d} added for {}: it requires {m} (--cascade)",
+                                tenant.slug
+                            ));
+                        }
+                    } else {
+                        blocked.push(format!(
+                            "{d} requires {m} and is installed for {}",
+                            tenant.slug
+                        ));
+                    }
+                }
+            }
+            per_tenant.insert(tenant.slug.clone(), targets);
+        }
+        if !blocked.is_empty() {
+            return Err(Error::refused(
+                format!(
+                    "cannot roll back {}: {}",
+                    modules.join(", "),
+                    blocked.join("; ")
+                ),
+                "roll back the dependants first, or add --cascade to roll them back too",
+            ));
+        }
+        for tenant in &tenants {
+            let targets = &per_tenant[&tenant.slug];
+            if targets.is_empty() {
+                plan.tenant_steps.insert(tenant.slug.clone(), Vec::new());
+                continue;
+            }
+            let db = self.open_for_plan(tenant, &mut plan).await?;
+            let mut steps = Vec::new();
+            for m in graph.order(targets).into_iter().rev() {
+                let status = self.tenant_status(&m, db.as_ref()).await?;
+                let unknown = status.is_none();
+                let status = status.unwrap_or_default();
+                let engine = tenant.placement.engine;
+                steps.push(Step {
+                    unknown,
+                    after: graph
+                        .dependants(&m)
+                        .intersection(targets)
+                        .cloned()
+                        .collect(),
+                    reason: (!modules.contains(&m))
+                        .then(|| "requires a module rolled back (--cascade)".to_string()),
+                    migrations: reverted(
+                        &status,
+                        self.migrator(&m)?.migrations(Scope::Tenant, engine),
+                    ),
+                    module: m,
+                    scope: Scope::Tenant,
+                    tenant: Some(tenant.slug.clone()),
+                    action: Action::Rollback,
+                });
+            }
+            if let Some(db) = db {
+                db.close().await;
+            }
+            plan.tenant_steps.insert(tenant.slug.clone(), steps);
+        }
+        // The landlord scope of a module goes only when no tenant keeps the module.
+        let all_targets: BTreeSet<String> = per_tenant.values().flatten().cloned().collect();
+        let landlord = self.registry.landlord();
+        for m in graph.order(&all_targets).into_iter().rev() {
+            let keepers: Vec<&String> = installs
+                .iter()
+                .filter(|(t, i)| {
+                    i.contains_key(&m) && !per_tenant.get(*t).is_some_and(|s| s.contains(&m))
+                })
+                .map(|(t, _)| t)
+                .collect();
+            if !keepers.is_empty() {
+                continue;
+            }
+            let status = self.clean_status(&m, Scope::Landlord, landlord).await?;
+            if status.applied.is_empty() {
+                continue;
+            }
+            plan.landlord.push(Step {
+                unknown: false,
+                after: graph
+                    .dependants(&m)
+                    .intersection(&all_targets)
+                    .cloned()
+                    .collect(),
+                reason: Some("no tenant keeps it".to_string()),
+                migrations: reverted(
+                    &status,
+                    self.migrator(&m)?
+                        .migrations(Scope::Landlord, landlord.engine()),
+                ),
+                module: m,
+                scope: Scope::Landlord,
+                tenant: None,
+                action: Action::Rollback,
+            });
+        }
+        Ok(plan)
+    }
+}
+
+/// The applied migrations a rollback reverts, newest first, described by the migrator.
+fn reverted(status: &ScopeStatus, known: Vec<MigrationInfo>) -> Vec<MigrationInfo> {
+    let applied: BTreeSet<i64> = status.applied.iter().map(|e| e.version).collect();
+    let mut out: Vec<MigrationInfo> = known
+        .into_iter()
+        .filter(|m| applied.contains(&m.version))
+        .collect();
+    out.reverse();
+    out
+}

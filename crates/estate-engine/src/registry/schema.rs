@@ -1,0 +1,143 @@
+//! Opening the landlord as the registry, and the registry's own schema.
+//!
+//! The registry's tables are a context too (`module_registry`, landlord only): its migrations
+//! are embedded in the binary, so any estate can create or upgrade the landlord it opens, and
+//! are run by the same SQL migrator as every context's, recorded in the same ledger.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::Registry;
+use crate::catalog::{Migration, MigrationSet, REGISTRY_CONTEXT, Scope, SqlFile};
+use crate::config::Config;
+use crate::database::{Database, Engine, Open};
+use crate::error::{Error, Result};
+use crate::migrator::{ModuleMigrator, RunContext, SqlMigrator, Target};
+
+/// One embedded file of the registry's own migrations.
+struct Embedded {
+    version: i64,
+    name: &'static str,
+    /// `None` for the generic file, as in a context's folder.
+    engine: Option<Engine>,
+    up: &'static str,
+    down: &'static str,
+}
+
+/// The registry's own migrations, embedded so the binary carries its schema.
+const REGISTRY_MIGRATIONS: &[Embedded] = &[
+    Embedded {
+        version: 1,
+        name: "create_registry",
+        engine: None,
+        up: include_str!("migrations/0001_create_registry.up.sql"),
+        down: include_str!("migrations/0001_create_registry.down.sql"),
+    },
+    Embedded {
+        version: 1,
+        name: "create_registry",
+        engine: Some(Engine::Postgres),
+        up: include_str!("migrations/0001_create_registry.up.postgres.sql"),
+        down: include_str!("migrations/0001_create_registry.down.sql"),
+    },
+    Embedded {
+        version: 2,
+        name: "add_tenant_placement",
+        engine: None,
+        up: include_str!("migrations/0002_add_tenant_placement.up.sql"),
+        down: include_str!("migrations/0002_add_tenant_placement.down.sql"),
+    },
+    Embedded {
+        version: 3,
+        name: "add_applied_version",
+        engine: None,
+        up: include_str!("migrations/0003_add_applied_version.up.sql"),
+        down: include_str!("migrations/0003_add_applied_version.down.sql"),
+    },
+    Embedded {
+        version: 4,
+        name: "add_job_tenants",
+        engine: None,
+        up: include_str!("migrations/0004_add_job_tenants.up.sql"),
+        down: include_str!("migrations/0004_add_job_tenants.down.sql"),
+    },
+];
+
+/// The migrator of the registry's own schema.
+fn registry_migrator() -> SqlMigrator {
+    let dir = PathBuf::from(format!("<embedded>/{REGISTRY_CONTEXT}"));
+    let mut migrations: BTreeMap<i64, Migration> = BTreeMap::new();
+    for e in REGISTRY_MIGRATIONS {
+        let suffix = e.engine.map(|e| format!(".{e}")).unwrap_or_default();
+        let m = migrations.entry(e.version).or_insert_with(|| Migration {
+            version: e.version,
+            description: e.name.replace('_', " "),
+            ups: BTreeMap::new(),
+            downs: BTreeMap::new(),
+            blueprint: None,
+        });
+        let file = |dir: &PathBuf, direction: &str, sql: &str| {
+            SqlFile::new(
+                dir.join(format!(
+                    "{:04}_{}.{direction}{suffix}.sql",
+                    e.version, e.name
+                )),
+                sql.to_string(),
+            )
+        };
+        m.ups.insert(e.engine, file(&dir, "up", e.up));
+        m.downs.insert(e.engine, file(&dir, "down", e.down));
+    }
+    let set = MigrationSet {
+        context: REGISTRY_CONTEXT.to_string(),
+        scope: Scope::Landlord,
+        dir,
+        migrations: migrations.into_values().collect(),
+    };
+    SqlMigrator::new(REGISTRY_CONTEXT, BTreeMap::from([(Scope::Landlord, set)]))
+}
+
+impl Registry {
+    /// Opens the landlord and brings the registry's own schema up to date, creating both at
+    /// first use. With `read_only`, nothing is created or migrated: a missing or outdated
+    /// registry is refused instead.
+    pub async fn open(config: &Config, read_only: bool, applied_by: &str) -> Result<Registry> {
+        let address = &config.landlord;
+        if read_only && !Database::exists(address).await? {
+            return Err(Error::refused(
+                format!(
+                    "the landlord database ({}) does not exist yet",
+                    address.describe()
+                ),
+                "run estate once without --read-only (e.g. `estate tenants add SLUG`) to create it",
+            ));
+        }
+        let open = if read_only {
+            Open::Existing
+        } else {
+            Open::CreateIfMissing
+        };
+        let db = Database::open("landlord", address, open).await?;
+        let migrator = registry_migrator();
+        let status = migrator.status(Scope::Landlord, &db).await?;
+        if !status.pending.is_empty() {
+            if read_only {
+                return Err(Error::refused(
+                    "the registry's schema in the landlord is older than this estate",
+                    "run estate once without --read-only to upgrade it",
+                ));
+            }
+            let _lock = db.lock(config.lock_wait).await?;
+            migrator
+                .migrate(
+                    Scope::Landlord,
+                    &db,
+                    Target::Latest,
+                    &RunContext::new(applied_by),
+                )
+                .await?;
+            tracing::info!("registry schema migrated");
+        }
+        Ok(Registry { db })
+    }
+}

@@ -1,0 +1,61 @@
+//! `estate status` (the installation matrix, from every tenant's ledger) and `estate history`
+//! (what ran, when, by whom, how long).
+
+use std::collections::BTreeMap;
+
+use super::args::{HistoryArgs, StatusArgs};
+use super::{EXIT_OK, colour, open, print_json, render};
+use estate_engine::{Config, Project, RegisteredMigrators, Result, Slug};
+
+pub async fn status(
+    config: Config,
+    registered: &RegisteredMigrators,
+    args: StatusArgs,
+) -> Result<u8> {
+    if let Some(t) = &args.tenant {
+        Slug::parse(t)?;
+    }
+    let project = open(config, registered).await?;
+    let rows = project.status(args.tenant.as_deref()).await?;
+    if args.json {
+        print_json(&rows);
+    } else {
+        out!(
+            "{}",
+            colour(render::matrix(&rows, &placements(&project).await?))
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+pub async fn history(
+    config: Config,
+    registered: &RegisteredMigrators,
+    args: HistoryArgs,
+) -> Result<u8> {
+    if let Some(t) = &args.tenant {
+        Slug::parse(t)?;
+    }
+    let project = open(config, registered).await?;
+    let entries = project
+        .history(args.module.as_deref(), args.tenant.as_deref(), args.limit)
+        .await?;
+    if args.json {
+        print_json(&entries);
+    } else {
+        out!("{}", colour(render::history(&entries)));
+    }
+    Ok(EXIT_OK)
+}
+
+/// Where each tenant lives, for the matrix: only when tenants live on PostgreSQL servers (a
+/// SQLite file per tenant says nothing the slug does not).
+pub async fn placements(project: &Project) -> Result<BTreeMap<String, String>> {
+    Ok(project
+        .tenants()
+        .await?
+        .into_iter()
+        .filter(|t| t.placement.server.is_some())
+        .map(|t| (t.slug, t.placement.describe()))
+        .collect())
+}

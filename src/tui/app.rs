@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::text::Line;
 
+use super::command::Command;
 use super::data::Snapshot;
 use super::detail;
 use super::drift::{self, Drift, Findings};
 use super::jobs::{LineKind, LiveJob, LogLine};
-use super::keymap::{Command, command};
+use super::keys::{self, Window};
 use super::palette::{self, PaletteCommand};
 use super::worker::{Effect, Msg, PlanGroup, PlanRequest};
 use estate_engine::ModuleState;
@@ -359,19 +360,20 @@ impl App {
         if self.input.is_some() {
             return self.on_input_key(key);
         }
-        let cmd = command(key);
         if self.help {
             // The overlay takes every key: any of them closes it, q still quits.
             self.help = false;
-            if cmd == Some(Command::Quit) {
+            if keys::in_window(Window::Help, key) == Some(Command::Quit) {
                 self.ask_quit();
             }
             return;
         }
         if self.dialog.is_some() {
-            return self.on_dialog_key(key, cmd);
+            return self.on_dialog_key(key);
         }
-        let Some(cmd) = cmd else { return };
+        let Some(cmd) = keys::in_views(key) else {
+            return;
+        };
         self.message = None;
         if self.tab == Tab::Jobs && self.log.focus && self.on_log_key(cmd) {
             return;
@@ -389,7 +391,11 @@ impl App {
             Command::PrevTab => {
                 self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
             }
-            Command::GoTo(tab) => self.tab = tab,
+            Command::GoTo(n) => {
+                if let Some(tab) = Tab::ALL.get(n) {
+                    self.tab = *tab;
+                }
+            }
             Command::Down => *row = (*row + 1).min(last),
             Command::Up => *row = row.saturating_sub(1),
             Command::PageDown => *row = (*row + page).min(last),
@@ -423,21 +429,24 @@ impl App {
         let text = match input {
             Input::Filter(t) | Input::Command(t) => t,
         };
-        match key.code {
-            KeyCode::Char(c) => text.push(c),
-            KeyCode::Backspace => {
+        match keys::in_line(key) {
+            None => match key.code {
+                KeyCode::Char(c) => text.push(c),
+                _ => return,
+            },
+            Some(Command::Erase) => {
                 if text.pop().is_none() {
                     self.input = None;
                 }
             }
-            KeyCode::Esc => {
+            Some(Command::Dismiss) => {
                 if matches!(self.input, Some(Input::Filter(_))) {
                     self.set_filter(self.tab, String::new());
                 }
                 self.input = None;
                 return;
             }
-            KeyCode::Enter => {
+            Some(Command::Submit) => {
                 match self.input.take() {
                     Some(Input::Command(line)) => self.run_command(&line),
                     Some(Input::Filter(text)) => {
@@ -460,61 +469,59 @@ impl App {
         }
     }
 
-    fn on_dialog_key(&mut self, key: KeyEvent, cmd: Option<Command>) {
+    fn on_dialog_key(&mut self, key: KeyEvent) {
         let Some(dialog) = self.dialog.as_mut() else {
             return;
         };
-        let yes = matches!(key.code, KeyCode::Char('y') | KeyCode::Enter);
-        let no = matches!(
-            key.code,
-            KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q')
-        );
+        let window = match dialog {
+            Dialog::Planning(_) => Window::Planning,
+            Dialog::Confirm { .. } => Window::Confirm,
+            Dialog::Refused { .. } => Window::Refused,
+            Dialog::Quit { .. } => Window::Quit,
+            Dialog::Detail { .. } => Window::Detail,
+        };
+        let cmd = keys::in_window(window, key);
         match dialog {
             Dialog::Planning(_) => {
-                if no {
+                if cmd == Some(Command::No) {
                     self.dialog = None;
                     self.say("planning abandoned: nothing ran");
                 }
             }
-            Dialog::Confirm { plans, scroll } => {
-                if yes {
+            Dialog::Confirm { plans, scroll } => match cmd {
+                Some(Command::Yes) => {
                     let plans = std::mem::take(plans);
                     self.dialog = None;
                     self.start(plans);
-                } else if no {
+                }
+                Some(Command::No) => {
                     self.dialog = None;
                     self.say("cancelled: nothing ran");
-                } else {
-                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
                 }
-            }
+                _ => scroll_by(scroll, cmd, self.dialog_scroll_max.get()),
+            },
             Dialog::Refused {
                 cascade, scroll, ..
-            } => {
-                if key.code == KeyCode::Char('c') && cascade.is_some() {
+            } => match cmd {
+                Some(Command::Cascade) if cascade.is_some() => {
                     let plans = cascade.take().unwrap_or_default();
                     self.dialog = Some(Dialog::Confirm { plans, scroll: 0 });
-                } else if yes || no {
-                    self.dialog = None;
-                } else {
-                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
                 }
-            }
-            Dialog::Quit { .. } => {
-                if key.code == KeyCode::Char('y') || cmd == Some(Command::Quit) {
+                Some(Command::No) => self.dialog = None,
+                _ => scroll_by(scroll, cmd, self.dialog_scroll_max.get()),
+            },
+            Dialog::Quit { .. } => match cmd {
+                Some(Command::Yes) => {
                     self.dialog = None;
                     self.stop_and_quit();
-                } else if no || key.code == KeyCode::Enter {
-                    self.dialog = None;
                 }
-            }
-            Dialog::Detail { scroll, .. } => {
-                if no || key.code == KeyCode::Enter {
-                    self.dialog = None;
-                } else {
-                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
-                }
-            }
+                Some(Command::No) => self.dialog = None,
+                _ => {}
+            },
+            Dialog::Detail { scroll, .. } => match cmd {
+                Some(Command::No) => self.dialog = None,
+                _ => scroll_by(scroll, cmd, self.dialog_scroll_max.get()),
+            },
         }
     }
 

@@ -7,15 +7,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{App, Dialog};
+use super::command::Command;
 use super::detail;
-use super::keymap::help_for;
+use super::keys::{self, Window};
 use super::style;
 use super::worker::PlanRequest;
 use estate_engine::TenantSelection;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     if app.help {
-        let mut lines: Vec<Line> = help_for(app.tab)
+        let mut lines: Vec<Line> = keys::help(app.tab)
             .into_iter()
             .map(|(k, what)| {
                 Line::from(vec![
@@ -52,7 +53,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 )),
             ],
             0,
-            Some("esc abandons"),
+            Some(&keys::footer(Window::Planning, |_| true)),
         ),
         Dialog::Confirm { plans, scroll } => {
             let mut lines = Vec::new();
@@ -73,7 +74,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 &title,
                 lines,
                 *scroll,
-                Some("y/enter run in the background · n/esc cancel · j/k scroll"),
+                Some(&keys::footer(Window::Confirm, |_| true)),
             )
         }
         Dialog::Refused {
@@ -97,21 +98,20 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 "nothing was changed",
                 style::dim(),
             )));
-            let footer = match cascade {
-                Some(plans) => {
-                    lines.push(Line::default());
-                    lines.push(Line::from(Span::styled(
-                        "with --cascade, the dependants are rolled back first:",
-                        style::header(),
-                    )));
-                    for p in plans {
-                        lines.extend(detail::plan(p));
-                    }
-                    "c plan it with --cascade · esc close · j/k scroll"
+            if let Some(plans) = cascade {
+                lines.push(Line::default());
+                lines.push(Line::from(Span::styled(
+                    "with --cascade, the dependants are rolled back first:",
+                    style::header(),
+                )));
+                for p in plans {
+                    lines.extend(detail::plan(p));
                 }
-                None => "esc close · j/k scroll",
-            };
-            window(frame, app, "Refused", lines, *scroll, Some(footer))
+            }
+            let footer = keys::footer(Window::Refused, |c| {
+                c != Command::Cascade || cascade.is_some()
+            });
+            window(frame, app, "Refused", lines, *scroll, Some(&footer))
         }
         Dialog::Quit { running } => window(
             frame,
@@ -125,7 +125,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 ),
             ],
             0,
-            Some("y/q cancel the jobs and quit · n/esc stay"),
+            Some(&keys::footer(Window::Quit, |_| true)),
         ),
         Dialog::Detail {
             title,
@@ -137,7 +137,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             title,
             lines.clone(),
             *scroll,
-            Some("esc/enter close · j/k scroll"),
+            Some(&keys::footer(Window::Detail, |_| true)),
         ),
     }
 }

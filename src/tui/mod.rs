@@ -9,12 +9,13 @@
 //! on error and on panic.
 
 mod app;
+mod command;
 mod data;
 mod detail;
 mod dialogs;
 mod drift;
 mod jobs;
-mod keymap;
+mod keys;
 mod map;
 mod palette;
 mod style;

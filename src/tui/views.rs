@@ -14,6 +14,7 @@ use super::detail::short_time;
 use super::dialogs;
 use super::drift;
 use super::jobs::LineKind;
+use super::keys;
 use super::style;
 use estate_engine::{Finding, MatrixCell, ModuleState};
 
@@ -709,10 +710,7 @@ fn bottom_line(frame: &mut Frame, app: &App, area: Rect) {
     match &app.message {
         Some((m, Tone::Info)) => spans.push(Span::styled(m.clone(), style::note())),
         Some((m, Tone::Error)) => spans.push(Span::styled(m.clone(), style::failed())),
-        None => spans.push(Span::styled(
-            "? help  space mark  i/r/u act  / filter  : command  q quit",
-            style::dim(),
-        )),
+        None => spans.push(Span::styled(keys::reminder(), style::dim())),
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

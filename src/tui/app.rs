@@ -15,6 +15,11 @@ use super::drift::{self, Drift, Findings};
 use super::jobs::{LineKind, LiveJob, LogLine};
 use super::keys::{self, Window};
 use super::palette::{self, PaletteCommand};
+use super::rows::{Cursor, Filtered};
+use super::widgets::log_pane::LogPane;
+use super::widgets::status_line::Tone;
+use super::widgets::text;
+use super::widgets::window::scroll_by;
 use super::worker::{Effect, Msg, PlanGroup, PlanRequest};
 use estate_engine::ModuleState;
 use estate_engine::Slug;
@@ -92,50 +97,29 @@ pub enum JobRow {
     Recorded(usize),
 }
 
-/// The log pane of the Jobs view.
-#[derive(Debug, Default)]
-pub struct LogView {
-    pub focus: bool,
-    /// The first line shown; `None` follows the newest line.
-    pub scroll: Option<usize>,
-    /// Only this tenant's lines.
-    pub tenant: Option<String>,
-    /// Lines that fit in the pane, as last drawn.
-    pub height: Cell<usize>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    Info,
-    Error,
-}
-
 pub struct App {
     pub data: Snapshot,
     /// False until the first snapshot arrives.
     pub loaded: bool,
     pub tab: Tab,
     pub read_only: bool,
-    /// The selected position in each tab's visible rows.
-    rows: [usize; 5],
-    /// The first visible row of each tab, as last drawn (kept so scrolling is smooth).
-    pub offsets: [Cell<usize>; 5],
+    /// Each tab's rows that pass its filter, as indexes into the data.
+    pub lists: [Filtered; 5],
+    /// The selected row of each tab.
+    pub cursors: [Cursor; 5],
     /// Rows that fit in each table, as last drawn.
     pub page: Cell<usize>,
     /// How far the open window can scroll, as last drawn.
     pub dialog_scroll_max: Cell<usize>,
     /// The selected module column of the Matrix.
     pub column: usize,
-    filters: [String; 5],
-    /// Each tab's rows that pass its filter, as indexes into the data.
-    visible: [Vec<usize>; 5],
     pub input: Option<Input>,
     /// Marked cells: (tenant, module).
     pub marks: BTreeSet<(String, String)>,
     pub dialog: Option<Dialog>,
     pub help: bool,
     pub live: Vec<LiveJob>,
-    pub log: LogView,
+    pub log: LogPane,
     pub message: Option<(String, Tone)>,
     pub quit: bool,
     /// Quit once the running jobs have stopped.
@@ -154,19 +138,17 @@ impl App {
             loaded: true,
             tab: Tab::Modules,
             read_only,
-            rows: [0; 5],
-            offsets: Default::default(),
+            lists: Default::default(),
+            cursors: Default::default(),
             page: Cell::new(10),
             dialog_scroll_max: Cell::new(0),
             column: 0,
-            filters: Default::default(),
-            visible: Default::default(),
             input: None,
             marks: BTreeSet::new(),
             dialog: None,
             help: false,
             live: Vec::new(),
-            log: LogView::default(),
+            log: LogPane::default(),
             message: None,
             quit: false,
             quitting: false,
@@ -202,22 +184,22 @@ impl App {
     // --- rows, filters, selection -------------------------------------------------------
 
     pub fn filter(&self, tab: Tab) -> &str {
-        &self.filters[tab.index()]
+        &self.lists[tab.index()].filter
     }
 
     /// The data indexes a tab shows, in order.
     pub fn visible(&self, tab: Tab) -> &[usize] {
-        &self.visible[tab.index()]
+        self.lists[tab.index()].visible()
     }
 
     /// The selected position among the visible rows.
     pub fn row(&self, tab: Tab) -> usize {
-        self.rows[tab.index()]
+        self.cursors[tab.index()].row
     }
 
     /// The data index of the selected row.
     pub fn selected(&self, tab: Tab) -> Option<usize> {
-        self.visible(tab).get(self.row(tab)).copied()
+        self.lists[tab.index()].at(self.row(tab))
     }
 
     /// The Jobs view's rows: this console's jobs, newest first, then the registry's others.
@@ -301,25 +283,11 @@ impl App {
             Vec::new()
         };
         let n = self.count(tab, &jobs);
-        let needle = self.filters[tab.index()].to_lowercase();
-        // Keep the same data row selected when it is still shown.
-        let before = self.selected(tab);
-        let visible: Vec<usize> = if needle.is_empty() {
-            (0..n).collect()
-        } else {
-            (0..n)
-                .filter(|i| {
-                    self.row_text(tab, *i, &jobs)
-                        .to_lowercase()
-                        .contains(&needle)
-                })
-                .collect()
-        };
-        let row = before
-            .and_then(|b| visible.iter().position(|v| *v == b))
-            .unwrap_or_else(|| self.rows[tab.index()].min(visible.len().saturating_sub(1)));
-        self.visible[tab.index()] = visible;
-        self.rows[tab.index()] = row;
+        let mut list = std::mem::take(&mut self.lists[tab.index()]);
+        let mut cursor = std::mem::take(&mut self.cursors[tab.index()]);
+        list.refilter(n, |i| self.row_text(tab, i, &jobs), &mut [&mut cursor]);
+        self.lists[tab.index()] = list;
+        self.cursors[tab.index()] = cursor;
     }
 
     fn refilter_all(&mut self) {
@@ -331,16 +299,16 @@ impl App {
 
     fn select_data_row(&mut self, tab: Tab, index: usize) {
         if !self.visible(tab).contains(&index) {
-            self.filters[tab.index()].clear();
+            self.lists[tab.index()].filter.clear();
             self.refilter(tab);
         }
-        if let Some(pos) = self.visible(tab).iter().position(|v| *v == index) {
-            self.rows[tab.index()] = pos;
+        if let Some(pos) = self.lists[tab.index()].position(index) {
+            self.cursors[tab.index()].row = pos;
         }
     }
 
     fn set_filter(&mut self, tab: Tab, text: String) {
-        self.filters[tab.index()] = text;
+        self.lists[tab.index()].filter = text;
         self.refilter(tab);
         // The Tenants and Matrix views list the same tenants: one filter for both.
         let twin = match tab {
@@ -349,7 +317,7 @@ impl App {
             _ => None,
         };
         if let Some(twin) = twin {
-            self.filters[twin.index()] = self.filters[tab.index()].clone();
+            self.lists[twin.index()].filter = self.lists[tab.index()].filter.clone();
             self.refilter(twin);
         }
     }
@@ -379,9 +347,9 @@ impl App {
             return;
         }
         let len = self.visible(self.tab).len();
-        let last = len.saturating_sub(1);
-        let page = self.page.get().max(1);
-        let row = &mut self.rows[self.tab.index()];
+        if self.cursors[self.tab.index()].moves(cmd, len, self.page.get()) {
+            return;
+        }
         match cmd {
             Command::Quit => self.ask_quit(),
             Command::Help => self.help = true,
@@ -396,12 +364,6 @@ impl App {
                     self.tab = *tab;
                 }
             }
-            Command::Down => *row = (*row + 1).min(last),
-            Command::Up => *row = row.saturating_sub(1),
-            Command::PageDown => *row = (*row + page).min(last),
-            Command::PageUp => *row = row.saturating_sub(page),
-            Command::Top => *row = 0,
-            Command::Bottom => *row = last,
             Command::Right if self.tab == Tab::Matrix => {
                 self.column = (self.column + 1).min(self.data.modules.len().saturating_sub(1));
             }
@@ -527,25 +489,8 @@ impl App {
 
     /// Keys of the focused log pane; false when the key is not one of them.
     fn on_log_key(&mut self, cmd: Command) -> bool {
-        let height = self.log.height.get().max(1);
         let total = self.log_lines().len();
-        let max_start = total.saturating_sub(height);
-        let start = self.log.scroll.unwrap_or(max_start).min(max_start);
-        let to = |s: usize| if s >= max_start { None } else { Some(s) };
-        self.log.scroll = match cmd {
-            Command::Down => to(start + 1),
-            Command::Up => Some(start.saturating_sub(1)),
-            Command::PageDown => to(start + height),
-            Command::PageUp => Some(start.saturating_sub(height)),
-            Command::Top => Some(0),
-            Command::Bottom | Command::Follow => None,
-            Command::Back => {
-                self.log.focus = false;
-                return true;
-            }
-            _ => return false,
-        };
-        true
+        self.log.on_command(cmd, total)
     }
 
     fn back(&mut self) {
@@ -656,7 +601,7 @@ impl App {
         if mine.is_empty() {
             return Vec::new();
         }
-        let mut lines = vec![detail::heading("drift (last verify)")];
+        let mut lines = vec![text::heading("drift (last verify)")];
         for f in mine {
             lines.extend(drift::lines(f));
         }
@@ -714,9 +659,8 @@ impl App {
         }
         // Marking moves on, as in a file manager, so space space marks two rows.
         if self.tab != Tab::Matrix || self.visible(Tab::Matrix).len() > 1 {
-            let last = self.visible(self.tab).len().saturating_sub(1);
-            let row = &mut self.rows[self.tab.index()];
-            *row = (*row + 1).min(last);
+            let len = self.visible(self.tab).len();
+            self.cursors[self.tab.index()].moves(Command::Down, len, 1);
         }
         let filter = self.filter(Tab::Matrix);
         if self.tab == Tab::Modules && !filter.is_empty() {
@@ -796,8 +740,8 @@ impl App {
         self.effects.push(Effect::Run(jobs));
         self.marks.clear();
         self.refilter(Tab::Jobs);
-        self.rows[Tab::Jobs.index()] = 0;
-        self.log = LogView::default();
+        self.cursors[Tab::Jobs.index()].row = 0;
+        self.log = LogPane::default();
         self.say(format!(
             "{n} job(s) started in the background: 4 shows them, c cancels"
         ));
@@ -828,13 +772,7 @@ impl App {
             Some(JobRow::Recorded(r)) => detail::job_log(&self.data, &self.data.jobs[r].id),
             None => Vec::new(),
         };
-        match &self.log.tenant {
-            Some(t) => lines
-                .into_iter()
-                .filter(|l| l.tenant.as_ref() == Some(t))
-                .collect(),
-            None => lines,
-        }
+        self.log.keep(lines)
     }
 
     fn next_log_tenant(&mut self) {
@@ -1066,17 +1004,4 @@ fn group(cells: &[(String, String)]) -> Vec<PlanGroup> {
             ),
         })
         .collect()
-}
-
-fn scroll_by(scroll: &mut usize, cmd: Option<Command>, max: usize) {
-    *scroll = match cmd {
-        Some(Command::Down) => *scroll + 1,
-        Some(Command::Up) => scroll.saturating_sub(1),
-        Some(Command::PageDown) => *scroll + 10,
-        Some(Command::PageUp) => scroll.saturating_sub(10),
-        Some(Command::Top) => 0,
-        Some(Command::Bottom) => max,
-        _ => *scroll,
-    }
-    .min(max);
 }

@@ -7,31 +7,9 @@ use ratatui::text::{Line, Span};
 use super::data::Snapshot;
 use super::jobs::{LineKind, LogLine};
 use super::style;
+use super::widgets::text::{dim, field, heading, history_line, list, short_time, state_span};
+use estate_engine::ModuleSummary;
 use estate_engine::{HistoryEntry, Plan, Step};
-use estate_engine::{ModuleState, ModuleSummary};
-
-pub fn heading(text: impl Into<String>) -> Line<'static> {
-    Line::from(Span::styled(text.into(), style::header()))
-}
-
-fn dim(text: impl Into<String>) -> Line<'static> {
-    Line::from(Span::styled(text.into(), style::dim()))
-}
-
-fn field(name: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{name:>12}  "), style::dim()),
-        Span::raw(value.into()),
-    ])
-}
-
-fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "-".to_string()
-    } else {
-        items.join(", ")
-    }
-}
 
 /// A module: what it is, what it needs, its migrations and the tables it owns per scope.
 pub fn module(m: &ModuleSummary) -> (String, Vec<Line<'static>>) {
@@ -67,36 +45,6 @@ pub fn module(m: &ModuleSummary) -> (String, Vec<Line<'static>>) {
         }
     }
     (format!("Module {}", m.name), lines)
-}
-
-fn state_span(state: ModuleState, pending: u32) -> Span<'static> {
-    match state {
-        ModuleState::Installed => Span::styled("✓ installed", style::installed()),
-        ModuleState::Outdated => Span::styled(format!("↑ {pending} pending"), style::outdated()),
-        ModuleState::Failed => Span::styled("✗ failed", style::failed()),
-        ModuleState::NotInstalled => Span::styled("· not installed", style::dim()),
-    }
-}
-
-/// A history row as one line.
-fn history_line(h: &HistoryEntry) -> Line<'static> {
-    let (mark, st) = if h.outcome == "succeeded" {
-        ("✓", style::installed())
-    } else {
-        ("✗", style::failed())
-    };
-    Line::from(vec![
-        Span::styled(format!("{mark} "), st),
-        Span::raw(format!(
-            "{}  {} {} ({}) {} ms  by {}",
-            short_time(&h.started_at),
-            h.action,
-            h.module,
-            h.scope,
-            h.duration_ms,
-            h.operator
-        )),
-    ])
 }
 
 /// A tenant: placement, each module's state, and its recent history.
@@ -333,12 +281,4 @@ pub fn nothing_to_do(plans: &[Plan]) -> Vec<Line<'static>> {
         Style::default(),
     )));
     lines
-}
-
-/// `2026-11-25T15:33:41.740Z` as `11-25 15:33:41` (UTC): the date and the second are what an
-/// operator compares; the year and milliseconds only take width.
-pub fn short_time(t: &str) -> String {
-    t.get(5..19)
-        .map(|s| s.replace('T', " "))
-        .unwrap_or_else(|| t.to_string())
 }

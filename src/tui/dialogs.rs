@@ -2,15 +2,14 @@
 //! `--cascade` alternative, the quit question and details.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{App, Dialog};
 use super::command::Command;
 use super::detail;
 use super::keys::{self, Window};
 use super::style;
+use super::widgets::window;
 use super::worker::PlanRequest;
 use estate_engine::TenantSelection;
 
@@ -29,9 +28,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             format!("{:>25}  any key closes this", ""),
             style::dim(),
         )));
-        return window(
+        return window::draw(
             frame,
-            app,
+            &app.dialog_scroll_max,
             &format!("Keys: {}", app.tab.title()),
             lines,
             0,
@@ -40,9 +39,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     let Some(dialog) = &app.dialog else { return };
     match dialog {
-        Dialog::Planning(request) => window(
+        Dialog::Planning(request) => window::draw(
             frame,
-            app,
+            &app.dialog_scroll_max,
             "Planning",
             vec![
                 Line::from(describe(request)),
@@ -68,9 +67,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             } else {
                 "Confirm".to_string()
             };
-            window(
+            window::draw(
                 frame,
-                app,
+                &app.dialog_scroll_max,
                 &title,
                 lines,
                 *scroll,
@@ -111,11 +110,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let footer = keys::footer(Window::Refused, |c| {
                 c != Command::Cascade || cascade.is_some()
             });
-            window(frame, app, "Refused", lines, *scroll, Some(&footer))
+            window::draw(
+                frame,
+                &app.dialog_scroll_max,
+                "Refused",
+                lines,
+                *scroll,
+                Some(&footer),
+            )
         }
-        Dialog::Quit { running } => window(
+        Dialog::Quit { running } => window::draw(
             frame,
-            app,
+            &app.dialog_scroll_max,
             "Quit?",
             vec![
                 Line::from(format!("{running} job(s) still running.")),
@@ -131,9 +137,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             title,
             lines,
             scroll,
-        } => window(
+        } => window::draw(
             frame,
-            app,
+            &app.dialog_scroll_max,
             title,
             lines.clone(),
             *scroll,
@@ -166,68 +172,4 @@ fn describe(request: &PlanRequest) -> String {
         if request.cascade { " --cascade" } else { "" },
         groups.join("; ")
     )
-}
-
-/// A centred, bordered window with `lines` (wrapped) from `scroll` on, and a footer of keys.
-/// It grows to fit its text up to the screen, and records how far it can scroll.
-fn window(
-    frame: &mut Frame,
-    app: &App,
-    title: &str,
-    lines: Vec<Line>,
-    scroll: usize,
-    footer: Option<&str>,
-) {
-    let area = frame.area();
-    let width = area
-        .width
-        .saturating_sub(4)
-        .min(100)
-        .max(area.width.min(20));
-    let text_width = width.saturating_sub(2);
-    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let wrapped = body.line_count(text_width) as u16;
-    let chrome = 2 + u16::from(footer.is_some());
-    let height = (wrapped + chrome)
-        .min(area.height.saturating_sub(2))
-        .max(chrome + 1);
-    let rect = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(style::header())
-        .title(format!(" {title} "));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    let body_height = inner.height.saturating_sub(u16::from(footer.is_some()));
-    let max_scroll = wrapped.saturating_sub(body_height);
-    app.dialog_scroll_max.set(max_scroll as usize);
-    let scroll = (scroll as u16).min(max_scroll);
-    frame.render_widget(
-        body.scroll((scroll, 0)),
-        Rect {
-            height: body_height,
-            ..inner
-        },
-    );
-    if let Some(footer) = footer {
-        let more = if scroll < max_scroll {
-            " · more below"
-        } else {
-            ""
-        };
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!("{footer}{more}"), style::dim())),
-            Rect {
-                y: inner.y + body_height,
-                height: 1,
-                ..inner
-            },
-        );
-    }
 }

@@ -18,8 +18,10 @@ mod jobs;
 mod keys;
 mod map;
 mod palette;
+mod rows;
 mod style;
 mod views;
+mod widgets;
 mod worker;
 
 pub use app::{App, Dialog, Input, JobRow, Tab};

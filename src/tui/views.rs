@@ -5,17 +5,17 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Cell, Gauge, Paragraph, Row, Table, TableState, Tabs, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Tabs, Wrap};
 
-use super::app::{App, Input, JobRow, Tab, Tone};
-use super::detail::short_time;
+use super::app::{App, Input, JobRow, Tab};
 use super::dialogs;
 use super::drift;
-use super::jobs::LineKind;
 use super::keys;
 use super::style;
+use super::widgets::gauge::{self, bar};
+use super::widgets::status_line::{self, Status};
+use super::widgets::table::{self, List, Spec, header, mark, or_dash};
+use super::widgets::text::short_time;
 use estate_engine::{Finding, MatrixCell, ModuleState};
 
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -56,112 +56,20 @@ pub fn draw(frame: &mut Frame, app: &App) {
     dialogs::draw(frame, app);
 }
 
-/// What a table needs besides its rows.
-struct Spec<'a> {
-    title: &'a str,
-    /// Said after the count in the title, e.g. which modules are shown.
-    suffix: String,
-    empty: &'a str,
-    header: Vec<Cell<'static>>,
-    widths: Vec<Constraint>,
-    /// Whether the selected row is drawn reversed (the Matrix marks its cell instead).
-    highlight: bool,
-}
-
-/// The first row to draw so the selection shows, moving as little as possible.
-fn window(app: &App, tab: Tab, height: usize) -> usize {
-    let len = app.visible(tab).len();
-    let selected = app.row(tab);
-    let prev = app.offsets[tab.index()].get();
-    let offset = if selected < prev {
-        selected
-    } else if selected >= prev + height {
-        selected + 1 - height
-    } else {
-        prev
-    };
-    let offset = offset.min(len.saturating_sub(height));
-    app.offsets[tab.index()].set(offset);
-    app.page.set(height);
-    offset
-}
-
-/// A bordered table titled `title (N)`; `row` builds the row of a data index (and whether
-/// it is the selected one), called only for the rows on screen.
-fn table(
-    frame: &mut Frame,
-    app: &App,
-    tab: Tab,
-    area: Rect,
-    spec: Spec,
-    row: impl Fn(usize, bool) -> Row<'static>,
-) {
-    let height = area.height.saturating_sub(3).max(1) as usize;
-    let offset = window(app, tab, height);
-    let visible = app.visible(tab);
-    let selected = app.row(tab);
-    let rows: Vec<Row> = visible
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(height)
-        .map(|(pos, i)| row(*i, pos == selected))
-        .collect();
+/// The table list of `tab`.
+fn table_list(app: &App, tab: Tab) -> List<'_> {
     let total = match tab {
         Tab::Modules => app.data.modules.len(),
         Tab::Tenants | Tab::Matrix => app.data.tenants().len(),
         Tab::Jobs => app.job_rows().len(),
         Tab::History => app.data.history.len(),
     };
-    let count = if app.filter(tab).is_empty() {
-        format!("{}", visible.len())
-    } else {
-        format!(
-            "{} of {total} matching \"{}\"",
-            visible.len(),
-            app.filter(tab)
-        )
-    };
-    let mut state =
-        TableState::default().with_selected((!visible.is_empty()).then(|| selected - offset));
-    let mut table = Table::new(rows, spec.widths)
-        .header(Row::new(spec.header).style(style::header()))
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" {} ({count}{}) ", spec.title, spec.suffix)),
-        );
-    if spec.highlight {
-        table = table.row_highlight_style(style::selected());
+    List {
+        rows: &app.lists[tab.index()],
+        cursor: &app.cursors[tab.index()],
+        total,
+        page: &app.page,
     }
-    frame.render_stateful_widget(table, area, &mut state);
-    if visible.is_empty() {
-        let text = if total > 0 {
-            "nothing matches the filter: esc clears it"
-        } else {
-            spec.empty
-        };
-        let inner = Rect {
-            x: area.x + 2,
-            y: area.y + 2,
-            width: area.width.saturating_sub(4),
-            height: 1,
-        };
-        frame.render_widget(Paragraph::new(Span::styled(text, style::dim())), inner);
-    }
-}
-
-fn header(names: &[&str]) -> Vec<Cell<'static>> {
-    names.iter().map(|n| Cell::from(n.to_string())).collect()
-}
-
-fn or_dash(s: String) -> String {
-    if s.is_empty() { "-".to_string() } else { s }
-}
-
-/// `*` before a marked row, so marks read without colour.
-fn mark(marked: bool) -> &'static str {
-    if marked { "*" } else { " " }
 }
 
 /// What the map (`m`) would flag, said in the list's title so it is seen without opening it.
@@ -190,11 +98,10 @@ fn modules(frame: &mut Frame, app: &App, area: Rect) {
     }
     let [list, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
     let tenants = app.visible(Tab::Matrix);
-    table(
+    table::draw(
         frame,
-        app,
-        Tab::Modules,
         list,
+        table_list(app, Tab::Modules),
         Spec {
             title: "Modules",
             suffix: map_warnings(app),
@@ -266,11 +173,10 @@ fn modules(frame: &mut Frame, app: &App, area: Rect) {
 
 fn tenants(frame: &mut Frame, app: &App, area: Rect) {
     let modules = &app.data.matrix.modules;
-    table(
+    table::draw(
         frame,
-        app,
-        Tab::Tenants,
         area,
+        table_list(app, Tab::Tenants),
         Spec {
             title: "Tenants",
             suffix: String::new(),
@@ -362,11 +268,10 @@ fn matrix(frame: &mut Frame, app: &App, area: Rect) {
     };
     let suffix = format!("{columns} · {}", app.drift.summary());
     let findings = app.drift.findings();
-    table(
+    table::draw(
         frame,
-        app,
-        Tab::Matrix,
         area,
+        table_list(app, Tab::Matrix),
         Spec {
             title: "Matrix",
             suffix,
@@ -403,15 +308,6 @@ fn matrix(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
-/// A text progress bar: `█████░░░░░`.
-fn bar(done: usize, total: usize, width: usize) -> String {
-    let filled = (done * width)
-        .checked_div(total)
-        .unwrap_or(width)
-        .min(width);
-    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
-}
-
 fn job_state_style(state: &str) -> Style {
     match state {
         "succeeded" => style::installed(),
@@ -428,11 +324,10 @@ fn jobs(frame: &mut Frame, app: &App, area: Rect) {
     ])
     .areas(area);
     let rows = app.job_rows();
-    table(
+    table::draw(
         frame,
-        app,
-        Tab::Jobs,
         list,
+        table_list(app, Tab::Jobs),
         Spec {
             title: "Jobs",
             suffix: String::new(),
@@ -535,83 +430,15 @@ fn jobs(frame: &mut Frame, app: &App, area: Rect) {
         }
         None => (0.0, String::new()),
     };
-    frame.render_widget(
-        Gauge::default()
-            .ratio(ratio.clamp(0.0, 1.0))
-            .label(label)
-            .gauge_style(style::installed()),
-        gauge,
-    );
-    log_pane(frame, app, log);
-}
-
-fn log_pane(frame: &mut Frame, app: &App, area: Rect) {
-    let height = area.height.saturating_sub(2) as usize;
-    app.log.height.set(height);
-    let lines = app.log_lines();
-    let max_start = lines.len().saturating_sub(height);
-    let start = app.log.scroll.unwrap_or(max_start).min(max_start);
-    let shown: Vec<Line> = lines
-        .iter()
-        .skip(start)
-        .take(height)
-        .map(|l| {
-            let st = match l.kind {
-                LineKind::Info => Style::default(),
-                LineKind::Ok => style::installed(),
-                LineKind::Failed => style::failed(),
-                LineKind::Skipped => style::outdated(),
-            };
-            Line::from(vec![
-                Span::styled(format!("{} ", l.at), style::dim()),
-                Span::styled(
-                    format!("{:<10} ", l.tenant.as_deref().unwrap_or("")),
-                    style::dim(),
-                ),
-                Span::styled(l.text.clone(), st),
-            ])
-        })
-        .collect();
-    let mode = match app.log.scroll {
-        None => "following".to_string(),
-        Some(_) => format!("line {} of {}, G follows", start + 1, lines.len()),
-    };
-    let tenant = app
-        .log
-        .tenant
-        .as_ref()
-        .map(|t| format!(", {t} only"))
-        .unwrap_or_default();
-    let focus = if app.log.focus {
-        "esc leaves"
-    } else {
-        "enter scrolls"
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" Log ({mode}{tenant}; {focus}, t tenant) "));
-    let block = if app.log.focus {
-        block.border_style(style::header())
-    } else {
-        block
-    };
-    let body = if shown.is_empty() {
-        vec![Line::from(Span::styled(
-            "select a job to see its log",
-            style::dim(),
-        ))]
-    } else {
-        shown
-    };
-    frame.render_widget(Paragraph::new(body).block(block), area);
+    gauge::draw(frame, gauge, ratio, label);
+    app.log.draw(frame, log, &app.log_lines());
 }
 
 fn history(frame: &mut Frame, app: &App, area: Rect) {
-    table(
+    table::draw(
         frame,
-        app,
-        Tab::History,
         area,
+        table_list(app, Tab::History),
         Spec {
             title: "History",
             suffix: String::new(),
@@ -667,50 +494,19 @@ fn bottom_line(frame: &mut Frame, app: &App, area: Rect) {
             Input::Filter(t) => ("/", t),
             Input::Command(t) => (":", t),
         };
-        let line = Line::from(vec![
-            Span::styled(prompt, style::header()),
-            Span::raw(text.clone()),
-            Span::styled("█", style::dim()),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
-        return;
+        return status_line::input(frame, area, prompt, text);
     }
-    let mut spans = Vec::new();
-    if app.read_only {
-        spans.push(Span::styled(" READ-ONLY ", style::selected()));
-        spans.push(Span::raw(" "));
-    }
-    let running = app.live.iter().filter(|j| j.state.is_active()).count();
-    if app.quitting {
-        spans.push(Span::styled(
-            format!("quitting once {running} job(s) stop at a migration boundary  "),
-            style::failed(),
-        ));
-    } else if running > 0 {
-        spans.push(Span::styled(
-            format!("{running} job(s) running  "),
-            style::outdated(),
-        ));
-    }
-    if !app.marks.is_empty() {
-        spans.push(Span::styled(
-            format!("{} marked  ", app.marks.len()),
-            style::header(),
-        ));
-    }
-    if app.data.problems > 0 {
-        spans.push(Span::styled(
-            format!(
-                "{} problem(s) in contexts: estate check  ",
-                app.data.problems
-            ),
-            style::failed(),
-        ));
-    }
-    match &app.message {
-        Some((m, Tone::Info)) => spans.push(Span::styled(m.clone(), style::note())),
-        Some((m, Tone::Error)) => spans.push(Span::styled(m.clone(), style::failed())),
-        None => spans.push(Span::styled(keys::reminder(), style::dim())),
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    status_line::draw(
+        frame,
+        area,
+        Status {
+            read_only: app.read_only,
+            running: app.live.iter().filter(|j| j.state.is_active()).count(),
+            quitting: app.quitting,
+            marked: app.marks.len(),
+            problems: app.data.problems,
+            message: app.message.as_ref().map(|(m, tone)| (m.as_str(), *tone)),
+            reminder: &keys::reminder(),
+        },
+    );
 }

@@ -207,7 +207,7 @@ async fn mark_two_cells_install_confirm_and_watch_the_job() {
     let mut app = app_on(&project, false).await;
     // Matrix, billing column: mark acme, skip globex (installed), mark initech.
     keys(&mut app, "3 j ");
-    assert_eq!(app.marks.len(), 2, "{:?}", app.marks);
+    assert_eq!(app.shared.marks.len(), 2, "{:?}", app.shared.marks);
     insta::assert_snapshot!("matrix_two_marks", screen(&app, 80, 24));
     app.on_key(key('i'));
     assert!(matches!(app.dialog, Some(Dialog::Planning(_))));
@@ -462,13 +462,33 @@ async fn v_verifies_and_the_matrix_shows_drift_with_its_fix() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn details_after_a_verify_open_in_every_view() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    keys(&mut app, "3v");
+    settle(&project, &mut app).await;
+    // A row past the number of tenants: its details once looked for drift of a tenant there.
+    keys(&mut app, "1G");
+    app.on_key(code(KeyCode::Enter));
+    let module = screen(&app, 80, 24);
+    assert!(module.contains("Module user_management"), "{module}");
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "5G");
+    app.on_key(code(KeyCode::Enter));
+    let history = screen(&app, 80, 24);
+    assert!(history.contains("outcome"), "{history}");
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_modules_map_shows_the_graph_and_the_tables_each_module_owns() {
     let s = demo_with_a_failed_job().await;
     let project = open(&s).await;
     let mut app = app_on(&project, false).await;
     // digital_card, the third module: highlighted in the tree and its tables in view.
     keys(&mut app, "jjm");
-    assert!(app.modules_map);
+    assert!(app.views.modules.map);
     insta::assert_snapshot!("modules_map", screen(&app, 80, 24));
     // A narrow split (tmux) draws it too, cramped but whole.
     for width in [20, 30, 40] {
@@ -476,7 +496,7 @@ async fn the_modules_map_shows_the_graph_and_the_tables_each_module_owns() {
         assert!(narrow.contains("Tables"), "{narrow}");
     }
     app.on_key(key('m'));
-    assert!(!app.modules_map, "m again goes back to the list");
+    assert!(!app.views.modules.map, "m again goes back to the list");
     project.close().await;
 }
 

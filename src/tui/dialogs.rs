@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         )));
         return window::draw(
             frame,
-            &app.dialog_scroll_max,
+            &app.shared.window_scroll,
             &format!("Keys: {}", app.tab.title()),
             lines,
             0,
@@ -41,7 +41,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match dialog {
         Dialog::Planning(request) => window::draw(
             frame,
-            &app.dialog_scroll_max,
+            &app.shared.window_scroll,
             "Planning",
             vec![
                 Line::from(describe(request)),
@@ -69,7 +69,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             };
             window::draw(
                 frame,
-                &app.dialog_scroll_max,
+                &app.shared.window_scroll,
                 &title,
                 lines,
                 *scroll,
@@ -112,7 +112,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             });
             window::draw(
                 frame,
-                &app.dialog_scroll_max,
+                &app.shared.window_scroll,
                 "Refused",
                 lines,
                 *scroll,
@@ -121,7 +121,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         }
         Dialog::Quit { running } => window::draw(
             frame,
-            &app.dialog_scroll_max,
+            &app.shared.window_scroll,
             "Quit?",
             vec![
                 Line::from(format!("{running} job(s) still running.")),
@@ -139,7 +139,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             scroll,
         } => window::draw(
             frame,
-            &app.dialog_scroll_max,
+            &app.shared.window_scroll,
             title,
             lines.clone(),
             *scroll,

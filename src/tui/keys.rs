@@ -11,8 +11,8 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::app::Tab;
 use super::command::Command::{self, *};
+use super::views::Tab;
 
 /// A key as a binding names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

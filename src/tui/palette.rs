@@ -3,7 +3,7 @@
 use estate_engine::Slug;
 use estate_engine::{Action, TenantSelection};
 
-use super::app::Tab;
+use super::views::Tab;
 
 /// What a command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

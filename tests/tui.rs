@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use estate::tui::{App, Dialog, Snapshot, Tab, draw};
+use estate::tui::{App, Popup, Snapshot, Tab, draw};
 use estate_engine::Project;
 use estate_engine::config::Config;
 use ratatui::Terminal;
@@ -171,7 +171,7 @@ async fn every_view_of_the_demo_at_80x24() {
     app.on_key(key('?'));
     insta::assert_snapshot!("demo_help", screen(&app, 80, 24));
     app.on_key(key('x'));
-    assert!(!app.help, "any key closes the help");
+    assert!(app.popup.is_none(), "any key closes the help");
     app.on_key(key('q'));
     assert!(app.quit);
     project.close().await;
@@ -186,7 +186,7 @@ async fn details_open_with_enter_and_close_with_esc() {
     app.on_key(code(KeyCode::Enter));
     insta::assert_snapshot!("detail_module", screen(&app, 80, 24));
     app.on_key(code(KeyCode::Esc));
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     // Matrix: globex × billing, failed, with the error.
     keys(&mut app, "3j");
     app.on_key(code(KeyCode::Enter));
@@ -210,11 +210,11 @@ async fn mark_two_cells_install_confirm_and_watch_the_job() {
     assert_eq!(app.shared.marks.len(), 2, "{:?}", app.shared.marks);
     insta::assert_snapshot!("matrix_two_marks", screen(&app, 80, 24));
     app.on_key(key('i'));
-    assert!(matches!(app.dialog, Some(Dialog::Planning(_))));
+    assert!(matches!(app.popup, Some(Popup::Planning(_))));
     settle(&project, &mut app).await;
     insta::assert_snapshot!("confirm_install", screen(&app, 80, 24));
     app.on_key(key('y'));
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     settle(&project, &mut app).await;
     app.on_key(key('4'));
     let jobs = screen(&app, 80, 24);
@@ -270,11 +270,11 @@ async fn a_refused_rollback_offers_cascade_and_changes_nothing_until_confirmed()
     insta::assert_snapshot!("refused_rollback", screen(&app, 80, 24));
     assert_eq!(s.snapshot(), before, "a refused plan changes nothing");
     app.on_key(key('c'));
-    assert!(matches!(app.dialog, Some(Dialog::Confirm { .. })));
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
     let cascade = screen(&app, 80, 24);
     assert!(cascade.contains("rollback user_management"), "{cascade}");
     app.on_key(code(KeyCode::Esc));
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert_eq!(s.snapshot(), before, "a cancelled plan changes nothing");
     project.close().await;
 }
@@ -315,7 +315,7 @@ async fn filter_command_line_and_quit_while_a_job_runs() {
     assert!(!app.quit);
     insta::assert_snapshot!("quit_while_running", screen(&app, 80, 24));
     app.on_key(key('n'));
-    assert!(app.dialog.is_none() && !app.quit);
+    assert!(app.popup.is_none() && !app.quit);
     // Even :q! lets the job stop at a migration boundary: the console quits once it has.
     keys(&mut app, ":q!");
     app.on_key(code(KeyCode::Enter));

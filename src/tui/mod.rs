@@ -1,23 +1,22 @@
 //! The console: a ratatui face on the same [`Project`] API the CLI uses.
 //!
-//! `app` routes keys and background results (which view is shown, the window open over it);
+//! `app` routes keys and background results (which view is shown, what is open over it);
 //! `views` holds one file per view (its state, keys and drawing) and the tab list; `shared` is
 //! what the views share (the snapshot from `data`, marks, the jobs `jobs` follows, `drift`);
-//! `keys` declares every key once, as data; `widgets` are the drawing pieces views share;
-//! `worker` runs everything that touches a database in tokio tasks (the UI thread never waits
-//! on one); `style` maps the shared theme onto ratatui. The terminal is always restored, on
-//! quit, on error and on panic.
+//! `popups` the windows and lines over the views (plans to confirm, refusals, details, help,
+//! the quit question, the `/` and `:` lines); `keys` declares every key once, as data;
+//! `widgets` are the drawing pieces views and popups share; `worker` runs everything that
+//! touches a database in tokio tasks (the UI thread never waits on one); `style` maps the
+//! shared theme onto ratatui. The terminal is always restored, on quit, on error and on panic.
 
 mod app;
 mod command;
 mod data;
-mod detail;
-mod dialogs;
 mod drift;
 mod jobs;
 mod keys;
 mod marks;
-mod palette;
+mod popups;
 mod rows;
 mod shared;
 mod style;
@@ -25,9 +24,9 @@ mod views;
 mod widgets;
 mod worker;
 
-pub use app::{App, Dialog, Input, draw};
+pub use app::{App, draw};
 pub use data::Snapshot;
-pub use jobs::{JobState, LiveJob};
+pub use popups::Popup;
 pub use views::Tab;
 pub use worker::{Effect, Msg, PlanGroup, PlanRequest};
 
@@ -39,6 +38,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use crate::signals::{Signals, Stop};
 use estate_engine::Project;
 use estate_engine::{Error, Result};
+use jobs::JobState;
 
 /// Carries out `effect` and waits for its results: what the event loop does in the
 /// background, done in line (for tests and benchmarks).

@@ -1,11 +1,39 @@
-//! The text of plans, as the windows show them.
+//! Plans as text: what the planning window says it waits for, a plan as the confirmation
+//! (and a refusal's `--cascade` alternative) shows it, and why a plan came back empty.
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::style;
-use super::widgets::text::dim;
-use estate_engine::{Plan, Step};
+use crate::tui::style;
+use crate::tui::widgets::text::dim;
+use crate::tui::worker::PlanRequest;
+use estate_engine::{Plan, Step, TenantSelection};
+
+/// `install digital_card for acme, globex`.
+pub fn describe(request: &PlanRequest) -> String {
+    let groups: Vec<String> = request
+        .groups
+        .iter()
+        .map(|g| {
+            let tenants = match &g.tenants {
+                TenantSelection::All => "every tenant".to_string(),
+                TenantSelection::Only(t) if t.len() > 5 => format!("{} tenants", t.len()),
+                TenantSelection::Only(t) => t
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            format!("{} for {tenants}", g.modules.join(" "))
+        })
+        .collect();
+    format!(
+        "{}{} {}",
+        request.action,
+        if request.cascade { " --cascade" } else { "" },
+        groups.join("; ")
+    )
+}
 
 fn step_line(step: &Step) -> String {
     let n = step.migrations.len();
@@ -36,7 +64,7 @@ fn step_line(step: &Step) -> String {
 const TENANTS_SHOWN: usize = 12;
 
 /// A plan as the confirmation window shows it.
-pub fn plan(plan: &Plan) -> Vec<Line<'static>> {
+pub fn lines(plan: &Plan) -> Vec<Line<'static>> {
     let tenants = plan.tenant_steps.values().filter(|s| !s.is_empty()).count();
     let mut lines = vec![Line::from(vec![
         Span::styled(

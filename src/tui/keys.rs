@@ -13,6 +13,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::command::Command::{self, *};
 use super::views::Tab;
+use Place::{Line, Only, Views};
 
 /// A key as a binding names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,8 +130,6 @@ const fn any(code: KeyCode) -> Key {
 const fn any_ch(c: char) -> Key {
     Key::Any(KeyCode::Char(c))
 }
-
-use Place::{Line, Only, Views};
 
 const ACTING: &[Tab] = &[Tab::Modules, Tab::Tenants, Tab::Matrix];
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use estate::tui::{App, Dialog, Snapshot, Tab, draw};
+use estate::tui::{App, Popup, Snapshot, Tab, draw};
 use estate_engine::Project;
 use estate_engine::config::Config;
 use ratatui::Terminal;
@@ -171,7 +171,7 @@ async fn every_view_of_the_demo_at_80x24() {
     app.on_key(key('?'));
     insta::assert_snapshot!("demo_help", screen(&app, 80, 24));
     app.on_key(key('x'));
-    assert!(!app.help, "any key closes the help");
+    assert!(app.popup.is_none(), "any key closes the help");
     app.on_key(key('q'));
     assert!(app.quit);
     project.close().await;
@@ -186,7 +186,7 @@ async fn details_open_with_enter_and_close_with_esc() {
     app.on_key(code(KeyCode::Enter));
     insta::assert_snapshot!("detail_module", screen(&app, 80, 24));
     app.on_key(code(KeyCode::Esc));
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     // Matrix: globex × billing, failed, with the error.
     keys(&mut app, "3j");
     app.on_key(code(KeyCode::Enter));
@@ -207,14 +207,14 @@ async fn mark_two_cells_install_confirm_and_watch_the_job() {
     let mut app = app_on(&project, false).await;
     // Matrix, billing column: mark acme, skip globex (installed), mark initech.
     keys(&mut app, "3 j ");
-    assert_eq!(app.marks.len(), 2, "{:?}", app.marks);
+    assert_eq!(app.shared.marks.len(), 2, "{:?}", app.shared.marks);
     insta::assert_snapshot!("matrix_two_marks", screen(&app, 80, 24));
     app.on_key(key('i'));
-    assert!(matches!(app.dialog, Some(Dialog::Planning(_))));
+    assert!(matches!(app.popup, Some(Popup::Planning(_))));
     settle(&project, &mut app).await;
     insta::assert_snapshot!("confirm_install", screen(&app, 80, 24));
     app.on_key(key('y'));
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     settle(&project, &mut app).await;
     app.on_key(key('4'));
     let jobs = screen(&app, 80, 24);
@@ -270,11 +270,11 @@ async fn a_refused_rollback_offers_cascade_and_changes_nothing_until_confirmed()
     insta::assert_snapshot!("refused_rollback", screen(&app, 80, 24));
     assert_eq!(s.snapshot(), before, "a refused plan changes nothing");
     app.on_key(key('c'));
-    assert!(matches!(app.dialog, Some(Dialog::Confirm { .. })));
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
     let cascade = screen(&app, 80, 24);
     assert!(cascade.contains("rollback user_management"), "{cascade}");
     app.on_key(code(KeyCode::Esc));
-    assert!(app.dialog.is_none());
+    assert!(app.popup.is_none());
     assert_eq!(s.snapshot(), before, "a cancelled plan changes nothing");
     project.close().await;
 }
@@ -315,7 +315,7 @@ async fn filter_command_line_and_quit_while_a_job_runs() {
     assert!(!app.quit);
     insta::assert_snapshot!("quit_while_running", screen(&app, 80, 24));
     app.on_key(key('n'));
-    assert!(app.dialog.is_none() && !app.quit);
+    assert!(app.popup.is_none() && !app.quit);
     // Even :q! lets the job stop at a migration boundary: the console quits once it has.
     keys(&mut app, ":q!");
     app.on_key(code(KeyCode::Enter));
@@ -462,13 +462,33 @@ async fn v_verifies_and_the_matrix_shows_drift_with_its_fix() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn details_after_a_verify_open_in_every_view() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    keys(&mut app, "3v");
+    settle(&project, &mut app).await;
+    // A row past the number of tenants: its details once looked for drift of a tenant there.
+    keys(&mut app, "1G");
+    app.on_key(code(KeyCode::Enter));
+    let module = screen(&app, 80, 24);
+    assert!(module.contains("Module user_management"), "{module}");
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "5G");
+    app.on_key(code(KeyCode::Enter));
+    let history = screen(&app, 80, 24);
+    assert!(history.contains("outcome"), "{history}");
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_modules_map_shows_the_graph_and_the_tables_each_module_owns() {
     let s = demo_with_a_failed_job().await;
     let project = open(&s).await;
     let mut app = app_on(&project, false).await;
     // digital_card, the third module: highlighted in the tree and its tables in view.
     keys(&mut app, "jjm");
-    assert!(app.modules_map);
+    assert!(app.views.modules.map);
     insta::assert_snapshot!("modules_map", screen(&app, 80, 24));
     // A narrow split (tmux) draws it too, cramped but whole.
     for width in [20, 30, 40] {
@@ -476,7 +496,7 @@ async fn the_modules_map_shows_the_graph_and_the_tables_each_module_owns() {
         assert!(narrow.contains("Tables"), "{narrow}");
     }
     app.on_key(key('m'));
-    assert!(!app.modules_map, "m again goes back to the list");
+    assert!(!app.views.modules.map, "m again goes back to the list");
     project.close().await;
 }
 

@@ -1,887 +1,199 @@
-//! The console's state and what each key and each background result does to it. Drawing
-//! reads it; nothing here draws or touches a database: work is asked for as an [`Effect`]
-//! and its result comes back as a [`Msg`].
+//! The console's routing: which view is shown, what is open over it, and the work asked for.
+//! A key goes to the open popup, else to the focused view, after the keys that route (tabs,
+//! help, filter and command lines, reload, quit); what a popup or a view asks for in return
+//! (a window, a plan, the filter typed, a command) is done here, and background results go to
+//! the shared state and the views that follow them. Nothing here draws a view or touches a
+//! database: work is asked for as an [`Effect`] and its result comes back as a [`Msg`].
 
-use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Tabs};
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use ratatui::text::Line;
-
+use super::command::Command;
 use super::data::Snapshot;
-use super::detail;
-use super::drift::{self, Drift, Findings};
-use super::jobs::{LineKind, LiveJob, LogLine};
-use super::keymap::{Command, command};
-use super::palette::{self, PaletteCommand};
+use super::keys;
+use super::marks;
+use super::popups::{
+    CommandLine, Detail, FilterLine, Help, PaletteCommand, Planning, Popup, QuitQuestion, Reply,
+};
+use super::shared::Shared;
+use super::style;
+use super::views::{Event, Outcome, Tab, Views};
+use super::widgets::status_line::{self, Status};
 use super::worker::{Effect, Msg, PlanGroup, PlanRequest};
-use estate_engine::ModuleState;
-use estate_engine::Slug;
-use estate_engine::{Action, Plan, TenantSelection};
-use estate_engine::{JobControl, JobEvent};
-
-/// The views, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Modules,
-    Tenants,
-    Matrix,
-    Jobs,
-    History,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 5] = [
-        Tab::Modules,
-        Tab::Tenants,
-        Tab::Matrix,
-        Tab::Jobs,
-        Tab::History,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Modules => "Modules",
-            Tab::Tenants => "Tenants",
-            Tab::Matrix => "Matrix",
-            Tab::Jobs => "Jobs",
-            Tab::History => "History",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
-
-/// A line being typed at the bottom: a filter or a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    Filter(String),
-    Command(String),
-}
-
-/// A window over the view: a plan to confirm, a refusal, details, the quit question.
-#[derive(Debug)]
-pub enum Dialog {
-    Planning(PlanRequest),
-    Confirm {
-        plans: Vec<Plan>,
-        scroll: usize,
-    },
-    Refused {
-        error: String,
-        cascade: Option<Vec<Plan>>,
-        scroll: usize,
-    },
-    Quit {
-        running: usize,
-    },
-    Detail {
-        title: String,
-        lines: Vec<Line<'static>>,
-        scroll: usize,
-    },
-}
-
-/// A row of the Jobs view: a job this console started, or one the registry recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobRow {
-    Live(usize),
-    Recorded(usize),
-}
-
-/// The log pane of the Jobs view.
-#[derive(Debug, Default)]
-pub struct LogView {
-    pub focus: bool,
-    /// The first line shown; `None` follows the newest line.
-    pub scroll: Option<usize>,
-    /// Only this tenant's lines.
-    pub tenant: Option<String>,
-    /// Lines that fit in the pane, as last drawn.
-    pub height: Cell<usize>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    Info,
-    Error,
-}
 
 pub struct App {
-    pub data: Snapshot,
-    /// False until the first snapshot arrives.
-    pub loaded: bool,
     pub tab: Tab,
-    pub read_only: bool,
-    /// The selected position in each tab's visible rows.
-    rows: [usize; 5],
-    /// The first visible row of each tab, as last drawn (kept so scrolling is smooth).
-    pub offsets: [Cell<usize>; 5],
-    /// Rows that fit in each table, as last drawn.
-    pub page: Cell<usize>,
-    /// How far the open window can scroll, as last drawn.
-    pub dialog_scroll_max: Cell<usize>,
-    /// The selected module column of the Matrix.
-    pub column: usize,
-    filters: [String; 5],
-    /// Each tab's rows that pass its filter, as indexes into the data.
-    visible: [Vec<usize>; 5],
-    pub input: Option<Input>,
-    /// Marked cells: (tenant, module).
-    pub marks: BTreeSet<(String, String)>,
-    pub dialog: Option<Dialog>,
-    pub help: bool,
-    pub live: Vec<LiveJob>,
-    pub log: LogView,
-    pub message: Option<(String, Tone)>,
+    pub views: Views,
+    pub shared: Shared,
+    /// The window or line open over the views.
+    pub popup: Option<Popup>,
     pub quit: bool,
     /// Quit once the running jobs have stopped.
     pub quitting: bool,
-    /// The last verify's findings, shown in the Matrix.
-    pub drift: Drift,
-    /// The Modules view shows the map (graph and tables) instead of the list.
-    pub modules_map: bool,
-    effects: Vec<Effect>,
 }
 
 impl App {
     pub fn new(data: Snapshot, read_only: bool) -> App {
         let mut app = App {
-            data,
-            loaded: true,
             tab: Tab::Modules,
-            read_only,
-            rows: [0; 5],
-            offsets: Default::default(),
-            page: Cell::new(10),
-            dialog_scroll_max: Cell::new(0),
-            column: 0,
-            filters: Default::default(),
-            visible: Default::default(),
-            input: None,
-            marks: BTreeSet::new(),
-            dialog: None,
-            help: false,
-            live: Vec::new(),
-            log: LogView::default(),
-            message: None,
+            views: Views::default(),
+            shared: Shared::new(data, read_only),
+            popup: None,
             quit: false,
             quitting: false,
-            drift: Drift::default(),
-            modules_map: false,
-            effects: Vec::new(),
         };
-        app.refilter_all();
+        app.views.notify(Event::Loaded, &mut app.shared);
         app
     }
 
     /// A console waiting for its first snapshot (asked for here).
     pub fn loading(read_only: bool) -> App {
         let mut app = App::new(Snapshot::default(), read_only);
-        app.loaded = false;
-        app.effects.push(Effect::Reload);
+        app.shared.loaded = false;
+        app.shared.ask(Effect::Reload);
         app
     }
 
     /// The work asked for since the last call.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.effects)
+        self.shared.take_effects()
     }
 
-    pub fn say(&mut self, message: impl Into<String>) {
-        self.message = Some((message.into(), Tone::Info));
-    }
-
-    pub fn warn(&mut self, message: impl Into<String>) {
-        self.message = Some((message.into(), Tone::Error));
-    }
-
-    // --- rows, filters, selection -------------------------------------------------------
-
-    pub fn filter(&self, tab: Tab) -> &str {
-        &self.filters[tab.index()]
-    }
-
-    /// The data indexes a tab shows, in order.
+    /// The data indexes `tab` shows, in order.
     pub fn visible(&self, tab: Tab) -> &[usize] {
-        &self.visible[tab.index()]
+        self.views.get(tab).rows(&self.shared).visible()
     }
 
-    /// The selected position among the visible rows.
+    /// The selected position among `tab`'s rows.
     pub fn row(&self, tab: Tab) -> usize {
-        self.rows[tab.index()]
+        self.views.get(tab).cursor().row
     }
-
-    /// The data index of the selected row.
-    pub fn selected(&self, tab: Tab) -> Option<usize> {
-        self.visible(tab).get(self.row(tab)).copied()
-    }
-
-    /// The Jobs view's rows: this console's jobs, newest first, then the registry's others.
-    pub fn job_rows(&self) -> Vec<JobRow> {
-        let live_ids: BTreeSet<&str> = self
-            .live
-            .iter()
-            .filter_map(|j| j.job_id.as_deref())
-            .collect();
-        (0..self.live.len())
-            .rev()
-            .map(JobRow::Live)
-            .chain(
-                self.data
-                    .jobs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, j)| !live_ids.contains(j.id.as_str()))
-                    .map(|(i, _)| JobRow::Recorded(i)),
-            )
-            .collect()
-    }
-
-    pub fn selected_job(&self) -> Option<JobRow> {
-        self.selected(Tab::Jobs)
-            .and_then(|i| self.job_rows().get(i).copied())
-    }
-
-    /// The text a tab's filter matches against, for data row `i`.
-    fn row_text(&self, tab: Tab, i: usize, jobs: &[JobRow]) -> String {
-        match tab {
-            Tab::Modules => {
-                let m = &self.data.modules[i];
-                format!("{} {} {}", m.name, m.title, m.description)
-            }
-            Tab::Tenants | Tab::Matrix => {
-                let t = &self.data.tenants()[i];
-                format!("{} {} {}", t.slug, t.name, t.placement.describe())
-            }
-            Tab::Jobs => match jobs[i] {
-                JobRow::Live(l) => {
-                    let j = &self.live[l];
-                    format!("{} {} {}", j.action, j.modules, j.state.label())
-                }
-                JobRow::Recorded(r) => {
-                    let j = &self.data.jobs[r];
-                    format!(
-                        "{} {} {} {} {}",
-                        j.id, j.action, j.modules, j.state, j.operator
-                    )
-                }
-            },
-            Tab::History => {
-                let h = &self.data.history[i];
-                format!(
-                    "{} {} {} {} {} {}",
-                    h.tenant.as_deref().unwrap_or("landlord"),
-                    h.module,
-                    h.action,
-                    h.outcome,
-                    h.operator,
-                    h.job_id
-                )
-            }
-        }
-    }
-
-    fn count(&self, tab: Tab, jobs: &[JobRow]) -> usize {
-        match tab {
-            Tab::Modules => self.data.modules.len(),
-            Tab::Tenants | Tab::Matrix => self.data.tenants().len(),
-            Tab::Jobs => jobs.len(),
-            Tab::History => self.data.history.len(),
-        }
-    }
-
-    fn refilter(&mut self, tab: Tab) {
-        let jobs = if tab == Tab::Jobs {
-            self.job_rows()
-        } else {
-            Vec::new()
-        };
-        let n = self.count(tab, &jobs);
-        let needle = self.filters[tab.index()].to_lowercase();
-        // Keep the same data row selected when it is still shown.
-        let before = self.selected(tab);
-        let visible: Vec<usize> = if needle.is_empty() {
-            (0..n).collect()
-        } else {
-            (0..n)
-                .filter(|i| {
-                    self.row_text(tab, *i, &jobs)
-                        .to_lowercase()
-                        .contains(&needle)
-                })
-                .collect()
-        };
-        let row = before
-            .and_then(|b| visible.iter().position(|v| *v == b))
-            .unwrap_or_else(|| self.rows[tab.index()].min(visible.len().saturating_sub(1)));
-        self.visible[tab.index()] = visible;
-        self.rows[tab.index()] = row;
-    }
-
-    fn refilter_all(&mut self) {
-        for tab in Tab::ALL {
-            self.refilter(tab);
-        }
-        self.column = self.column.min(self.data.modules.len().saturating_sub(1));
-    }
-
-    fn select_data_row(&mut self, tab: Tab, index: usize) {
-        if !self.visible(tab).contains(&index) {
-            self.filters[tab.index()].clear();
-            self.refilter(tab);
-        }
-        if let Some(pos) = self.visible(tab).iter().position(|v| *v == index) {
-            self.rows[tab.index()] = pos;
-        }
-    }
-
-    fn set_filter(&mut self, tab: Tab, text: String) {
-        self.filters[tab.index()] = text;
-        self.refilter(tab);
-        // The Tenants and Matrix views list the same tenants: one filter for both.
-        let twin = match tab {
-            Tab::Tenants => Some(Tab::Matrix),
-            Tab::Matrix => Some(Tab::Tenants),
-            _ => None,
-        };
-        if let Some(twin) = twin {
-            self.filters[twin.index()] = self.filters[tab.index()].clone();
-            self.refilter(twin);
-        }
-    }
-
-    // --- keys -----------------------------------------------------------------------------
 
     pub fn on_key(&mut self, key: KeyEvent) {
-        if self.input.is_some() {
-            return self.on_input_key(key);
+        if let Some(popup) = self.popup.as_mut() {
+            let reply = popup.on_key(key, &mut self.shared);
+            return self.answer(reply);
         }
-        let cmd = command(key);
-        if self.help {
-            // The overlay takes every key: any of them closes it, q still quits.
-            self.help = false;
-            if cmd == Some(Command::Quit) {
-                self.ask_quit();
-            }
+        let Some(command) = keys::in_views(key) else {
             return;
-        }
-        if self.dialog.is_some() {
-            return self.on_dialog_key(key, cmd);
-        }
-        let Some(cmd) = cmd else { return };
-        self.message = None;
-        if self.tab == Tab::Jobs && self.log.focus && self.on_log_key(cmd) {
-            return;
-        }
-        let len = self.visible(self.tab).len();
-        let last = len.saturating_sub(1);
-        let page = self.page.get().max(1);
-        let row = &mut self.rows[self.tab.index()];
-        match cmd {
+        };
+        self.shared.message = None;
+        let tabs = Tab::ALL.len();
+        match command {
             Command::Quit => self.ask_quit(),
-            Command::Help => self.help = true,
-            Command::Back => self.back(),
-            Command::Enter => self.enter(),
-            Command::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
-            Command::PrevTab => {
-                self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
-            }
-            Command::GoTo(tab) => self.tab = tab,
-            Command::Down => *row = (*row + 1).min(last),
-            Command::Up => *row = row.saturating_sub(1),
-            Command::PageDown => *row = (*row + page).min(last),
-            Command::PageUp => *row = row.saturating_sub(page),
-            Command::Top => *row = 0,
-            Command::Bottom => *row = last,
-            Command::Right if self.tab == Tab::Matrix => {
-                self.column = (self.column + 1).min(self.data.modules.len().saturating_sub(1));
-            }
-            Command::Left if self.tab == Tab::Matrix => self.column = self.column.saturating_sub(1),
-            Command::Refresh => self.reload(),
-            Command::Mark => self.mark(),
-            Command::Install => self.act(Action::Install),
-            Command::Rollback => self.act(Action::Rollback),
-            Command::Upgrade => self.act(Action::Upgrade),
-            Command::Filter => self.input = Some(Input::Filter(self.filter(self.tab).to_string())),
-            Command::Palette => self.input = Some(Input::Command(String::new())),
-            Command::Cancel if self.tab == Tab::Jobs => self.cancel_selected(),
-            Command::TenantFilter if self.tab == Tab::Jobs => self.next_log_tenant(),
-            Command::Follow if self.tab == Tab::Jobs => self.log.scroll = None,
-            Command::Verify if matches!(self.tab, Tab::Tenants | Tab::Matrix) => self.verify(),
-            Command::Map if self.tab == Tab::Modules => self.modules_map = !self.modules_map,
-            _ => {}
-        }
-    }
-
-    fn on_input_key(&mut self, key: KeyEvent) {
-        let Some(input) = self.input.as_mut() else {
-            return;
-        };
-        let text = match input {
-            Input::Filter(t) | Input::Command(t) => t,
-        };
-        match key.code {
-            KeyCode::Char(c) => text.push(c),
-            KeyCode::Backspace => {
-                if text.pop().is_none() {
-                    self.input = None;
+            Command::Help => self.popup = Some(Popup::Help(Help::new(self.tab))),
+            Command::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % tabs],
+            Command::PrevTab => self.tab = Tab::ALL[(self.tab.index() + tabs - 1) % tabs],
+            Command::GoTo(n) => {
+                if let Some(tab) = Tab::ALL.get(n) {
+                    self.tab = *tab;
                 }
             }
-            KeyCode::Esc => {
-                if matches!(self.input, Some(Input::Filter(_))) {
-                    self.set_filter(self.tab, String::new());
-                }
-                self.input = None;
-                return;
+            Command::Refresh => self.shared.reload(),
+            Command::Filter => {
+                let filter = &self.views.get(self.tab).rows(&self.shared).filter;
+                self.popup = Some(Popup::Filter(FilterLine::new(filter.clone())));
             }
-            KeyCode::Enter => {
-                match self.input.take() {
-                    Some(Input::Command(line)) => self.run_command(&line),
-                    Some(Input::Filter(text)) => {
-                        let shown = self.visible(self.tab).len();
-                        self.set_filter(self.tab, text);
-                        if !self.filter(self.tab).is_empty() {
-                            self.say(format!("{shown} row(s) match; / to change, esc clears"));
-                        }
-                    }
-                    None => {}
-                }
-                return;
-            }
-            _ => return,
-        }
-        // A filter applies as it is typed.
-        if let Some(Input::Filter(text)) = &self.input {
-            let text = text.clone();
-            self.set_filter(self.tab, text);
-        }
-    }
-
-    fn on_dialog_key(&mut self, key: KeyEvent, cmd: Option<Command>) {
-        let Some(dialog) = self.dialog.as_mut() else {
-            return;
-        };
-        let yes = matches!(key.code, KeyCode::Char('y') | KeyCode::Enter);
-        let no = matches!(
-            key.code,
-            KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q')
-        );
-        match dialog {
-            Dialog::Planning(_) => {
-                if no {
-                    self.dialog = None;
-                    self.say("planning abandoned: nothing ran");
-                }
-            }
-            Dialog::Confirm { plans, scroll } => {
-                if yes {
-                    let plans = std::mem::take(plans);
-                    self.dialog = None;
-                    self.start(plans);
-                } else if no {
-                    self.dialog = None;
-                    self.say("cancelled: nothing ran");
-                } else {
-                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
-                }
-            }
-            Dialog::Refused {
-                cascade, scroll, ..
-            } => {
-                if key.code == KeyCode::Char('c') && cascade.is_some() {
-                    let plans = cascade.take().unwrap_or_default();
-                    self.dialog = Some(Dialog::Confirm { plans, scroll: 0 });
-                } else if yes || no {
-                    self.dialog = None;
-                } else {
-                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
-                }
-            }
-            Dialog::Quit { .. } => {
-                if key.code == KeyCode::Char('y') || cmd == Some(Command::Quit) {
-                    self.dialog = None;
-                    self.stop_and_quit();
-                } else if no || key.code == KeyCode::Enter {
-                    self.dialog = None;
-                }
-            }
-            Dialog::Detail { scroll, .. } => {
-                if no || key.code == KeyCode::Enter {
-                    self.dialog = None;
-                } else {
-                    scroll_by(scroll, cmd, self.dialog_scroll_max.get());
-                }
+            Command::Palette => self.popup = Some(Popup::Palette(CommandLine::default())),
+            command => {
+                let outcome = self.views.on_command(self.tab, command, &mut self.shared);
+                self.follow(outcome);
             }
         }
     }
 
-    /// Keys of the focused log pane; false when the key is not one of them.
-    fn on_log_key(&mut self, cmd: Command) -> bool {
-        let height = self.log.height.get().max(1);
-        let total = self.log_lines().len();
-        let max_start = total.saturating_sub(height);
-        let start = self.log.scroll.unwrap_or(max_start).min(max_start);
-        let to = |s: usize| if s >= max_start { None } else { Some(s) };
-        self.log.scroll = match cmd {
-            Command::Down => to(start + 1),
-            Command::Up => Some(start.saturating_sub(1)),
-            Command::PageDown => to(start + height),
-            Command::PageUp => Some(start.saturating_sub(height)),
-            Command::Top => Some(0),
-            Command::Bottom | Command::Follow => None,
-            Command::Back => {
-                self.log.focus = false;
-                return true;
+    /// Does what a view asked for.
+    fn follow(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Unhandled | Outcome::Done => {}
+            Outcome::Detail { title, lines } => {
+                self.popup = Some(Popup::Detail(Detail::new(title, lines)));
             }
-            _ => return false,
-        };
-        true
-    }
-
-    fn back(&mut self) {
-        if !self.filter(self.tab).is_empty() {
-            self.set_filter(self.tab, String::new());
-        } else if !self.marks.is_empty() {
-            let n = self.marks.len();
-            self.marks.clear();
-            self.say(format!("{n} mark(s) cleared"));
+            Outcome::Plan(request) => self.plan(request),
         }
     }
 
-    fn reload(&mut self) {
-        self.effects.push(Effect::Reload);
-        self.say("reloading…");
+    /// Does what the open popup asked for.
+    fn answer(&mut self, reply: Reply) {
+        if !matches!(reply, Reply::Stay | Reply::Filter(_)) {
+            self.popup = None;
+        }
+        match reply {
+            Reply::Stay | Reply::Close => {}
+            Reply::Open(popup) => self.popup = Some(popup),
+            Reply::Run(plans) => {
+                if self.shared.start(plans) {
+                    self.views.notify(Event::JobsStarted, &mut self.shared);
+                }
+            }
+            Reply::AskQuit => self.ask_quit(),
+            Reply::Quit => self.stop_and_quit(),
+            Reply::Filter(text) => self.set_filter(text),
+            Reply::FilterClosed(None) => self.set_filter(String::new()),
+            Reply::FilterClosed(Some(text)) => {
+                let shown = self.visible(self.tab).len();
+                self.set_filter(text);
+                if !self
+                    .views
+                    .get(self.tab)
+                    .rows(&self.shared)
+                    .filter
+                    .is_empty()
+                {
+                    self.shared
+                        .say(format!("{shown} row(s) match; / to change, esc clears"));
+                }
+            }
+            Reply::Command(command) => self.run(command),
+        }
     }
 
-    fn verify(&mut self) {
-        if matches!(self.drift, Drift::Verifying) {
-            return self.say("already verifying");
-        }
-        self.drift = Drift::Verifying;
-        self.effects.push(Effect::Verify);
-        self.say(
-            "verifying every tenant's ledger against the registry and the files (reads only)…",
-        );
+    fn set_filter(&mut self, text: String) {
+        self.views.set_filter(self.tab, text, &mut self.shared);
+    }
+
+    fn plan(&mut self, request: PlanRequest) {
+        self.popup = Some(Popup::Planning(Planning::new(request.clone())));
+        self.shared.ask(Effect::Plan(request));
     }
 
     fn ask_quit(&mut self) {
-        let running = self.live.iter().filter(|j| j.state.is_active()).count();
+        let running = self.shared.running();
         if running == 0 {
             self.quit = true;
         } else {
-            self.dialog = Some(Dialog::Quit { running });
+            self.popup = Some(Popup::Quit(QuitQuestion::new(running)));
         }
     }
 
     fn stop_and_quit(&mut self) {
         self.quitting = true;
-        for j in self.live.iter().filter(|j| j.state.is_active()) {
-            j.control.cancel();
-        }
+        self.shared.cancel_all();
         self.check_quit();
     }
 
     fn check_quit(&mut self) {
-        if self.quitting && !self.live.iter().any(|j| j.state.is_active()) {
+        if self.quitting && self.shared.running() == 0 {
             self.quit = true;
         }
     }
 
-    fn enter(&mut self) {
-        let dialog = match self.tab {
-            Tab::Jobs => {
-                self.log.focus = true;
-                return;
-            }
-            Tab::Modules => self
-                .selected(Tab::Modules)
-                .map(|i| detail::module(&self.data.modules[i])),
-            Tab::Tenants => self
-                .selected(Tab::Tenants)
-                .map(|t| detail::tenant(&self.data, t)),
-            Tab::Matrix => self
-                .selected(Tab::Matrix)
-                .filter(|_| !self.data.modules.is_empty())
-                .map(|t| detail::cell(&self.data, t, self.column)),
-            Tab::History => self
-                .selected(Tab::History)
-                .map(|i| detail::history(&self.data.history[i])),
-        };
-        if let Some((title, lines)) = dialog {
-            // Drift first: it puts what follows (the registry's state) in doubt.
-            let mut drift = self.drift_lines();
-            let lines = if drift.is_empty() {
-                lines
-            } else {
-                drift.push(Line::default());
-                drift.extend(lines);
-                drift
-            };
-            self.dialog = Some(Dialog::Detail {
-                title,
-                lines,
-                scroll: 0,
-            });
-        }
-    }
-
-    /// What the last verify found about the selected tenant (Tenants) or cell (Matrix).
-    fn drift_lines(&self) -> Vec<Line<'static>> {
-        let Some(findings) = self.drift.findings() else {
-            return Vec::new();
-        };
-        let Some(t) = self.selected(self.tab) else {
-            return Vec::new();
-        };
-        let tenant = self.tenant_slug(t);
-        let module = self.data.matrix.modules.get(self.column).cloned();
-        let mine: Vec<_> = findings
-            .of_database(&tenant)
-            .filter(|f| match self.tab {
-                Tab::Tenants => true,
-                Tab::Matrix => f.module.is_none() || f.module == module,
-                _ => false,
-            })
-            .collect();
-        if mine.is_empty() {
-            return Vec::new();
-        }
-        let mut lines = vec![detail::heading("drift (last verify)")];
-        for f in mine {
-            lines.extend(drift::lines(f));
-        }
-        lines
-    }
-
-    // --- marks and actions ------------------------------------------------------------------
-
-    fn tenant_slug(&self, t: usize) -> String {
-        self.data.tenants()[t].slug.clone()
-    }
-
-    fn module_name(&self, m: usize) -> String {
-        self.data.modules[m].name.clone()
-    }
-
-    /// The cells the cursor stands for: a cell, a module's column, a tenant's row.
-    fn cursor_cells(&self) -> Vec<(String, String)> {
-        match self.tab {
-            Tab::Matrix => match self.selected(Tab::Matrix) {
-                Some(t) if self.column < self.data.modules.len() => {
-                    vec![(self.tenant_slug(t), self.module_name(self.column))]
-                }
-                _ => Vec::new(),
-            },
-            Tab::Modules => match self.selected(Tab::Modules) {
-                Some(m) => self
-                    .visible(Tab::Matrix)
-                    .iter()
-                    .map(|t| (self.tenant_slug(*t), self.module_name(m)))
-                    .collect(),
-                None => Vec::new(),
-            },
-            Tab::Tenants => match self.selected(Tab::Tenants) {
-                Some(t) => (0..self.data.modules.len())
-                    .map(|m| (self.tenant_slug(t), self.module_name(m)))
-                    .collect(),
-                None => Vec::new(),
-            },
-            Tab::Jobs | Tab::History => Vec::new(),
-        }
-    }
-
-    fn mark(&mut self) {
-        let cells = self.cursor_cells();
-        if cells.is_empty() {
-            return;
-        }
-        if cells.iter().all(|c| self.marks.contains(c)) {
-            for c in &cells {
-                self.marks.remove(c);
-            }
-        } else {
-            self.marks.extend(cells);
-        }
-        // Marking moves on, as in a file manager, so space space marks two rows.
-        if self.tab != Tab::Matrix || self.visible(Tab::Matrix).len() > 1 {
-            let last = self.visible(self.tab).len().saturating_sub(1);
-            let row = &mut self.rows[self.tab.index()];
-            *row = (*row + 1).min(last);
-        }
-        let filter = self.filter(Tab::Matrix);
-        if self.tab == Tab::Modules && !filter.is_empty() {
-            let n = self.visible(Tab::Matrix).len();
-            self.say(format!(
-                "marked for the {n} tenant(s) matching \"{filter}\" (the Matrix's filter)"
-            ));
-        } else {
-            self.say("i install, r roll back, u upgrade the marked; esc clears the marks");
-        }
-    }
-
-    fn act(&mut self, action: Action) {
-        if self.read_only {
-            return self.warn(format!(
-                "read-only: {action} refused (restart without --read-only)"
-            ));
-        }
-        let cells: Vec<(String, String)> = if self.marks.is_empty() {
-            self.cursor_cells()
-        } else {
-            self.marks.iter().cloned().collect()
-        };
-        // Only the cells the action changes: installing an installed module is a no-op.
-        let wanted = |s: ModuleState| match action {
-            Action::Install => s != ModuleState::Installed,
-            Action::Rollback => s != ModuleState::NotInstalled,
-            Action::Upgrade => matches!(s, ModuleState::Outdated | ModuleState::Failed),
-        };
-        if cells.is_empty() && self.data.tenants().is_empty() {
-            return self.warn("there are no tenants yet: add one with `estate tenants add SLUG`");
-        }
-        if cells.is_empty() {
-            return self.warn(format!(
-                "nothing to {action}: mark cells in the Matrix (3), or select a module (1) or a tenant (2)"
-            ));
-        }
-        let cells: Vec<(String, String)> = cells
-            .into_iter()
-            .filter(|(t, m)| self.data.cell(t, m).is_some_and(|c| wanted(c.state)))
-            .collect();
-        if cells.is_empty() {
-            let what = match action {
-                Action::Install => "every cell chosen is installed already",
-                Action::Rollback => "no module chosen is installed",
-                Action::Upgrade => "nothing chosen has pending migrations",
-            };
-            return self.say(format!("nothing to {action}: {what}"));
-        }
-        let request = PlanRequest {
-            action,
-            groups: group(&cells),
-            cascade: false,
-        };
-        self.plan(request);
-    }
-
-    fn plan(&mut self, request: PlanRequest) {
-        self.dialog = Some(Dialog::Planning(request.clone()));
-        self.effects.push(Effect::Plan(request));
-    }
-
-    /// Runs confirmed plans as jobs, in the background.
-    fn start(&mut self, plans: Vec<Plan>) {
-        let plans: Vec<Plan> = plans.into_iter().filter(|p| !p.is_empty()).collect();
-        if plans.is_empty() {
-            return self.say("nothing to do");
-        }
-        let mut jobs = Vec::new();
-        for plan in plans {
-            let control = JobControl::default();
-            self.live
-                .push(LiveJob::new(&plan, control.clone(), &self.data.operator));
-            jobs.push((self.live.len() - 1, plan, control));
-        }
-        let n = jobs.len();
-        self.effects.push(Effect::Run(jobs));
-        self.marks.clear();
-        self.refilter(Tab::Jobs);
-        self.rows[Tab::Jobs.index()] = 0;
-        self.log = LogView::default();
-        self.say(format!(
-            "{n} job(s) started in the background: 4 shows them, c cancels"
-        ));
-    }
-
-    fn cancel_selected(&mut self) {
-        match self.selected_job() {
-            Some(JobRow::Live(i)) if self.live[i].state.is_active() => {
-                self.live[i].control.cancel();
-                self.live[i].lines.push(LogLine {
-                    at: chrono::Utc::now().format("%H:%M:%S").to_string(),
-                    tenant: None,
-                    kind: LineKind::Skipped,
-                    text: "cancel requested: stopping at the next migration boundary".to_string(),
-                });
-                self.say("cancelling: the job stops at its next migration boundary");
-            }
-            _ => self.say("no running job selected"),
-        }
-    }
-
-    // --- the log pane -----------------------------------------------------------------------
-
-    /// The selected job's log lines, through the tenant filter.
-    pub fn log_lines(&self) -> Vec<LogLine> {
-        let lines: Vec<LogLine> = match self.selected_job() {
-            Some(JobRow::Live(i)) => self.live[i].lines.clone(),
-            Some(JobRow::Recorded(r)) => detail::job_log(&self.data, &self.data.jobs[r].id),
-            None => Vec::new(),
-        };
-        match &self.log.tenant {
-            Some(t) => lines
-                .into_iter()
-                .filter(|l| l.tenant.as_ref() == Some(t))
-                .collect(),
-            None => lines,
-        }
-    }
-
-    fn next_log_tenant(&mut self) {
-        let tenants: Vec<String> = match self.selected_job() {
-            Some(JobRow::Live(i)) => self.live[i].tenants_seen(),
-            Some(JobRow::Recorded(r)) => {
-                let mut seen = Vec::new();
-                for l in detail::job_log(&self.data, &self.data.jobs[r].id) {
-                    if let Some(t) = l.tenant
-                        && !seen.contains(&t)
-                    {
-                        seen.push(t);
-                    }
-                }
-                seen
-            }
-            None => Vec::new(),
-        };
-        let next = match &self.log.tenant {
-            None => tenants.first().cloned(),
-            Some(t) => tenants
-                .iter()
-                .position(|x| x == t)
-                .and_then(|i| tenants.get(i + 1).cloned()),
-        };
-        self.log.scroll = None;
-        self.say(match &next {
-            Some(t) => format!("log: {t} only (t for the next tenant)"),
-            None => "log: every tenant".to_string(),
-        });
-        self.log.tenant = next;
-    }
-
-    // --- the command line -------------------------------------------------------------------
-
-    pub fn run_command(&mut self, line: &str) {
-        let parsed = palette::parse(
-            line,
-            |m| self.data.module_index(m).is_some(),
-            |t| self.data.tenant_index(t).is_some(),
-        );
-        let cmd = match parsed {
-            Ok(cmd) => cmd,
-            Err(e) => return self.warn(e),
-        };
-        match cmd {
+    /// Carries out a `:` command.
+    fn run(&mut self, command: PaletteCommand) {
+        match command {
             PaletteCommand::Act {
                 action,
                 modules,
                 tenants,
                 cascade,
             } => {
-                if self.read_only {
-                    return self.act(action);
+                if self.shared.read_only {
+                    // Says why nothing is planned.
+                    marks::plan(&mut self.shared, action, Vec::new());
+                    return;
                 }
                 self.plan(PlanRequest {
                     action,
@@ -890,36 +202,37 @@ impl App {
                 });
             }
             PaletteCommand::Tenant(slug) => {
-                if let Some(t) = self.data.tenant_index(&slug) {
+                if let Some(t) = self.shared.data.tenant_index(&slug) {
                     self.tab = Tab::Matrix;
-                    self.select_data_row(Tab::Matrix, t);
-                    self.select_data_row(Tab::Tenants, t);
-                    self.say(format!("tenant {slug}"));
+                    self.views.notify(Event::Tenant(t), &mut self.shared);
+                    self.shared.say(format!("tenant {slug}"));
                 }
             }
             PaletteCommand::Module(name) => {
-                if let Some(m) = self.data.module_index(&name) {
+                if let Some(m) = self.shared.data.module_index(&name) {
                     self.tab = Tab::Modules;
-                    self.select_data_row(Tab::Modules, m);
-                    self.column = m;
-                    self.say(format!("module {name}"));
+                    self.views.notify(Event::Module(m), &mut self.shared);
+                    self.shared.say(format!("module {name}"));
                 }
             }
             PaletteCommand::History(text) => {
                 self.tab = Tab::History;
-                self.set_filter(Tab::History, text);
+                self.set_filter(text);
             }
             PaletteCommand::View(tab) => self.tab = tab,
             PaletteCommand::Cancel => {
                 self.tab = Tab::Jobs;
-                self.cancel_selected();
+                let outcome = self
+                    .views
+                    .on_command(Tab::Jobs, Command::Cancel, &mut self.shared);
+                self.follow(outcome);
             }
-            PaletteCommand::Reload => self.reload(),
+            PaletteCommand::Reload => self.shared.reload(),
             PaletteCommand::Verify => {
                 self.tab = Tab::Matrix;
-                self.verify();
+                self.shared.verify();
             }
-            PaletteCommand::Help => self.help = true,
+            PaletteCommand::Help => self.popup = Some(Popup::Help(Help::new(self.tab))),
             // Even forced, a job is never cut in the middle of a migration: it stops at the
             // next boundary, and the console quits then.
             PaletteCommand::Quit { force: true } => self.stop_and_quit(),
@@ -927,149 +240,90 @@ impl App {
         }
     }
 
-    // --- results from the background ---------------------------------------------------------
-
+    /// Takes a result from the background.
     pub fn on_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Loaded(Ok(snapshot)) => {
-                let first = !self.loaded;
-                self.data = *snapshot;
-                self.loaded = true;
-                self.refilter_all();
-                if !first
-                    && self
-                        .message
-                        .as_ref()
-                        .is_some_and(|(m, _)| m == "reloading…")
-                {
-                    self.say("reloaded");
-                }
+                self.shared.take_snapshot(*snapshot);
+                self.views.notify(Event::Loaded, &mut self.shared);
             }
             Msg::Loaded(Err(e)) => {
-                self.loaded = true;
-                self.warn(format!("loading failed: {e}"));
+                self.shared.loaded = true;
+                self.shared.warn(format!("loading failed: {e}"));
             }
             Msg::Planned {
                 request,
                 result,
                 cascade,
             } => {
-                // A plan nobody waits for any more (the dialog was closed) is dropped.
-                if !matches!(&self.dialog, Some(Dialog::Planning(r)) if *r == request) {
-                    return;
+                // A plan nobody waits for any more (its window was closed) is dropped.
+                if matches!(&self.popup, Some(Popup::Planning(p)) if p.request == request) {
+                    self.popup = Some(Popup::planned(request.action, result, cascade));
                 }
-                self.dialog = Some(match result {
-                    Ok(plans) if plans.iter().all(Plan::is_empty) => Dialog::Detail {
-                        title: format!("{}: nothing to do", request.action),
-                        lines: detail::nothing_to_do(&plans),
-                        scroll: 0,
-                    },
-                    Ok(plans) => Dialog::Confirm { plans, scroll: 0 },
-                    Err(error) => Dialog::Refused {
-                        error,
-                        cascade,
-                        scroll: 0,
-                    },
-                });
             }
-            Msg::Event(i, event) => self.on_job_event(i, event),
+            Msg::Event(i, event) => {
+                if self.shared.on_job_event(i, event) {
+                    self.views.notify(Event::JobStarted, &mut self.shared);
+                }
+            }
             // Taken by the event loop before it reaches here.
             Msg::Reopened(_) => {}
-            Msg::Verified(Ok(report)) => {
-                self.drift = Drift::Checked {
-                    at: chrono::Utc::now().format("%H:%M:%S").to_string(),
-                    findings: Findings::new(report),
-                };
-                let summary = self.drift.summary();
-                if self.drift.findings().is_some_and(|f| f.len() > 0) {
-                    self.warn(format!("verify: {summary}; enter on a ⚠ shows the fix"));
-                } else {
-                    self.say(format!("verify: {summary}"));
-                }
-            }
-            Msg::Verified(Err(e)) => {
-                self.warn(format!("verify failed: {e}"));
-                self.drift = Drift::Failed(e);
-            }
+            Msg::Verified(result) => self.shared.on_verified(result),
             Msg::Finished(i, result) => {
-                if let Some(job) = self.live.get_mut(i) {
-                    let ok = result.as_ref().is_ok_and(|r| r.is_success());
-                    job.finish(result);
-                    let state = job.state.label().to_string();
-                    let what = format!("{} {}", job.action, job.modules);
-                    if ok {
-                        self.say(format!("{what}: {state}"));
-                    } else {
-                        self.warn(format!("{what}: {state}; 4 shows its log"));
-                    }
-                }
-                self.effects.push(Effect::Reload);
+                self.shared.on_finished(i, result);
                 self.check_quit();
             }
         }
     }
-
-    fn on_job_event(&mut self, i: usize, event: JobEvent) {
-        // The matrix shows each cell change as it happens.
-        match &event {
-            JobEvent::ModuleInstalled { tenant, module }
-            | JobEvent::ModuleUpgraded { tenant, module } => {
-                self.data.set_state(tenant, module, ModuleState::Installed)
-            }
-            JobEvent::ModuleRolledBack { tenant, module } => {
-                self.data
-                    .set_state(tenant, module, ModuleState::NotInstalled)
-            }
-            JobEvent::StepFailed { step, .. } => {
-                if let Some(t) = &step.tenant {
-                    self.data.set_state(t, &step.module, ModuleState::Failed);
-                }
-            }
-            _ => {}
-        }
-        let started = matches!(event, JobEvent::JobStarted { .. });
-        if let Some(job) = self.live.get_mut(i) {
-            job.on(&event);
-        }
-        if started {
-            self.refilter(Tab::Jobs);
-        }
-    }
 }
 
-/// Marked cells as plan groups: modules wanted on the same tenants go in one plan.
-fn group(cells: &[(String, String)]) -> Vec<PlanGroup> {
-    let mut by_module: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (t, m) in cells {
-        by_module.entry(m).or_default().insert(t);
+/// Draws the console: the tab bar, the focused view, the bottom line, and what is open over
+/// them.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let [top, body, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    let titles: Vec<Line> = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title())))
+        .collect();
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(app.tab.index())
+            .highlight_style(style::selected())
+            .divider("│"),
+        top,
+    );
+    let shared = &app.shared;
+    if !shared.loaded {
+        frame.render_widget(
+            Paragraph::new(Span::styled("loading the registry…", style::dim()))
+                .block(Block::default().borders(Borders::ALL)),
+            body,
+        );
+    } else {
+        app.views.get(app.tab).draw(frame, body, shared);
     }
-    let mut by_tenants: BTreeMap<BTreeSet<&str>, Vec<String>> = BTreeMap::new();
-    for (m, tenants) in by_module {
-        by_tenants.entry(tenants).or_default().push(m.to_string());
+    if !app.popup.as_ref().is_some_and(Popup::is_line) {
+        status_line::draw(
+            frame,
+            bottom,
+            Status {
+                read_only: shared.read_only,
+                running: shared.running(),
+                quitting: app.quitting,
+                marked: shared.marks.len(),
+                problems: shared.data.problems,
+                message: shared.message.as_ref().map(|(m, tone)| (m.as_str(), *tone)),
+                reminder: &keys::reminder(),
+            },
+        );
     }
-    by_tenants
-        .into_iter()
-        .map(|(tenants, modules)| PlanGroup {
-            modules,
-            tenants: TenantSelection::Only(
-                tenants
-                    .into_iter()
-                    .filter_map(|t| Slug::parse(t).ok())
-                    .collect(),
-            ),
-        })
-        .collect()
-}
-
-fn scroll_by(scroll: &mut usize, cmd: Option<Command>, max: usize) {
-    *scroll = match cmd {
-        Some(Command::Down) => *scroll + 1,
-        Some(Command::Up) => scroll.saturating_sub(1),
-        Some(Command::PageDown) => *scroll + 10,
-        Some(Command::PageUp) => scroll.saturating_sub(10),
-        Some(Command::Top) => 0,
-        Some(Command::Bottom) => max,
-        _ => *scroll,
+    if let Some(popup) = &app.popup {
+        popup.draw(frame, bottom, shared);
     }
-    .min(max);
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use ratatui::text::Line;
 
+use super::widgets::text::heading;
 use estate_engine::{Finding, FindingKind, VerifyReport};
 
 /// Where verification stands.
@@ -119,4 +120,35 @@ pub fn lines(f: &Finding) -> Vec<Line<'static>> {
         None => format!("⚠ {}", f.detail),
     };
     vec![Line::from(what), Line::from(format!("  fix: {}", f.fix))]
+}
+
+/// What the last verify found about `tenant`: everything, or with `module`, what concerns the
+/// tenant itself or that module. Empty when nothing was found (or nothing verified).
+pub fn about(drift: &Drift, tenant: &str, module: Option<&str>) -> Vec<Line<'static>> {
+    let Some(findings) = drift.findings() else {
+        return Vec::new();
+    };
+    let mine: Vec<&Finding> = findings
+        .of_database(tenant)
+        .filter(|f| module.is_none() || f.module.is_none() || f.module.as_deref() == module)
+        .collect();
+    if mine.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![heading("drift (last verify)")];
+    for f in mine {
+        lines.extend(self::lines(f));
+    }
+    lines
+}
+
+/// A detail window's lines with the drift `found` first: it puts what follows (the
+/// registry's state) in doubt.
+pub fn first(mut found: Vec<Line<'static>>, lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
+    if found.is_empty() {
+        return lines;
+    }
+    found.push(Line::default());
+    found.extend(lines);
+    found
 }

@@ -1,7 +1,8 @@
 //! Jobs started from the console while they run: progress (tenants done / total, failures)
-//! and the log lines their events make, kept for the log pane.
+//! and the log lines their events make, kept for the log pane; and the log of a job the
+//! registry recorded, read back from its history rows.
 
-use estate_engine::Plan;
+use estate_engine::{HistoryEntry, Plan};
 use estate_engine::{JobControl, JobEvent, JobReport};
 
 /// How a log line reads: it sets its symbol and colour.
@@ -234,4 +235,46 @@ impl LiveJob {
     pub fn succeeded(&self) -> usize {
         self.steps_done - self.failed - self.skipped
     }
+}
+
+/// A recorded job's log, from its history rows (`history` newest first; the log oldest first).
+pub fn recorded_log(history: &[HistoryEntry], job_id: &str) -> Vec<LogLine> {
+    history
+        .iter()
+        .rev()
+        .filter(|h| h.job_id == job_id)
+        .map(|h| LogLine {
+            at: h.started_at.get(11..19).unwrap_or("").to_string(),
+            tenant: h.tenant.clone(),
+            kind: if h.outcome == "succeeded" {
+                LineKind::Ok
+            } else {
+                LineKind::Failed
+            },
+            text: format!(
+                "{} {} {} on {}: migrations {} in {} ms{}",
+                if h.outcome == "succeeded" {
+                    "✓"
+                } else {
+                    "✗"
+                },
+                h.action,
+                h.module,
+                h.tenant
+                    .as_ref()
+                    .map_or("landlord".to_string(), |t| format!("tenant {t}")),
+                if h.migrations.is_empty() {
+                    "-"
+                } else {
+                    &h.migrations
+                },
+                h.duration_ms,
+                h.error
+                    .as_ref()
+                    .and_then(|e| e.lines().next())
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            ),
+        })
+        .collect()
 }

@@ -1,30 +1,33 @@
 //! The console: a ratatui face on the same [`Project`] API the CLI uses.
 //!
-//! `app` holds the state and turns keys and background results into changes, `worker` runs
-//! everything that touches a database in tokio tasks (the UI thread never waits on one),
-//! `data` is the snapshot the views show, `jobs` follows the jobs this console started,
-//! `views` and `dialogs` draw, `detail` writes the text of details and plans, `keymap` is the
-//! one place keys are named (the help overlay is made from it), `palette` parses `:` commands
-//! and `style` maps the shared theme onto ratatui. The terminal is always restored, on quit,
-//! on error and on panic.
+//! `app` routes keys and background results (which view is shown, what is open over it);
+//! `views` holds one file per view (its state, keys and drawing) and the tab list; `shared` is
+//! what the views share (the snapshot from `data`, marks, the jobs `jobs` follows, `drift`);
+//! `popups` the windows and lines over the views (plans to confirm, refusals, details, help,
+//! the quit question, the `/` and `:` lines); `keys` declares every key once, as data;
+//! `widgets` are the drawing pieces views and popups share; `worker` runs everything that
+//! touches a database in tokio tasks (the UI thread never waits on one); `style` maps the
+//! shared theme onto ratatui. The terminal is always restored, on quit, on error and on panic.
 
 mod app;
+mod command;
 mod data;
-mod detail;
-mod dialogs;
 mod drift;
 mod jobs;
-mod keymap;
-mod map;
-mod palette;
+mod keys;
+mod marks;
+mod popups;
+mod rows;
+mod shared;
 mod style;
 mod views;
+mod widgets;
 mod worker;
 
-pub use app::{App, Dialog, Input, JobRow, Tab};
+pub use app::{App, draw};
 pub use data::Snapshot;
-pub use jobs::{JobState, LiveJob};
-pub use views::draw;
+pub use popups::Popup;
+pub use views::Tab;
 pub use worker::{Effect, Msg, PlanGroup, PlanRequest};
 
 use std::sync::Arc;
@@ -35,6 +38,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use crate::signals::{Signals, Stop};
 use estate_engine::Project;
 use estate_engine::{Error, Result};
+use jobs::JobState;
 
 /// Carries out `effect` and waits for its results: what the event loop does in the
 /// background, done in line (for tests and benchmarks).
@@ -81,7 +85,7 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
             for effect in app.take_effects() {
                 worker::spawn(&handle, project.clone(), effect, tx.clone());
             }
-            if let Err(e) = terminal.draw(|frame| views::draw(frame, &app)) {
+            if let Err(e) = terminal.draw(|frame| draw(frame, &app)) {
                 wind_down(&mut app, &rx, "the terminal went away");
                 return Err(Error::io("drawing the console", e));
             }
@@ -191,7 +195,8 @@ fn terminal_input(timeout: Duration) -> std::io::Result<Pending> {
 /// and been recorded, without the terminal (after a hangup there is none to draw on).
 fn wind_down(app: &mut App, rx: &std::sync::mpsc::Receiver<Msg>, why: &str) {
     let active = |app: &App| {
-        app.live
+        app.shared
+            .live
             .iter()
             .any(|j| matches!(j.state, JobState::Queued | JobState::Running))
     };
@@ -202,7 +207,7 @@ fn wind_down(app: &mut App, rx: &std::sync::mpsc::Receiver<Msg>, why: &str) {
         why,
         "stopping the console's jobs at their next migration boundary"
     );
-    for job in &app.live {
+    for job in &app.shared.live {
         job.control.cancel();
     }
     while active(app) {

@@ -1,9 +1,49 @@
-//! The `:` command line: what an operator types, parsed against the catalog and the tenants.
+//! The `:` command line: what an operator types, parsed against the catalog and the tenants
+//! when enter is pressed. A command the line cannot read is said, and nothing happens.
 
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+
+use super::{Edit, Reply, edit};
+use crate::tui::shared::Shared;
+use crate::tui::views::Tab;
+use crate::tui::widgets::status_line;
 use estate_engine::Slug;
 use estate_engine::{Action, TenantSelection};
 
-use super::app::Tab;
+/// The line being typed.
+#[derive(Debug, Default)]
+pub struct CommandLine {
+    text: String,
+}
+
+impl CommandLine {
+    pub fn on_key(&mut self, key: KeyEvent, shared: &mut Shared) -> Reply {
+        match edit(&mut self.text, key) {
+            Edit::Changed | Edit::Ignored => Reply::Stay,
+            Edit::Emptied | Edit::Dismissed => Reply::Close,
+            Edit::Submitted => {
+                let data = &shared.data;
+                match parse(
+                    &self.text,
+                    |m| data.module_index(m).is_some(),
+                    |t| data.tenant_index(t).is_some(),
+                ) {
+                    Ok(command) => Reply::Command(command),
+                    Err(e) => {
+                        shared.warn(e);
+                        Reply::Close
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        status_line::input(frame, area, ":", &self.text);
+    }
+}
 
 /// What a command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,24 +8,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
-use super::app::{App, Tab};
-use super::style;
+use crate::tui::data::CatalogMap;
+use crate::tui::style;
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame, area: Rect, map: &CatalogMap, selected: Option<&str>) {
     // The tree as wide as it draws (within a third of the screen), the tables the rest.
-    let widest = app
-        .data
-        .map
+    let widest = map
         .tree
         .iter()
         .map(|(prefix, line)| prefix.chars().count() + line.name.chars().count() + 2)
-        .chain(
-            app.data
-                .map
-                .cycles
-                .iter()
-                .map(|c| cycle_text(c).chars().count()),
-        )
+        .chain(map.cycles.iter().map(|c| cycle_text(c).chars().count()))
         .max()
         .unwrap_or(10) as u16;
     let [graph, tables] = Layout::horizontal([
@@ -34,19 +26,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Fill(1),
     ])
     .areas(area);
-    let selected = app
-        .selected(Tab::Modules)
-        .map(|i| app.data.modules[i].name.as_str());
-    draw_graph(frame, app, graph, selected);
-    draw_tables(frame, app, tables, selected);
+    draw_graph(frame, map, graph, selected);
+    draw_tables(frame, map, tables, selected);
 }
 
 fn cycle_text(cycle: &[String]) -> String {
     format!("⚠ cycle: {}", cycle.join(" → "))
 }
 
-fn draw_graph(frame: &mut Frame, app: &App, area: Rect, selected: Option<&str>) {
-    let map = &app.data.map;
+fn draw_graph(frame: &mut Frame, map: &CatalogMap, area: Rect, selected: Option<&str>) {
     let mut lines: Vec<Line> = map
         .cycles
         .iter()
@@ -90,8 +78,8 @@ fn draw_graph(frame: &mut Frame, app: &App, area: Rect, selected: Option<&str>) 
     );
 }
 
-fn draw_tables(frame: &mut Frame, app: &App, area: Rect, selected: Option<&str>) {
-    let map = &app.data.map.tables;
+fn draw_tables(frame: &mut Frame, map: &CatalogMap, area: Rect, selected: Option<&str>) {
+    let map = &map.tables;
     let mut rows = Vec::new();
     let mut first_selected = None;
     for o in &map.ownership {

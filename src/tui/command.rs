@@ -1,0 +1,64 @@
+//! What a key asks for: the words the key map (`keys`) shares with the views and windows that
+//! answer it. Which key gives which command is said in `keys` alone; this file only names the
+//! commands, so that the views need not import the key map (which names the views, to say
+//! where each key works).
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    // The views.
+    Quit,
+    Help,
+    Back,
+    Enter,
+    NextTab,
+    PrevTab,
+    /// The view at this place in the tab order.
+    GoTo(usize),
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Refresh,
+    Mark,
+    Install,
+    Rollback,
+    Upgrade,
+    Filter,
+    Palette,
+    Cancel,
+    TenantFilter,
+    Follow,
+    Verify,
+    Map,
+    // The windows.
+    /// Run the plans, quit now.
+    Yes,
+    /// Cancel, close, stay, abandon.
+    No,
+    /// Plan the refused rollback again with `--cascade`.
+    Cascade,
+    // The line typed at the bottom (a filter, a command).
+    Submit,
+    Dismiss,
+    Erase,
+}
+
+impl Command {
+    /// Whether it moves a cursor (or scrolls a window).
+    pub fn moves(self) -> bool {
+        matches!(
+            self,
+            Command::Up
+                | Command::Down
+                | Command::PageUp
+                | Command::PageDown
+                | Command::Top
+                | Command::Bottom
+        )
+    }
+}

@@ -1,0 +1,127 @@
+//! Plans as text: what the planning window says it waits for, a plan as the confirmation
+//! (and a refusal's `--cascade` alternative) shows it, and why a plan came back empty.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::tui::style;
+use crate::tui::widgets::text::dim;
+use crate::tui::worker::PlanRequest;
+use estate_engine::{Plan, Step, TenantSelection};
+
+/// `install digital_card for acme, globex`.
+pub fn describe(request: &PlanRequest) -> String {
+    let groups: Vec<String> = request
+        .groups
+        .iter()
+        .map(|g| {
+            let tenants = match &g.tenants {
+                TenantSelection::All => "every tenant".to_string(),
+                TenantSelection::Only(t) if t.len() > 5 => format!("{} tenants", t.len()),
+                TenantSelection::Only(t) => t
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            format!("{} for {tenants}", g.modules.join(" "))
+        })
+        .collect();
+    format!(
+        "{}{} {}",
+        request.action,
+        if request.cascade { " --cascade" } else { "" },
+        groups.join("; ")
+    )
+}
+
+fn step_line(step: &Step) -> String {
+    let n = step.migrations.len();
+    let what = if step.unknown {
+        "database unreachable while planning".to_string()
+    } else {
+        let outside = step
+            .migrations
+            .iter()
+            .filter(|m| m.outside_transaction(step.action.is_down()))
+            .count();
+        let note = if outside > 0 {
+            format!(", {outside} outside a transaction")
+        } else {
+            String::new()
+        };
+        format!("{n} migration{}{note}", if n == 1 { "" } else { "s" })
+    };
+    let why = step
+        .reason
+        .as_ref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    format!("{} {}: {what}{why}", step.action, step.module)
+}
+
+/// How many tenant rows a plan shows before it summarises the rest.
+const TENANTS_SHOWN: usize = 12;
+
+/// A plan as the confirmation window shows it.
+pub fn lines(plan: &Plan) -> Vec<Line<'static>> {
+    let tenants = plan.tenant_steps.values().filter(|s| !s.is_empty()).count();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{} {}", plan.action, plan.modules.join(" ")),
+            style::header(),
+        ),
+        Span::raw(format!(
+            ": {} step(s), {} migration(s), {tenants} tenant(s)",
+            plan.step_count(),
+            plan.migration_count()
+        )),
+    ])];
+    for n in &plan.notes {
+        lines.push(Line::from(Span::styled(format!("  • {n}"), style::note())));
+    }
+    if !plan.landlord.is_empty() {
+        lines.push(dim("  landlord"));
+        for s in &plan.landlord {
+            lines.push(Line::from(format!("    {}", step_line(s))));
+        }
+    }
+    let shown: Vec<_> = plan
+        .tenant_steps
+        .iter()
+        .filter(|(_, s)| !s.is_empty())
+        .collect();
+    if !shown.is_empty() {
+        lines.push(dim(format!("  tenants ({tenants})")));
+    }
+    for (t, steps) in shown.iter().take(TENANTS_SHOWN) {
+        let first = steps.first().map(step_line).unwrap_or_default();
+        lines.push(Line::from(format!("    {t:<14} {first}")));
+        for s in steps.iter().skip(1) {
+            lines.push(Line::from(format!("    {:<14} {}", "", step_line(s))));
+        }
+    }
+    if shown.len() > TENANTS_SHOWN {
+        lines.push(dim(format!(
+            "    … and {} more tenant(s) with the same kind of steps",
+            shown.len() - TENANTS_SHOWN
+        )));
+    }
+    lines
+}
+
+/// Why a plan came back empty.
+pub fn nothing_to_do(plans: &[Plan]) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(
+        "The registry planned no step: nothing would change.",
+    )];
+    for n in plans.iter().flat_map(|p| &p.notes) {
+        lines.push(Line::from(Span::styled(format!("  • {n}"), style::note())));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "enter or esc closes",
+        Style::default(),
+    )));
+    lines
+}

@@ -1,0 +1,240 @@
+//! What every view and window reads and may change: the snapshot, the marks, the jobs this
+//! console started, the last verify's drift, the tenants shown (the Tenants and Matrix views
+//! list them through one filter, and the Modules view marks a module for them), the last
+//! message, and the work asked for. Views never call each other; what one does that another
+//! shows goes through here. Nothing here draws or touches a database: work is asked for as an
+//! [`Effect`] and its result comes back as a `Msg`, which the routing hands to these methods.
+
+use std::cell::Cell;
+use std::collections::BTreeSet;
+
+use super::data::Snapshot;
+use super::drift::{Drift, Findings};
+use super::jobs::{LineKind, LiveJob, LogLine};
+use super::rows::{Cursor, Filtered};
+use super::widgets::status_line::Tone;
+use super::worker::Effect;
+use estate_engine::{JobControl, JobEvent, JobReport, ModuleState, Plan, VerifyReport};
+
+pub struct Shared {
+    pub data: Snapshot,
+    /// False until the first snapshot arrives.
+    pub loaded: bool,
+    pub read_only: bool,
+    /// Marked cells: (tenant, module).
+    pub marks: BTreeSet<(String, String)>,
+    /// The jobs this console started, oldest first.
+    pub live: Vec<LiveJob>,
+    /// The last verify's findings, shown in the Matrix.
+    pub drift: Drift,
+    pub message: Option<(String, Tone)>,
+    /// The tenants the Tenants and Matrix views list, through their one filter.
+    pub tenants: Filtered,
+    /// Rows that fit in the table drawn last: a page, for the keys read before the next frame.
+    pub page: Cell<usize>,
+    /// How far the window drawn last can scroll, likewise.
+    pub window_scroll: Cell<usize>,
+    effects: Vec<Effect>,
+}
+
+impl Shared {
+    pub fn new(data: Snapshot, read_only: bool) -> Shared {
+        Shared {
+            data,
+            loaded: true,
+            read_only,
+            marks: BTreeSet::new(),
+            live: Vec::new(),
+            drift: Drift::default(),
+            message: None,
+            tenants: Filtered::default(),
+            page: Cell::new(10),
+            window_scroll: Cell::new(0),
+            effects: Vec::new(),
+        }
+    }
+
+    pub fn say(&mut self, message: impl Into<String>) {
+        self.message = Some((message.into(), Tone::Info));
+    }
+
+    pub fn warn(&mut self, message: impl Into<String>) {
+        self.message = Some((message.into(), Tone::Error));
+    }
+
+    /// Asks for work in the background.
+    pub fn ask(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    /// The work asked for since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn tenant_slug(&self, t: usize) -> String {
+        self.data.tenants()[t].slug.clone()
+    }
+
+    pub fn module_name(&self, m: usize) -> String {
+        self.data.modules[m].name.clone()
+    }
+
+    /// Reads the tenants shown again; each of `cursors` (the views over them) stays on its row.
+    pub fn refilter_tenants(&mut self, cursors: &mut [&mut Cursor]) {
+        let tenants = self.data.tenants();
+        self.tenants.refilter(
+            tenants.len(),
+            |i| {
+                let t = &tenants[i];
+                format!("{} {} {}", t.slug, t.name, t.placement.describe())
+            },
+            cursors,
+        );
+    }
+
+    /// Jobs queued or running.
+    pub fn running(&self) -> usize {
+        self.live.iter().filter(|j| j.state.is_active()).count()
+    }
+
+    pub fn reload(&mut self) {
+        self.ask(Effect::Reload);
+        self.say("reloading…");
+    }
+
+    pub fn verify(&mut self) {
+        if matches!(self.drift, Drift::Verifying) {
+            return self.say("already verifying");
+        }
+        self.drift = Drift::Verifying;
+        self.ask(Effect::Verify);
+        self.say(
+            "verifying every tenant's ledger against the registry and the files (reads only)…",
+        );
+    }
+
+    /// Takes a new snapshot (the views read their rows again after).
+    pub fn take_snapshot(&mut self, snapshot: Snapshot) {
+        let first = !self.loaded;
+        self.data = snapshot;
+        self.loaded = true;
+        if !first
+            && self
+                .message
+                .as_ref()
+                .is_some_and(|(m, _)| m == "reloading…")
+        {
+            self.say("reloaded");
+        }
+    }
+
+    /// Runs confirmed plans as jobs, in the background; false when none had anything to do.
+    pub fn start(&mut self, plans: Vec<Plan>) -> bool {
+        let plans: Vec<Plan> = plans.into_iter().filter(|p| !p.is_empty()).collect();
+        if plans.is_empty() {
+            self.say("nothing to do");
+            return false;
+        }
+        let mut jobs = Vec::new();
+        for plan in plans {
+            let control = JobControl::default();
+            self.live
+                .push(LiveJob::new(&plan, control.clone(), &self.data.operator));
+            jobs.push((self.live.len() - 1, plan, control));
+        }
+        let n = jobs.len();
+        self.ask(Effect::Run(jobs));
+        self.marks.clear();
+        self.say(format!(
+            "{n} job(s) started in the background: 4 shows them, c cancels"
+        ));
+        true
+    }
+
+    /// Asks live job `i` to stop at its next migration boundary, if it is still active.
+    pub fn cancel(&mut self, i: usize) -> bool {
+        let Some(job) = self.live.get_mut(i).filter(|j| j.state.is_active()) else {
+            return false;
+        };
+        job.control.cancel();
+        job.lines.push(LogLine {
+            at: chrono::Utc::now().format("%H:%M:%S").to_string(),
+            tenant: None,
+            kind: LineKind::Skipped,
+            text: "cancel requested: stopping at the next migration boundary".to_string(),
+        });
+        self.say("cancelling: the job stops at its next migration boundary");
+        true
+    }
+
+    /// Stops every active job at its next migration boundary.
+    pub fn cancel_all(&self) {
+        for j in self.live.iter().filter(|j| j.state.is_active()) {
+            j.control.cancel();
+        }
+    }
+
+    /// An event of live job `i`; true when the job just started (it has a registry id now).
+    pub fn on_job_event(&mut self, i: usize, event: JobEvent) -> bool {
+        // The matrix shows each cell change as it happens.
+        match &event {
+            JobEvent::ModuleInstalled { tenant, module }
+            | JobEvent::ModuleUpgraded { tenant, module } => {
+                self.data.set_state(tenant, module, ModuleState::Installed)
+            }
+            JobEvent::ModuleRolledBack { tenant, module } => {
+                self.data
+                    .set_state(tenant, module, ModuleState::NotInstalled)
+            }
+            JobEvent::StepFailed { step, .. } => {
+                if let Some(t) = &step.tenant {
+                    self.data.set_state(t, &step.module, ModuleState::Failed);
+                }
+            }
+            _ => {}
+        }
+        let started = matches!(event, JobEvent::JobStarted { .. });
+        if let Some(job) = self.live.get_mut(i) {
+            job.on(&event);
+        }
+        started
+    }
+
+    /// Live job `i`'s task ended; a reload shows what it left.
+    pub fn on_finished(&mut self, i: usize, result: Result<JobReport, String>) {
+        if let Some(job) = self.live.get_mut(i) {
+            let ok = result.as_ref().is_ok_and(|r| r.is_success());
+            job.finish(result);
+            let state = job.state.label().to_string();
+            let what = format!("{} {}", job.action, job.modules);
+            if ok {
+                self.say(format!("{what}: {state}"));
+            } else {
+                self.warn(format!("{what}: {state}; 4 shows its log"));
+            }
+        }
+        self.ask(Effect::Reload);
+    }
+
+    pub fn on_verified(&mut self, result: Result<VerifyReport, String>) {
+        match result {
+            Ok(report) => {
+                self.drift = Drift::Checked {
+                    at: chrono::Utc::now().format("%H:%M:%S").to_string(),
+                    findings: Findings::new(report),
+                };
+                let summary = self.drift.summary();
+                if self.drift.findings().is_some_and(|f| f.len() > 0) {
+                    self.warn(format!("verify: {summary}; enter on a ⚠ shows the fix"));
+                } else {
+                    self.say(format!("verify: {summary}"));
+                }
+            }
+            Err(e) => {
+                self.warn(format!("verify failed: {e}"));
+                self.drift = Drift::Failed(e);
+            }
+        }
+    }
+}

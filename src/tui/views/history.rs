@@ -1,0 +1,164 @@
+//! The History view: what ran, newest first, per context and per tenant: when, how long, by
+//! whom, and how it ended; `enter` shows a row whole, with its error.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+
+use super::{Outcome, View};
+use crate::tui::command::Command;
+use crate::tui::rows::{Cursor, Filtered};
+use crate::tui::shared::Shared;
+use crate::tui::style;
+use crate::tui::widgets::table::{self, List, Spec, header};
+use crate::tui::widgets::text::{field, short_time};
+use estate_engine::HistoryEntry;
+
+#[derive(Debug, Default)]
+pub struct History {
+    rows: Filtered,
+    cursor: Cursor,
+}
+
+impl View for History {
+    fn rows<'a>(&'a self, _shared: &'a Shared) -> &'a Filtered {
+        &self.rows
+    }
+
+    fn cursor(&self) -> &Cursor {
+        &self.cursor
+    }
+
+    fn cursor_mut(&mut self) -> &mut Cursor {
+        &mut self.cursor
+    }
+
+    fn refilter(&mut self, filter: Option<String>, shared: &Shared) {
+        if let Some(filter) = filter {
+            self.rows.filter = filter;
+        }
+        let history = &shared.data.history;
+        self.rows.refilter(
+            history.len(),
+            |i| {
+                let h = &history[i];
+                format!(
+                    "{} {} {} {} {} {}",
+                    h.tenant.as_deref().unwrap_or("landlord"),
+                    h.module,
+                    h.action,
+                    h.outcome,
+                    h.operator,
+                    h.job_id
+                )
+            },
+            &mut [&mut self.cursor],
+        );
+    }
+
+    fn on_command(&mut self, command: Command, shared: &mut Shared) -> Outcome {
+        match command {
+            Command::Enter => match super::selected(self, shared) {
+                Some(i) => {
+                    let (title, lines) = detail(&shared.data.history[i]);
+                    Outcome::Detail { title, lines }
+                }
+                None => Outcome::Done,
+            },
+            _ => Outcome::Unhandled,
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared) {
+        let history = &shared.data.history;
+        table::draw(
+            frame,
+            area,
+            List {
+                rows: &self.rows,
+                cursor: &self.cursor,
+                total: history.len(),
+                page: &shared.page,
+            },
+            Spec {
+                title: "History",
+                suffix: String::new(),
+                empty: "no history yet",
+                header: header(&[
+                    "",
+                    "STARTED (UTC)",
+                    "TENANT",
+                    "MODULE",
+                    "ACTION",
+                    "TOOK",
+                    "BY",
+                ]),
+                widths: vec![
+                    Constraint::Length(1),
+                    Constraint::Length(14),
+                    Constraint::Length(10),
+                    Constraint::Fill(1),
+                    Constraint::Length(8),
+                    Constraint::Length(8),
+                    Constraint::Length(10),
+                ],
+                highlight: true,
+            },
+            |i, _| {
+                let h = &history[i];
+                let outcome = if h.outcome == "succeeded" {
+                    Span::styled("✓", style::installed())
+                } else {
+                    Span::styled("✗", style::failed())
+                };
+                let by = match &h.ssh_client {
+                    Some(c) => format!("{} ({c})", h.operator),
+                    None => h.operator.clone(),
+                };
+                Row::new(vec![
+                    Cell::from(outcome),
+                    Cell::from(short_time(&h.started_at)),
+                    Cell::from(h.tenant.clone().unwrap_or_else(|| "landlord".to_string())),
+                    Cell::from(h.module.clone()),
+                    Cell::from(h.action.clone()),
+                    Cell::from(format!("{} ms", h.duration_ms)),
+                    Cell::from(by),
+                ])
+            },
+        );
+    }
+}
+
+/// One history row, whole.
+fn detail(h: &HistoryEntry) -> (String, Vec<Line<'static>>) {
+    let by = match &h.ssh_client {
+        Some(c) => format!("{} from {c}", h.operator),
+        None => h.operator.clone(),
+    };
+    let mut lines = vec![
+        field("job", h.job_id.clone()),
+        field(
+            "target",
+            h.tenant
+                .clone()
+                .map_or("landlord".to_string(), |t| format!("tenant {t}")),
+        ),
+        field("module", format!("{} ({} scope)", h.module, h.scope)),
+        field("action", h.action.clone()),
+        field("migrations", h.migrations.clone()),
+        field("started", h.started_at.clone()),
+        field("finished", h.finished_at.clone()),
+        field("took", format!("{} ms", h.duration_ms)),
+        field("by", by),
+        field("outcome", h.outcome.clone()),
+    ];
+    if let Some(e) = &h.error {
+        lines.push(Line::default());
+        lines.extend(
+            e.lines()
+                .map(|l| Line::from(Span::styled(l.to_string(), style::failed()))),
+        );
+    }
+    (format!("{} {}", h.action, h.module), lines)
+}

@@ -1,0 +1,166 @@
+//! The Tenants view: each tenant's placement and how many modules it has installed, outdated
+//! or failed; its details (`enter`: each module's state, recent history, and what the last
+//! verify found); `v` verifies. It lists the tenants shown, through the filter it shares with
+//! the Matrix. Marking a tenant marks it for every module.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+
+use super::{Event, Outcome, View};
+use crate::tui::command::Command;
+use crate::tui::data::Snapshot;
+use crate::tui::drift;
+use crate::tui::rows::{Cursor, Filtered};
+use crate::tui::shared::Shared;
+use crate::tui::style;
+use crate::tui::widgets::table::{self, List, Spec, header, mark};
+use crate::tui::widgets::text::{dim, field, heading, history_line, short_time, state_span};
+use estate_engine::HistoryEntry;
+
+#[derive(Debug, Default)]
+pub struct Tenants {
+    cursor: Cursor,
+}
+
+impl View for Tenants {
+    fn rows<'a>(&'a self, shared: &'a Shared) -> &'a Filtered {
+        &shared.tenants
+    }
+
+    fn cursor(&self) -> &Cursor {
+        &self.cursor
+    }
+
+    fn cursor_mut(&mut self) -> &mut Cursor {
+        &mut self.cursor
+    }
+
+    fn lists_tenants(&self) -> bool {
+        true
+    }
+
+    /// The tenant for every module.
+    fn cells(&self, shared: &Shared) -> Vec<(String, String)> {
+        match super::selected(self, shared) {
+            Some(t) => (0..shared.data.modules.len())
+                .map(|m| (shared.tenant_slug(t), shared.module_name(m)))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn on_command(&mut self, command: Command, shared: &mut Shared) -> Outcome {
+        match command {
+            Command::Enter => match super::selected(self, shared) {
+                Some(t) => {
+                    let (title, lines) = detail(&shared.data, t);
+                    let found = drift::about(&shared.drift, &shared.tenant_slug(t), None);
+                    Outcome::Detail {
+                        title,
+                        lines: drift::first(found, lines),
+                    }
+                }
+                None => Outcome::Done,
+            },
+            Command::Verify => {
+                shared.verify();
+                Outcome::Done
+            }
+            _ => Outcome::Unhandled,
+        }
+    }
+
+    fn on_event(&mut self, event: Event, shared: &Shared) {
+        if let Event::Tenant(t) = event
+            && let Some(pos) = shared.tenants.position(t)
+        {
+            self.cursor.row = pos;
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared) {
+        let data = &shared.data;
+        let modules = &data.matrix.modules;
+        table::draw(
+            frame,
+            area,
+            List {
+                rows: &shared.tenants,
+                cursor: &self.cursor,
+                total: data.tenants().len(),
+                page: &shared.page,
+            },
+            Spec {
+                title: "Tenants",
+                suffix: String::new(),
+                empty: "no tenants yet: `estate tenants add SLUG`",
+                header: header(&["", "TENANT", "NAME", "PLACEMENT", "✓", "↑", "✗"]),
+                widths: vec![
+                    Constraint::Length(1),
+                    Constraint::Length(14),
+                    Constraint::Fill(1),
+                    Constraint::Fill(1),
+                    Constraint::Length(3),
+                    Constraint::Length(3),
+                    Constraint::Length(3),
+                ],
+                highlight: true,
+            },
+            |i, _| {
+                let t = &data.tenants()[i];
+                let [ok, outdated, failed] = data.counts[i];
+                let marked = !shared.marks.is_empty()
+                    && !modules.is_empty()
+                    && modules
+                        .iter()
+                        .all(|m| shared.marks.contains(&(t.slug.clone(), m.clone())));
+                Row::new(vec![
+                    Cell::from(mark(marked)),
+                    Cell::from(t.slug.clone()),
+                    Cell::from(t.name.clone()),
+                    Cell::from(t.placement.describe()),
+                    Cell::from(Span::styled(ok.to_string(), style::installed())),
+                    Cell::from(Span::styled(outdated.to_string(), style::outdated())),
+                    Cell::from(Span::styled(failed.to_string(), style::failed())),
+                ])
+            },
+        );
+    }
+}
+
+/// A tenant's details: placement, each module's state, and its recent history.
+fn detail(data: &Snapshot, t: usize) -> (String, Vec<Line<'static>>) {
+    let tenant = &data.tenants()[t];
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(tenant.slug.clone(), style::header()),
+            Span::raw(format!("  {}", tenant.name)),
+        ]),
+        field("placement", tenant.placement.describe()),
+        field("added", short_time(&tenant.created_at)),
+        Line::default(),
+        heading("modules"),
+    ];
+    for (m, name) in data.matrix.modules.iter().enumerate() {
+        let cell = data.matrix.cell(t, m);
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {name:<20} ")),
+            state_span(cell.state, cell.pending),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(heading("history (newest first)"));
+    let mine: Vec<&HistoryEntry> = data
+        .history
+        .iter()
+        .filter(|h| h.tenant.as_deref() == Some(tenant.slug.as_str()))
+        .take(50)
+        .collect();
+    if mine.is_empty() {
+        lines.push(dim("  nothing ran for this tenant yet"));
+    }
+    lines.extend(mine.into_iter().map(history_line));
+    (format!("Tenant {}", tenant.slug), lines)
+}

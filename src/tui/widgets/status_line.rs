@@ -1,0 +1,79 @@
+//! The bottom line: the console's state and its last message (or the reminder of the main
+//! keys), or the line being typed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::style;
+
+/// How a message reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Error,
+}
+
+/// What the status line says.
+pub struct Status<'a> {
+    pub read_only: bool,
+    /// Jobs queued or running.
+    pub running: usize,
+    /// Quitting once those jobs stop.
+    pub quitting: bool,
+    pub marked: usize,
+    /// Problems in the contexts.
+    pub problems: usize,
+    pub message: Option<(&'a str, Tone)>,
+    /// Shown when there is no message.
+    pub reminder: &'a str,
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, status: Status) {
+    let mut spans = Vec::new();
+    if status.read_only {
+        spans.push(Span::styled(" READ-ONLY ", style::selected()));
+        spans.push(Span::raw(" "));
+    }
+    let running = status.running;
+    if status.quitting {
+        spans.push(Span::styled(
+            format!("quitting once {running} job(s) stop at a migration boundary  "),
+            style::failed(),
+        ));
+    } else if running > 0 {
+        spans.push(Span::styled(
+            format!("{running} job(s) running  "),
+            style::outdated(),
+        ));
+    }
+    if status.marked > 0 {
+        spans.push(Span::styled(
+            format!("{} marked  ", status.marked),
+            style::header(),
+        ));
+    }
+    if status.problems > 0 {
+        spans.push(Span::styled(
+            format!("{} problem(s) in contexts: estate check  ", status.problems),
+            style::failed(),
+        ));
+    }
+    match status.message {
+        Some((m, Tone::Info)) => spans.push(Span::styled(m.to_string(), style::note())),
+        Some((m, Tone::Error)) => spans.push(Span::styled(m.to_string(), style::failed())),
+        None => spans.push(Span::styled(status.reminder.to_string(), style::dim())),
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The line being typed after its prompt (`/`, `:`), with a block for the cursor.
+pub fn input(frame: &mut Frame, area: Rect, prompt: &'static str, text: &str) {
+    let line = Line::from(vec![
+        Span::styled(prompt, style::header()),
+        Span::raw(text.to_string()),
+        Span::styled("█", style::dim()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}

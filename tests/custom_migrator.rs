@@ -466,3 +466,107 @@ async fn without_its_migrator_the_manifest_only_context_has_nothing_to_run() -> 
     project.close().await;
     Ok(())
 }
+
+/// `audit_project` whose manifest says its migrator is in the binary `embedded`.
+fn audit_in_embedded() -> Scratch {
+    let s = audit_project();
+    s.write(
+        "contexts/audit/context.toml",
+        "name = \"audit\"\ntitle = \"Audit\"\nversion = \"0.1.0\"\ndescription = \"Who did what, per tenant.\"\nrequires = [\"user_management\"]\n\n[migrator]\nbinary = \"embedded\"\n",
+    );
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_module_whose_migrator_is_in_another_binary_is_shown_and_judged_by_that_binary_only()
+-> TestResult {
+    let s = audit_in_embedded();
+    let config = || Config::load(Some(&s.path("config/estate.toml")));
+
+    // The binary that has the migrator installs audit, and its verify claims audit_log as
+    // audit's (from the SQL the migrator hands over): no finding.
+    let embedded = Project::open_with(config()?, AuditMigrator::new().registered()).await?;
+    embedded.add_tenant("acme", None, None).await?;
+    let plan = embedded.plan_install(&["audit".into()], &acme()).await?;
+    assert!(
+        embedded
+            .run(&plan, None, JobControl::default())
+            .await?
+            .is_success()
+    );
+    let verified = embedded.verify(&TenantSelection::All, false).await?;
+    assert!(verified.findings.is_empty(), "{verified:#?}");
+    assert!(verified.notes.is_empty(), "{verified:#?}");
+    embedded.close().await;
+
+    // Any other binary: audit is listed and shown installed from its ledger rows...
+    let plain = Project::open(config()?).await?;
+    assert_eq!(
+        plain.migrator("audit").and_then(|m| m.elsewhere()),
+        Some("embedded")
+    );
+    let status = plain.status(Some("acme")).await?;
+    let row = status.iter().find(|r| r.module == "audit").unwrap();
+    assert_eq!(row.state, ModuleState::Installed, "{status:#?}");
+
+    // ...but nothing that would run its migrator is planned, and the refusal names the binary.
+    for refused in [
+        plain.plan_install(&["audit".into()], &acme()).await,
+        plain.plan_rollback(&["audit".into()], &acme(), false).await,
+        plain
+            .plan_migrate(&["audit".into()], &acme(), &[Scope::Tenant])
+            .await,
+    ] {
+        let err = refused.expect_err("audit's migrator is not in this binary");
+        assert!(err.is_refusal(), "{err:?}");
+        assert_has(&err.to_string(), "the binary `embedded`");
+    }
+    // A plan for the other modules of a tenant that has audit goes ahead: audit's ledger rows
+    // are not read as migrations whose files are gone.
+    let other = plain.plan_install(&["calendar".into()], &acme()).await?;
+    assert!(!other.is_empty(), "{other:#?}");
+    assert!(
+        plain
+            .run(&other, None, JobControl::default())
+            .await?
+            .is_success()
+    );
+    let all = plain
+        .plan_migrate(&[], &acme(), &[Scope::Landlord, Scope::Tenant])
+        .await?;
+    assert!(
+        all.notes.iter().any(|n| n.starts_with("audit is left out")),
+        "{:?}",
+        all.notes
+    );
+
+    // Its verify says nothing is wrong, and says what it left to `embedded`.
+    let verified = plain.verify(&TenantSelection::All, false).await?;
+    assert!(verified.findings.is_empty(), "{verified:#?}");
+    assert_eq!(verified.notes.len(), 1, "{verified:#?}");
+    assert_has(
+        &verified.notes[0],
+        "audit's migrations and tables are known only to the binary `embedded`",
+    );
+    plain.close().await;
+
+    // A table nobody creates is still found by the binary that knows every context's tables.
+    blocking({
+        let db = s.tenant_db("acme");
+        move || exec(&db, "CREATE TABLE stray (id INTEGER)")
+    })
+    .await;
+    let embedded = Project::open_with(config()?, AuditMigrator::new().registered()).await?;
+    let verified = embedded.verify(&TenantSelection::All, false).await?;
+    let details: Vec<&str> = verified
+        .findings
+        .iter()
+        .map(|f| f.detail.as_str())
+        .collect();
+    assert_eq!(
+        details,
+        ["table stray is there, but no migration of any context creates it"]
+    );
+    embedded.close().await;
+    Ok(())
+}

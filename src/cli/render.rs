@@ -411,6 +411,9 @@ pub fn findings(report: &estate_engine::VerifyReport) -> String {
             plural(report.repaired, "registry row")
         ));
     }
+    for note in &report.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
     if report.findings.is_empty() {
         out.push_str(&paint(
             theme().installed,

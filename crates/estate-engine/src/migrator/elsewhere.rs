@@ -15,6 +15,16 @@ use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::sql::Engine;
 
+/// The refusal of anything that would run `context`'s migrator, which is in `binary`.
+pub fn not_here(context: &str, binary: &str) -> Error {
+    Error::refused(
+        format!(
+            "module {context}'s migrator is Rust code in the binary `{binary}` (its context.toml says [migrator] binary = {binary:?}); this binary does not have it"
+        ),
+        format!("run the binary `{binary}`, which takes every estate command, for this module"),
+    )
+}
+
 pub struct ElsewhereMigrator {
     context: String,
     binary: String,
@@ -38,13 +48,7 @@ impl ElsewhereMigrator {
     }
 
     fn refusal(&self) -> Error {
-        Error::refused(
-            self.unavailable().unwrap_or_default(),
-            format!(
-                "run the binary `{}`, which takes every estate command, for this module",
-                self.binary
-            ),
-        )
+        not_here(&self.context, &self.binary)
     }
 }
 
@@ -58,11 +62,8 @@ impl ModuleMigrator for ElsewhereMigrator {
         Vec::new()
     }
 
-    fn unavailable(&self) -> Option<String> {
-        Some(format!(
-            "module {}'s migrator is Rust code in the binary `{}` (its context.toml says [migrator] binary = {:?}); this binary does not have it",
-            self.context, self.binary, self.binary
-        ))
+    fn elsewhere(&self) -> Option<&str> {
+        Some(&self.binary)
     }
 
     async fn status(&self, scope: Scope, db: &Database) -> Result<ScopeStatus> {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 pub use crate::sql::statements::split as split_statements;
-pub use elsewhere::ElsewhereMigrator;
+pub use elsewhere::{ElsewhereMigrator, not_here};
 pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, Present};
 pub use registered::{MigratorFactory, RegisteredMigrators};
 pub use sql::SqlMigrator;
@@ -234,9 +234,10 @@ pub trait ModuleMigrator: Send + Sync {
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>>;
 
-    /// Why this migrator cannot run in this binary, when it cannot (its code is compiled into
-    /// another one): plans that would run it are refused with this reason.
-    fn unavailable(&self) -> Option<String> {
+    /// The binary that holds this migrator's code, when this one does not (its context.toml
+    /// says `[migrator] binary = NAME` and nothing here registered it): plans that would run
+    /// it are refused, naming that binary, and its ledger rows are that binary's to judge.
+    fn elsewhere(&self) -> Option<&str> {
         None
     }
 

@@ -166,6 +166,10 @@ pub async fn verify_database(
             // Contexts no longer in the catalog (and estate's own registry) are not ours to judge.
             continue;
         };
+        if migrator.elsewhere().is_some() {
+            // Another binary's migrations: only it knows their files.
+            continue;
+        }
         let infos = known
             .entry((entry.context.clone(), scope))
             .or_insert_with(|| migrator.migrations(scope, db.engine()));

@@ -84,6 +84,10 @@ impl Planner<'_> {
                 // Not in the catalog any more: the ledger check skips it too.
                 continue;
             };
+            if migrator.elsewhere().is_some() {
+                // Another binary's: the ledger check skips it too, and nothing here plans it.
+                continue;
+            }
             let (InstallState::Installed, Some(version), Some(digest)) =
                 (i.state, i.applied_version, i.applied_digest.as_deref())
             else {

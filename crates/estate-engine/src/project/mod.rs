@@ -22,7 +22,9 @@ use crate::catalog::{Catalog, Scope};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
-use crate::migrator::{ElsewhereMigrator, ModuleMigrator, RegisteredMigrators, SqlMigrator};
+use crate::migrator::{
+    ElsewhereMigrator, ModuleMigrator, RegisteredMigrators, SqlMigrator, not_here,
+};
 use crate::operator::Operator;
 use crate::plan::{Plan, Planner, TenantSelection};
 use crate::registry::{
@@ -225,7 +227,7 @@ impl Project {
             // Nothing to refuse (nothing was asked by name), but nothing to hide either.
             let counts = self.registry.installation_counts().await?;
             for (name, migrator) in &self.migrators {
-                if migrator.unavailable().is_some() && counts.get(name).is_some_and(|n| *n > 0) {
+                if migrator.elsewhere().is_some() && counts.get(name).is_some_and(|n| *n > 0) {
                     plan.notes.push(format!(
                         "{name} is left out: its migrator is not in this binary (see `estate check`)"
                     ));
@@ -244,12 +246,9 @@ impl Project {
             .chain(plan.steps().into_iter().map(|s| &s.module));
         for module in touched {
             if let Some(m) = self.migrators.get(module)
-                && let Some(why) = m.unavailable()
+                && let Some(binary) = m.elsewhere()
             {
-                return Err(Error::refused(
-                    why,
-                    "run the binary that has it (see `estate check`); it takes every estate command",
-                ));
+                return Err(not_here(module, binary));
             }
         }
         Ok(())

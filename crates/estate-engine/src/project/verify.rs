@@ -8,17 +8,18 @@
 //! repaired (`--repair`): the ledger, written with the migrations, is the truth, and the
 //! registry is rewritten from it. The rest needs an operator.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::Project;
-use crate::catalog::{REGISTRY_CONTEXT, Scope};
+use crate::catalog::{REGISTRY_CONTEXT, Scope, left_by_scripts};
 use crate::database::Database;
 use crate::error::Result;
 use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry, Standing, UNFINISHED_TABLE, Unfinished};
 use crate::plan::TenantSelection;
 use crate::registry::{RegistryWrite, repairs};
+use crate::sql::Engine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,6 +53,12 @@ pub struct VerifyReport {
     pub findings: Vec<Finding>,
     /// Registry rows rewritten from the ledgers.
     pub repaired: usize,
+    /// What this binary could not judge (a module whose migrator another binary holds).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// (module, binary) -> databases where that module's rows were left to that binary.
+    #[serde(skip)]
+    elsewhere: BTreeMap<(String, String), usize>,
 }
 
 impl Project {
@@ -127,6 +134,12 @@ impl Project {
                 writes.push(w);
             }
         }
+        for ((module, binary), databases) in std::mem::take(&mut report.elsewhere) {
+            report.notes.push(format!(
+                "{module}'s migrations and tables are known only to the binary `{binary}`: in {databases} {} they were not judged, nor tables no other context creates; run `{binary} verify` for them",
+                if databases == 1 { "database" } else { "databases" }
+            ));
+        }
         if repair {
             report.repaired = writes.len();
             self.registry.write(&writes).await?;
@@ -164,6 +177,7 @@ impl Project {
             ));
         }
         let mut applied_contexts: BTreeSet<&str> = BTreeSet::new();
+        let mut elsewhere: BTreeSet<(&str, &str)> = BTreeSet::new();
         for entry in ledger {
             if entry.context == REGISTRY_CONTEXT {
                 continue;
@@ -188,6 +202,12 @@ impl Project {
                 ));
                 continue;
             };
+            if let Some(binary) = migrator.elsewhere() {
+                // Its migrations are that binary's to know: neither their files nor their
+                // tables can be judged here.
+                elsewhere.insert((entry.context.as_str(), binary));
+                continue;
+            }
             let known = migrator.migrations(entry_scope, db.engine());
             let info = known.iter().find(|m| m.version == entry.version);
             match Standing::of(entry, info) {
@@ -215,7 +235,13 @@ impl Project {
         let mut owned: BTreeSet<String> =
             BTreeSet::from([LEDGER_TABLE.to_string(), UNFINISHED_TABLE.to_string()]);
         for context in &applied_contexts {
-            owned.extend(self.catalog.tables.names(context, scope));
+            owned.extend(self.tables_of(context, scope, db.engine()));
+        }
+        for (context, binary) in &elsewhere {
+            *report
+                .elsewhere
+                .entry((context.to_string(), binary.to_string()))
+                .or_default() += 1;
         }
         for table in db.tables().await? {
             // The registry's own tables live in the landlord beside the contexts'.
@@ -229,6 +255,9 @@ impl Project {
                 .owners(scope, &table)
                 .map(|(context, _)| context.to_string())
                 .next();
+            if owner.is_none() && !elsewhere.is_empty() {
+                continue;
+            }
             report.findings.push(Finding {
                 database: label.to_string(),
                 kind: FindingKind::UnrecordedTable,
@@ -244,6 +273,28 @@ impl Project {
             });
         }
         Ok(())
+    }
+}
+
+impl Project {
+    /// The tables `context`'s applied migrations create in `scope`: the catalog's table map
+    /// for a context of files, else what its migrator's up scripts create (a Rust migrator
+    /// that hands its SQL over).
+    fn tables_of(&self, context: &str, scope: Scope, engine: Engine) -> Vec<String> {
+        let from_files = self.catalog.tables.names(context, scope);
+        if !from_files.is_empty() {
+            return from_files;
+        }
+        let Some(migrator) = self.migrators.get(context) else {
+            return Vec::new();
+        };
+        let known = migrator.migrations(scope, engine);
+        left_by_scripts(
+            known
+                .iter()
+                .filter_map(|m| Some((m.version, m.source.as_str(), m.up_sql.as_deref()?))),
+            engine,
+        )
     }
 }
 

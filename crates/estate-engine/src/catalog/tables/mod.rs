@@ -71,7 +71,14 @@ pub fn apply(m: &Migration, tables: &mut Vec<OwnedTable>) {
             // The generic file, read as the embedded default reads it; else an engine's own.
             let file = m.ups.get_key_value(&None).or_else(|| m.ups.iter().next());
             if let Some((engine, file)) = file {
-                apply_sql(m, &file.sql, engine.unwrap_or_default(), tables);
+                let source = m.file_name();
+                apply_sql(
+                    m.version,
+                    &source,
+                    &file.sql,
+                    engine.unwrap_or_default(),
+                    tables,
+                );
             }
         }
     }
@@ -143,7 +150,20 @@ fn apply_blueprint(m: &Migration, b: &Blueprint, tables: &mut Vec<OwnedTable>) {
     }
 }
 
-fn apply_sql(m: &Migration, sql: &str, engine: Engine, tables: &mut Vec<OwnedTable>) {
+/// The tables a migrator's up scripts leave behind, for a migrator that is not a folder of
+/// files (a Rust one, which hands its SQL over): `(version, source, sql)` in the order they run.
+pub fn left_by_scripts<'a>(
+    scripts: impl IntoIterator<Item = (i64, &'a str, &'a str)>,
+    engine: Engine,
+) -> Vec<String> {
+    let mut tables = Vec::new();
+    for (version, source, sql) in scripts {
+        apply_sql(version, source, sql, engine, &mut tables);
+    }
+    tables.into_iter().map(|t| t.name).collect()
+}
+
+fn apply_sql(version: i64, source: &str, sql: &str, engine: Engine, tables: &mut Vec<OwnedTable>) {
     for t in sql::statements(sql, engine) {
         let is = |i: usize, kw: &str| t.get(i).is_some_and(|t| t.is(kw));
         // Every name of a comma-separated list from `i`.
@@ -173,8 +193,8 @@ fn apply_sql(m: &Migration, sql: &str, engine: Engine, tables: &mut Vec<OwnedTab
                     let strict = close.is_some_and(|c| t[c..].iter().any(|x| x.is("strict")));
                     tables.push(OwnedTable {
                         name: table,
-                        version: m.version,
-                        file: m.file_name(),
+                        version,
+                        file: source.to_string(),
                         blueprint: false,
                         columns: None,
                         indexes: Vec::new(),
@@ -224,8 +244,8 @@ fn apply_sql(m: &Migration, sql: &str, engine: Engine, tables: &mut Vec<OwnedTab
                 match &renamed_to {
                     Some(to) => {
                         o.name = to.clone();
-                        o.version = m.version;
-                        o.file = m.file_name();
+                        o.version = version;
+                        o.file = source.to_string();
                     }
                     // Columns added, dropped or renamed by hand: no longer known.
                     None => o.columns = None,

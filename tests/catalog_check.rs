@@ -328,3 +328,42 @@ fn check_creates_no_database() {
         s.snapshot().keys()
     );
 }
+
+#[test]
+fn several_contexts_folders_are_one_catalog_and_a_context_in_two_is_a_problem() {
+    // The app's own contexts beside a shared folder: requires reach across, `new context`
+    // writes into the first folder.
+    let s = Scratch::empty();
+    s.write(
+        "config/estate.toml",
+        "contexts = [\"contexts\", \"vendor\"]\n[landlord]\npath = \"var/landlord.db\"\n[tenants]\npath = \"var/tenants/{slug}.db\"\n",
+    );
+    manifest(&s, "cards", "cards", "requires = [\"users\"]\n");
+    s.write(
+        "vendor/users/context.toml",
+        "name = \"users\"\ntitle = \"T\"\nversion = \"1.0.0\"\n",
+    );
+    s.estate_summary(&["check"], 0, "ok: 2 contexts");
+    let v = s.estate_json(&["modules", "--json"]);
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cards", "users"], "{v}");
+    s.estate(&["new", "context", "calendar", "--requires", "users"])
+        .expect(0);
+    assert!(s.path("contexts/calendar/context.toml").is_file());
+    let run = s.estate(&["new", "context", "users"]).expect(2);
+    assert_has(&run.stderr, "context users already exists, in");
+
+    // The same context in both folders: which one is meant is not for estate to guess.
+    s.write(
+        "contexts/users/context.toml",
+        "name = \"users\"\ntitle = \"T\"\nversion = \"2.0.0\"\n",
+    );
+    let err = refused(&s);
+    assert_has(&err, "context users is also in");
+    assert_has(&err, "vendor/users");
+}

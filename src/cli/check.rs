@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{EXIT_OK, EXIT_REFUSED, authoring, colour_err, print_json, render};
-use estate_engine::{Catalog, Config, Problem, RegisteredMigrators, Result};
+use estate_engine::{Catalog, Config, Problem, RegisteredMigrators, Result, describe_roots};
 
 pub fn check(config: &Config, registered: &RegisteredMigrators, json: bool) -> Result<u8> {
     config.require_contexts_folder()?;
@@ -15,7 +15,7 @@ pub fn check(config: &Config, registered: &RegisteredMigrators, json: bool) -> R
         .collect();
     for unknown in unknown {
         catalog.problems.push(Problem::new(
-            &config.contexts,
+            config.contexts_home(),
             format!("has no context {unknown:?}, for which this binary registers a Rust migrator"),
             format!(
                 "add the folder {unknown}/ with its context.toml (name, title, version, requires)"
@@ -57,7 +57,7 @@ pub fn check(config: &Config, registered: &RegisteredMigrators, json: bool) -> R
             catalog.contexts.len(),
             catalog.migration_count(),
             config.file.display(),
-            config.contexts.display()
+            describe_roots(&config.contexts)
         );
     } else {
         err!("{}", colour_err(render::problems(&catalog.problems)));

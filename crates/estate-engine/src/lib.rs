@@ -45,7 +45,9 @@ pub use project::Project;
 // What the faces (and an embedding binary) use, by name at the root: they reach the engine
 // through `Project`'s methods and these types, never through a module below it.
 pub use catalog::scaffold::{self, MigrationKind};
-pub use catalog::{Catalog, Conflict, Problem, Scope, TableMap, TreeLine, tree_prefixes};
+pub use catalog::{
+    Catalog, Conflict, Problem, Scope, TableMap, TreeLine, describe_roots, tree_prefixes,
+};
 pub use config::Config;
 pub use jobs::{JobControl, JobEvent, JobReport, Outcome, Progress, human_duration};
 pub use migrator::{

@@ -84,10 +84,11 @@ impl Context {
     }
 }
 
-/// Every context under the contexts folder, the dependency graph, and the problems found.
+/// Every context under the contexts folders, the dependency graph, and the problems found.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    pub root: PathBuf,
+    /// The contexts folders, in the config's order.
+    pub roots: Vec<PathBuf>,
     pub contexts: BTreeMap<String, Context>,
     pub graph: DependencyGraph,
     /// Who creates which tables, read once here for every reader (check, verify, the map).
@@ -96,28 +97,31 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Discovers every context folder under `root`. Fails only when `root` itself cannot be
-    /// listed; problems inside contexts are collected in [`Catalog::problems`].
-    pub fn load(root: &Path) -> Result<Catalog> {
-        let entries = std::fs::read_dir(root)
-            .map_err(|e| Error::io(format!("listing contexts in {}", root.display()), e))?;
-        let mut dirs: Vec<PathBuf> = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(format!("listing {}", root.display()), e))?;
-            let path = entry.path();
-            let hidden = entry.file_name().to_string_lossy().starts_with('.');
-            if path.is_dir() && !hidden {
-                dirs.push(path);
-            }
-        }
-        dirs.sort();
-
+    /// Discovers every context folder under `roots`, read as one catalog. Fails only when a
+    /// root itself cannot be listed; problems inside contexts (a name found in two roots among
+    /// them) are collected in [`Catalog::problems`].
+    pub fn load(roots: &[PathBuf]) -> Result<Catalog> {
         let mut catalog = Catalog {
-            root: root.to_path_buf(),
+            roots: roots.to_vec(),
             ..Catalog::default()
         };
-        for dir in dirs {
-            if let Some(context) = load_context(&dir, &mut catalog.problems) {
+        for root in roots {
+            for dir in context_folders(root)? {
+                let Some(context) = load_context(&dir, &mut catalog.problems) else {
+                    continue;
+                };
+                if let Some(first) = catalog.contexts.get(context.name()) {
+                    catalog.problems.push(Problem::new(
+                        &dir.join("context.toml"),
+                        format!(
+                            "context {} is also in {}: two folders cannot both be the same context",
+                            context.name(),
+                            first.dir.display()
+                        ),
+                        "keep one of the two folders, or rename one context (its folder and its context.toml's name)",
+                    ));
+                    continue;
+                }
                 catalog
                     .contexts
                     .insert(context.manifest.name.clone(), context);
@@ -130,7 +134,7 @@ impl Catalog {
         tracing::debug!(
             contexts = catalog.contexts.len(),
             problems = catalog.problems.len(),
-            root = %root.display(),
+            roots = ?roots,
             "catalog loaded"
         );
         Ok(catalog)
@@ -176,6 +180,32 @@ impl Catalog {
     }
 }
 
+/// The folders of `root` that may be contexts (hidden ones are not), sorted.
+fn context_folders(root: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(root)
+        .map_err(|e| Error::io(format!("listing contexts in {}", root.display()), e))?;
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(format!("listing {}", root.display()), e))?;
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if path.is_dir() && !hidden {
+            dirs.push(path);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+/// The contexts folders as a message names them.
+pub fn describe_roots(roots: &[PathBuf]) -> String {
+    roots
+        .iter()
+        .map(|r| r.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn load_context(dir: &Path, problems: &mut Vec<Problem>) -> Option<Context> {
     let folder = dir
         .file_name()
@@ -197,7 +227,7 @@ fn load_context(dir: &Path, problems: &mut Vec<Problem>) -> Option<Context> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             problems.push(Problem::new(
                 dir,
-                "is a folder in contexts/ without a context.toml",
+                "is a folder in a contexts folder without a context.toml",
                 "add a context.toml (name, title, version, description, requires) or move the folder out of contexts/",
             ));
             return None;

@@ -14,9 +14,22 @@ use crate::error::{Error, Result};
 /// number them; below, as a sequence (`0004`).
 const TIMESTAMP_VERSION: i64 = 10_000_000_000_000;
 
-/// Makes `contexts/NAME` with a `context.toml` and empty `migrations/landlord` and
-/// `migrations/tenant` folders. Returns the files and folders created.
-pub fn new_context(root: &Path, name: &str, requires: &[String]) -> Result<Vec<PathBuf>> {
+/// The catalog of the contexts folders that exist so far (none may, before the first context).
+fn catalog_so_far(roots: &[PathBuf]) -> Result<Catalog> {
+    let existing: Vec<PathBuf> = roots.iter().filter(|r| r.is_dir()).cloned().collect();
+    if existing.is_empty() {
+        return Ok(Catalog::default());
+    }
+    Catalog::load(&existing)
+}
+
+/// Makes `NAME` with a `context.toml` and empty `migrations/landlord` and `migrations/tenant`
+/// folders in the first of the contexts folders `roots`. Returns the files and folders created.
+pub fn new_context(roots: &[PathBuf], name: &str, requires: &[String]) -> Result<Vec<PathBuf>> {
+    let root = roots
+        .first()
+        .map(PathBuf::as_path)
+        .unwrap_or(Path::new("contexts"));
     if !is_valid_context_name(name) {
         return Err(Error::refused(
             format!("{name:?} is not a valid context name"),
@@ -47,8 +60,14 @@ pub fn new_context(root: &Path, name: &str, requires: &[String]) -> Result<Vec<P
             "list each required context once",
         ));
     }
-    if root.is_dir() {
-        let catalog = Catalog::load(root)?;
+    let catalog = catalog_so_far(roots)?;
+    if let Some(other) = catalog.get(name) {
+        return Err(Error::refused(
+            format!("context {name} already exists, in {}", other.dir.display()),
+            "choose another name, or add a migration to it with `estate new migration`",
+        ));
+    }
+    if !catalog.roots.is_empty() {
         for required in requires {
             if required == name {
                 return Err(Error::refused(
@@ -124,7 +143,7 @@ pub enum MigrationKind {
 
 /// Adds the next migration to `context`'s `scope` set, named `name`. Returns the files made.
 pub fn new_migration(
-    root: &Path,
+    roots: &[PathBuf],
     context: &str,
     scope: Scope,
     name: &str,
@@ -141,11 +160,7 @@ pub fn new_migration(
             "use letters, digits and _ (spaces and - become _), at most 100 characters, e.g. create_users",
         ));
     }
-    let catalog = if root.is_dir() {
-        Catalog::load(root)?
-    } else {
-        Catalog::default()
-    };
+    let catalog = catalog_so_far(roots)?;
     let found = catalog.require(context)?;
     let migrations = found.dir.join("migrations");
     let dir = migrations.join(scope.as_str());

@@ -17,8 +17,12 @@ impl Config {
                 .map(|v| absolute(Path::new(&v)))
                 .transpose()
         };
-        if let Some(p) = path("ESTATE_CONTEXTS")? {
-            self.contexts = p;
+        // Several folders as in PATH: `a:b`.
+        if let Some(v) = std::env::var_os("ESTATE_CONTEXTS") {
+            self.contexts = std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| absolute(&p))
+                .collect::<Result<_>>()?;
         }
         if let Some(p) = path("ESTATE_LANDLORD_PATH")? {
             self.landlord = Address::Sqlite { path: p };

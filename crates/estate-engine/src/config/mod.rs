@@ -38,7 +38,9 @@ pub struct Config {
     pub file: PathBuf,
     /// The project root: relative paths in the file are relative to it.
     pub root: PathBuf,
-    pub contexts: PathBuf,
+    /// The folders that hold one folder per context, read as one catalog; the first is where
+    /// `estate new context` writes.
+    pub contexts: Vec<PathBuf>,
     pub read_only: bool,
     /// How many tenants are migrated at once.
     pub concurrency: usize,
@@ -82,19 +84,24 @@ impl Config {
         config.apply_env()
     }
 
-    /// Refuses when the contexts folder is missing: every command needs the catalog.
+    /// Refuses when a contexts folder is missing: every command needs the catalog.
     pub fn require_contexts_folder(&self) -> Result<()> {
-        if self.contexts.is_dir() {
+        let Some(missing) = self.contexts.iter().find(|c| !c.is_dir()) else {
             return Ok(());
-        }
+        };
         Err(Error::refused(
             format!(
                 "the contexts folder {} does not exist (from {})",
-                self.contexts.display(),
+                missing.display(),
                 self.file.display()
             ),
             "set `contexts` in the config (or ESTATE_CONTEXTS) to the folder that holds one folder per context, or start one with `estate new context NAME`",
         ))
+    }
+
+    /// The contexts folder new contexts are written to: the first one.
+    pub fn contexts_home(&self) -> &Path {
+        &self.contexts[0]
     }
 }
 

@@ -20,7 +20,7 @@ use crate::problem::located;
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default = "default_contexts")]
-    contexts: PathBuf,
+    contexts: RawContexts,
     #[serde(default)]
     read_only: bool,
     #[serde(default)]
@@ -83,8 +83,17 @@ pub(super) struct RawLog {
     pub(super) level: Option<String>,
 }
 
-fn default_contexts() -> PathBuf {
-    PathBuf::from("contexts")
+/// `contexts = "contexts"`, or several folders read as one catalog:
+/// `contexts = ["contexts", "../shared/contexts"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawContexts {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+fn default_contexts() -> RawContexts {
+    RawContexts::One(PathBuf::from("contexts"))
 }
 
 impl Config {
@@ -131,7 +140,10 @@ impl Config {
         let layout = tenancy.layout;
         let config = Config {
             file: file.to_path_buf(),
-            contexts: root.join(&raw.contexts),
+            contexts: match &raw.contexts {
+                RawContexts::One(p) => vec![root.join(p)],
+                RawContexts::Many(ps) => ps.iter().map(|p| root.join(p)).collect(),
+            },
             read_only: raw.read_only,
             concurrency: raw.concurrency.unwrap_or(match layout {
                 // One file per tenant: the disk, not the CPU, is what concurrency shares.
@@ -154,6 +166,13 @@ impl Config {
     /// The checks over the whole, run again after the environment had its say.
     pub(super) fn validate(&self) -> Result<()> {
         let file = &self.file;
+        if self.contexts.is_empty() {
+            return Err(refused_in(
+                file,
+                "contexts is an empty list",
+                "set contexts to a folder, or a list of folders, that hold one folder per context, e.g. \"contexts\"",
+            ));
+        }
         if self.concurrency == 0 {
             return Err(refused_in(
                 file,
@@ -198,6 +217,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn several_contexts_folders_are_read_in_order_and_an_empty_list_is_refused() {
+        let file = Path::new("/srv/app/config/estate.toml");
+        let body = "[landlord]\npath = \"l.db\"\n[tenancy]\npath = \"t/{slug}.db\"\n";
+        let c = Config::parse(
+            file,
+            &format!("contexts = [\"contexts\", \"../shared/contexts\"]\n{body}"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.contexts,
+            [
+                Path::new("/srv/app/contexts"),
+                Path::new("/srv/app/../shared/contexts")
+            ]
+        );
+        assert_eq!(c.contexts_home(), Path::new("/srv/app/contexts"));
+        let err = Config::parse(file, &format!("contexts = []\n{body}")).unwrap_err();
+        assert!(
+            err.to_string().contains("contexts is an empty list"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn relative_paths_resolve_against_the_project_root() {
         let text =
             "[landlord]\npath = \"var/landlord.db\"\n[tenants]\npath = \"var/t/{slug}.db\"\n";
@@ -206,7 +249,7 @@ mod tests {
         assert!(
             matches!(&c.landlord, Address::Sqlite { path } if path == Path::new("/srv/app/var/landlord.db"))
         );
-        assert_eq!(c.contexts, Path::new("/srv/app/contexts"));
+        assert_eq!(c.contexts, [Path::new("/srv/app/contexts")]);
         assert_eq!(
             c.tenancy.path_for("acme"),
             Path::new("/srv/app/var/t/acme.db")

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::catalog::{Catalog, Scope};
+use crate::catalog::{Catalog, Scope, describe_roots};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
@@ -381,7 +381,7 @@ fn migrators(
         return Err(Error::refused(
             format!(
                 "this binary registers a Rust migrator for the context {unknown:?}, which is not in {}",
-                catalog.root.display()
+                describe_roots(&catalog.roots)
             ),
             format!(
                 "add the folder {unknown}/ with its context.toml (name, title, version, requires) to the contexts folder"

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::Project;
-use crate::catalog::{REGISTRY_CONTEXT, Scope, left_by_scripts};
+use crate::catalog::{REGISTRY_CONTEXT, Scope, describe_roots, left_by_scripts};
 use crate::database::Database;
 use crate::error::Result;
 use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry, Standing, UNFINISHED_TABLE, Unfinished};
@@ -196,7 +196,7 @@ impl Project {
                         entry.scope,
                         entry.version,
                         entry.description,
-                        self.catalog.root.display()
+                        describe_roots(&self.catalog.roots)
                     ),
                     "restore the context's folder (git log shows it); applied migrations must stay",
                 ));

@@ -15,7 +15,7 @@
 //! (the servers, CI's must-have, idle connections, dropping databases), `scratch` (the
 //! project), `process` (running the binary), `db` (rows, tables, ledgers), `dump` (a
 //! database's whole content), `output` (JSON and text printed), `fixtures` (common starting
-//! points). Test files say `mod common; use common::*;` and get every helper.
+//! points), `tmux` (the console in a real terminal). Test files say `mod common; use common::*;` and get every helper.
 
 // Each test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
@@ -28,7 +28,10 @@ mod postgres;
 mod process;
 mod scratch;
 mod setups;
+mod tmux;
 
 // A test binary uses only some of the helpers: the rest would warn as unused re-exports.
 #[allow(unused_imports)]
-pub use {db::*, dump::*, fixtures::*, output::*, postgres::*, process::*, scratch::*, setups::*};
+pub use {
+    db::*, dump::*, fixtures::*, output::*, postgres::*, process::*, scratch::*, setups::*, tmux::*,
+};

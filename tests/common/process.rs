@@ -16,7 +16,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Run {
+    pub fn from(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -69,7 +69,7 @@ impl Scratch {
     /// The command `estate ARGS` as [`Scratch::estate`] runs it, to start it and act on the
     /// process (signals) before it ends.
     pub fn estate_command(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_estate"));
+        let mut cmd = std::process::Command::new(self.program());
         cmd.current_dir(self.root())
             .args(args)
             .env("USER", "tester");

@@ -20,6 +20,33 @@ pub fn repo_contexts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("contexts")
 }
 
+/// The example `name`, built (once per test binary) with the profile of the tests: `cargo
+/// test` builds examples too, but `cargo test --test X` does not.
+pub fn example_binary(name: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_estate")).parent().unwrap();
+    if !built.iter().any(|b| b == name) {
+        let release = bin_dir.ends_with("release");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let mut build = std::process::Command::new(cargo);
+        build
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--quiet", "--example", name]);
+        if release {
+            build.arg("--release");
+        }
+        let out = build.output().expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "cargo build --example {name}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        built.push(name.to_string());
+    }
+    bin_dir.join("examples").join(name)
+}
+
 /// Copies a folder tree (the sample contexts into a scratch project).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -43,6 +70,11 @@ pub(super) struct PgScratch {
 
 pub struct Scratch {
     pub dir: tempfile::TempDir,
+    /// The project's root (where config/ is), inside `dir`: `dir` itself, but for the
+    /// embedded example's project.
+    root: PathBuf,
+    /// The binary its commands run: `estate`, or the embedded example.
+    program: PathBuf,
     pub setup: Setup,
     pub(super) pg: Option<PgScratch>,
     /// Tenants' databases as `tenants list --json` placed them (PostgreSQL), by slug.
@@ -97,6 +129,8 @@ impl Scratch {
         };
         std::fs::write(dir.path().join("config/estate.toml"), config).unwrap();
         Scratch {
+            root: dir.path().to_path_buf(),
+            program: PathBuf::from(env!("CARGO_BIN_EXE_estate")),
             dir,
             setup,
             pg,
@@ -104,12 +138,40 @@ impl Scratch {
         }
     }
 
+    /// The embedded example's project (examples/embedded: its config, and its contexts beside
+    /// the sample ones it reads from two folders up), run with the example's binary.
+    pub fn embedded() -> Scratch {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo_contexts(), &dir.path().join("contexts"));
+        let root = dir.path().join("examples/embedded");
+        for folder in ["config", "contexts"] {
+            copy_dir(
+                &repo.join("examples/embedded").join(folder),
+                &root.join(folder),
+            );
+        }
+        Scratch {
+            root,
+            program: example_binary("embedded"),
+            dir,
+            setup: Setup::Sqlite,
+            pg: None,
+            placements: Mutex::new(BTreeMap::new()),
+        }
+    }
+
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.root.join(rel)
+    }
+
+    /// The binary this project's commands run.
+    pub fn program(&self) -> &Path {
+        &self.program
     }
 
     /// The prefix of every PostgreSQL database of this project (`e{pid}_{n}`).

@@ -6,18 +6,10 @@
 mod common;
 use common::*;
 
-use std::process::Command;
-
 /// `estate ARGS` (the plain binary) on the embedded example's project.
 fn plain_estate(s: &Scratch, args: &[&str]) -> Run {
-    Run::from(
-        Command::new(env!("CARGO_BIN_EXE_estate"))
-            .current_dir(s.root())
-            .args(args)
-            .env("USER", "tester")
-            .output()
-            .unwrap(),
-    )
+    let estate = std::path::Path::new(env!("CARGO_BIN_EXE_estate"));
+    Run::from(s.command_of(estate, args).output().unwrap())
 }
 
 fn module_names(modules: &serde_json::Value) -> Vec<&str> {

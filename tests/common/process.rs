@@ -69,7 +69,13 @@ impl Scratch {
     /// The command `estate ARGS` as [`Scratch::estate`] runs it, to start it and act on the
     /// process (signals) before it ends.
     pub fn estate_command(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(self.program());
+        self.command_of(self.program(), args)
+    }
+
+    /// `program ARGS` run as [`Scratch::estate`] runs this project's binary: another estate
+    /// binary on the same project (the plain `estate` on the embedded example's).
+    pub fn command_of(&self, program: &std::path::Path, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         cmd.current_dir(self.root())
             .args(args)
             .env("USER", "tester");

@@ -56,9 +56,16 @@ pub struct VerifyReport {
     /// What this binary could not judge (a module whose migrator another binary holds).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// What one verify carries from a database to the next.
+#[derive(Default)]
+struct Pass {
     /// (module, binary) -> databases where that module's rows were left to that binary.
-    #[serde(skip)]
     elsewhere: BTreeMap<(String, String), usize>,
+    /// The tables a Rust migrator's scripts create, read once per context, scope and engine
+    /// rather than once per database.
+    scripted: BTreeMap<(String, Scope, Engine), Vec<String>>,
 }
 
 impl Project {
@@ -71,10 +78,18 @@ impl Project {
         let tenants = self.planner().resolve_tenants(selection).await?;
         let installs = self.registry.installations_by_key().await?;
         let mut report = VerifyReport::default();
+        let mut pass = Pass::default();
         let landlord = self.registry.landlord();
         let ledger = Ledger::all(landlord).await?;
-        self.check_database("landlord", landlord, Scope::Landlord, &ledger, &mut report)
-            .await?;
+        self.check_database(
+            "landlord",
+            landlord,
+            Scope::Landlord,
+            &ledger,
+            &mut report,
+            &mut pass,
+        )
+        .await?;
         let mut writes: Vec<RegistryWrite> = Vec::new();
         for t in &tenants {
             let place = t.placement.describe();
@@ -119,7 +134,7 @@ impl Project {
             let ledger = Ledger::all(&db).await;
             let checked = match &ledger {
                 Ok(ledger) => {
-                    self.check_database(&t.slug, &db, Scope::Tenant, ledger, &mut report)
+                    self.check_database(&t.slug, &db, Scope::Tenant, ledger, &mut report, &mut pass)
                         .await
                 }
                 Err(_) => Ok(()),
@@ -134,7 +149,7 @@ impl Project {
                 writes.push(w);
             }
         }
-        for ((module, binary), databases) in std::mem::take(&mut report.elsewhere) {
+        for ((module, binary), databases) in pass.elsewhere {
             report.notes.push(format!(
                 "{module}'s migrations and tables are known only to the binary `{binary}`: in {databases} {} they were not judged, nor tables no other context creates; run `{binary} verify` for them",
                 if databases == 1 { "database" } else { "databases" }
@@ -159,6 +174,7 @@ impl Project {
         scope: Scope,
         ledger: &[LedgerEntry],
         report: &mut VerifyReport,
+        pass: &mut Pass,
     ) -> Result<()> {
         let finding = |kind, module: &str, detail: String, fix: &str| Finding {
             database: label.to_string(),
@@ -235,10 +251,10 @@ impl Project {
         let mut owned: BTreeSet<String> =
             BTreeSet::from([LEDGER_TABLE.to_string(), UNFINISHED_TABLE.to_string()]);
         for context in &applied_contexts {
-            owned.extend(self.tables_of(context, scope, db.engine()));
+            owned.extend(self.tables_of(context, scope, db.engine(), &mut pass.scripted));
         }
         for (context, binary) in &elsewhere {
-            *report
+            *pass
                 .elsewhere
                 .entry((context.to_string(), binary.to_string()))
                 .or_default() += 1;
@@ -279,8 +295,14 @@ impl Project {
 impl Project {
     /// The tables `context`'s applied migrations create in `scope`: the catalog's table map
     /// for a context of files, else what its migrator's up scripts create (a Rust migrator
-    /// that hands its SQL over).
-    fn tables_of(&self, context: &str, scope: Scope, engine: Engine) -> Vec<String> {
+    /// that hands its SQL over), kept in `scripted`.
+    fn tables_of(
+        &self,
+        context: &str,
+        scope: Scope,
+        engine: Engine,
+        scripted: &mut BTreeMap<(String, Scope, Engine), Vec<String>>,
+    ) -> Vec<String> {
         let from_files = self.catalog.tables.names(context, scope);
         if !from_files.is_empty() {
             return from_files;
@@ -288,13 +310,18 @@ impl Project {
         let Some(migrator) = self.migrators.get(context) else {
             return Vec::new();
         };
-        let known = migrator.migrations(scope, engine);
-        left_by_scripts(
-            known
-                .iter()
-                .filter_map(|m| Some((m.version, m.source.as_str(), m.up_sql.as_deref()?))),
-            engine,
-        )
+        scripted
+            .entry((context.to_string(), scope, engine))
+            .or_insert_with(|| {
+                let known = migrator.migrations(scope, engine);
+                left_by_scripts(
+                    known
+                        .iter()
+                        .filter_map(|m| Some((m.version, m.source.as_str(), m.up_sql.as_deref()?))),
+                    engine,
+                )
+            })
+            .clone()
     }
 }
 

@@ -38,14 +38,19 @@ impl Filtered {
         self.visible.iter().position(|v| *v == index)
     }
 
-    /// Reads the rows again through the filter: `n` of them, `text(i)` what the filter matches
-    /// in row `i`. Each cursor stays on its data row when that is still shown.
+    /// Reads the rows again through the filter (`filter` when one is given, else the one
+    /// set): `n` of them, `text(i)` what the filter matches in row `i`. Each cursor stays on
+    /// its data row when that is still shown.
     pub fn refilter(
         &mut self,
+        filter: Option<String>,
         n: usize,
         text: impl Fn(usize) -> String,
         cursors: &mut [&mut Cursor],
     ) {
+        if let Some(filter) = filter {
+            self.filter = filter;
+        }
         let needle = self.filter.to_lowercase();
         let before: Vec<Option<usize>> = cursors.iter().map(|c| self.at(c.row)).collect();
         let visible: Vec<usize> = if needle.is_empty() {

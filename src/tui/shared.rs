@@ -84,6 +84,7 @@ impl Shared {
     pub fn refilter_tenants(&mut self, cursors: &mut [&mut Cursor]) {
         let tenants = self.data.tenants();
         self.tenants.refilter(
+            None,
             tenants.len(),
             |i| {
                 let t = &tenants[i];

@@ -22,24 +22,12 @@ pub struct History {
 }
 
 impl View for History {
-    fn rows<'a>(&'a self, _shared: &'a Shared) -> &'a Filtered {
-        &self.rows
-    }
-
-    fn cursor(&self) -> &Cursor {
-        &self.cursor
-    }
-
-    fn cursor_mut(&mut self) -> &mut Cursor {
-        &mut self.cursor
-    }
+    listing!(own rows, cursor);
 
     fn refilter(&mut self, filter: Option<String>, shared: &Shared) {
-        if let Some(filter) = filter {
-            self.rows.filter = filter;
-        }
         let history = &shared.data.history;
         self.rows.refilter(
+            filter,
             history.len(),
             |i| {
                 let h = &history[i];

@@ -112,22 +112,9 @@ impl Jobs {
 }
 
 impl View for Jobs {
-    fn rows<'a>(&'a self, _shared: &'a Shared) -> &'a Filtered {
-        &self.rows
-    }
-
-    fn cursor(&self) -> &Cursor {
-        &self.cursor
-    }
-
-    fn cursor_mut(&mut self) -> &mut Cursor {
-        &mut self.cursor
-    }
+    listing!(own rows, cursor);
 
     fn refilter(&mut self, filter: Option<String>, shared: &Shared) {
-        if let Some(filter) = filter {
-            self.rows.filter = filter;
-        }
         let jobs = job_rows(shared);
         let text = |i: usize| match jobs[i] {
             JobRow::Live(l) => {
@@ -143,7 +130,7 @@ impl View for Jobs {
             }
         };
         self.rows
-            .refilter(jobs.len(), text, &mut [&mut self.cursor]);
+            .refilter(filter, jobs.len(), text, &mut [&mut self.cursor]);
     }
 
     fn on_command(&mut self, command: Command, shared: &mut Shared) -> Outcome {

@@ -29,21 +29,7 @@ pub struct Matrix {
 }
 
 impl View for Matrix {
-    fn rows<'a>(&'a self, shared: &'a Shared) -> &'a Filtered {
-        &shared.tenants
-    }
-
-    fn cursor(&self) -> &Cursor {
-        &self.cursor
-    }
-
-    fn cursor_mut(&mut self) -> &mut Cursor {
-        &mut self.cursor
-    }
-
-    fn lists_tenants(&self) -> bool {
-        true
-    }
+    listing!(tenants cursor);
 
     /// The cell under the cursor.
     fn cells(&self, shared: &Shared) -> Vec<(String, String)> {

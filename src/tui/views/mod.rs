@@ -7,6 +7,35 @@
 //! Adding a view: a file in this folder with a type that implements [`View`] (and `Default`),
 //! its `mod` line, and its line in the list below; keys of its own are entries in `keys.rs`.
 
+/// A view's accessors to its rows and cursor: `listing!(own rows, cursor)` for a list of its
+/// own (fields `rows: Filtered`, `cursor: Cursor`), `listing!(tenants cursor)` for one over
+/// the tenants shown, whose filter is in [`Shared`].
+macro_rules! listing {
+    (own $rows:ident, $cursor:ident) => {
+        fn rows<'a>(&'a self, _shared: &'a Shared) -> &'a Filtered {
+            &self.$rows
+        }
+        listing!(@cursor $cursor);
+    };
+    (tenants $cursor:ident) => {
+        fn rows<'a>(&'a self, shared: &'a Shared) -> &'a Filtered {
+            &shared.tenants
+        }
+        fn lists_tenants(&self) -> bool {
+            true
+        }
+        listing!(@cursor $cursor);
+    };
+    (@cursor $cursor:ident) => {
+        fn cursor(&self) -> &Cursor {
+            &self.$cursor
+        }
+        fn cursor_mut(&mut self) -> &mut Cursor {
+            &mut self.$cursor
+        }
+    };
+}
+
 mod history;
 mod jobs;
 mod matrix;

@@ -34,24 +34,12 @@ impl Modules {
 }
 
 impl View for Modules {
-    fn rows<'a>(&'a self, _shared: &'a Shared) -> &'a Filtered {
-        &self.rows
-    }
-
-    fn cursor(&self) -> &Cursor {
-        &self.cursor
-    }
-
-    fn cursor_mut(&mut self) -> &mut Cursor {
-        &mut self.cursor
-    }
+    listing!(own rows, cursor);
 
     fn refilter(&mut self, filter: Option<String>, shared: &Shared) {
-        if let Some(filter) = filter {
-            self.rows.filter = filter;
-        }
         let modules = &shared.data.modules;
         self.rows.refilter(
+            filter,
             modules.len(),
             |i| {
                 let m = &modules[i];

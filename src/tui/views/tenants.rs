@@ -25,21 +25,7 @@ pub struct Tenants {
 }
 
 impl View for Tenants {
-    fn rows<'a>(&'a self, shared: &'a Shared) -> &'a Filtered {
-        &shared.tenants
-    }
-
-    fn cursor(&self) -> &Cursor {
-        &self.cursor
-    }
-
-    fn cursor_mut(&mut self) -> &mut Cursor {
-        &mut self.cursor
-    }
-
-    fn lists_tenants(&self) -> bool {
-        true
-    }
+    listing!(tenants cursor);
 
     /// The tenant for every module.
     fn cells(&self, shared: &Shared) -> Vec<(String, String)> {

@@ -134,10 +134,7 @@ impl ModuleMigrator for AuditMigrator {
         target: Target,
         run: &RunContext,
     ) -> estate_engine::Result<Vec<MigrationRun>> {
-        let wanted = match target {
-            Target::Latest => true,
-            Target::Version(v) => v >= 1,
-        };
+        let wanted = target.includes(1);
         let status = self.status(scope, db).await?;
         if scope == Scope::Landlord || !wanted || status.pending.is_empty() {
             return Ok(Vec::new());
@@ -175,10 +172,7 @@ impl ModuleMigrator for AuditMigrator {
         target: Target,
         run: &RunContext,
     ) -> estate_engine::Result<Vec<MigrationRun>> {
-        let keep = match target {
-            Target::Latest => 0,
-            Target::Version(v) => v,
-        };
+        let keep = target.keeps();
         let status = self.status(scope, db).await?;
         if scope == Scope::Landlord || keep >= 1 || status.applied.is_empty() {
             return Ok(Vec::new());

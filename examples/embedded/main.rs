@@ -23,7 +23,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use estate::engine::catalog::checksum;
-use estate::engine::clock::now;
 use estate::engine::database::{Database, Tx};
 use estate::engine::migrator::{Ledger, LedgerEntry, RunDirection};
 use estate::engine::{
@@ -208,10 +207,7 @@ impl ModuleMigrator for AuditMigrator {
     ) -> Result<Vec<MigrationRun>> {
         let (mut tx, status, batch) = Self::begin(scope, db).await?;
         let mut done = Vec::new();
-        for info in status.pending.iter().filter(|m| match target {
-            Target::Latest => true,
-            Target::Version(v) => m.version <= v,
-        }) {
+        for info in status.pending.iter().filter(|m| target.includes(m.version)) {
             if let Err(stop) = run.stop_before(
                 done.len(),
                 &format!("{} ({})", info.version, info.description),
@@ -222,17 +218,7 @@ impl ModuleMigrator for AuditMigrator {
             let started = Instant::now();
             let up = info.up_sql.as_deref().unwrap_or_default();
             Self::execute(&mut tx, db, info, up).await?;
-            let entry = LedgerEntry {
-                context: CONTEXT.to_string(),
-                scope: scope.as_str().to_string(),
-                version: info.version,
-                description: info.description.clone(),
-                checksum: info.checksum.clone(),
-                batch,
-                applied_at: now(),
-                execution_ms: started.elapsed().as_millis() as i64,
-                applied_by: run.applied_by.clone(),
-            };
+            let entry = LedgerEntry::applied(CONTEXT, scope, info, batch, started, run);
             Ledger::record(&mut tx, &entry)
                 .await
                 .map_err(|e| Error::db(db.label(), e))?;
@@ -249,10 +235,7 @@ impl ModuleMigrator for AuditMigrator {
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>> {
         let (mut tx, status, _) = Self::begin(scope, db).await?;
-        let keep = match target {
-            Target::Latest => 0,
-            Target::Version(v) => v,
-        };
+        let keep = target.keeps();
         let known = Self::known(scope, db.engine());
         let mut done = Vec::new();
         for applied in status.applied.iter().rev().filter(|e| e.version > keep) {

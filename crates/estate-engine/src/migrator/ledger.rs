@@ -6,7 +6,11 @@
 //! first migration that needs it, inside that migration's transaction: a database where
 //! nothing was ever applied stays untouched.
 
+use std::time::Instant;
+
+use super::{MigrationInfo, RunContext};
 use crate::catalog::Scope;
+use crate::clock::now;
 use crate::database::{Database, Tx};
 use crate::error::{Error, Result};
 use crate::sql::Engine;
@@ -49,6 +53,31 @@ pub struct LedgerEntry {
     pub applied_at: String,
     pub execution_ms: i64,
     pub applied_by: String,
+}
+
+impl LedgerEntry {
+    /// The row of `info` applied now in `context`'s `scope`, in `batch`, its migration begun
+    /// at `started`, for a Rust migrator to record in its migration's transaction.
+    pub fn applied(
+        context: &str,
+        scope: Scope,
+        info: &MigrationInfo,
+        batch: i64,
+        started: Instant,
+        run: &RunContext,
+    ) -> LedgerEntry {
+        LedgerEntry {
+            context: context.to_string(),
+            scope: scope.as_str().to_string(),
+            version: info.version,
+            description: info.description.clone(),
+            checksum: info.checksum.clone(),
+            batch,
+            applied_at: now(),
+            execution_ms: started.elapsed().as_millis() as i64,
+            applied_by: run.applied_by.clone(),
+        }
+    }
 }
 
 /// Reads and writes a database's ledger.

@@ -43,10 +43,19 @@ impl Target {
     /// Roll back everything.
     pub const ZERO: Target = Target::Version(0);
 
-    fn includes(self, version: i64) -> bool {
+    /// Whether a migrate to this target applies `version`.
+    pub fn includes(self, version: i64) -> bool {
         match self {
             Target::Latest => true,
             Target::Version(v) => version <= v,
+        }
+    }
+
+    /// The highest version a rollback to this target keeps (0: none).
+    pub fn keeps(self) -> i64 {
+        match self {
+            Target::Latest => 0,
+            Target::Version(v) => v,
         }
     }
 }

@@ -221,10 +221,7 @@ impl ModuleMigrator for SqlMigrator {
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>> {
         let (started, status) = self.begin(scope, db).await?;
-        let keep = match target {
-            Target::Latest => 0,
-            Target::Version(v) => v,
-        };
+        let keep = target.keeps();
         let reverting: Vec<&Migration> = status
             .applied
             .iter()

@@ -166,6 +166,7 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
         names(&[
             "digital_card_global_config",
             "estate_history",
+            "estate_job_events",
             "estate_job_tenants",
             "estate_jobs",
             "estate_ledger",
@@ -251,6 +252,7 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
             l("module_registry", "landlord", 2),
             l("module_registry", "landlord", 3),
             l("module_registry", "landlord", 4),
+            l("module_registry", "landlord", 5),
             l("user_management", "landlord", 1),
             l("digital_card", "landlord", 1),
         ]
@@ -356,6 +358,7 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
             l("module_registry", "landlord", 2),
             l("module_registry", "landlord", 3),
             l("module_registry", "landlord", 4),
+            l("module_registry", "landlord", 5),
             l("user_management", "landlord", 1),
         ]
     );
@@ -496,7 +499,8 @@ fn cascade_rolls_back_dependants_first(setup: Setup) {
             l("module_registry", "landlord", 1),
             l("module_registry", "landlord", 2),
             l("module_registry", "landlord", 3),
-            l("module_registry", "landlord", 4)
+            l("module_registry", "landlord", 4),
+            l("module_registry", "landlord", 5)
         ]
     );
     let status = s.estate_json(&["status", "--json"]);

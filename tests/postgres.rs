@@ -267,8 +267,9 @@ impl Run {
     }
 }
 
-const REGISTRY: [&str; 7] = [
+const REGISTRY: [&str; 8] = [
     "estate_history",
+    "estate_job_events",
     "estate_job_tenants",
     "estate_jobs",
     "estate_ledger",

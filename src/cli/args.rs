@@ -47,6 +47,8 @@ pub enum Command {
     Status(StatusArgs),
     /// What ran, when, by whom, how long, and how it ended
     History(HistoryArgs),
+    /// Jobs from any process: list them, read or follow a job's log, cancel a running one
+    Jobs(JobsArgs),
     /// Compare the registry, every ledger and the migration files; list each finding and its fix
     Verify(VerifyArgs),
     /// Say how a migration that ran outside a transaction and stopped partway ended, once you
@@ -296,9 +298,69 @@ pub struct HistoryArgs {
     /// Only this tenant
     #[arg(long, value_name = "SLUG")]
     pub tenant: Option<String>,
+    /// Only this job's steps
+    #[arg(long, value_name = "ID")]
+    pub job: Option<String>,
+    /// Only steps started since: a span back from now (30m, 12h, 7d) or a date (2026-12-01)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
     /// Show at most the newest N entries
     #[arg(long, value_name = "N")]
     pub limit: Option<i64>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct JobsArgs {
+    #[command(subcommand)]
+    pub command: Option<JobsCommand>,
+    #[command(flatten)]
+    pub list: JobsList,
+}
+
+/// `estate jobs`: the newest jobs first.
+#[derive(Debug, Args)]
+pub struct JobsList {
+    /// Only the jobs running now
+    #[arg(long)]
+    pub running: bool,
+    /// Only jobs started since: a span back from now (30m, 12h, 7d) or a date (2026-12-01)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Show at most the newest N jobs
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// A job's log, whichever process ran it; --follow reads on until the job ends
+    Log(JobLogArgs),
+    /// Ask a running job (of any process) to stop at its next migration boundary
+    Cancel(JobIdArg),
+}
+
+#[derive(Debug, Args)]
+pub struct JobLogArgs {
+    /// The job's id (`estate jobs` lists them)
+    pub id: String,
+    /// Only this tenant's lines
+    #[arg(long, value_name = "SLUG")]
+    pub tenant: Option<String>,
+    /// Keep reading new lines until the job ends; exit 0 if it succeeded, 1 if not
+    #[arg(long, short)]
+    pub follow: bool,
+    /// One JSON object per line (seq, at, tenant, kind, text)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JobIdArg {
+    /// The job's id (`estate jobs --running` lists them)
+    pub id: String,
 }

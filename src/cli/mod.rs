@@ -7,7 +7,7 @@
 //! command is one file here and one line in the match), the exit statuses, and the ways of
 //! printing (`out!`/`err!`, JSON, colours kept only on a terminal). The families: `check`,
 //! `catalog` (modules), `tenants`, `execute` (install, rollback, migrate), `status` (status,
-//! history), `verify` (verify, resolve), `demo`, `authoring` (new, graph, tables).
+//! history), `jobs`, `verify` (verify, resolve), `demo`, `authoring` (new, graph, tables).
 
 mod args;
 mod progress;
@@ -61,6 +61,7 @@ mod catalog;
 mod check;
 mod demo;
 mod execute;
+mod jobs;
 mod status;
 mod tenants;
 mod verify;
@@ -107,6 +108,7 @@ pub async fn run(cli: Cli, config: Config, registered: &RegisteredMigrators) -> 
         Command::Migrate(args) => execute::migrate(config, registered, args).await,
         Command::Status(args) => status::status(config, registered, args).await,
         Command::History(args) => status::history(config, registered, args).await,
+        Command::Jobs(args) => jobs::run(config, registered, args).await,
         Command::Verify(args) => verify::verify(config, registered, args).await,
         Command::Resolve(args) => verify::resolve(config, registered, args).await,
         Command::New(command) => authoring::new(&config, command),

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use super::args::{HistoryArgs, StatusArgs};
 use super::{EXIT_OK, colour, open, print_json, render};
-use estate_engine::{Config, Project, RegisteredMigrators, Result, Slug};
+use estate_engine::{
+    Config, HistoryFilter, Project, RegisteredMigrators, Result, Slug, parse_since,
+};
 
 pub async fn status(
     config: Config,
@@ -36,10 +38,16 @@ pub async fn history(
     if let Some(t) = &args.tenant {
         Slug::parse(t)?;
     }
+    let filter = HistoryFilter {
+        module: args.module,
+        tenant: args.tenant,
+        job: args.job,
+        since: args.since.as_deref().map(parse_since).transpose()?,
+        limit: args.limit,
+        offset: 0,
+    };
     let project = open(config, registered).await?;
-    let entries = project
-        .history(args.module.as_deref(), args.tenant.as_deref(), args.limit)
-        .await?;
+    let entries = project.history(&filter).await?;
     if args.json {
         print_json(&entries);
     } else {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use estate_engine::Result;
 use estate_engine::{Catalog, TableMap, TreeLine, tree_prefixes};
-use estate_engine::{HistoryEntry, JobRecord, TenantRecord};
+use estate_engine::{HistoryEntry, HistoryFilter, JobFilter, JobRecord, TenantRecord};
 use estate_engine::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
 
 /// How many history rows and jobs the console keeps in memory.
@@ -56,7 +56,12 @@ impl Snapshot {
     pub async fn load(project: &Project) -> Result<Snapshot> {
         let matrix = project.matrix().await?;
         let modules = project.modules().await?;
-        let mut history = project.history(None, None, Some(HISTORY_ROWS)).await?;
+        let mut history = project
+            .history(&HistoryFilter {
+                limit: Some(HISTORY_ROWS),
+                ..HistoryFilter::default()
+            })
+            .await?;
         // Newest first: the question at 3 a.m. is "what just happened". Rows are written as
         // steps end; the column shows when they started.
         history.sort_by(|a, b| b.started_at.cmp(&a.started_at));
@@ -65,7 +70,12 @@ impl Snapshot {
             modules,
             matrix,
             history,
-            project.jobs(JOB_ROWS).await?,
+            project
+                .jobs(&JobFilter {
+                    limit: JOB_ROWS,
+                    ..JobFilter::default()
+                })
+                .await?,
             project.catalog().problems.len(),
         );
         snapshot.operator = project.operator().user.clone();

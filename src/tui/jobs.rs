@@ -2,27 +2,9 @@
 //! and the log lines their events make, kept for the log pane; and the log of a job the
 //! registry recorded, read back from its history rows.
 
-use estate_engine::{HistoryEntry, Plan};
+use estate_engine::{HistoryEntry, Plan, log_lines};
 use estate_engine::{JobControl, JobEvent, JobReport};
-
-/// How a log line reads: it sets its symbol and colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    Info,
-    Ok,
-    Failed,
-    Skipped,
-}
-
-#[derive(Debug, Clone)]
-pub struct LogLine {
-    /// `HH:MM:SS`, UTC like every time estate shows.
-    pub at: String,
-    /// The tenant the line is about; `None` for the landlord and the job itself.
-    pub tenant: Option<String>,
-    pub kind: LineKind,
-    pub text: String,
-}
+pub use estate_engine::{LineKind, LogLine};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
@@ -68,15 +50,13 @@ pub struct LiveJob {
     pub steps_done: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Steps of tenants the job halted or was cancelled before.
+    pub not_started: usize,
     pub tenants: usize,
     pub tenants_done: usize,
     /// The time left at the pace so far, from the job's progress events.
     pub eta_ms: Option<u64>,
     pub lines: Vec<LogLine>,
-}
-
-fn clock() -> String {
-    chrono::Utc::now().format("%H:%M:%S").to_string()
 }
 
 impl LiveJob {
@@ -93,119 +73,53 @@ impl LiveJob {
             steps_done: 0,
             failed: 0,
             skipped: 0,
+            not_started: 0,
             tenants: plan.tenant_steps.values().filter(|s| !s.is_empty()).count(),
             tenants_done: 0,
             eta_ms: None,
-            lines: vec![LogLine {
-                at: clock(),
-                tenant: None,
-                kind: LineKind::Info,
-                text: format!(
+            lines: vec![LogLine::now(
+                None,
+                LineKind::Info,
+                format!(
                     "queued: {} {} ({} steps, {} tenants)",
                     plan.action,
                     plan.modules.join(" "),
                     plan.step_count(),
                     plan.tenant_steps.len()
                 ),
-            }],
+            )],
         }
     }
 
     fn log(&mut self, tenant: Option<&String>, kind: LineKind, text: String) {
-        self.lines.push(LogLine {
-            at: clock(),
-            tenant: tenant.cloned(),
-            kind,
-            text,
-        });
+        self.lines.push(LogLine::now(tenant, kind, text));
     }
 
-    fn step_ended(&mut self) {
-        self.steps_done += 1;
-    }
-
+    /// Follows one of the job's events: its counts, and the lines its log in the registry
+    /// gets too (the same words, from the engine).
     pub fn on(&mut self, event: &JobEvent) {
         match event {
             JobEvent::JobStarted { job_id, .. } => {
                 self.job_id = Some(job_id.clone());
                 self.state = JobState::Running;
-                self.log(None, LineKind::Info, format!("job {job_id} started"));
             }
-            JobEvent::StepStarted { step } => {
-                self.log(step.tenant.as_ref(), LineKind::Info, format!("▸ {step}"))
-            }
-            JobEvent::MigrationApplied { step, run } => self.log(
-                step.tenant.as_ref(),
-                LineKind::Info,
-                format!(
-                    "  {} {:04} {} ({} ms)",
-                    if step.action.is_down() {
-                        "reverted"
-                    } else {
-                        "applied"
-                    },
-                    run.version,
-                    run.description,
-                    run.millis
-                ),
-            ),
-            JobEvent::StepSucceeded {
-                step,
-                migrations,
-                millis,
-                ..
-            } => {
-                self.step_ended();
-                self.log(
-                    step.tenant.as_ref(),
-                    LineKind::Ok,
-                    format!("✓ {step}: {} migration(s), {millis} ms", migrations.len()),
-                );
-            }
-            JobEvent::StepFailed { step, error, .. } => {
-                self.step_ended();
+            JobEvent::StepSucceeded { .. } => self.steps_done += 1,
+            JobEvent::StepFailed { .. } => {
+                self.steps_done += 1;
                 self.failed += 1;
-                // The error's first line names the file and the cause; the fix follows.
-                for (i, line) in error.lines().enumerate() {
-                    let text = if i == 0 {
-                        format!("✗ {step}: {line}")
-                    } else {
-                        format!("  {}", line.trim_start())
-                    };
-                    self.log(step.tenant.as_ref(), LineKind::Failed, text);
-                }
             }
-            JobEvent::StepSkipped { step, reason } => {
-                self.step_ended();
+            JobEvent::StepSkipped { .. } => {
+                self.steps_done += 1;
                 self.skipped += 1;
-                self.log(
-                    step.tenant.as_ref(),
-                    LineKind::Skipped,
-                    format!("- {step} skipped: {reason}"),
-                );
             }
-            JobEvent::JobFinished {
-                succeeded,
-                failed,
-                skipped,
-                ..
-            } => self.log(
-                None,
-                if *failed + *skipped == 0 {
-                    LineKind::Ok
-                } else {
-                    LineKind::Failed
-                },
-                format!("job finished: {succeeded} succeeded, {failed} failed, {skipped} skipped"),
-            ),
             JobEvent::TenantFinished { progress, .. } => {
                 self.tenants_done = progress.done;
                 self.eta_ms = progress.eta_ms.filter(|_| progress.done < progress.total);
             }
-            JobEvent::ModuleInstalled { .. }
-            | JobEvent::ModuleUpgraded { .. }
-            | JobEvent::ModuleRolledBack { .. } => {}
+            JobEvent::JobFinished { not_started, .. } => self.not_started = *not_started,
+            _ => {}
         }
+        self.lines.extend(log_lines(event));
     }
 
     /// The job's task ended.
@@ -244,7 +158,7 @@ pub fn recorded_log(history: &[HistoryEntry], job_id: &str) -> Vec<LogLine> {
         .rev()
         .filter(|h| h.job_id == job_id)
         .map(|h| LogLine {
-            at: h.started_at.get(11..19).unwrap_or("").to_string(),
+            at: h.started_at.clone(),
             tenant: h.tenant.clone(),
             kind: if h.outcome == "succeeded" {
                 LineKind::Ok

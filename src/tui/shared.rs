@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use super::data::Snapshot;
 use super::drift::{Drift, Findings};
-use super::jobs::{LineKind, LiveJob, LogLine};
+use super::jobs::LiveJob;
 use super::rows::{Cursor, Filtered};
 use super::widgets::status_line::Tone;
 use super::worker::Effect;
@@ -158,13 +158,8 @@ impl Shared {
         let Some(job) = self.live.get_mut(i).filter(|j| j.state.is_active()) else {
             return false;
         };
+        // The job's runner says so in its log (the registry's too) when it sees the flag.
         job.control.cancel();
-        job.lines.push(LogLine {
-            at: chrono::Utc::now().format("%H:%M:%S").to_string(),
-            tenant: None,
-            kind: LineKind::Skipped,
-            text: "cancel requested: stopping at the next migration boundary".to_string(),
-        });
         self.say("cancelling: the job stops at its next migration boundary");
         true
     }

@@ -48,8 +48,9 @@ pub use catalog::scaffold::{self, MigrationKind};
 pub use catalog::{
     Catalog, Conflict, Problem, Scope, TableMap, TreeLine, describe_roots, tree_prefixes,
 };
+pub use clock::parse_since;
 pub use config::Config;
-pub use jobs::{JobControl, JobEvent, JobReport, Outcome, Progress, human_duration};
+pub use jobs::{JobControl, JobEvent, JobReport, Outcome, Progress, human_duration, log_lines};
 pub use migrator::{
     MigrationInfo, MigrationRun, ModuleMigrator, RegisteredMigrators, RunContext, RunDirection,
     ScopeStatus, Target,
@@ -59,6 +60,9 @@ pub use project::{
     Finding, FindingKind, Matrix, MatrixCell, ModuleState, ModuleSummary, Resolution, Resolved,
     StatusRow, VerifyReport,
 };
-pub use registry::{HistoryEntry, Installation, JobRecord, TenantRecord};
+pub use registry::{
+    HistoryEntry, HistoryFilter, HistoryPage, Installation, JobCounts, JobFilter, JobRecord,
+    LineKind, LogLine, LoggedLine, TenantRecord,
+};
 pub use sql::Engine;
 pub use tenancy::{Slug, check_name};

@@ -238,7 +238,7 @@ fn row(shared: &Shared, job: JobRow) -> Row<'static> {
         }
         JobRow::Recorded(r) => {
             let j = &shared.data.jobs[r];
-            let done = (j.steps - j.failed - j.skipped).max(0) as usize;
+            let done = (j.steps - j.steps_left()).max(0) as usize;
             Row::new(vec![
                 Cell::from(short_time(&j.started_at)),
                 Cell::from(j.action.clone()),
@@ -293,8 +293,15 @@ fn progress_of(shared: &Shared, job: Option<JobRow>) -> (f64, String) {
             (
                 if j.state == "succeeded" { 1.0 } else { 0.0 },
                 format!(
-                    "{}: {} tenants, {} steps, {} failed, {} skipped",
-                    j.state, j.tenants, j.steps, j.failed, j.skipped
+                    "{}: {}/{} tenants, {} steps: {} ok, {} failed, {} skipped, {} not started",
+                    j.state,
+                    j.counts.tenants_done,
+                    j.tenants,
+                    j.steps,
+                    j.counts.succeeded,
+                    j.counts.failed,
+                    j.counts.skipped,
+                    j.counts.not_started
                 ),
             )
         }

@@ -77,7 +77,7 @@ impl LogPane {
                     LineKind::Skipped => style::outdated(),
                 };
                 Line::from(vec![
-                    Span::styled(format!("{} ", l.at), style::dim()),
+                    Span::styled(format!("{} ", l.clock()), style::dim()),
                     Span::styled(
                         format!("{:<10} ", l.tenant.as_deref().unwrap_or("")),
                         style::dim(),

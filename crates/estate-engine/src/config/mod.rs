@@ -53,6 +53,8 @@ pub struct Config {
     pub log_dir: PathBuf,
     /// A `tracing` filter directive, e.g. `info` or `estate=debug`.
     pub log_level: String,
+    /// Days the registry keeps the log lines of a job that ended (its history rows stay).
+    pub job_log_days: u32,
 }
 
 /// A refusal that names the config file first, so the operator knows which file to correct.

@@ -16,6 +16,9 @@ use crate::database::Address;
 use crate::error::{Error, Result};
 use crate::problem::located;
 
+/// How long the registry keeps an ended job's log lines, unless the config says otherwise.
+const DEFAULT_JOB_LOG_DAYS: u32 = 90;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -81,6 +84,7 @@ impl std::fmt::Debug for RawServer {
 pub(super) struct RawLog {
     pub(super) dir: Option<PathBuf>,
     pub(super) level: Option<String>,
+    pub(super) job_log_days: Option<u32>,
 }
 
 /// `contexts = "contexts"`, or several folders read as one catalog:
@@ -157,6 +161,7 @@ impl Config {
             servers,
             log_dir: root.join(raw.log.dir.unwrap_or_else(|| PathBuf::from("var/log"))),
             log_level: raw.log.level.unwrap_or_else(|| "info".to_string()),
+            job_log_days: raw.log.job_log_days.unwrap_or(DEFAULT_JOB_LOG_DAYS),
             root,
         };
         config.validate()?;

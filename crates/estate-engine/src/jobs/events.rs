@@ -94,11 +94,17 @@ pub enum JobEvent {
         failed: bool,
         progress: Progress,
     },
+    /// Someone (this process or another, through the registry) asked the job to stop: it
+    /// stops at the next migration boundary.
+    CancelRequested {
+        by: String,
+    },
     JobFinished {
         job_id: String,
         succeeded: usize,
         failed: usize,
         skipped: usize,
+        not_started: usize,
     },
 }
 

@@ -13,7 +13,7 @@ use futures::StreamExt;
 
 use super::events::{JobEvent, Outcome, Progress, StepOutcome};
 use super::runner::{Events, JobControl, JobRunner};
-use super::tenant::{failed_to_start, not_started, skipped};
+use super::tenant::{CANCELLED, failed_to_start, not_started, skipped};
 use crate::plan::{Plan, Step};
 use crate::registry::TenantRecord;
 use crate::sync::lock;
@@ -100,10 +100,12 @@ impl JobRunner<'_> {
         let lock = db.lock(self.config.lock_wait).await;
         let mut outcomes = Vec::new();
         for step in &plan.landlord {
+            if lock.is_ok() && control.is_cancelled() {
+                outcomes.push(not_started(step, CANCELLED));
+                continue;
+            }
             let skip = if let Err(e) = &lock {
                 Some(e.to_string())
-            } else if control.is_cancelled() {
-                Some("the job was cancelled".to_string())
             } else if blocked.contains(&step.module) {
                 Some(format!(
                     "{} is still installed for a tenant whose rollback did not succeed",
@@ -189,7 +191,12 @@ impl JobRunner<'_> {
             not_started: 0,
             halted: None,
         });
-        let halted = || lock(&tally).halted.clone();
+        let halted = || {
+            lock(&tally)
+                .halted
+                .clone()
+                .or_else(|| control.is_cancelled().then(|| CANCELLED.to_string()))
+        };
         futures::stream::iter(order)
             .map(|(tenant, steps)| {
                 let record = records.get(tenant);

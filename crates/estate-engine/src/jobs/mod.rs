@@ -11,9 +11,11 @@
 
 mod events;
 mod fleet;
+mod log;
 mod recorder;
 mod runner;
 mod tenant;
 
 pub use events::{JobEvent, JobReport, Outcome, Progress, StepOutcome, StepRef, human_duration};
+pub use log::log_lines;
 pub use runner::{JobControl, JobRunner, new_job_id};

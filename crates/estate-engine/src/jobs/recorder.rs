@@ -1,17 +1,20 @@
-//! The registry's listener: turns a job's events into tenant_modules and history rows.
+//! The registry's listener: turns a job's events into tenant_modules and history rows, the
+//! job's log lines and its counts.
 //!
 //! It runs beside the job and is the only writer of registry rows during the job, so the
-//! landlord sees one writer, and it writes in batches: what queued up while it wrote last. A failure to record is logged and does not stop the job: the
-//! ledgers are the truth, and the registry can be reconciled from them.
+//! landlord sees one writer, and it writes in batches: what queued up while it wrote last. A
+//! failure to record is logged and does not stop the job: the ledgers are the truth, and the
+//! registry can be reconciled from them.
 
 use std::collections::HashMap;
 
 use super::events::{JobEvent, StepRef};
+use super::log::log_lines;
 use crate::catalog::{Catalog, Scope};
 use crate::clock::now;
 use crate::migrator::Applied;
 use crate::operator::Operator;
-use crate::registry::{HistoryEntry, InstallState, Registry, RegistryWrite};
+use crate::registry::{HistoryEntry, InstallState, JobCounts, LogLine, Registry, RegistryWrite};
 
 pub(super) struct Recorder<'a> {
     pub registry: &'a Registry,
@@ -21,6 +24,11 @@ pub(super) struct Recorder<'a> {
     started: HashMap<(String, String, Option<String>), String>,
     /// The tenant-scope version each tenant step left, for the install row that follows it.
     applied: HashMap<(String, String), Applied>,
+    /// The job's counts as its events tell them, and as last written.
+    counts: JobCounts,
+    written: JobCounts,
+    /// The number of the job's last log line.
+    seq: i64,
     pub errors: usize,
 }
 
@@ -46,6 +54,9 @@ impl<'a> Recorder<'a> {
             job_id,
             started: HashMap::new(),
             applied: HashMap::new(),
+            counts: JobCounts::default(),
+            written: JobCounts::default(),
+            seq: 0,
             errors: 0,
         }
     }
@@ -61,11 +72,55 @@ impl<'a> Recorder<'a> {
     /// while the previous batch was written, so the landlord sees a few commits per job
     /// however many tenants it has. A failure to record is logged; the job goes on.
     pub async fn on_batch(&mut self, events: &[JobEvent]) {
-        let writes: Vec<RegistryWrite> = events.iter().flat_map(|e| self.writes(e)).collect();
-        if let Err(e) = self.registry.write(&writes).await {
-            self.errors += 1;
-            tracing::error!(job = %self.job_id, error = %e, writes = writes.len(), "could not record job events in the registry");
+        let mut writes: Vec<RegistryWrite> = events.iter().flat_map(|e| self.writes(e)).collect();
+        let lines: Vec<LogLine> = events.iter().flat_map(log_lines).collect();
+        if !lines.is_empty() {
+            // Numbered whether or not the write succeeds: a follower reads on past a gap.
+            writes.push(RegistryWrite::Log {
+                job_id: self.job_id.clone(),
+                first_seq: self.seq + 1,
+                lines: lines.clone(),
+            });
+            self.seq += lines.len() as i64;
         }
+        for event in events {
+            self.count(event);
+        }
+        if self.counts != self.written {
+            writes.push(RegistryWrite::Progress {
+                job_id: self.job_id.clone(),
+                counts: self.counts,
+            });
+        }
+        match self.registry.write(&writes).await {
+            Ok(()) => self.written = self.counts,
+            Err(e) => {
+                self.errors += 1;
+                tracing::error!(job = %self.job_id, error = %e, writes = writes.len(), "could not record job events in the registry");
+            }
+        }
+    }
+
+    /// The job's counts after `event`.
+    fn count(&mut self, event: &JobEvent) {
+        let c = &mut self.counts;
+        match event {
+            JobEvent::StepSucceeded { .. } => c.succeeded += 1,
+            JobEvent::StepFailed { .. } => c.failed += 1,
+            JobEvent::StepSkipped { .. } => c.skipped += 1,
+            JobEvent::TenantFinished { progress, .. } => {
+                c.tenants_done = progress.done as i64;
+                c.tenants_failed = progress.failed as i64;
+            }
+            // The job's own count of the steps it never started.
+            JobEvent::JobFinished { not_started, .. } => c.not_started = *not_started as i64,
+            _ => {}
+        }
+    }
+
+    /// The counts the events told, for the job's row when it ends.
+    pub fn counts(&self) -> JobCounts {
+        self.counts
     }
 
     /// What one event changes in the registry.

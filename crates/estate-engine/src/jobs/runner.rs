@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
@@ -18,7 +19,10 @@ use crate::error::Result;
 use crate::migrator::ModuleMigrator;
 use crate::operator::Operator;
 use crate::plan::Plan;
-use crate::registry::{JobRecord, Registry, repair_from_ledgers};
+use crate::registry::{JobCounts, JobRecord, Registry, repair_from_ledgers};
+
+/// How often a running job reads the registry for a cancel asked by another process.
+const CANCEL_POLL: Duration = Duration::from_millis(500);
 
 /// Lets another task cancel a running job, and says when a job halts on its own. Cancelling
 /// stops it at the next migration boundary: a migration under way finishes (or fails) whole,
@@ -111,8 +115,9 @@ impl JobRunner<'_> {
                     started_at: now(),
                     finished_at: None,
                     state: "running".to_string(),
-                    failed: 0,
-                    skipped: 0,
+                    counts: JobCounts::default(),
+                    cancel_requested_by: None,
+                    cancel_requested_at: None,
                 },
                 &plan
                     .tenant_steps
@@ -123,7 +128,10 @@ impl JobRunner<'_> {
             )
             .await?;
         tracing::info!(job = %job_id, action = %plan.action, steps = plan.step_count(), "job started");
+        self.prune_logs().await;
         let (tx, mut rx) = unbounded_channel::<JobEvent>();
+        let (end_watch, watch_ended) = tokio::sync::oneshot::channel::<()>();
+        let watch = self.watch_cancel(&job_id, &control, tx.clone(), watch_ended);
         let mut recorder =
             Recorder::new(self.registry, self.catalog, self.operator, job_id.clone());
         let record = async {
@@ -153,16 +161,20 @@ impl JobRunner<'_> {
                 action: plan.action,
                 steps,
             };
+            // The watch ends (and drops its sender) before the last event, so the recorder
+            // sees the end of the channel right after it.
+            let _ = end_watch.send(());
             let _ = tx.send(JobEvent::JobFinished {
                 job_id: job_id.clone(),
                 succeeded: report.succeeded(),
                 failed: report.failed(),
                 skipped: report.skipped(),
+                not_started: report.not_started(),
             });
             drop(tx);
             report
         };
-        let (report, ()) = tokio::join!(execute, record);
+        let (report, (), ()) = tokio::join!(execute, record, watch);
         if recorder.errors > 0 {
             // The tenants' ledgers hold what ran; the registry missed some of it. Rebuild its
             // rows from the ledgers now; if the landlord still refuses, the job's row stays
@@ -198,18 +210,73 @@ impl JobRunner<'_> {
         } else {
             "failed"
         };
-        self.registry
-            .finish_job(
-                &job_id,
-                state,
-                report.failed() as i64,
-                (report.skipped() + report.not_started()) as i64,
-            )
-            .await?;
+        let counts = JobCounts {
+            succeeded: report.succeeded() as i64,
+            failed: report.failed() as i64,
+            skipped: report.skipped() as i64,
+            not_started: report.not_started() as i64,
+            ..recorder.counts()
+        };
+        self.registry.finish_job(&job_id, state, &counts).await?;
         tracing::info!(job = %job_id, state, failed = report.failed(), skipped = report.skipped(), "job finished");
         if let Some(lock) = job_lock {
             lock.release();
         }
         Ok(report)
+    }
+
+    /// Until `ended`: every [`CANCEL_POLL`], a cancel asked in the registry (by another
+    /// process: `estate jobs cancel`, another console) cancels the job here, and a cancel
+    /// asked here (a signal, this console) is written there, with who asked. Either way an
+    /// event says so, once.
+    async fn watch_cancel(
+        &self,
+        job_id: &str,
+        control: &JobControl,
+        events: Events,
+        mut ended: tokio::sync::oneshot::Receiver<()>,
+    ) {
+        let mut tick = tokio::time::interval(CANCEL_POLL);
+        loop {
+            tokio::select! {
+                _ = &mut ended => return,
+                _ = tick.tick() => {}
+            }
+            let by = if control.is_cancelled() {
+                let by = self.operator.to_string();
+                if let Err(e) = self.registry.request_cancel(job_id, &by).await {
+                    tracing::warn!(job = %job_id, error = %e, "could not record the cancel in the registry");
+                }
+                by
+            } else {
+                match self.registry.cancel_requested(job_id).await {
+                    Ok(Some(by)) => {
+                        control.cancel();
+                        by
+                    }
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(job = %job_id, error = %e, "could not read the job's cancel request");
+                        continue;
+                    }
+                }
+            };
+            tracing::warn!(job = %job_id, by = %by, "job cancelled");
+            let _ = events.send(JobEvent::CancelRequested { by });
+            return;
+        }
+    }
+
+    /// Removes the log lines of jobs that ended longer ago than the config keeps them. A
+    /// failure costs only disk: it is logged, and the job goes on.
+    async fn prune_logs(&self) {
+        let days = i64::from(self.config.job_log_days);
+        let before = (chrono::Utc::now() - chrono::Duration::days(days))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        match self.registry.prune_job_logs(&before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(lines = n, days, "old job log lines pruned"),
+            Err(e) => tracing::warn!(error = %e, "could not prune old job log lines"),
+        }
     }
 }

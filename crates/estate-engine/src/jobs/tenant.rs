@@ -66,10 +66,13 @@ impl JobRunner<'_> {
         let mut failed: BTreeSet<String> = BTreeSet::new();
         let mut outcomes = Vec::new();
         for step in steps {
+            if lock.is_ok() && control.is_cancelled() {
+                // Nothing was tried: a re-run picks it up, as after a halt.
+                outcomes.push(not_started(step, CANCELLED));
+                continue;
+            }
             let skip = if let Err(e) = &lock {
                 Some(Err(e.to_string()))
-            } else if control.is_cancelled() {
-                Some(Ok("the job was cancelled".to_string()))
             } else if !step.action.is_down() && landlord_failed.contains(&step.module) {
                 Some(Ok(format!(
                     "its landlord step on {} did not succeed",
@@ -233,6 +236,9 @@ pub(super) fn skipped(step: &Step, reason: String, tx: &Events) -> StepOutcome {
         millis: 0,
     }
 }
+
+/// Why the steps a cancelled job had not begun were not started.
+pub(super) const CANCELLED: &str = "not started: the job was cancelled";
 
 /// A step of a tenant the job never started, having halted first.
 /// Listeners hear of it once per tenant, from `TenantFinished`, not per step.

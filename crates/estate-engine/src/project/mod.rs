@@ -28,8 +28,8 @@ use crate::migrator::{
 use crate::operator::Operator;
 use crate::plan::{Plan, Planner, TenantSelection};
 use crate::registry::{
-    HistoryEntry, HistoryFilter, Installation, JobRecord, Registry, TenantRecord,
-    repair_from_ledgers,
+    HistoryEntry, HistoryFilter, HistoryPage, Installation, JobFilter, JobRecord, LoggedLine,
+    Registry, TenantRecord, repair_from_ledgers,
 };
 use crate::tenancy::{Placement, Slug, check_name};
 
@@ -137,9 +137,35 @@ impl Project {
         self.registry.installations().await
     }
 
-    /// The newest `limit` jobs, newest first.
-    pub async fn jobs(&self, limit: i64) -> Result<Vec<JobRecord>> {
-        self.registry.jobs(limit).await
+    /// Jobs, newest first, as `filter` says.
+    pub async fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRecord>> {
+        self.registry.jobs(filter).await
+    }
+
+    /// One job, by id (refused, naming `estate jobs`, when there is none).
+    pub async fn job(&self, id: &str) -> Result<JobRecord> {
+        self.registry.job(id).await
+    }
+
+    /// Job `id`'s log lines after line `after` (0: from the start), at most `limit`; for
+    /// `tenant`, its lines only.
+    pub async fn job_log(
+        &self,
+        id: &str,
+        after: i64,
+        tenant: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LoggedLine>> {
+        self.registry.job_log(id, after, tenant, limit).await
+    }
+
+    /// Asks running job `id`, whichever process runs it, to stop at its next migration
+    /// boundary; the request records this operator.
+    pub async fn cancel_job(&self, id: &str) -> Result<()> {
+        self.ensure_writable("cancelling a job")?;
+        self.registry
+            .request_cancel(id, &self.operator.to_string())
+            .await
     }
 
     /// Registers a tenant and provisions its database.
@@ -341,28 +367,33 @@ impl Project {
         Ok(rows)
     }
 
-    pub async fn history(
-        &self,
-        module: Option<&str>,
-        tenant: Option<&str>,
-        limit: Option<i64>,
-    ) -> Result<Vec<HistoryEntry>> {
-        if let Some(m) = module {
+    /// History as `filter` says, oldest first (the newest `limit` rows when it has one). A
+    /// module or tenant it names must exist: a typo is refused, not answered with nothing.
+    pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
+        self.check_history_filter(filter).await?;
+        self.registry.history(filter).await
+    }
+
+    /// A page of history, newest first, with how many rows `filter` matches in all.
+    pub async fn history_page(&self, filter: &HistoryFilter) -> Result<HistoryPage> {
+        self.check_history_filter(filter).await?;
+        self.registry.history_page(filter).await
+    }
+
+    async fn check_history_filter(&self, filter: &HistoryFilter) -> Result<()> {
+        if let Some(m) = &filter.module {
             self.catalog.require(m)?;
         }
-        let tenant = tenant.map(Slug::parse).transpose()?;
-        if let Some(t) = &tenant {
+        if let Some(t) = &filter.tenant {
+            let slug = Slug::parse(t)?;
             self.planner()
-                .resolve_tenants(&TenantSelection::Only(vec![t.clone()]))
+                .resolve_tenants(&TenantSelection::Only(vec![slug]))
                 .await?;
         }
-        self.registry
-            .history(&HistoryFilter {
-                module: module.map(str::to_string),
-                tenant: tenant.map(|t| t.to_string()),
-                limit,
-            })
-            .await
+        if let Some(job) = &filter.job {
+            self.registry.job(job).await?;
+        }
+        Ok(())
     }
 
     /// Closes every database handle so files are released.

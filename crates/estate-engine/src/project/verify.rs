@@ -144,7 +144,7 @@ impl Project {
             checked?;
             for w in repairs(&t.slug, &ledger, &installs, &self.catalog, &self.migrators) {
                 if !repair {
-                    report.findings.push(disagreement(&w));
+                    report.findings.extend(disagreement(&w));
                 }
                 writes.push(w);
             }
@@ -325,7 +325,8 @@ impl Project {
     }
 }
 
-fn disagreement(w: &RegistryWrite) -> Finding {
+/// The finding a repair stands for (repairs are installations and removals).
+fn disagreement(w: &RegistryWrite) -> Option<Finding> {
     let (tenant, module, detail) = match w {
         RegistryWrite::Installation {
             tenant,
@@ -345,14 +346,16 @@ fn disagreement(w: &RegistryWrite) -> Finding {
             module,
             format!("the registry says {module} is installed, but the ledger has none of it"),
         ),
-        RegistryWrite::History(h) => (&h.job_id, &h.module, String::new()),
+        RegistryWrite::History(_) | RegistryWrite::Log { .. } | RegistryWrite::Progress { .. } => {
+            return None;
+        }
     };
-    Finding {
+    Some(Finding {
         database: tenant.clone(),
         kind: FindingKind::RegistryDisagrees,
         module: Some(module.clone()),
         detail,
         fix: "estate verify --repair rewrites the registry from the ledger".to_string(),
         repairable: true,
-    }
+    })
 }

@@ -2,11 +2,30 @@
 //!
 //! A job's row says `running` while its process holds the job's lock; a later estate that
 //! can take that lock knows the process is gone, repairs the tenants the job was working on
-//! from their ledgers, and records the job interrupted.
+//! from their ledgers, and records the job interrupted. Its counts move while it runs (the
+//! recorder writes them with each batch of events), so any process sees how far it is, and a
+//! killed job's row says what it did before it died. Any process may ask a running job to
+//! stop (`request_cancel`): its runner reads the request and stops at a migration boundary.
 
 use super::Registry;
+use super::job_log::no_such_job;
 use crate::clock::now;
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// How far a job is: its steps by outcome, its tenants done and failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct JobCounts {
+    pub succeeded: i64,
+    pub failed: i64,
+    /// Steps skipped because a step they depend on failed.
+    pub skipped: i64,
+    /// Steps of tenants the job halted before (`--max-failures`) or was cancelled before.
+    pub not_started: i64,
+    /// Tenants whose steps are over, failed ones and ones not started included.
+    pub tenants_done: i64,
+    /// Tenants with a failed step.
+    pub tenants_failed: i64,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct JobRecord {
@@ -20,8 +39,43 @@ pub struct JobRecord {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub state: String,
-    pub failed: i64,
-    pub skipped: i64,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub counts: JobCounts,
+    /// Who asked the job to stop, when someone did.
+    pub cancel_requested_by: Option<String>,
+    pub cancel_requested_at: Option<String>,
+}
+
+impl JobRecord {
+    /// Steps not yet over: neither succeeded, failed, skipped nor not started.
+    pub fn steps_left(&self) -> i64 {
+        let c = &self.counts;
+        (self.steps - c.succeeded - c.failed - c.skipped - c.not_started).max(0)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.state == "running"
+    }
+}
+
+/// A job row's columns, for `concat!` (a query's text stays a literal).
+macro_rules! columns {
+    () => {
+        "id, action, modules, tenants, steps, operator, ssh_client, started_at, finished_at,
+         state, succeeded, failed, skipped, not_started, tenants_done, tenants_failed,
+         cancel_requested_by, cancel_requested_at"
+    };
+}
+
+/// Which jobs to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Only jobs whose row says running.
+    pub running: bool,
+    /// Only jobs started at or after this time (RFC 3339).
+    pub since: Option<String>,
+    pub limit: i64,
 }
 
 impl Registry {
@@ -56,25 +110,34 @@ impl Registry {
         tx.commit().await
     }
 
-    pub async fn finish_job(&self, id: &str, state: &str, failed: i64, skipped: i64) -> Result<()> {
-        self.end_job(id, state, Some((failed, skipped))).await
+    /// Records how a job ended, with its final counts.
+    pub async fn finish_job(&self, id: &str, state: &str, counts: &JobCounts) -> Result<()> {
+        self.end_job(id, state, Some(counts)).await
     }
 
     /// Ends a running job's row and forgets its tenants in one transaction, so a kill between
-    /// the two never leaves tenants of an ended job behind. `counts`: failed and skipped steps.
-    async fn end_job(&self, id: &str, state: &str, counts: Option<(i64, i64)>) -> Result<()> {
+    /// the two never leaves tenants of an ended job behind. `counts: None` keeps the counts
+    /// the recorder wrote last (a job whose process is gone).
+    async fn end_job(&self, id: &str, state: &str, counts: Option<&JobCounts>) -> Result<()> {
         let mut tx = self.db.begin().await?;
         crate::on_tx!(tx, conn => {
             sqlx::query(
                 "UPDATE estate_jobs SET state = $2, finished_at = $3,
-                   failed = COALESCE($4, failed), skipped = COALESCE($5, skipped)
+                   succeeded = COALESCE($4, succeeded), failed = COALESCE($5, failed),
+                   skipped = COALESCE($6, skipped), not_started = COALESCE($7, not_started),
+                   tenants_done = COALESCE($8, tenants_done),
+                   tenants_failed = COALESCE($9, tenants_failed)
                  WHERE id = $1 AND state = 'running'",
             )
             .bind(id)
             .bind(state)
             .bind(now())
-            .bind(counts.map(|c| c.0))
-            .bind(counts.map(|c| c.1))
+            .bind(counts.map(|c| c.succeeded))
+            .bind(counts.map(|c| c.failed))
+            .bind(counts.map(|c| c.skipped))
+            .bind(counts.map(|c| c.not_started))
+            .bind(counts.map(|c| c.tenants_done))
+            .bind(counts.map(|c| c.tenants_failed))
             .execute(&mut *conn)
             .await
             .map_err(|e| self.err(e))?;
@@ -121,17 +184,75 @@ impl Registry {
         Ok(())
     }
 
-    pub async fn jobs(&self, limit: i64) -> Result<Vec<JobRecord>> {
+    /// Jobs, newest first, as `filter` says.
+    pub async fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRecord>> {
         let db = &self.db;
         crate::on_pool!(db, pool => {
-            sqlx::query_as::<_, JobRecord>(
-                "SELECT id, action, modules, tenants, steps, operator, ssh_client, started_at, finished_at, state, failed, skipped
-                 FROM estate_jobs ORDER BY started_at DESC, id DESC LIMIT $1",
-            )
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-            .map_err(|e| self.err(e))
+            sqlx::query_as::<_, JobRecord>(concat!(
+                "SELECT ", columns!(), " FROM estate_jobs
+                 WHERE ($1 = 0 OR state = 'running') AND (CAST($2 AS TEXT) IS NULL OR started_at >= $2)
+                 ORDER BY started_at DESC, id DESC LIMIT $3"
+            ))
+                .bind(i64::from(filter.running))
+                .bind(&filter.since)
+                .bind(filter.limit)
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.err(e))
         })
+    }
+
+    /// One job, by id; a refusal naming `estate jobs` when no row has it.
+    pub async fn job(&self, id: &str) -> Result<JobRecord> {
+        let db = &self.db;
+        let found = crate::on_pool!(db, pool => {
+            sqlx::query_as::<_, JobRecord>(concat!("SELECT ", columns!(), " FROM estate_jobs WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| self.err(e))?
+        });
+        found.ok_or_else(|| no_such_job(id))
+    }
+
+    /// Asks running job `id` to stop at its next migration boundary, recording who asked.
+    /// A job that is not running is refused: there is nothing to stop.
+    pub async fn request_cancel(&self, id: &str, by: &str) -> Result<()> {
+        let job = self.job(id).await?;
+        if !job.is_running() {
+            return Err(Error::refused(
+                format!("job {id} is not running (it is {})", job.state),
+                "`estate jobs --running` lists the jobs that can be cancelled",
+            ));
+        }
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query(
+                "UPDATE estate_jobs SET cancel_requested_by = $2, cancel_requested_at = $3
+                 WHERE id = $1 AND state = 'running' AND cancel_requested_at IS NULL",
+            )
+            .bind(id)
+            .bind(by)
+            .bind(now())
+            .execute(pool)
+            .await
+            .map_err(|e| self.err(e))?
+            .rows_affected()
+        });
+        tracing::warn!(job = %id, by, "cancel requested");
+        Ok(())
+    }
+
+    /// Who asked job `id` to stop, when someone did.
+    pub async fn cancel_requested(&self, id: &str) -> Result<Option<String>> {
+        let db = &self.db;
+        let by: Option<(Option<String>,)> = crate::on_pool!(db, pool => {
+            sqlx::query_as("SELECT cancel_requested_by FROM estate_jobs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| self.err(e))?
+        });
+        Ok(by.and_then(|b| b.0))
     }
 }

@@ -1,5 +1,5 @@
 //! The registry: the landlord's record of modules, tenants, which module is installed for which
-//! tenant, jobs and history.
+//! tenant, jobs, their logs and history.
 //!
 //! The registry orchestrates but never runs another context's schema: it asks each context's
 //! migrator to act and records what happened by listening to the job's events. Its own schema
@@ -8,10 +8,11 @@
 //!
 //! [`Registry`] is one type over the landlord database; its reads and writes live beside the
 //! tables they touch, one file per table family (schema, modules, tenants, installations,
-//! jobs, history), and `write` holds the batch a job's events make across them.
+//! jobs, job_log, history), and `write` holds the batch a job's events make across them.
 
 mod history;
 mod installations;
+mod job_log;
 mod jobs;
 mod modules;
 mod repair;
@@ -19,9 +20,10 @@ mod schema;
 mod tenants;
 mod write;
 
-pub use history::{HistoryEntry, HistoryFilter};
+pub use history::{HistoryEntry, HistoryFilter, HistoryPage};
 pub use installations::{InstallState, Installation, InstallationState};
-pub use jobs::JobRecord;
+pub use job_log::{LineKind, LogLine, LoggedLine};
+pub use jobs::{JobCounts, JobFilter, JobRecord};
 pub use repair::{repair_from_ledgers, repairs};
 pub use tenants::TenantRecord;
 pub use write::RegistryWrite;

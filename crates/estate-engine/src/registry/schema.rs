@@ -61,6 +61,13 @@ const REGISTRY_MIGRATIONS: &[Embedded] = &[
         up: include_str!("migrations/0004_add_job_tenants.up.sql"),
         down: include_str!("migrations/0004_add_job_tenants.down.sql"),
     },
+    Embedded {
+        version: 5,
+        name: "add_job_events",
+        engine: None,
+        up: include_str!("migrations/0005_add_job_events.up.sql"),
+        down: include_str!("migrations/0005_add_job_events.down.sql"),
+    },
 ];
 
 /// The migrator of the registry's own schema.

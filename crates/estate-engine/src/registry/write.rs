@@ -5,7 +5,7 @@
 //! batch is recorded whole or not at all (the ledgers, written with the migrations, can
 //! rebuild what a lost batch said: `repair`).
 
-use super::{HistoryEntry, InstallState, Registry};
+use super::{HistoryEntry, InstallState, JobCounts, LogLine, Registry};
 use crate::clock::now;
 use crate::error::Result;
 use crate::migrator::Applied;
@@ -28,6 +28,17 @@ pub enum RegistryWrite {
         module: String,
     },
     History(HistoryEntry),
+    /// Lines of a job's log, numbered from `first_seq`.
+    Log {
+        job_id: String,
+        first_seq: i64,
+        lines: Vec<LogLine>,
+    },
+    /// How far a running job is.
+    Progress {
+        job_id: String,
+        counts: JobCounts,
+    },
 }
 
 impl Registry {
@@ -40,6 +51,15 @@ impl Registry {
         let mut tx = self.db.begin().await?;
         let at = now();
         for w in writes {
+            if let RegistryWrite::Log {
+                job_id,
+                first_seq,
+                lines,
+            } = w
+            {
+                self.append_log(&mut tx, job_id, *first_seq, lines).await?;
+                continue;
+            }
             crate::on_tx!(tx, conn => {
                 let done = match w {
                     RegistryWrite::Installation { tenant, module, state, version, applied, error } => {
@@ -97,6 +117,23 @@ impl Registry {
                         .execute(&mut *conn)
                         .await
                     }
+                    RegistryWrite::Progress { job_id, counts } => {
+                        sqlx::query(
+                            "UPDATE estate_jobs SET succeeded = $2, failed = $3, skipped = $4,
+                               not_started = $5, tenants_done = $6, tenants_failed = $7
+                             WHERE id = $1 AND state = 'running'",
+                        )
+                        .bind(job_id)
+                        .bind(counts.succeeded)
+                        .bind(counts.failed)
+                        .bind(counts.skipped)
+                        .bind(counts.not_started)
+                        .bind(counts.tenants_done)
+                        .bind(counts.tenants_failed)
+                        .execute(&mut *conn)
+                        .await
+                    }
+                    RegistryWrite::Log { .. } => continue,
                 };
                 done.map_err(|e| self.err(e))?;
             });

@@ -93,7 +93,16 @@ impl App {
     async fn dispatch(self, cli: Cli) -> estate_engine::Result<u8> {
         let config = cli::config(&cli)?;
         let _log = crate::logging::init(&config);
-        match cli::run(cli, config, &self.registered).await? {
+        let next = cli::run(cli, config, &self.registered).await;
+        // A landlord without a registry is refused leaving no trace; anything else is logged
+        // (the log started already if the project opened).
+        if !next
+            .as_ref()
+            .is_err_and(estate_engine::Error::is_no_registry)
+        {
+            crate::logging::start();
+        }
+        match next? {
             Next::Exit(code) => Ok(code),
             Next::Console(project, code) => {
                 crate::tui::run(Arc::from(project)).await?;

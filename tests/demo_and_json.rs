@@ -273,6 +273,7 @@ fn every_json_command_prints_only_json(setup: Setup) {
 on_every_setup!(modules_json_shows_requires_and_required_by);
 fn modules_json_shows_requires_and_required_by(setup: Setup) {
     let s = Scratch::with(setup);
+    s.estate(&["init"]).expect(0);
     let modules = only_json(&s, &["modules", "--json"], 0);
     let list = modules.as_array().unwrap();
     assert_eq!(pluck(&modules, "name"), MODULES);

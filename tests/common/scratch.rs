@@ -300,22 +300,40 @@ impl Scratch {
                 schema: Some(schema),
                 ..
             } => exec(&db, &format!("DROP SCHEMA {} CASCADE", quote(schema))),
-            DbRef::Postgres {
-                url,
-                password,
-                database,
-                ..
-            } => block_on(async {
-                forget_idle(&self.pg().prefix).await;
-                let mut conn = pg_options(url, password, None)
-                    .unwrap()
-                    .connect()
-                    .await
-                    .unwrap();
-                drop_pg_database(&mut conn, database).await.unwrap();
-                let _ = conn.close().await;
-            }),
+            DbRef::Postgres { .. } => self.drop_database(&db),
         }
+    }
+
+    /// Removes the landlord database behind estate's back (its file, or its PostgreSQL
+    /// database), as an operator's mistake or a config pointing elsewhere would.
+    pub fn remove_landlord(&self) {
+        match self.landlord() {
+            DbRef::Sqlite(path) => std::fs::remove_file(path).unwrap(),
+            db => self.drop_database(&db),
+        }
+    }
+
+    /// Drops a PostgreSQL database of this project, the test's idle connections to it first.
+    fn drop_database(&self, db: &DbRef) {
+        let DbRef::Postgres {
+            url,
+            password,
+            database,
+            ..
+        } = db
+        else {
+            panic!("{db} is no PostgreSQL database");
+        };
+        block_on(async {
+            forget_idle(&self.pg().prefix).await;
+            let mut conn = pg_options(url, password, None)
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            drop_pg_database(&mut conn, database).await.unwrap();
+            let _ = conn.close().await;
+        })
     }
 
     /// Schema layout: asserts that the `public` schema of the shared database on each server

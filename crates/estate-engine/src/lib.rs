@@ -59,6 +59,6 @@ pub use project::{
     Finding, FindingKind, Matrix, MatrixCell, ModuleState, ModuleSummary, Resolution, Resolved,
     StatusRow, VerifyReport,
 };
-pub use registry::{HistoryEntry, Installation, JobRecord, TenantRecord};
+pub use registry::{Evidence, HistoryEntry, Installation, JobRecord, TenantRecord};
 pub use sql::Engine;
 pub use tenancy::{Slug, check_name};

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::migrator::ModuleMigrator;
 use crate::operator::Operator;
 use crate::plan::Plan;
-use crate::registry::{JobRecord, Registry, repair_from_ledgers};
+use crate::registry::{JobRecord, LOGGED_JOB, Registry, repair_from_ledgers};
 
 /// Lets another task cancel a running job, and says when a job halts on its own. Cancelling
 /// stops it at the next migration boundary: a migration under way finishes (or fails) whole,
@@ -122,7 +122,7 @@ impl JobRunner<'_> {
                     .collect::<Vec<_>>(),
             )
             .await?;
-        tracing::info!(job = %job_id, action = %plan.action, steps = plan.step_count(), "job started");
+        tracing::info!(job = %job_id, action = %plan.action, steps = plan.step_count(), "{LOGGED_JOB}");
         let (tx, mut rx) = unbounded_channel::<JobEvent>();
         let mut recorder =
             Recorder::new(self.registry, self.catalog, self.operator, job_id.clone());

@@ -8,11 +8,13 @@
 //!
 //! [`Registry`] is one type over the landlord database; its reads and writes live beside the
 //! tables they touch, one file per table family (schema, modules, tenants, installations,
-//! jobs, history), and `write` holds the batch a job's events make across them.
+//! jobs, history), and `write` holds the batch a job's events make across them. `landlord`
+//! says when a landlord without a registry may get one.
 
 mod history;
 mod installations;
 mod jobs;
+mod landlord;
 mod modules;
 mod repair;
 mod schema;
@@ -22,6 +24,7 @@ mod write;
 pub use history::{HistoryEntry, HistoryFilter};
 pub use installations::{InstallState, Installation, InstallationState};
 pub use jobs::JobRecord;
+pub use landlord::{Creation, Evidence, LOGGED_JOB, LOGGED_TENANT};
 pub use repair::{repair_from_ledgers, repairs};
 pub use tenants::TenantRecord;
 pub use write::RegistryWrite;

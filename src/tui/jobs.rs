@@ -204,7 +204,8 @@ impl LiveJob {
             }
             JobEvent::ModuleInstalled { .. }
             | JobEvent::ModuleUpgraded { .. }
-            | JobEvent::ModuleRolledBack { .. } => {}
+            | JobEvent::ModuleRolledBack { .. }
+            | JobEvent::ModuleBlocked { .. } => {}
         }
     }
 

@@ -96,10 +96,7 @@ impl App {
         let next = cli::run(cli, config, &self.registered).await;
         // A landlord without a registry is refused leaving no trace; anything else is logged
         // (the log started already if the project opened).
-        if !next
-            .as_ref()
-            .is_err_and(estate_engine::Error::is_no_registry)
-        {
+        if !next.as_ref().is_err_and(|e| e.is_no_registry()) {
             crate::logging::start();
         }
         match next? {

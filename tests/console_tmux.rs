@@ -142,26 +142,6 @@ fn window_text(screen: &str, width: usize) -> String {
         .join(" ")
 }
 
-/// Every file under var/ with its bytes, logs and lock files included.
-fn var_files(s: &Scratch) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![s.path("var")];
-    while let Some(dir) = dirs.pop() {
-        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                dirs.push(e.path());
-            } else {
-                out.push((
-                    e.path().display().to_string(),
-                    std::fs::read(e.path()).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn a_deleted_landlord_is_refused_by_the_console_on_reload_and_at_start() {
     if !Tmux::available() {
@@ -199,7 +179,7 @@ fn a_deleted_landlord_is_refused_by_the_console_on_reload_and_at_start() {
     drop(tmux);
 
     // Started on it: refused before the screen is taken, exit 2, nothing created.
-    let before = var_files(&s);
+    let before = s.var_files();
     let tmux = Tmux::start(&s, 100, 30);
     let screen = tmux.wait_for("estate to exit", |sc| sc.contains("estate exited"));
     assert!(screen.contains("estate exited 2"), "{screen}");
@@ -207,5 +187,5 @@ fn a_deleted_landlord_is_refused_by_the_console_on_reload_and_at_start() {
     let said: String = screen.lines().collect();
     assert!(said.contains("but an earlier registry existed"), "{screen}");
     assert!(said.contains("`estate init --force`"), "{screen}");
-    assert!(var_files(&s) == before, "the refused console changed var/");
+    assert!(s.var_files() == before, "the refused console changed var/");
 }

@@ -9,37 +9,15 @@
 mod common;
 use common::*;
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-/// Every file under var/ with its bytes, logs and lock files included (`Scratch::snapshot`
-/// leaves those out): a refusal for a missing registry must not leave even those.
-fn var_files(s: &Scratch) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let key = p.strip_prefix(root).unwrap().display().to_string();
-                out.insert(key, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(s.root(), &s.path("var"), &mut out);
-    out
-}
-
 /// Runs `args`, expects exit 2, the problem and the fix on stderr, and nothing changed at all.
 fn refused_leaving_no_trace(s: &Scratch, args: &[&str]) -> String {
-    let files = var_files(s);
+    let files = s.var_files();
     let databases = s.snapshot();
     let run = s.estate(args).expect(2);
     assert_has(&run.stderr, "error: ");
     assert_has(&run.stderr, "\n  fix: ");
     assert!(
-        var_files(s) == files,
+        s.var_files() == files,
         "estate {args:?} changed files under var/ (logs and locks included)"
     );
     assert!(

@@ -56,7 +56,7 @@ impl Project {
     /// and repairs what a killed job left behind. A landlord that holds no registry is refused
     /// ([`Error::NoRegistry`]) and nothing is created: see [`Project::create_with`].
     pub async fn open_with(config: Config, registered: RegisteredMigrators) -> Result<Project> {
-        Self::opening(config, registered, Creation::Never).await
+        Ok(Self::opening(config, registered, Creation::Never).await?.0)
     }
 
     /// [`Project::create_with`] with nothing registered.
@@ -69,7 +69,7 @@ impl Project {
     /// tenancy templates put them, a log that recorded jobs): what the first `tenants add`
     /// and `estate demo` do. Over such evidence it is refused like `open_with`.
     pub async fn create_with(config: Config, registered: RegisteredMigrators) -> Result<Project> {
-        Self::opening(config, registered, Creation::IfNew).await
+        Ok(Self::opening(config, registered, Creation::IfNew).await?.0)
     }
 
     /// `estate init`: creates the registry in a landlord that holds none, and returns what
@@ -93,31 +93,29 @@ impl Project {
                 "`estate status` shows what it records; init never replaces a registry (to start over, move the landlord database aside first)",
             ));
         }
-        let evidence = if force {
-            Evidence::gather(&config).await
-        } else {
-            Evidence::default()
-        };
         let creation = if force {
             Creation::Force
         } else {
             Creation::IfNew
         };
-        let project = Self::opening(config, registered, creation).await?;
-        Ok((project, evidence))
+        let (project, evidence) = Self::opening(config, registered, creation).await?;
+        Ok((project, evidence.unwrap_or_default()))
     }
 
+    /// The project opened as `creation` allows, with what an earlier registry left when this
+    /// opening created a new one.
     async fn opening(
         config: Config,
         registered: RegisteredMigrators,
         creation: Creation,
-    ) -> Result<Project> {
+    ) -> Result<(Project, Option<Evidence>)> {
         config.require_contexts_folder()?;
         let catalog = Catalog::load(&config.contexts)?;
         // Before the landlord is opened: a refusal must change nothing.
         let migrators = migrators(&catalog, &registered)?;
         let operator = Operator::current();
-        let registry = Registry::open(&config, creation, &operator.to_string()).await?;
+        let (registry, created_over) =
+            Registry::open(&config, creation, &operator.to_string()).await?;
         if !config.read_only && catalog.problems.is_empty() {
             // A broken catalog is not recorded: the refusal it causes must change nothing.
             registry.sync_catalog(&catalog).await?;
@@ -132,14 +130,15 @@ impl Project {
                 registry.mark_interrupted(&job).await?;
             }
         }
-        Ok(Project {
+        let project = Project {
             config,
             catalog,
             registry,
             operator,
             migrators,
             registered,
-        })
+        };
+        Ok((project, created_over))
     }
 
     /// The same project opened again: the contexts re-read from disk (a migration added since

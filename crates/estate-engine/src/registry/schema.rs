@@ -102,9 +102,15 @@ fn registry_migrator() -> SqlMigrator {
 impl Registry {
     /// Opens the landlord and brings the registry's own schema up to date. A landlord that
     /// holds no registry (no database, or one without the registry's tables) is refused, or
-    /// created as `creation` allows (see `landlord`); with `read_only` in the config, nothing
-    /// is created or migrated: a missing or outdated registry is refused instead.
-    pub async fn open(config: &Config, creation: Creation, applied_by: &str) -> Result<Registry> {
+    /// created as `creation` allows (see `landlord`), and then the evidence of an earlier one
+    /// it was created over comes back too (empty but with `Creation::Force`). With
+    /// `read_only` in the config, nothing is created or migrated: a missing or outdated
+    /// registry is refused instead.
+    pub async fn open(
+        config: &Config,
+        creation: Creation,
+        applied_by: &str,
+    ) -> Result<(Registry, Option<Evidence>)> {
         let address = &config.landlord;
         let read_only = config.read_only;
         let migrator = registry_migrator();
@@ -113,6 +119,7 @@ impl Registry {
             Some(db) => Some(migrator.status(Scope::Landlord, db).await?),
             None => None,
         };
+        let mut created_over = None;
         if status.as_ref().is_none_or(|s| s.applied.is_empty()) {
             let creation = if read_only { Creation::Never } else { creation };
             let evidence = Evidence::gather(config).await;
@@ -137,6 +144,7 @@ impl Registry {
             };
             status = Some(migrator.status(Scope::Landlord, &fresh).await?);
             db = Some(fresh);
+            created_over = Some(evidence);
         }
         let (Some(db), Some(status)) = (db, status) else {
             unreachable!("the landlord was opened or created above");
@@ -159,7 +167,7 @@ impl Registry {
                 .await?;
             tracing::info!("registry schema migrated");
         }
-        Ok(Registry { db })
+        Ok((Registry { db }, created_over))
     }
 
     /// Whether the landlord holds a registry, creating nothing.

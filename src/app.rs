@@ -75,7 +75,13 @@ impl App {
                 return ExitCode::from(cli::EXIT_FAILED);
             }
         };
-        match runtime.block_on(self.dispatch(cli)) {
+        let result = runtime.block_on(self.dispatch(cli));
+        // The program is ending: its tasks get a moment, not forever. A sqlx pool still alive
+        // when the runtime stops (a connection's return to it still queued) has a maintenance
+        // task that spins once the runtime's timers are gone, and dropping the runtime would
+        // wait for it without end.
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        match result {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
                 use std::io::Write;

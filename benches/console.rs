@@ -200,7 +200,8 @@ fn seed(root: &Path, tenants: usize) -> Seeded {
     let runtime = runtime();
     runtime.block_on(async {
         // estate creates var/landlord.db, its schema and the catalog rows.
-        let project = open(root).await;
+        let config = Config::load(Some(&root.join("config/estate.toml"))).expect("the config");
+        let project = Project::create(config).await.expect("the registry created");
         assert!(
             project.catalog().problems.is_empty(),
             "the generated contexts have problems: {:?}",

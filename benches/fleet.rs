@@ -285,7 +285,7 @@ fn slug(i: usize, width: usize) -> String {
 fn add_tenants(root: &Path, n: usize) {
     runtime().block_on(async {
         let config = Config::load(Some(&root.join("config/estate.toml"))).expect("the config");
-        let project = Project::open(config).await.expect("the project opens");
+        let project = Project::create(config).await.expect("the project opens");
         for i in 1..=n {
             project
                 .add_tenant(&slug(i, 4), None, None)

@@ -75,7 +75,13 @@ impl App {
                 return ExitCode::from(cli::EXIT_FAILED);
             }
         };
-        match runtime.block_on(self.dispatch(cli)) {
+        let result = runtime.block_on(self.dispatch(cli));
+        // The program is ending: its tasks get a moment, not forever. A sqlx pool still alive
+        // when the runtime stops (a connection's return to it still queued) has a maintenance
+        // task that spins once the runtime's timers are gone, and dropping the runtime would
+        // wait for it without end.
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        match result {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
                 use std::io::Write;
@@ -93,7 +99,13 @@ impl App {
     async fn dispatch(self, cli: Cli) -> estate_engine::Result<u8> {
         let config = cli::config(&cli)?;
         let _log = crate::logging::init(&config);
-        match cli::run(cli, config, &self.registered).await? {
+        let next = cli::run(cli, config, &self.registered).await;
+        // A landlord without a registry is refused leaving no trace; anything else is logged
+        // (the log started already if the project opened).
+        if !next.as_ref().is_err_and(|e| e.is_no_registry()) {
+            crate::logging::start();
+        }
+        match next? {
             Next::Exit(code) => Ok(code),
             Next::Console(project, code) => {
                 crate::tui::run(Arc::from(project)).await?;

@@ -1,17 +1,74 @@
 //! The log file: everything estate does goes to `var/log/estate.log.<date>` (rolled daily),
 //! never to the terminal, so `--json` output and the console stay clean.
+//!
+//! The file is made only once the command is known to leave a trace ([`start`]: the project
+//! opened, or the command over and not refused for a missing registry); until then lines are
+//! held in memory. A command refused because the landlord holds no registry must create
+//! nothing, and a log folder it made would itself look like the trace of an earlier project.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::EnvFilter;
 
 use estate_engine::Config;
 
-/// Starts logging to the configured folder. Returns the guard that flushes the log when
-/// dropped; `None` when the folder cannot be created (estate then runs without a log file).
+/// What is held before the file is made: a command's start, not a job's log.
+const HELD_AT_MOST: usize = 1 << 20;
+
+/// The log's one destination, shared by the writer and [`start`].
+static LOG: OnceLock<Arc<Mutex<Destination>>> = OnceLock::new();
+
+struct Destination {
+    dir: PathBuf,
+    held: Vec<u8>,
+    file: Option<RollingFileAppender>,
+    /// The folder or the file could not be made: estate runs without a log file.
+    failed: bool,
+}
+
+/// The writer the log's background thread writes to: the file once started, memory before.
+struct Deferred(Arc<Mutex<Destination>>);
+
+impl Write for Deferred {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut d = estate_engine::sync::lock(&self.0);
+        match &mut d.file {
+            Some(file) => file.write(buf),
+            None => {
+                if !d.failed && d.held.len() + buf.len() <= HELD_AT_MOST {
+                    d.held.extend_from_slice(buf);
+                }
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut estate_engine::sync::lock(&self.0).file {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Starts logging to the configured folder, holding the lines until [`start`]. Returns the
+/// guard that flushes the log when dropped; `None` when no logger could be installed.
 pub fn init(config: &Config) -> Option<WorkerGuard> {
-    estate_engine::files::create_dir(&config.log_dir).ok()?;
-    let appender = tracing_appender::rolling::daily(&config.log_dir, "estate.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let destination = LOG
+        .get_or_init(|| {
+            Arc::new(Mutex::new(Destination {
+                dir: config.log_dir.clone(),
+                held: Vec::new(),
+                file: None,
+                failed: false,
+            }))
+        })
+        .clone();
+    let (writer, guard) = tracing_appender::non_blocking(Deferred(destination));
     // sqlx logs every statement at info; that belongs in a debug session, not the audit trail.
     let directives = format!("sqlx=warn,{}", config.log_level);
     let filter =
@@ -23,4 +80,32 @@ pub fn init(config: &Config) -> Option<WorkerGuard> {
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+/// Makes the log folder and file, and writes what was held. Idempotent.
+pub fn start() {
+    let Some(destination) = LOG.get() else {
+        return;
+    };
+    let mut d = estate_engine::sync::lock(destination);
+    if d.file.is_some() || d.failed {
+        return;
+    }
+    let file = estate_engine::files::create_dir(&d.dir)
+        .ok()
+        .and_then(|()| {
+            RollingFileAppender::builder()
+                .rotation(Rotation::DAILY)
+                .filename_prefix("estate.log")
+                .build(&d.dir)
+                .ok()
+        });
+    let Some(mut file) = file else {
+        d.failed = true;
+        d.held = Vec::new();
+        return;
+    };
+    let held = std::mem::take(&mut d.held);
+    let _ = file.write_all(&held);
+    d.file = Some(file);
 }

@@ -344,6 +344,7 @@ fn several_contexts_folders_are_one_catalog_and_a_context_in_two_is_a_problem() 
         "name = \"users\"\ntitle = \"T\"\nversion = \"1.0.0\"\n",
     );
     s.estate_summary(&["check"], 0, "ok: 2 contexts");
+    s.estate(&["init"]).expect(0);
     let v = s.estate_json(&["modules", "--json"]);
     let names: Vec<&str> = v
         .as_array()

@@ -213,7 +213,7 @@ async fn the_library_makes_owner_only_files_whatever_the_umask() {
     unsafe { libc::umask(0o022) };
     let s = Scratch::empty();
     let config = estate_engine::config::Config::load(Some(&s.path("config/estate.toml"))).unwrap();
-    let project = estate_engine::Project::open(config).await.unwrap();
+    let project = estate_engine::Project::create(config).await.unwrap();
     project.add_tenant("acme", None, None).await.unwrap();
     project.close().await;
     let mode = |rel: &str| {

@@ -127,3 +127,65 @@ fn the_console_ends_when_its_terminal_hangs_up() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The text inside a window over the view on a `width`-column screen (the console centres it,
+/// 4 columns narrower than the screen), its wrapped lines joined again.
+fn window_text(screen: &str, width: usize) -> String {
+    let inner: Vec<String> = screen
+        .lines()
+        .map(|l| l.chars().skip(3).take(width - 6).collect::<String>())
+        .collect();
+    inner
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_deleted_landlord_is_refused_by_the_console_on_reload_and_at_start() {
+    if !Tmux::available() {
+        eprintln!("note: tmux is not installed; the console's end-to-end test is skipped");
+        return;
+    }
+    let s = Scratch::new();
+    s.add_tenants(&["acme", "globex"]);
+    s.estate(&["install", "calendar", "--tenant", "acme"])
+        .expect(0);
+    let tmux = Tmux::start(&s, 100, 30);
+    tmux.wait_for("the Modules view", |sc| sc.contains("Modules (4)"));
+
+    // Deleted under the running console: a reload says so, with the fix, and recreates nothing.
+    s.remove_landlord();
+    tmux.keys(&["3", "C-r"]);
+    let refused = tmux.wait_for("the refusal", |sc| sc.contains(" Refused "));
+    let text = window_text(&refused, 100);
+    for said in [
+        "does not exist, but an earlier registry existed: 2 tenant databases",
+        "restore the landlord database from a backup",
+        "`estate init --force`",
+    ] {
+        assert!(text.contains(said), "{said:?} is not in:\n{refused}");
+    }
+    assert!(!refused.contains("no tenants yet"), "{refused}");
+    assert!(!s.path("var/landlord.db").exists());
+    // Verify (`v`) says it failed too, rather than "no drift".
+    tmux.keys(&["Escape", "v"]);
+    let verify = tmux.wait_for("verify refused", |sc| sc.contains("verify failed"));
+    assert!(!verify.contains("no drift"), "{verify}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("estate to exit", |sc| sc.contains("estate exited 0"));
+    assert!(!s.path("var/landlord.db").exists());
+    drop(tmux);
+
+    // Started on it: refused before the screen is taken, exit 2, nothing created.
+    let before = s.var_files();
+    let tmux = Tmux::start(&s, 100, 30);
+    let screen = tmux.wait_for("estate to exit", |sc| sc.contains("estate exited"));
+    assert!(screen.contains("estate exited 2"), "{screen}");
+    // The terminal wraps the message at its width, mid-word.
+    let said: String = screen.lines().collect();
+    assert!(said.contains("but an earlier registry existed"), "{screen}");
+    assert!(said.contains("`estate init --force`"), "{screen}");
+    assert!(s.var_files() == before, "the refused console changed var/");
+}

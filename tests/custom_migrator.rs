@@ -235,7 +235,7 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
     let s = audit_project();
     let config = Config::load(Some(&s.path("config/estate.toml")))?;
     let audit = AuditMigrator::new();
-    let project = Project::open_with(config, audit.registered()).await?;
+    let project = Project::create_with(config, audit.registered()).await?;
     assert_eq!(
         project.migrator("audit").map(|m| m.context().to_string()),
         Some("audit".to_string())
@@ -443,7 +443,7 @@ async fn without_its_migrator_the_manifest_only_context_has_nothing_to_run() -> 
     // migrator finds no migrations for audit, so no audit_log table appears: the table in the
     // first test came from the hand-written migrator.
     let s = audit_project();
-    let project = Project::open(Config::load(Some(&s.path("config/estate.toml")))?).await?;
+    let project = Project::create(Config::load(Some(&s.path("config/estate.toml")))?).await?;
     project.add_tenant("acme", None, None).await?;
     let plan = project.plan_install(&["audit".into()], &acme()).await?;
     let audit_steps: Vec<_> = plan
@@ -479,7 +479,7 @@ async fn a_module_whose_migrator_is_in_another_binary_is_shown_and_judged_by_tha
 
     // The binary that has the migrator installs audit, and its verify claims audit_log as
     // audit's (from the SQL the migrator hands over): no finding.
-    let embedded = Project::open_with(config()?, AuditMigrator::new().registered()).await?;
+    let embedded = Project::create_with(config()?, AuditMigrator::new().registered()).await?;
     embedded.add_tenant("acme", None, None).await?;
     let plan = embedded.plan_install(&["audit".into()], &acme()).await?;
     assert!(

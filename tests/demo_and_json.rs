@@ -201,7 +201,8 @@ fn only_json(s: &Scratch, args: &[&str], code: i32) -> Value {
 on_every_setup!(every_json_command_prints_only_json);
 fn every_json_command_prints_only_json(setup: Setup) {
     let s = Scratch::with(setup);
-    // On an empty project first.
+    // On an empty project first: the registry made, with nothing in it.
+    assert_eq!(only_json(&s, &["init", "--json"], 0)["created"], true);
     assert!(only_json(&s, &["tenants", "list", "--json"], 0).is_array());
     assert!(only_json(&s, &["status", "--json"], 0).is_array());
     assert!(only_json(&s, &["history", "--json"], 0).is_array());
@@ -273,6 +274,7 @@ fn every_json_command_prints_only_json(setup: Setup) {
 on_every_setup!(modules_json_shows_requires_and_required_by);
 fn modules_json_shows_requires_and_required_by(setup: Setup) {
     let s = Scratch::with(setup);
+    s.estate(&["init"]).expect(0);
     let modules = only_json(&s, &["modules", "--json"], 0);
     let list = modules.as_array().unwrap();
     assert_eq!(pluck(&modules, "name"), MODULES);

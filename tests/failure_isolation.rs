@@ -348,3 +348,82 @@ fn an_install_that_fails_for_one_tenant_leaves_it_clean_and_installs_the_others(
     let status = s.estate_json(&["status", "--json"]);
     assert_eq!(state(&status, "globex", "calendar"), st("installed", 4, 0));
 }
+
+on_every_setup!(a_step_blocked_by_its_requirement_is_recorded_and_migrate_installs_it);
+/// The operator's intent outlives a failure: installing digital_card where user_management
+/// fails on globex leaves digital_card failed there too (blocked, with why), the report names
+/// the command that finishes it, and once the cause is fixed that command installs both.
+fn a_step_blocked_by_its_requirement_is_recorded_and_migrate_installs_it(setup: Setup) {
+    let s = two_tenants(setup);
+    // user_management's first migration creates user_profiles: already there on globex.
+    exec(
+        &s.tenant_db("globex"),
+        "CREATE TABLE user_profiles (x INTEGER);",
+    );
+    let run = s.estate_summary(
+        &["install", "digital_card", "--all"],
+        1,
+        "install: 4 succeeded, 1 failed, 1 skipped",
+    );
+    assert_has(
+        &run.stdout,
+        "skipped install digital_card on tenant globex: requirement user_management did not succeed for globex",
+    );
+    assert_has(
+        &run.stdout,
+        "fix the cause, then run `estate migrate --tenant globex` to finish what failed or was blocked",
+    );
+
+    let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(state(&status, "acme", "digital_card").0, "installed");
+    assert_eq!(state(&status, "globex", "user_management").0, "failed");
+    assert_eq!(state(&status, "globex", "digital_card").0, "failed");
+    let registry = query(
+        &s.landlord(),
+        "SELECT state, error FROM estate_tenant_modules WHERE tenant = 'globex' AND module = 'digital_card'",
+    );
+    assert_eq!(
+        registry,
+        vec![names(&[
+            "failed",
+            "blocked: requirement user_management did not succeed for globex"
+        ])]
+    );
+    let h = last_history(&s, "globex", "digital_card");
+    assert_eq!(h["outcome"], "failed");
+    assert_eq!(h["action"], "install");
+    assert_eq!(
+        h["error"],
+        "blocked: requirement user_management did not succeed for globex"
+    );
+    assert!(!has_table(&s.tenant_db("globex"), "digital_cards"));
+    assert_matrix_matches_status(&s);
+
+    // The cause fixed, `migrate --all` finishes both on globex and leaves acme alone.
+    exec(&s.tenant_db("globex"), "DROP TABLE user_profiles;");
+    let acme_before = content(&s.tenant_db("acme"));
+    let run = s.estate_summary(&["migrate", "--all"], 0, "upgrade: 2 succeeded, 0 failed");
+    assert_has(
+        &run.stdout,
+        "install digital_card [tenant] (its install did not happen",
+    );
+    assert_eq!(content(&s.tenant_db("acme")), acme_before);
+    assert!(has_table(&s.tenant_db("globex"), "digital_cards"));
+    assert!(has_table(&s.tenant_db("globex"), "card_shares"));
+    let status = s.estate_json(&["status", "--json"]);
+    for (tenant, module) in [
+        ("acme", "digital_card"),
+        ("globex", "digital_card"),
+        ("globex", "user_management"),
+    ] {
+        assert_eq!(
+            state(&status, tenant, module).0,
+            "installed",
+            "{tenant}/{module}"
+        );
+    }
+    let h = last_history(&s, "globex", "digital_card");
+    assert_eq!(h["outcome"], "succeeded");
+    assert_eq!(h["action"], "install");
+    assert_matrix_matches_status(&s);
+}

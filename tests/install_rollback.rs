@@ -747,3 +747,43 @@ fn unknown_module_or_tenant_is_refused_and_changes_nothing(setup: Setup) {
     }
     assert!(s.snapshot() == before);
 }
+
+#[test]
+fn progress_lines_off_a_terminal_name_their_tenant() {
+    let s = with_tenants(Setup::Sqlite, &["acme", "globex"]);
+    let run = s.estate(&["install", "calendar", "--all"]).expect(0);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    // Tenants run side by side: each line starts with whom it is about, padded to the widest.
+    for line in [
+        "landlord  → install user_management on landlord",
+        "acme      → install calendar on tenant acme",
+        "globex    → install calendar on tenant globex",
+        "acme      ✓ applied 0001 create calendars",
+        "globex    ✓ applied 0003 add location to events",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(line)),
+            "no line {line:?} in:\n{}",
+            run.stderr
+        );
+    }
+    let applied = |who: &str| {
+        lines
+            .iter()
+            .filter(|l| l.starts_with(&format!("{who:<8}  ✓ applied")))
+            .count()
+    };
+    // user_management's 2 and calendar's 3 on each tenant, their 1 + 1 on the landlord.
+    assert_eq!(
+        (applied("landlord"), applied("acme"), applied("globex")),
+        (2, 5, 5),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("✓ applied")).count(),
+        12,
+        "every migration line names its tenant:\n{}",
+        run.stderr
+    );
+}

@@ -361,6 +361,7 @@ async fn the_matrix_scrolls_to_keep_the_selected_module_in_view() {
 async fn an_empty_project_read_only_refuses_actions() {
     let s = Scratch::new();
     s.estate(&["check"]).expect(0);
+    s.estate(&["init"]).expect(0);
     s.estate(&["tenants", "list"]).expect(0);
     let project = open(&s).await;
     let mut app = app_on(&project, true).await;
@@ -528,6 +529,36 @@ async fn the_modules_map_flags_cycles_and_tables_claimed_twice() {
     assert!(
         screen.contains("claimed twice: invoices (billing, pong)"),
         "{screen}"
+    );
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blocked_install_shows_failed_in_the_matrix_with_why_in_its_detail() {
+    let s = Scratch::new();
+    s.add_tenants(&["acme"]);
+    tokio::task::block_in_place(|| {
+        exec(
+            &s.tenant_db("acme"),
+            "CREATE TABLE user_profiles (x INTEGER);",
+        );
+        s.estate(&["install", "digital_card", "--tenant", "acme"])
+            .expect(1);
+    });
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, digital_card's column (billing, calendar, digital_card).
+    keys(&mut app, "3ll");
+    let matrix = screen(&app, 80, 24);
+    let acme = matrix.lines().find(|l| l.contains("acme")).unwrap();
+    assert_eq!(acme.matches("✗ failed").count(), 1, "{matrix}");
+    app.on_key(code(KeyCode::Enter));
+    let cell = screen(&app, 80, 24);
+    assert!(cell.contains("digital_card for acme"), "{cell}");
+    assert!(cell.contains("✗ failed"), "{cell}");
+    assert!(
+        cell.contains("blocked: requirement user_management did not succeed"),
+        "the reason is shown:\n{cell}"
     );
     project.close().await;
 }

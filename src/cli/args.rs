@@ -28,6 +28,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create the registry in the landlord database of a new project
+    Init(InitArgs),
     /// Create demo tenants on the embedded default with a mix of modules, and show the matrix
     Demo,
     /// Validate the config and every context; list each problem
@@ -93,6 +95,17 @@ pub enum NewCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Create a new, empty registry even where an earlier one shows (tenant databases, a log
+    /// of jobs); it never replaces a registry that is there
+    #[arg(long)]
+    pub force: bool,
+    /// Print JSON for scripts
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use super::status::placements;
-use super::{EXIT_FAILED, EXIT_OK, Next, colour, open, read_only, render};
+use super::{EXIT_FAILED, EXIT_OK, Next, colour, create, read_only, render};
 use estate_engine::{Config, JobControl, Project, RegisteredMigrators, Result};
 use estate_engine::{Slug, TenantSelection};
 
@@ -20,7 +20,7 @@ pub async fn run(config: Config, registered: &RegisteredMigrators) -> Result<Nex
     if config.read_only {
         return Err(read_only("the demo"));
     }
-    demo(open(config, registered).await?).await
+    demo(create(config, registered).await?).await
 }
 
 async fn demo(project: Project) -> Result<Next> {

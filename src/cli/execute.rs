@@ -89,7 +89,7 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
     let (tx, mut rx) = unbounded_channel();
     let show_progress = !flags.json;
     let progress = async {
-        let mut shown = progress::JobProgress::new(std::io::stderr().is_terminal());
+        let mut shown = progress::JobProgress::new(std::io::stderr().is_terminal(), &plan);
         while let Some(event) = rx.recv().await {
             if show_progress {
                 shown.on(&event);

@@ -99,6 +99,7 @@ pub async fn run(cli: Cli, config: Config, registered: &RegisteredMigrators) -> 
         ));
     };
     let status = match command {
+        Command::Init(args) => return tenants::init(config, registered, args).await,
         Command::Check(flag) => check::check(&config, registered, flag.json),
         Command::Demo => return demo::run(config, registered).await,
         Command::Modules(flag) => catalog::modules(config, registered, flag.json).await,
@@ -125,8 +126,20 @@ fn read_only(what: &str) -> Error {
     )
 }
 
+/// Opens the project, refusing a landlord that holds no registry (nothing is created, not even
+/// the log, which starts once the project is open).
 async fn open(config: Config, registered: &RegisteredMigrators) -> Result<Project> {
-    let project = Project::open_with(config, registered.clone()).await?;
+    opened(Project::open_with(config, registered.clone()).await?)
+}
+
+/// Opens the project, creating the registry in a new project (see `Project::create_with`):
+/// the first `tenants add`, and `demo`.
+async fn create(config: Config, registered: &RegisteredMigrators) -> Result<Project> {
+    opened(Project::create_with(config, registered.clone()).await?)
+}
+
+fn opened(project: Project) -> Result<Project> {
+    crate::logging::start();
     if !project.catalog().problems.is_empty() {
         errln!(
             "warning: {} problem(s) in the contexts; `estate check` lists them. Installs and rollbacks are refused until they are fixed.",

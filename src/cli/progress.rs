@@ -4,17 +4,22 @@
 //! from the job's own progress events) with failures and skips printed above it; off a
 //! terminal (CI logs, pipes), plain lines: the job's steps and migrations for a small job, and
 //! for a fleet a progress line at every tenth of the way, so a log of a thousand tenants stays
-//! readable. Either way every failure is printed when it happens.
+//! readable. Either way every failure is printed when it happens. Off a terminal, tenants run
+//! side by side interleave their lines, so each starts with its tenant (or `landlord`), padded
+//! to the job's widest: `acme      ✓ applied 0001 create card templates`.
 
 use std::io::Write as _;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::render;
-use estate_engine::{JobEvent, Progress, human_duration};
+use estate_engine::{JobEvent, Plan, Progress, human_duration};
 
 /// Jobs with at most this many tenants print every step and migration.
 const SMALL_JOB: usize = 10;
+
+/// What a plain line about a landlord step starts with.
+const LANDLORD: &str = "landlord";
 
 pub struct JobProgress {
     bar: Option<ProgressBar>,
@@ -22,11 +27,22 @@ pub struct JobProgress {
     detailed: bool,
     /// The last tenth of the way a plain progress line was printed for.
     last_tenth: usize,
+    /// The width of the widest name a plain line starts with (a slug, or `landlord`).
+    width: usize,
 }
 
 impl JobProgress {
-    /// `terminal`: stderr is a terminal (and colours and redraws are welcome).
-    pub fn new(terminal: bool) -> JobProgress {
+    /// `terminal`: stderr is a terminal (and colours and redraws are welcome). `plan` is the
+    /// job's, for the width of the names its plain lines start with.
+    pub fn new(terminal: bool, plan: &Plan) -> JobProgress {
+        let landlord = (!plan.landlord.is_empty()).then_some(LANDLORD.len());
+        let width = plan
+            .tenant_steps
+            .keys()
+            .map(String::len)
+            .chain(landlord)
+            .max()
+            .unwrap_or(0);
         JobProgress {
             bar: terminal.then(|| {
                 let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -39,6 +55,7 @@ impl JobProgress {
             }),
             detailed: true,
             last_tenth: 0,
+            width,
         }
     }
 
@@ -48,6 +65,22 @@ impl JobProgress {
             None => {
                 let _ = writeln!(anstream::stderr(), "{text}");
             }
+        }
+    }
+
+    /// An event's line; off a terminal, led by the tenant it is about.
+    fn event_line(&self, event: &JobEvent) {
+        let Some(text) = render::event(event) else {
+            return;
+        };
+        match (&self.bar, render::event_target(event)) {
+            (None, Some(tenant)) => self.line(&format!(
+                "{:<width$}  {}",
+                tenant.unwrap_or(LANDLORD),
+                text.trim_start(),
+                width = self.width
+            )),
+            _ => self.line(&text),
         }
     }
 
@@ -84,16 +117,8 @@ impl JobProgress {
                     bar.finish_and_clear();
                 }
             }
-            JobEvent::StepFailed { .. } | JobEvent::StepSkipped { .. } => {
-                if let Some(text) = render::event(event) {
-                    self.line(&text);
-                }
-            }
-            _ if self.detailed => {
-                if let Some(text) = render::event(event) {
-                    self.line(&text);
-                }
-            }
+            JobEvent::StepFailed { .. } | JobEvent::StepSkipped { .. } => self.event_line(event),
+            _ if self.detailed => self.event_line(event),
             _ => {}
         }
     }

@@ -119,6 +119,19 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
     out
 }
 
+/// The tenant a step's event is about: `Some(None)` for the landlord, `None` for an event of
+/// no step.
+pub fn event_target(event: &JobEvent) -> Option<Option<&str>> {
+    match event {
+        JobEvent::StepStarted { step }
+        | JobEvent::MigrationApplied { step, .. }
+        | JobEvent::StepSucceeded { step, .. }
+        | JobEvent::StepFailed { step, .. }
+        | JobEvent::StepSkipped { step, .. } => Some(step.tenant.as_deref()),
+        _ => None,
+    }
+}
+
 /// One progress line for an event, for stderr.
 pub fn event(event: &JobEvent) -> Option<String> {
     Some(match event {
@@ -211,9 +224,39 @@ pub fn report(report: &JobReport) -> String {
         out.push_str("  run the same command again to go on with them\n");
     }
     if report.failed() > 0 {
-        out.push_str("  fix the cause, then run `estate migrate` to finish the failed tenants\n");
+        out.push_str(&format!(
+            "  fix the cause, then run {} to finish what failed or was blocked\n",
+            finishing_command(report)
+        ));
     }
     out
+}
+
+/// Tenants named one by one in the command that finishes a job, at most.
+const NAMED_TENANTS: usize = 5;
+
+/// The command that finishes what a job left failed: the same rollback again; otherwise
+/// `estate migrate` (which installs what was blocked and retries what failed) for the failed
+/// tenants, or `--all` when the landlord failed or they are many.
+fn finishing_command(report: &JobReport) -> String {
+    if report.action.is_down() {
+        return "the same rollback again".to_string();
+    }
+    let failed: Vec<Option<&str>> = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Failed { .. }))
+        .map(|s| s.step.tenant.as_deref())
+        .collect();
+    let tenants: BTreeSet<&str> = failed.iter().flatten().copied().collect();
+    if failed.contains(&None) || tenants.len() > NAMED_TENANTS {
+        "`estate migrate --all`".to_string()
+    } else {
+        format!(
+            "`estate migrate --tenant {}`",
+            tenants.into_iter().collect::<Vec<_>>().join(",")
+        )
+    }
 }
 
 fn state_cell(row: &StatusRow) -> Cell {

@@ -1,12 +1,40 @@
-//! `estate tenants`: the tenants the registry knows (`list`) and a new one provisioned (`add`):
-//! its database or schema made where the config's tenancy places it.
+//! `estate init` (the registry created in a new project's landlord) and `estate tenants`: the
+//! tenants the registry knows (`list`) and a new one provisioned (`add`): its database or
+//! schema made where the config's tenancy places it. `init` and the first `add` are what may
+//! create a registry; every other command refuses a landlord that holds none.
 
 use serde_json::json;
 
-use super::args::TenantsCommand;
-use super::{EXIT_OK, colour, open, print_json, read_only, render};
+use super::args::{InitArgs, TenantsCommand};
+use super::{EXIT_OK, Next, colour, create, open, print_json, read_only, render};
 use estate_engine::Slug;
-use estate_engine::{Config, RegisteredMigrators, Result};
+use estate_engine::{Config, Project, RegisteredMigrators, Result};
+
+/// Creates the registry; refused (exit 2, nothing changed) where one is there, and where an
+/// earlier one shows unless `--force`, which says what it created over.
+pub async fn init(
+    config: Config,
+    registered: &RegisteredMigrators,
+    args: InitArgs,
+) -> Result<Next> {
+    let place = config.landlord.describe();
+    let (project, evidence) = Project::init_with(config, registered.clone(), args.force).await?;
+    crate::logging::start();
+    let over = evidence.found().then(|| evidence.describe());
+    if args.json {
+        print_json(&json!({ "landlord": place, "created": true, "over": over }));
+    } else {
+        outln!("created the registry in the landlord database ({place})");
+        if let Some(over) = &over {
+            errln!(
+                "warning: --force: a new registry over an earlier one's traces: {over}; no registry row names those tenants"
+            );
+        }
+        outln!("next: `estate tenants add SLUG` adds a tenant; `estate modules` lists the modules");
+    }
+    project.close().await;
+    Ok(Next::Exit(EXIT_OK))
+}
 
 pub async fn run(
     config: Config,
@@ -51,7 +79,7 @@ pub async fn run(
             if config.read_only {
                 return Err(read_only("adding a tenant"));
             }
-            let project = open(config, registered).await?;
+            let project = create(config, registered).await?;
             let record = project
                 .add_tenant(&slug, name.as_deref(), server.as_deref())
                 .await?;

@@ -16,7 +16,8 @@ use super::data::Snapshot;
 use super::keys;
 use super::marks;
 use super::popups::{
-    CommandLine, Detail, FilterLine, Help, PaletteCommand, Planning, Popup, QuitQuestion, Reply,
+    CommandLine, Detail, FilterLine, Help, PaletteCommand, Planning, Popup, QuitQuestion, Refused,
+    Reply,
 };
 use super::shared::Shared;
 use super::style;
@@ -249,7 +250,10 @@ impl App {
             }
             Msg::Loaded(Err(e)) => {
                 self.shared.loaded = true;
-                self.shared.warn(format!("loading failed: {e}"));
+                let first = e.lines().next().unwrap_or_default();
+                self.shared.warn(format!("loading failed: {first}"));
+                // The whole of it, fix included, where it can be read.
+                self.popup = Some(Popup::Refused(Refused::new(e, None)));
             }
             Msg::Planned {
                 request,

@@ -110,6 +110,7 @@ pub fn short(kind: FindingKind) -> &'static str {
         FindingKind::UnrecordedTable => "⚠ hand table",
         FindingKind::RegistryDisagrees => "⚠ registry",
         FindingKind::UnfinishedMigration => "⚠ unfinished",
+        FindingKind::UnregisteredDatabase => "⚠ unregistered",
     }
 }
 

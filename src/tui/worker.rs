@@ -73,6 +73,12 @@ pub fn spawn(
                         let _ = tx.send(Msg::Reopened(fresh));
                         let _ = tx.send(msg);
                     }
+                    // Refused (the landlord deleted or moved, the contexts folder gone): said
+                    // as it is, never papered over with what the old handles still read.
+                    Err(e) if e.is_refusal() => {
+                        tracing::warn!(error = %e, "re-reading the project was refused");
+                        let _ = tx.send(Msg::Loaded(Err(e.to_string())));
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "re-reading the project failed; reloading the registry only");
                         let _ = tx.send(load(&project).await);

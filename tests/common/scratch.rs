@@ -300,22 +300,40 @@ impl Scratch {
                 schema: Some(schema),
                 ..
             } => exec(&db, &format!("DROP SCHEMA {} CASCADE", quote(schema))),
-            DbRef::Postgres {
-                url,
-                password,
-                database,
-                ..
-            } => block_on(async {
-                forget_idle(&self.pg().prefix).await;
-                let mut conn = pg_options(url, password, None)
-                    .unwrap()
-                    .connect()
-                    .await
-                    .unwrap();
-                drop_pg_database(&mut conn, database).await.unwrap();
-                let _ = conn.close().await;
-            }),
+            DbRef::Postgres { .. } => self.drop_database(&db),
         }
+    }
+
+    /// Removes the landlord database behind estate's back (its file, or its PostgreSQL
+    /// database), as an operator's mistake or a config pointing elsewhere would.
+    pub fn remove_landlord(&self) {
+        match self.landlord() {
+            DbRef::Sqlite(path) => std::fs::remove_file(path).unwrap(),
+            db => self.drop_database(&db),
+        }
+    }
+
+    /// Drops a PostgreSQL database of this project, the test's idle connections to it first.
+    fn drop_database(&self, db: &DbRef) {
+        let DbRef::Postgres {
+            url,
+            password,
+            database,
+            ..
+        } = db
+        else {
+            panic!("{db} is no PostgreSQL database");
+        };
+        block_on(async {
+            forget_idle(&self.pg().prefix).await;
+            let mut conn = pg_options(url, password, None)
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            drop_pg_database(&mut conn, database).await.unwrap();
+            let _ = conn.close().await;
+        })
     }
 
     /// Schema layout: asserts that the `public` schema of the shared database on each server
@@ -343,25 +361,8 @@ impl Scratch {
     /// every database of this project on both servers: its schemas, their relations, and each
     /// table's columns, indexes and rows. Equal snapshots: nothing was changed.
     pub fn snapshot(&self) -> Snapshot {
-        fn walk(root: &Path, dir: &Path, out: &mut Snapshot) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                let name = e.file_name().to_string_lossy().into_owned();
-                if p.is_dir() {
-                    if name != "log" {
-                        walk(root, &p, out);
-                    }
-                } else if !name.ends_with(".lock") {
-                    let key = p.strip_prefix(root).unwrap().display().to_string();
-                    out.insert(key, std::fs::read(&p).unwrap());
-                }
-            }
-        }
         let mut out = BTreeMap::new();
-        walk(self.root(), &self.path("var"), &mut out);
+        walk(self.root(), &self.path("var"), false, &mut out);
         if let Some(pg) = &self.pg {
             block_on(async {
                 for server in &pg.env.servers {
@@ -377,6 +378,36 @@ impl Scratch {
             });
         }
         out
+    }
+}
+
+impl Scratch {
+    /// Every file under var/ with its bytes, the logs and lock files too: what a command that
+    /// must leave no trace at all may not change.
+    pub fn var_files(&self) -> Snapshot {
+        let mut out = BTreeMap::new();
+        walk(self.root(), &self.path("var"), true, &mut out);
+        out
+    }
+}
+
+/// The files under `dir`, keyed by their path from `root`; without `all`, the log folder and
+/// lock files left out.
+fn walk(root: &Path, dir: &Path, all: bool, out: &mut Snapshot) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if p.is_dir() {
+            if all || name != "log" {
+                walk(root, &p, all, out);
+            }
+        } else if all || !name.ends_with(".lock") {
+            let key = p.strip_prefix(root).unwrap().display().to_string();
+            out.insert(key, std::fs::read(&p).unwrap());
+        }
     }
 }
 

@@ -15,6 +15,11 @@ pub enum Error {
     #[error("{problem}\n  fix: {fix}")]
     Refused { problem: String, fix: String },
 
+    /// The landlord holds no registry, and this command may not create one: refused like any
+    /// refusal, and told apart so that the program leaves no trace at all (not even a log file).
+    #[error("{problem}\n  fix: {fix}")]
+    NoRegistry { problem: String, fix: String },
+
     /// The contexts on disk are invalid; every problem found is listed.
     #[error("{} problem(s) in the contexts:\n{}\n  fix: correct the files above; `estate check` lists every problem", .0.len(), format_problems(.0))]
     Catalog(Vec<Problem>),
@@ -96,8 +101,16 @@ impl Error {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            Error::Refused { .. } | Error::Catalog(_) | Error::Drift { .. }
+            Error::Refused { .. }
+                | Error::NoRegistry { .. }
+                | Error::Catalog(_)
+                | Error::Drift { .. }
         )
+    }
+
+    /// True when the landlord held no registry and none was created.
+    pub fn is_no_registry(&self) -> bool {
+        matches!(self, Error::NoRegistry { .. })
     }
 }
 

@@ -61,8 +61,8 @@ pub use project::{
     StatusRow, VerifyReport,
 };
 pub use registry::{
-    HistoryEntry, HistoryFilter, HistoryPage, Installation, JobCounts, JobFilter, JobRecord,
-    LineKind, LogLine, LoggedLine, TenantRecord,
+    Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, JobCounts, JobFilter,
+    JobRecord, LineKind, LogLine, LoggedLine, TenantRecord,
 };
 pub use sql::Engine;
 pub use tenancy::{Slug, check_name};

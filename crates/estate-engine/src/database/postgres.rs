@@ -269,6 +269,39 @@ pub(super) async fn existing(
         .collect())
 }
 
+impl Server {
+    /// The databases on this server, templates left out: where tenant databases the registry
+    /// does not name are looked for.
+    pub async fn databases(&self) -> Result<Vec<String>> {
+        let label = "the list of databases";
+        let mut conn = self.connect(label, &self.default_database()).await?;
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT datname::text FROM pg_database WHERE NOT datistemplate ORDER BY datname",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| self.fail(label, e))?;
+        let _ = conn.close().await;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The schemas of `database` on this server, the system's and `public` left out.
+    pub async fn schemas(&self, database: &str) -> Result<Vec<String>> {
+        let label = format!("the schemas of database {database}");
+        let mut conn = self.connect(&label, database).await?;
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT nspname::text FROM pg_namespace
+             WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema')
+             ORDER BY nspname",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| self.fail(&label, e))?;
+        let _ = conn.close().await;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}
+
 /// The refusal for a tenant whose database or schema is not there.
 fn missing(label: &str, server: &Server, database: &str, schema: Option<&str>) -> Error {
     let what = match schema {

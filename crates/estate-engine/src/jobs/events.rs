@@ -88,6 +88,13 @@ pub enum JobEvent {
         tenant: String,
         module: String,
     },
+    /// A tenant step going up was skipped because what it needs did not succeed (follows its
+    /// `StepSkipped`): the module is recorded failed for that tenant, blocked, with `reason`,
+    /// so the intent outlives the job and `estate migrate` finishes it.
+    ModuleBlocked {
+        step: StepRef,
+        reason: String,
+    },
     /// A tenant's steps are over (or it was not started): how far the job is.
     TenantFinished {
         tenant: String,

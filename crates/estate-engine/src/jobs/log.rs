@@ -94,6 +94,8 @@ pub fn log_lines(event: &JobEvent) -> Vec<LogLine> {
         JobEvent::TenantFinished { .. }
         | JobEvent::ModuleInstalled { .. }
         | JobEvent::ModuleUpgraded { .. }
-        | JobEvent::ModuleRolledBack { .. } => Vec::new(),
+        | JobEvent::ModuleRolledBack { .. }
+        // Its skip line already says why; the registry row is what matters.
+        | JobEvent::ModuleBlocked { .. } => Vec::new(),
     }
 }

@@ -137,7 +137,7 @@ impl<'a> Recorder<'a> {
                 applied,
             } => {
                 self.remember_applied(step, applied);
-                vec![self.history(step, migrations, *millis, None)]
+                vec![self.history(step, migrations, *millis, "succeeded", None)]
             }
             JobEvent::StepFailed {
                 step,
@@ -148,7 +148,7 @@ impl<'a> Recorder<'a> {
             } => {
                 // For the ModuleUpgraded that follows a step cancelled midway.
                 self.remember_applied(step, applied);
-                let mut out = vec![self.history(step, migrations, *millis, Some(error))];
+                let mut out = vec![self.history(step, migrations, *millis, "failed", Some(error))];
                 if let Some(tenant) = &step.tenant {
                     out.push(RegistryWrite::Installation {
                         tenant: tenant.clone(),
@@ -181,6 +181,26 @@ impl<'a> Recorder<'a> {
                 tenant: tenant.clone(),
                 module: module.clone(),
             }],
+            // What was asked and not done stays in the registry: failed, with why.
+            JobEvent::ModuleBlocked { step, reason } => {
+                let Some(tenant) = &step.tenant else {
+                    return Vec::new();
+                };
+                let error = format!("blocked: {reason}");
+                vec![
+                    // `failed` (the outcomes the history's schema allows), the error says
+                    // it was blocked.
+                    self.history(step, &[], 0, "failed", Some(&error)),
+                    RegistryWrite::Installation {
+                        tenant: tenant.clone(),
+                        module: step.module.clone(),
+                        state: InstallState::Failed,
+                        version: self.version(&step.module),
+                        applied: None,
+                        error: Some(error),
+                    },
+                ]
+            }
             _ => Vec::new(),
         }
     }
@@ -198,6 +218,7 @@ impl<'a> Recorder<'a> {
         step: &StepRef,
         migrations: &[i64],
         millis: u64,
+        outcome: &str,
         error: Option<&String>,
     ) -> RegistryWrite {
         let finished_at = now();
@@ -221,12 +242,7 @@ impl<'a> Recorder<'a> {
                 .map(i64::to_string)
                 .collect::<Vec<_>>()
                 .join(","),
-            outcome: if error.is_some() {
-                "failed"
-            } else {
-                "succeeded"
-            }
-            .to_string(),
+            outcome: outcome.to_string(),
             error: error.cloned(),
         };
         RegistryWrite::History(entry)

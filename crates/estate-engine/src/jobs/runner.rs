@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::migrator::ModuleMigrator;
 use crate::operator::Operator;
 use crate::plan::Plan;
-use crate::registry::{JobCounts, JobRecord, Registry, repair_from_ledgers};
+use crate::registry::{JobCounts, JobRecord, LOGGED_JOB, Registry, repair_from_ledgers};
 
 /// How often a running job reads the registry for a cancel asked by another process.
 const CANCEL_POLL: Duration = Duration::from_millis(500);
@@ -127,7 +127,7 @@ impl JobRunner<'_> {
                     .collect::<Vec<_>>(),
             )
             .await?;
-        tracing::info!(job = %job_id, action = %plan.action, steps = plan.step_count(), "job started");
+        tracing::info!(job = %job_id, action = %plan.action, steps = plan.step_count(), "{LOGGED_JOB}");
         self.prune_logs().await;
         let (tx, mut rx) = unbounded_channel::<JobEvent>();
         let (end_watch, watch_ended) = tokio::sync::oneshot::channel::<()>();

@@ -71,24 +71,34 @@ impl JobRunner<'_> {
                 outcomes.push(not_started(step, CANCELLED));
                 continue;
             }
+            // A step going up that is skipped because what it needs did not succeed is
+            // blocked: the operator asked for it, so its module is recorded failed there (see
+            // JobEvent::ModuleBlocked) and `estate migrate` finishes it once the cause is fixed.
+            let up = !step.action.is_down();
             let skip = if let Err(e) = &lock {
                 Some(Err(e.to_string()))
-            } else if !step.action.is_down() && landlord_failed.contains(&step.module) {
-                Some(Ok(format!(
-                    "its landlord step on {} did not succeed",
-                    step.module
+            } else if up && landlord_failed.contains(&step.module) {
+                Some(Ok((
+                    format!("its landlord step on {} did not succeed", step.module),
+                    true,
                 )))
             } else {
                 step.after
                     .iter()
-                    .find(|m| {
-                        failed.contains(*m)
-                            || (!step.action.is_down() && landlord_failed.contains(*m))
-                    })
-                    .map(|m| Ok(format!("{m} did not succeed for {tenant}")))
+                    .find(|m| failed.contains(*m) || (up && landlord_failed.contains(*m)))
+                    .map(|m| Ok((format!("requirement {m} did not succeed for {tenant}"), up)))
             };
             let outcome = match skip {
-                Some(Ok(reason)) => skipped(step, reason, tx),
+                Some(Ok((reason, blocked))) => {
+                    let outcome = skipped(step, reason.clone(), tx);
+                    if blocked {
+                        let _ = tx.send(JobEvent::ModuleBlocked {
+                            step: StepRef::of(step),
+                            reason,
+                        });
+                    }
+                    outcome
+                }
                 Some(Err(error)) => failed_to_start(step, &error, tx),
                 None => self.step(step, &db, tx, control).await,
             };

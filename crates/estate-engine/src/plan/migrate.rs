@@ -1,5 +1,6 @@
 //! Planning a migrate: bringing installed modules up to date (new migrations), and retrying
-//! those whose last action failed.
+//! those whose last action failed: a module recorded failed with nothing of it applied (an
+//! install blocked by its requirement's failure) is installed.
 //!
 //! A tenant whose registry rows say it applied everything the files hold, unchanged, has
 //! nothing pending and is not opened: a fleet where few tenants lag costs a few opens.
@@ -115,12 +116,25 @@ impl Planner<'_> {
             if status.as_ref().is_some_and(|s| s.pending.is_empty()) && !failed {
                 continue;
             }
+            // Failed with nothing of it applied there: an install that never happened (its
+            // requirement failed, or it failed before anything committed) is finished now.
+            let never_applied = failed && status.as_ref().is_some_and(|s| s.applied.is_empty());
             steps.push(Step {
-                reason: failed.then(|| "its last action failed".to_string()),
+                reason: failed.then(|| {
+                    if never_applied {
+                        "its install did not happen: finished now".to_string()
+                    } else {
+                        "its last action failed".to_string()
+                    }
+                }),
                 module: m,
                 scope: Scope::Tenant,
                 tenant: Some(tenant.slug.clone()),
-                action: Action::Upgrade,
+                action: if never_applied {
+                    Action::Install
+                } else {
+                    Action::Upgrade
+                },
                 unknown: status.is_none(),
                 migrations: status.map(|s| s.pending).unwrap_or_default(),
                 after: Vec::new(),

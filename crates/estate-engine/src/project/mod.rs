@@ -28,7 +28,8 @@ use crate::migrator::{
 use crate::operator::Operator;
 use crate::plan::{Plan, Planner, TenantSelection};
 use crate::registry::{
-    HistoryEntry, HistoryFilter, HistoryPage, Installation, JobFilter, JobRecord, LoggedLine,
+    Creation, Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, JobFilter,
+    JobRecord, LOGGED_TENANT, LoggedLine,
     Registry, TenantRecord, repair_from_ledgers,
 };
 use crate::tenancy::{Placement, Slug, check_name};
@@ -51,16 +52,71 @@ impl Project {
     }
 
     /// Opens the project: reads the catalog, builds each context's migrator (a registered Rust
-    /// one where the binary has it, estate's SQL runner otherwise), opens the landlord
-    /// (creating and migrating the registry at first use unless read-only), records the
-    /// catalog there and repairs what a killed job left behind.
+    /// one where the binary has it, estate's SQL runner otherwise), opens the landlord and
+    /// brings the registry's schema up to date (unless read-only), records the catalog there
+    /// and repairs what a killed job left behind. A landlord that holds no registry is refused
+    /// ([`Error::NoRegistry`]) and nothing is created: see [`Project::create_with`].
     pub async fn open_with(config: Config, registered: RegisteredMigrators) -> Result<Project> {
+        Ok(Self::opening(config, registered, Creation::Never).await?.0)
+    }
+
+    /// [`Project::create_with`] with nothing registered.
+    pub async fn create(config: Config) -> Result<Project> {
+        Self::create_with(config, RegisteredMigrators::default()).await
+    }
+
+    /// Opens the project as [`Project::open_with`] does, creating the registry when the
+    /// landlord holds none and nothing shows an earlier one (tenant databases where the
+    /// tenancy templates put them, a log that recorded jobs): what the first `tenants add`
+    /// and `estate demo` do. Over such evidence it is refused like `open_with`.
+    pub async fn create_with(config: Config, registered: RegisteredMigrators) -> Result<Project> {
+        Ok(Self::opening(config, registered, Creation::IfNew).await?.0)
+    }
+
+    /// `estate init`: creates the registry in a landlord that holds none, and returns what
+    /// showed an earlier one (empty unless `force`: without it, such evidence is refused). A
+    /// landlord that already holds a registry is refused, and left as it is.
+    pub async fn init_with(
+        config: Config,
+        registered: RegisteredMigrators,
+        force: bool,
+    ) -> Result<(Project, Evidence)> {
+        config.require_contexts_folder()?;
+        if config.read_only {
+            return Err(read_only("estate init"));
+        }
+        if Registry::exists(&config).await? {
+            return Err(Error::refused(
+                format!(
+                    "the landlord ({}) already holds a registry: there is nothing to initialise",
+                    config.landlord.describe()
+                ),
+                "`estate status` shows what it records; init never replaces a registry (to start over, move the landlord database aside first)",
+            ));
+        }
+        let creation = if force {
+            Creation::Force
+        } else {
+            Creation::IfNew
+        };
+        let (project, evidence) = Self::opening(config, registered, creation).await?;
+        Ok((project, evidence.unwrap_or_default()))
+    }
+
+    /// The project opened as `creation` allows, with what an earlier registry left when this
+    /// opening created a new one.
+    async fn opening(
+        config: Config,
+        registered: RegisteredMigrators,
+        creation: Creation,
+    ) -> Result<(Project, Option<Evidence>)> {
         config.require_contexts_folder()?;
         let catalog = Catalog::load(&config.contexts)?;
         // Before the landlord is opened: a refusal must change nothing.
         let migrators = migrators(&catalog, &registered)?;
         let operator = Operator::current();
-        let registry = Registry::open(&config, config.read_only, &operator.to_string()).await?;
+        let (registry, created_over) =
+            Registry::open(&config, creation, &operator.to_string()).await?;
         if !config.read_only && catalog.problems.is_empty() {
             // A broken catalog is not recorded: the refusal it causes must change nothing.
             registry.sync_catalog(&catalog).await?;
@@ -75,18 +131,20 @@ impl Project {
                 registry.mark_interrupted(&job).await?;
             }
         }
-        Ok(Project {
+        let project = Project {
             config,
             catalog,
             registry,
             operator,
             migrators,
             registered,
-        })
+        };
+        Ok((project, created_over))
     }
 
     /// The same project opened again: the contexts re-read from disk (a migration added since
-    /// shows as pending), the same config and the same registered migrators.
+    /// shows as pending), the same config and the same registered migrators. It never creates
+    /// a registry: a landlord deleted meanwhile is refused.
     pub async fn reopen(&self) -> Result<Project> {
         Self::open_with(self.config.clone(), self.registered.clone()).await
     }
@@ -112,10 +170,7 @@ impl Project {
     /// Refuses any change in read-only mode.
     pub fn ensure_writable(&self, what: &str) -> Result<()> {
         if self.config.read_only {
-            return Err(Error::refused(
-                format!("read-only mode: {what} would change the databases"),
-                "run without --read-only (and without read_only = true in the config or ESTATE_READ_ONLY)",
-            ));
+            return Err(read_only(what));
         }
         Ok(())
     }
@@ -216,7 +271,7 @@ impl Project {
         placement.provision(&self.config, &slug).await?;
         let name = name.map(str::to_string).unwrap_or_else(|| slug.to_string());
         let record = self.registry.add_tenant(&slug, &name, &placement).await?;
-        tracing::info!(tenant = %slug, location = %placement.describe(), "tenant added");
+        tracing::info!(tenant = %slug, location = %placement.describe(), "{LOGGED_TENANT}");
         Ok(record)
     }
 
@@ -288,6 +343,7 @@ impl Project {
         control: JobControl,
     ) -> Result<JobReport> {
         self.ensure_writable(&format!("{} {}", plan.action, plan.modules.join(" ")))?;
+        self.registry.ensure_present()?;
         let runner = JobRunner {
             config: &self.config,
             catalog: &self.catalog,
@@ -400,6 +456,14 @@ impl Project {
     pub async fn close(&self) {
         self.registry.close().await;
     }
+}
+
+/// The refusal of a change in read-only mode.
+fn read_only(what: &str) -> Error {
+    Error::refused(
+        format!("read-only mode: {what} would change the databases"),
+        "run without --read-only (and without read_only = true in the config or ESTATE_READ_ONLY)",
+    )
 }
 
 /// Each context's migrator: the binary's registered Rust migrator where it has one, a stand-in

@@ -4,8 +4,9 @@
 //! or cannot be reached; an applied migration whose file changed (drift) or vanished; a table
 //! no applied migration creates (applied by hand, or by a migration whose ledger row is gone,
 //! as far as a ledger can tell: a table's owner is read from the CREATE TABLE statements of
-//! the contexts applied there); registry rows that disagree with the ledger. Only the last is
-//! repaired (`--repair`): the ledger, written with the migrations, is the truth, and the
+//! the contexts applied there); registry rows that disagree with the ledger; a tenant database
+//! no registry row names (when every tenant is verified). Only registry rows are repaired
+//! (`--repair`): the ledger, written with the migrations, is the truth, and the
 //! registry is rewritten from it. The rest needs an operator.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,8 +19,9 @@ use crate::database::Database;
 use crate::error::Result;
 use crate::migrator::{LEDGER_TABLE, Ledger, LedgerEntry, Standing, UNFINISHED_TABLE, Unfinished};
 use crate::plan::TenantSelection;
-use crate::registry::{RegistryWrite, repairs};
+use crate::registry::{RegistryWrite, TenantRecord, repairs};
 use crate::sql::Engine;
+use crate::tenancy::discover;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,6 +34,8 @@ pub enum FindingKind {
     RegistryDisagrees,
     /// A `-- no-transaction` migration stopped partway.
     UnfinishedMigration,
+    /// A tenant database where the tenancy templates put them that no registry row names.
+    UnregisteredDatabase,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -148,6 +152,9 @@ impl Project {
                 }
                 writes.push(w);
             }
+        }
+        if *selection == TenantSelection::All {
+            self.unregistered(&tenants, &mut report).await;
         }
         for ((module, binary), databases) in pass.elsewhere {
             report.notes.push(format!(
@@ -293,6 +300,50 @@ impl Project {
 }
 
 impl Project {
+    /// The tenant databases where the tenancy templates put them that no registry row names:
+    /// left over from a tenant removed by hand, or the sign of a registry restored from an
+    /// older backup.
+    async fn unregistered(&self, tenants: &[TenantRecord], report: &mut VerifyReport) {
+        let known: BTreeSet<String> = tenants.iter().map(|t| t.placement.describe()).collect();
+        let discovery = discover(&self.config).await;
+        for found in discovery.found {
+            let place = found.placement.describe();
+            if known.contains(&place) {
+                continue;
+            }
+            let (what, remove) = match (&found.placement.server, &found.placement.schema) {
+                (None, _) => ("file", "remove the file"),
+                (Some(_), Some(_)) => ("schema", "drop the schema"),
+                (Some(_), None) => ("database", "drop the database"),
+            };
+            report.findings.push(Finding {
+                database: found.slug.to_string(),
+                kind: FindingKind::UnregisteredDatabase,
+                module: None,
+                detail: format!(
+                    "a tenant database ({place}) is there, but no registry row names tenant {}",
+                    found.slug
+                ),
+                fix: format!(
+                    "if the tenant belongs in the registry, restore the landlord from a backup that has it; if it is left over, {remove} ({what} {place})"
+                ),
+                repairable: false,
+            });
+        }
+        for unknown in discovery.unknown {
+            report.findings.push(Finding {
+                database: "landlord".to_string(),
+                kind: FindingKind::Unreachable,
+                module: None,
+                detail: format!(
+                    "tenant databases no registry row names could not be looked for: {unknown}"
+                ),
+                fix: "bring it back, then verify again".to_string(),
+                repairable: false,
+            });
+        }
+    }
+
     /// The tables `context`'s applied migrations create in `scope`: the catalog's table map
     /// for a context of files, else what its migrator's up scripts create (a Rust migrator
     /// that hands its SQL over), kept in `scripted`.

@@ -9,11 +9,13 @@
 //! [`Registry`] is one type over the landlord database; its reads and writes live beside the
 //! tables they touch, one file per table family (schema, modules, tenants, installations,
 //! jobs, job_log, history), and `write` holds the batch a job's events make across them.
+//! `landlord` says when a landlord without a registry may get one.
 
 mod history;
 mod installations;
 mod job_log;
 mod jobs;
+mod landlord;
 mod modules;
 mod repair;
 mod schema;
@@ -24,6 +26,7 @@ pub use history::{HistoryEntry, HistoryFilter, HistoryPage};
 pub use installations::{InstallState, Installation, InstallationState};
 pub use job_log::{LineKind, LogLine, LoggedLine};
 pub use jobs::{JobCounts, JobFilter, JobRecord};
+pub use landlord::{Creation, Evidence, LOGGED_JOB, LOGGED_TENANT};
 pub use repair::{repair_from_ledgers, repairs};
 pub use tenants::TenantRecord;
 pub use write::RegistryWrite;

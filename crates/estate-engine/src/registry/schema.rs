@@ -2,15 +2,17 @@
 //!
 //! The registry's tables are a context too (`module_registry`, landlord only): its migrations
 //! are embedded in the binary, so any estate can create or upgrade the landlord it opens, and
-//! are run by the same SQL migrator as every context's, recorded in the same ledger.
+//! are run by the same SQL migrator as every context's, recorded in the same ledger. A landlord
+//! without them is created only as `landlord::Creation` allows.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::Registry;
+use super::landlord::{Creation, Evidence, refusal};
 use crate::catalog::{Migration, MigrationSet, REGISTRY_CONTEXT, Scope, SqlFile};
 use crate::config::Config;
-use crate::database::{Database, Engine, Open};
+use crate::database::{Address, Database, Engine, Open};
 use crate::error::{Error, Result};
 use crate::migrator::{ModuleMigrator, RunContext, SqlMigrator, Target};
 
@@ -105,28 +107,55 @@ fn registry_migrator() -> SqlMigrator {
 }
 
 impl Registry {
-    /// Opens the landlord and brings the registry's own schema up to date, creating both at
-    /// first use. With `read_only`, nothing is created or migrated: a missing or outdated
+    /// Opens the landlord and brings the registry's own schema up to date. A landlord that
+    /// holds no registry (no database, or one without the registry's tables) is refused, or
+    /// created as `creation` allows (see `landlord`), and then the evidence of an earlier one
+    /// it was created over comes back too (empty but with `Creation::Force`). With
+    /// `read_only` in the config, nothing is created or migrated: a missing or outdated
     /// registry is refused instead.
-    pub async fn open(config: &Config, read_only: bool, applied_by: &str) -> Result<Registry> {
+    pub async fn open(
+        config: &Config,
+        creation: Creation,
+        applied_by: &str,
+    ) -> Result<(Registry, Option<Evidence>)> {
         let address = &config.landlord;
-        if read_only && !Database::exists(address).await? {
-            return Err(Error::refused(
-                format!(
-                    "the landlord database ({}) does not exist yet",
-                    address.describe()
-                ),
-                "run estate once without --read-only (e.g. `estate tenants add SLUG`) to create it",
-            ));
-        }
-        let open = if read_only {
-            Open::Existing
-        } else {
-            Open::CreateIfMissing
-        };
-        let db = Database::open("landlord", address, open).await?;
+        let read_only = config.read_only;
         let migrator = registry_migrator();
-        let status = migrator.status(Scope::Landlord, &db).await?;
+        let mut db = existing(address).await?;
+        let mut status = match &db {
+            Some(db) => Some(migrator.status(Scope::Landlord, db).await?),
+            None => None,
+        };
+        let mut created_over = None;
+        if status.as_ref().is_none_or(|s| s.applied.is_empty()) {
+            let creation = if read_only { Creation::Never } else { creation };
+            let evidence = Evidence::gather(config).await;
+            let refused = match creation {
+                Creation::Never => true,
+                Creation::IfNew => evidence.found() || !evidence.tenants.unknown.is_empty(),
+                Creation::Force => false,
+            };
+            if refused {
+                let exists = db.is_some();
+                if let Some(db) = db {
+                    db.close().await;
+                }
+                return Err(refusal(config, exists, creation, &evidence));
+            }
+            if evidence.found() {
+                tracing::warn!(evidence = %evidence.describe(), "a new registry is created over evidence of an earlier one (--force)");
+            }
+            let fresh = match db {
+                Some(db) => db,
+                None => Database::open("landlord", address, Open::CreateIfMissing).await?,
+            };
+            status = Some(migrator.status(Scope::Landlord, &fresh).await?);
+            db = Some(fresh);
+            created_over = Some(evidence);
+        }
+        let (Some(db), Some(status)) = (db, status) else {
+            unreachable!("the landlord was opened or created above");
+        };
         if !status.pending.is_empty() {
             if read_only {
                 return Err(Error::refused(
@@ -145,6 +174,29 @@ impl Registry {
                 .await?;
             tracing::info!("registry schema migrated");
         }
-        Ok(Registry { db })
+        Ok((Registry { db }, created_over))
+    }
+
+    /// Whether the landlord holds a registry, creating nothing.
+    pub async fn exists(config: &Config) -> Result<bool> {
+        let Some(db) = existing(&config.landlord).await? else {
+            return Ok(false);
+        };
+        let status = registry_migrator().status(Scope::Landlord, &db).await;
+        db.close().await;
+        Ok(!status?.applied.is_empty())
+    }
+}
+
+/// The landlord database opened when it exists; `None` when it does not (found out without
+/// creating anything, and without a round trip more than opening it when it is there).
+async fn existing(address: &Address) -> Result<Option<Database>> {
+    match Database::open("landlord", address, Open::Existing).await {
+        Ok(db) => Ok(Some(db)),
+        Err(e) if e.is_refusal() => match Database::exists(address).await? {
+            true => Err(e),
+            false => Ok(None),
+        },
+        Err(e) => Err(e),
     }
 }

@@ -2,7 +2,12 @@
 //!
 //! A slug is validated before it is ever turned into a file name, a database name or a schema
 //! name; that validation is what keeps every tenant database inside the configured tenant
-//! folder, whatever a user types.
+//! folder, whatever a user types. `discover` finds the tenant databases that exist where the
+//! templates put them, whether the registry names them or not.
+
+mod discover;
+
+pub use discover::{Discovery, Found, discover};
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path};

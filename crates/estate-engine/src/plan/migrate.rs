@@ -122,6 +122,7 @@ impl Planner<'_> {
                 tenant: Some(tenant.slug.clone()),
                 action: Action::Upgrade,
                 unknown: status.is_none(),
+                drops: None,
                 migrations: status.map(|s| s.pending).unwrap_or_default(),
                 after: Vec::new(),
             });

@@ -5,131 +5,8 @@
 mod common;
 
 use common::*;
-use estate::tui::{App, Popup, Snapshot, Tab, draw};
-use estate_engine::Project;
-use estate_engine::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-/// The screen as text, with what changes from run to run (times, durations) masked.
-fn screen(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| draw(f, app)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..height {
-        let line: String = (0..width)
-            .map(|x| buffer[(x, y)].symbol().to_string())
-            .collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    mask(&out)
-}
-
-/// Replaces times with `<time>` and `N ms` with `# ms`, keeping every column where it was.
-fn mask(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        // `MM-DD HH:MM:SS`, as the console shows times.
-        let rest: String = chars[i..chars.len().min(i + 14)].iter().collect();
-        let shape: String = rest
-            .chars()
-            .map(|c| if c.is_ascii_digit() { '9' } else { c })
-            .collect();
-        if shape == "99-99 99:99:99" {
-            out.push_str("<time>        ");
-            i += 14;
-            continue;
-        }
-        // `HH:MM:SS` in the log pane.
-        if shape.starts_with("99:99:99") {
-            out.push_str("<clock> ");
-            i += 8;
-            continue;
-        }
-        // Job ids: `20261125T172233123-1a2b`.
-        if shape.starts_with("99999999T") && chars.len() >= i + 23 {
-            out.push_str("<job-id>               ");
-            i += 23;
-            continue;
-        }
-        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
-            let end = (i..chars.len())
-                .find(|&j| !chars[j].is_ascii_digit())
-                .unwrap_or(chars.len());
-            let after: String = chars[end..chars.len().min(end + 3)].iter().collect();
-            if after == " ms" {
-                // Keep the cell's width whatever the number of digits: eat the padding too.
-                let stop = (end + 3..chars.len())
-                    .find(|&j| chars[j] != ' ')
-                    .unwrap_or(chars.len());
-                // Inline (no padding after it), what follows moves with the number's width,
-                // which varies with the machine's pace: blank it up to the pane's border.
-                if stop == end + 3 {
-                    let border = (stop..chars.len())
-                        .find(|&j| chars[j] == '│' || chars[j] == '\n')
-                        .unwrap_or(chars.len());
-                    out.push_str(&format!("{:<w$}", "# ms", w = border - i));
-                    i = border;
-                    continue;
-                } else {
-                    out.push_str(&format!("{:<w$}", "# ms", w = stop - i));
-                }
-                i = stop;
-                continue;
-            }
-        }
-        out.push(chars[i]);
-        i += 1;
-    }
-    out
-}
-
-fn key(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-}
-
-fn code(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
-
-fn keys(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.on_key(key(c));
-    }
-}
-
-/// Carries out the work the app asked for, feeding the results back, until it asks for none.
-async fn settle(project: &Project, app: &mut App) {
-    loop {
-        let effects = app.take_effects();
-        if effects.is_empty() {
-            return;
-        }
-        for effect in effects {
-            for msg in estate::tui::settle(project, effect).await {
-                app.on_msg(msg);
-            }
-        }
-    }
-}
-
-async fn open(s: &Scratch) -> Project {
-    let config = Config::load(Some(&s.path("config/estate.toml"))).unwrap();
-    Project::open(config).await.unwrap()
-}
-
-async fn app_on(project: &Project, read_only: bool) -> App {
-    let mut snapshot = Snapshot::load(project).await.unwrap();
-    // The jobs this process starts are by whoever runs the tests; the CLI's are by "tester".
-    assert!(!snapshot.operator.is_empty());
-    snapshot.operator = "tester".to_string();
-    App::new(snapshot, read_only)
-}
+use estate::tui::{Popup, Tab};
+use ratatui::crossterm::event::KeyCode;
 
 /// The demo, with billing's broken 0003 having failed on globex: a failed job to show.
 async fn demo_with_a_failed_job() -> Scratch {
@@ -374,6 +251,23 @@ async fn an_empty_project_read_only_refuses_actions() {
     );
     let screen = screen(&app, 80, 24);
     assert!(screen.contains("read-only: install refused"), "{screen}");
+    // Read-only, no key that acts is offered: not in the status line, not in the help.
+    app.on_key(code(KeyCode::Esc));
+    let idle = common::screen(&app, 80, 24);
+    assert!(
+        !idle.contains("i/r/u") && !idle.contains("space mark"),
+        "{idle}"
+    );
+    app.on_key(key('?'));
+    let help = common::screen(&app, 80, 24);
+    assert!(
+        help.contains("/ filter") || help.contains("filter the rows"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("i r u") && !help.contains("mark the"),
+        "{help}"
+    );
     project.close().await;
 }
 
@@ -401,7 +295,13 @@ async fn a_new_migration_shows_pending_and_u_upgrades_it() {
     let confirm = screen(&app, 80, 24);
     assert!(confirm.contains("upgrade calendar"), "{confirm}");
     assert!(confirm.contains("2 tenant(s)"), "{confirm}");
+    // The window defaults to no: enter cancels, y runs.
     app.on_key(code(KeyCode::Enter));
+    assert!(app.popup.is_none() && app.take_effects().is_empty());
+    assert!(screen(&app, 80, 24).contains("cancelled: nothing ran"));
+    app.on_key(key('u'));
+    settle(&project, &mut app).await;
+    app.on_key(key('y'));
     settle(&project, &mut app).await;
     keys(&mut app, "3");
     let after = screen(&app, 80, 24);
@@ -529,5 +429,109 @@ async fn the_modules_map_flags_cycles_and_tables_claimed_twice() {
         screen.contains("claimed twice: invoices (billing, pong)"),
         "{screen}"
     );
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r_then_enter_rolls_back_nothing_and_a_fleet_rollback_wants_its_name_typed() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let before = s.snapshot();
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Modules view, calendar: installed for acme and initech, and its landlord scope.
+    app.on_key(key('j'));
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    let plan = screen(&app, 80, 24);
+    insta::assert_snapshot!("confirm_rollback_drops", plan);
+    for what in [
+        "calendar, tenant scope of 2 tenant(s): drops calendars, events",
+        "calendar, landlord scope: drops calendar_global_config",
+        "rolls back 2 tenant(s) and the landlord scope: y, then type calendar",
+        "y confirm by name",
+        "n/esc/enter cancel",
+    ] {
+        assert!(plan.contains(what), "{what}:\n{plan}");
+    }
+    // Two keys out of habit: enter cancels.
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.popup.is_none());
+    assert!(app.take_effects().is_empty(), "nothing asked for");
+    assert!(screen(&app, 80, 24).contains("cancelled: nothing ran"));
+    assert_eq!(s.snapshot(), before, "r then enter changed nothing");
+
+    // s shows the SQL the steps run, each script once with where it runs; s again the plan.
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    app.on_key(key('s'));
+    let sql = screen(&app, 80, 40);
+    insta::assert_snapshot!("confirm_rollback_sql", sql);
+    for what in [
+        "Confirm: SQL",
+        "rollback calendar [tenant] on acme, initech",
+        "-- 0003_add_location_to_events.down.sql",
+        "ALTER TABLE events DROP COLUMN location;",
+        "-- 0001_create_calendar_global_config.down.sql",
+    ] {
+        assert!(sql.contains(what), "{what}:\n{sql}");
+    }
+    app.on_key(key('s'));
+    assert!(screen(&app, 80, 24).contains("drops calendars, events"));
+
+    // y asks for the name; a wrong one is said, and nothing runs.
+    app.on_key(key('y'));
+    assert!(screen(&app, 80, 24).contains("type calendar to confirm:"));
+    keys(&mut app, "calendr");
+    app.on_key(code(KeyCode::Enter));
+    let wrong = screen(&app, 80, 24);
+    insta::assert_snapshot!("confirm_rollback_typed_wrong", wrong);
+    assert!(
+        wrong.contains("\"calendr\" is not \"calendar\": nothing ran"),
+        "{wrong}"
+    );
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
+    assert!(app.take_effects().is_empty());
+    assert_eq!(s.snapshot(), before, "a wrong name changed nothing");
+    // esc leaves, and nothing ran.
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.popup.is_none() && app.take_effects().is_empty());
+    assert_eq!(s.snapshot(), before);
+
+    // Typed right, it runs.
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    app.on_key(key('y'));
+    keys(&mut app, "calendar");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.popup.is_none());
+    settle(&project, &mut app).await;
+    let status = s.estate_json(&["status", "--json"]);
+    for t in ["acme", "initech"] {
+        assert_eq!(state(&status, t, "calendar").0, "not_installed", "{t}");
+        tokio::task::block_in_place(|| assert!(!has_table(&s.tenant_db(t), "events"), "{t}"));
+    }
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_of_one_tenant_is_confirmed_with_y_alone() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, acme × calendar: one tenant, and initech keeps calendar's landlord scope.
+    keys(&mut app, "3l");
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    let plan = screen(&app, 80, 24);
+    assert!(plan.contains("y run in the background"), "{plan}");
+    assert!(plan.contains("drops calendars, events"), "{plan}");
+    app.on_key(key('y'));
+    assert!(app.popup.is_none());
+    settle(&project, &mut app).await;
+    let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(state(&status, "acme", "calendar").0, "not_installed");
+    assert_eq!(state(&status, "initech", "calendar").0, "installed");
     project.close().await;
 }

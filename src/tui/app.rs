@@ -84,7 +84,9 @@ impl App {
         let tabs = Tab::ALL.len();
         match command {
             Command::Quit => self.ask_quit(),
-            Command::Help => self.popup = Some(Popup::Help(Help::new(self.tab))),
+            Command::Help => {
+                self.popup = Some(Popup::Help(Help::new(self.tab, self.shared.read_only)))
+            }
             Command::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % tabs],
             Command::PrevTab => self.tab = Tab::ALL[(self.tab.index() + tabs - 1) % tabs],
             Command::GoTo(n) => {
@@ -232,7 +234,9 @@ impl App {
                 self.tab = Tab::Matrix;
                 self.shared.verify();
             }
-            PaletteCommand::Help => self.popup = Some(Popup::Help(Help::new(self.tab))),
+            PaletteCommand::Help => {
+                self.popup = Some(Popup::Help(Help::new(self.tab, self.shared.read_only)))
+            }
             // Even forced, a job is never cut in the middle of a migration: it stops at the
             // next boundary, and the console quits then.
             PaletteCommand::Quit { force: true } => self.stop_and_quit(),
@@ -319,7 +323,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 marked: shared.marks.len(),
                 problems: shared.data.problems,
                 message: shared.message.as_ref().map(|(m, tone)| (m.as_str(), *tone)),
-                reminder: &keys::reminder(),
+                reminder: &keys::reminder(shared.read_only),
             },
         );
     }

@@ -42,6 +42,10 @@ pub enum Command {
     No,
     /// Plan the refused rollback again with `--cascade`.
     Cascade,
+    /// The yes of a plan that needs its modules' names typed: the typing starts.
+    TypeToConfirm,
+    /// The SQL of the plan's steps, or the plan again.
+    Sql,
     // The line typed at the bottom (a filter, a command).
     Submit,
     Dismiss,
@@ -49,6 +53,15 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether it changes databases (or marks cells for that): a read-only console refuses
+    /// it, and names none of its keys.
+    pub fn acts(self) -> bool {
+        matches!(
+            self,
+            Command::Mark | Command::Install | Command::Rollback | Command::Upgrade
+        )
+    }
+
     /// Whether it moves a cursor (or scrolls a window).
     pub fn moves(self) -> bool {
         matches!(

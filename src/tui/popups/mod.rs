@@ -129,7 +129,12 @@ enum Edit {
 
 /// What every line does with a key: other keys than its own are text.
 fn edit(text: &mut String, key: KeyEvent) -> Edit {
-    match keys::in_line(key) {
+    edit_with(text, key, keys::in_line(key))
+}
+
+/// What a line does with `key`, which gives `command` where the line is typed.
+fn edit_with(text: &mut String, key: KeyEvent, command: Option<Command>) -> Edit {
+    match command {
         None => match key.code {
             KeyCode::Char(c) => {
                 text.push(c);

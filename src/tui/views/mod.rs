@@ -263,6 +263,10 @@ impl Views {
 /// Marks the cells the cursor stands for (or unmarks them) and moves on, as in a file manager,
 /// so space space marks two rows; false when the cursor stands for none.
 fn mark(view: &mut dyn View, shared: &mut Shared) -> bool {
+    if shared.read_only {
+        shared.warn("read-only: nothing to mark, i r u are refused (restart without --read-only)");
+        return false;
+    }
     let cells = view.cells(shared);
     if !marks::toggle(shared, cells) {
         return false;

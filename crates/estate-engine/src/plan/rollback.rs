@@ -171,8 +171,11 @@ fn reverted(status: &ScopeStatus, known: Vec<MigrationInfo>) -> Vec<MigrationInf
 /// fleet's tenants mostly revert the same migrations.
 #[derive(Default)]
 struct DropsRead {
-    read: BTreeMap<(String, Scope, Engine, Vec<i64>), Option<Vec<String>>>,
+    read: BTreeMap<DropsKey, Option<Vec<String>>>,
 }
+
+/// Module, scope, engine, the versions reverted.
+type DropsKey = (String, Scope, Engine, Vec<i64>);
 
 impl DropsRead {
     /// What reverting `reverted` (of the `known` migrations) drops; `None` when a migration

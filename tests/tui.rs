@@ -128,8 +128,8 @@ async fn mark_two_cells_install_confirm_and_watch_the_job() {
     }
     app.on_key(key('3'));
     let matrix = screen(&app, 80, 24);
-    // billing, calendar and digital_card fit at 80 columns: 4 installed before, 2 now.
-    assert_eq!(matrix.matches("✓ installed").count(), 6, "{matrix}");
+    // Every module fits at 80 columns: 7 installed before, 2 now.
+    assert_eq!(matrix.matches("✓ installed").count(), 9, "{matrix}");
     project.close().await;
 }
 
@@ -533,5 +533,306 @@ async fn a_rollback_of_one_tenant_is_confirmed_with_y_alone() {
     let status = s.estate_json(&["status", "--json"]);
     assert_eq!(state(&status, "acme", "calendar").0, "not_installed");
     assert_eq!(state(&status, "initech", "calendar").0, "installed");
+    project.close().await;
+}
+
+/// The sample's 4 modules and 17 more, named as applications name theirs.
+const MORE_MODULES: [&str; 17] = [
+    "accounting",
+    "analytics_dashboard",
+    "audit_log",
+    "chat",
+    "crm",
+    "document_storage",
+    "expenses",
+    "forms",
+    "helpdesk",
+    "inventory",
+    "invoicing_extras",
+    "loyalty_points",
+    "notifications",
+    "payroll",
+    "projects",
+    "reporting",
+    "time_tracking",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_80x24_a_matrix_of_21_modules_turns_compact_and_names_the_selected_module() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    for m in MORE_MODULES {
+        manifest(&s, m, m, "");
+        migration_pair(
+            &s,
+            m,
+            "tenant",
+            "0001_create_items",
+            &format!("CREATE TABLE {m}_items (id INTEGER PRIMARY KEY);"),
+            &format!("DROP TABLE {m}_items;"),
+        );
+    }
+    s.estate(&["install", "crm", "chat", "--tenant", "acme"])
+        .expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    app.on_key(key('3'));
+    let matrix = screen(&app, 80, 24);
+    insta::assert_snapshot!("matrix_21_modules_compact", matrix);
+    assert!(matrix.contains("modules 1-21 of 21"), "{matrix}");
+    assert!(matrix.contains("▼ accounting"), "{matrix}");
+    // The second header line: a column per module, by its first letters.
+    let columns = matrix.lines().nth(3).unwrap();
+    let shown = columns
+        .trim_matches('│')
+        .split_whitespace()
+        .filter(|w| *w != "TENANT")
+        .count();
+    assert!(shown >= 12, "{shown} module columns:\n{matrix}");
+    // The header follows the cursor: billing is the fourth module.
+    keys(&mut app, "lll");
+    assert!(screen(&app, 80, 24).contains("▼ billing"));
+    // The last, at the right border, is named ending over its column.
+    keys(&mut app, &"l".repeat(20));
+    let last = screen(&app, 80, 24);
+    assert!(last.contains("user_management ▼"), "{last}");
+    assert!(last.contains("modules 1-21 of 21"), "{last}");
+    // Narrower, the columns scroll to keep the selected one in view, and the title says which.
+    let narrow = screen(&app, 40, 12);
+    assert!(narrow.contains("modules 14-21"), "{narrow}");
+    assert!(narrow.contains("user_management ▼"), "{narrow}");
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_filter_reads_states_and_module_states_and_answers_bad_input() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, on initech; /failed: globex alone (its billing failed), the cursor on it.
+    keys(&mut app, "3jj");
+    keys(&mut app, "/failed");
+    app.on_key(code(KeyCode::Enter));
+    assert_eq!(app.visible(Tab::Matrix), [1]);
+    assert_eq!(
+        app.row(Tab::Matrix),
+        0,
+        "the cursor lands on the first match"
+    );
+    let failed = screen(&app, 80, 24);
+    insta::assert_snapshot!("matrix_filter_failed", failed);
+    assert!(failed.contains("1 row(s) match"), "{failed}");
+    // The Tenants view lists the same tenants; Modules and History read states their way.
+    app.on_key(key('2'));
+    assert_eq!(app.visible(Tab::Tenants), [1]);
+    keys(&mut app, "1/✗");
+    app.on_key(code(KeyCode::Enter));
+    let billing = app.visible(Tab::Modules);
+    assert_eq!(billing.len(), 1);
+    assert_eq!(app.shared.data.modules[billing[0]].name, "billing");
+    keys(&mut app, "5/billing:failed");
+    app.on_key(code(KeyCode::Enter));
+    let history = app.visible(Tab::History);
+    assert!(!history.is_empty());
+    for h in history {
+        let row = &app.shared.data.history[*h];
+        assert_eq!(
+            (row.module.as_str(), row.outcome != "succeeded"),
+            ("billing", true)
+        );
+    }
+
+    // module:state in the Matrix.
+    keys(&mut app, "3");
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "/billing:failed");
+    app.on_key(code(KeyCode::Enter));
+    assert_eq!(app.visible(Tab::Matrix), [1]);
+    keys(&mut app, "/");
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "/calendar:installed");
+    app.on_key(code(KeyCode::Enter));
+    assert_eq!(app.visible(Tab::Matrix), [0, 2]);
+
+    // A module that does not exist: said beside the line as it is typed (the rows follow
+    // what parses); entered, said in the status line, and the filter is what it was.
+    keys(&mut app, "/ billng:failed");
+    let typing = screen(&app, 80, 24);
+    insta::assert_snapshot!("filter_bad_module_typing", typing);
+    assert!(
+        typing.contains("no module \"billng\" in billng:failed: did you mean billing:failed?"),
+        "{typing}"
+    );
+    app.on_key(code(KeyCode::Enter));
+    let refused = screen(&app, 80, 24);
+    assert!(
+        refused.contains("filter unchanged: no module \"billng\""),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("matching \"calendar:installed\""),
+        "{refused}"
+    );
+    assert_eq!(app.visible(Tab::Matrix), [0, 2]);
+    // An unknown state, likewise.
+    keys(&mut app, "/ billing:broken");
+    app.on_key(code(KeyCode::Enter));
+    let state = screen(&app, 80, 24);
+    assert!(
+        state.contains("filter unchanged: no state \"broken\" in billing:broken"),
+        "{state}"
+    );
+    assert_eq!(app.visible(Tab::Matrix), [0, 2]);
+    // Tab completes a module, then its state.
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "/bil");
+    app.on_key(code(KeyCode::Tab));
+    keys(&mut app, "fa");
+    app.on_key(code(KeyCode::Tab));
+    assert!(screen(&app, 80, 24).contains("/billing:failed █"));
+    assert_eq!(app.visible(Tab::Matrix), [1]);
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn n_and_shift_n_go_to_the_next_and_previous_trouble_and_s_sorts_by_a_state() {
+    let s = demo_with_a_failed_job().await;
+    // calendar's new migration: pending for acme and initech.
+    color_migration(&s, ADD_COLOR);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    app.on_key(key('3'));
+    let at = |app: &estate::tui::App| (app.row(Tab::Matrix), app.views.matrix.column);
+    // acme × calendar ↑, globex × billing ✗, initech × calendar ↑, then round again.
+    app.on_key(key('n'));
+    assert_eq!(at(&app), (0, 1));
+    app.on_key(key('n'));
+    assert_eq!(at(&app), (1, 0));
+    insta::assert_snapshot!("matrix_n_on_failed", screen(&app, 80, 24));
+    // The cell under the cursor, read from the screen.
+    app.on_key(code(KeyCode::Enter));
+    assert!(screen(&app, 80, 24).contains("billing for globex  ✗ failed"));
+    app.on_key(code(KeyCode::Esc));
+    app.on_key(key('n'));
+    assert_eq!(at(&app), (2, 1));
+    app.on_key(key('n'));
+    assert_eq!(at(&app), (0, 1));
+    assert!(screen(&app, 80, 24).contains("past the last: from the top"));
+    app.on_key(key('N'));
+    assert_eq!(at(&app), (2, 1));
+    assert!(screen(&app, 80, 24).contains("past the first: from the bottom"));
+    app.on_key(key('N'));
+    assert_eq!(at(&app), (1, 0));
+    // The Tenants view goes by tenant, History by failed row.
+    keys(&mut app, "2gn");
+    assert_eq!(app.row(Tab::Tenants), 1);
+    keys(&mut app, "5gn");
+    let h = app.visible(Tab::History)[app.row(Tab::History)];
+    assert_ne!(app.shared.data.history[h].outcome, "succeeded");
+
+    // s on billing's column: its failed tenant first; s again, by slug.
+    keys(&mut app, "3h");
+    app.on_key(key('s'));
+    assert_eq!(app.visible(Tab::Matrix), [1, 0, 2]);
+    let sorted = screen(&app, 80, 24);
+    assert!(sorted.contains("by billing state"), "{sorted}");
+    assert!(sorted.contains("s again: by slug"), "{sorted}");
+    app.on_key(key('s'));
+    assert_eq!(app.visible(Tab::Matrix), [0, 1, 2]);
+    // The Tenants view sorts by trouble: globex's failure, then the pending ones.
+    keys(&mut app, "2s");
+    assert_eq!(app.visible(Tab::Tenants)[0], 1);
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shift_v_marks_a_range_and_commands_take_ranges_and_complete_names() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    s.add_tenants(&["t0100", "t0101", "t0102", "t0103"]);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, calendar: V on acme, down two, V: acme, globex, initech marked.
+    keys(&mut app, "3lV");
+    assert!(screen(&app, 80, 24).contains("range: move to its other end"));
+    keys(&mut app, "jj");
+    app.on_key(key('V'));
+    assert_eq!(app.shared.marks.len(), 3, "{:?}", app.shared.marks);
+    let ranged = screen(&app, 80, 24);
+    insta::assert_snapshot!("matrix_range_marked", ranged);
+    assert!(ranged.contains("3 row(s) marked"), "{ranged}");
+    // esc leaves a range started, marking nothing.
+    keys(&mut app, "jV");
+    app.on_key(code(KeyCode::Esc));
+    assert!(screen(&app, 80, 24).contains("range left: nothing marked"));
+    assert_eq!(app.shared.marks.len(), 3);
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.shared.marks.is_empty());
+
+    // A range of tenants in a command: the slugs between, in sorted order.
+    keys(&mut app, ":install billing t0101..t0103");
+    app.on_key(code(KeyCode::Enter));
+    let planning = screen(&app, 80, 24);
+    assert!(
+        planning.contains("install billing for t0101, t0102, t0103"),
+        "{planning}"
+    );
+    settle(&project, &mut app).await;
+    assert!(screen(&app, 80, 24).contains("3 tenant(s)"));
+    app.on_key(code(KeyCode::Esc));
+
+    // Bad input is answered in the status line, with the fix; nothing is planned.
+    for (line, says) in [
+        (
+            ":install billing t0103..t0101",
+            "t0103..t0101 runs backwards: write the smaller slug first, t0101..t0103",
+        ),
+        (
+            ":install billing t01..",
+            "t01.. is not a range: write FIRST..LAST, e.g. t0100..t0199",
+        ),
+        (
+            ":install billing zz0..zz9",
+            "no tenant between zz0 and zz9: the Tenants view (2) lists them",
+        ),
+        (
+            ":install biling acme",
+            "biling is no module or tenant: did you mean billing? (tab completes names)",
+        ),
+    ] {
+        keys(&mut app, line);
+        app.on_key(code(KeyCode::Enter));
+        assert!(
+            app.popup.is_none() && app.take_effects().is_empty(),
+            "{line}"
+        );
+        let answer = screen(&app, 80, 24);
+        assert!(
+            answer.lines().last().unwrap().contains(says),
+            "{line}:\n{answer}"
+        );
+    }
+
+    // Tab completes the command, a module, then as far as the slugs agree.
+    keys(&mut app, ":roll");
+    app.on_key(code(KeyCode::Tab));
+    keys(&mut app, "bil");
+    app.on_key(code(KeyCode::Tab));
+    keys(&mut app, "t01");
+    app.on_key(code(KeyCode::Tab));
+    let completing = screen(&app, 80, 24);
+    insta::assert_snapshot!("palette_tab_completion", completing);
+    let mut bottom = completing.lines().rev();
+    assert_eq!(
+        bottom.next(),
+        Some(":rollback billing t010█"),
+        "{completing}"
+    );
+    assert_eq!(
+        bottom.next(),
+        Some("4 of them: t0100 t0101 t0102 t0103"),
+        "{completing}"
+    );
+    app.on_key(code(KeyCode::Esc));
     project.close().await;
 }

@@ -35,6 +35,13 @@ pub enum Command {
     Follow,
     Verify,
     Map,
+    /// Start a range at the cursor, or mark it to the cursor.
+    Range,
+    /// The next (previous) row or cell with a ✗ or ↑.
+    NextTrouble,
+    PrevTrouble,
+    /// List the tenants by the state the view sorts on, or by slug again.
+    Sort,
     // The windows.
     /// Run the plans, quit now.
     Yes,
@@ -50,6 +57,8 @@ pub enum Command {
     Submit,
     Dismiss,
     Erase,
+    /// Tab: complete the word being typed.
+    Complete,
 }
 
 impl Command {
@@ -58,7 +67,11 @@ impl Command {
     pub fn acts(self) -> bool {
         matches!(
             self,
-            Command::Mark | Command::Install | Command::Rollback | Command::Upgrade
+            Command::Mark
+                | Command::Range
+                | Command::Install
+                | Command::Rollback
+                | Command::Upgrade
         )
     }
 

@@ -205,6 +205,10 @@ pub const BINDINGS: &[Binding] = &[
         .help("space", "mark the module for every tenant shown"),
     bind(Only(&[Tab::Tenants]), &[(ch(' '), Mark)])
         .help("space", "mark the tenant for every module"),
+    bind(Only(ACTING), &[(ch('V'), Range)]).help(
+        "V",
+        "mark a range: V at one end, move, V at the other (esc leaves)",
+    ),
     bind(
         Only(ACTING),
         &[(ch('i'), Install), (ch('r'), Rollback), (ch('u'), Upgrade)],
@@ -214,6 +218,19 @@ pub const BINDINGS: &[Binding] = &[
         "install / roll back / upgrade the marks (or the cursor)",
     )
     .hint("i/r/u", "act"),
+    bind(
+        Only(&[Tab::Modules, Tab::Tenants, Tab::Matrix, Tab::History]),
+        &[(ch('n'), NextTrouble), (ch('N'), PrevTrouble)],
+    )
+    .help("n N", "next / previous ✗ failed or ↑ pending"),
+    bind(Only(&[Tab::Matrix]), &[(ch('s'), Sort)]).help(
+        "s",
+        "sort the tenants by the selected module's state (again: by slug)",
+    ),
+    bind(Only(&[Tab::Tenants]), &[(ch('s'), Sort)]).help(
+        "s",
+        "sort the tenants by trouble: most ✗, then most ↑ (again: by slug)",
+    ),
     bind(Only(&[Tab::Modules]), &[(ch('m'), Map)]).help(
         "m",
         "map: dependency graph and tables; j k move the highlighted module (m: the list)",
@@ -343,6 +360,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Line, &[(any(KeyCode::Enter), Submit)]),
     bind(Line, &[(any(KeyCode::Esc), Dismiss)]),
     bind(Line, &[(any(KeyCode::Backspace), Erase)]),
+    bind(Line, &[(any(KeyCode::Tab), Complete)]),
 ];
 
 /// The commands the status line reminds of, in its order.

@@ -135,7 +135,7 @@ impl Confirm {
                     self.wrong = None;
                     Reply::Stay
                 }
-                Edit::Ignored => {
+                Edit::Ignored | Edit::Completing => {
                     let scroll = keys::in_views(key).filter(|c| c.moves());
                     scroll_by(&mut self.scroll, scroll, shared.window_scroll.get());
                     Reply::Stay

@@ -836,3 +836,42 @@ async fn shift_v_marks_a_range_and_commands_take_ranges_and_complete_names() {
     app.on_key(code(KeyCode::Esc));
     project.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_line_cut_at_the_edge_reads_whole_and_history_gives_by_the_spare_width() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // The failed migrate's log: enter focuses the pane, enter again opens it whole.
+    app.on_key(key('4'));
+    let pane = screen(&app, 80, 24);
+    app.on_key(code(KeyCode::Enter));
+    app.on_key(code(KeyCode::Enter));
+    assert!(matches!(app.popup, Some(Popup::Detail(_))));
+    // (The error names the scratch project's folder, which changes from run to run: no
+    // snapshot.)
+    let whole = screen(&app, 80, 24);
+    assert!(whole.contains("Log: 1 line(s), whole"), "{whole}");
+    // Cut in the pane, whole in the window (wrapped where it is long).
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let unwrapped = words(&whole.replace('│', " "));
+    assert!(
+        unwrapped.contains("no such table: no_such_table"),
+        "{whole}"
+    );
+    assert!(
+        !words(&pane).contains("no such table: no_such_table"),
+        "{pane}"
+    );
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.popup.is_none());
+    // History at 120 columns: BY takes what the other columns leave.
+    app.on_key(key('5'));
+    let wide = screen(&app, 120, 24);
+    let header = wide.lines().nth(2).unwrap();
+    let by = header.find("BY").unwrap();
+    let took = header.find("TOOK").unwrap();
+    assert!(by - took <= 10, "{header}");
+    assert!(header.trim_end_matches('│').len() - by > 40, "{header}");
+    project.close().await;
+}

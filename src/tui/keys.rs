@@ -239,8 +239,10 @@ pub const BINDINGS: &[Binding] = &[
         "v",
         "verify: compare registry, ledgers and files; drift shows in the Matrix",
     ),
-    bind(Only(&[Tab::Jobs]), &[(key(KeyCode::Enter), Enter)])
-        .help("enter", "focus the log pane (j k scroll, G follow)"),
+    bind(Only(&[Tab::Jobs]), &[(key(KeyCode::Enter), Enter)]).help(
+        "enter",
+        "focus the log pane (j k scroll, G follow); again: its lines whole, wrapped",
+    ),
     bind(Only(&[Tab::Jobs]), &[(ch('t'), TenantFilter)])
         .help("t", "log pane: next tenant filter (all, then each tenant)"),
     bind(Only(&[Tab::Jobs]), &[(ch('c'), Cancel)])

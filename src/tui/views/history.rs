@@ -76,6 +76,14 @@ impl View for History {
 
     fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared) {
         let history = &shared.data.history;
+        let module_width = shared
+            .data
+            .modules
+            .iter()
+            .map(|m| m.name.chars().count() as u16)
+            .max()
+            .unwrap_or(0)
+            .clamp(6, 24);
         table::draw(
             frame,
             area,
@@ -98,14 +106,16 @@ impl View for History {
                     "TOOK",
                     "BY",
                 ]),
+                // The module as wide as the longest name; who ran it (and from where)
+                // takes the rest.
                 widths: vec![
                     Constraint::Length(1),
                     Constraint::Length(14),
                     Constraint::Length(10),
+                    Constraint::Length(module_width),
+                    Constraint::Length(8),
+                    Constraint::Length(8),
                     Constraint::Fill(1),
-                    Constraint::Length(8),
-                    Constraint::Length(8),
-                    Constraint::Length(10),
                 ],
                 header_height: 1,
                 highlight: true,

@@ -143,6 +143,14 @@ impl View for Jobs {
             }
         }
         match command {
+            // Focused, enter opens the lines from the first shown, whole and wrapped.
+            Command::Enter if self.log.focus => {
+                let lines = self.log.from_shown(&self.log_lines(shared));
+                return Outcome::Detail {
+                    title: format!("Log: {} line(s), whole", lines.len()),
+                    lines,
+                };
+            }
             Command::Enter => self.log.focus = true,
             Command::Cancel => self.cancel_selected(shared),
             Command::TenantFilter => self.next_log_tenant(shared),

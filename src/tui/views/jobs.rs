@@ -145,7 +145,7 @@ impl View for Jobs {
         match command {
             // Focused, enter opens the lines from the first shown, whole and wrapped.
             Command::Enter if self.log.focus => {
-                let lines = self.log.from_shown(&self.log_lines(shared));
+                let lines = self.log.whole_from_shown(&self.log_lines(shared));
                 return Outcome::Detail {
                     title: format!("Log: {} line(s), whole", lines.len()),
                     lines,

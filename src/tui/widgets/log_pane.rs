@@ -51,7 +51,7 @@ impl LogPane {
 
     /// The lines from the first one the pane shows on, whole: what `enter` opens in a wrapped,
     /// scrolled window, so a line cut at the pane's edge can be read.
-    pub fn from_shown(&self, lines: &[LogLine]) -> Vec<Line<'static>> {
+    pub fn whole_from_shown(&self, lines: &[LogLine]) -> Vec<Line<'static>> {
         let height = self.height.get().max(1);
         let max_start = lines.len().saturating_sub(height);
         let start = self.scroll.unwrap_or(max_start).min(max_start);

@@ -49,6 +49,14 @@ async fn every_view_of_the_demo_at_80x24() {
     insta::assert_snapshot!("demo_help", screen(&app, 80, 24));
     app.on_key(key('x'));
     assert!(app.popup.is_none(), "any key closes the help");
+    // Every view's keys fit at 80×24, one line each, down to the last.
+    for n in 0..Tab::ALL.len() {
+        app.on_key(key(char::from(b'1' + n as u8)));
+        app.on_key(key('?'));
+        let help = screen(&app, 80, 24);
+        assert!(help.contains("any key closes this"), "{help}");
+        app.on_key(key('x'));
+    }
     app.on_key(key('q'));
     assert!(app.quit);
     project.close().await;

@@ -205,46 +205,31 @@ pub const BINDINGS: &[Binding] = &[
         .help("space", "mark the module for every tenant shown"),
     bind(Only(&[Tab::Tenants]), &[(ch(' '), Mark)])
         .help("space", "mark the tenant for every module"),
-    bind(Only(ACTING), &[(ch('V'), Range)]).help(
-        "V",
-        "mark a range: V at one end, move, V at the other (esc leaves)",
-    ),
+    bind(Only(ACTING), &[(ch('V'), Range)])
+        .help("V", "mark a range: V, move, V again (esc leaves)"),
     bind(
         Only(ACTING),
         &[(ch('i'), Install), (ch('r'), Rollback), (ch('u'), Upgrade)],
     )
-    .help(
-        "i r u",
-        "install / roll back / upgrade the marks (or the cursor)",
-    )
+    .help("i r u", "install / roll back / upgrade marks or cursor")
     .hint("i/r/u", "act"),
     bind(
         Only(&[Tab::Modules, Tab::Tenants, Tab::Matrix, Tab::History]),
         &[(ch('n'), NextTrouble), (ch('N'), PrevTrouble)],
     )
     .help("n N", "next / previous ✗ failed or ↑ pending"),
-    bind(Only(&[Tab::Matrix]), &[(ch('s'), Sort)]).help(
-        "s",
-        "sort the tenants by the selected module's state (again: by slug)",
-    ),
-    bind(Only(&[Tab::Tenants]), &[(ch('s'), Sort)]).help(
-        "s",
-        "sort the tenants by trouble: most ✗, then most ↑ (again: by slug)",
-    ),
-    bind(Only(&[Tab::Modules]), &[(ch('m'), Map)]).help(
-        "m",
-        "map: dependency graph and tables; j k move the highlighted module (m: the list)",
-    ),
-    bind(Only(&[Tab::Tenants, Tab::Matrix]), &[(ch('v'), Verify)]).help(
-        "v",
-        "verify: compare registry, ledgers and files; drift shows in the Matrix",
-    ),
-    bind(Only(&[Tab::Jobs]), &[(key(KeyCode::Enter), Enter)]).help(
-        "enter",
-        "focus the log pane (j k scroll, G follow); again: its lines whole, wrapped",
-    ),
+    bind(Only(&[Tab::Matrix]), &[(ch('s'), Sort)])
+        .help("s", "tenants by this module's state (again: slug)"),
+    bind(Only(&[Tab::Tenants]), &[(ch('s'), Sort)])
+        .help("s", "tenants by trouble, most ✗ first (again: slug)"),
+    bind(Only(&[Tab::Modules]), &[(ch('m'), Map)])
+        .help("m", "map: graph and tables (m again: the list)"),
+    bind(Only(&[Tab::Tenants, Tab::Matrix]), &[(ch('v'), Verify)])
+        .help("v", "verify registry, ledgers, files; drift: Matrix"),
+    bind(Only(&[Tab::Jobs]), &[(key(KeyCode::Enter), Enter)])
+        .help("enter", "log pane: focus (j k, G follows); again: whole"),
     bind(Only(&[Tab::Jobs]), &[(ch('t'), TenantFilter)])
-        .help("t", "log pane: next tenant filter (all, then each tenant)"),
+        .help("t", "log pane: every tenant, then each one's lines"),
     bind(Only(&[Tab::Jobs]), &[(ch('c'), Cancel)])
         .help("c", "cancel the job at its next migration boundary"),
     // Follows the log as G does; the help names G only.
@@ -255,10 +240,10 @@ pub const BINDINGS: &[Binding] = &[
     )
     .help("enter", "details"),
     bind(Views, &[(ch('/'), Filter)])
-        .help("/", "filter the rows (esc clears)")
+        .help("/", "filter: text, ✗, billing:failed (esc clears)")
         .hint("/", "filter"),
     bind(Views, &[(ch(':'), Palette)])
-        .help(":", "command: :install calendar acme, :tenant acme, :q")
+        .help(":", "command: :install calendar acme, :tenant t, :q")
         .hint(":", "command"),
     bind(
         Views,

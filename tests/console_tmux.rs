@@ -189,3 +189,64 @@ fn a_deleted_landlord_is_refused_by_the_console_on_reload_and_at_start() {
     assert!(said.contains("`estate init --force`"), "{screen}");
     assert!(s.var_files() == before, "the refused console changed var/");
 }
+
+/// `r` then `enter` on a module, as keys pressed out of habit: the confirm window defaults to
+/// no, so nothing runs. A fleet rollback needs y and the module's name typed; a wrong name
+/// runs nothing either. The databases (ledgers, registry, jobs) are byte for byte as before.
+#[test]
+fn r_then_enter_on_a_module_rolls_back_nothing() {
+    if !Tmux::available() {
+        eprintln!("note: tmux is not installed; the console's end-to-end test is skipped");
+        return;
+    }
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let before = s.snapshot();
+    let jobs = || first_column(&s.landlord(), "SELECT count(*) FROM estate_jobs");
+    let jobs_before = jobs();
+    let tmux = Tmux::start(&s, 80, 24);
+    tmux.wait_for("the Modules view", |sc| sc.contains("Modules (4)"));
+    // calendar: installed for acme and initech, and its landlord scope.
+    tmux.keys(&["j", "r", "Enter"]);
+    let answered = tmux.wait_for("the plan, or its cancellation", |sc| {
+        sc.contains("cancelled: nothing ran") || sc.contains("drops calendars, events")
+    });
+    // The enter may have come while the registry was still planning (the planning window
+    // ignores it): then it is the plan's, now.
+    if !answered.contains("cancelled: nothing ran") {
+        assert!(answered.contains("n/esc/enter cancel"), "{answered}");
+        tmux.keys(&["Enter"]);
+    }
+    let cancelled = tmux.wait_for("the cancellation", |sc| {
+        sc.contains("cancelled: nothing ran")
+    });
+    assert!(!cancelled.contains("Confirm"), "{cancelled}");
+
+    // y asks for the name; a wrong one runs nothing, esc leaves.
+    tmux.keys(&["r"]);
+    tmux.wait_for("the plan", |sc| sc.contains("y confirm by name"));
+    tmux.keys(&["y"]);
+    tmux.wait_for("the name asked for", |sc| {
+        sc.contains("type calendar to confirm:")
+    });
+    tmux.keys(&["b", "i", "l", "l", "i", "n", "g", "Enter"]);
+    tmux.wait_for("the wrong name said", |sc| {
+        sc.contains("\"billing\" is not \"calendar\": nothing ran")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the window closed", |sc| !sc.contains("Confirm"));
+
+    // The Jobs view has nothing new to show.
+    tmux.keys(&["4"]);
+    let shown = tmux.wait_for("the Jobs view", |sc| sc.contains("Jobs ("));
+    assert!(!shown.contains("rollback"), "{shown}");
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("estate to exit", |sc| sc.contains("estate exited"));
+    assert!(after.contains("estate exited 0"), "{after}");
+    assert_eq!(jobs(), jobs_before, "no job was recorded");
+    assert_eq!(
+        s.snapshot(),
+        before,
+        "r then enter changed the databases (ledgers or registry)"
+    );
+}

@@ -5,131 +5,8 @@
 mod common;
 
 use common::*;
-use estate::tui::{App, Popup, Snapshot, Tab, draw};
-use estate_engine::Project;
-use estate_engine::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-/// The screen as text, with what changes from run to run (times, durations) masked.
-fn screen(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| draw(f, app)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..height {
-        let line: String = (0..width)
-            .map(|x| buffer[(x, y)].symbol().to_string())
-            .collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    mask(&out)
-}
-
-/// Replaces times with `<time>` and `N ms` with `# ms`, keeping every column where it was.
-fn mask(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        // `MM-DD HH:MM:SS`, as the console shows times.
-        let rest: String = chars[i..chars.len().min(i + 14)].iter().collect();
-        let shape: String = rest
-            .chars()
-            .map(|c| if c.is_ascii_digit() { '9' } else { c })
-            .collect();
-        if shape == "99-99 99:99:99" {
-            out.push_str("<time>        ");
-            i += 14;
-            continue;
-        }
-        // `HH:MM:SS` in the log pane.
-        if shape.starts_with("99:99:99") {
-            out.push_str("<clock> ");
-            i += 8;
-            continue;
-        }
-        // Job ids: `20261125T172233123-1a2b`.
-        if shape.starts_with("99999999T") && chars.len() >= i + 23 {
-            out.push_str("<job-id>               ");
-            i += 23;
-            continue;
-        }
-        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
-            let end = (i..chars.len())
-                .find(|&j| !chars[j].is_ascii_digit())
-                .unwrap_or(chars.len());
-            let after: String = chars[end..chars.len().min(end + 3)].iter().collect();
-            if after == " ms" {
-                // Keep the cell's width whatever the number of digits: eat the padding too.
-                let stop = (end + 3..chars.len())
-                    .find(|&j| chars[j] != ' ')
-                    .unwrap_or(chars.len());
-                // Inline (no padding after it), what follows moves with the number's width,
-                // which varies with the machine's pace: blank it up to the pane's border.
-                if stop == end + 3 {
-                    let border = (stop..chars.len())
-                        .find(|&j| chars[j] == '│' || chars[j] == '\n')
-                        .unwrap_or(chars.len());
-                    out.push_str(&format!("{:<w$}", "# ms", w = border - i));
-                    i = border;
-                    continue;
-                } else {
-                    out.push_str(&format!("{:<w$}", "# ms", w = stop - i));
-                }
-                i = stop;
-                continue;
-            }
-        }
-        out.push(chars[i]);
-        i += 1;
-    }
-    out
-}
-
-fn key(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-}
-
-fn code(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
-
-fn keys(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.on_key(key(c));
-    }
-}
-
-/// Carries out the work the app asked for, feeding the results back, until it asks for none.
-async fn settle(project: &Project, app: &mut App) {
-    loop {
-        let effects = app.take_effects();
-        if effects.is_empty() {
-            return;
-        }
-        for effect in effects {
-            for msg in estate::tui::settle(project, effect).await {
-                app.on_msg(msg);
-            }
-        }
-    }
-}
-
-async fn open(s: &Scratch) -> Project {
-    let config = Config::load(Some(&s.path("config/estate.toml"))).unwrap();
-    Project::open(config).await.unwrap()
-}
-
-async fn app_on(project: &Project, read_only: bool) -> App {
-    let mut snapshot = Snapshot::load(project).await.unwrap();
-    // The jobs this process starts are by whoever runs the tests; the CLI's are by "tester".
-    assert!(!snapshot.operator.is_empty());
-    snapshot.operator = "tester".to_string();
-    App::new(snapshot, read_only)
-}
+use estate::tui::{Popup, Tab};
+use ratatui::crossterm::event::KeyCode;
 
 /// The demo, with billing's broken 0003 having failed on globex: a failed job to show.
 async fn demo_with_a_failed_job() -> Scratch {
@@ -172,6 +49,14 @@ async fn every_view_of_the_demo_at_80x24() {
     insta::assert_snapshot!("demo_help", screen(&app, 80, 24));
     app.on_key(key('x'));
     assert!(app.popup.is_none(), "any key closes the help");
+    // Every view's keys fit at 80×24, one line each, down to the last.
+    for n in 0..Tab::ALL.len() {
+        app.on_key(key(char::from(b'1' + n as u8)));
+        app.on_key(key('?'));
+        let help = screen(&app, 80, 24);
+        assert!(help.contains("any key closes this"), "{help}");
+        app.on_key(key('x'));
+    }
     app.on_key(key('q'));
     assert!(app.quit);
     project.close().await;
@@ -251,8 +136,8 @@ async fn mark_two_cells_install_confirm_and_watch_the_job() {
     }
     app.on_key(key('3'));
     let matrix = screen(&app, 80, 24);
-    // billing, calendar and digital_card fit at 80 columns: 4 installed before, 2 now.
-    assert_eq!(matrix.matches("✓ installed").count(), 6, "{matrix}");
+    // Every module fits at 80 columns: 7 installed before, 2 now.
+    assert_eq!(matrix.matches("✓ installed").count(), 9, "{matrix}");
     project.close().await;
 }
 
@@ -375,6 +260,23 @@ async fn an_empty_project_read_only_refuses_actions() {
     );
     let screen = screen(&app, 80, 24);
     assert!(screen.contains("read-only: install refused"), "{screen}");
+    // Read-only, no key that acts is offered: not in the status line, not in the help.
+    app.on_key(code(KeyCode::Esc));
+    let idle = common::screen(&app, 80, 24);
+    assert!(
+        !idle.contains("i/r/u") && !idle.contains("space mark"),
+        "{idle}"
+    );
+    app.on_key(key('?'));
+    let help = common::screen(&app, 80, 24);
+    assert!(
+        help.contains("/ filter") || help.contains("filter the rows"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("i r u") && !help.contains("mark the"),
+        "{help}"
+    );
     project.close().await;
 }
 
@@ -402,7 +304,13 @@ async fn a_new_migration_shows_pending_and_u_upgrades_it() {
     let confirm = screen(&app, 80, 24);
     assert!(confirm.contains("upgrade calendar"), "{confirm}");
     assert!(confirm.contains("2 tenant(s)"), "{confirm}");
+    // The window defaults to no: enter cancels, y runs.
     app.on_key(code(KeyCode::Enter));
+    assert!(app.popup.is_none() && app.take_effects().is_empty());
+    assert!(screen(&app, 80, 24).contains("cancelled: nothing ran"));
+    app.on_key(key('u'));
+    settle(&project, &mut app).await;
+    app.on_key(key('y'));
     settle(&project, &mut app).await;
     keys(&mut app, "3");
     let after = screen(&app, 80, 24);
@@ -560,5 +468,449 @@ async fn a_blocked_install_shows_failed_in_the_matrix_with_why_in_its_detail() {
         cell.contains("blocked: requirement user_management did not succeed"),
         "the reason is shown:\n{cell}"
     );
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r_then_enter_rolls_back_nothing_and_a_fleet_rollback_wants_its_name_typed() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let before = s.snapshot();
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Modules view, calendar: installed for acme and initech, and its landlord scope.
+    app.on_key(key('j'));
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    let plan = screen(&app, 80, 24);
+    insta::assert_snapshot!("confirm_rollback_drops", plan);
+    for what in [
+        "calendar, tenant scope of 2 tenant(s): drops calendars, events",
+        "calendar, landlord scope: drops calendar_global_config",
+        "rolls back 2 tenant(s) and the landlord scope: y, then type calendar",
+        "y confirm by name",
+        "n/esc/enter cancel",
+    ] {
+        assert!(plan.contains(what), "{what}:\n{plan}");
+    }
+    // Two keys out of habit: enter cancels.
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.popup.is_none());
+    assert!(app.take_effects().is_empty(), "nothing asked for");
+    assert!(screen(&app, 80, 24).contains("cancelled: nothing ran"));
+    assert_eq!(s.snapshot(), before, "r then enter changed nothing");
+
+    // s shows the SQL the steps run, each script once with where it runs; s again the plan.
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    app.on_key(key('s'));
+    let sql = screen(&app, 80, 40);
+    insta::assert_snapshot!("confirm_rollback_sql", sql);
+    for what in [
+        "Confirm: SQL",
+        "rollback calendar [tenant] on acme, initech",
+        "-- 0003_add_location_to_events.down.sql",
+        "ALTER TABLE events DROP COLUMN location;",
+        "-- 0001_create_calendar_global_config.down.sql",
+    ] {
+        assert!(sql.contains(what), "{what}:\n{sql}");
+    }
+    app.on_key(key('s'));
+    assert!(screen(&app, 80, 24).contains("drops calendars, events"));
+
+    // y asks for the name; a wrong one is said, and nothing runs.
+    app.on_key(key('y'));
+    assert!(screen(&app, 80, 24).contains("type calendar to confirm:"));
+    keys(&mut app, "calendr");
+    app.on_key(code(KeyCode::Enter));
+    let wrong = screen(&app, 80, 24);
+    insta::assert_snapshot!("confirm_rollback_typed_wrong", wrong);
+    assert!(
+        wrong.contains("\"calendr\" is not \"calendar\": nothing ran"),
+        "{wrong}"
+    );
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
+    assert!(app.take_effects().is_empty());
+    assert_eq!(s.snapshot(), before, "a wrong name changed nothing");
+    // esc leaves, and nothing ran.
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.popup.is_none() && app.take_effects().is_empty());
+    assert_eq!(s.snapshot(), before);
+
+    // Typed right, it runs.
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    app.on_key(key('y'));
+    keys(&mut app, "calendar");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.popup.is_none());
+    settle(&project, &mut app).await;
+    let status = s.estate_json(&["status", "--json"]);
+    for t in ["acme", "initech"] {
+        assert_eq!(state(&status, t, "calendar").0, "not_installed", "{t}");
+        tokio::task::block_in_place(|| assert!(!has_table(&s.tenant_db(t), "events"), "{t}"));
+    }
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_of_one_tenant_is_confirmed_with_y_alone() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, acme × calendar: one tenant, and initech keeps calendar's landlord scope.
+    keys(&mut app, "3l");
+    app.on_key(key('r'));
+    settle(&project, &mut app).await;
+    let plan = screen(&app, 80, 24);
+    assert!(plan.contains("y run in the background"), "{plan}");
+    assert!(plan.contains("drops calendars, events"), "{plan}");
+    app.on_key(key('y'));
+    assert!(app.popup.is_none());
+    settle(&project, &mut app).await;
+    let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(state(&status, "acme", "calendar").0, "not_installed");
+    assert_eq!(state(&status, "initech", "calendar").0, "installed");
+    project.close().await;
+}
+
+/// The sample's 4 modules and 17 more, named as applications name theirs.
+const MORE_MODULES: [&str; 17] = [
+    "accounting",
+    "analytics_dashboard",
+    "audit_log",
+    "chat",
+    "crm",
+    "document_storage",
+    "expenses",
+    "forms",
+    "helpdesk",
+    "inventory",
+    "invoicing_extras",
+    "loyalty_points",
+    "notifications",
+    "payroll",
+    "projects",
+    "reporting",
+    "time_tracking",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_80x24_a_matrix_of_21_modules_turns_compact_and_names_the_selected_module() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    for m in MORE_MODULES {
+        manifest(&s, m, m, "");
+        migration_pair(
+            &s,
+            m,
+            "tenant",
+            "0001_create_items",
+            &format!("CREATE TABLE {m}_items (id INTEGER PRIMARY KEY);"),
+            &format!("DROP TABLE {m}_items;"),
+        );
+    }
+    s.estate(&["install", "crm", "chat", "--tenant", "acme"])
+        .expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    app.on_key(key('3'));
+    let matrix = screen(&app, 80, 24);
+    insta::assert_snapshot!("matrix_21_modules_compact", matrix);
+    assert!(matrix.contains("modules 1-21 of 21"), "{matrix}");
+    assert!(matrix.contains("▼ accounting"), "{matrix}");
+    // The second header line: a column per module, by its first letters.
+    let columns = matrix.lines().nth(3).unwrap();
+    let shown = columns
+        .trim_matches('│')
+        .split_whitespace()
+        .filter(|w| *w != "TENANT")
+        .count();
+    assert!(shown >= 12, "{shown} module columns:\n{matrix}");
+    // The header follows the cursor: billing is the fourth module.
+    keys(&mut app, "lll");
+    assert!(screen(&app, 80, 24).contains("▼ billing"));
+    // The last, at the right border, is named ending over its column.
+    keys(&mut app, &"l".repeat(20));
+    let last = screen(&app, 80, 24);
+    assert!(last.contains("user_management ▼"), "{last}");
+    assert!(last.contains("modules 1-21 of 21"), "{last}");
+    // Narrower, the columns scroll to keep the selected one in view, and the title says which.
+    let narrow = screen(&app, 40, 12);
+    assert!(narrow.contains("modules 14-21"), "{narrow}");
+    assert!(narrow.contains("user_management ▼"), "{narrow}");
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_filter_reads_states_and_module_states_and_answers_bad_input() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, on initech; /failed: globex alone (its billing failed), the cursor on it.
+    keys(&mut app, "3jj");
+    keys(&mut app, "/failed");
+    app.on_key(code(KeyCode::Enter));
+    assert_eq!(app.visible(Tab::Matrix), [1]);
+    assert_eq!(
+        app.row(Tab::Matrix),
+        0,
+        "the cursor lands on the first match"
+    );
+    let failed = screen(&app, 80, 24);
+    insta::assert_snapshot!("matrix_filter_failed", failed);
+    assert!(failed.contains("1 row(s) match"), "{failed}");
+    // The Tenants view lists the same tenants; Modules and History read states their way.
+    app.on_key(key('2'));
+    assert_eq!(app.visible(Tab::Tenants), [1]);
+    keys(&mut app, "1/✗");
+    app.on_key(code(KeyCode::Enter));
+    let billing = app.visible(Tab::Modules);
+    assert_eq!(billing.len(), 1);
+    assert_eq!(app.shared.data.modules[billing[0]].name, "billing");
+    keys(&mut app, "5/billing:failed");
+    app.on_key(code(KeyCode::Enter));
+    let history = app.visible(Tab::History);
+    assert!(!history.is_empty());
+    for h in history {
+        let row = &app.shared.data.history[*h];
+        assert_eq!(
+            (row.module.as_str(), row.outcome != "succeeded"),
+            ("billing", true)
+        );
+    }
+
+    // module:state in the Matrix.
+    keys(&mut app, "3");
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "/billing:failed");
+    app.on_key(code(KeyCode::Enter));
+    assert_eq!(app.visible(Tab::Matrix), [1]);
+    keys(&mut app, "/");
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "/calendar:installed");
+    app.on_key(code(KeyCode::Enter));
+    assert_eq!(app.visible(Tab::Matrix), [0, 2]);
+
+    // A module that does not exist: said beside the line as it is typed (the rows follow
+    // what parses); entered, said in the status line, and the filter is what it was.
+    keys(&mut app, "/ billng:failed");
+    let typing = screen(&app, 80, 24);
+    insta::assert_snapshot!("filter_bad_module_typing", typing);
+    assert!(
+        typing.contains("no module \"billng\" in billng:failed: did you mean billing:failed?"),
+        "{typing}"
+    );
+    app.on_key(code(KeyCode::Enter));
+    let refused = screen(&app, 80, 24);
+    assert!(
+        refused.contains("filter unchanged: no module \"billng\""),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("matching \"calendar:installed\""),
+        "{refused}"
+    );
+    assert_eq!(app.visible(Tab::Matrix), [0, 2]);
+    // An unknown state, likewise.
+    keys(&mut app, "/ billing:broken");
+    app.on_key(code(KeyCode::Enter));
+    let state = screen(&app, 80, 24);
+    assert!(
+        state.contains("filter unchanged: no state \"broken\" in billing:broken"),
+        "{state}"
+    );
+    assert_eq!(app.visible(Tab::Matrix), [0, 2]);
+    // Tab completes a module, then its state.
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "/bil");
+    app.on_key(code(KeyCode::Tab));
+    keys(&mut app, "fa");
+    app.on_key(code(KeyCode::Tab));
+    assert!(screen(&app, 80, 24).contains("/billing:failed █"));
+    assert_eq!(app.visible(Tab::Matrix), [1]);
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn n_and_shift_n_go_to_the_next_and_previous_trouble_and_s_sorts_by_a_state() {
+    let s = demo_with_a_failed_job().await;
+    // calendar's new migration: pending for acme and initech.
+    color_migration(&s, ADD_COLOR);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    app.on_key(key('3'));
+    let at = |app: &estate::tui::App| (app.row(Tab::Matrix), app.views.matrix.column);
+    // acme × calendar ↑, globex × billing ✗, initech × calendar ↑, then round again.
+    app.on_key(key('n'));
+    assert_eq!(at(&app), (0, 1));
+    app.on_key(key('n'));
+    assert_eq!(at(&app), (1, 0));
+    insta::assert_snapshot!("matrix_n_on_failed", screen(&app, 80, 24));
+    // The cell under the cursor, read from the screen.
+    app.on_key(code(KeyCode::Enter));
+    assert!(screen(&app, 80, 24).contains("billing for globex  ✗ failed"));
+    app.on_key(code(KeyCode::Esc));
+    app.on_key(key('n'));
+    assert_eq!(at(&app), (2, 1));
+    app.on_key(key('n'));
+    assert_eq!(at(&app), (0, 1));
+    assert!(screen(&app, 80, 24).contains("past the last: from the top"));
+    app.on_key(key('N'));
+    assert_eq!(at(&app), (2, 1));
+    assert!(screen(&app, 80, 24).contains("past the first: from the bottom"));
+    app.on_key(key('N'));
+    assert_eq!(at(&app), (1, 0));
+    // The Tenants view goes by tenant, History by failed row.
+    keys(&mut app, "2gn");
+    assert_eq!(app.row(Tab::Tenants), 1);
+    keys(&mut app, "5gn");
+    let h = app.visible(Tab::History)[app.row(Tab::History)];
+    assert_ne!(app.shared.data.history[h].outcome, "succeeded");
+
+    // s on billing's column: its failed tenant first; s again, by slug.
+    keys(&mut app, "3h");
+    app.on_key(key('s'));
+    assert_eq!(app.visible(Tab::Matrix), [1, 0, 2]);
+    let sorted = screen(&app, 80, 24);
+    assert!(sorted.contains("by billing state"), "{sorted}");
+    assert!(sorted.contains("s again: by slug"), "{sorted}");
+    app.on_key(key('s'));
+    assert_eq!(app.visible(Tab::Matrix), [0, 1, 2]);
+    // The Tenants view sorts by trouble: globex's failure, then the pending ones.
+    keys(&mut app, "2s");
+    assert_eq!(app.visible(Tab::Tenants)[0], 1);
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shift_v_marks_a_range_and_commands_take_ranges_and_complete_names() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    s.add_tenants(&["t0100", "t0101", "t0102", "t0103"]);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, calendar: V on acme, down two, V: acme, globex, initech marked.
+    keys(&mut app, "3lV");
+    assert!(screen(&app, 80, 24).contains("range: move to its other end"));
+    keys(&mut app, "jj");
+    app.on_key(key('V'));
+    assert_eq!(app.shared.marks.len(), 3, "{:?}", app.shared.marks);
+    let ranged = screen(&app, 80, 24);
+    insta::assert_snapshot!("matrix_range_marked", ranged);
+    assert!(ranged.contains("3 row(s) marked"), "{ranged}");
+    // esc leaves a range started, marking nothing.
+    keys(&mut app, "jV");
+    app.on_key(code(KeyCode::Esc));
+    assert!(screen(&app, 80, 24).contains("range left: nothing marked"));
+    assert_eq!(app.shared.marks.len(), 3);
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.shared.marks.is_empty());
+
+    // A range of tenants in a command: the slugs between, in sorted order.
+    keys(&mut app, ":install billing t0101..t0103");
+    app.on_key(code(KeyCode::Enter));
+    let planning = screen(&app, 80, 24);
+    assert!(
+        planning.contains("install billing for t0101, t0102, t0103"),
+        "{planning}"
+    );
+    settle(&project, &mut app).await;
+    assert!(screen(&app, 80, 24).contains("3 tenant(s)"));
+    app.on_key(code(KeyCode::Esc));
+
+    // Bad input is answered in the status line, with the fix; nothing is planned.
+    for (line, says) in [
+        (
+            ":install billing t0103..t0101",
+            "t0103..t0101 runs backwards: write the smaller slug first, t0101..t0103",
+        ),
+        (
+            ":install billing t01..",
+            "t01.. is not a range: write FIRST..LAST, e.g. t0100..t0199",
+        ),
+        (
+            ":install billing zz0..zz9",
+            "no tenant between zz0 and zz9: the Tenants view (2) lists them",
+        ),
+        (
+            ":install biling acme",
+            "biling is no module or tenant: did you mean billing? (tab completes names)",
+        ),
+    ] {
+        keys(&mut app, line);
+        app.on_key(code(KeyCode::Enter));
+        assert!(
+            app.popup.is_none() && app.take_effects().is_empty(),
+            "{line}"
+        );
+        let answer = screen(&app, 80, 24);
+        assert!(
+            answer.lines().last().unwrap().contains(says),
+            "{line}:\n{answer}"
+        );
+    }
+
+    // Tab completes the command, a module, then as far as the slugs agree.
+    keys(&mut app, ":roll");
+    app.on_key(code(KeyCode::Tab));
+    keys(&mut app, "bil");
+    app.on_key(code(KeyCode::Tab));
+    keys(&mut app, "t01");
+    app.on_key(code(KeyCode::Tab));
+    let completing = screen(&app, 80, 24);
+    insta::assert_snapshot!("palette_tab_completion", completing);
+    let mut bottom = completing.lines().rev();
+    assert_eq!(
+        bottom.next(),
+        Some(":rollback billing t010█"),
+        "{completing}"
+    );
+    assert_eq!(
+        bottom.next(),
+        Some("4 of them: t0100 t0101 t0102 t0103"),
+        "{completing}"
+    );
+    app.on_key(code(KeyCode::Esc));
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_line_cut_at_the_edge_reads_whole_and_history_gives_by_the_spare_width() {
+    let s = demo_with_a_failed_job().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // The failed migrate's log: enter focuses the pane, enter again opens it whole.
+    app.on_key(key('4'));
+    let pane = screen(&app, 80, 24);
+    app.on_key(code(KeyCode::Enter));
+    app.on_key(code(KeyCode::Enter));
+    assert!(matches!(app.popup, Some(Popup::Detail(_))));
+    // (The error names the scratch project's folder, which changes from run to run: no
+    // snapshot.)
+    let whole = screen(&app, 80, 24);
+    assert!(whole.contains("Log: 1 line(s), whole"), "{whole}");
+    // Cut in the pane, whole in the window (wrapped where it is long).
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let unwrapped = words(&whole.replace('│', " "));
+    assert!(
+        unwrapped.contains("no such table: no_such_table"),
+        "{whole}"
+    );
+    assert!(
+        !words(&pane).contains("no such table: no_such_table"),
+        "{pane}"
+    );
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.popup.is_none());
+    // History at 120 columns: BY takes what the other columns leave.
+    app.on_key(key('5'));
+    let wide = screen(&app, 120, 24);
+    let header = wide.lines().nth(2).unwrap();
+    let by = header.find("BY").unwrap();
+    let took = header.find("TOOK").unwrap();
+    assert!(by - took <= 10, "{header}");
+    assert!(header.trim_end_matches('│').len() - by > 40, "{header}");
     project.close().await;
 }

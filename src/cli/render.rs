@@ -88,11 +88,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
             ));
             if sql {
                 for m in &s.migrations {
-                    let (body, source) = if s.action.is_down() {
-                        (&m.down_sql, m.down_source.as_ref().unwrap_or(&m.source))
-                    } else {
-                        (&m.up_sql, &m.source)
-                    };
+                    let (body, source) = m.script(s.action.is_down());
                     out.push_str(&paint(theme().dim, format!("       -- {source}\n")));
                     match body {
                         Some(body) => {
@@ -115,6 +111,9 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
     }
     if landlord_last {
         section("landlord", &plan.landlord, &mut out);
+    }
+    for d in plan.drops() {
+        out.push_str(&paint(theme().failed, format!("  {d}\n")));
     }
     out
 }

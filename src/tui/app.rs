@@ -19,6 +19,7 @@ use super::popups::{
     CommandLine, Detail, FilterLine, Help, PaletteCommand, Planning, Popup, QuitQuestion, Refused,
     Reply,
 };
+use super::query::Query;
 use super::shared::Shared;
 use super::style;
 use super::views::{Event, Outcome, Tab, Views};
@@ -85,7 +86,9 @@ impl App {
         let tabs = Tab::ALL.len();
         match command {
             Command::Quit => self.ask_quit(),
-            Command::Help => self.popup = Some(Popup::Help(Help::new(self.tab))),
+            Command::Help => {
+                self.popup = Some(Popup::Help(Help::new(self.tab, self.shared.read_only)))
+            }
             Command::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % tabs],
             Command::PrevTab => self.tab = Tab::ALL[(self.tab.index() + tabs - 1) % tabs],
             Command::GoTo(n) => {
@@ -95,7 +98,7 @@ impl App {
             }
             Command::Refresh => self.shared.reload(),
             Command::Filter => {
-                let filter = &self.views.get(self.tab).rows(&self.shared).filter;
+                let filter = self.views.get(self.tab).rows(&self.shared).query();
                 self.popup = Some(Popup::Filter(FilterLine::new(filter.clone())));
             }
             Command::Palette => self.popup = Some(Popup::Palette(CommandLine::default())),
@@ -132,18 +135,13 @@ impl App {
             }
             Reply::AskQuit => self.ask_quit(),
             Reply::Quit => self.stop_and_quit(),
-            Reply::Filter(text) => self.set_filter(text),
-            Reply::FilterClosed(None) => self.set_filter(String::new()),
-            Reply::FilterClosed(Some(text)) => {
-                let shown = self.visible(self.tab).len();
-                self.set_filter(text);
-                if !self
-                    .views
-                    .get(self.tab)
-                    .rows(&self.shared)
-                    .filter
-                    .is_empty()
-                {
+            Reply::Filter(query) | Reply::FilterRestored(query) => self.set_filter(query),
+            Reply::FilterClosed(None) => self.set_filter(Query::default()),
+            Reply::FilterClosed(Some(query)) => {
+                let some = !query.is_empty();
+                self.set_filter(query);
+                if some {
+                    let shown = self.visible(self.tab).len();
                     self.shared
                         .say(format!("{shown} row(s) match; / to change, esc clears"));
                 }
@@ -152,8 +150,8 @@ impl App {
         }
     }
 
-    fn set_filter(&mut self, text: String) {
-        self.views.set_filter(self.tab, text, &mut self.shared);
+    fn set_filter(&mut self, query: Query) {
+        self.views.set_filter(self.tab, query, &mut self.shared);
     }
 
     fn plan(&mut self, request: PlanRequest) {
@@ -216,9 +214,9 @@ impl App {
                     self.shared.say(format!("module {name}"));
                 }
             }
-            PaletteCommand::History(text) => {
+            PaletteCommand::History(query) => {
                 self.tab = Tab::History;
-                self.set_filter(text);
+                self.set_filter(query);
             }
             PaletteCommand::View(tab) => self.tab = tab,
             PaletteCommand::Cancel => {
@@ -233,7 +231,9 @@ impl App {
                 self.tab = Tab::Matrix;
                 self.shared.verify();
             }
-            PaletteCommand::Help => self.popup = Some(Popup::Help(Help::new(self.tab))),
+            PaletteCommand::Help => {
+                self.popup = Some(Popup::Help(Help::new(self.tab, self.shared.read_only)))
+            }
             // Even forced, a job is never cut in the middle of a migration: it stops at the
             // next boundary, and the console quits then.
             PaletteCommand::Quit { force: true } => self.stop_and_quit(),
@@ -284,10 +284,27 @@ impl App {
 /// Draws the console: the tab bar, the focused view, the bottom line, and what is open over
 /// them.
 pub fn draw(frame: &mut Frame, app: &App) {
+    let shared = &app.shared;
+    let reminder = keys::reminder(shared.read_only);
+    let status = Status {
+        read_only: shared.read_only,
+        running: shared.running(),
+        quitting: app.quitting,
+        marked: shared.marks.len(),
+        problems: shared.data.problems,
+        message: shared.message.as_ref().map(|(m, tone)| (m.as_str(), *tone)),
+        reminder: &reminder,
+    };
+    let line = app.popup.as_ref().is_some_and(Popup::is_line);
+    let rows = if line {
+        1
+    } else {
+        status_line::height(&status, frame.area().width)
+    };
     let [top, body, bottom] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(rows),
     ])
     .areas(frame.area());
     let titles: Vec<Line> = Tab::ALL
@@ -302,7 +319,6 @@ pub fn draw(frame: &mut Frame, app: &App) {
             .divider("│"),
         top,
     );
-    let shared = &app.shared;
     if !shared.loaded {
         frame.render_widget(
             Paragraph::new(Span::styled("loading the registry…", style::dim()))
@@ -312,20 +328,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
     } else {
         app.views.get(app.tab).draw(frame, body, shared);
     }
-    if !app.popup.as_ref().is_some_and(Popup::is_line) {
-        status_line::draw(
-            frame,
-            bottom,
-            Status {
-                read_only: shared.read_only,
-                running: shared.running(),
-                quitting: app.quitting,
-                marked: shared.marks.len(),
-                problems: shared.data.problems,
-                message: shared.message.as_ref().map(|(m, tone)| (m.as_str(), *tone)),
-                reminder: &keys::reminder(),
-            },
-        );
+    if !line {
+        status_line::draw(frame, bottom, status);
     }
     if let Some(popup) = &app.popup {
         popup.draw(frame, bottom, shared);

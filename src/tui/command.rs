@@ -35,6 +35,13 @@ pub enum Command {
     Follow,
     Verify,
     Map,
+    /// Start a range at the cursor, or mark it to the cursor.
+    Range,
+    /// The next (previous) row or cell with a ✗ or ↑.
+    NextTrouble,
+    PrevTrouble,
+    /// List the tenants by the state the view sorts on, or by slug again.
+    Sort,
     // The windows.
     /// Run the plans, quit now.
     Yes,
@@ -42,13 +49,32 @@ pub enum Command {
     No,
     /// Plan the refused rollback again with `--cascade`.
     Cascade,
+    /// The yes of a plan that needs its modules' names typed: the typing starts.
+    TypeToConfirm,
+    /// The SQL of the plan's steps, or the plan again.
+    Sql,
     // The line typed at the bottom (a filter, a command).
     Submit,
     Dismiss,
     Erase,
+    /// Tab: complete the word being typed.
+    Complete,
 }
 
 impl Command {
+    /// Whether it changes databases (or marks cells for that): a read-only console refuses
+    /// it, and names none of its keys.
+    pub fn acts(self) -> bool {
+        matches!(
+            self,
+            Command::Mark
+                | Command::Range
+                | Command::Install
+                | Command::Rollback
+                | Command::Upgrade
+        )
+    }
+
     /// Whether it moves a cursor (or scrolls a window).
     pub fn moves(self) -> bool {
         matches!(

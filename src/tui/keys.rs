@@ -46,6 +46,8 @@ pub enum Window {
     Quit,
     Detail,
     Help,
+    /// The line typed in the confirm window: a guarded rollback's modules' names.
+    Typing,
 }
 
 impl Window {
@@ -203,27 +205,31 @@ pub const BINDINGS: &[Binding] = &[
         .help("space", "mark the module for every tenant shown"),
     bind(Only(&[Tab::Tenants]), &[(ch(' '), Mark)])
         .help("space", "mark the tenant for every module"),
+    bind(Only(ACTING), &[(ch('V'), Range)])
+        .help("V", "mark a range: V, move, V again (esc leaves)"),
     bind(
         Only(ACTING),
         &[(ch('i'), Install), (ch('r'), Rollback), (ch('u'), Upgrade)],
     )
-    .help(
-        "i r u",
-        "install / roll back / upgrade the marks (or the cursor)",
-    )
+    .help("i r u", "install / roll back / upgrade marks or cursor")
     .hint("i/r/u", "act"),
-    bind(Only(&[Tab::Modules]), &[(ch('m'), Map)]).help(
-        "m",
-        "map: dependency graph and tables; j k move the highlighted module (m: the list)",
-    ),
-    bind(Only(&[Tab::Tenants, Tab::Matrix]), &[(ch('v'), Verify)]).help(
-        "v",
-        "verify: compare registry, ledgers and files; drift shows in the Matrix",
-    ),
+    bind(
+        Only(&[Tab::Modules, Tab::Tenants, Tab::Matrix, Tab::History]),
+        &[(ch('n'), NextTrouble), (ch('N'), PrevTrouble)],
+    )
+    .help("n N", "next / previous ✗ failed or ↑ pending"),
+    bind(Only(&[Tab::Matrix]), &[(ch('s'), Sort)])
+        .help("s", "tenants by this module's state (again: slug)"),
+    bind(Only(&[Tab::Tenants]), &[(ch('s'), Sort)])
+        .help("s", "tenants by trouble, most ✗ first (again: slug)"),
+    bind(Only(&[Tab::Modules]), &[(ch('m'), Map)])
+        .help("m", "map: graph and tables (m again: the list)"),
+    bind(Only(&[Tab::Tenants, Tab::Matrix]), &[(ch('v'), Verify)])
+        .help("v", "verify registry, ledgers, files; drift: Matrix"),
     bind(Only(&[Tab::Jobs]), &[(key(KeyCode::Enter), Enter)])
-        .help("enter", "focus the log pane (j k scroll, G follow)"),
+        .help("enter", "log pane: focus (j k, G follows); again: whole"),
     bind(Only(&[Tab::Jobs]), &[(ch('t'), TenantFilter)])
-        .help("t", "log pane: next tenant filter (all, then each tenant)"),
+        .help("t", "log pane: every tenant, then each one's lines"),
     bind(Only(&[Tab::Jobs]), &[(ch('c'), Cancel)])
         .help("c", "cancel the job at its next migration boundary"),
     // Follows the log as G does; the help names G only.
@@ -234,10 +240,10 @@ pub const BINDINGS: &[Binding] = &[
     )
     .help("enter", "details"),
     bind(Views, &[(ch('/'), Filter)])
-        .help("/", "filter the rows (esc clears)")
+        .help("/", "filter: text, ✗, billing:failed (esc clears)")
         .hint("/", "filter"),
     bind(Views, &[(ch(':'), Palette)])
-        .help(":", "command: :install calendar acme, :tenant acme, :q")
+        .help(":", "command: :install calendar acme, :tenant t, :q")
         .hint(":", "command"),
     bind(
         Views,
@@ -261,20 +267,39 @@ pub const BINDINGS: &[Binding] = &[
         ],
     )
     .hint("esc", "abandons"),
+    // A confirmation defaults to no: enter cancels, and only y runs. The window offers one of
+    // y's two hints: a rollback over several databases asks for its modules' names typed.
+    bind(Place::Window(Window::Confirm), &[(any_ch('y'), Yes)]).hint("y", "run in the background"),
     bind(
         Place::Window(Window::Confirm),
-        &[(any_ch('y'), Yes), (any(KeyCode::Enter), Yes)],
+        &[(any_ch('y'), TypeToConfirm)],
     )
-    .hint("y/enter", "run in the background"),
+    .hint("y", "confirm by name"),
+    bind(Place::Window(Window::Confirm), &[(any_ch('s'), Sql)]).hint("s", "SQL/plan"),
     bind(
         Place::Window(Window::Confirm),
         &[
             (any_ch('n'), No),
             (any(KeyCode::Esc), No),
             (any_ch('q'), No),
+            (any(KeyCode::Enter), No),
         ],
     )
-    .hint("n/esc", "cancel"),
+    .hint("n/esc/enter", "cancel"),
+    bind(
+        Place::Window(Window::Typing),
+        &[(any(KeyCode::Enter), Submit)],
+    )
+    .hint("enter", "runs it if the names match"),
+    bind(
+        Place::Window(Window::Typing),
+        &[(any(KeyCode::Esc), Dismiss)],
+    )
+    .hint("esc", "cancels"),
+    bind(
+        Place::Window(Window::Typing),
+        &[(any(KeyCode::Backspace), Erase)],
+    ),
     bind(Place::Window(Window::Refused), &[(any_ch('c'), Cascade)])
         .hint("c", "plan it with --cascade"),
     bind(
@@ -322,6 +347,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Line, &[(any(KeyCode::Enter), Submit)]),
     bind(Line, &[(any(KeyCode::Esc), Dismiss)]),
     bind(Line, &[(any(KeyCode::Backspace), Erase)]),
+    bind(Line, &[(any(KeyCode::Tab), Complete)]),
 ];
 
 /// The commands the status line reminds of, in its order.
@@ -352,8 +378,14 @@ pub fn in_line(key: KeyEvent) -> Option<Command> {
     find(key, |b| b.place == Line)
 }
 
-/// The help overlay's lines for `tab`: the keys as spelled, and what they do.
-pub fn help(tab: Tab) -> Vec<(&'static str, &'static str)> {
+/// Whether a binding's keys change databases: read-only, the console does not name them.
+fn acts(b: &Binding) -> bool {
+    b.keys.iter().any(|(_, c)| c.acts())
+}
+
+/// The help overlay's lines for `tab`: the keys as spelled, and what they do; read-only,
+/// not the keys that act.
+pub fn help(tab: Tab, read_only: bool) -> Vec<(&'static str, &'static str)> {
     BINDINGS
         .iter()
         .filter(|b| match b.place {
@@ -361,6 +393,7 @@ pub fn help(tab: Tab) -> Vec<(&'static str, &'static str)> {
             Only(tabs) => tabs.contains(&tab),
             Place::Window(_) | Line => false,
         })
+        .filter(|b| !(read_only && acts(b)))
         .filter_map(|b| b.help)
         .collect()
 }
@@ -369,10 +402,11 @@ fn hint_text((keys, what): (&str, &str)) -> String {
     format!("{keys} {what}")
 }
 
-/// The status line's reminder of the main keys.
-pub fn reminder() -> String {
+/// The status line's reminder of the main keys; read-only, not the keys that act.
+pub fn reminder(read_only: bool) -> String {
     REMINDED
         .iter()
+        .filter(|c| !(read_only && c.acts()))
         .filter_map(|c| {
             BINDINGS
                 .iter()
@@ -440,12 +474,19 @@ mod tests {
     #[test]
     fn hints_are_made_from_the_bindings() {
         assert_eq!(
-            reminder(),
+            reminder(false),
             "? help  space mark  i/r/u act  / filter  : command  q quit"
         );
+        assert_eq!(reminder(true), "? help  / filter  : command  q quit");
+        assert!(help(Tab::Matrix, true).iter().all(|(k, _)| *k != "i r u"));
+        assert!(help(Tab::Matrix, false).iter().any(|(k, _)| *k == "i r u"));
         assert_eq!(
-            footer(Window::Confirm, |_| true),
-            "y/enter run in the background · n/esc cancel · j/k scroll"
+            footer(Window::Confirm, |c| c != TypeToConfirm),
+            "y run in the background · s SQL/plan · n/esc/enter cancel · j/k scroll"
+        );
+        assert_eq!(
+            footer(Window::Typing, |_| true),
+            "enter runs it if the names match · esc cancels"
         );
         assert_eq!(
             footer(Window::Refused, |c| c != Cascade),

@@ -17,6 +17,7 @@ mod jobs;
 mod keys;
 mod marks;
 mod popups;
+mod query;
 mod rows;
 mod shared;
 mod style;

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use super::data::Snapshot;
 use super::drift::{Drift, Findings};
 use super::jobs::LiveJob;
-use super::rows::{Cursor, Filtered};
+use super::query::Query;
+use super::rows::{Cursor, Filtered, Order};
 use super::widgets::status_line::Tone;
 use super::worker::Effect;
 use estate_engine::{JobControl, JobEvent, JobReport, ModuleState, Plan, VerifyReport};
@@ -30,6 +31,8 @@ pub struct Shared {
     pub message: Option<(String, Tone)>,
     /// The tenants the Tenants and Matrix views list, through their one filter.
     pub tenants: Filtered,
+    /// The order they are listed in.
+    pub order: Order,
     /// Rows that fit in the table drawn last: a page, for the keys read before the next frame.
     pub page: Cell<usize>,
     /// How far the window drawn last can scroll, likewise.
@@ -48,6 +51,7 @@ impl Shared {
             drift: Drift::default(),
             message: None,
             tenants: Filtered::default(),
+            order: Order::default(),
             page: Cell::new(10),
             window_scroll: Cell::new(0),
             effects: Vec::new(),
@@ -80,15 +84,30 @@ impl Shared {
         self.data.modules[m].name.clone()
     }
 
-    /// Reads the tenants shown again; each of `cursors` (the views over them) stays on its row.
-    pub fn refilter_tenants(&mut self, cursors: &mut [&mut Cursor]) {
-        let tenants = self.data.tenants();
+    /// Reads the tenants shown again, through `filter` when one is given and in their order;
+    /// each of `cursors` (the views over them) stays on its row, or goes to the first match of
+    /// a new filter.
+    pub fn refilter_tenants(&mut self, filter: Option<Query>, cursors: &mut [&mut Cursor]) {
+        let data = &self.data;
+        let tenants = data.tenants();
         self.tenants.refilter(
-            None,
-            tenants.len(),
-            |i| {
-                let t = &tenants[i];
-                format!("{} {} {}", t.slug, t.name, t.placement.describe())
+            filter,
+            self.order.rows(data),
+            |t, query| {
+                query.matches(
+                    || {
+                        let r = &tenants[t];
+                        format!("{} {} {}", r.slug, r.name, r.placement.describe())
+                    },
+                    |module, state| {
+                        Some(match module {
+                            None => data.matrix.row(t).iter().any(|c| c.state == state),
+                            Some(m) => data
+                                .module_index(m)
+                                .is_some_and(|m| data.matrix.cell(t, m).state == state),
+                        })
+                    },
+                )
             },
             cursors,
         );

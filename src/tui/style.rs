@@ -53,3 +53,8 @@ pub fn note() -> Style {
 pub fn selected() -> Style {
     Style::default().add_modifier(Modifier::REVERSED)
 }
+
+/// The rows of a range being marked (shift-v): underlined, so it shows without colour too.
+pub fn range() -> Style {
+    Style::default().add_modifier(Modifier::UNDERLINED)
+}

@@ -15,11 +15,13 @@
 //! (the servers, CI's must-have, idle connections, dropping databases), `scratch` (the
 //! project), `process` (running the binary), `db` (rows, tables, ledgers), `dump` (a
 //! database's whole content), `output` (JSON and text printed), `fixtures` (common starting
-//! points), `tmux` (the console in a real terminal). Test files say `mod common; use common::*;` and get every helper.
+//! points), `console` (the console driven in-process, its screen read back), `tmux` (the console
+//! in a real terminal). Test files say `mod common; use common::*;` and get every helper.
 
 // Each test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
+mod console;
 mod db;
 mod dump;
 mod fixtures;
@@ -33,5 +35,6 @@ mod tmux;
 // A test binary uses only some of the helpers: the rest would warn as unused re-exports.
 #[allow(unused_imports)]
 pub use {
-    db::*, dump::*, fixtures::*, output::*, postgres::*, process::*, scratch::*, setups::*, tmux::*,
+    console::*, db::*, dump::*, fixtures::*, output::*, postgres::*, process::*, scratch::*,
+    setups::*, tmux::*,
 };

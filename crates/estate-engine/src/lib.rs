@@ -55,7 +55,7 @@ pub use migrator::{
     MigrationInfo, MigrationRun, ModuleMigrator, RegisteredMigrators, RunContext, RunDirection,
     ScopeStatus, Target,
 };
-pub use plan::{Action, Plan, Step, TenantSelection};
+pub use plan::{Action, Drops, Plan, Step, TenantSelection};
 pub use project::{
     Finding, FindingKind, Matrix, MatrixCell, ModuleState, ModuleSummary, Resolution, Resolved,
     StatusRow, VerifyReport,

@@ -1,17 +1,22 @@
 //! A plan on its way and the plan to confirm: every destructive action shows its plan and runs
 //! only when the operator says yes. While the registry plans, the window says what it waits
 //! for, and `esc` abandons it.
+//!
+//! The window defaults to no: `enter` cancels, only `y` runs. A rollback over more than one
+//! tenant, or of a landlord scope, asks more: after `y` the operator types the modules' names,
+//! so that no two keys pressed out of habit drop a fleet's tables. `s` shows the SQL the steps
+//! run instead of the plan.
 
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::text::{Line, Span};
 
-use super::{Reply, plan};
+use super::{Edit, Reply, edit_with, plan};
 use crate::tui::command::Command;
 use crate::tui::keys::{self, Window};
 use crate::tui::shared::Shared;
 use crate::tui::style;
-use crate::tui::widgets::window::{self, scroll_by};
+use crate::tui::widgets::window::{self, keys_line, scroll_by};
 use crate::tui::worker::PlanRequest;
 use estate_engine::Plan;
 
@@ -50,7 +55,7 @@ impl Planning {
                 )),
             ],
             0,
-            Some(&keys::footer(Window::Planning, |_| true)),
+            vec![keys_line(keys::footer(Window::Planning, |_| true))],
         );
     }
 }
@@ -60,16 +65,96 @@ impl Planning {
 pub struct Confirm {
     plans: Vec<Plan>,
     scroll: usize,
+    /// The SQL of the steps is shown instead of the plan.
+    sql: bool,
+    /// What the operator must type to run them, when the plans need more than `y`.
+    phrase: Option<String>,
+    /// What is typed so far, once `y` asked for it.
+    typed: Option<String>,
+    /// The last typed answer was wrong.
+    wrong: Option<String>,
+}
+
+/// Whether `plan` needs its modules' names typed: a rollback over more than one tenant, or
+/// of a landlord scope.
+fn guarded(plan: &Plan) -> bool {
+    let tenants = plan.tenant_steps.values().filter(|s| !s.is_empty()).count();
+    plan.action.is_down() && (tenants > 1 || !plan.landlord.is_empty())
 }
 
 impl Confirm {
     pub fn new(plans: Vec<Plan>) -> Confirm {
-        Confirm { plans, scroll: 0 }
+        let mut names: Vec<&str> = Vec::new();
+        for p in plans.iter().filter(|p| guarded(p)) {
+            for m in &p.modules {
+                if !names.contains(&m.as_str()) {
+                    names.push(m);
+                }
+            }
+        }
+        let phrase = (!names.is_empty()).then(|| names.join(" "));
+        Confirm {
+            plans,
+            scroll: 0,
+            sql: false,
+            phrase,
+            typed: None,
+            wrong: None,
+        }
+    }
+
+    /// What the operator must type to confirm, if more than `y`.
+    pub fn phrase(&self) -> Option<&str> {
+        self.phrase.as_deref()
     }
 
     pub fn on_key(&mut self, key: KeyEvent, shared: &mut Shared) -> Reply {
+        if let Some(typed) = self.typed.as_mut() {
+            return match edit_with(typed, key, keys::in_window(Window::Typing, key)) {
+                Edit::Submitted if Some(typed.trim()) == self.phrase.as_deref() => {
+                    Reply::Run(std::mem::take(&mut self.plans))
+                }
+                Edit::Submitted => {
+                    let phrase = self.phrase.as_deref().unwrap_or_default();
+                    self.wrong = Some(if typed.trim().is_empty() {
+                        format!("nothing typed: type {phrase} and press enter, or esc to leave")
+                    } else {
+                        format!(
+                            "\"{}\" is not \"{phrase}\": nothing ran; type it exactly, or esc to leave",
+                            typed.trim()
+                        )
+                    });
+                    typed.clear();
+                    Reply::Stay
+                }
+                Edit::Dismissed => {
+                    shared.say("cancelled: nothing ran");
+                    Reply::Close
+                }
+                Edit::Changed | Edit::Emptied => {
+                    self.wrong = None;
+                    Reply::Stay
+                }
+                Edit::Ignored | Edit::Completing => {
+                    let scroll = keys::in_views(key).filter(|c| c.moves());
+                    scroll_by(&mut self.scroll, scroll, shared.window_scroll.get());
+                    Reply::Stay
+                }
+            };
+        }
         match keys::in_window(Window::Confirm, key) {
-            Some(Command::Yes) => Reply::Run(std::mem::take(&mut self.plans)),
+            Some(Command::Yes | Command::TypeToConfirm) if self.phrase.is_some() => {
+                self.typed = Some(String::new());
+                Reply::Stay
+            }
+            Some(Command::Yes | Command::TypeToConfirm) => {
+                Reply::Run(std::mem::take(&mut self.plans))
+            }
+            Some(Command::Sql) => {
+                self.sql = !self.sql;
+                self.scroll = 0;
+                Reply::Stay
+            }
             Some(Command::No) => {
                 shared.say("cancelled: nothing ran");
                 Reply::Close
@@ -83,16 +168,27 @@ impl Confirm {
 
     pub fn draw(&self, frame: &mut Frame, shared: &Shared) {
         let mut lines = Vec::new();
+        if let Some(phrase) = &self.phrase {
+            lines.push(Line::from(Span::styled(
+                format!("⚠ {}: y, then type {phrase}", self.reach()),
+                style::failed(),
+            )));
+        }
         for (i, p) in self.plans.iter().enumerate() {
-            if i > 0 {
+            if i > 0 || self.phrase.is_some() {
                 lines.push(Line::default());
             }
-            lines.extend(plan::lines(p));
+            if self.sql {
+                lines.extend(plan::sql_lines(p));
+            } else {
+                lines.extend(plan::lines(p));
+            }
         }
-        let title = if self.plans.len() > 1 {
-            format!("Confirm {} jobs", self.plans.len())
-        } else {
-            "Confirm".to_string()
+        let title = match (self.plans.len(), self.sql) {
+            (n, false) if n > 1 => format!("Confirm {n} jobs"),
+            (n, true) if n > 1 => format!("Confirm {n} jobs: SQL"),
+            (_, false) => "Confirm".to_string(),
+            (_, true) => "Confirm: SQL".to_string(),
         };
         window::draw(
             frame,
@@ -100,7 +196,48 @@ impl Confirm {
             &title,
             lines,
             self.scroll,
-            Some(&keys::footer(Window::Confirm, |_| true)),
+            self.footer(),
         );
+    }
+
+    /// How far the guarded plans reach: `rolls back 1503 tenant(s) and the landlord scope`.
+    fn reach(&self) -> String {
+        let guarded = self.plans.iter().filter(|p| guarded(p));
+        let tenants: std::collections::BTreeSet<&String> = guarded
+            .clone()
+            .flat_map(|p| p.tenant_steps.iter())
+            .filter(|(_, steps)| !steps.is_empty())
+            .map(|(t, _)| t)
+            .collect();
+        let landlord = guarded.clone().any(|p| !p.landlord.is_empty());
+        match (tenants.len(), landlord) {
+            (n, true) if n > 0 => format!("rolls back {n} tenant(s) and the landlord scope"),
+            (_, true) => "rolls back the landlord scope".to_string(),
+            (n, false) => format!("rolls back {n} tenant(s)"),
+        }
+    }
+
+    /// The keys, or the line being typed and what was wrong with the last answer.
+    fn footer(&self) -> Vec<Line<'static>> {
+        let Some(typed) = &self.typed else {
+            let guarded = self.phrase.is_some();
+            return vec![keys_line(keys::footer(Window::Confirm, |c| match c {
+                Command::Yes => !guarded,
+                Command::TypeToConfirm => guarded,
+                _ => true,
+            }))];
+        };
+        let phrase = self.phrase.as_deref().unwrap_or_default();
+        let mut footer = Vec::new();
+        if let Some(wrong) = &self.wrong {
+            footer.push(Line::from(Span::styled(wrong.clone(), style::failed())));
+        }
+        footer.push(Line::from(vec![
+            Span::styled(format!("type {phrase} to confirm: "), style::header()),
+            Span::raw(typed.clone()),
+            Span::styled("█", style::dim()),
+        ]));
+        footer.push(keys_line(keys::footer(Window::Typing, |_| true)));
+        footer
     }
 }

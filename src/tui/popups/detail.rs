@@ -44,7 +44,7 @@ impl Detail {
             &self.title,
             self.lines.clone(),
             self.scroll,
-            Some(&keys::footer(Window::Detail, |_| true)),
+            vec![window::keys_line(keys::footer(Window::Detail, |_| true))],
         );
     }
 }

@@ -16,12 +16,13 @@ use crate::tui::widgets::window;
 #[derive(Debug)]
 pub struct Help {
     tab: Tab,
+    read_only: bool,
 }
 
 impl Help {
-    /// The keys of `tab`.
-    pub fn new(tab: Tab) -> Help {
-        Help { tab }
+    /// The keys of `tab` (read-only: not those that act).
+    pub fn new(tab: Tab, read_only: bool) -> Help {
+        Help { tab, read_only }
     }
 
     pub fn on_key(&self, key: KeyEvent) -> Reply {
@@ -32,7 +33,7 @@ impl Help {
     }
 
     pub fn draw(&self, frame: &mut Frame, shared: &Shared) {
-        let mut lines: Vec<Line> = keys::help(self.tab)
+        let mut lines: Vec<Line> = keys::help(self.tab, self.read_only)
             .into_iter()
             .map(|(k, what)| {
                 Line::from(vec![
@@ -51,7 +52,7 @@ impl Help {
             &format!("Keys: {}", self.tab.title()),
             lines,
             0,
-            None,
+            Vec::new(),
         );
     }
 }

@@ -3,6 +3,7 @@
 //! (the `/` filter, the `:` command line). An open popup takes every key and answers with a
 //! [`Reply`]; it knows nothing of the views or of the routing, which follows the reply.
 
+mod complete;
 mod confirm;
 mod detail;
 mod filter;
@@ -26,6 +27,7 @@ use ratatui::layout::Rect;
 
 use super::command::Command;
 use super::keys;
+use super::query::Query;
 use super::shared::Shared;
 use estate_engine::{Action, Plan};
 
@@ -59,9 +61,11 @@ pub enum Reply {
     /// It closes, the jobs stop at their next migration boundary, and the console quits then.
     Quit,
     /// The focused view's filter, as typed so far (the line stays open).
-    Filter(String),
+    Filter(Query),
     /// The filter line closed: with this filter (enter), or clearing it (esc, `None`).
-    FilterClosed(Option<String>),
+    FilterClosed(Option<Query>),
+    /// The filter line closed on a filter that does not parse: the one before it stays.
+    FilterRestored(Query),
     /// The command line closed with this command.
     Command(PaletteCommand),
 }
@@ -86,7 +90,7 @@ impl Popup {
 
     pub fn on_key(&mut self, key: KeyEvent, shared: &mut Shared) -> Reply {
         match self {
-            Popup::Filter(p) => p.on_key(key),
+            Popup::Filter(p) => p.on_key(key, shared),
             Popup::Palette(p) => p.on_key(key, shared),
             Popup::Help(p) => p.on_key(key),
             Popup::Planning(p) => p.on_key(key, shared),
@@ -124,12 +128,19 @@ enum Edit {
     Emptied,
     Dismissed,
     Submitted,
+    /// Tab: complete the last word.
+    Completing,
     Ignored,
 }
 
 /// What every line does with a key: other keys than its own are text.
 fn edit(text: &mut String, key: KeyEvent) -> Edit {
-    match keys::in_line(key) {
+    edit_with(text, key, keys::in_line(key))
+}
+
+/// What a line does with `key`, which gives `command` where the line is typed.
+fn edit_with(text: &mut String, key: KeyEvent, command: Option<Command>) -> Edit {
+    match command {
         None => match key.code {
             KeyCode::Char(c) => {
                 text.push(c);
@@ -143,6 +154,7 @@ fn edit(text: &mut String, key: KeyEvent) -> Edit {
         },
         Some(Command::Dismiss) => Edit::Dismissed,
         Some(Command::Submit) => Edit::Submitted,
+        Some(Command::Complete) => Edit::Completing,
         Some(_) => Edit::Ignored,
     }
 }

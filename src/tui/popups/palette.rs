@@ -4,9 +4,13 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
+use ratatui::text::Span;
 
+use super::complete::complete;
 use super::{Edit, Reply, edit};
+use crate::tui::query::{Query, nearest, state_words};
 use crate::tui::shared::Shared;
+use crate::tui::style;
 use crate::tui::views::Tab;
 use crate::tui::widgets::status_line;
 use estate_engine::Slug;
@@ -16,32 +20,129 @@ use estate_engine::{Action, TenantSelection};
 #[derive(Debug, Default)]
 pub struct CommandLine {
     text: String,
+    /// What tab completion left to choose from, or found nothing for.
+    note: Option<String>,
 }
 
 impl CommandLine {
     pub fn on_key(&mut self, key: KeyEvent, shared: &mut Shared) -> Reply {
-        match edit(&mut self.text, key) {
+        let edited = edit(&mut self.text, key);
+        if !matches!(edited, Edit::Completing | Edit::Ignored) {
+            self.note = None;
+        }
+        match edited {
             Edit::Changed | Edit::Ignored => Reply::Stay,
-            Edit::Emptied | Edit::Dismissed => Reply::Close,
-            Edit::Submitted => {
-                let data = &shared.data;
-                match parse(
-                    &self.text,
-                    |m| data.module_index(m).is_some(),
-                    |t| data.tenant_index(t).is_some(),
-                ) {
-                    Ok(command) => Reply::Command(command),
-                    Err(e) => {
-                        shared.warn(e);
-                        Reply::Close
-                    }
-                }
+            Edit::Completing => {
+                let known = Known::of(shared);
+                self.note = known.complete(&mut self.text);
+                Reply::Stay
             }
+            Edit::Emptied | Edit::Dismissed => Reply::Close,
+            Edit::Submitted => match parse(&self.text, &Known::of(shared)) {
+                Ok(command) => Reply::Command(command),
+                Err(e) => {
+                    shared.warn(e);
+                    Reply::Close
+                }
+            },
         }
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
-        status_line::input(frame, area, ":", &self.text);
+        let note = self
+            .note
+            .as_ref()
+            .map(|n| Span::styled(n.clone(), style::note()));
+        status_line::input(frame, area, ":", &self.text, note);
+    }
+}
+
+/// The names a command line may use: the modules, and the tenants' slugs in sorted order.
+pub struct Known {
+    pub modules: Vec<String>,
+    pub slugs: Vec<String>,
+}
+
+impl Known {
+    pub fn of(shared: &Shared) -> Known {
+        let mut slugs: Vec<String> = shared
+            .data
+            .tenants()
+            .iter()
+            .map(|t| t.slug.clone())
+            .collect();
+        slugs.sort_unstable();
+        Known {
+            modules: shared.data.matrix.modules.clone(),
+            slugs,
+        }
+    }
+
+    fn is_module(&self, m: &str) -> bool {
+        self.modules.iter().any(|x| x == m)
+    }
+
+    fn is_tenant(&self, t: &str) -> bool {
+        self.slugs.binary_search_by(|s| s.as_str().cmp(t)).is_ok()
+    }
+
+    /// The slugs from `first` to `last`, in sorted order: `t0100..t0199`.
+    fn range(&self, word: &str) -> Result<Vec<Slug>, String> {
+        let malformed = || format!("{word} is not a range: write FIRST..LAST, e.g. t0100..t0199");
+        let (first, last) = word.split_once("..").ok_or_else(malformed)?;
+        if first.is_empty() || last.is_empty() || last.contains("..") {
+            return Err(malformed());
+        }
+        for end in [first, last] {
+            Slug::parse(end).map_err(|e| format!("{word}: {e}"))?;
+        }
+        if first > last {
+            return Err(format!(
+                "{word} runs backwards: write the smaller slug first, {last}..{first}"
+            ));
+        }
+        let slugs: Vec<Slug> = self
+            .slugs
+            .iter()
+            .filter(|s| s.as_str() >= first && s.as_str() <= last)
+            .filter_map(|s| Slug::parse(s).ok())
+            .collect();
+        if slugs.is_empty() {
+            return Err(format!(
+                "no tenant between {first} and {last}: the Tenants view (2) lists them"
+            ));
+        }
+        Ok(slugs)
+    }
+
+    /// Completes the last word of `text`: the command, then what the command takes.
+    fn complete(&self, text: &mut String) -> Option<String> {
+        let mut words = text.split_whitespace();
+        let verb = words.next().unwrap_or_default().to_string();
+        let first = words.next().is_none() && !text.ends_with(char::is_whitespace);
+        let modules = self.modules.iter().map(String::as_str);
+        let slugs = self.slugs.iter().map(String::as_str);
+        let space = |_: &str| " ";
+        if first {
+            return complete(text, VERBS.iter().copied(), space);
+        }
+        match verb.as_str() {
+            "install" | "i" | "upgrade" | "u" | "migrate" => {
+                complete(text, modules.chain(slugs).chain(["all"]), space)
+            }
+            "rollback" | "r" => complete(
+                text,
+                modules.chain(slugs).chain(["all", "--cascade"]),
+                space,
+            ),
+            "tenant" | "t" => complete(text, slugs, space),
+            "module" | "m" => complete(text, modules, space),
+            "history" | "h" => {
+                let states: Vec<&str> = state_words().collect();
+                complete(text, modules.chain(slugs).chain(states), space)
+            }
+            _ => Some(format!(":{verb} takes nothing to complete")),
+        }
     }
 }
 
@@ -58,8 +159,8 @@ pub enum PaletteCommand {
     Tenant(String),
     /// Select a module in the Modules view.
     Module(String),
-    /// The History view filtered to this text.
-    History(String),
+    /// The History view filtered so.
+    History(Query),
     View(Tab),
     Cancel,
     Reload,
@@ -74,12 +175,17 @@ pub enum PaletteCommand {
 pub const COMMANDS: &str =
     "install, rollback, upgrade, tenant, module, history, cancel, reload, verify, help, q";
 
-/// Parses `line` (without the `:`), knowing the module names and tenant slugs.
-pub fn parse(
-    line: &str,
-    is_module: impl Fn(&str) -> bool,
-    is_tenant: impl Fn(&str) -> bool,
-) -> Result<PaletteCommand, String> {
+/// The command words tab completes (the one-letter forms need none).
+const VERBS: &[&str] = &[
+    "install", "rollback", "upgrade", "migrate", "tenant", "module", "history", "modules",
+    "tenants", "matrix", "jobs", "cancel", "reload", "verify", "help", "quit", "quit!",
+];
+
+/// Parses `line` (without the `:`), knowing the module names and tenant slugs. Tenants may be
+/// named one by one or as ranges (`t0100..t0199`).
+pub fn parse(line: &str, known: &Known) -> Result<PaletteCommand, String> {
+    let is_module = |m: &str| known.is_module(m);
+    let is_tenant = |t: &str| known.is_tenant(t);
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some((&verb, args)) = words.split_first() else {
         return Err(format!("type a command: {COMMANDS}"));
@@ -108,10 +214,17 @@ pub fn parse(
                     "--all" | "all" => all = true,
                     m if is_module(m) => modules.push(m.to_string()),
                     t if is_tenant(t) => tenants.push(Slug::parse(t).map_err(|e| e.to_string())?),
+                    range if range.contains("..") => tenants.extend(known.range(range)?),
                     other => {
-                        return Err(format!(
-                            "{other} is neither a module nor a tenant: the Modules (1) and Tenants (2) views list them"
-                        ));
+                        let names = known.modules.iter().chain(&known.slugs);
+                        return Err(match nearest(other, names.map(String::as_str)) {
+                            Some(near) => format!(
+                                "{other} is no module or tenant: did you mean {near}? (tab completes names)"
+                            ),
+                            None => format!(
+                                "{other} is no module or tenant: tab completes names; views 1 and 2 list them"
+                            ),
+                        });
                     }
                 }
             }
@@ -152,7 +265,7 @@ pub fn parse(
             }
             PaletteCommand::Module(m)
         }
-        "history" | "h" => PaletteCommand::History(args.join(" ")),
+        "history" | "h" => PaletteCommand::History(Query::parse(&args.join(" "), &known.modules)?),
         "modules" => PaletteCommand::View(Tab::Modules),
         "tenants" => PaletteCommand::View(Tab::Tenants),
         "matrix" => PaletteCommand::View(Tab::Matrix),
@@ -175,12 +288,70 @@ pub fn parse(
 mod tests {
     use super::*;
 
+    fn known() -> Known {
+        Known {
+            modules: vec!["calendar".into(), "digital_card".into()],
+            slugs: [
+                "acme", "globex", "t0099", "t0100", "t0150", "t0199", "t0200",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+
     fn p(line: &str) -> Result<PaletteCommand, String> {
-        parse(
-            line,
-            |m| ["calendar", "digital_card"].contains(&m),
-            |t| ["acme", "globex"].contains(&t),
-        )
+        parse(line, &known())
+    }
+
+    fn tenants(line: &str) -> Vec<String> {
+        match p(line) {
+            Ok(PaletteCommand::Act {
+                tenants: TenantSelection::Only(t),
+                ..
+            }) => t.iter().map(|s| s.to_string()).collect(),
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ranges_take_the_slugs_between_in_sorted_order() {
+        assert_eq!(
+            tenants("rollback calendar t0100..t0199 acme"),
+            ["t0100", "t0150", "t0199", "acme"]
+        );
+        assert_eq!(tenants("i calendar t0100..t0101"), ["t0100"]);
+        for (line, says) in [
+            ("i calendar t0100..", "is not a range: write FIRST..LAST"),
+            ("i calendar ..t0199", "is not a range"),
+            ("i calendar a..b..c", "is not a range"),
+            (
+                "i calendar t0199..t0100",
+                "runs backwards: write the smaller slug first",
+            ),
+            ("i calendar x0..x9", "no tenant between x0 and x9"),
+            ("i calendar T0..t9", "T0..t9"),
+        ] {
+            let e = p(line).unwrap_err();
+            assert!(e.contains(says), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn tab_completes_commands_and_names() {
+        let k = known();
+        let mut text = "roll".to_string();
+        assert_eq!(k.complete(&mut text), None);
+        assert_eq!(text, "rollback ");
+        text.push_str("cal");
+        k.complete(&mut text);
+        assert_eq!(text, "rollback calendar ");
+        text.push_str("t01");
+        let note = k.complete(&mut text).unwrap();
+        assert_eq!(text, "rollback calendar t01");
+        assert!(note.starts_with("3 of them: t0100 t0150 t0199"), "{note}");
+        text.push_str("00..t019");
+        k.complete(&mut text);
+        assert_eq!(text, "rollback calendar t0100..t0199 ");
     }
 
     #[test]
@@ -211,7 +382,7 @@ mod tests {
         assert!(
             p("install nope acme")
                 .unwrap_err()
-                .contains("nope is neither")
+                .contains("nope is no module or tenant")
         );
         assert!(p("frobnicate").unwrap_err().contains("unknown command"));
         assert!(p("tenant nobody").unwrap_err().contains("no tenant nobody"));

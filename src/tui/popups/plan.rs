@@ -1,5 +1,6 @@
 //! Plans as text: what the planning window says it waits for, a plan as the confirmation
-//! (and a refusal's `--cascade` alternative) shows it, and why a plan came back empty.
+//! (and a refusal's `--cascade` alternative) shows it, with the tables a rollback drops, the
+//! SQL its steps run (`s`, as the CLI's `--dry-run` prints it), and why a plan came back empty.
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -80,6 +81,12 @@ pub fn lines(plan: &Plan) -> Vec<Line<'static>> {
     for n in &plan.notes {
         lines.push(Line::from(Span::styled(format!("  • {n}"), style::note())));
     }
+    for d in plan.drops() {
+        lines.push(Line::from(Span::styled(
+            format!("  ⚠ {d}"),
+            style::failed(),
+        )));
+    }
     if !plan.landlord.is_empty() {
         lines.push(dim("  landlord"));
         for s in &plan.landlord {
@@ -123,5 +130,75 @@ pub fn nothing_to_do(plans: &[Plan]) -> Vec<Line<'static>> {
         "enter or esc closes",
         Style::default(),
     )));
+    lines
+}
+
+/// A migration's file name and its SQL (`None`: it runs Rust code).
+type Script = (String, Option<String>);
+
+/// The SQL `plan`'s steps run, in the order they run, each script once with the databases
+/// that run it (a fleet's tenants mostly run the same).
+pub fn sql_lines(plan: &Plan) -> Vec<Line<'static>> {
+    // (what runs, where, its scripts): the scripts are the key, where they run is gathered.
+    let mut groups: Vec<(String, Vec<String>, Vec<Script>)> = Vec::new();
+    for step in plan.steps() {
+        let scripts: Vec<Script> = step
+            .migrations
+            .iter()
+            .map(|m| {
+                let (sql, source) = m.script(step.action.is_down());
+                // The heading names the module and the scope: the file's name is enough.
+                let file = std::path::Path::new(source)
+                    .file_name()
+                    .map_or(source.into(), |f| f.to_string_lossy());
+                (file.into_owned(), sql.map(str::to_string))
+            })
+            .collect();
+        let what = format!("{} {} [{}]", step.action, step.module, step.scope);
+        let at = step.tenant.clone().unwrap_or_default();
+        match groups
+            .iter_mut()
+            .find(|(w, _, sc)| *w == what && *sc == scripts)
+        {
+            Some((_, databases, _)) => databases.push(at),
+            None => groups.push((what, vec![at], scripts)),
+        }
+    }
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{} {}", plan.action, plan.modules.join(" ")),
+            style::header(),
+        ),
+        Span::raw(": the SQL of each step, as --dry-run prints it"),
+    ])];
+    for (what, databases, scripts) in groups {
+        let on = if databases.len() > 3 {
+            format!(
+                "{} tenant(s): {}, …",
+                databases.len(),
+                databases[..3].join(", ")
+            )
+        } else {
+            databases.join(", ")
+        };
+        lines.push(Line::default());
+        let mut heading = vec![Span::styled(what, style::header())];
+        if !on.is_empty() {
+            heading.push(Span::raw(format!(" on {on}")));
+        }
+        lines.push(Line::from(heading));
+        if scripts.is_empty() {
+            lines.push(dim("  no migrations to run"));
+        }
+        for (source, sql) in scripts {
+            lines.push(dim(format!("  -- {source}")));
+            match sql {
+                Some(sql) => {
+                    lines.extend(sql.trim_end().lines().map(|l| Line::from(format!("  {l}"))))
+                }
+                None => lines.push(dim("  (runs Rust code, not SQL)")),
+            }
+        }
+    }
     lines
 }

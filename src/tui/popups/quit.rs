@@ -43,7 +43,7 @@ impl QuitQuestion {
                 ),
             ],
             0,
-            Some(&keys::footer(Window::Quit, |_| true)),
+            vec![window::keys_line(keys::footer(Window::Quit, |_| true))],
         );
     }
 }

@@ -81,7 +81,7 @@ impl Refused {
             "Refused",
             lines,
             self.scroll,
-            Some(&footer),
+            vec![window::keys_line(footer)],
         );
     }
 }

@@ -8,12 +8,13 @@ use ratatui::widgets::{Cell, Row};
 
 use super::{Outcome, View};
 use crate::tui::command::Command;
+use crate::tui::query::Query;
 use crate::tui::rows::{Cursor, Filtered};
 use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::table::{self, List, Spec, header};
 use crate::tui::widgets::text::{field, short_time};
-use estate_engine::HistoryEntry;
+use estate_engine::{HistoryEntry, ModuleState};
 
 #[derive(Debug, Default)]
 pub struct History {
@@ -24,25 +25,40 @@ pub struct History {
 impl View for History {
     listing!(own rows, cursor);
 
-    fn refilter(&mut self, filter: Option<String>, shared: &Shared) {
+    fn refilter(&mut self, filter: Option<Query>, shared: &Shared) {
         let history = &shared.data.history;
         self.rows.refilter(
             filter,
-            history.len(),
-            |i| {
+            0..history.len(),
+            |i, query| {
                 let h = &history[i];
-                format!(
-                    "{} {} {} {} {} {}",
-                    h.tenant.as_deref().unwrap_or("landlord"),
-                    h.module,
-                    h.action,
-                    h.outcome,
-                    h.operator,
-                    h.job_id
+                let failed = h.outcome != "succeeded";
+                query.matches(
+                    || {
+                        format!(
+                            "{} {} {} {} {} {}",
+                            h.tenant.as_deref().unwrap_or("landlord"),
+                            h.module,
+                            h.action,
+                            h.outcome,
+                            h.operator,
+                            h.job_id
+                        )
+                    },
+                    // `failed` and `billing:failed` read the outcome; other states the text.
+                    |module, state| {
+                        (state == ModuleState::Failed)
+                            .then(|| failed && module.is_none_or(|m| m == h.module))
+                    },
                 )
             },
             &mut [&mut self.cursor],
         );
+    }
+
+    /// It failed.
+    fn trouble(&self, shared: &Shared, index: usize) -> bool {
+        shared.data.history[index].outcome != "succeeded"
     }
 
     fn on_command(&mut self, command: Command, shared: &mut Shared) -> Outcome {
@@ -60,6 +76,14 @@ impl View for History {
 
     fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared) {
         let history = &shared.data.history;
+        let module_width = shared
+            .data
+            .modules
+            .iter()
+            .map(|m| m.name.chars().count() as u16)
+            .max()
+            .unwrap_or(0)
+            .clamp(6, 24);
         table::draw(
             frame,
             area,
@@ -82,15 +106,18 @@ impl View for History {
                     "TOOK",
                     "BY",
                 ]),
+                // The module as wide as the longest name; who ran it (and from where)
+                // takes the rest.
                 widths: vec![
                     Constraint::Length(1),
                     Constraint::Length(14),
                     Constraint::Length(10),
+                    Constraint::Length(module_width),
+                    Constraint::Length(8),
+                    Constraint::Length(8),
                     Constraint::Fill(1),
-                    Constraint::Length(8),
-                    Constraint::Length(8),
-                    Constraint::Length(10),
                 ],
+                header_height: 1,
                 highlight: true,
             },
             |i, _| {

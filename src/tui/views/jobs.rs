@@ -11,6 +11,7 @@ use ratatui::widgets::{Cell, Row};
 use super::{Event, Outcome, View};
 use crate::tui::command::Command;
 use crate::tui::jobs::{JobState, LogLine, recorded_log};
+use crate::tui::query::Query;
 use crate::tui::rows::{Cursor, Filtered};
 use crate::tui::shared::Shared;
 use crate::tui::style;
@@ -114,7 +115,7 @@ impl Jobs {
 impl View for Jobs {
     listing!(own rows, cursor);
 
-    fn refilter(&mut self, filter: Option<String>, shared: &Shared) {
+    fn refilter(&mut self, filter: Option<Query>, shared: &Shared) {
         let jobs = job_rows(shared);
         let text = |i: usize| match jobs[i] {
             JobRow::Live(l) => {
@@ -129,8 +130,9 @@ impl View for Jobs {
                 )
             }
         };
+        let keep = |i: usize, query: &Query| query.matches(|| text(i), |_, _| None);
         self.rows
-            .refilter(filter, jobs.len(), text, &mut [&mut self.cursor]);
+            .refilter(filter, 0..jobs.len(), keep, &mut [&mut self.cursor]);
     }
 
     fn on_command(&mut self, command: Command, shared: &mut Shared) -> Outcome {
@@ -141,6 +143,14 @@ impl View for Jobs {
             }
         }
         match command {
+            // Focused, enter opens the lines from the first shown, whole and wrapped.
+            Command::Enter if self.log.focus => {
+                let lines = self.log.whole_from_shown(&self.log_lines(shared));
+                return Outcome::Detail {
+                    title: format!("Log: {} line(s), whole", lines.len()),
+                    lines,
+                };
+            }
             Command::Enter => self.log.focus = true,
             Command::Cancel => self.cancel_selected(shared),
             Command::TenantFilter => self.next_log_tenant(shared),
@@ -199,6 +209,7 @@ impl View for Jobs {
                     Constraint::Length(18),
                     Constraint::Length(8),
                 ],
+                header_height: 1,
                 highlight: true,
             },
             |i, _| row(shared, rows[i]),

@@ -48,7 +48,8 @@ use ratatui::text::Line;
 
 use super::command::Command;
 use super::marks;
-use super::rows::{Cursor, Filtered};
+use super::query::Query;
+use super::rows::{Cursor, Filtered, Order, next_hit};
 use super::shared::Shared;
 use super::worker::PlanRequest;
 use estate_engine::Action;
@@ -160,11 +161,21 @@ pub trait View {
 
     /// Reads its own rows again, under `filter` when one is given (a view over the tenants
     /// shown has none of its own).
-    fn refilter(&mut self, _filter: Option<String>, _shared: &Shared) {}
+    fn refilter(&mut self, _filter: Option<Query>, _shared: &Shared) {}
 
-    /// The cells (tenant, module) the cursor stands for, to mark or to act on.
-    fn cells(&self, _shared: &Shared) -> Vec<(String, String)> {
+    /// The cells (tenant, module) the row at position `row` stands for, to mark or to act on.
+    fn cells(&self, _shared: &Shared, _row: usize) -> Vec<(String, String)> {
         Vec::new()
+    }
+
+    /// Whether data row `index` has trouble, a ✗ failed or ↑ pending, that `n` `N` jump to.
+    fn trouble(&self, _shared: &Shared, _index: usize) -> bool {
+        false
+    }
+
+    /// The order `s` lists the tenants in, for a view over them.
+    fn order(&self, _shared: &Shared) -> Option<Order> {
+        None
     }
 
     /// Answers `command`, or leaves it to what every view does ([`Outcome::Unhandled`]).
@@ -178,29 +189,29 @@ pub trait View {
 impl Views {
     /// Reads every view's rows again; each cursor stays on its row.
     fn refilter(&mut self, shared: &mut Shared) {
-        self.refilter_tenants(shared);
+        self.refilter_tenants(None, shared);
         for view in self.all_mut() {
             view.refilter(None, shared);
         }
     }
 
-    fn refilter_tenants(&mut self, shared: &mut Shared) {
+    /// Reads the tenants shown again, through `filter` when one is given.
+    pub fn refilter_tenants(&mut self, filter: Option<Query>, shared: &mut Shared) {
         let mut cursors: Vec<&mut Cursor> = self
             .all_mut()
             .into_iter()
             .filter(|v| v.lists_tenants())
             .map(|v| v.cursor_mut())
             .collect();
-        shared.refilter_tenants(&mut cursors);
+        shared.refilter_tenants(filter, &mut cursors);
     }
 
-    /// Filters `tab`'s rows to those containing `text`.
-    pub fn set_filter(&mut self, tab: Tab, text: String, shared: &mut Shared) {
+    /// Filters `tab`'s rows through `query`.
+    pub fn set_filter(&mut self, tab: Tab, query: Query, shared: &mut Shared) {
         if self.get(tab).lists_tenants() {
-            shared.tenants.filter = text;
-            self.refilter_tenants(shared);
+            self.refilter_tenants(Some(query), shared);
         } else {
-            self.get_mut(tab).refilter(Some(text), shared);
+            self.get_mut(tab).refilter(Some(query), shared);
         }
     }
 
@@ -209,8 +220,7 @@ impl Views {
         match event {
             Event::Loaded => self.refilter(shared),
             Event::Tenant(t) if shared.tenants.position(t).is_none() => {
-                shared.tenants.filter.clear();
-                self.refilter_tenants(shared);
+                self.refilter_tenants(Some(Query::default()), shared);
             }
             _ => {}
         }
@@ -239,19 +249,59 @@ impl Views {
                 mark(view, shared);
                 return Outcome::Done;
             }
+            Command::Range => {
+                range(view, shared);
+                return Outcome::Done;
+            }
+            Command::NextTrouble | Command::PrevTrouble => {
+                let forward = command == Command::NextTrouble;
+                let rows = view.rows(shared);
+                let found = next_hit(view.cursor().row, rows.len(), forward, |row| {
+                    rows.at(row).is_some_and(|i| view.trouble(shared, i))
+                });
+                if let Some((row, _)) = found {
+                    view.cursor_mut().row = row;
+                }
+                jumped(shared, found.map(|(_, wrapped)| wrapped), forward);
+                return Outcome::Done;
+            }
+            Command::Sort => {
+                if let Some(order) = view.order(shared) {
+                    let order = if shared.order == order {
+                        Order::Slug
+                    } else {
+                        order
+                    };
+                    shared.say(match &order {
+                        Order::Slug => "tenants by slug (s sorts again)".to_string(),
+                        Order::Module(m) => {
+                            format!("tenants by {m} state, ✗ first; s again: by slug")
+                        }
+                        Order::Trouble => {
+                            "tenants by trouble, most ✗ first; s again: by slug".to_string()
+                        }
+                    });
+                    shared.order = order;
+                    self.refilter_tenants(None, shared);
+                }
+                return Outcome::Done;
+            }
             Command::Install => Action::Install,
             Command::Rollback => Action::Rollback,
             Command::Upgrade => Action::Upgrade,
             _ => return Outcome::Done,
         };
-        let cells = view.cells(shared);
+        let cells = view.cells(shared, view.cursor().row);
         marks::plan(shared, action, cells).map_or(Outcome::Done, Outcome::Plan)
     }
 
-    /// `esc`: clears the filter, or else the marks.
+    /// `esc`: leaves a range being marked, or clears the filter, or else the marks.
     fn back(&mut self, tab: Tab, shared: &mut Shared) {
-        if !self.get(tab).rows(shared).filter.is_empty() {
-            self.set_filter(tab, String::new(), shared);
+        let cursor = self.get_mut(tab).cursor_mut();
+        if cursor.anchor.take().is_some() {
+            shared.say("range left: nothing marked");
+        } else if !self.get(tab).rows(shared).filter.is_empty() {
+            self.set_filter(tab, Query::default(), shared);
         } else if !shared.marks.is_empty() {
             let n = shared.marks.len();
             shared.marks.clear();
@@ -263,7 +313,11 @@ impl Views {
 /// Marks the cells the cursor stands for (or unmarks them) and moves on, as in a file manager,
 /// so space space marks two rows; false when the cursor stands for none.
 fn mark(view: &mut dyn View, shared: &mut Shared) -> bool {
-    let cells = view.cells(shared);
+    if shared.read_only {
+        shared.warn("read-only: nothing to mark, i r u are refused (restart without --read-only)");
+        return false;
+    }
+    let cells = view.cells(shared, view.cursor().row);
     if !marks::toggle(shared, cells) {
         return false;
     }
@@ -271,6 +325,43 @@ fn mark(view: &mut dyn View, shared: &mut Shared) -> bool {
     view.cursor_mut().moves(Command::Down, len, 1);
     shared.say("i install, r roll back, u upgrade the marked; esc clears the marks");
     true
+}
+
+/// `V`: starts a range at the cursor; at its other end, marks the cells of every row between
+/// (or unmarks them, when all are marked).
+fn range(view: &mut dyn View, shared: &mut Shared) {
+    if shared.read_only {
+        shared.warn("read-only: nothing to mark, i r u are refused (restart without --read-only)");
+        return;
+    }
+    let cursor = view.cursor_mut();
+    let Some(anchor) = cursor.anchor.take() else {
+        cursor.anchor = Some(cursor.row);
+        return shared.say("range: move to its other end, then V marks it; esc leaves");
+    };
+    let row = cursor.row;
+    let rows = anchor.min(row)..=anchor.max(row);
+    let n = rows.clone().count();
+    let cells: Vec<(String, String)> = rows.flat_map(|r| view.cells(shared, r)).collect();
+    let before = shared.marks.len();
+    if marks::toggle(shared, cells) {
+        let now = shared.marks.len();
+        shared.say(if now >= before {
+            format!("{n} row(s) marked: i install, r roll back, u upgrade them; esc clears")
+        } else {
+            format!("{n} row(s) unmarked")
+        });
+    }
+}
+
+/// Says where `n` or `N` went: nowhere, or round the end.
+fn jumped(shared: &mut Shared, wrapped: Option<bool>, forward: bool) {
+    match wrapped {
+        None => shared.say("no ✗ failed or ↑ pending among the rows shown"),
+        Some(true) if forward => shared.say("past the last: from the top (n next, N previous)"),
+        Some(true) => shared.say("past the first: from the bottom (n next, N previous)"),
+        Some(false) => shared.message = None,
+    }
 }
 
 /// The data index of `view`'s selected row.

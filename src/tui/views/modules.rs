@@ -12,12 +12,13 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 use super::{Event, Outcome, View};
 use crate::tui::command::Command;
+use crate::tui::query::Query;
 use crate::tui::rows::{Cursor, Filtered};
 use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::table::{self, List, Spec, header, mark, or_dash};
 use crate::tui::widgets::text::{dim, field, heading, list};
-use estate_engine::ModuleSummary;
+use estate_engine::{ModuleState, ModuleSummary};
 
 #[derive(Debug, Default)]
 pub struct Modules {
@@ -36,22 +37,34 @@ impl Modules {
 impl View for Modules {
     listing!(own rows, cursor);
 
-    fn refilter(&mut self, filter: Option<String>, shared: &Shared) {
-        let modules = &shared.data.modules;
+    fn refilter(&mut self, filter: Option<Query>, shared: &Shared) {
+        let data = &shared.data;
+        let modules = &data.modules;
         self.rows.refilter(
             filter,
-            modules.len(),
-            |i| {
+            0..modules.len(),
+            |i, query| {
                 let m = &modules[i];
-                format!("{} {} {}", m.name, m.title, m.description)
+                // A module's state is its tenants': `failed` lists the modules that failed
+                // somewhere.
+                let column = data.module_index(&m.name);
+                query.matches(
+                    || format!("{} {} {}", m.name, m.title, m.description),
+                    |module, state| {
+                        Some(
+                            module.is_none_or(|n| n == m.name)
+                                && column.is_some_and(|c| data.matrix.count(c, state) > 0),
+                        )
+                    },
+                )
             },
             &mut [&mut self.cursor],
         );
     }
 
     /// The module for every tenant shown.
-    fn cells(&self, shared: &Shared) -> Vec<(String, String)> {
-        match self.selected(shared) {
+    fn cells(&self, shared: &Shared, row: usize) -> Vec<(String, String)> {
+        match self.rows.at(row).map(|i| &shared.data.modules[i]) {
             Some(m) => shared
                 .tenants
                 .visible()
@@ -60,6 +73,17 @@ impl View for Modules {
                 .collect(),
             None => Vec::new(),
         }
+    }
+
+    /// Failed or pending for some tenant.
+    fn trouble(&self, shared: &Shared, index: usize) -> bool {
+        let data = &shared.data;
+        data.module_index(&data.modules[index].name)
+            .is_some_and(|c| {
+                data.matrix.count(c, ModuleState::Failed)
+                    + data.matrix.count(c, ModuleState::Outdated)
+                    > 0
+            })
     }
 
     fn on_command(&mut self, command: Command, shared: &mut Shared) -> Outcome {
@@ -92,7 +116,7 @@ impl View for Modules {
     fn on_event(&mut self, event: Event, shared: &Shared) {
         if let Event::Module(m) = event {
             if self.rows.position(m).is_none() {
-                self.refilter(Some(String::new()), shared);
+                self.refilter(Some(Query::default()), shared);
             }
             if let Some(pos) = self.rows.position(m) {
                 self.cursor.row = pos;
@@ -140,6 +164,7 @@ impl View for Modules {
                     Constraint::Length(5),
                     Constraint::Length(7),
                 ],
+                header_height: 1,
                 highlight: true,
             },
             |i, _| {

@@ -12,7 +12,7 @@ use super::{Event, Outcome, View};
 use crate::tui::command::Command;
 use crate::tui::data::Snapshot;
 use crate::tui::drift;
-use crate::tui::rows::{Cursor, Filtered};
+use crate::tui::rows::{Cursor, Filtered, Order};
 use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::table::{self, List, Spec, header, mark};
@@ -28,13 +28,23 @@ impl View for Tenants {
     listing!(tenants cursor);
 
     /// The tenant for every module.
-    fn cells(&self, shared: &Shared) -> Vec<(String, String)> {
-        match super::selected(self, shared) {
+    fn cells(&self, shared: &Shared, row: usize) -> Vec<(String, String)> {
+        match shared.tenants.at(row) {
             Some(t) => (0..shared.data.modules.len())
                 .map(|m| (shared.tenant_slug(t), shared.module_name(m)))
                 .collect(),
             None => Vec::new(),
         }
+    }
+
+    /// A module failed or pending.
+    fn trouble(&self, shared: &Shared, index: usize) -> bool {
+        let [_, outdated, failed] = shared.data.counts[index];
+        outdated + failed > 0
+    }
+
+    fn order(&self, _shared: &Shared) -> Option<Order> {
+        Some(Order::Trouble)
     }
 
     fn on_command(&mut self, command: Command, shared: &mut Shared) -> Outcome {
@@ -80,7 +90,7 @@ impl View for Tenants {
             },
             Spec {
                 title: "Tenants",
-                suffix: String::new(),
+                suffix: shared.order.describe(),
                 empty: "no tenants yet: `estate tenants add SLUG`",
                 header: header(&["", "TENANT", "NAME", "PLACEMENT", "✓", "↑", "✗"]),
                 widths: vec![
@@ -92,6 +102,7 @@ impl View for Tenants {
                     Constraint::Length(3),
                     Constraint::Length(3),
                 ],
+                header_height: 1,
                 highlight: true,
             },
             |i, _| {

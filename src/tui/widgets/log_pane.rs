@@ -1,5 +1,5 @@
 //! A job's log pane: the newest lines, followed as they come, or scrolled back when focused;
-//! optionally one tenant's lines only.
+//! optionally one tenant's lines only; whole and wrapped in a window on `enter`.
 
 use std::cell::Cell;
 
@@ -49,6 +49,15 @@ impl LogPane {
         true
     }
 
+    /// The lines from the first one the pane shows on, whole: what `enter` opens in a wrapped,
+    /// scrolled window, so a line cut at the pane's edge can be read.
+    pub fn whole_from_shown(&self, lines: &[LogLine]) -> Vec<Line<'static>> {
+        let height = self.height.get().max(1);
+        let max_start = lines.len().saturating_sub(height);
+        let start = self.scroll.unwrap_or(max_start).min(max_start);
+        lines[start..].iter().map(line).collect()
+    }
+
     /// Only the lines of the tenant the pane is filtered to, if any.
     pub fn keep(&self, lines: Vec<LogLine>) -> Vec<LogLine> {
         match &self.tenant {
@@ -65,27 +74,7 @@ impl LogPane {
         self.height.set(height);
         let max_start = lines.len().saturating_sub(height);
         let start = self.scroll.unwrap_or(max_start).min(max_start);
-        let shown: Vec<Line> = lines
-            .iter()
-            .skip(start)
-            .take(height)
-            .map(|l| {
-                let st = match l.kind {
-                    LineKind::Info => Style::default(),
-                    LineKind::Ok => style::installed(),
-                    LineKind::Failed => style::failed(),
-                    LineKind::Skipped => style::outdated(),
-                };
-                Line::from(vec![
-                    Span::styled(format!("{} ", l.clock()), style::dim()),
-                    Span::styled(
-                        format!("{:<10} ", l.tenant.as_deref().unwrap_or("")),
-                        style::dim(),
-                    ),
-                    Span::styled(l.text.clone(), st),
-                ])
-            })
-            .collect();
+        let shown: Vec<Line> = lines.iter().skip(start).take(height).map(line).collect();
         let mode = match self.scroll {
             None => "following".to_string(),
             Some(_) => format!("line {} of {}, G follows", start + 1, lines.len()),
@@ -96,7 +85,7 @@ impl LogPane {
             .map(|t| format!(", {t} only"))
             .unwrap_or_default();
         let focus = if self.focus {
-            "esc leaves"
+            "enter reads whole, esc leaves"
         } else {
             "enter scrolls"
         };
@@ -118,4 +107,22 @@ impl LogPane {
         };
         frame.render_widget(Paragraph::new(body).block(block), area);
     }
+}
+
+/// A log line as the pane and its window show it: when, which tenant, what.
+fn line(l: &LogLine) -> Line<'static> {
+    let st = match l.kind {
+        LineKind::Info => Style::default(),
+        LineKind::Ok => style::installed(),
+        LineKind::Failed => style::failed(),
+        LineKind::Skipped => style::outdated(),
+    };
+    Line::from(vec![
+        Span::styled(format!("{} ", l.clock()), style::dim()),
+        Span::styled(
+            format!("{:<10} ", l.tenant.as_deref().unwrap_or("")),
+            style::dim(),
+        ),
+        Span::styled(l.text.clone(), st),
+    ])
 }

@@ -2,6 +2,7 @@
 //! view, window or console state), so any view can use it and none depends on another.
 
 pub mod gauge;
+pub mod grid;
 pub mod log_pane;
 pub mod status_line;
 pub mod table;

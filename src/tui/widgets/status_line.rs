@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use crate::tui::style;
 
@@ -30,7 +30,33 @@ pub struct Status<'a> {
     pub reminder: &'a str,
 }
 
+/// The rows the status line needs at `width`: two when a message does not fit on one (an
+/// answer to bad input names the fix, which must not be cut off), else one.
+pub fn height(status: &Status, width: u16) -> u16 {
+    let (line, message) = line(status);
+    if message {
+        (Paragraph::new(line)
+            .wrap(Wrap { trim: true })
+            .line_count(width) as u16)
+            .clamp(1, 2)
+    } else {
+        1
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, status: Status) {
+    let (line, message) = line(&status);
+    let paragraph = Paragraph::new(line);
+    let paragraph = if message {
+        paragraph.wrap(Wrap { trim: true })
+    } else {
+        paragraph
+    };
+    frame.render_widget(paragraph, area);
+}
+
+/// The line, and whether it carries a message (rather than the reminder of the keys).
+fn line(status: &Status) -> (Line<'static>, bool) {
     let mut spans = Vec::new();
     if status.read_only {
         spans.push(Span::styled(" READ-ONLY ", style::selected()));
@@ -65,15 +91,33 @@ pub fn draw(frame: &mut Frame, area: Rect, status: Status) {
         Some((m, Tone::Error)) => spans.push(Span::styled(m.to_string(), style::failed())),
         None => spans.push(Span::styled(status.reminder.to_string(), style::dim())),
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    (Line::from(spans), status.message.is_some())
 }
 
-/// The line being typed after its prompt (`/`, `:`), with a block for the cursor.
-pub fn input(frame: &mut Frame, area: Rect, prompt: &'static str, text: &str) {
+/// The line being typed after its prompt (`/`, `:`), with a block for the cursor, and `note`
+/// on the line above it, over the view's border (what is wrong with it, the completions of a
+/// word): the whole width, however long the line typed.
+pub fn input(
+    frame: &mut Frame,
+    area: Rect,
+    prompt: &'static str,
+    text: &str,
+    note: Option<Span<'static>>,
+) {
     let line = Line::from(vec![
         Span::styled(prompt, style::header()),
         Span::raw(text.to_string()),
         Span::styled("█", style::dim()),
     ]);
     frame.render_widget(Paragraph::new(line), area);
+    if let Some(note) = note
+        && area.y > 0
+    {
+        let above = Rect {
+            y: area.y - 1,
+            ..area
+        };
+        frame.render_widget(Clear, above);
+        frame.render_widget(Paragraph::new(Line::from(note)), above);
+    }
 }

@@ -18,6 +18,8 @@ pub struct Spec<'a> {
     pub suffix: String,
     pub empty: &'a str,
     pub header: Vec<TableCell<'static>>,
+    /// Lines the header takes.
+    pub header_height: u16,
     pub widths: Vec<Constraint>,
     /// Whether the selected row is drawn reversed (the Matrix marks its cell instead).
     pub highlight: bool,
@@ -49,17 +51,25 @@ pub fn draw(
         total,
         page,
     } = list;
-    let height = area.height.saturating_sub(3).max(1) as usize;
+    let height = area.height.saturating_sub(2 + spec.header_height).max(1) as usize;
     let offset = cursor.window(rows.len(), height);
     page.set(height);
     let visible = rows.visible();
     let selected = cursor.row;
+    let range = cursor.anchor.map(|a| a.min(selected)..=a.max(selected));
     let shown: Vec<Row> = visible
         .iter()
         .enumerate()
         .skip(offset)
         .take(height)
-        .map(|(pos, i)| row(*i, pos == selected))
+        .map(|(pos, i)| {
+            let r = row(*i, pos == selected);
+            if range.as_ref().is_some_and(|r| r.contains(&pos)) {
+                r.style(style::range())
+            } else {
+                r
+            }
+        })
         .collect();
     let count = if rows.filter.is_empty() {
         format!("{}", visible.len())
@@ -69,7 +79,11 @@ pub fn draw(
     let mut state =
         TableState::default().with_selected((!visible.is_empty()).then(|| selected - offset));
     let mut table = Table::new(shown, spec.widths)
-        .header(Row::new(spec.header).style(style::header()))
+        .header(
+            Row::new(spec.header)
+                .height(spec.header_height)
+                .style(style::header()),
+        )
         .block(
             Block::default()
                 .borders(Borders::ALL)
@@ -87,7 +101,7 @@ pub fn draw(
         };
         let inner = Rect {
             x: area.x + 2,
-            y: area.y + 2,
+            y: area.y + 1 + spec.header_height,
             width: area.width.saturating_sub(4),
             height: 1,
         };

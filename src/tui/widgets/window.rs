@@ -1,5 +1,5 @@
 //! A window over the view: centred, bordered, its text wrapped and scrolled, a footer of keys.
-//! It grows to fit its text up to the screen.
+//! It grows to fit its text up to the screen; the footer (keys, a line typed) stays in view.
 
 use std::cell::Cell;
 
@@ -11,15 +11,15 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::tui::command::Command;
 use crate::tui::style;
 
-/// Draws `lines` from `scroll` on, under `title`, with `footer` (the window's keys) last;
-/// `scroll_max` learns how far the text can scroll.
+/// Draws `lines` from `scroll` on, under `title`, with `footer` (the window's keys, and what
+/// is typed in it) last; `scroll_max` learns how far the text can scroll.
 pub fn draw(
     frame: &mut Frame,
     scroll_max: &Cell<usize>,
     title: &str,
     lines: Vec<Line>,
     scroll: usize,
-    footer: Option<&str>,
+    mut footer: Vec<Line>,
 ) {
     let area = frame.area();
     let width = area
@@ -30,7 +30,8 @@ pub fn draw(
     let text_width = width.saturating_sub(2);
     let body = Paragraph::new(lines).wrap(Wrap { trim: false });
     let wrapped = body.line_count(text_width) as u16;
-    let chrome = 2 + u16::from(footer.is_some());
+    let below = footer.len() as u16;
+    let chrome = 2 + below;
     let height = (wrapped + chrome)
         .min(area.height.saturating_sub(2))
         .max(chrome + 1);
@@ -47,7 +48,7 @@ pub fn draw(
         .title(format!(" {title} "));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let body_height = inner.height.saturating_sub(u16::from(footer.is_some()));
+    let body_height = inner.height.saturating_sub(below);
     let max_scroll = wrapped.saturating_sub(body_height);
     scroll_max.set(max_scroll as usize);
     let scroll = (scroll as u16).min(max_scroll);
@@ -58,21 +59,24 @@ pub fn draw(
             ..inner
         },
     );
-    if let Some(footer) = footer {
-        let more = if scroll < max_scroll {
-            " · more below"
-        } else {
-            ""
-        };
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!("{footer}{more}"), style::dim())),
-            Rect {
-                y: inner.y + body_height,
-                height: 1,
-                ..inner
-            },
-        );
+    if scroll < max_scroll
+        && let Some(last) = footer.last_mut()
+    {
+        last.push_span(Span::styled(" · more below", style::dim()));
     }
+    frame.render_widget(
+        Paragraph::new(footer),
+        Rect {
+            y: inner.y + body_height,
+            height: below.min(inner.height),
+            ..inner
+        },
+    );
+}
+
+/// A footer line of keys (`keys::footer`), as windows show it.
+pub fn keys_line(text: String) -> Line<'static> {
+    Line::from(Span::styled(text, style::dim()))
 }
 
 /// Moves `scroll` as a moving command asks, within `max`; a page is ten lines.

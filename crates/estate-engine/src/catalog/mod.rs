@@ -23,7 +23,9 @@ pub use migration_set::{
     Migration, MigrationSet, NO_TRANSACTION, SqlFile, checksum, folder_stem, is_no_transaction,
     parse_file_name,
 };
-pub use tables::{Conflict, OwnedTable, Ownership, TableMap, left_by_scripts, owned_tables};
+pub use tables::{
+    Conflict, OwnedTable, Ownership, TableMap, dropped_by_reverting, left_by_scripts, owned_tables,
+};
 
 use crate::error::{Error, Result};
 

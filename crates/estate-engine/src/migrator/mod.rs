@@ -84,6 +84,19 @@ pub struct MigrationInfo {
 }
 
 impl MigrationInfo {
+    /// The SQL it runs going up (or, with `down`, reverting), `None` when it runs Rust code,
+    /// and where that comes from: what a dry run and the console's plan window show.
+    pub fn script(&self, down: bool) -> (Option<&str>, &str) {
+        if down {
+            (
+                self.down_sql.as_deref(),
+                self.down_source.as_deref().unwrap_or(&self.source),
+            )
+        } else {
+            (self.up_sql.as_deref(), &self.source)
+        }
+    }
+
     /// Whether it runs outside a transaction going up (or, with `down`, reverting).
     pub fn outside_transaction(&self, down: bool) -> bool {
         if down {

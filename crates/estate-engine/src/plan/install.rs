@@ -65,6 +65,7 @@ impl Planner<'_> {
                     tenant: Some(tenant.slug.clone()),
                     action,
                     unknown: pending.is_none(),
+                    drops: None,
                     migrations: pending.unwrap_or_default(),
                     reason: (!modules.contains(m)).then(|| "required".to_string()),
                     after: Vec::new(),
@@ -125,6 +126,7 @@ impl Planner<'_> {
             }
             plan.landlord.push(Step {
                 unknown: false,
+                drops: None,
                 module: m.clone(),
                 scope: Scope::Landlord,
                 tenant: None,

@@ -136,6 +136,7 @@ impl Planner<'_> {
                     Action::Upgrade
                 },
                 unknown: status.is_none(),
+                drops: None,
                 migrations: status.map(|s| s.pending).unwrap_or_default(),
                 after: Vec::new(),
             });

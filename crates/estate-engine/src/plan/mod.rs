@@ -85,6 +85,22 @@ pub struct Step {
     /// The database could not be reached while planning: `migrations` is not known.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unknown: bool,
+    /// Going down: the tables reverting `migrations` drops, read from their SQL (the
+    /// responsibility matrix's reading); `None` going up, or when it cannot be known (a
+    /// migration that runs Rust code, a database unreachable while planning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drops: Option<Vec<String>>,
+}
+
+/// What a rollback drops in one scope of one module, over every database planned alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drops {
+    pub module: String,
+    pub scope: Scope,
+    /// `None` when it cannot be known (see [`Step::drops`]).
+    pub tables: Option<Vec<String>>,
+    /// How many databases (tenants; 1 for the landlord) drop these.
+    pub databases: usize,
 }
 
 /// The ordered, validated steps of one install, rollback or migrate.
@@ -128,6 +144,51 @@ impl Plan {
 
     pub fn migration_count(&self) -> usize {
         self.steps().iter().map(|s| s.migrations.len()).sum()
+    }
+
+    /// What the plan's steps going down drop, per module and scope, the databases that drop
+    /// the same tables counted together; steps that drop no table are left out.
+    pub fn drops(&self) -> Vec<Drops> {
+        let mut out: Vec<Drops> = Vec::new();
+        for s in self.steps().into_iter().filter(|s| s.action.is_down()) {
+            let tables = if s.unknown { None } else { s.drops.clone() };
+            if tables.as_ref().is_some_and(Vec::is_empty) {
+                continue;
+            }
+            match out
+                .iter_mut()
+                .find(|d| d.module == s.module && d.scope == s.scope && d.tables == tables)
+            {
+                Some(d) => d.databases += 1,
+                None => out.push(Drops {
+                    module: s.module.clone(),
+                    scope: s.scope,
+                    tables,
+                    databases: 1,
+                }),
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for Drops {
+    /// `calendar, tenant scope of 3 tenant(s): drops events, calendars`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.scope {
+            Scope::Landlord => write!(f, "{}, landlord scope: ", self.module)?,
+            Scope::Tenant => write!(
+                f,
+                "{}, tenant scope of {} tenant(s): ",
+                self.module, self.databases
+            )?,
+        }
+        match &self.tables {
+            Some(tables) => write!(f, "drops {}", tables.join(", ")),
+            None => f.write_str(
+                "the tables it drops are not known (Rust code, or unreachable while planning)",
+            ),
+        }
     }
 }
 

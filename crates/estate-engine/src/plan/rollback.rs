@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, Plan, Planner, Step, TenantSelection, no_tenants};
-use crate::catalog::Scope;
+use crate::catalog::{Scope, dropped_by_reverting};
 use crate::error::{Error, Result};
 use crate::migrator::{MigrationInfo, ScopeStatus};
+use crate::sql::Engine;
 
 impl Planner<'_> {
     /// Plans rolling `modules` back for the selected tenants. Installed dependants block it,
@@ -26,6 +27,7 @@ impl Planner<'_> {
         let installs = self.installs().await?;
         let graph = &self.catalog.graph;
         let mut plan = self.empty_plan(Action::Rollback, modules, &tenants);
+        let mut drops = DropsRead::default();
         let mut blocked = Vec::new();
         let mut per_tenant: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for tenant in &tenants {
@@ -87,7 +89,12 @@ impl Planner<'_> {
                 let unknown = status.is_none();
                 let status = status.unwrap_or_default();
                 let engine = tenant.placement.engine;
+                let known = self.migrator(&m)?.migrations(Scope::Tenant, engine);
+                let migrations = reverted(&status, known.clone());
                 steps.push(Step {
+                    drops: (!unknown)
+                        .then(|| drops.of(&m, Scope::Tenant, engine, &known, &migrations))
+                        .flatten(),
                     unknown,
                     after: graph
                         .dependants(&m)
@@ -96,10 +103,7 @@ impl Planner<'_> {
                         .collect(),
                     reason: (!modules.contains(&m))
                         .then(|| "requires a module rolled back (--cascade)".to_string()),
-                    migrations: reverted(
-                        &status,
-                        self.migrator(&m)?.migrations(Scope::Tenant, engine),
-                    ),
+                    migrations,
                     module: m,
                     scope: Scope::Tenant,
                     tenant: Some(tenant.slug.clone()),
@@ -129,7 +133,11 @@ impl Planner<'_> {
             if status.applied.is_empty() {
                 continue;
             }
+            let engine = landlord.engine();
+            let known = self.migrator(&m)?.migrations(Scope::Landlord, engine);
+            let migrations = reverted(&status, known.clone());
             plan.landlord.push(Step {
+                drops: drops.of(&m, Scope::Landlord, engine, &known, &migrations),
                 unknown: false,
                 after: graph
                     .dependants(&m)
@@ -137,11 +145,7 @@ impl Planner<'_> {
                     .cloned()
                     .collect(),
                 reason: Some("no tenant keeps it".to_string()),
-                migrations: reverted(
-                    &status,
-                    self.migrator(&m)?
-                        .migrations(Scope::Landlord, landlord.engine()),
-                ),
+                migrations,
                 module: m,
                 scope: Scope::Landlord,
                 tenant: None,
@@ -161,4 +165,47 @@ fn reverted(status: &ScopeStatus, known: Vec<MigrationInfo>) -> Vec<MigrationInf
         .collect();
     out.reverse();
     out
+}
+
+/// The tables each step drops, read once per module, scope, engine and set of versions: a
+/// fleet's tenants mostly revert the same migrations.
+#[derive(Default)]
+struct DropsRead {
+    read: BTreeMap<DropsKey, Option<Vec<String>>>,
+}
+
+/// Module, scope, engine, the versions reverted.
+type DropsKey = (String, Scope, Engine, Vec<i64>);
+
+impl DropsRead {
+    /// What reverting `reverted` (of the `known` migrations) drops; `None` when a migration
+    /// up to the newest reverted runs Rust code rather than SQL, so its tables are not known.
+    fn of(
+        &mut self,
+        module: &str,
+        scope: Scope,
+        engine: Engine,
+        known: &[MigrationInfo],
+        reverted: &[MigrationInfo],
+    ) -> Option<Vec<String>> {
+        let versions: BTreeSet<i64> = reverted.iter().map(|m| m.version).collect();
+        let key = (
+            module.to_string(),
+            scope,
+            engine,
+            versions.iter().copied().collect(),
+        );
+        self.read
+            .entry(key)
+            .or_insert_with(|| {
+                let newest = versions.last().copied().unwrap_or(i64::MIN);
+                let scripts = known
+                    .iter()
+                    .filter(|m| m.version <= newest)
+                    .map(|m| Some((m.version, m.source.as_str(), m.up_sql.as_deref()?)))
+                    .collect::<Option<Vec<_>>>()?;
+                Some(dropped_by_reverting(&scripts, &versions, engine))
+            })
+            .clone()
+    }
 }

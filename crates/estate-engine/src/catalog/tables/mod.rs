@@ -6,7 +6,7 @@
 
 mod sql;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sql::{Token, qualified_name, skip};
 
@@ -161,6 +161,27 @@ pub fn left_by_scripts<'a>(
         apply_sql(version, source, sql, engine, &mut tables);
     }
     tables.into_iter().map(|t| t.name).collect()
+}
+
+/// The tables reverting the migrations `reverted` drops: those the up scripts up to the newest
+/// reverted one leave behind and the scripts below it that stay do not (a table made by a kept
+/// migration and altered by a reverted one stays). `scripts` are every known migration's
+/// `(version, source, up sql)`, in the order they run.
+pub fn dropped_by_reverting<'a>(
+    scripts: &[(i64, &'a str, &'a str)],
+    reverted: &BTreeSet<i64>,
+    engine: Engine,
+) -> Vec<String> {
+    let Some(newest) = reverted.last() else {
+        return Vec::new();
+    };
+    let upto = scripts.iter().filter(|(v, _, _)| v <= newest);
+    let before = left_by_scripts(upto.clone().copied(), engine);
+    let kept = left_by_scripts(
+        upto.filter(|(v, _, _)| !reverted.contains(v)).copied(),
+        engine,
+    );
+    before.into_iter().filter(|t| !kept.contains(t)).collect()
 }
 
 fn apply_sql(version: i64, source: &str, sql: &str, engine: Engine, tables: &mut Vec<OwnedTable>) {
@@ -388,5 +409,34 @@ mod tests {
         assert_eq!(owned[1].version, 2);
         assert_eq!(owned[0].indexes, Vec::<String>::new());
         assert_eq!(owned[1].indexes, ["j"]);
+    }
+
+    #[test]
+    fn reverting_drops_what_the_reverted_migrations_left() {
+        let scripts = [
+            (1, "1.up.sql", "CREATE TABLE kept (id INT);"),
+            (
+                2,
+                "2.up.sql",
+                "CREATE TABLE made (id INT); ALTER TABLE kept ADD x INT;",
+            ),
+            (
+                3,
+                "3.up.sql",
+                "CREATE TABLE gone (id INT); DROP TABLE gone; CREATE TABLE last (id INT);",
+            ),
+            (4, "4.up.sql", "CREATE TABLE not_applied (id INT);"),
+        ];
+        let reverted = BTreeSet::from([2, 3]);
+        assert_eq!(
+            dropped_by_reverting(&scripts, &reverted, Engine::Sqlite),
+            ["made", "last"]
+        );
+        let all = BTreeSet::from([1, 2, 3]);
+        assert_eq!(
+            dropped_by_reverting(&scripts, &all, Engine::Sqlite),
+            ["kept", "made", "last"]
+        );
+        assert!(dropped_by_reverting(&scripts, &BTreeSet::new(), Engine::Sqlite).is_empty());
     }
 }

@@ -250,3 +250,75 @@ fn r_then_enter_on_a_module_rolls_back_nothing() {
         "r then enter changed the databases (ledgers or registry)"
     );
 }
+
+/// A job the CLI runs in another terminal shows in the console's Jobs view within a second and
+/// moves with no key pressed, its log follows, and `c` stops it at a migration boundary: the
+/// CLI ends with exit 1, the registry says who cancelled, and each tenant has a whole prefix of
+/// the module's migrations.
+#[test]
+fn a_cli_job_in_another_window_shows_live_and_c_in_the_console_stops_it() {
+    if !Tmux::available() {
+        eprintln!("note: tmux is not installed; the console's end-to-end test is skipped");
+        return;
+    }
+    let s = Scratch::new();
+    let tenants: Vec<String> = (1..=8).map(|i| format!("t{i}")).collect();
+    s.add_tenants(&tenants.iter().map(String::as_str).collect::<Vec<_>>());
+    slow_context(&s);
+    let tmux = Tmux::start(&s, 120, 30);
+    tmux.wait_for("the Modules view", |sc| sc.contains("Modules ("));
+    tmux.keys(&["4"]);
+    tmux.wait_for("the Jobs view", |sc| sc.contains("no jobs yet"));
+
+    // The other window: one tenant at a time, each slow.
+    let mut install = s.estate_command(&["install", "slow", "--all"]);
+    install.env("ESTATE_CONCURRENCY", "1");
+    let mut child = install
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let progress = |sc: &str| {
+        sc.lines()
+            .find(|l| l.contains("running: "))
+            .map(str::to_string)
+    };
+    let seen = tmux.wait_for("the CLI's job, running", |sc| {
+        sc.contains("install  slow") && progress(sc).is_some()
+    });
+    // It moves, and its log follows, with no key pressed.
+    let first = progress(&seen);
+    tmux.wait_for("the job to advance", |sc| {
+        progress(sc).is_some() && progress(sc) != first
+    });
+    tmux.wait_for("its log, followed", |sc| {
+        sc.contains("✓ install slow on tenant t1")
+    });
+
+    tmux.keys(&["c"]);
+    tmux.wait_for("the cancel asked", |sc| {
+        sc.contains("asked to stop by tester")
+    });
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "the CLI's install ended {status:?}");
+    let stopped = tmux.wait_for("the job interrupted", |sc| {
+        sc.contains("interrupted: ") && sc.contains("cancel asked by tester")
+    });
+    assert!(stopped.contains("not started"), "{stopped}");
+    assert!(
+        stopped.contains("cancel requested by tester: stopping at the next migration boundary"),
+        "the log says who: {stopped}"
+    );
+    let whole = tenants
+        .iter()
+        .filter(|t| {
+            // Stopped at a boundary: a whole prefix of the migrations, each whole.
+            let v = slow_versions(&s.tenant_db(t));
+            assert!([1, 2, 3].starts_with(&v), "{t}: {v:?}");
+            v == [1, 2, 3]
+        })
+        .count();
+    assert!(whole >= 1 && whole < tenants.len(), "{whole} whole");
+    tmux.keys(&["q"]);
+    tmux.wait_for("estate to exit", |sc| sc.contains("estate exited 0"));
+}

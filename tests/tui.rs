@@ -39,6 +39,8 @@ async fn every_view_of_the_demo_at_80x24() {
     let mut app = app_on(&project, false).await;
     for (n, tab) in Tab::ALL.iter().enumerate() {
         app.on_key(key(char::from(b'1' + n as u8)));
+        // What a view reads from the registry on demand (the Jobs view's log) comes back.
+        settle(&project, &mut app).await;
         assert_eq!(app.tab, *tab);
         insta::assert_snapshot!(
             format!("demo_{}", tab.title().to_lowercase()),
@@ -459,7 +461,8 @@ async fn a_blocked_install_shows_failed_in_the_matrix_with_why_in_its_detail() {
     keys(&mut app, "3ll");
     let matrix = screen(&app, 80, 24);
     let acme = matrix.lines().find(|l| l.contains("acme")).unwrap();
-    assert_eq!(acme.matches("✗ failed").count(), 1, "{matrix}");
+    // user_management failed, and digital_card, blocked by it, is failed too.
+    assert_eq!(acme.matches("✗ failed").count(), 2, "{matrix}");
     app.on_key(code(KeyCode::Enter));
     let cell = screen(&app, 80, 24);
     assert!(cell.contains("digital_card for acme"), "{cell}");
@@ -883,6 +886,7 @@ async fn a_log_line_cut_at_the_edge_reads_whole_and_history_gives_by_the_spare_w
     let mut app = app_on(&project, false).await;
     // The failed migrate's log: enter focuses the pane, enter again opens it whole.
     app.on_key(key('4'));
+    settle(&project, &mut app).await;
     let pane = screen(&app, 80, 24);
     app.on_key(code(KeyCode::Enter));
     app.on_key(code(KeyCode::Enter));
@@ -890,7 +894,7 @@ async fn a_log_line_cut_at_the_edge_reads_whole_and_history_gives_by_the_spare_w
     // (The error names the scratch project's folder, which changes from run to run: no
     // snapshot.)
     let whole = screen(&app, 80, 24);
-    assert!(whole.contains("Log: 1 line(s), whole"), "{whole}");
+    assert!(whole.contains("Log: 4 line(s), whole"), "{whole}");
     // Cut in the pane, whole in the window (wrapped where it is long).
     let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
     let unwrapped = words(&whole.replace('│', " "));

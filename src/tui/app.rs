@@ -74,7 +74,29 @@ impl App {
         self.views.get(tab).cursor().row
     }
 
+    /// Once a second, without a key: the registry's jobs (any process's) read anew, and the
+    /// selected job's log followed.
+    pub fn tick(&mut self) {
+        self.shared.poll_jobs();
+        self.follow_selected();
+    }
+
+    /// The selected job's log, read from the registry when another process runs it.
+    fn follow_selected(&mut self) {
+        if self.tab != Tab::Jobs {
+            return;
+        }
+        if let Some(job) = self.views.jobs.recorded(&self.shared).cloned() {
+            self.shared.follow_log(&job);
+        }
+    }
+
     pub fn on_key(&mut self, key: KeyEvent) {
+        self.on_key_routed(key);
+        self.follow_selected();
+    }
+
+    fn on_key_routed(&mut self, key: KeyEvent) {
         if let Some(popup) = self.popup.as_mut() {
             let reply = popup.on_key(key, &mut self.shared);
             return self.answer(reply);
@@ -277,6 +299,18 @@ impl App {
                 self.shared.on_finished(i, result);
                 self.check_quit();
             }
+            Msg::Jobs(result) => {
+                let selected = self.views.jobs.selected_id(&self.shared);
+                self.shared.on_jobs(result);
+                self.views.jobs.keep_on(selected, &self.shared);
+                self.follow_selected();
+            }
+            Msg::JobLog { job, result } => self.shared.on_job_log(&job, result),
+            Msg::CancelAsked { job, result } => self.shared.on_cancel_asked(&job, result),
+            Msg::Retry { job, result } => match result {
+                Ok(request) => self.plan(request),
+                Err(e) => self.shared.warn(format!("retrying job {job}: {e}")),
+            },
         }
     }
 }

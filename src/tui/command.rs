@@ -31,6 +31,8 @@ pub enum Command {
     Filter,
     Palette,
     Cancel,
+    /// Plan a job's failed, skipped and not started steps again.
+    Retry,
     TenantFilter,
     Follow,
     Verify,
@@ -72,6 +74,8 @@ impl Command {
                 | Command::Install
                 | Command::Rollback
                 | Command::Upgrade
+                | Command::Cancel
+                | Command::Retry
         )
     }
 

@@ -1,10 +1,10 @@
 //! Jobs started from the console while they run: progress (tenants done / total, failures)
-//! and the log lines their events make, kept for the log pane; and the log of a job the
-//! registry recorded, read back from its history rows.
+//! and the log lines their events make, kept for the log pane; and the log of any job as the
+//! registry keeps it, read as it grows.
 
-use estate_engine::{HistoryEntry, Plan, log_lines};
 use estate_engine::{JobControl, JobEvent, JobReport};
 pub use estate_engine::{LineKind, LogLine};
+use estate_engine::{LoggedLine, Plan, log_lines};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
@@ -135,60 +135,64 @@ impl LiveJob {
         };
     }
 
-    /// The tenants this job's lines name, by slug.
-    pub fn tenants_seen(&self) -> Vec<String> {
-        let seen: std::collections::BTreeSet<&String> = self
-            .lines
-            .iter()
-            .filter_map(|l| l.tenant.as_ref())
-            .collect();
-        seen.into_iter().cloned().collect()
-    }
-
     /// Steps that succeeded so far.
     pub fn succeeded(&self) -> usize {
         self.steps_done - self.failed - self.skipped
     }
 }
 
-/// A recorded job's log, from its history rows (`history` newest first; the log oldest first).
-pub fn recorded_log(history: &[HistoryEntry], job_id: &str) -> Vec<LogLine> {
-    history
-        .iter()
-        .rev()
-        .filter(|h| h.job_id == job_id)
-        .map(|h| LogLine {
-            at: h.started_at.clone(),
-            tenant: h.tenant.clone(),
-            kind: if h.outcome == "succeeded" {
-                LineKind::Ok
-            } else {
-                LineKind::Failed
-            },
-            text: format!(
-                "{} {} {} on {}: migrations {} in {} ms{}",
-                if h.outcome == "succeeded" {
-                    "✓"
-                } else {
-                    "✗"
-                },
-                h.action,
-                h.module,
-                h.tenant
-                    .as_ref()
-                    .map_or("landlord".to_string(), |t| format!("tenant {t}")),
-                if h.migrations.is_empty() {
-                    "-"
-                } else {
-                    &h.migrations
-                },
-                h.duration_ms,
-                h.error
-                    .as_ref()
-                    .and_then(|e| e.lines().next())
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default()
-            ),
-        })
-        .collect()
+/// The log of a job read from the registry (any process's), as far as it has been read.
+#[derive(Debug, Default)]
+pub struct RecordedLog {
+    pub job: String,
+    pub lines: Vec<LogLine>,
+    /// The last line's number read: the next read asks for the lines after it.
+    pub last_seq: i64,
+    /// A read is under way.
+    pub reading: bool,
+    /// Read once at least (an empty log is then really empty).
+    pub read: bool,
+    /// The job had ended when the last read was asked: nothing more will come.
+    pub complete: bool,
+}
+
+impl RecordedLog {
+    pub fn new(job: &str) -> RecordedLog {
+        RecordedLog {
+            job: job.to_string(),
+            ..RecordedLog::default()
+        }
+    }
+
+    /// Takes the lines a read brought.
+    pub fn extend(&mut self, lines: Vec<LoggedLine>) {
+        if let Some(last) = lines.last() {
+            self.last_seq = last.seq;
+        }
+        self.lines.extend(lines.into_iter().map(|l| l.line));
+        self.reading = false;
+        self.read = true;
+    }
+}
+
+/// The tenants `lines` name, by slug.
+pub fn tenants_named(lines: &[LogLine]) -> Vec<String> {
+    let seen: std::collections::BTreeSet<&String> =
+        lines.iter().filter_map(|l| l.tenant.as_ref()).collect();
+    seen.into_iter().cloned().collect()
+}
+
+/// One tenant's steps in `lines` (its log lines): succeeded, failed and skipped.
+pub fn tenant_counts(lines: &[LogLine], tenant: &str) -> [usize; 3] {
+    let mut counts = [0; 3];
+    for l in lines.iter().filter(|l| l.tenant.as_deref() == Some(tenant)) {
+        // A step's outcome is its first line (✓, ✗ or skipped); more lines explain it.
+        match l.kind {
+            LineKind::Ok if l.text.starts_with('✓') => counts[0] += 1,
+            LineKind::Failed if l.text.starts_with('✗') => counts[1] += 1,
+            LineKind::Skipped => counts[2] += 1,
+            _ => {}
+        }
+    }
+    counts
 }

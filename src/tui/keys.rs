@@ -230,8 +230,12 @@ pub const BINDINGS: &[Binding] = &[
         .help("enter", "log pane: focus (j k, G follows); again: whole"),
     bind(Only(&[Tab::Jobs]), &[(ch('t'), TenantFilter)])
         .help("t", "log pane: every tenant, then each one's lines"),
-    bind(Only(&[Tab::Jobs]), &[(ch('c'), Cancel)])
-        .help("c", "cancel the job at its next migration boundary"),
+    bind(Only(&[Tab::Jobs]), &[(ch('c'), Cancel)]).help(
+        "c",
+        "cancel the job (any process's) at a migration boundary",
+    ),
+    bind(Only(&[Tab::Jobs]), &[(ch('R'), Retry)])
+        .help("R", "retry: plan its failed, skipped, not started steps"),
     // Follows the log as G does; the help names G only.
     bind(Only(&[Tab::Jobs]), &[(ch('f'), Follow)]),
     bind(

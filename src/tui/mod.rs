@@ -50,6 +50,11 @@ pub async fn settle(project: &Project, effect: Effect) -> Vec<Msg> {
         Effect::Plan(request) => drop(tx.send(worker::plan(project, request).await)),
         Effect::Run(jobs) => worker::run(project, jobs, &tx).await,
         Effect::Verify => drop(tx.send(worker::verify(project).await)),
+        effect => {
+            if let Some(msg) = worker::registry(project, effect).await {
+                drop(tx.send(msg));
+            }
+        }
     }
     drop(tx);
     rx.into_iter().collect()
@@ -78,7 +83,12 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
     // ratatui::init installs a panic hook that restores the terminal before the report.
     let mut terminal = ratatui::init();
     let result = tokio::task::block_in_place(|| {
+        let mut ticked = std::time::Instant::now();
         loop {
+            if ticked.elapsed() >= TICK {
+                ticked = std::time::Instant::now();
+                app.tick();
+            }
             if let Some(signal) = *estate_engine::sync::lock(&stopped) {
                 wind_down(&mut app, &rx, signal.name());
                 return Ok(());
@@ -112,6 +122,10 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
     ratatui::restore();
     result
 }
+
+/// How often the console reads the registry's jobs without a key press: a job started by any
+/// process shows within a second.
+const TICK: Duration = Duration::from_secs(1);
 
 /// Events one turn of the loop takes at most before it draws and looks at signals again.
 const EVENTS_PER_TURN: usize = 256;

@@ -10,12 +10,12 @@ use std::collections::BTreeSet;
 
 use super::data::Snapshot;
 use super::drift::{Drift, Findings};
-use super::jobs::LiveJob;
+use super::jobs::{LiveJob, RecordedLog};
 use super::query::Query;
 use super::rows::{Cursor, Filtered, Order};
 use super::widgets::status_line::Tone;
-use super::worker::Effect;
-use estate_engine::{JobControl, JobEvent, JobReport, ModuleState, Plan, VerifyReport};
+use super::worker::{Effect, LOG_LINES};
+use estate_engine::{JobControl, JobEvent, JobRecord, JobReport, ModuleState, Plan, VerifyReport};
 
 pub struct Shared {
     pub data: Snapshot,
@@ -26,6 +26,10 @@ pub struct Shared {
     pub marks: BTreeSet<(String, String)>,
     /// The jobs this console started, oldest first.
     pub live: Vec<LiveJob>,
+    /// A read of the registry's jobs is under way: a slow server never piles reads up.
+    pub polling_jobs: bool,
+    /// The log of the job selected in the Jobs view when this console did not start it.
+    pub recorded_log: Option<RecordedLog>,
     /// The last verify's findings, shown in the Matrix.
     pub drift: Drift,
     pub message: Option<(String, Tone)>,
@@ -48,6 +52,8 @@ impl Shared {
             read_only,
             marks: BTreeSet::new(),
             live: Vec::new(),
+            polling_jobs: false,
+            recorded_log: None,
             drift: Drift::default(),
             message: None,
             tenants: Filtered::default(),
@@ -181,6 +187,126 @@ impl Shared {
         job.control.cancel();
         self.say("cancelling: the job stops at its next migration boundary");
         true
+    }
+
+    /// Asks job `job`, which another process runs, to stop at its next migration boundary:
+    /// the registry records who asked, and its runner stops when it reads that.
+    pub fn cancel_elsewhere(&mut self, job: &str) {
+        if self.read_only {
+            return self.warn(format!(
+                "read-only: this console cancels nothing; `estate jobs cancel {job}` does"
+            ));
+        }
+        self.ask(Effect::CancelJob(job.to_string()));
+        self.say(format!("asking job {job} to stop…"));
+    }
+
+    pub fn on_cancel_asked(&mut self, job: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => self.say(format!(
+                "job {job} asked to stop by {}: it stops at its next migration boundary",
+                self.data.operator
+            )),
+            Err(e) => self.warn(format!("cancelling job {job} failed: {e}")),
+        }
+        self.poll_jobs();
+    }
+
+    /// Plans job `job` again (its failed, skipped and not started steps).
+    pub fn retry(&mut self, job: &str) {
+        if self.read_only {
+            return self.warn("read-only: this console plans nothing");
+        }
+        self.ask(Effect::Retry(job.to_string()));
+        self.say(format!("planning a retry of job {job}…"));
+    }
+
+    /// Asks for the registry's jobs, whichever process runs them, unless a read is under way.
+    pub fn poll_jobs(&mut self) {
+        if self.loaded && !self.polling_jobs {
+            self.polling_jobs = true;
+            self.ask(Effect::PollJobs);
+        }
+    }
+
+    /// The registry's jobs, read anew. A job another process ran that ended since the last
+    /// read changed cells: a reload shows them.
+    pub fn on_jobs(&mut self, result: Result<Vec<JobRecord>, String>) {
+        self.polling_jobs = false;
+        let jobs = match result {
+            Ok(jobs) => jobs,
+            Err(e) => return self.warn(format!("reading the jobs failed: {e}")),
+        };
+        let ours: BTreeSet<&str> = self
+            .live
+            .iter()
+            .filter_map(|j| j.job_id.as_deref())
+            .collect();
+        // Ended since the last read, or started and ended between two reads.
+        let ended_elsewhere = jobs
+            .iter()
+            .filter(|j| !j.is_running() && !ours.contains(j.id.as_str()))
+            .any(|j| {
+                !self
+                    .data
+                    .jobs
+                    .iter()
+                    .any(|old| old.id == j.id && old.state == j.state)
+            });
+        self.data.jobs = jobs;
+        if ended_elsewhere {
+            self.ask(Effect::Reload);
+        }
+    }
+
+    /// Reads the log of job `job` as the registry keeps it: whole when it is newly selected,
+    /// then the lines after the last read while it runs, and once more after it ends.
+    pub fn follow_log(&mut self, job: &JobRecord) {
+        let log = match &mut self.recorded_log {
+            Some(log) if log.job == job.id => log,
+            other => other.insert(RecordedLog::new(&job.id)),
+        };
+        if log.reading || log.complete {
+            return;
+        }
+        log.reading = true;
+        // Its lines are all written before its row says it ended: this read is the last.
+        log.complete = !job.is_running();
+        self.effects.push(Effect::JobLog {
+            job: job.id.clone(),
+            after: log.last_seq,
+        });
+    }
+
+    pub fn on_job_log(
+        &mut self,
+        job: &str,
+        result: Result<Vec<estate_engine::LoggedLine>, String>,
+    ) {
+        let Some(log) = self.recorded_log.as_mut().filter(|l| l.job == job) else {
+            return;
+        };
+        match result {
+            Ok(lines) => {
+                let more = lines.len() as i64 >= LOG_LINES;
+                log.extend(lines);
+                if more {
+                    // A long log comes in several reads, one after the other.
+                    log.complete = false;
+                    log.reading = true;
+                    let after = log.last_seq;
+                    self.ask(Effect::JobLog {
+                        job: job.to_string(),
+                        after,
+                    });
+                }
+            }
+            Err(e) => {
+                log.reading = false;
+                log.complete = true;
+                self.warn(format!("reading job {job}'s log failed: {e}"));
+            }
+        }
     }
 
     /// Stops every active job at its next migration boundary.

@@ -8,6 +8,7 @@ use std::sync::mpsc::Sender;
 use estate_engine::Scope;
 use estate_engine::{Action, Plan, TenantSelection};
 use estate_engine::{JobControl, JobEvent, JobReport};
+use estate_engine::{JobFilter, JobRecord, LoggedLine, Slug};
 use estate_engine::{Project, VerifyReport};
 
 use super::data::Snapshot;
@@ -36,6 +37,18 @@ pub enum Effect {
     Run(Vec<(usize, Plan, JobControl)>),
     /// `estate verify` over every tenant, reading only.
     Verify,
+    /// The registry's jobs, whichever process runs them (a job whose process is gone is
+    /// recorded interrupted first).
+    PollJobs,
+    /// Job `job`'s log lines after line `after`.
+    JobLog {
+        job: String,
+        after: i64,
+    },
+    /// Asks job `job`, whichever process runs it, to stop at its next migration boundary.
+    CancelJob(String),
+    /// What a retry of job `job` plans: its action over its modules and tenants again.
+    Retry(String),
 }
 
 /// Work done, back to the UI.
@@ -52,7 +65,25 @@ pub enum Msg {
     /// The project read anew from disk; the event loop works on it from now on.
     Reopened(Arc<Project>),
     Verified(Result<VerifyReport, String>),
+    Jobs(Result<Vec<JobRecord>, String>),
+    JobLog {
+        job: String,
+        result: Result<Vec<LoggedLine>, String>,
+    },
+    CancelAsked {
+        job: String,
+        result: Result<(), String>,
+    },
+    Retry {
+        job: String,
+        result: Result<PlanRequest, String>,
+    },
 }
+
+/// How many jobs the console lists, newest first.
+const JOB_ROWS: i64 = 200;
+/// How many log lines one read brings; a longer log comes in several.
+pub const LOG_LINES: i64 = 5000;
 
 /// Starts `effect` in the background; its result arrives on `tx`.
 pub fn spawn(
@@ -115,7 +146,82 @@ pub fn spawn(
                 let _ = tx.send(msg);
             });
         }
+        effect => {
+            handle.spawn(async move {
+                if let Some(msg) = registry(&project, effect).await {
+                    let _ = tx.send(msg);
+                }
+            });
+        }
     }
+}
+
+/// The effects that are one short read or write of the registry.
+pub async fn registry(project: &Project, effect: Effect) -> Option<Msg> {
+    Some(match effect {
+        Effect::PollJobs => Msg::Jobs(poll_jobs(project).await.map_err(|e| e.to_string())),
+        Effect::JobLog { job, after } => Msg::JobLog {
+            result: project
+                .job_log(&job, after, None, LOG_LINES)
+                .await
+                .map_err(|e| e.to_string()),
+            job,
+        },
+        Effect::CancelJob(job) => Msg::CancelAsked {
+            result: project.cancel_job(&job).await.map_err(|e| e.to_string()),
+            job,
+        },
+        Effect::Retry(job) => Msg::Retry {
+            result: retry(project, &job).await.map_err(|e| e.to_string()),
+            job,
+        },
+        _ => return None,
+    })
+}
+
+async fn poll_jobs(project: &Project) -> estate_engine::Result<Vec<JobRecord>> {
+    // A job killed elsewhere would say `running` for ever: recorded interrupted (its tenants'
+    // rows repaired) as the next estate to open the project would.
+    if let Err(e) = project.reap_dead_jobs().await {
+        tracing::warn!(error = %e, "looking for jobs whose process is gone failed");
+    }
+    project
+        .jobs(&JobFilter {
+            limit: JOB_ROWS,
+            ..JobFilter::default()
+        })
+        .await
+}
+
+/// A retry plans the job's action again over its modules and the tenants it was planned
+/// over: what already succeeded plans as nothing, so what is left is what failed, was skipped
+/// or never started.
+async fn retry(project: &Project, id: &str) -> estate_engine::Result<PlanRequest> {
+    let job = project.job(id).await?;
+    let action = match job.action.as_str() {
+        "install" => Action::Install,
+        "rollback" => Action::Rollback,
+        _ => Action::Upgrade,
+    };
+    let tenants = project
+        .job_tenants(id)
+        .await?
+        .iter()
+        .map(|t| Slug::parse(t))
+        .collect::<estate_engine::Result<Vec<_>>>()?;
+    Ok(PlanRequest {
+        action,
+        groups: vec![PlanGroup {
+            modules: job
+                .modules
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .collect(),
+            tenants: TenantSelection::Only(tenants),
+        }],
+        cascade: false,
+    })
 }
 
 pub async fn verify(project: &Project) -> Msg {

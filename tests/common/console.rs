@@ -27,7 +27,8 @@ pub fn screen(app: &App, width: u16, height: u16) -> String {
     mask(&out)
 }
 
-/// Replaces times with `<time>` and `N ms` with `# ms`, keeping every column where it was.
+/// Replaces times with `<time>`, `N ms` with `# ms` and a scratch folder's random name with
+/// stars, keeping every column where it was.
 pub fn mask(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::new();
@@ -48,6 +49,18 @@ pub fn mask(text: &str) -> String {
         if shape.starts_with("99:99:99") {
             out.push_str("<clock> ");
             i += 8;
+            continue;
+        }
+        // A scratch project's folder (`/tmp/.tmpAb12Cd`), named in errors.
+        if rest.starts_with("/tmp/.tmp") {
+            out.push_str("/tmp/.tmp");
+            i += 9;
+            let mut n = 0;
+            while n < 6 && i < chars.len() && chars[i].is_ascii_alphanumeric() {
+                out.push('*');
+                i += 1;
+                n += 1;
+            }
             continue;
         }
         // Job ids: `20261125T172233123-1a2b`.

@@ -1,6 +1,8 @@
 //! The Jobs view: the jobs this console started (newest first), then the others the registry
-//! recorded; the selected job's progress, and its log pane (`enter` focuses it, `t` shows one
-//! tenant's lines, `c` cancels the job at its next migration boundary).
+//! records, whichever process runs them, read anew every second; the selected job's progress,
+//! and its log pane, followed while the job runs (`enter` focuses it, `t` shows one tenant's
+//! lines and counts, `c` cancels the job at its next migration boundary, `R` plans its failed,
+//! skipped and not started steps again).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -10,7 +12,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::{Event, Outcome, View};
 use crate::tui::command::Command;
-use crate::tui::jobs::{JobState, LogLine, recorded_log};
+use crate::tui::jobs::{JobState, LogLine, tenant_counts, tenants_named};
 use crate::tui::query::Query;
 use crate::tui::rows::{Cursor, Filtered};
 use crate::tui::shared::Shared;
@@ -19,6 +21,7 @@ use crate::tui::widgets::gauge::{self, bar};
 use crate::tui::widgets::log_pane::LogPane;
 use crate::tui::widgets::table::{self, List, Spec, header};
 use crate::tui::widgets::text::short_time;
+use estate_engine::JobRecord;
 
 #[derive(Debug, Default)]
 pub struct Jobs {
@@ -61,41 +64,111 @@ impl Jobs {
         super::selected(self, shared).and_then(|i| job_rows(shared).get(i).copied())
     }
 
+    /// The selected job when this console did not start it: its log is read from the registry.
+    pub fn recorded<'a>(&self, shared: &'a Shared) -> Option<&'a JobRecord> {
+        match self.selected_job(shared) {
+            Some(JobRow::Recorded(r)) => shared.data.jobs.get(r),
+            _ => None,
+        }
+    }
+
+    /// The selected job's log lines, every tenant's.
+    fn all_lines<'a>(&self, shared: &'a Shared) -> &'a [LogLine] {
+        match self.selected_job(shared) {
+            Some(JobRow::Live(i)) => &shared.live[i].lines,
+            Some(JobRow::Recorded(r)) => shared
+                .recorded_log
+                .as_ref()
+                .filter(|l| l.job == shared.data.jobs[r].id)
+                .map_or(&[], |l| &l.lines),
+            None => &[],
+        }
+    }
+
     /// The selected job's log lines, through the pane's tenant filter.
     fn log_lines(&self, shared: &Shared) -> Vec<LogLine> {
-        self.log.keep(match self.selected_job(shared) {
-            Some(JobRow::Live(i)) => shared.live[i].lines.clone(),
-            Some(JobRow::Recorded(r)) => {
-                recorded_log(&shared.data.history, &shared.data.jobs[r].id)
-            }
-            None => Vec::new(),
+        self.log.keep(self.all_lines(shared).to_vec())
+    }
+
+    /// What the log pane says when it has no line to show.
+    fn empty_log(&self, shared: &Shared) -> Option<String> {
+        let job = self.recorded(shared)?;
+        let log = shared.recorded_log.as_ref().filter(|l| l.job == job.id);
+        Some(match log {
+            Some(l) if l.read && l.lines.is_empty() => format!(
+                "no log kept for job {}: it ran before estate kept job logs, or its log was \
+                 pruned ([log] job_log_days); `estate history --job {}` lists its steps",
+                job.id, job.id
+            ),
+            _ => format!("reading job {}'s log…", job.id),
         })
     }
 
     fn cancel_selected(&self, shared: &mut Shared) {
         match self.selected_job(shared) {
             Some(JobRow::Live(i)) if shared.cancel(i) => {}
+            Some(JobRow::Recorded(r)) if shared.data.jobs[r].is_running() => {
+                let id = shared.data.jobs[r].id.clone();
+                shared.cancel_elsewhere(&id);
+            }
             _ => shared.say("no running job selected"),
+        }
+    }
+
+    fn retry_selected(&self, shared: &mut Shared) {
+        let (id, state) = match self.selected_job(shared) {
+            Some(JobRow::Live(i)) => {
+                let j = &shared.live[i];
+                (j.job_id.clone(), j.state.label().to_string())
+            }
+            Some(JobRow::Recorded(r)) => {
+                let j = &shared.data.jobs[r];
+                (Some(j.id.clone()), j.state.clone())
+            }
+            None => return shared.say("no job selected"),
+        };
+        match (id, state.as_str()) {
+            (Some(_), "running" | "queued") | (None, _) => {
+                shared.say("the job is still running: c cancels it, R retries it once it ends")
+            }
+            (Some(id), "succeeded") => shared.say(format!("job {id} succeeded: nothing to retry")),
+            (Some(id), _) => shared.retry(&id),
+        }
+    }
+
+    /// The id of the selected job, once it has one.
+    pub fn selected_id(&self, shared: &Shared) -> Option<String> {
+        self.selected_job(shared)
+            .and_then(|row| Self::id_of(shared, row))
+    }
+
+    /// The registry's jobs were read anew: the list may have moved under the cursor (a job
+    /// started elsewhere comes first), which stays on job `id`.
+    pub fn keep_on(&mut self, id: Option<String>, shared: &Shared) {
+        self.refilter(None, shared);
+        let Some(id) = id else { return };
+        let rows = job_rows(shared);
+        if let Some(at) = self
+            .rows
+            .visible()
+            .iter()
+            .position(|&i| Self::id_of(shared, rows[i]).as_deref() == Some(id.as_str()))
+        {
+            self.cursor.row = at;
+        }
+    }
+
+    /// The id of the job a row shows, once it has one.
+    fn id_of(shared: &Shared, row: JobRow) -> Option<String> {
+        match row {
+            JobRow::Live(i) => shared.live[i].job_id.clone(),
+            JobRow::Recorded(r) => Some(shared.data.jobs[r].id.clone()),
         }
     }
 
     /// The log pane's next tenant filter: every tenant, then each tenant the log names.
     fn next_log_tenant(&mut self, shared: &mut Shared) {
-        let tenants: Vec<String> = match self.selected_job(shared) {
-            Some(JobRow::Live(i)) => shared.live[i].tenants_seen(),
-            Some(JobRow::Recorded(r)) => {
-                let mut seen = Vec::new();
-                for l in recorded_log(&shared.data.history, &shared.data.jobs[r].id) {
-                    if let Some(t) = l.tenant
-                        && !seen.contains(&t)
-                    {
-                        seen.push(t);
-                    }
-                }
-                seen
-            }
-            None => Vec::new(),
-        };
+        let tenants = tenants_named(self.all_lines(shared));
         let next = match &self.log.tenant {
             None => tenants.first().cloned(),
             Some(t) => tenants
@@ -153,6 +226,7 @@ impl View for Jobs {
             }
             Command::Enter => self.log.focus = true,
             Command::Cancel => self.cancel_selected(shared),
+            Command::Retry => self.retry_selected(shared),
             Command::TenantFilter => self.next_log_tenant(shared),
             Command::Follow => self.log.scroll = None,
             _ => return Outcome::Unhandled,
@@ -214,9 +288,15 @@ impl View for Jobs {
             },
             |i, _| row(shared, rows[i]),
         );
-        let (ratio, label) = progress_of(shared, self.selected_job(shared));
+        let (ratio, mut label) = progress_of(shared, self.selected_job(shared));
+        if let Some(t) = &self.log.tenant {
+            let [ok, failed, skipped] = tenant_counts(self.all_lines(shared), t);
+            label = format!("{t}: {ok} ok, {failed} failed, {skipped} skipped · {label}");
+        }
         gauge::draw(frame, progress, ratio, label);
-        self.log.draw(frame, log, &self.log_lines(shared));
+        let empty = self.empty_log(shared);
+        self.log
+            .draw(frame, log, &self.log_lines(shared), empty.as_deref());
     }
 }
 
@@ -301,18 +381,29 @@ fn progress_of(shared: &Shared, job: Option<JobRow>) -> (f64, String) {
         }
         Some(JobRow::Recorded(r)) => {
             let j = &shared.data.jobs[r];
+            let c = &j.counts;
+            let over = (j.steps - j.steps_left()).max(0);
+            let cancel = j
+                .cancel_requested_by
+                .as_ref()
+                .map(|by| format!("; cancel asked by {by}"))
+                .unwrap_or_default();
             (
-                if j.state == "succeeded" { 1.0 } else { 0.0 },
+                if j.steps == 0 {
+                    1.0
+                } else {
+                    over as f64 / j.steps as f64
+                },
                 format!(
-                    "{}: {}/{} tenants, {} steps: {} ok, {} failed, {} skipped, {} not started",
+                    "{}: {}/{} tenants, {over}/{} steps: {} ok, {} failed, {} skipped, {} not started{cancel}",
                     j.state,
-                    j.counts.tenants_done,
+                    c.tenants_done,
                     j.tenants,
                     j.steps,
-                    j.counts.succeeded,
-                    j.counts.failed,
-                    j.counts.skipped,
-                    j.counts.not_started
+                    c.succeeded,
+                    c.failed,
+                    c.skipped,
+                    c.not_started
                 ),
             )
         }

@@ -69,7 +69,8 @@ impl LogPane {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, lines: &[LogLine]) {
+    /// Draws `lines`; with none, says `empty` (or that a job is to be selected).
+    pub fn draw(&self, frame: &mut Frame, area: Rect, lines: &[LogLine], empty: Option<&str>) {
         let height = area.height.saturating_sub(2) as usize;
         self.height.set(height);
         let max_start = lines.len().saturating_sub(height);
@@ -99,7 +100,7 @@ impl LogPane {
         };
         let body = if shown.is_empty() {
             vec![Line::from(Span::styled(
-                "select a job to see its log",
+                empty.unwrap_or("select a job to see its log").to_string(),
                 style::dim(),
             ))]
         } else {

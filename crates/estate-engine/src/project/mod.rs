@@ -4,6 +4,7 @@
 //! the console offers is a method here, so anything the console can do, a script can do too.
 //! Neither face touches SQL.
 
+mod jobs;
 mod matrix;
 mod modules;
 mod resolve;
@@ -28,9 +29,8 @@ use crate::migrator::{
 use crate::operator::Operator;
 use crate::plan::{Plan, Planner, TenantSelection};
 use crate::registry::{
-    Creation, Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, JobFilter,
-    JobRecord, LOGGED_TENANT, LoggedLine,
-    Registry, TenantRecord, repair_from_ledgers,
+    Creation, Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, LOGGED_TENANT,
+    Registry, TenantRecord,
 };
 use crate::tenancy::{Placement, Slug, check_name};
 
@@ -121,16 +121,6 @@ impl Project {
             // A broken catalog is not recorded: the refusal it causes must change nothing.
             registry.sync_catalog(&catalog).await?;
         }
-        if !config.read_only && catalog.problems.is_empty() {
-            // A job killed mid-way (no handler ran) left its row `running` and may have left
-            // its tenants' registry rows behind their ledgers: repair those, then say so.
-            for (job, tenants) in registry.dead_jobs().await? {
-                let repaired =
-                    repair_from_ledgers(&config, &catalog, &migrators, &registry, &tenants).await?;
-                tracing::warn!(%job, tenants = tenants.len(), repaired, "reconciled the registry after a job whose process is gone");
-                registry.mark_interrupted(&job).await?;
-            }
-        }
         let project = Project {
             config,
             catalog,
@@ -139,6 +129,7 @@ impl Project {
             migrators,
             registered,
         };
+        project.reap_dead_jobs().await?;
         Ok((project, created_over))
     }
 
@@ -190,37 +181,6 @@ impl Project {
     /// Every (tenant, module) the registry records, installed or failed.
     pub async fn installations(&self) -> Result<Vec<Installation>> {
         self.registry.installations().await
-    }
-
-    /// Jobs, newest first, as `filter` says.
-    pub async fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRecord>> {
-        self.registry.jobs(filter).await
-    }
-
-    /// One job, by id (refused, naming `estate jobs`, when there is none).
-    pub async fn job(&self, id: &str) -> Result<JobRecord> {
-        self.registry.job(id).await
-    }
-
-    /// Job `id`'s log lines after line `after` (0: from the start), at most `limit`; for
-    /// `tenant`, its lines only.
-    pub async fn job_log(
-        &self,
-        id: &str,
-        after: i64,
-        tenant: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<LoggedLine>> {
-        self.registry.job_log(id, after, tenant, limit).await
-    }
-
-    /// Asks running job `id`, whichever process runs it, to stop at its next migration
-    /// boundary; the request records this operator.
-    pub async fn cancel_job(&self, id: &str) -> Result<()> {
-        self.ensure_writable("cancelling a job")?;
-        self.registry
-            .request_cancel(id, &self.operator.to_string())
-            .await
     }
 
     /// Registers a tenant and provisions its database.

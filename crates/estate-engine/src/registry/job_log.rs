@@ -167,11 +167,20 @@ impl Registry {
         Ok(end.unwrap_or(0))
     }
 
-    /// Removes the log lines of jobs that ended before `before` (RFC 3339). Their history
-    /// rows stay: those are the record; the log is what a job said while it ran.
+    /// Removes the log lines and the tenant lists of jobs that ended before `before` (RFC
+    /// 3339). Their history rows stay: those are the record; the log is what a job said while
+    /// it ran.
     pub async fn prune_job_logs(&self, before: &str) -> Result<u64> {
         let db = &self.db;
         let done = crate::on_pool!(db, pool => {
+            sqlx::query(
+                "DELETE FROM estate_job_tenants WHERE job_id IN
+                   (SELECT id FROM estate_jobs WHERE finished_at IS NOT NULL AND finished_at < $1)",
+            )
+            .bind(before)
+            .execute(pool)
+            .await
+            .map_err(|e| self.err(e))?;
             sqlx::query(
                 "DELETE FROM estate_job_events WHERE job_id IN
                    (SELECT id FROM estate_jobs WHERE finished_at IS NOT NULL AND finished_at < $1)",

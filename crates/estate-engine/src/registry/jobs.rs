@@ -1,4 +1,4 @@
-//! `estate_jobs` and `estate_job_tenants`: every job, and the tenants a running one works on.
+//! `estate_jobs` and `estate_job_tenants`: every job, and the tenants it was planned over.
 //!
 //! A job's row says `running` while its process holds the job's lock; a later estate that
 //! can take that lock knows the process is gone, repairs the tenants the job was working on
@@ -141,13 +141,22 @@ impl Registry {
             .execute(&mut *conn)
             .await
             .map_err(|e| self.err(e))?;
-            sqlx::query("DELETE FROM estate_job_tenants WHERE job_id = $1")
-                .bind(id)
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| self.err(e))?;
         });
         tx.commit().await
+    }
+
+    /// The tenants job `id` was planned over, in slug order. Kept after the job ends (pruned
+    /// with its log): a retry plans the job again over them.
+    pub async fn job_tenants(&self, id: &str) -> Result<Vec<String>> {
+        let db = &self.db;
+        let tenants: Vec<(String,)> = crate::on_pool!(db, pool => {
+            sqlx::query_as("SELECT tenant FROM estate_job_tenants WHERE job_id = $1 ORDER BY tenant")
+                .bind(id)
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.err(e))?
+        });
+        Ok(tenants.into_iter().map(|t| t.0).collect())
     }
 
     /// Jobs the registry still calls running whose process is gone (killed, its machine
@@ -165,14 +174,8 @@ impl Registry {
             if crate::database::DatabaseLock::job_alive(db.address(), &id).await? {
                 continue;
             }
-            let tenants: Vec<(String,)> = crate::on_pool!(db, pool => {
-                sqlx::query_as("SELECT tenant FROM estate_job_tenants WHERE job_id = $1 ORDER BY tenant")
-                    .bind(&id)
-                    .fetch_all(pool)
-                    .await
-                    .map_err(|e| self.err(e))?
-            });
-            dead.push((id, tenants.into_iter().map(|t| t.0).collect()));
+            let tenants = self.job_tenants(&id).await?;
+            dead.push((id, tenants));
         }
         Ok(dead)
     }

@@ -25,3 +25,6 @@ ALTER TABLE estate_jobs ADD COLUMN cancel_requested_at VARCHAR(40);
 
 CREATE INDEX estate_history_job_idx ON estate_history (job_id);
 CREATE INDEX estate_jobs_started_idx ON estate_jobs (started_at);
+
+-- From this version on, `estate_job_tenants` keeps a job's tenants after it ends (pruned with
+-- its log): a retry plans the job again over them.

@@ -345,6 +345,7 @@ pub struct JobsList {
     /// Show at most the newest N jobs
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: i64,
+    /// One JSON array of the jobs, with their counts and who asked them to stop
     #[arg(long)]
     pub json: bool,
 }

@@ -55,7 +55,7 @@ impl CatalogMap {
 impl Snapshot {
     pub async fn load(project: &Project) -> Result<Snapshot> {
         let matrix = project.matrix().await?;
-        let modules = project.modules().await?;
+        let modules = project.modules_in(&matrix);
         let mut history = project
             .history(&HistoryFilter {
                 limit: Some(HISTORY_ROWS),

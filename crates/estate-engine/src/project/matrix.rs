@@ -170,26 +170,23 @@ impl Project {
         let mut cells = vec![NOT_INSTALLED; tenants.len() * width];
         // Tenants with a cell the registry cannot answer alone, and those cells.
         let mut unknown: BTreeMap<usize, Vec<(usize, InstallState)>> = BTreeMap::new();
-        for i in &installs {
-            let (Some(&t), Some(&m)) = (
-                tenant_at.get(i.tenant.as_str()),
-                module_at.get(i.module.as_str()),
-            ) else {
-                // A module no longer in the catalog, or a row of a removed tenant.
+        for (tenant, module, state, applied_version) in installs.each() {
+            // A row of a removed tenant, or a module no longer in the catalog.
+            let (Some(&t), Some(&m)) = (tenant_at.get(tenant), module_at.get(module)) else {
                 continue;
             };
             let (mut applied, mut pending) = landlord_counts[m];
-            match i.applied_version {
+            match applied_version {
                 Some(v) => {
                     let known = &versions[m][&tenants[t].placement.engine];
                     let below = known.partition_point(|k| *k <= v);
                     applied += below;
                     pending += known.len() - below;
                 }
-                None => unknown.entry(t).or_default().push((m, i.state)),
+                None => unknown.entry(t).or_default().push((m, state)),
             }
             cells[t * width + m] = MatrixCell {
-                state: ModuleState::of(Some(i.state), pending, true),
+                state: ModuleState::of(Some(state), pending, true),
                 applied: applied as u32,
                 pending: pending as u32,
             };

@@ -8,9 +8,11 @@ use estate_engine::{Catalog, TableMap, TreeLine, tree_prefixes};
 use estate_engine::{HistoryEntry, HistoryFilter, JobFilter, JobRecord, TenantRecord};
 use estate_engine::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
 
-/// How many history rows and jobs the console keeps in memory.
-const HISTORY_ROWS: i64 = 2000;
+/// How many jobs the console keeps in memory.
 const JOB_ROWS: i64 = 200;
+/// History rows kept for the Jobs view's recorded logs alone, until it reads the registry's
+/// job log; every other view asks the registry for the history it shows (`tui::history`).
+const HISTORY_ROWS: i64 = 2000;
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -24,6 +26,7 @@ pub struct Snapshot {
     pub counts: Vec<[u32; 3]>,
     tenant_index: HashMap<String, usize>,
     module_index: HashMap<String, usize>,
+    /// Read by the Jobs view's recorded logs only (see `HISTORY_ROWS`).
     pub history: Vec<HistoryEntry>,
     pub jobs: Vec<JobRecord>,
     /// Problems in the contexts, shown in the status bar.

@@ -11,6 +11,7 @@ use estate_engine::{JobControl, JobEvent, JobReport};
 use estate_engine::{Project, VerifyReport};
 
 use super::data::Snapshot;
+use super::history::{HistoryAnswer, HistoryRequest};
 
 /// One plan to ask the registry for: modules for tenants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub enum Effect {
     Run(Vec<(usize, Plan, JobControl)>),
     /// `estate verify` over every tenant, reading only.
     Verify,
+    /// A page of history, for the view or the detail that asked.
+    History(HistoryRequest),
 }
 
 /// Work done, back to the UI.
@@ -52,6 +55,10 @@ pub enum Msg {
     /// The project read anew from disk; the event loop works on it from now on.
     Reopened(Arc<Project>),
     Verified(Result<VerifyReport, String>),
+    History {
+        request: HistoryRequest,
+        answer: HistoryAnswer,
+    },
 }
 
 /// Starts `effect` in the background; its result arrives on `tx`.
@@ -115,7 +122,21 @@ pub fn spawn(
                 let _ = tx.send(msg);
             });
         }
+        Effect::History(request) => {
+            handle.spawn(async move {
+                let _ = tx.send(history(&project, request).await);
+            });
+        }
     }
+}
+
+/// Asks the registry for a page of history.
+pub async fn history(project: &Project, request: HistoryRequest) -> Msg {
+    let answer = project
+        .history_page(&request.filter)
+        .await
+        .map_err(|e| e.to_string());
+    Msg::History { request, answer }
 }
 
 pub async fn verify(project: &Project) -> Msg {

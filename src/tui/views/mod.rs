@@ -47,6 +47,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::command::Command;
+use super::history::{HistoryAnswer, HistoryRequest};
 use super::marks;
 use super::query::Query;
 use super::rows::{Cursor, Filtered, Order, next_hit};
@@ -183,6 +184,29 @@ pub trait View {
 
     fn on_event(&mut self, _event: Event, _shared: &Shared) {}
 
+    /// Whether the registry answers its filter (its rows are a page of the registry's): the
+    /// `/` line then checks the words against what the registry can be asked.
+    fn filters_in_registry(&self) -> bool {
+        false
+    }
+
+    /// Takes a new filter by asking the registry for the rows it lets through (a view whose
+    /// [`filters_in_registry`](View::filters_in_registry)).
+    fn ask_filtered(&mut self, _query: Query, _shared: &mut Shared) {}
+
+    /// It was brought to the front: a view that reads the registry when shown asks now.
+    fn shown(&mut self, _shared: &mut Shared) {}
+
+    /// A page of history arrived: the view that asked takes it (and may open a window).
+    fn on_history(
+        &mut self,
+        _request: &HistoryRequest,
+        _answer: &HistoryAnswer,
+        _shared: &mut Shared,
+    ) -> Outcome {
+        Outcome::Unhandled
+    }
+
     fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared);
 }
 
@@ -210,9 +234,32 @@ impl Views {
     pub fn set_filter(&mut self, tab: Tab, query: Query, shared: &mut Shared) {
         if self.get(tab).lists_tenants() {
             self.refilter_tenants(Some(query), shared);
+        } else if self.get(tab).filters_in_registry() {
+            self.get_mut(tab).ask_filtered(query, shared);
         } else {
             self.get_mut(tab).refilter(Some(query), shared);
         }
+    }
+
+    /// `tab` was brought to the front.
+    pub fn shown(&mut self, tab: Tab, shared: &mut Shared) {
+        self.get_mut(tab).shown(shared);
+    }
+
+    /// Hands a page of history to the view that asked for it; what it asks in return.
+    pub fn on_history(
+        &mut self,
+        request: &HistoryRequest,
+        answer: &HistoryAnswer,
+        shared: &mut Shared,
+    ) -> Outcome {
+        for view in self.all_mut() {
+            let outcome = view.on_history(request, answer, shared);
+            if !matches!(outcome, Outcome::Unhandled) {
+                return outcome;
+            }
+        }
+        Outcome::Unhandled
     }
 
     /// Tells every view of `event`.

@@ -12,12 +12,13 @@ use super::{Event, Outcome, View};
 use crate::tui::command::Command;
 use crate::tui::data::Snapshot;
 use crate::tui::drift;
+use crate::tui::history::{Asker, HistoryAnswer, HistoryRequest, detail_lines};
 use crate::tui::rows::{Cursor, Filtered, Order};
 use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::table::{self, List, Spec, header, mark};
-use crate::tui::widgets::text::{dim, field, heading, history_line, short_time, state_span};
-use estate_engine::HistoryEntry;
+use crate::tui::widgets::text::{field, heading, short_time, state_span};
+use crate::tui::worker::Effect;
 
 #[derive(Debug, Default)]
 pub struct Tenants {
@@ -51,12 +52,11 @@ impl View for Tenants {
         match command {
             Command::Enter => match super::selected(self, shared) {
                 Some(t) => {
-                    let (title, lines) = detail(&shared.data, t);
-                    let found = drift::about(&shared.drift, &shared.tenant_slug(t), None);
-                    Outcome::Detail {
-                        title,
-                        lines: drift::first(found, lines),
-                    }
+                    // The window opens now; its history follows from the registry.
+                    let request =
+                        HistoryRequest::detail(Asker::Tenants, shared.tenant_slug(t), None);
+                    shared.ask(Effect::History(request));
+                    tenant_detail(shared, t, None)
                 }
                 None => Outcome::Done,
             },
@@ -65,6 +65,24 @@ impl View for Tenants {
                 Outcome::Done
             }
             _ => Outcome::Unhandled,
+        }
+    }
+
+    /// A tenant's history arrived: its window, refreshed (the routing drops it if it was
+    /// closed).
+    fn on_history(
+        &mut self,
+        request: &HistoryRequest,
+        answer: &HistoryAnswer,
+        shared: &mut Shared,
+    ) -> Outcome {
+        if request.asker != Asker::Tenants {
+            return Outcome::Unhandled;
+        }
+        let tenant = request.filter.tenant.as_deref();
+        match tenant.and_then(|t| shared.data.tenant_index(t)) {
+            Some(t) => tenant_detail(shared, t, Some(answer)),
+            None => Outcome::Done,
         }
     }
 
@@ -127,8 +145,23 @@ impl View for Tenants {
     }
 }
 
-/// A tenant's details: placement, each module's state, and its recent history.
-fn detail(data: &Snapshot, t: usize) -> (String, Vec<Line<'static>>) {
+/// A tenant's window: what the last verify found first, then its details.
+fn tenant_detail(shared: &Shared, t: usize, history: Option<&HistoryAnswer>) -> Outcome {
+    let (title, lines) = detail(&shared.data, t, history);
+    let found = drift::about(&shared.drift, &shared.tenant_slug(t), None);
+    Outcome::Detail {
+        title,
+        lines: drift::first(found, lines),
+    }
+}
+
+/// A tenant's details: placement, each module's state, and its newest history (`None` while
+/// the registry is asked).
+fn detail(
+    data: &Snapshot,
+    t: usize,
+    history: Option<&HistoryAnswer>,
+) -> (String, Vec<Line<'static>>) {
     let tenant = &data.tenants()[t];
     let mut lines = vec![
         Line::from(vec![
@@ -149,15 +182,12 @@ fn detail(data: &Snapshot, t: usize) -> (String, Vec<Line<'static>>) {
     }
     lines.push(Line::default());
     lines.push(heading("history (newest first)"));
-    let mine: Vec<&HistoryEntry> = data
-        .history
-        .iter()
-        .filter(|h| h.tenant.as_deref() == Some(tenant.slug.as_str()))
-        .take(50)
-        .collect();
-    if mine.is_empty() {
-        lines.push(dim("  nothing ran for this tenant yet"));
-    }
-    lines.extend(mine.into_iter().map(history_line));
+    let more = format!(":history {}", tenant.slug);
+    lines.extend(detail_lines(
+        history,
+        false,
+        "nothing ran for this tenant yet",
+        &more,
+    ));
     (format!("Tenant {}", tenant.slug), lines)
 }

@@ -29,8 +29,7 @@ use crate::operator::Operator;
 use crate::plan::{Plan, Planner, TenantSelection};
 use crate::registry::{
     Creation, Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, JobFilter,
-    JobRecord, LOGGED_TENANT, LoggedLine,
-    Registry, TenantRecord, repair_from_ledgers,
+    JobRecord, LOGGED_TENANT, LoggedLine, Registry, TenantRecord, repair_from_ledgers,
 };
 use crate::tenancy::{Placement, Slug, check_name};
 

@@ -65,6 +65,15 @@ fn mark_two_cells_install_and_the_databases_agree_with_the_screen() {
             .all(|l| l.matches("✓ installed").count() == 2)
     });
     assert!(!matrix.contains("*"), "the marks were cleared:\n{matrix}");
+    // A cell's history, asked of the registry: the window fills in when the rows arrive.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the cell's history", |sc| {
+        sc.contains("for globex") && sc.contains("install calendar (tenant)")
+    });
+    tmux.keys(&["Escape"]);
+    // History, asked of the registry when shown: the job's six steps.
+    tmux.keys(&["5"]);
+    tmux.wait_for("the history", |sc| sc.contains("History (rows 1-6 of 6)"));
 
     tmux.keys(&["q"]);
     let after = tmux.wait_for("estate to exit", |sc| sc.contains("estate exited"));

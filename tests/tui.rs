@@ -680,9 +680,7 @@ async fn the_filter_reads_states_and_module_states_and_answers_bad_input() {
     let billing = app.visible(Tab::Modules);
     assert_eq!(billing.len(), 1);
     assert_eq!(app.shared.data.modules[billing[0]].name, "billing");
-    keys(&mut app, "5/billing:failed");
-    app.on_key(code(KeyCode::Enter));
-    settle(&project, &mut app).await;
+    enter(&project, &mut app, "5/billing:failed").await;
     let history = app.visible(Tab::History);
     assert!(!history.is_empty());
     for h in history {
@@ -707,9 +705,7 @@ async fn the_filter_reads_states_and_module_states_and_answers_bad_input() {
     );
     assert!(refused.contains("matching \"billing:failed\""), "{refused}");
     // A tenant and failed; esc clears the filter and asks for every row again.
-    keys(&mut app, "/globex failed");
-    app.on_key(code(KeyCode::Enter));
-    settle(&project, &mut app).await;
+    enter(&project, &mut app, "/globex failed").await;
     assert_eq!(app.visible(Tab::History).len(), 1);
     app.on_key(code(KeyCode::Esc));
     settle(&project, &mut app).await;
@@ -1002,9 +998,7 @@ async fn history_past_the_newest_2000_rows_is_paged_from_the_registry() {
     );
 
     // :history acme counts what `estate history --tenant acme` lists, a page at a time.
-    keys(&mut app, ":history acme");
-    app.on_key(code(KeyCode::Enter));
-    settle(&project, &mut app).await;
+    enter(&project, &mut app, ":history acme").await;
     let first = screen(&app, 80, 24);
     assert!(
         first.contains(&format!(
@@ -1058,9 +1052,7 @@ async fn history_past_the_newest_2000_rows_is_paged_from_the_registry() {
     assert!(screen(&app, 80, 24).contains(&format!("rows 1-500 of {total}")));
 
     // --since: the ten rows of the last hour.
-    keys(&mut app, ":history acme --since 12h");
-    app.on_key(code(KeyCode::Enter));
-    settle(&project, &mut app).await;
+    enter(&project, &mut app, ":history acme --since 12h").await;
     let recent = screen(&app, 80, 24);
     assert!(
         recent.contains("History (rows 1-10 of 10 matching \"acme since:12h\")"),
@@ -1079,18 +1071,14 @@ async fn history_past_the_newest_2000_rows_is_paged_from_the_registry() {
     assert!(screen(&app, 80, 24).contains("rows 1-10 of 10 matching \"acme since:12h\""));
 
     // globex × billing failed before the 3,000 rows: its detail still shows the step.
-    keys(&mut app, "3j");
-    app.on_key(code(KeyCode::Enter));
-    settle(&project, &mut app).await;
+    enter(&project, &mut app, "3j").await;
     let cell = screen(&app, 80, 24);
-    assert!(cell.contains("billing for globex"), "{cell}");
-    assert!(cell.contains("✗ "), "{cell}");
-    assert!(cell.contains("no_such_table"), "{cell}");
+    for says in ["billing for globex", "✗ ", "no_such_table"] {
+        assert!(cell.contains(says), "{cell}");
+    }
     app.on_key(code(KeyCode::Esc));
     // acme's detail: its newest rows and how many more, with where to read them.
-    keys(&mut app, "2k");
-    app.on_key(code(KeyCode::Enter));
-    settle(&project, &mut app).await;
+    enter(&project, &mut app, "2k").await;
     let tenant = screen(&app, 80, 40);
     let more = format!("{} more: :history acme", thousands(cli.len() - 20));
     assert!(tenant.contains(&more), "{tenant}");

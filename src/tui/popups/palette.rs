@@ -345,7 +345,7 @@ mod tests {
             ["t0100", "t0150", "t0199", "acme"]
         );
         assert_eq!(tenants("i calendar t0100..t0101"), ["t0100"]);
-        for (line, says) in [
+        refused(&[
             ("i calendar t0100..", "is not a range: write FIRST..LAST"),
             ("i calendar ..t0199", "is not a range"),
             ("i calendar a..b..c", "is not a range"),
@@ -355,7 +355,12 @@ mod tests {
             ),
             ("i calendar x0..x9", "no tenant between x0 and x9"),
             ("i calendar T0..t9", "T0..t9"),
-        ] {
+        ]);
+    }
+
+    /// Each line refused, saying so.
+    fn refused(cases: &[(&str, &str)]) {
+        for (line, says) in cases {
             let e = p(line).unwrap_err();
             assert!(e.contains(says), "{line}: {e}");
         }
@@ -415,16 +420,13 @@ mod tests {
             panic!("{:?}", p("history acme --since 12h --failed"));
         };
         assert_eq!(query.text(), "acme since:12h failed");
-        for (line, says) in [
+        refused(&[
             (
                 "history acme --since 12x",
                 "neither a span of time nor a date; write a span",
             ),
             ("history acme --since", "--since needs a time"),
             ("history acm", "no module or tenant \"acm\""),
-        ] {
-            let e = p(line).unwrap_err();
-            assert!(e.contains(says), "{line}: {e}");
-        }
+        ]);
     }
 }

@@ -114,6 +114,39 @@ impl History {
         Outcome::Done
     }
 
+    /// The page asked for arrived, or the registry's refusal of it.
+    pub fn on_page(
+        &mut self,
+        request: &HistoryRequest,
+        answer: &HistoryAnswer,
+        shared: &mut Shared,
+    ) -> Outcome {
+        // Only the last page asked for: an earlier answer arriving late is dropped.
+        let Some(waiting) = self.waiting.take_if(|w| w.request == *request) else {
+            return Outcome::Done;
+        };
+        match answer {
+            Ok(page) => {
+                self.page = page.clone();
+                self.conditions = waiting.conditions;
+                let rows = 0..self.page.rows.len();
+                self.rows.refilter(
+                    Some(waiting.query),
+                    rows,
+                    |_, _| true,
+                    &mut [&mut self.cursor],
+                );
+                self.cursor.row = waiting.land.min(self.page.rows.len().saturating_sub(1));
+                self.cursor.anchor = None;
+            }
+            Err(e) => {
+                let first = e.lines().next().unwrap_or_default();
+                shared.warn(format!("history: {first}"));
+            }
+        }
+        Outcome::Done
+    }
+
     /// The title's count: where the page is in the whole, and the filter.
     fn count(&self) -> String {
         let page = &self.page;
@@ -179,41 +212,6 @@ impl View for History {
         if event == Event::Loaded {
             self.current = false;
         }
-    }
-
-    fn on_history(
-        &mut self,
-        request: &HistoryRequest,
-        answer: &HistoryAnswer,
-        shared: &mut Shared,
-    ) -> Outcome {
-        if request.asker != Asker::History {
-            return Outcome::Unhandled;
-        }
-        // Only the last page asked for: an earlier answer arriving late is dropped.
-        let Some(waiting) = self.waiting.take_if(|w| w.request == *request) else {
-            return Outcome::Done;
-        };
-        match answer {
-            Ok(page) => {
-                self.page = page.clone();
-                self.conditions = waiting.conditions;
-                let rows = 0..self.page.rows.len();
-                self.rows.refilter(
-                    Some(waiting.query),
-                    rows,
-                    |_, _| true,
-                    &mut [&mut self.cursor],
-                );
-                self.cursor.row = waiting.land.min(self.page.rows.len().saturating_sub(1));
-                self.cursor.anchor = None;
-            }
-            Err(e) => {
-                let first = e.lines().next().unwrap_or_default();
-                shared.warn(format!("history: {first}"));
-            }
-        }
-        Outcome::Done
     }
 
     /// It failed.

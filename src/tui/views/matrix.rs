@@ -99,26 +99,6 @@ impl View for Matrix {
         Outcome::Done
     }
 
-    /// A cell's history arrived: its window, refreshed (the routing drops it if it was closed).
-    fn on_history(
-        &mut self,
-        request: &HistoryRequest,
-        answer: &HistoryAnswer,
-        shared: &mut Shared,
-    ) -> Outcome {
-        if request.asker != Asker::Matrix {
-            return Outcome::Unhandled;
-        }
-        let data = &shared.data;
-        let filter = &request.filter;
-        let t = filter.tenant.as_deref().and_then(|t| data.tenant_index(t));
-        let m = filter.module.as_deref().and_then(|m| data.module_index(m));
-        match (t, m) {
-            (Some(t), Some(m)) => cell_detail(shared, t, m, Some(answer)),
-            _ => Outcome::Done,
-        }
-    }
-
     fn on_event(&mut self, event: Event, shared: &Shared) {
         match event {
             Event::Loaded => {
@@ -334,14 +314,15 @@ fn cell(
 }
 
 /// One cell's window: what the last verify found there first, then its details.
-fn cell_detail(shared: &Shared, t: usize, m: usize, history: Option<&HistoryAnswer>) -> Outcome {
-    let (title, lines) = detail(&shared.data, t, m, history);
+pub(super) fn cell_detail(
+    shared: &Shared,
+    t: usize,
+    m: usize,
+    history: Option<&HistoryAnswer>,
+) -> Outcome {
     let module = &shared.data.matrix.modules[m];
-    let found = drift::about(&shared.drift, &shared.tenant_slug(t), Some(module));
-    Outcome::Detail {
-        title,
-        lines: drift::first(found, lines),
-    }
+    let lines = detail(&shared.data, t, m, history);
+    super::with_drift(shared, t, Some(module), lines)
 }
 
 /// One cell's details: its state and the newest history of that module for that tenant

@@ -47,7 +47,8 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::command::Command;
-use super::history::{HistoryAnswer, HistoryRequest};
+use super::drift;
+use super::history::{Asker, HistoryAnswer, HistoryRequest};
 use super::marks;
 use super::query::Query;
 use super::rows::{Cursor, Filtered, Order, next_hit};
@@ -197,16 +198,6 @@ pub trait View {
     /// It was brought to the front: a view that reads the registry when shown asks now.
     fn shown(&mut self, _shared: &mut Shared) {}
 
-    /// A page of history arrived: the view that asked takes it (and may open a window).
-    fn on_history(
-        &mut self,
-        _request: &HistoryRequest,
-        _answer: &HistoryAnswer,
-        _shared: &mut Shared,
-    ) -> Outcome {
-        Outcome::Unhandled
-    }
-
     fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared);
 }
 
@@ -246,20 +237,33 @@ impl Views {
         self.get_mut(tab).shown(shared);
     }
 
-    /// Hands a page of history to the view that asked for it; what it asks in return.
+    /// Hands a page of history to who asked for it: the History view takes its page; a
+    /// cell's or a tenant's window is made again with the rows (the routing drops it if that
+    /// window was closed meanwhile).
     pub fn on_history(
         &mut self,
         request: &HistoryRequest,
         answer: &HistoryAnswer,
         shared: &mut Shared,
     ) -> Outcome {
-        for view in self.all_mut() {
-            let outcome = view.on_history(request, answer, shared);
-            if !matches!(outcome, Outcome::Unhandled) {
-                return outcome;
-            }
+        let data = &shared.data;
+        let t = request
+            .filter
+            .tenant
+            .as_deref()
+            .and_then(|t| data.tenant_index(t));
+        let m = request
+            .filter
+            .module
+            .as_deref()
+            .and_then(|m| data.module_index(m));
+        match (request.asker, t, m) {
+            (Asker::History, _, _) => self.history.on_page(request, answer, shared),
+            (Asker::Matrix, Some(t), Some(m)) => matrix::cell_detail(shared, t, m, Some(answer)),
+            (Asker::Tenants, Some(t), _) => tenants::tenant_detail(shared, t, Some(answer)),
+            // The tenant or the module is gone since (a reload): no window to fill.
+            _ => Outcome::Done,
         }
-        Outcome::Unhandled
     }
 
     /// Tells every view of `event`.
@@ -408,6 +412,21 @@ fn jumped(shared: &mut Shared, wrapped: Option<bool>, forward: bool) {
         Some(true) if forward => shared.say("past the last: from the top (n next, N previous)"),
         Some(true) => shared.say("past the first: from the bottom (n next, N previous)"),
         Some(false) => shared.message = None,
+    }
+}
+
+/// A tenant's (or a cell's, with `module`) details window: what the last verify found there
+/// first, then `lines`.
+fn with_drift(
+    shared: &Shared,
+    t: usize,
+    module: Option<&str>,
+    (title, lines): (String, Vec<Line<'static>>),
+) -> Outcome {
+    let found = drift::about(&shared.drift, &shared.tenant_slug(t), module);
+    Outcome::Detail {
+        title,
+        lines: drift::first(found, lines),
     }
 }
 

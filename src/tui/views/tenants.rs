@@ -11,7 +11,6 @@ use ratatui::widgets::{Cell, Row};
 use super::{Event, Outcome, View};
 use crate::tui::command::Command;
 use crate::tui::data::Snapshot;
-use crate::tui::drift;
 use crate::tui::history::{Asker, HistoryAnswer, HistoryRequest, detail_lines};
 use crate::tui::rows::{Cursor, Filtered, Order};
 use crate::tui::shared::Shared;
@@ -65,24 +64,6 @@ impl View for Tenants {
                 Outcome::Done
             }
             _ => Outcome::Unhandled,
-        }
-    }
-
-    /// A tenant's history arrived: its window, refreshed (the routing drops it if it was
-    /// closed).
-    fn on_history(
-        &mut self,
-        request: &HistoryRequest,
-        answer: &HistoryAnswer,
-        shared: &mut Shared,
-    ) -> Outcome {
-        if request.asker != Asker::Tenants {
-            return Outcome::Unhandled;
-        }
-        let tenant = request.filter.tenant.as_deref();
-        match tenant.and_then(|t| shared.data.tenant_index(t)) {
-            Some(t) => tenant_detail(shared, t, Some(answer)),
-            None => Outcome::Done,
         }
     }
 
@@ -146,13 +127,8 @@ impl View for Tenants {
 }
 
 /// A tenant's window: what the last verify found first, then its details.
-fn tenant_detail(shared: &Shared, t: usize, history: Option<&HistoryAnswer>) -> Outcome {
-    let (title, lines) = detail(&shared.data, t, history);
-    let found = drift::about(&shared.drift, &shared.tenant_slug(t), None);
-    Outcome::Detail {
-        title,
-        lines: drift::first(found, lines),
-    }
+pub(super) fn tenant_detail(shared: &Shared, t: usize, history: Option<&HistoryAnswer>) -> Outcome {
+    super::with_drift(shared, t, None, detail(&shared.data, t, history))
 }
 
 /// A tenant's details: placement, each module's state, and its newest history (`None` while

@@ -996,6 +996,21 @@ async fn history_past_the_newest_2000_rows_is_paged_from_the_registry() {
         app.take_effects().is_empty(),
         "the first frame asks for no history"
     );
+    // Shown, History asks for its first page: every row counted, 500 of them listed.
+    keys(&mut app, "5");
+    assert!(screen(&app, 80, 24).contains("History (loading…)"));
+    settle(&project, &mut app).await;
+    let all = thousands(
+        s.estate_json(&["history", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+    );
+    let shown = screen(&app, 80, 24);
+    assert!(
+        shown.contains(&format!("History (rows 1-500 of {all})")),
+        "{shown}"
+    );
 
     // :history acme counts what `estate history --tenant acme` lists, a page at a time.
     enter(&project, &mut app, ":history acme").await;

@@ -71,7 +71,11 @@ impl History {
             asker: Asker::History,
             filter,
         };
-        shared.ask(Effect::History(request.clone()));
+        // The same page asked again (enter on the filter typed): the answer on its way does.
+        let again = self.waiting.as_ref().is_some_and(|w| w.request == request);
+        if !again {
+            shared.ask(Effect::History(request.clone()));
+        }
         self.current = true;
         self.waiting = Some(Waiting {
             request,
@@ -150,6 +154,9 @@ impl History {
     /// The title's count: where the page is in the whole, and the filter.
     fn count(&self) -> String {
         let page = &self.page;
+        if self.waiting.is_some() && page.rows.is_empty() && page.total == 0 {
+            return "loading…".to_string();
+        }
         let shown = match page.rows.len() as i64 {
             0 => format!("{} rows", thousands(page.total)),
             n => format!(

@@ -226,6 +226,7 @@ impl App {
                 }
             }
             PaletteCommand::History(query) => {
+                // The filter asked for first: shown then, the view has nothing more to ask.
                 self.tab = Tab::History;
                 self.set_filter(query);
                 self.show(Tab::History);

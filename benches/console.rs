@@ -1,6 +1,7 @@
 //! Benchmark of the console (ratatui) on a big registry: time to first frame (project open,
 //! snapshot load, first draw), time per frame while scrolling the Matrix and the Tenants
-//! views (a key press and a redraw at 120×40 on ratatui's test backend), and peak memory.
+//! views (a key press and a redraw at 120×40 on ratatui's test backend), the History view's
+//! first and last page (asked of the registry, counted, drawn), and peak memory.
 //!
 //! It measures a baseline registry of 100 tenants × 20 modules and then 10,000 × 20, in the
 //! same run, each in a child process of its own (so peak memory is that size's alone), and
@@ -506,6 +507,25 @@ fn measure(root: &Path, tenants: usize) {
         &mut terminal,
         &scroll_keys(WARMUP + PRESSES, false, 0x5445_4e41),
     ));
+    // History: a page asked of the registry (its rows and the total), then drawn; the first
+    // when the view is shown, the last with G.
+    let mut history_ms = Vec::new();
+    for press in ['5', 'G'] {
+        let started = Instant::now();
+        app.on_key(key(KeyCode::Char(press)));
+        for effect in app.take_effects() {
+            for msg in runtime.block_on(estate::tui::settle(&project, effect)) {
+                app.on_msg(msg);
+            }
+        }
+        terminal.draw(|f| draw(f, &app)).expect("a History frame");
+        history_ms.push(ms(started.elapsed()));
+    }
+    assert_eq!(
+        app.views.history.page().total,
+        cells.iter().sum::<u32>() as i64,
+        "history rows: one per installation"
+    );
     let peak = status_mib("VmHWM");
     runtime.block_on(project.close());
 
@@ -517,6 +537,8 @@ fn measure(root: &Path, tenants: usize) {
     put("first_ms", first_ms);
     put("ttff_ms", open_ms + load_ms + first_ms);
     put("to_matrix_us", to_matrix_us);
+    put("history_first_ms", history_ms[0]);
+    put("history_last_ms", history_ms[1]);
     for (name, s) in [("matrix", matrix), ("tenants", tenants_view)] {
         for (stat, v) in ["mean", "p50", "p99", "max"].iter().zip(s) {
             put(&format!("{name}_{stat}_us"), v);
@@ -548,6 +570,8 @@ fn report(sizes: &[usize; 2], runs: &[BTreeMap<String, f64>]) -> String {
         ("tenants frame p50 (µs)", "tenants_p50_us", 1),
         ("tenants frame p99 (µs)", "tenants_p99_us", 1),
         ("tenants frame max (µs)", "tenants_max_us", 1),
+        ("History first page: ask + draw (ms)", "history_first_ms", 1),
+        ("History last page (G) (ms)", "history_last_ms", 1),
         ("RSS before open (MiB)", "rss_before_mib", 1),
         ("peak memory, VmHWM (MiB)", "peak_mib", 1),
     ];

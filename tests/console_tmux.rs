@@ -65,6 +65,15 @@ fn mark_two_cells_install_and_the_databases_agree_with_the_screen() {
             .all(|l| l.matches("✓ installed").count() == 2)
     });
     assert!(!matrix.contains("*"), "the marks were cleared:\n{matrix}");
+    // A cell's history, asked of the registry: the window fills in when the rows arrive.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the cell's history", |sc| {
+        sc.contains("for globex") && sc.contains("install calendar (tenant)")
+    });
+    tmux.keys(&["Escape"]);
+    // History, asked of the registry when shown: the job's six steps.
+    tmux.keys(&["5"]);
+    tmux.wait_for("the history", |sc| sc.contains("History (rows 1-6 of 6)"));
 
     tmux.keys(&["q"]);
     let after = tmux.wait_for("estate to exit", |sc| sc.contains("estate exited"));
@@ -262,7 +271,8 @@ fn a_cli_job_in_another_window_shows_live_and_c_in_the_console_stops_it() {
         return;
     }
     let s = Scratch::new();
-    let tenants: Vec<String> = (1..=8).map(|i| format!("t{i}")).collect();
+    // Enough tenants, one at a time, that the job is still running when `c` comes.
+    let tenants: Vec<String> = (1..=24).map(|i| format!("t{i:02}")).collect();
     s.add_tenants(&tenants.iter().map(String::as_str).collect::<Vec<_>>());
     slow_context(&s);
     let tmux = Tmux::start(&s, 120, 30);
@@ -292,7 +302,7 @@ fn a_cli_job_in_another_window_shows_live_and_c_in_the_console_stops_it() {
         progress(sc).is_some() && progress(sc) != first
     });
     tmux.wait_for("its log, followed", |sc| {
-        sc.contains("✓ install slow on tenant t1")
+        sc.contains("✓ install slow on tenant t")
     });
 
     tmux.keys(&["c"]);
@@ -319,6 +329,72 @@ fn a_cli_job_in_another_window_shows_live_and_c_in_the_console_stops_it() {
         })
         .count();
     assert!(whole >= 1 && whole < tenants.len(), "{whole} whole");
+    tmux.keys(&["q"]);
+    tmux.wait_for("estate to exit", |sc| sc.contains("estate exited 0"));
+}
+
+/// More than 2,000 history rows (the console once loaded the newest 2,000 and said nothing of
+/// the rest): a tenant's history in the real console counts what `estate history --tenant`
+/// lists, pages to its oldest row, and takes a time filter.
+#[test]
+fn a_tenants_history_past_2000_rows_counts_what_the_cli_lists() {
+    if !Tmux::available() {
+        eprintln!("note: tmux is not installed; the console's end-to-end test is skipped");
+        return;
+    }
+    let s = Scratch::new();
+    s.add_tenants(&["acme", "globex"]);
+    s.estate(&["install", "calendar", "--all"]).expect(0);
+    // 2,500 older rows of acme's, 10 from an hour ago.
+    exec(
+        &s.landlord(),
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2510),
+              at(i, t) AS (SELECT i, CASE WHEN i > 2500
+                             THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours')
+                             ELSE '2026-01-02T00:00:00.000Z' END FROM n)
+         INSERT INTO estate_history (job_id, tenant, module, scope, action, operator,
+             ssh_client, started_at, finished_at, duration_ms, migrations, outcome, error)
+         SELECT (SELECT MIN(job_id) FROM estate_history), 'acme', 'calendar', 'tenant',
+                'upgrade', 'tester', NULL, t, t, 1, '3', 'succeeded', NULL
+         FROM at",
+    );
+    let cli = s.estate_json(&["history", "--tenant", "acme", "--json"]);
+    let rows = cli.as_array().unwrap().len();
+    assert!(rows > 2500, "{rows}");
+    let with_commas = |n: usize| {
+        let d = n.to_string();
+        format!("{},{}", &d[..d.len() - 3], &d[d.len() - 3..])
+    };
+    let total = with_commas(rows);
+
+    let tmux = Tmux::start(&s, 100, 30);
+    tmux.wait_for("the Modules view", |sc| sc.contains("Modules (4)"));
+    tmux.keys(&[":", "history acme", "Enter"]);
+    tmux.wait_for("acme's history, counted", |sc| {
+        sc.contains(&format!("rows 1-500 of {total} matching \"acme\""))
+    });
+    // The last page holds the oldest rows: the CLI's first.
+    tmux.keys(&["G"]);
+    let from = rows / 500 * 500 + 1;
+    tmux.wait_for("the last page", |sc| {
+        sc.contains(&format!("rows {}-{total} of {total}", with_commas(from)))
+    });
+    // The last hour: the 10 rows inserted an hour ago and the install's steps.
+    tmux.keys(&[":", "history acme --since 2h", "Enter"]);
+    let recent = tmux.wait_for("the last two hours", |sc| sc.contains("since:2h"));
+    let recent_cli = s
+        .estate_json(&["history", "--tenant", "acme", "--since", "2h", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        recent.contains(&format!("rows 1-{recent_cli} of {recent_cli}")),
+        "{recent_cli} rows:\n{recent}"
+    );
+    tmux.keys(&[":", "history acme --since 2x", "Enter"]);
+    tmux.wait_for("the bad time answered", |sc| {
+        sc.contains("is neither a span of time nor a date")
+    });
     tmux.keys(&["q"]);
     tmux.wait_for("estate to exit", |sc| sc.contains("estate exited 0"));
 }

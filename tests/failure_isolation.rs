@@ -131,6 +131,20 @@ fn migrate_and_fail_on_globex(s: &Scratch) {
         "the error names the migration file: {error}"
     );
     assert_has(error, "events_guard");
+    // `--failed` asks the registry for the failed steps alone: globex's, and only it.
+    let failed = s.estate_json(&["history", "calendar", "--failed", "--json"]);
+    let failed: Vec<(&str, &str)> = failed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["tenant"].as_str().unwrap(),
+                h["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(failed, [("globex", "failed")]);
     let h = last_history(s, "acme", "calendar");
     assert_eq!(h["action"], "upgrade");
     assert_eq!(h["outcome"], "succeeded");

@@ -1,6 +1,7 @@
 //! `estate jobs`: every job from any process, its counts, its log read back from the registry,
 //! and a cancel asked from another process that stops the job at a migration boundary. And
-//! `estate history --job / --since`. Runs on SQLite and both PostgreSQL layouts.
+//! `estate history --job / --since / --failed`, and the console's History asking the registry
+//! the same. Runs on SQLite and both PostgreSQL layouts.
 
 mod common;
 use common::*;
@@ -64,6 +65,43 @@ fn a_finished_job_is_listed_with_its_counts_and_its_log_reads_back(setup: Setup)
         s.estate_json(&["jobs", "--running", "--json"]),
         serde_json::json!([])
     );
+}
+
+on_every_setup!(the_console_counts_and_filters_history_as_estate_history_does);
+fn the_console_counts_and_filters_history_as_estate_history_does(setup: Setup) {
+    let s = two_tenants(setup);
+    // acme's user_profiles is in the way: its user_management fails, globex's installs.
+    exec(
+        &s.tenant_db("acme"),
+        "CREATE TABLE user_profiles (x INTEGER)",
+    );
+    s.estate(&["install", "digital_card", "--all"]).expect(1);
+    let count = |args: &[&str]| s.estate_json(args).as_array().unwrap().len();
+    let failed = count(&["history", "--failed", "--json"]);
+    let acme = count(&["history", "--tenant", "acme", "--since", "1h", "--json"]);
+    assert!(failed > 0 && acme > 0, "{failed} {acme}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let project = open(&s).await;
+        let mut app = app_on(&project, false).await;
+        for (command, rows) in [
+            (
+                ":history failed",
+                format!("rows 1-{failed} of {failed} matching \"failed\""),
+            ),
+            (
+                ":history acme --since 1h",
+                format!("rows 1-{acme} of {acme} matching \"acme since:1h\""),
+            ),
+            (":history globex failed", "0 rows matching".to_string()),
+        ] {
+            enter(&project, &mut app, command).await;
+            let shown = screen(&app, 100, 24);
+            assert!(shown.contains(&rows), "{command}: {shown}");
+        }
+        project.close().await;
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
 }
 
 on_every_setup!(bad_job_ids_and_times_are_refused_and_change_nothing);

@@ -39,7 +39,8 @@ async fn every_view_of_the_demo_at_80x24() {
     let mut app = app_on(&project, false).await;
     for (n, tab) in Tab::ALL.iter().enumerate() {
         app.on_key(key(char::from(b'1' + n as u8)));
-        // What a view reads from the registry on demand (the Jobs view's log) comes back.
+        // What a view reads from the registry on demand (History's page, the Jobs view's
+        // log) comes back.
         settle(&project, &mut app).await;
         assert_eq!(app.tab, *tab);
         insta::assert_snapshot!(
@@ -77,8 +78,14 @@ async fn details_open_with_enter_and_close_with_esc() {
     // Matrix: globex × billing, failed, with the error.
     keys(&mut app, "3j");
     app.on_key(code(KeyCode::Enter));
+    // The window opens at once; its history follows from the registry.
+    let loading = screen(&app, 80, 24);
+    assert!(loading.contains("billing for globex"), "{loading}");
+    assert!(loading.contains("loading…"), "{loading}");
+    settle(&project, &mut app).await;
     let cell = screen(&app, 80, 24);
     assert!(cell.contains("billing for globex"), "{cell}");
+    assert!(!cell.contains("loading…"), "{cell}");
     assert!(
         cell.contains("no_such_table"),
         "the error is shown:\n{cell}"
@@ -385,7 +392,9 @@ async fn details_after_a_verify_open_in_every_view() {
     let module = screen(&app, 80, 24);
     assert!(module.contains("Module user_management"), "{module}");
     app.on_key(code(KeyCode::Esc));
-    keys(&mut app, "5G");
+    keys(&mut app, "5");
+    settle(&project, &mut app).await;
+    keys(&mut app, "G");
     app.on_key(code(KeyCode::Enter));
     let history = screen(&app, 80, 24);
     assert!(history.contains("outcome"), "{history}");
@@ -464,6 +473,7 @@ async fn a_blocked_install_shows_failed_in_the_matrix_with_why_in_its_detail() {
     // user_management failed, and digital_card, blocked by it, is failed too.
     assert_eq!(acme.matches("✗ failed").count(), 2, "{matrix}");
     app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
     let cell = screen(&app, 80, 24);
     assert!(cell.contains("digital_card for acme"), "{cell}");
     assert!(cell.contains("✗ failed"), "{cell}");
@@ -672,17 +682,36 @@ async fn the_filter_reads_states_and_module_states_and_answers_bad_input() {
     let billing = app.visible(Tab::Modules);
     assert_eq!(billing.len(), 1);
     assert_eq!(app.shared.data.modules[billing[0]].name, "billing");
-    keys(&mut app, "5/billing:failed");
-    app.on_key(code(KeyCode::Enter));
+    enter(&project, &mut app, "5/billing:failed").await;
     let history = app.visible(Tab::History);
     assert!(!history.is_empty());
     for h in history {
-        let row = &app.shared.data.history[*h];
+        let row = &app.views.history.page().rows[*h];
         assert_eq!(
             (row.module.as_str(), row.outcome != "succeeded"),
             ("billing", true)
         );
     }
+    assert!(screen(&app, 80, 24).contains("History (rows 1-1 of 1 matching \"billing:failed\")"));
+    // A word the registry cannot be asked about: said beside the line, refused on enter,
+    // and the filter stays.
+    keys(&mut app, "/ glob");
+    let typing = screen(&app, 80, 24);
+    assert!(typing.contains("no module or tenant \"glob\""), "{typing}");
+    app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
+    let refused = screen(&app, 80, 24);
+    assert!(
+        refused.contains("filter unchanged: no module or tenant \"glob\""),
+        "{refused}"
+    );
+    assert!(refused.contains("matching \"billing:failed\""), "{refused}");
+    // A tenant and failed; esc clears the filter and asks for every row again.
+    enter(&project, &mut app, "/globex failed").await;
+    assert_eq!(app.visible(Tab::History).len(), 1);
+    app.on_key(code(KeyCode::Esc));
+    settle(&project, &mut app).await;
+    assert!(screen(&app, 80, 24).contains("History (rows 1-11 of 11)"));
 
     // module:state in the Matrix.
     keys(&mut app, "3");
@@ -768,9 +797,11 @@ async fn n_and_shift_n_go_to_the_next_and_previous_trouble_and_s_sorts_by_a_stat
     // The Tenants view goes by tenant, History by failed row.
     keys(&mut app, "2gn");
     assert_eq!(app.row(Tab::Tenants), 1);
-    keys(&mut app, "5gn");
+    keys(&mut app, "5");
+    settle(&project, &mut app).await;
+    keys(&mut app, "gn");
     let h = app.visible(Tab::History)[app.row(Tab::History)];
-    assert_ne!(app.shared.data.history[h].outcome, "succeeded");
+    assert_ne!(app.views.history.page().rows[h].outcome, "succeeded");
 
     // s on billing's column: its failed tenant first; s again, by slug.
     keys(&mut app, "3h");
@@ -910,11 +941,164 @@ async fn a_log_line_cut_at_the_edge_reads_whole_and_history_gives_by_the_spare_w
     assert!(app.popup.is_none());
     // History at 120 columns: BY takes what the other columns leave.
     app.on_key(key('5'));
+    settle(&project, &mut app).await;
     let wide = screen(&app, 120, 24);
     let header = wide.lines().nth(2).unwrap();
     let by = header.find("BY").unwrap();
     let took = header.find("TOOK").unwrap();
     assert!(by - took <= 10, "{header}");
     assert!(header.trim_end_matches('│').len() - by > 40, "{header}");
+    project.close().await;
+}
+
+/// `7,954`, as the History title counts.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// More history than the console once kept in memory (its newest 2,000 rows): 3,000 rows of
+/// acme's written straight into the registry after globex's failed upgrade, ten of them an
+/// hour ago and the rest long before.
+async fn demo_with_3000_more_history_rows() -> Scratch {
+    let s = demo_with_a_failed_job().await;
+    tokio::task::block_in_place(|| {
+        exec(
+            &s.landlord(),
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000),
+                  at(i, t) AS (SELECT i, CASE WHEN i > 2990
+                                 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours')
+                                 ELSE '2026-01-02T00:00:00.000Z' END FROM n)
+             INSERT INTO estate_history (job_id, tenant, module, scope, action, operator,
+                 ssh_client, started_at, finished_at, duration_ms, migrations, outcome, error)
+             SELECT (SELECT MIN(job_id) FROM estate_history), 'acme', 'calendar', 'tenant',
+                    'upgrade', 'tester', NULL, t, t, 1, '4', 'succeeded', NULL
+             FROM at",
+        )
+    });
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_past_the_newest_2000_rows_is_paged_from_the_registry() {
+    let s = demo_with_3000_more_history_rows().await;
+    let cli = s.estate_json(&["history", "--tenant", "acme", "--json"]);
+    let cli = cli.as_array().unwrap();
+    assert!(cli.len() > 3000, "{}", cli.len());
+    let total = thousands(cli.len());
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    assert!(
+        app.take_effects().is_empty(),
+        "the first frame asks for no history"
+    );
+    // Shown, History asks for its first page: every row counted, 500 of them listed.
+    keys(&mut app, "5");
+    assert!(screen(&app, 80, 24).contains("History (loading…)"));
+    settle(&project, &mut app).await;
+    let all = thousands(
+        s.estate_json(&["history", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+    );
+    let shown = screen(&app, 80, 24);
+    assert!(
+        shown.contains(&format!("History (rows 1-500 of {all})")),
+        "{shown}"
+    );
+
+    // :history acme counts what `estate history --tenant acme` lists, a page at a time.
+    enter(&project, &mut app, ":history acme").await;
+    let first = screen(&app, 80, 24);
+    assert!(
+        first.contains(&format!(
+            "History (rows 1-500 of {total} matching \"acme\")"
+        )),
+        "{first}"
+    );
+    let page = app.views.history.page();
+    assert!(
+        page.rows
+            .iter()
+            .all(|h| h.tenant.as_deref() == Some("acme"))
+    );
+    // G: the last page, the cursor on the oldest row, the CLI's first.
+    keys(&mut app, "G");
+    settle(&project, &mut app).await;
+    let last = screen(&app, 80, 24);
+    let from = cli.len() / 500 * 500 + 1;
+    assert!(
+        last.contains(&format!("rows {}-{total} of {total}", thousands(from))),
+        "{last}"
+    );
+    let oldest = &app.views.history.page().rows[app.row(Tab::History)];
+    assert_eq!(
+        (oldest.module.as_str(), oldest.started_at.as_str()),
+        (
+            cli[0]["module"].as_str().unwrap(),
+            cli[0]["started_at"].as_str().unwrap()
+        )
+    );
+    // Up past the page's first row: the page before, on its last row.
+    keys(&mut app, &"k".repeat(cli.len() - from + 1));
+    settle(&project, &mut app).await;
+    let before = screen(&app, 80, 24);
+    assert!(
+        before.contains(&format!(
+            "rows {}-{} of {total}",
+            thousands(from - 500),
+            thousands(from - 1)
+        )),
+        "{before}"
+    );
+    assert_eq!(app.row(Tab::History), 499);
+    // Down past it again, and g back to the first page.
+    keys(&mut app, "j");
+    settle(&project, &mut app).await;
+    assert_eq!(app.row(Tab::History), 0);
+    assert!(screen(&app, 80, 24).contains(&format!("rows {}-", thousands(from))));
+    keys(&mut app, "g");
+    settle(&project, &mut app).await;
+    assert!(screen(&app, 80, 24).contains(&format!("rows 1-500 of {total}")));
+
+    // --since: the ten rows of the last hour.
+    enter(&project, &mut app, ":history acme --since 12h").await;
+    let recent = screen(&app, 80, 24);
+    assert!(
+        recent.contains("History (rows 1-10 of 10 matching \"acme since:12h\")"),
+        "{recent}"
+    );
+    // A malformed time is answered with the fix, and the view stays as it was.
+    keys(&mut app, ":history acme --since 12x");
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.take_effects().is_empty());
+    let said = app.shared.message.clone().unwrap().0;
+    assert!(
+        said.contains("\"12x\" is neither a span of time nor a date; write a span back from now (30m, 12h, 7d, 2w)"),
+        "{said}"
+    );
+    assert!(screen(&app, 120, 24).contains("\"12x\" is neither a span of time nor a date"));
+    assert!(screen(&app, 80, 24).contains("rows 1-10 of 10 matching \"acme since:12h\""));
+
+    // globex × billing failed before the 3,000 rows: its detail still shows the step.
+    enter(&project, &mut app, "3j").await;
+    let cell = screen(&app, 80, 24);
+    for says in ["billing for globex", "✗ ", "no_such_table"] {
+        assert!(cell.contains(says), "{cell}");
+    }
+    app.on_key(code(KeyCode::Esc));
+    // acme's detail: its newest rows and how many more, with where to read them.
+    enter(&project, &mut app, "2k").await;
+    let tenant = screen(&app, 80, 40);
+    let more = format!("{} more: :history acme", thousands(cli.len() - 20));
+    assert!(tenant.contains(&more), "{tenant}");
     project.close().await;
 }

@@ -317,6 +317,9 @@ pub struct HistoryArgs {
     /// Only steps started since: a span back from now (30m, 12h, 7d) or a date (2026-12-01)
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
+    /// Only steps that failed
+    #[arg(long)]
+    pub failed: bool,
     /// Show at most the newest N entries
     #[arg(long, value_name = "N")]
     pub limit: Option<i64>,

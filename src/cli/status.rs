@@ -43,6 +43,7 @@ pub async fn history(
         tenant: args.tenant,
         job: args.job,
         since: args.since.as_deref().map(parse_since).transpose()?,
+        outcome: args.failed.then(|| "failed".to_string()),
         limit: args.limit,
         offset: 0,
     };

@@ -111,17 +111,21 @@ impl App {
             Command::Help => {
                 self.popup = Some(Popup::Help(Help::new(self.tab, self.shared.read_only)))
             }
-            Command::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % tabs],
-            Command::PrevTab => self.tab = Tab::ALL[(self.tab.index() + tabs - 1) % tabs],
+            Command::NextTab => self.show(Tab::ALL[(self.tab.index() + 1) % tabs]),
+            Command::PrevTab => self.show(Tab::ALL[(self.tab.index() + tabs - 1) % tabs]),
             Command::GoTo(n) => {
                 if let Some(tab) = Tab::ALL.get(n) {
-                    self.tab = *tab;
+                    self.show(*tab);
                 }
             }
             Command::Refresh => self.shared.reload(),
             Command::Filter => {
-                let filter = self.views.get(self.tab).rows(&self.shared).query();
-                self.popup = Some(Popup::Filter(FilterLine::new(filter.clone())));
+                let view = self.views.get(self.tab);
+                let filter = view.rows(&self.shared).query().clone();
+                self.popup = Some(Popup::Filter(FilterLine::new(
+                    filter,
+                    view.filters_in_registry(),
+                )));
             }
             Command::Palette => self.popup = Some(Popup::Palette(CommandLine::default())),
             command => {
@@ -129,6 +133,12 @@ impl App {
                 self.follow(outcome);
             }
         }
+    }
+
+    /// Brings `tab` to the front.
+    fn show(&mut self, tab: Tab) {
+        self.tab = tab;
+        self.views.shown(tab, &mut self.shared);
     }
 
     /// Does what a view asked for.
@@ -160,7 +170,8 @@ impl App {
             Reply::Filter(query) | Reply::FilterRestored(query) => self.set_filter(query),
             Reply::FilterClosed(None) => self.set_filter(Query::default()),
             Reply::FilterClosed(Some(query)) => {
-                let some = !query.is_empty();
+                // The registry's answer comes later, its count in the view's title.
+                let some = !query.is_empty() && !self.views.get(self.tab).filters_in_registry();
                 self.set_filter(query);
                 if some {
                     let shown = self.visible(self.tab).len();
@@ -224,25 +235,27 @@ impl App {
             }
             PaletteCommand::Tenant(slug) => {
                 if let Some(t) = self.shared.data.tenant_index(&slug) {
-                    self.tab = Tab::Matrix;
+                    self.show(Tab::Matrix);
                     self.views.notify(Event::Tenant(t), &mut self.shared);
                     self.shared.say(format!("tenant {slug}"));
                 }
             }
             PaletteCommand::Module(name) => {
                 if let Some(m) = self.shared.data.module_index(&name) {
-                    self.tab = Tab::Modules;
+                    self.show(Tab::Modules);
                     self.views.notify(Event::Module(m), &mut self.shared);
                     self.shared.say(format!("module {name}"));
                 }
             }
             PaletteCommand::History(query) => {
+                // The filter asked for first: shown then, the view has nothing more to ask.
                 self.tab = Tab::History;
                 self.set_filter(query);
+                self.show(Tab::History);
             }
-            PaletteCommand::View(tab) => self.tab = tab,
+            PaletteCommand::View(tab) => self.show(tab),
             PaletteCommand::Cancel => {
-                self.tab = Tab::Jobs;
+                self.show(Tab::Jobs);
                 let outcome = self
                     .views
                     .on_command(Tab::Jobs, Command::Cancel, &mut self.shared);
@@ -250,7 +263,7 @@ impl App {
             }
             PaletteCommand::Reload => self.shared.reload(),
             PaletteCommand::Verify => {
-                self.tab = Tab::Matrix;
+                self.show(Tab::Matrix);
                 self.shared.verify();
             }
             PaletteCommand::Help => {
@@ -269,6 +282,8 @@ impl App {
             Msg::Loaded(Ok(snapshot)) => {
                 self.shared.take_snapshot(*snapshot);
                 self.views.notify(Event::Loaded, &mut self.shared);
+                // The view in front reads what the registry has now; the others when shown.
+                self.views.shown(self.tab, &mut self.shared);
             }
             Msg::Loaded(Err(e)) => {
                 self.shared.loaded = true;
@@ -295,6 +310,17 @@ impl App {
             // Taken by the event loop before it reaches here.
             Msg::Reopened(_) => {}
             Msg::Verified(result) => self.shared.on_verified(result),
+            Msg::History { request, answer } => {
+                match self.views.on_history(&request, &answer, &mut self.shared) {
+                    // A detail waiting for its rows takes them; one closed meanwhile stays so.
+                    Outcome::Detail { title, lines } => {
+                        if matches!(&self.popup, Some(Popup::Detail(d)) if d.title() == title) {
+                            self.popup = Some(Popup::Detail(Detail::new(title, lines)));
+                        }
+                    }
+                    outcome => self.follow(outcome),
+                }
+            }
             Msg::Finished(i, result) => {
                 self.shared.on_finished(i, result);
                 self.check_quit();

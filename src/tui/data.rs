@@ -1,16 +1,16 @@
 //! What the console shows: one snapshot of the catalog and the registry, loaded in a handful
-//! of queries (the matrix in one, never one per tenant), off the UI thread.
+//! of queries (the matrix in one, never one per tenant), off the UI thread. History is not in
+//! it: each view asks the registry for the page it shows (`tui::history`).
 
 use std::collections::HashMap;
 
 use estate_engine::Result;
 use estate_engine::{Catalog, TableMap, TreeLine, tree_prefixes};
-use estate_engine::{HistoryEntry, HistoryFilter, JobFilter, JobRecord, TenantRecord};
+use estate_engine::{JobFilter, JobRecord, TenantRecord};
 use estate_engine::{Matrix, MatrixCell, ModuleState, ModuleSummary, Project};
 
-/// How many history rows and jobs the console keeps in memory.
-const HISTORY_ROWS: i64 = 2000;
-const JOB_ROWS: i64 = 200;
+/// How many jobs the console lists, newest first (at load, and at each second's poll).
+pub const JOB_ROWS: i64 = 200;
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -24,7 +24,6 @@ pub struct Snapshot {
     pub counts: Vec<[u32; 3]>,
     tenant_index: HashMap<String, usize>,
     module_index: HashMap<String, usize>,
-    pub history: Vec<HistoryEntry>,
     pub jobs: Vec<JobRecord>,
     /// Problems in the contexts, shown in the status bar.
     pub problems: usize,
@@ -56,20 +55,10 @@ impl Snapshot {
     pub async fn load(project: &Project) -> Result<Snapshot> {
         let matrix = project.matrix().await?;
         let modules = project.modules_in(&matrix);
-        let mut history = project
-            .history(&HistoryFilter {
-                limit: Some(HISTORY_ROWS),
-                ..HistoryFilter::default()
-            })
-            .await?;
-        // Newest first: the question at 3 a.m. is "what just happened". Rows are written as
-        // steps end; the column shows when they started.
-        history.sort_by(|a, b| b.started_at.cmp(&a.started_at));
         let mut snapshot = Snapshot::new(
             project.config().root.display().to_string(),
             modules,
             matrix,
-            history,
             project
                 .jobs(&JobFilter {
                     limit: JOB_ROWS,
@@ -87,7 +76,6 @@ impl Snapshot {
         project: String,
         modules: Vec<ModuleSummary>,
         matrix: Matrix,
-        history: Vec<HistoryEntry>,
         jobs: Vec<JobRecord>,
         problems: usize,
     ) -> Snapshot {
@@ -109,7 +97,6 @@ impl Snapshot {
                 .collect(),
             matrix,
             counts: Vec::new(),
-            history,
             jobs,
             problems,
             map: CatalogMap::default(),

@@ -3,6 +3,7 @@
 //! `app` routes keys and background results (which view is shown, what is open over it);
 //! `views` holds one file per view (its state, keys and drawing) and the tab list; `shared` is
 //! what the views share (the snapshot from `data`, marks, the jobs `jobs` follows, `drift`);
+//! `history` the questions put to the registry's history (the views ask for a page at a time);
 //! `popups` the windows and lines over the views (plans to confirm, refusals, details, help,
 //! the quit question, the `/` and `:` lines); `keys` declares every key once, as data;
 //! `widgets` are the drawing pieces views and popups share; `worker` runs everything that
@@ -13,6 +14,7 @@ mod app;
 mod command;
 mod data;
 mod drift;
+mod history;
 mod jobs;
 mod keys;
 mod marks;

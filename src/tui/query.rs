@@ -103,6 +103,11 @@ impl Query {
         self.terms.is_empty()
     }
 
+    /// Its words, read: for a view whose filter the registry answers.
+    pub fn terms(&self) -> &[Term] {
+        &self.terms
+    }
+
     /// Whether a row holds every term: `text` is its text (built only when a term reads it),
     /// `state(module, state)` whether that module (`None`: any) is in that state for the row,
     /// `None` when the view has no states (the word is then looked for as text).

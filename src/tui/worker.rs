@@ -11,7 +11,8 @@ use estate_engine::{JobControl, JobEvent, JobReport};
 use estate_engine::{JobFilter, JobRecord, LoggedLine, Slug};
 use estate_engine::{Project, VerifyReport};
 
-use super::data::Snapshot;
+use super::data::{JOB_ROWS, Snapshot};
+use super::history::{HistoryAnswer, HistoryRequest};
 
 /// One plan to ask the registry for: modules for tenants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,8 @@ pub enum Effect {
     CancelJob(String),
     /// What a retry of job `job` plans: its action over its modules and tenants again.
     Retry(String),
+    /// A page of history, for the view or the detail that asked.
+    History(HistoryRequest),
 }
 
 /// Work done, back to the UI.
@@ -78,10 +81,12 @@ pub enum Msg {
         job: String,
         result: Result<PlanRequest, String>,
     },
+    History {
+        request: HistoryRequest,
+        answer: HistoryAnswer,
+    },
 }
 
-/// How many jobs the console lists, newest first.
-const JOB_ROWS: i64 = 200;
 /// How many log lines one read brings; a longer log comes in several.
 pub const LOG_LINES: i64 = 5000;
 
@@ -175,6 +180,7 @@ pub async fn registry(project: &Project, effect: Effect) -> Option<Msg> {
             result: retry(project, &job).await.map_err(|e| e.to_string()),
             job,
         },
+        Effect::History(request) => history(project, request).await,
         _ => return None,
     })
 }
@@ -222,6 +228,15 @@ async fn retry(project: &Project, id: &str) -> estate_engine::Result<PlanRequest
         }],
         cascade: false,
     })
+}
+
+/// Asks the registry for a page of history.
+pub async fn history(project: &Project, request: HistoryRequest) -> Msg {
+    let answer = project
+        .history_page(&request.filter)
+        .await
+        .map_err(|e| e.to_string());
+    Msg::History { request, answer }
 }
 
 pub async fn verify(project: &Project) -> Msg {

@@ -130,6 +130,14 @@ pub async fn settle(project: &Project, app: &mut App) {
     }
 }
 
+/// Types `text`, presses enter, and carries out the work that asked for (a `:` command, a
+/// `/` filter, a window's history).
+pub async fn enter(project: &Project, app: &mut App, text: &str) {
+    keys(app, text);
+    app.on_key(code(KeyCode::Enter));
+    settle(project, app).await;
+}
+
 pub async fn open(s: &Scratch) -> Project {
     let config = Config::load(Some(&s.path("config/estate.toml"))).unwrap();
     Project::open(config).await.unwrap()

@@ -27,6 +27,10 @@ impl Detail {
         }
     }
 
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
     pub fn on_key(&mut self, key: KeyEvent, shared: &Shared) -> Reply {
         match keys::in_window(Window::Detail, key) {
             Some(Command::No) => Reply::Close,

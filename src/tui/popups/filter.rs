@@ -2,7 +2,8 @@
 //! it is typed; enter keeps it, esc clears it. What does not parse yet is said beside the
 //! line and leaves the rows as the last filter that did; entered, it is answered in the status
 //! line and the filter goes back to what it was before the line opened. Tab completes a module
-//! (then its state after `:`) or a state.
+//! (then its state after `:`) or a state. In a view whose filter the registry answers
+//! (History), a word the registry cannot be asked about does not parse.
 
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
@@ -11,6 +12,7 @@ use ratatui::text::Span;
 
 use super::complete::complete;
 use super::{Edit, Reply, edit};
+use crate::tui::history::Conditions;
 use crate::tui::query::{Query, state_words};
 use crate::tui::shared::Shared;
 use crate::tui::style;
@@ -23,21 +25,32 @@ pub struct FilterLine {
     before: Query,
     /// Why the text does not parse.
     problem: Option<String>,
+    /// The registry answers the view's filter: the words are read as its conditions too.
+    registry: bool,
 }
 
 impl FilterLine {
     /// The line, starting from the view's filter.
-    pub fn new(before: Query) -> FilterLine {
+    pub fn new(before: Query, registry: bool) -> FilterLine {
         FilterLine {
             text: before.text().to_string(),
             before,
             problem: None,
+            registry,
         }
     }
 
     pub fn on_key(&mut self, key: KeyEvent, shared: &mut Shared) -> Reply {
         let modules = &shared.data.matrix.modules;
-        let parsed = |text: &str| Query::parse(text, modules);
+        let data = &shared.data;
+        let registry = self.registry;
+        let parsed = |text: &str| {
+            let query = Query::parse(text, modules)?;
+            if registry {
+                Conditions::read(&query, modules, |t| data.tenant_index(t).is_some())?;
+            }
+            Ok::<Query, String>(query)
+        };
         match edit(&mut self.text, key) {
             Edit::Completing => {
                 self.problem = complete_term(&mut self.text, modules);

@@ -8,6 +8,7 @@ use ratatui::text::Span;
 
 use super::complete::complete;
 use super::{Edit, Reply, edit};
+use crate::tui::history::Conditions;
 use crate::tui::query::{Query, nearest, state_words};
 use crate::tui::shared::Shared;
 use crate::tui::style;
@@ -139,7 +140,8 @@ impl Known {
             "module" | "m" => complete(text, modules, space),
             "history" | "h" => {
                 let states: Vec<&str> = state_words().collect();
-                complete(text, modules.chain(slugs).chain(states), space)
+                let flags = ["--since", "--failed"];
+                complete(text, modules.chain(slugs).chain(states).chain(flags), space)
             }
             _ => Some(format!(":{verb} takes nothing to complete")),
         }
@@ -265,7 +267,7 @@ pub fn parse(line: &str, known: &Known) -> Result<PaletteCommand, String> {
             }
             PaletteCommand::Module(m)
         }
-        "history" | "h" => PaletteCommand::History(Query::parse(&args.join(" "), &known.modules)?),
+        "history" | "h" => PaletteCommand::History(history_query(args, known)?),
         "modules" => PaletteCommand::View(Tab::Modules),
         "tenants" => PaletteCommand::View(Tab::Tenants),
         "matrix" => PaletteCommand::View(Tab::Matrix),
@@ -282,6 +284,29 @@ pub fn parse(line: &str, known: &Known) -> Result<PaletteCommand, String> {
             ));
         }
     })
+}
+
+/// `:history`'s words as the History filter spells them (`--since WHEN` is `since:WHEN`,
+/// `--failed` is `failed`), refused here, with the fix, unless the registry can be asked them.
+fn history_query(args: &[&str], known: &Known) -> Result<Query, String> {
+    let mut words = Vec::new();
+    let mut args = args.iter();
+    while let Some(&arg) = args.next() {
+        let since = match arg {
+            "--since" => Some(*args.next().ok_or(
+                ":history --since needs a time: a span back from now (30m, 12h, 7d, 2w) or a date (2026-12-01)",
+            )?),
+            _ => arg.strip_prefix("--since="),
+        };
+        words.push(match (since, arg) {
+            (Some(when), _) => format!("since:{when}"),
+            (None, "--failed") => "failed".to_string(),
+            (None, word) => word.to_string(),
+        });
+    }
+    let query = Query::parse(&words.join(" "), &known.modules)?;
+    Conditions::read(&query, &known.modules, |t| known.is_tenant(t))?;
+    Ok(query)
 }
 
 #[cfg(test)]
@@ -320,7 +345,7 @@ mod tests {
             ["t0100", "t0150", "t0199", "acme"]
         );
         assert_eq!(tenants("i calendar t0100..t0101"), ["t0100"]);
-        for (line, says) in [
+        refused(&[
             ("i calendar t0100..", "is not a range: write FIRST..LAST"),
             ("i calendar ..t0199", "is not a range"),
             ("i calendar a..b..c", "is not a range"),
@@ -330,7 +355,12 @@ mod tests {
             ),
             ("i calendar x0..x9", "no tenant between x0 and x9"),
             ("i calendar T0..t9", "T0..t9"),
-        ] {
+        ]);
+    }
+
+    /// Each line refused, saying so.
+    fn refused(cases: &[(&str, &str)]) {
+        for (line, says) in cases {
             let e = p(line).unwrap_err();
             assert!(e.contains(says), "{line}: {e}");
         }
@@ -386,5 +416,17 @@ mod tests {
         );
         assert!(p("frobnicate").unwrap_err().contains("unknown command"));
         assert!(p("tenant nobody").unwrap_err().contains("no tenant nobody"));
+        let Ok(PaletteCommand::History(query)) = p("history acme --since 12h --failed") else {
+            panic!("{:?}", p("history acme --since 12h --failed"));
+        };
+        assert_eq!(query.text(), "acme since:12h failed");
+        refused(&[
+            (
+                "history acme --since 12x",
+                "neither a span of time nor a date; write a span",
+            ),
+            ("history acme --since", "--since needs a time"),
+            ("history acm", "no module or tenant \"acm\""),
+        ]);
     }
 }

@@ -17,13 +17,15 @@ use super::{Event, Outcome, View};
 use crate::tui::command::Command;
 use crate::tui::data::Snapshot;
 use crate::tui::drift;
+use crate::tui::history::{Asker, HistoryAnswer, HistoryRequest, detail_lines};
 use crate::tui::rows::{Cursor, Filtered, Order, next_hit};
 use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::grid::{self, Columns, Fit};
 use crate::tui::widgets::table::{self, List, Spec, mark};
-use crate::tui::widgets::text::{dim, field, heading, history_line, state_span};
-use estate_engine::{Finding, HistoryEntry, MatrixCell, ModuleState};
+use crate::tui::widgets::text::{field, heading, state_span};
+use crate::tui::worker::Effect;
+use estate_engine::{Finding, MatrixCell, ModuleState};
 
 #[derive(Debug, Default)]
 pub struct Matrix {
@@ -86,13 +88,11 @@ impl View for Matrix {
                 let Some(t) = super::selected(self, shared).filter(|_| modules > 0) else {
                     return Outcome::Done;
                 };
-                let (title, lines) = detail(&shared.data, t, self.column);
-                let module = &shared.data.matrix.modules[self.column];
-                let found = drift::about(&shared.drift, &shared.tenant_slug(t), Some(module));
-                return Outcome::Detail {
-                    title,
-                    lines: drift::first(found, lines),
-                };
+                // The window opens now; its history follows from the registry.
+                let (slug, module) = (shared.tenant_slug(t), shared.module_name(self.column));
+                let request = HistoryRequest::detail(Asker::Matrix, slug, Some(module));
+                shared.ask(Effect::History(request));
+                return cell_detail(shared, t, self.column, None);
             }
             _ => return Outcome::Unhandled,
         }
@@ -313,8 +313,26 @@ fn cell(
     ]))
 }
 
-/// One cell's details: its state and the history of that module for that tenant.
-fn detail(data: &Snapshot, t: usize, m: usize) -> (String, Vec<Line<'static>>) {
+/// One cell's window: what the last verify found there first, then its details.
+pub(super) fn cell_detail(
+    shared: &Shared,
+    t: usize,
+    m: usize,
+    history: Option<&HistoryAnswer>,
+) -> Outcome {
+    let module = &shared.data.matrix.modules[m];
+    let lines = detail(&shared.data, t, m, history);
+    super::with_drift(shared, t, Some(module), lines)
+}
+
+/// One cell's details: its state and the newest history of that module for that tenant
+/// (`None` while the registry is asked).
+fn detail(
+    data: &Snapshot,
+    t: usize,
+    m: usize,
+    history: Option<&HistoryAnswer>,
+) -> (String, Vec<Line<'static>>) {
     let tenant = &data.tenants()[t].slug;
     let module = &data.matrix.modules[m];
     let c = data.matrix.cell(t, m);
@@ -328,22 +346,7 @@ fn detail(data: &Snapshot, t: usize, m: usize) -> (String, Vec<Line<'static>>) {
         Line::default(),
         heading("history (newest first)"),
     ];
-    let mine: Vec<&HistoryEntry> = data
-        .history
-        .iter()
-        .filter(|h| h.tenant.as_deref() == Some(tenant.as_str()) && h.module == *module)
-        .collect();
-    if mine.is_empty() {
-        lines.push(dim("  nothing ran yet"));
-    }
-    for h in mine {
-        lines.push(history_line(h));
-        if let Some(e) = &h.error {
-            lines.extend(
-                e.lines()
-                    .map(|l| Line::from(Span::styled(format!("    {l}"), style::failed()))),
-            );
-        }
-    }
+    let more = format!(":history {tenant} {module}");
+    lines.extend(detail_lines(history, true, "nothing ran yet", &more));
     (format!("{module} × {tenant}"), lines)
 }

@@ -47,6 +47,8 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::command::Command;
+use super::drift;
+use super::history::{Asker, HistoryAnswer, HistoryRequest};
 use super::marks;
 use super::query::Query;
 use super::rows::{Cursor, Filtered, Order, next_hit};
@@ -183,6 +185,19 @@ pub trait View {
 
     fn on_event(&mut self, _event: Event, _shared: &Shared) {}
 
+    /// Whether the registry answers its filter (its rows are a page of the registry's): the
+    /// `/` line then checks the words against what the registry can be asked.
+    fn filters_in_registry(&self) -> bool {
+        false
+    }
+
+    /// Takes a new filter by asking the registry for the rows it lets through (a view whose
+    /// [`filters_in_registry`](View::filters_in_registry)).
+    fn ask_filtered(&mut self, _query: Query, _shared: &mut Shared) {}
+
+    /// It was brought to the front: a view that reads the registry when shown asks now.
+    fn shown(&mut self, _shared: &mut Shared) {}
+
     fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared);
 }
 
@@ -210,8 +225,44 @@ impl Views {
     pub fn set_filter(&mut self, tab: Tab, query: Query, shared: &mut Shared) {
         if self.get(tab).lists_tenants() {
             self.refilter_tenants(Some(query), shared);
+        } else if self.get(tab).filters_in_registry() {
+            self.get_mut(tab).ask_filtered(query, shared);
         } else {
             self.get_mut(tab).refilter(Some(query), shared);
+        }
+    }
+
+    /// `tab` was brought to the front.
+    pub fn shown(&mut self, tab: Tab, shared: &mut Shared) {
+        self.get_mut(tab).shown(shared);
+    }
+
+    /// Hands a page of history to who asked for it: the History view takes its page; a
+    /// cell's or a tenant's window is made again with the rows (the routing drops it if that
+    /// window was closed meanwhile).
+    pub fn on_history(
+        &mut self,
+        request: &HistoryRequest,
+        answer: &HistoryAnswer,
+        shared: &mut Shared,
+    ) -> Outcome {
+        let data = &shared.data;
+        let t = request
+            .filter
+            .tenant
+            .as_deref()
+            .and_then(|t| data.tenant_index(t));
+        let m = request
+            .filter
+            .module
+            .as_deref()
+            .and_then(|m| data.module_index(m));
+        match (request.asker, t, m) {
+            (Asker::History, _, _) => self.history.on_page(request, answer, shared),
+            (Asker::Matrix, Some(t), Some(m)) => matrix::cell_detail(shared, t, m, Some(answer)),
+            (Asker::Tenants, Some(t), _) => tenants::tenant_detail(shared, t, Some(answer)),
+            // The tenant or the module is gone since (a reload): no window to fill.
+            _ => Outcome::Done,
         }
     }
 
@@ -361,6 +412,21 @@ fn jumped(shared: &mut Shared, wrapped: Option<bool>, forward: bool) {
         Some(true) if forward => shared.say("past the last: from the top (n next, N previous)"),
         Some(true) => shared.say("past the first: from the bottom (n next, N previous)"),
         Some(false) => shared.message = None,
+    }
+}
+
+/// A tenant's (or a cell's, with `module`) details window: what the last verify found there
+/// first, then `lines`.
+fn with_drift(
+    shared: &Shared,
+    t: usize,
+    module: Option<&str>,
+    (title, lines): (String, Vec<Line<'static>>),
+) -> Outcome {
+    let found = drift::about(&shared.drift, &shared.tenant_slug(t), module);
+    Outcome::Detail {
+        title,
+        lines: drift::first(found, lines),
     }
 }
 

@@ -11,13 +11,13 @@ use ratatui::widgets::{Cell, Row};
 use super::{Event, Outcome, View};
 use crate::tui::command::Command;
 use crate::tui::data::Snapshot;
-use crate::tui::drift;
+use crate::tui::history::{Asker, HistoryAnswer, HistoryRequest, detail_lines};
 use crate::tui::rows::{Cursor, Filtered, Order};
 use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::table::{self, List, Spec, header, mark};
-use crate::tui::widgets::text::{dim, field, heading, history_line, short_time, state_span};
-use estate_engine::HistoryEntry;
+use crate::tui::widgets::text::{field, heading, short_time, state_span};
+use crate::tui::worker::Effect;
 
 #[derive(Debug, Default)]
 pub struct Tenants {
@@ -51,12 +51,11 @@ impl View for Tenants {
         match command {
             Command::Enter => match super::selected(self, shared) {
                 Some(t) => {
-                    let (title, lines) = detail(&shared.data, t);
-                    let found = drift::about(&shared.drift, &shared.tenant_slug(t), None);
-                    Outcome::Detail {
-                        title,
-                        lines: drift::first(found, lines),
-                    }
+                    // The window opens now; its history follows from the registry.
+                    let request =
+                        HistoryRequest::detail(Asker::Tenants, shared.tenant_slug(t), None);
+                    shared.ask(Effect::History(request));
+                    tenant_detail(shared, t, None)
                 }
                 None => Outcome::Done,
             },
@@ -127,8 +126,18 @@ impl View for Tenants {
     }
 }
 
-/// A tenant's details: placement, each module's state, and its recent history.
-fn detail(data: &Snapshot, t: usize) -> (String, Vec<Line<'static>>) {
+/// A tenant's window: what the last verify found first, then its details.
+pub(super) fn tenant_detail(shared: &Shared, t: usize, history: Option<&HistoryAnswer>) -> Outcome {
+    super::with_drift(shared, t, None, detail(&shared.data, t, history))
+}
+
+/// A tenant's details: placement, each module's state, and its newest history (`None` while
+/// the registry is asked).
+fn detail(
+    data: &Snapshot,
+    t: usize,
+    history: Option<&HistoryAnswer>,
+) -> (String, Vec<Line<'static>>) {
     let tenant = &data.tenants()[t];
     let mut lines = vec![
         Line::from(vec![
@@ -149,15 +158,12 @@ fn detail(data: &Snapshot, t: usize) -> (String, Vec<Line<'static>>) {
     }
     lines.push(Line::default());
     lines.push(heading("history (newest first)"));
-    let mine: Vec<&HistoryEntry> = data
-        .history
-        .iter()
-        .filter(|h| h.tenant.as_deref() == Some(tenant.slug.as_str()))
-        .take(50)
-        .collect();
-    if mine.is_empty() {
-        lines.push(dim("  nothing ran for this tenant yet"));
-    }
-    lines.extend(mine.into_iter().map(history_line));
+    let more = format!(":history {}", tenant.slug);
+    lines.extend(detail_lines(
+        history,
+        false,
+        "nothing ran for this tenant yet",
+        &more,
+    ));
     (format!("Tenant {}", tenant.slug), lines)
 }

@@ -45,6 +45,28 @@ pub fn draw(
     spec: Spec,
     row: impl Fn(usize, bool) -> Row<'static>,
 ) {
+    let count = if list.rows.filter.is_empty() {
+        format!("{}", list.rows.len())
+    } else {
+        format!(
+            "{} of {} matching \"{}\"",
+            list.rows.len(),
+            list.total,
+            list.rows.filter
+        )
+    };
+    draw_counted(frame, area, list, spec, count, row);
+}
+
+/// Draws `list` titled `title (count)`: for a list that is a page of more, which says so.
+pub fn draw_counted(
+    frame: &mut Frame,
+    area: Rect,
+    list: List,
+    spec: Spec,
+    count: String,
+    row: impl Fn(usize, bool) -> Row<'static>,
+) {
     let List {
         rows,
         cursor,
@@ -71,11 +93,6 @@ pub fn draw(
             }
         })
         .collect();
-    let count = if rows.filter.is_empty() {
-        format!("{}", visible.len())
-    } else {
-        format!("{} of {total} matching \"{}\"", visible.len(), rows.filter)
-    };
     let mut state =
         TableState::default().with_selected((!visible.is_empty()).then(|| selected - offset));
     let mut table = Table::new(shown, spec.widths)

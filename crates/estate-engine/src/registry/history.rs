@@ -23,13 +23,15 @@ pub struct HistoryEntry {
 }
 
 /// Which history rows: every condition given must hold.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryFilter {
     pub module: Option<String>,
     pub tenant: Option<String>,
     pub job: Option<String>,
     /// Rows of steps started at or after this time (RFC 3339, as `clock::now` writes).
     pub since: Option<String>,
+    /// Rows of steps that ended so: `succeeded` or `failed` (the console's `failed` term).
+    pub outcome: Option<String>,
     /// The newest `limit` rows (after skipping `offset`); every row when `None`.
     pub limit: Option<i64>,
     /// Rows skipped from the newest, for a page further back.
@@ -46,12 +48,25 @@ pub struct HistoryPage {
 }
 
 /// The filter's conditions, for `concat!` (a query's text stays a literal): $1 module,
-/// $2 tenant, $3 job, $4 since.
+/// $2 tenant, $3 job, $4 since, $5 outcome; bound by `bind_matching!`, never spliced.
 macro_rules! matching {
     () => {
         " FROM estate_history
           WHERE (CAST($1 AS TEXT) IS NULL OR module = $1) AND (CAST($2 AS TEXT) IS NULL OR tenant = $2)
-            AND (CAST($3 AS TEXT) IS NULL OR job_id = $3) AND (CAST($4 AS TEXT) IS NULL OR started_at >= $4)"
+            AND (CAST($3 AS TEXT) IS NULL OR job_id = $3) AND (CAST($4 AS TEXT) IS NULL OR started_at >= $4)
+            AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)"
+    };
+}
+
+/// Binds `matching!`'s parameters, in its order.
+macro_rules! bind_matching {
+    ($query:expr, $filter:expr) => {
+        $query
+            .bind(&$filter.module)
+            .bind(&$filter.tenant)
+            .bind(&$filter.job)
+            .bind(&$filter.since)
+            .bind(&$filter.outcome)
     };
 }
 
@@ -69,11 +84,7 @@ impl Registry {
         let rows = self.newest(filter).await?;
         let db = &self.db;
         let (total,): (i64,) = crate::on_pool!(db, pool => {
-            sqlx::query_as(concat!("SELECT COUNT(*)", matching!()))
-                .bind(&filter.module)
-                .bind(&filter.tenant)
-                .bind(&filter.job)
-                .bind(&filter.since)
+            bind_matching!(sqlx::query_as(concat!("SELECT COUNT(*)", matching!())), filter)
                 .fetch_one(pool)
                 .await
                 .map_err(|e| self.err(e))?
@@ -89,16 +100,12 @@ impl Registry {
     async fn newest(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
         let db = &self.db;
         crate::on_pool!(db, pool => {
-            sqlx::query_as::<_, HistoryEntry>(concat!(
+            bind_matching!(sqlx::query_as::<_, HistoryEntry>(concat!(
                 "SELECT job_id, tenant, module, scope, action, operator, ssh_client, started_at,
                         finished_at, duration_ms, migrations, outcome, error",
                 matching!(),
-                " ORDER BY id DESC LIMIT $5 OFFSET $6"
-            ))
-            .bind(&filter.module)
-            .bind(&filter.tenant)
-            .bind(&filter.job)
-            .bind(&filter.since)
+                " ORDER BY id DESC LIMIT $6 OFFSET $7"
+            )), filter)
             .bind(filter.limit.unwrap_or(i64::MAX))
             .bind(filter.offset.max(0))
             .fetch_all(pool)

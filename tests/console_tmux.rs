@@ -280,14 +280,8 @@ fn a_cli_job_in_another_window_shows_live_and_c_in_the_console_stops_it() {
     tmux.keys(&["4"]);
     tmux.wait_for("the Jobs view", |sc| sc.contains("no jobs yet"));
 
-    // The other window: one tenant at a time, each slow.
-    let mut install = s.estate_command(&["install", "slow", "--all"]);
-    install.env("ESTATE_CONCURRENCY", "1");
-    let mut child = install
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    // The other window.
+    let mut child = spawn_slow_install(&s);
     let progress = |sc: &str| {
         sc.lines()
             .find(|l| l.contains("running: "))
@@ -345,19 +339,7 @@ fn a_tenants_history_past_2000_rows_counts_what_the_cli_lists() {
     let s = Scratch::new();
     s.add_tenants(&["acme", "globex"]);
     s.estate(&["install", "calendar", "--all"]).expect(0);
-    // 2,500 older rows of acme's, 10 from an hour ago.
-    exec(
-        &s.landlord(),
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2510),
-              at(i, t) AS (SELECT i, CASE WHEN i > 2500
-                             THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours')
-                             ELSE '2026-01-02T00:00:00.000Z' END FROM n)
-         INSERT INTO estate_history (job_id, tenant, module, scope, action, operator,
-             ssh_client, started_at, finished_at, duration_ms, migrations, outcome, error)
-         SELECT (SELECT MIN(job_id) FROM estate_history), 'acme', 'calendar', 'tenant',
-                'upgrade', 'tester', NULL, t, t, 1, '3', 'succeeded', NULL
-         FROM at",
-    );
+    add_acme_history(&s, 2500, 10);
     let cli = s.estate_json(&["history", "--tenant", "acme", "--json"]);
     let rows = cli.as_array().unwrap().len();
     assert!(rows > 2500, "{rows}");

@@ -145,14 +145,7 @@ fn a_job_of_another_process_is_seen_running_and_stopped_by_estate_jobs_cancel(se
     let tenants = ["t1", "t2", "t3", "t4", "t5", "t6"];
     let s = with_tenants(setup, &tenants);
     slow_context(&s);
-    // One tenant at a time, each slow: the job runs for seconds.
-    let mut install = s.estate_command(&["install", "slow", "--all"]);
-    install.env("ESTATE_CONCURRENCY", "1");
-    let mut child = install
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_slow_install(&s);
     let deadline = Instant::now() + Duration::from_secs(60);
     // Seen from this other process while it runs, with counts that move.
     let job = loop {

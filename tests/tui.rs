@@ -969,20 +969,7 @@ fn thousands(n: usize) -> String {
 /// hour ago and the rest long before.
 async fn demo_with_3000_more_history_rows() -> Scratch {
     let s = demo_with_a_failed_job().await;
-    tokio::task::block_in_place(|| {
-        exec(
-            &s.landlord(),
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000),
-                  at(i, t) AS (SELECT i, CASE WHEN i > 2990
-                                 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours')
-                                 ELSE '2026-01-02T00:00:00.000Z' END FROM n)
-             INSERT INTO estate_history (job_id, tenant, module, scope, action, operator,
-                 ssh_client, started_at, finished_at, duration_ms, migrations, outcome, error)
-             SELECT (SELECT MIN(job_id) FROM estate_history), 'acme', 'calendar', 'tenant',
-                    'upgrade', 'tester', NULL, t, t, 1, '4', 'succeeded', NULL
-             FROM at",
-        )
-    });
+    tokio::task::block_in_place(|| add_acme_history(&s, 2990, 10));
     s
 }
 

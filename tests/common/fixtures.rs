@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::db::{DbRef, has_table, ledger};
+use super::db::{DbRef, exec, has_table, ledger};
 use super::scratch::Scratch;
 use super::setups::Setup;
 
@@ -147,4 +147,36 @@ pub fn slow_versions(db: &DbRef) -> Vec<i64> {
         .filter(|(c, _, _)| c == "slow")
         .map(|(_, _, v)| v)
         .collect()
+}
+
+/// `estate install slow --all`, one tenant at a time, started in the background: a job that
+/// runs for seconds, for another process (the CLI, the console) to watch and cancel.
+pub fn spawn_slow_install(s: &Scratch) -> std::process::Child {
+    let mut install = s.estate_command(&["install", "slow", "--all"]);
+    install.env("ESTATE_CONCURRENCY", "1");
+    install
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Adds `older` history rows of acme's calendar dated 2026-01-02 and `recent` from an hour
+/// ago, in one statement, to a SQLite landlord that has run a job already.
+pub fn add_acme_history(s: &Scratch, older: usize, recent: usize) {
+    exec(
+        &s.landlord(),
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {all}),
+                  at(i, t) AS (SELECT i, CASE WHEN i > {older}
+                                 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours')
+                                 ELSE '2026-01-02T00:00:00.000Z' END FROM n)
+             INSERT INTO estate_history (job_id, tenant, module, scope, action, operator,
+                 ssh_client, started_at, finished_at, duration_ms, migrations, outcome, error)
+             SELECT (SELECT MIN(job_id) FROM estate_history), 'acme', 'calendar', 'tenant',
+                    'upgrade', 'tester', NULL, t, t, 1, '3', 'succeeded', NULL
+             FROM at",
+            all = older + recent
+        ),
+    );
 }

@@ -171,26 +171,25 @@ impl Registry {
     /// 3339). Their history rows stay: those are the record; the log is what a job said while
     /// it ran.
     pub async fn prune_job_logs(&self, before: &str) -> Result<u64> {
+        // The lines last: the count said is theirs.
+        const PRUNE: [&str; 2] = [
+            "DELETE FROM estate_job_tenants WHERE job_id IN
+               (SELECT id FROM estate_jobs WHERE finished_at IS NOT NULL AND finished_at < $1)",
+            "DELETE FROM estate_job_events WHERE job_id IN
+               (SELECT id FROM estate_jobs WHERE finished_at IS NOT NULL AND finished_at < $1)",
+        ];
         let db = &self.db;
-        let done = crate::on_pool!(db, pool => {
-            sqlx::query(
-                "DELETE FROM estate_job_tenants WHERE job_id IN
-                   (SELECT id FROM estate_jobs WHERE finished_at IS NOT NULL AND finished_at < $1)",
-            )
-            .bind(before)
-            .execute(pool)
-            .await
-            .map_err(|e| self.err(e))?;
-            sqlx::query(
-                "DELETE FROM estate_job_events WHERE job_id IN
-                   (SELECT id FROM estate_jobs WHERE finished_at IS NOT NULL AND finished_at < $1)",
-            )
-            .bind(before)
-            .execute(pool)
-            .await
-            .map_err(|e| self.err(e))?
-            .rows_affected()
-        });
+        let mut done = 0;
+        for sql in PRUNE {
+            done = crate::on_pool!(db, pool => {
+                sqlx::query(sql)
+                    .bind(before)
+                    .execute(pool)
+                    .await
+                    .map_err(|e| self.err(e))?
+                    .rows_affected()
+            });
+        }
         Ok(done)
     }
 }

@@ -7,9 +7,9 @@ use std::sync::mpsc::Sender;
 
 use estate_engine::Scope;
 use estate_engine::{Action, Plan, TenantSelection};
+use estate_engine::{Error, Project, VerifyReport};
 use estate_engine::{JobControl, JobEvent, JobReport};
 use estate_engine::{JobFilter, JobRecord, LoggedLine, Slug};
-use estate_engine::{Project, VerifyReport};
 
 use super::data::{JOB_ROWS, Snapshot};
 use super::history::{HistoryAnswer, HistoryRequest};
@@ -215,6 +215,16 @@ async fn retry(project: &Project, id: &str) -> estate_engine::Result<PlanRequest
         .iter()
         .map(|t| Slug::parse(t))
         .collect::<estate_engine::Result<Vec<_>>>()?;
+    if tenants.is_empty() && job.tenants > 0 {
+        // It ran before estate kept a job's tenants: planning over none would say "nothing
+        // to do" about a job that left work behind.
+        return Err(Error::refused(
+            format!("job {id} ran before estate kept a job's tenants"),
+            format!(
+                "`estate history --job {id}` names them; plan again from the Matrix, or `estate migrate --all`"
+            ),
+        ));
+    }
     Ok(PlanRequest {
         action,
         groups: vec![PlanGroup {

@@ -368,3 +368,105 @@ fn several_contexts_folders_are_one_catalog_and_a_context_in_two_is_a_problem() 
     assert_has(&err, "context users is also in");
     assert_has(&err, "vendor/users");
 }
+
+/// `estate ARGS` that must end within `seconds` (a hostile file must never hang a command):
+/// killed and failed otherwise.
+fn within(s: &Scratch, args: &[&str], seconds: u64) -> Run {
+    let mut child = s
+        .estate_command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("estate {args:?} still ran after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Run::from(child.wait_with_output().unwrap())
+}
+
+/// Puts a hostile file in a project.
+type Plant = fn(&Scratch);
+
+/// Hostile files in a context: a NUL byte in SQL, a migration that is a symbolic link to a
+/// system file, a FIFO as a migration or as a manifest. Each is refused by `check` and by an
+/// install's dry run within seconds, with exit 2, the file named and the fix, and nothing
+/// changed; the linked file's text is never printed.
+#[test]
+fn hostile_files_are_refused_by_name_and_never_hang() {
+    let cases: [(&str, Plant); 4] = [
+        ("holds a NUL byte on line 2", |s| {
+            s.write(
+                "contexts/calendar/migrations/tenant/0004_nul.up.sql",
+                b"SELECT 1;\nSELECT '\0';\n",
+            );
+            s.write(
+                "contexts/calendar/migrations/tenant/0004_nul.down.sql",
+                "SELECT 1;\n",
+            );
+        }),
+        (
+            "it is a symbolic link, and estate reads only regular files",
+            |s| {
+                std::os::unix::fs::symlink(
+                    "/etc/passwd",
+                    s.path("contexts/calendar/migrations/tenant/0004_link.up.sql"),
+                )
+                .unwrap();
+                s.write(
+                    "contexts/calendar/migrations/tenant/0004_link.down.sql",
+                    "SELECT 1;\n",
+                );
+            },
+        ),
+        ("it is a FIFO, not a regular file", |s| {
+            mkfifo(&s.path("contexts/calendar/migrations/tenant/0004_fifo.up.sql"));
+            s.write(
+                "contexts/calendar/migrations/tenant/0004_fifo.down.sql",
+                "SELECT 1;\n",
+            );
+        }),
+        ("it is a FIFO, not a regular file", |s| {
+            std::fs::create_dir_all(s.path("contexts/loyalty")).unwrap();
+            mkfifo(&s.path("contexts/loyalty/context.toml"));
+        }),
+    ];
+    for (says, plant) in cases {
+        let s = Scratch::new();
+        s.add_tenants(&["acme"]);
+        plant(&s);
+        let before = s.snapshot();
+        for args in [
+            &["check"][..],
+            &["install", "calendar", "--tenant", "acme", "--dry-run"],
+        ] {
+            let run = within(&s, args, 10);
+            assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+            assert_has(&run.stderr, says);
+            assert_has(&run.stderr, "fix:");
+            assert!(
+                !run.stdout.contains("root:"),
+                "the link was followed: {}",
+                run.stdout
+            );
+            assert!(
+                !run.stderr.contains("root:"),
+                "the link was followed: {}",
+                run.stderr
+            );
+        }
+        assert_eq!(s.snapshot(), before, "{says}: something changed");
+    }
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}

@@ -214,35 +214,18 @@ fn load_context(dir: &Path, problems: &mut Vec<Problem>) -> Option<Context> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let manifest_path = dir.join("context.toml");
-    let text = match std::fs::read(&manifest_path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => {
-                problems.push(Problem::new(
-                    &manifest_path,
-                    "is not valid UTF-8",
-                    "save the manifest as UTF-8 text",
-                ));
-                return None;
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            problems.push(Problem::new(
+    // Looked at, not followed: a link in its place is refused below like any non-file.
+    if std::fs::symlink_metadata(&manifest_path)
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    {
+        problems.push(Problem::new(
                 dir,
                 "is a folder in a contexts folder without a context.toml",
                 "add a context.toml (name, title, version, description, requires) or move the folder out of contexts/",
             ));
-            return None;
-        }
-        Err(e) => {
-            problems.push(Problem::new(
-                &manifest_path,
-                format!("cannot be read: {e}"),
-                "make the file readable by the user running estate",
-            ));
-            return None;
-        }
-    };
+        return None;
+    }
+    let text = migration_set::source_text(&manifest_path, "manifest", problems)?;
     let manifest = Manifest::parse(&manifest_path, &text, &folder, problems)?;
     let mut sets = BTreeMap::new();
     let migrations_dir = dir.join("migrations");

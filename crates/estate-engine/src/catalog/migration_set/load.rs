@@ -170,20 +170,46 @@ impl MigrationSet {
     }
 }
 
-/// A migration file's text, or `None` with the problem pushed.
+/// A migration file's text, or `None` with the problem pushed: a regular file (see
+/// [`crate::files::read_regular`]) of UTF-8 text without a NUL byte (which SQL never holds,
+/// and on which a driver may spin rather than fail).
 pub(super) fn read_text(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
-    match std::fs::read(path) {
+    let text = source_text(path, "migration", problems)?;
+    if let Some(at) = text.find('\0') {
+        let line = text[..at].matches('\n').count() + 1;
+        problems.push(Problem::new(
+            path,
+            format!("holds a NUL byte on line {line}"),
+            "remove it: SQL text holds no NUL byte (was a binary file saved under this name?)",
+        ));
+        return None;
+    }
+    Some(text)
+}
+
+/// A file of the project read as UTF-8 text, or `None` with the problem pushed (`what` names
+/// it in the fix: a migration, a manifest).
+pub(crate) fn source_text(path: &Path, what: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    match crate::files::read_regular(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),
             Err(_) => {
                 problems.push(Problem::new(
                     path,
                     "is not valid UTF-8",
-                    "save the migration as UTF-8 text",
+                    format!("save the {what} as UTF-8 text"),
                 ));
                 None
             }
         },
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            problems.push(Problem::new(
+                path,
+                format!("cannot be read: {e}"),
+                format!("put the {what}'s text in a regular file of that name"),
+            ));
+            None
+        }
         Err(e) => {
             problems.push(Problem::new(
                 path,

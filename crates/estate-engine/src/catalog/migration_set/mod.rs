@@ -20,6 +20,8 @@ mod checksum;
 mod diesel;
 mod file;
 mod load;
+
+pub(crate) use load::source_text;
 mod names;
 
 use std::collections::BTreeMap;

@@ -470,3 +470,26 @@ fn mkfifo(path: &std::path::Path) {
         .unwrap();
     assert!(status.success(), "mkfifo {}", path.display());
 }
+
+/// A migration at version 0 (the ledger's "nothing applied") is refused by `check`, as a SQL
+/// file or a blueprint, with the file named and the fix; nothing is planned from it.
+#[test]
+fn a_migration_at_version_0_is_refused() {
+    for (file, text) in [
+        ("0000_first.up.sql", "CREATE TABLE zero (id INTEGER);\n"),
+        ("0000_first.toml", "[tables.zero]\n"),
+    ] {
+        let s = billing_only();
+        s.write(&format!("contexts/billing/migrations/tenant/{file}"), text);
+        if file.ends_with(".up.sql") {
+            s.write(
+                "contexts/billing/migrations/tenant/0000_first.down.sql",
+                "DROP TABLE zero;\n",
+            );
+        }
+        let err = refused(&s);
+        assert_has(&err, file);
+        assert_has(&err, "has version 0, which means \"nothing applied\"");
+        assert_has(&err, "number migrations from 1");
+    }
+}

@@ -82,6 +82,14 @@ pub fn version_and_description(stem: &str) -> Result<(i64, String), String> {
     let version: i64 = version.parse().map_err(|_| {
         format!("version {version} is too large: versions must fit a 64-bit signed integer")
     })?;
+    if version == 0 {
+        // 0 is the ledger's "nothing applied", the target of a whole rollback: a migration
+        // numbered so would be planned as applied already and never reverted.
+        return Err(
+            "has version 0, which means \"nothing applied\": number migrations from 1, e.g. 0001_create_users"
+                .into(),
+        );
+    }
     if description.is_empty() {
         return Err(
             "has no description: name it <version>_<description>, e.g. 0001_create_users".into(),

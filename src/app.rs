@@ -98,6 +98,7 @@ impl App {
 
     async fn dispatch(self, cli: Cli) -> estate_engine::Result<u8> {
         let config = cli::config(&cli)?;
+        crate::logging::check_level(&config)?;
         let _log = crate::logging::init(&config);
         let next = cli::run(cli, config, &self.registered).await;
         // A landlord without a registry is refused leaving no trace; anything else is logged

@@ -57,6 +57,23 @@ impl Write for Deferred {
 
 /// Starts logging to the configured folder, holding the lines until [`start`]. Returns the
 /// guard that flushes the log when dropped; `None` when no logger could be installed.
+/// The log's filter: sqlx's statements kept out (they belong in a debug session, not the
+/// audit trail), then the config's level.
+fn filter_of(config: &Config) -> Result<EnvFilter, String> {
+    EnvFilter::try_new(format!("sqlx=warn,{}", config.log_level)).map_err(|e| e.to_string())
+}
+
+/// Refuses a log level that is not a filter (`ESTATE_LOG=garbage[[[`), naming it and the fix,
+/// rather than logging at another level than the operator asked for.
+pub fn check_level(config: &Config) -> estate_engine::Result<()> {
+    filter_of(config).map(drop).map_err(|e| {
+        estate_engine::Error::refused(
+            format!("the log level {:?} is not a filter: {e}", config.log_level),
+            "set [log] level in the config (or ESTATE_LOG) to error, warn, info, debug or trace, or per module (estate=debug)",
+        )
+    })
+}
+
 pub fn init(config: &Config) -> Option<WorkerGuard> {
     let destination = LOG
         .get_or_init(|| {
@@ -70,9 +87,7 @@ pub fn init(config: &Config) -> Option<WorkerGuard> {
         .clone();
     let (writer, guard) = tracing_appender::non_blocking(Deferred(destination));
     // sqlx logs every statement at info; that belongs in a debug session, not the audit trail.
-    let directives = format!("sqlx=warn,{}", config.log_level);
-    let filter =
-        EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter = filter_of(config).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)

@@ -1128,3 +1128,42 @@ fn a_migration_of_several_megabytes_applies(setup: Setup) {
     s.estate(&["rollback", "big", "--tenant", "acme"]).expect(0);
     assert!(!has_table(&acme, "big_rows"));
 }
+
+/// An `ESTATE_*` override set to nothing, or a log level that is no filter, is refused with
+/// exit 2 naming the variable (or the level) and the fix, and changes nothing: not even a
+/// log file.
+#[test]
+fn empty_overrides_and_a_bad_log_level_are_refused_by_name() {
+    let s = project(Setup::Sqlite);
+    let before = s.snapshot();
+    for (var, value, says) in [
+        ("ESTATE_CONTEXTS", "", "ESTATE_CONTEXTS is set but empty"),
+        ("ESTATE_LOG_DIR", "", "ESTATE_LOG_DIR is set but empty"),
+        (
+            "ESTATE_LANDLORD_PATH",
+            "",
+            "ESTATE_LANDLORD_PATH is set but empty",
+        ),
+        (
+            "ESTATE_TENANTS_PATH",
+            "",
+            "ESTATE_TENANTS_PATH is set but empty",
+        ),
+        ("ESTATE_LOG", "", "ESTATE_LOG is set but empty"),
+        (
+            "ESTATE_LOG",
+            "garbage[[[",
+            "the log level \"garbage[[[\" is not a filter",
+        ),
+    ] {
+        for args in [
+            &["status"][..],
+            &["install", "calendar", "--tenant", "acme"],
+        ] {
+            let run = s.estate_with_env(args, &[(var, value)]).expect(2);
+            assert_has(&run.stderr, says);
+            assert_has(&run.stderr, "fix:");
+        }
+        assert_unchanged(&s, &before, &format!("{var}={value:?}"));
+    }
+}

@@ -14,7 +14,12 @@ impl Config {
     pub(super) fn apply_env(mut self) -> Result<Config> {
         let path = |name: &str| -> Result<Option<PathBuf>> {
             std::env::var_os(name)
-                .map(|v| absolute(Path::new(&v)))
+                .map(|v| {
+                    if v.is_empty() {
+                        return Err(empty(name));
+                    }
+                    absolute(Path::new(&v))
+                })
                 .transpose()
         };
         // Several folders as in PATH: `a:b`.
@@ -23,6 +28,9 @@ impl Config {
                 .filter(|p| !p.as_os_str().is_empty())
                 .map(|p| absolute(&p))
                 .collect::<Result<_>>()?;
+            if self.contexts.is_empty() {
+                return Err(empty("ESTATE_CONTEXTS"));
+            }
         }
         if let Some(p) = path("ESTATE_LANDLORD_PATH")? {
             self.landlord = Address::Sqlite { path: p };
@@ -34,6 +42,9 @@ impl Config {
             self.log_dir = p;
         }
         if let Ok(level) = std::env::var("ESTATE_LOG") {
+            if level.trim().is_empty() {
+                return Err(empty("ESTATE_LOG"));
+            }
             self.log_level = level;
         }
         // The environment can make a run read-only, never undo `read_only = true` in the
@@ -63,6 +74,15 @@ impl Config {
         self.validate()?;
         Ok(self)
     }
+}
+
+/// A variable set to nothing: a mistake (`ESTATE_LOG_DIR=$UNSET_VAR`), not a wish for the
+/// working directory or no contexts at all.
+fn empty(name: &str) -> Error {
+    Error::refused(
+        format!("{name} is set but empty"),
+        format!("give {name} a value, or unset it (`unset {name}`) to use the config's"),
+    )
 }
 
 fn parse_bool(name: &str, value: &str) -> Result<bool> {

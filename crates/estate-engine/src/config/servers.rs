@@ -102,4 +102,32 @@ mod tests {
         assert!(err.contains("server pg1"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
     }
+
+    #[test]
+    fn a_server_url_that_is_not_postgresql_is_refused() {
+        for url in [
+            "mysql://u:hunter2@h:3306/db",
+            "sqlite://var/x.db",
+            "u:hunter2@h/db",
+        ] {
+            let text = format!(
+                "[landlord]\nserver = \"pg1\"\n[tenancy]\nlayout = \"database\"\n[[servers]]\nname = \"pg1\"\nurl = \"{url}\"\n"
+            );
+            let err = Config::parse(Path::new("/p/config/estate.toml"), &text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("server pg1 is not a PostgreSQL URL"), "{err}");
+            assert!(err.contains("postgres://USER@HOST:PORT/DATABASE"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        for url in ["postgres://u@h:5432/db", "postgresql://u@h/db"] {
+            let text = format!(
+                "[landlord]\nserver = \"pg1\"\n[tenancy]\nlayout = \"database\"\n[[servers]]\nname = \"pg1\"\nurl = \"{url}\"\n"
+            );
+            assert!(
+                Config::parse(Path::new("/p/config/estate.toml"), &text).is_ok(),
+                "{url}"
+            );
+        }
+    }
 }

@@ -79,6 +79,14 @@ impl Server {
         password_env: Option<&str>,
         application_name: &str,
     ) -> Result<Server, String> {
+        // sqlx reads any URL it can (`mysql://` included) and tries it at the first job:
+        // estate's servers are PostgreSQL's, said now. Only the scheme is shown.
+        let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+        if !matches!(scheme, "postgres" | "postgresql") {
+            return Err(format!(
+                "the URL of server {name} is not a PostgreSQL URL (its scheme is {scheme:?}): estate's servers are PostgreSQL servers"
+            ));
+        }
         // sqlx's parse errors can repeat any part of the URL (a query value, the password):
         // none of it is shown.
         let options = PgConnectOptions::from_str(url).map_err(|_| {

@@ -14,7 +14,7 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::EnvFilter;
 
-use estate_engine::Config;
+use estate_engine::{Config, Error};
 
 /// What is held before the file is made: a command's start, not a job's log.
 const HELD_AT_MOST: usize = 1 << 20;
@@ -67,7 +67,7 @@ fn filter_of(config: &Config) -> Result<EnvFilter, String> {
 /// rather than logging at another level than the operator asked for.
 pub fn check_level(config: &Config) -> estate_engine::Result<()> {
     filter_of(config).map(drop).map_err(|e| {
-        estate_engine::Error::refused(
+        Error::refused(
             format!("the log level {:?} is not a filter: {e}", config.log_level),
             "set [log] level in the config (or ESTATE_LOG) to error, warn, info, debug or trace, or per module (estate=debug)",
         )

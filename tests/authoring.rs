@@ -592,3 +592,43 @@ fn messages_suggest_the_portable_type_and_refuse_altering_a_strict_table() {
     let err = s.estate(&["check"]).expect(2).stderr;
     assert_has(&err, "notes is a SQLite STRICT table");
 }
+
+/// Read-only writes nothing, in the contexts folder either: `estate new` is refused with exit
+/// 2 and the fix, and no file appears.
+#[test]
+fn estate_new_is_refused_in_read_only_mode() {
+    let s = Scratch::new();
+    let before = std::fs::read_dir(s.path("contexts")).unwrap().count();
+    for args in [
+        &["new", "context", "loyalty", "--read-only"][..],
+        &[
+            "new",
+            "migration",
+            "calendar",
+            "tenant",
+            "add_x",
+            "--read-only",
+        ],
+    ] {
+        let run = s.estate(args).expect(2);
+        assert_has(
+            &run.stderr,
+            "read-only mode: `estate new` would write files",
+        );
+        assert_has(&run.stderr, "fix: run without --read-only");
+    }
+    let run = s
+        .estate_with_env(&["new", "context", "loyalty"], &[("ESTATE_READ_ONLY", "1")])
+        .expect(2);
+    assert_has(&run.stderr, "read-only mode");
+    assert!(!s.path("contexts/loyalty").exists());
+    assert_eq!(
+        std::fs::read_dir(s.path("contexts")).unwrap().count(),
+        before
+    );
+    assert!(
+        std::fs::read_dir(s.path("contexts/calendar/migrations/tenant"))
+            .unwrap()
+            .all(|e| !e.unwrap().file_name().to_string_lossy().contains("add_x"))
+    );
+}

@@ -11,9 +11,9 @@ use super::args::{GraphFormat, NewCommand, ScopeName};
 use super::table::{Table, paint, styled};
 use super::{EXIT_OK, colour, colour_err, print_json};
 use crate::theme::theme;
-use estate_engine::Config;
 use estate_engine::Result;
 use estate_engine::{Catalog, Conflict, Scope, tree_prefixes};
+use estate_engine::{Config, Error};
 use estate_engine::{MigrationKind, scaffold};
 
 /// The catalog as it is on disk; its problems are listed on stderr, not refused: the graph
@@ -31,6 +31,13 @@ fn catalog(config: &Config) -> Result<Catalog> {
 }
 
 pub fn new(config: &Config, command: NewCommand) -> Result<u8> {
+    if config.read_only {
+        // Read-only means nothing is written: not the databases, not the contexts either.
+        return Err(Error::refused(
+            "read-only mode: `estate new` would write files in the contexts folder",
+            "run without --read-only (and without read_only = true in the config or ESTATE_READ_ONLY)",
+        ));
+    }
     let (created, json) = match command {
         NewCommand::Context {
             name,

@@ -134,11 +134,6 @@ impl LiveJob {
             }
         };
     }
-
-    /// Steps that succeeded so far.
-    pub fn succeeded(&self) -> usize {
-        self.steps_done - self.failed - self.skipped
-    }
 }
 
 /// The log of a job read from the registry (any process's), as far as it has been read.

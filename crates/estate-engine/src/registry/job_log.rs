@@ -154,19 +154,6 @@ impl Registry {
             .collect())
     }
 
-    /// The highest line number of job `job_id`'s log (0: none yet).
-    pub async fn job_log_end(&self, job_id: &str) -> Result<i64> {
-        let db = &self.db;
-        let (end,): (Option<i64>,) = crate::on_pool!(db, pool => {
-            sqlx::query_as("SELECT MAX(seq) FROM estate_job_events WHERE job_id = $1")
-                .bind(job_id)
-                .fetch_one(pool)
-                .await
-                .map_err(|e| self.err(e))?
-        });
-        Ok(end.unwrap_or(0))
-    }
-
     /// Removes the log lines and the tenant lists of jobs that ended before `before` (RFC
     /// 3339). Their history rows stay: those are the record; the log is what a job said while
     /// it ran.

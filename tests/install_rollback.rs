@@ -253,6 +253,7 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
             l("module_registry", "landlord", 3),
             l("module_registry", "landlord", 4),
             l("module_registry", "landlord", 5),
+            l("module_registry", "landlord", 6),
             l("user_management", "landlord", 1),
             l("digital_card", "landlord", 1),
         ]
@@ -359,6 +360,7 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
             l("module_registry", "landlord", 3),
             l("module_registry", "landlord", 4),
             l("module_registry", "landlord", 5),
+            l("module_registry", "landlord", 6),
             l("user_management", "landlord", 1),
         ]
     );

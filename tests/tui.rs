@@ -108,8 +108,10 @@ async fn mark_two_cells_install_confirm_and_watch_the_job() {
     settle(&project, &mut app).await;
     insta::assert_snapshot!("confirm_install", screen(&app, 80, 24));
     app.on_key(key('y'));
-    assert!(app.popup.is_none());
+    // Planned again before it runs: the fleet may have changed while the window was open.
+    assert!(matches!(app.popup, Some(Popup::Planning(_))));
     settle(&project, &mut app).await;
+    assert!(app.popup.is_none());
     app.on_key(key('4'));
     let jobs = screen(&app, 80, 24);
     // Tenants run side by side: their lines interleave in any order.
@@ -204,6 +206,13 @@ async fn filter_command_line_and_quit_while_a_job_runs() {
         }
     }
     app.on_key(key('y'));
+    // Confirmed, the plan is made again first (the fleet may have changed); then it queues.
+    assert!(matches!(app.popup, Some(Popup::Planning(_))));
+    for e in app.take_effects() {
+        for m in estate::tui::settle(&project, e).await {
+            app.on_msg(m);
+        }
+    }
     let queued = app.take_effects();
     app.on_key(key('q'));
     assert!(!app.quit);
@@ -556,13 +565,55 @@ async fn r_then_enter_rolls_back_nothing_and_a_fleet_rollback_wants_its_name_typ
     app.on_key(key('y'));
     keys(&mut app, "calendar");
     app.on_key(code(KeyCode::Enter));
-    assert!(app.popup.is_none());
+    assert!(matches!(app.popup, Some(Popup::Planning(_))));
     settle(&project, &mut app).await;
+    assert!(app.popup.is_none());
     let status = s.estate_json(&["status", "--json"]);
     for t in ["acme", "initech"] {
         assert_eq!(state(&status, t, "calendar").0, "not_installed", "{t}");
         tokio::task::block_in_place(|| assert!(!has_table(&s.tenant_db(t), "events"), "{t}"));
     }
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confirm_window_left_open_while_another_process_changes_the_fleet_shows_the_plan_anew() {
+    let s = Scratch::new();
+    s.estate(&["demo"]).expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // billing for acme and initech, planned and shown…
+    keys(&mut app, "3 j ");
+    app.on_key(key('i'));
+    settle(&project, &mut app).await;
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
+    // …while another operator installs it for acme from the CLI.
+    s.estate(&["install", "billing", "--tenant", "acme"])
+        .expect(0);
+    let before = s.estate_json(&["history", "--json"]);
+    app.on_key(key('y'));
+    settle(&project, &mut app).await;
+    let shown = screen(&app, 100, 30);
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))), "{shown}");
+    assert!(
+        shown.contains("the fleet changed since the plan was shown"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("initech") && !shown.contains("tenant acme"),
+        "{shown}"
+    );
+    assert_eq!(
+        s.estate_json(&["history", "--json"]),
+        before,
+        "nothing ran on the stale confirmation"
+    );
+    // The new plan, confirmed, runs.
+    app.on_key(key('y'));
+    settle(&project, &mut app).await;
+    assert!(app.popup.is_none());
+    let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(state(&status, "initech", "billing").0, "installed");
     project.close().await;
 }
 
@@ -580,8 +631,8 @@ async fn a_rollback_of_one_tenant_is_confirmed_with_y_alone() {
     assert!(plan.contains("y run in the background"), "{plan}");
     assert!(plan.contains("drops calendars, events"), "{plan}");
     app.on_key(key('y'));
-    assert!(app.popup.is_none());
     settle(&project, &mut app).await;
+    assert!(app.popup.is_none());
     let status = s.estate_json(&["status", "--json"]);
     assert_eq!(state(&status, "acme", "calendar").0, "not_installed");
     assert_eq!(state(&status, "initech", "calendar").0, "installed");

@@ -25,6 +25,7 @@ use super::style;
 use super::views::{Event, Outcome, Tab, Views};
 use super::widgets::status_line::{self, Status};
 use super::worker::{Effect, Msg, PlanGroup, PlanRequest};
+use estate_engine::Plan;
 
 pub struct App {
     pub tab: Tab,
@@ -160,10 +161,10 @@ impl App {
         match reply {
             Reply::Stay | Reply::Close => {}
             Reply::Open(popup) => self.popup = Some(popup),
-            Reply::Run(plans) => {
-                if self.shared.start(plans) {
-                    self.views.notify(Event::JobsStarted, &mut self.shared);
-                }
+            Reply::Run(plans) => self.start(plans),
+            Reply::Recheck(request, shown) => {
+                self.popup = Some(Popup::Planning(Planning::rechecking(request.clone())));
+                self.shared.ask(Effect::Recheck { request, shown });
             }
             Reply::AskQuit => self.ask_quit(),
             Reply::Quit => self.stop_and_quit(),
@@ -185,6 +186,12 @@ impl App {
 
     fn set_filter(&mut self, query: Query) {
         self.views.set_filter(self.tab, query, &mut self.shared);
+    }
+
+    fn start(&mut self, plans: Vec<Plan>) {
+        if self.shared.start(plans) {
+            self.views.notify(Event::JobsStarted, &mut self.shared);
+        }
     }
 
     fn plan(&mut self, request: PlanRequest) {
@@ -299,7 +306,23 @@ impl App {
             } => {
                 // A plan nobody waits for any more (its window was closed) is dropped.
                 if matches!(&self.popup, Some(Popup::Planning(p)) if p.request == request) {
-                    self.popup = Some(Popup::planned(request.action, result, cascade));
+                    self.popup = Some(Popup::planned(&request, result, cascade));
+                }
+            }
+            Msg::Rechecked {
+                request,
+                shown,
+                result,
+            } => {
+                // Confirmed, then abandoned (esc) while it was planned again: nothing runs.
+                if !matches!(&self.popup, Some(Popup::Planning(p)) if p.recheck && p.request == request)
+                {
+                    return;
+                }
+                self.popup = None;
+                match result {
+                    Ok(now) if Plan::same_steps(&shown, &now) => self.start(shown),
+                    result => self.popup = Some(Popup::replanned(&request, result)),
                 }
             }
             Msg::Event(i, event) => {

@@ -111,6 +111,8 @@ pub fn short(kind: FindingKind) -> &'static str {
         FindingKind::RegistryDisagrees => "⚠ registry",
         FindingKind::UnfinishedMigration => "⚠ unfinished",
         FindingKind::UnregisteredDatabase => "⚠ unregistered",
+        FindingKind::MissingRequirement => "⚠ requirement",
+        FindingKind::OrphanLandlordScope => "⚠ orphan",
     }
 }
 

@@ -51,6 +51,9 @@ pub async fn settle(project: &Project, effect: Effect) -> Vec<Msg> {
         Effect::Reload => drop(tx.send(worker::load(project).await)),
         Effect::Plan(request) => drop(tx.send(worker::plan(project, request).await)),
         Effect::Run(jobs) => worker::run(project, jobs, &tx).await,
+        Effect::Recheck { request, shown } => {
+            drop(tx.send(worker::recheck(project, request, shown).await))
+        }
         Effect::Verify => drop(tx.send(worker::verify(project).await)),
         effect => {
             if let Some(msg) = worker::registry(project, effect).await {

@@ -36,6 +36,11 @@ pub enum Effect {
     Plan(PlanRequest),
     /// Runs plans one after the other, each as its own job: `(live job index, plan, control)`.
     Run(Vec<(usize, Plan, JobControl)>),
+    /// Plans `request` again, the operator having confirmed `shown`.
+    Recheck {
+        request: PlanRequest,
+        shown: Vec<Plan>,
+    },
     /// `estate verify` over every tenant, reading only.
     Verify,
     /// The registry's jobs, whichever process runs them (a job whose process is gone is
@@ -62,6 +67,12 @@ pub enum Msg {
         result: Result<Vec<Plan>, String>,
         /// For a refused rollback: the same plans with `--cascade`, when those are allowed.
         cascade: Option<Vec<Plan>>,
+    },
+    /// A confirmed plan made again: `result` is what `request` plans now.
+    Rechecked {
+        request: PlanRequest,
+        shown: Vec<Plan>,
+        result: Result<Vec<Plan>, String>,
     },
     Event(usize, JobEvent),
     Finished(usize, Result<JobReport, String>),
@@ -129,6 +140,12 @@ pub fn spawn(
             let handle = handle.clone();
             std::thread::spawn(move || {
                 let _ = tx.send(handle.block_on(plan(&project, request)));
+            });
+        }
+        Effect::Recheck { request, shown } => {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(handle.block_on(recheck(&project, request, shown)));
             });
         }
         Effect::Run(jobs) => {
@@ -304,6 +321,16 @@ pub async fn plan(project: &Project, request: PlanRequest) -> Msg {
         request,
         result: result.map_err(|e| e.to_string()),
         cascade,
+    }
+}
+
+/// Plans a confirmed request again, for the app to compare with what it showed.
+pub async fn recheck(project: &Project, request: PlanRequest, shown: Vec<Plan>) -> Msg {
+    let result = plans(project, &request, request.cascade).await;
+    Msg::Rechecked {
+        request,
+        shown,
+        result: result.map_err(|e| e.to_string()),
     }
 }
 

@@ -5,7 +5,8 @@
 //! The window defaults to no: `enter` cancels, only `y` runs. A rollback over more than one
 //! tenant, or of a landlord scope, asks more: after `y` the operator types the modules' names,
 //! so that no two keys pressed out of habit drop a fleet's tables. `s` shows the SQL the steps
-//! run instead of the plan.
+//! run instead of the plan. Confirmed, the plans are made again before they run: if the fleet
+//! changed meanwhile (another operator's job), the window shows the new plan, or the refusal.
 
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
@@ -20,15 +21,27 @@ use crate::tui::widgets::window::{self, keys_line, scroll_by};
 use crate::tui::worker::PlanRequest;
 use estate_engine::Plan;
 
-/// Waiting for the registry's plan of `request`.
+/// Waiting for the registry's plan of `request`; or, once confirmed, for the same plan
+/// made again (`recheck`), since the fleet may have changed while the window was open.
 #[derive(Debug)]
 pub struct Planning {
     pub request: PlanRequest,
+    pub recheck: bool,
 }
 
 impl Planning {
     pub fn new(request: PlanRequest) -> Planning {
-        Planning { request }
+        Planning {
+            request,
+            recheck: false,
+        }
+    }
+
+    pub fn rechecking(request: PlanRequest) -> Planning {
+        Planning {
+            request,
+            recheck: true,
+        }
     }
 
     pub fn on_key(&self, key: KeyEvent, shared: &mut Shared) -> Reply {
@@ -50,7 +63,11 @@ impl Planning {
                 Line::from(plan::describe(&self.request)),
                 Line::default(),
                 Line::from(Span::styled(
-                    "the registry is checking dependencies and each database…",
+                    if self.recheck {
+                        "confirmed: checking the fleet did not change since the plan was shown…"
+                    } else {
+                        "the registry is checking dependencies and each database…"
+                    },
                     style::dim(),
                 )),
             ],
@@ -73,6 +90,11 @@ pub struct Confirm {
     typed: Option<String>,
     /// The last typed answer was wrong.
     wrong: Option<String>,
+    /// What was asked, planned again once confirmed: the plans run only if the fleet still
+    /// plans the same (another process may have run a job meanwhile).
+    request: Option<PlanRequest>,
+    /// Why this window shows again.
+    notice: Option<String>,
 }
 
 /// Whether `plan` needs its modules' names typed: a rollback over more than one tenant, or
@@ -100,6 +122,29 @@ impl Confirm {
             phrase,
             typed: None,
             wrong: None,
+            request: None,
+            notice: None,
+        }
+    }
+
+    /// Plans of `request`: confirming plans it again first.
+    pub fn for_request(mut self, request: PlanRequest) -> Confirm {
+        self.request = Some(request);
+        self
+    }
+
+    /// Says why the window is shown again.
+    pub fn with_notice(mut self, notice: impl Into<String>) -> Confirm {
+        self.notice = Some(notice.into());
+        self
+    }
+
+    /// The operator said yes: the plans run, once planned again when their request is known.
+    fn confirmed(&mut self) -> Reply {
+        let plans = std::mem::take(&mut self.plans);
+        match self.request.take() {
+            Some(request) => Reply::Recheck(request, plans),
+            None => Reply::Run(plans),
         }
     }
 
@@ -111,9 +156,7 @@ impl Confirm {
     pub fn on_key(&mut self, key: KeyEvent, shared: &mut Shared) -> Reply {
         if let Some(typed) = self.typed.as_mut() {
             return match edit_with(typed, key, keys::in_window(Window::Typing, key)) {
-                Edit::Submitted if Some(typed.trim()) == self.phrase.as_deref() => {
-                    Reply::Run(std::mem::take(&mut self.plans))
-                }
+                Edit::Submitted if Some(typed.trim()) == self.phrase.as_deref() => self.confirmed(),
                 Edit::Submitted => {
                     let phrase = self.phrase.as_deref().unwrap_or_default();
                     self.wrong = Some(if typed.trim().is_empty() {
@@ -147,9 +190,7 @@ impl Confirm {
                 self.typed = Some(String::new());
                 Reply::Stay
             }
-            Some(Command::Yes | Command::TypeToConfirm) => {
-                Reply::Run(std::mem::take(&mut self.plans))
-            }
+            Some(Command::Yes | Command::TypeToConfirm) => self.confirmed(),
             Some(Command::Sql) => {
                 self.sql = !self.sql;
                 self.scroll = 0;
@@ -168,6 +209,12 @@ impl Confirm {
 
     pub fn draw(&self, frame: &mut Frame, shared: &Shared) {
         let mut lines = Vec::new();
+        if let Some(notice) = &self.notice {
+            lines.push(Line::from(Span::styled(
+                format!("⚠ {notice}"),
+                style::failed(),
+            )));
+        }
         if let Some(phrase) = &self.phrase {
             lines.push(Line::from(Span::styled(
                 format!("⚠ {}: y, then type {phrase}", self.reach()),

@@ -29,7 +29,8 @@ use super::command::Command;
 use super::keys;
 use super::query::Query;
 use super::shared::Shared;
-use estate_engine::{Action, Plan};
+use super::worker::PlanRequest;
+use estate_engine::Plan;
 
 /// What is open over the views.
 #[derive(Debug)]
@@ -56,6 +57,9 @@ pub enum Reply {
     Open(Popup),
     /// It closes, and the confirmed plans run.
     Run(Vec<Plan>),
+    /// It closes; `request` is planned again, and the confirmed plans run if it plans the
+    /// same (else the new plan, or its refusal, is shown).
+    Recheck(PlanRequest, Vec<Plan>),
     /// It closes, and the console quits, asking first while jobs run.
     AskQuit,
     /// It closes, the jobs stop at their next migration boundary, and the console quits then.
@@ -74,17 +78,39 @@ impl Popup {
     /// The window a plan request ends in: the plan to confirm, the refusal (with its
     /// `--cascade` alternative), or the reason there is nothing to do.
     pub fn planned(
-        action: Action,
+        request: &PlanRequest,
         result: Result<Vec<Plan>, String>,
         cascade: Option<Vec<Plan>>,
     ) -> Popup {
         match result {
             Ok(plans) if plans.iter().all(Plan::is_empty) => Popup::Detail(Detail::new(
-                format!("{action}: nothing to do"),
+                format!("{}: nothing to do", request.action),
                 plan::nothing_to_do(&plans),
             )),
-            Ok(plans) => Popup::Confirm(Confirm::new(plans)),
-            Err(error) => Popup::Refused(Refused::new(error, cascade)),
+            Ok(plans) => Popup::Confirm(Confirm::new(plans).for_request(request.clone())),
+            Err(error) => Popup::Refused(Refused::new(error, cascade).for_request(request)),
+        }
+    }
+
+    /// The window a confirmed plan ends in when `request`, planned again, plans otherwise:
+    /// the fleet changed while the window was open.
+    pub fn replanned(request: &PlanRequest, result: Result<Vec<Plan>, String>) -> Popup {
+        const CHANGED: &str =
+            "the fleet changed since the plan was shown (another job ran): nothing ran";
+        match result {
+            Ok(plans) if !plans.iter().all(Plan::is_empty) => Popup::Confirm(
+                Confirm::new(plans)
+                    .for_request(request.clone())
+                    .with_notice(format!("{CHANGED}; this is the plan now")),
+            ),
+            Ok(_) => Popup::Refused(Refused::new(
+                format!("{CHANGED}, and there is nothing to do now"),
+                None,
+            )),
+            Err(error) => Popup::Refused(Refused::new(
+                format!("{CHANGED}, and it is refused now:\n{error}"),
+                None,
+            )),
         }
     }
 

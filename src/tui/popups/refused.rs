@@ -11,6 +11,7 @@ use crate::tui::keys::{self, Window};
 use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::window::{self, scroll_by};
+use crate::tui::worker::PlanRequest;
 use estate_engine::Plan;
 
 #[derive(Debug)]
@@ -18,6 +19,8 @@ pub struct Refused {
     error: String,
     /// The same plans with `--cascade`, when those are allowed.
     cascade: Option<Vec<Plan>>,
+    /// What was asked, with `--cascade`: confirming the alternative plans it again first.
+    cascade_request: Option<PlanRequest>,
     scroll: usize,
 }
 
@@ -26,15 +29,29 @@ impl Refused {
         Refused {
             error,
             cascade,
+            cascade_request: None,
             scroll: 0,
         }
+    }
+
+    /// The refusal of `request`: its `--cascade` alternative is planned again once confirmed.
+    pub fn for_request(mut self, request: &PlanRequest) -> Refused {
+        self.cascade_request = Some(PlanRequest {
+            cascade: true,
+            ..request.clone()
+        });
+        self
     }
 
     pub fn on_key(&mut self, key: KeyEvent, shared: &Shared) -> Reply {
         match keys::in_window(Window::Refused, key) {
             Some(Command::Cascade) if self.cascade.is_some() => {
                 let plans = self.cascade.take().unwrap_or_default();
-                Reply::Open(Popup::Confirm(Confirm::new(plans)))
+                let confirm = Confirm::new(plans);
+                Reply::Open(Popup::Confirm(match self.cascade_request.take() {
+                    Some(request) => confirm.for_request(request),
+                    None => confirm,
+                }))
             }
             Some(Command::No) => Reply::Close,
             cmd => {

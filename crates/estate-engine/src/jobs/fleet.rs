@@ -1,19 +1,20 @@
-//! The fleet loop: a job's landlord steps, then its tenants side by side (reversed for a
-//! rollback), within the global and each server's concurrency limit, halting the tenants not
+//! The fleet loop: a job's landlord phase (`landlord.rs`), then its tenants side by side
+//! (reversed for a rollback), within the global and each server's concurrency limit, halting the tenants not
 //! yet started once `--max-failures` tenants failed.
 //!
 //! One tenant's failure never stops another: its outcome is counted, and only the failure
 //! policy (or a cancel) keeps the remaining tenants from starting.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::StreamExt;
 
 use super::events::{JobEvent, Outcome, Progress, StepOutcome};
+use super::landlord::LandlordUp;
 use super::runner::{Events, JobControl, JobRunner};
-use super::tenant::{CANCELLED, failed_to_start, not_started, skipped};
+use super::tenant::{CANCELLED, failed_to_start, not_started};
 use crate::plan::{Plan, Step};
 use crate::registry::TenantRecord;
 use crate::sync::lock;
@@ -54,77 +55,28 @@ impl JobRunner<'_> {
     pub(super) async fn execute(
         &self,
         plan: &Plan,
+        job_id: &str,
         tx: &Events,
         control: &JobControl,
     ) -> Vec<StepOutcome> {
         let mut outcomes = Vec::new();
-        // Modules whose landlord step failed or was skipped.
-        let mut landlord_failed: BTreeSet<String> = BTreeSet::new();
+        let mut landlord_up = LandlordUp::default();
         if plan.action.is_down() {
-            let tenant_outcomes = self.tenants(plan, &landlord_failed, tx, control).await;
-            // A module's landlord scope goes only if every tenant let go of it.
-            let blocked: BTreeSet<String> = tenant_outcomes
-                .iter()
-                .filter(|o| o.outcome != Outcome::Succeeded)
-                .map(|o| o.step.module.clone())
-                .collect();
+            let tenant_outcomes = self.tenants(plan, &landlord_up, tx, control).await;
+            let landlord = self
+                .landlord_down(plan, job_id, &tenant_outcomes, tx, control)
+                .await;
             outcomes.extend(tenant_outcomes);
-            outcomes.extend(
-                self.landlord(plan, &mut landlord_failed, &blocked, tx, control)
-                    .await,
-            );
+            outcomes.extend(landlord);
         } else {
-            outcomes.extend(
-                self.landlord(plan, &mut landlord_failed, &BTreeSet::new(), tx, control)
-                    .await,
-            );
-            outcomes.extend(self.tenants(plan, &landlord_failed, tx, control).await);
-        }
-        outcomes
-    }
-
-    /// The landlord's steps in order, under the landlord's lock, each skipped when a
-    /// module it waits for did not succeed (or, rolling back, a tenant still keeps it).
-    async fn landlord(
-        &self,
-        plan: &Plan,
-        failed: &mut BTreeSet<String>,
-        blocked: &BTreeSet<String>,
-        tx: &Events,
-        control: &JobControl,
-    ) -> Vec<StepOutcome> {
-        if plan.landlord.is_empty() {
-            return Vec::new();
-        }
-        let db = self.registry.landlord();
-        let lock = db.lock(self.config.lock_wait).await;
-        let mut outcomes = Vec::new();
-        for step in &plan.landlord {
-            if lock.is_ok() && control.is_cancelled() {
-                outcomes.push(not_started(step, CANCELLED));
-                continue;
-            }
-            let skip = if let Err(e) = &lock {
-                Some(e.to_string())
-            } else if blocked.contains(&step.module) {
-                Some(format!(
-                    "{} is still installed for a tenant whose rollback did not succeed",
-                    step.module
-                ))
-            } else {
-                step.after
-                    .iter()
-                    .find(|m| failed.contains(*m))
-                    .map(|m| format!("{m} did not succeed on the landlord"))
-            };
-            let outcome = match skip {
-                Some(reason) => skipped(step, reason, tx),
-                None => self.step(step, db, tx, control).await,
-            };
-            if outcome.outcome != Outcome::Succeeded {
-                failed.insert(step.module.clone());
-            }
-            outcomes.push(outcome);
+            let landlord = self.landlord_up(plan, &mut landlord_up, tx, control).await;
+            let tenant_outcomes = self.tenants(plan, &landlord_up, tx, control).await;
+            let unused = self
+                .landlord_unused(job_id, &landlord, &tenant_outcomes, tx, control)
+                .await;
+            outcomes.extend(landlord);
+            outcomes.extend(tenant_outcomes);
+            outcomes.extend(unused);
         }
         outcomes
     }
@@ -136,7 +88,7 @@ impl JobRunner<'_> {
     async fn tenants(
         &self,
         plan: &Plan,
-        landlord_failed: &BTreeSet<String>,
+        landlord: &LandlordUp,
         tx: &Events,
         control: &JobControl,
     ) -> Vec<StepOutcome> {
@@ -213,8 +165,8 @@ impl JobRunner<'_> {
                     let outcomes = match halted() {
                         Some(reason) => steps.iter().map(|s| not_started(s, &reason)).collect(),
                         None => {
-                            self.tenant(plan, tenant, record, landlord_failed, tx, control)
-                                .await
+                            self.tenant(plan, tenant, record, landlord, tx, control)
+                            .await
                         }
                     };
                     let failed = outcomes

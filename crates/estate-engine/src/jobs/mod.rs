@@ -11,6 +11,8 @@
 
 mod events;
 mod fleet;
+mod guard;
+mod landlord;
 mod log;
 mod recorder;
 mod runner;

@@ -60,6 +60,17 @@ impl JobControl {
     }
 }
 
+/// The modules a job may install or upgrade (none for a rollback): while it runs, no
+/// rollback reverts their landlord scope.
+fn installing(plan: &Plan) -> Vec<String> {
+    if plan.action.is_down() {
+        return Vec::new();
+    }
+    let modules: std::collections::BTreeSet<&String> =
+        plan.steps().into_iter().map(|s| &s.module).collect();
+    modules.into_iter().cloned().collect()
+}
+
 /// A job id: the start time and the process, readable and unique enough for one landlord.
 pub fn new_job_id() -> String {
     format!(
@@ -125,6 +136,7 @@ impl JobRunner<'_> {
                     .filter(|(_, steps)| !steps.is_empty())
                     .map(|(t, _)| t.clone())
                     .collect::<Vec<_>>(),
+                &installing(plan),
             )
             .await?;
         tracing::info!(job = %job_id, action = %plan.action, steps = plan.step_count(), "{LOGGED_JOB}");
@@ -155,7 +167,7 @@ impl JobRunner<'_> {
                 steps: plan.step_count(),
                 tenants: plan.tenant_steps.len(),
             });
-            let steps = self.execute(plan, &tx, &control).await;
+            let steps = self.execute(plan, &job_id, &tx, &control).await;
             let report = JobReport {
                 job_id: job_id.clone(),
                 action: plan.action,

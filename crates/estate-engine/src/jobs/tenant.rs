@@ -3,18 +3,21 @@
 //! the events that say what happened.
 //!
 //! A step whose database cannot be opened or locked failed (the operator must act); one
-//! whose dependency did not succeed, or that a cancel reached first, is skipped.
+//! whose dependency did not succeed, that the dependency graph forbids now (`guard.rs`), or
+//! that a cancel reached first, is skipped.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::events::{JobEvent, Outcome, StepOutcome, StepRef};
+use super::landlord::LandlordUp;
 use super::runner::{Events, JobControl, JobRunner};
 use crate::database::Database;
 use crate::migrator::{Applied, MigrationInfo, MigrationRun, RunContext, Target};
 use crate::plan::{Action, Plan, Step};
 use crate::registry::TenantRecord;
+use crate::sql::Engine;
 use crate::sync::lock;
 
 impl JobRunner<'_> {
@@ -24,7 +27,7 @@ impl JobRunner<'_> {
         plan: &Plan,
         tenant: &str,
         record: Option<&TenantRecord>,
-        landlord_failed: &BTreeSet<String>,
+        landlord: &LandlordUp,
         tx: &Events,
         control: &JobControl,
     ) -> Vec<StepOutcome> {
@@ -48,7 +51,14 @@ impl JobRunner<'_> {
                     .collect();
             }
         };
-        let lock = db.lock_transactions(self.config.lock_wait).await;
+        // The graph's check and the step it allows must be one under the lock: on PostgreSQL,
+        // where the lock is otherwise taken by each transaction, a tenant with a checked step
+        // holds it (on a connection of its own) across its steps.
+        let lock = if db.engine() == Engine::Postgres && self.any_guarded(steps) {
+            db.lock(self.config.lock_wait).await.map(Some)
+        } else {
+            db.lock_transactions(self.config.lock_wait).await
+        };
         // Planned from the registry alone: the ledger must agree with the files before
         // anything is built on it (drift in any context refuses the tenant, as a plan would).
         if verify
@@ -77,7 +87,9 @@ impl JobRunner<'_> {
             let up = !step.action.is_down();
             let skip = if let Err(e) = &lock {
                 Some(Err(e.to_string()))
-            } else if up && landlord_failed.contains(&step.module) {
+            } else if let Some(reason) = landlord.gone.get(&step.module) {
+                Some(Ok((reason.clone(), false)))
+            } else if up && landlord.failed.contains(&step.module) {
                 Some(Ok((
                     format!("its landlord step on {} did not succeed", step.module),
                     true,
@@ -85,9 +97,18 @@ impl JobRunner<'_> {
             } else {
                 step.after
                     .iter()
-                    .find(|m| failed.contains(*m) || (up && landlord_failed.contains(*m)))
+                    .find(|m| failed.contains(*m) || (up && landlord.failed.contains(*m)))
                     .map(|m| Ok((format!("requirement {m} did not succeed for {tenant}"), up)))
             };
+            // What the plan read may have changed since: another job's step on this tenant.
+            // Such a step is skipped, not failed: the steps after it meet the same check and
+            // the tenant's state stays as the other job left it.
+            if skip.is_none()
+                && let Some(reason) = self.graph_forbids(step, &db, tenant).await
+            {
+                outcomes.push(skipped(step, reason, tx));
+                continue;
+            }
             let outcome = match skip {
                 Some(Ok((reason, blocked))) => {
                     let outcome = skipped(step, reason.clone(), tx);

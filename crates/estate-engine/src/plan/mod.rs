@@ -138,6 +138,26 @@ impl Plan {
         }
     }
 
+    /// Whether `now` runs the same steps over the same migrations as `shown`, plan by plan:
+    /// a plan confirmed a while ago still stands.
+    pub fn same_steps(shown: &[Plan], now: &[Plan]) -> bool {
+        type StepKey<'a> = (&'a String, Scope, &'a Option<String>, Action, Vec<i64>);
+        fn key(p: &Plan) -> (Action, Vec<StepKey<'_>>) {
+            let steps = p
+                .steps()
+                .into_iter()
+                .map(|s| {
+                    let versions: Vec<i64> = s.migrations.iter().map(|m| m.version).collect();
+                    (&s.module, s.scope, &s.tenant, s.action, versions)
+                })
+                .collect();
+            (p.action, steps)
+        }
+        let shown: Vec<_> = shown.iter().filter(|p| !p.is_empty()).map(key).collect();
+        let now: Vec<_> = now.iter().filter(|p| !p.is_empty()).map(key).collect();
+        shown == now
+    }
+
     pub fn step_count(&self) -> usize {
         self.landlord.len() + self.tenant_steps.values().map(Vec::len).sum::<usize>()
     }

@@ -115,10 +115,16 @@ impl Planner<'_> {
             }
             plan.tenant_steps.insert(tenant.slug.clone(), steps);
         }
-        // The landlord scope of a module goes only when no tenant keeps the module.
+        // The landlord scope of a module goes only when no tenant keeps the module. Over every
+        // tenant, a module asked for whose landlord scope outlived its last tenant (a rollback
+        // killed or timed out before its landlord phase) is a candidate too.
         let all_targets: BTreeSet<String> = per_tenant.values().flatten().cloned().collect();
+        let mut candidates = all_targets.clone();
+        if *selection == TenantSelection::All {
+            candidates.extend(modules.iter().cloned());
+        }
         let landlord = self.registry.landlord();
-        for m in graph.order(&all_targets).into_iter().rev() {
+        for m in graph.order(&candidates).into_iter().rev() {
             let keepers: Vec<&String> = installs
                 .iter()
                 .filter(|(t, i)| {

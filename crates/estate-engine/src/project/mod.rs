@@ -4,6 +4,7 @@
 //! the console offers is a method here, so anything the console can do, a script can do too.
 //! Neither face touches SQL.
 
+mod graph_check;
 mod jobs;
 mod matrix;
 mod modules;

@@ -5,7 +5,8 @@
 //! no applied migration creates (applied by hand, or by a migration whose ledger row is gone,
 //! as far as a ledger can tell: a table's owner is read from the CREATE TABLE statements of
 //! the contexts applied there); registry rows that disagree with the ledger; a tenant database
-//! no registry row names (when every tenant is verified). Only registry rows are repaired
+//! no registry row names (when every tenant is verified); the dependency graph broken in the
+//! ledgers (`graph_check.rs`). Only registry rows are repaired
 //! (`--repair`): the ledger, written with the migrations, is the truth, and the
 //! registry is rewritten from it. The rest needs an operator.
 
@@ -36,6 +37,10 @@ pub enum FindingKind {
     UnfinishedMigration,
     /// A tenant database where the tenancy templates put them that no registry row names.
     UnregisteredDatabase,
+    /// A module applied on a tenant whose requirement is not (see `project/graph_check.rs`).
+    MissingRequirement,
+    /// A module's landlord scope applied while no tenant keeps the module.
+    OrphanLandlordScope,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +100,8 @@ impl Project {
         )
         .await?;
         let mut writes: Vec<RegistryWrite> = Vec::new();
+        // The modules some verified tenant's ledger has.
+        let mut kept: BTreeSet<String> = BTreeSet::new();
         for t in &tenants {
             let place = t.placement.describe();
             let finding = |kind, detail: String, fix: &str| Finding {
@@ -144,8 +151,20 @@ impl Project {
                 Err(_) => Ok(()),
             };
             db.close().await;
-            let ledger = ledger?;
-            checked?;
+            // One unreadable tenant (a corrupt file, a server gone mid-way) is its finding;
+            // the others are still verified.
+            let ledger = match checked.and(ledger) {
+                Ok(ledger) => ledger,
+                Err(e) => {
+                    report.findings.push(finding(
+                        FindingKind::Unreachable,
+                        format!("its database ({place}) cannot be read: {e}"),
+                        "restore it from a backup (or bring its server back), then verify again",
+                    ));
+                    continue;
+                }
+            };
+            kept.extend(self.missing_requirements(&t.slug, &ledger, &mut report));
             for w in repairs(&t.slug, &ledger, &installs, &self.catalog, &self.migrators) {
                 if !repair {
                     report.findings.extend(disagreement(&w));
@@ -155,6 +174,7 @@ impl Project {
         }
         if *selection == TenantSelection::All {
             self.unregistered(&tenants, &mut report).await;
+            self.orphan_landlord_scopes(&ledger, &kept, &installs, &mut report);
         }
         for ((module, binary), databases) in pass.elsewhere {
             report.notes.push(format!(

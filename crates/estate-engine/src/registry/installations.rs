@@ -173,4 +173,22 @@ impl Registry {
             Ok(rows.into_iter().map(|(m, n)| (m, n as usize)).collect())
         })
     }
+
+    /// Up to `limit` tenants the registry has `module` for, installed or failed (a failed
+    /// install is an intent `estate migrate` finishes): while one is left, the module's
+    /// landlord scope stays.
+    pub async fn keepers(&self, module: &str, limit: i64) -> Result<Vec<String>> {
+        let db = &self.db;
+        crate::on_pool!(db, pool => {
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT tenant FROM estate_tenant_modules WHERE module = $1 ORDER BY tenant LIMIT $2",
+            )
+            .bind(module)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(|e| self.err(e))?;
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        })
+    }
 }

@@ -80,12 +80,21 @@ pub struct JobFilter {
 
 impl Registry {
     /// Records a job as running, with the tenants it will work on, in one transaction.
-    pub async fn start_job(&self, job: &JobRecord, tenants: &[String]) -> Result<()> {
+    ///
+    /// `installing` lists the modules the job may install or upgrade: until the job ends, no
+    /// rollback reverts their landlord scope (see [`Registry::installing_jobs`]).
+    pub async fn start_job(
+        &self,
+        job: &JobRecord,
+        tenants: &[String],
+        installing: &[String],
+    ) -> Result<()> {
+        let installing = (!installing.is_empty()).then(|| installing.join(","));
         let mut tx = self.db.begin().await?;
         crate::on_tx!(tx, conn => {
             sqlx::query(
-                "INSERT INTO estate_jobs (id, action, modules, tenants, steps, operator, ssh_client, started_at, state)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running')",
+                "INSERT INTO estate_jobs (id, action, modules, tenants, steps, operator, ssh_client, started_at, state, installing)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)",
             )
             .bind(&job.id)
             .bind(&job.action)
@@ -95,6 +104,7 @@ impl Registry {
             .bind(&job.operator)
             .bind(&job.ssh_client)
             .bind(&job.started_at)
+            .bind(&installing)
             .execute(&mut *conn)
             .await
             .map_err(|e| self.err(e))?;
@@ -178,6 +188,36 @@ impl Registry {
             dead.push((id, tenants));
         }
         Ok(dead)
+    }
+
+    /// The running jobs other than `except` that may install or upgrade `module`, each with
+    /// its operator, whose processes are alive: while one runs, the module's landlord scope
+    /// stays. A job whose process is gone puts nothing anywhere any more.
+    pub async fn installing_jobs(
+        &self,
+        module: &str,
+        except: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let db = &self.db;
+        let running: Vec<(String, String, Option<String>)> = crate::on_pool!(db, pool => {
+            sqlx::query_as(
+                "SELECT id, operator, installing FROM estate_jobs WHERE state = 'running' AND id <> $1",
+            )
+            .bind(except)
+            .fetch_all(pool)
+            .await
+            .map_err(|e| self.err(e))?
+        });
+        let mut jobs = Vec::new();
+        for (id, operator, installing) in running {
+            let listed = installing
+                .as_deref()
+                .is_some_and(|list| list.split(',').any(|m| m == module));
+            if listed && crate::database::DatabaseLock::job_alive(db.address(), &id).await? {
+                jobs.push((id, operator));
+            }
+        }
+        Ok(jobs)
     }
 
     /// Records a job whose process is gone as interrupted, once its tenants' rows are repaired.

@@ -70,6 +70,13 @@ const REGISTRY_MIGRATIONS: &[Embedded] = &[
         up: include_str!("migrations/0005_add_job_events.up.sql"),
         down: include_str!("migrations/0005_add_job_events.down.sql"),
     },
+    Embedded {
+        version: 6,
+        name: "add_job_installing",
+        engine: None,
+        up: include_str!("migrations/0006_add_job_installing.up.sql"),
+        down: include_str!("migrations/0006_add_job_installing.down.sql"),
+    },
 ];
 
 /// The migrator of the registry's own schema.

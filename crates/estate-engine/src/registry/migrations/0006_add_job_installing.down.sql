@@ -1,0 +1,1 @@
+ALTER TABLE estate_jobs DROP COLUMN installing;

@@ -168,3 +168,96 @@ fn operators_racing(setup: Setup) {
 }
 
 on_every_setup!(operators_racing);
+
+/// A rollback whose landlord phase cannot take the landlord's lock (another job holds it)
+/// leaves the module's landlord scope applied with no tenant keeping it: it says so and how to
+/// finish; `verify` reports it from the ledgers; `rollback MODULE --all` then reverts it, where
+/// it used to say "nothing to do".
+#[test]
+fn a_landlord_scope_left_by_a_lock_timeout_is_reported_and_finished_by_rollback_all() {
+    let s = Scratch::new();
+    s.add_tenants(&["acme"]);
+    s.estate(&["install", "calendar", "--tenant", "acme"])
+        .expect(0);
+    let DbRef::Sqlite(landlord) = s.landlord() else {
+        unreachable!("the default setup is SQLite")
+    };
+    // Another job holds the landlord's lock.
+    let lock_path = format!("{}.lock", landlord.display());
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    held.lock().unwrap();
+    let run = s.estate_with_env(
+        &["rollback", "calendar", "--tenant", "acme", "--yes"],
+        &[("ESTATE_LOCK_WAIT", "1")],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_has(&run.stdout, "`estate rollback calendar --all` finishes it");
+    drop(held);
+    assert!(
+        !modules_in(&s.tenant_db("acme"), "tenant").contains("calendar"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(modules_in(&landlord_ref(&s), "landlord").contains("calendar"));
+
+    let verify = s.estate(&["verify", "--json"]);
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    let report = verify.json();
+    let orphan = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "orphan_landlord_scope")
+        .unwrap_or_else(|| panic!("no orphan finding: {report}"));
+    assert_eq!(orphan["module"], "calendar");
+    assert_has(
+        orphan["fix"].as_str().unwrap(),
+        "`estate rollback calendar --all`",
+    );
+
+    let finish = s.estate(&["rollback", "calendar", "--all", "--yes"]);
+    assert_eq!(finish.code, 0, "{}{}", finish.stdout, finish.stderr);
+    assert_has(&finish.stdout, "rollback calendar [landlord]");
+    assert!(!modules_in(&landlord_ref(&s), "landlord").contains("calendar"));
+    s.estate(&["verify"]).expect(0);
+}
+
+/// A dependant applied on a tenant whose requirement is gone (a hand edit, or what a race
+/// would leave) is a `verify` finding read from the ledgers, whatever the registry says.
+on_every_setup!(verify_reads_a_broken_graph_from_the_ledgers);
+fn verify_reads_a_broken_graph_from_the_ledgers(setup: Setup) {
+    let s = Scratch::with(setup);
+    s.add_tenants(&["acme"]);
+    s.estate(&["install", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    s.estate(&["verify"]).expect(0);
+    let acme = s.tenant_db("acme");
+    let cascade = if setup.is_postgres() { " CASCADE" } else { "" };
+    exec(&acme, &format!("DROP TABLE user_profiles{cascade}"));
+    exec(
+        &acme,
+        "DELETE FROM estate_ledger WHERE context = 'user_management'",
+    );
+    let verify = s.estate(&["verify", "--json"]);
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    let report = verify.json();
+    let broken = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "missing_requirement")
+        .unwrap_or_else(|| panic!("no missing_requirement finding: {report}"));
+    assert_eq!(broken["database"], "acme");
+    assert_eq!(broken["module"], "digital_card");
+    assert_has(broken["detail"].as_str().unwrap(), "user_management");
+}
+
+fn landlord_ref(s: &Scratch) -> DbRef {
+    s.landlord()
+}

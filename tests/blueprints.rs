@@ -1243,3 +1243,54 @@ fn an_added_timestamp_defaulting_to_now_is_refused_before_anything_runs(setup: S
     assert_eq!(versions_of(&db, FIXTURE), [1, 2, 3]);
 }
 on_every_setup!(an_added_timestamp_defaulting_to_now_is_refused_before_anything_runs);
+
+/// A text default that would break out of its literal where backslashes are escapes:
+/// rendered so that it means itself on a server with `standard_conforming_strings = off`.
+const HOSTILE_DEFAULT: &str = r"\'); DROP TABLE invoices; CREATE TABLE pwned (q text --";
+
+on_postgres_setups!(a_text_default_means_itself_with_standard_conforming_strings_off);
+fn a_text_default_means_itself_with_standard_conforming_strings_off(setup: Setup) {
+    let s = Scratch::with(setup);
+    s.add_tenants(&["acme"]);
+    let acme = s.tenant_db("acme");
+    let DbRef::Postgres { database, .. } = &acme else {
+        unreachable!("a PostgreSQL setup")
+    };
+    // Every new session on the tenant's database, estate's included, gets the old setting.
+    exec(
+        &acme,
+        &format!("ALTER DATABASE \"{database}\" SET standard_conforming_strings = off"),
+    );
+    manifest(&s, "notes", "notes", "");
+    migration_pair(
+        &s,
+        "notes",
+        "tenant",
+        "0001_create_invoices",
+        "CREATE TABLE invoices (id INTEGER PRIMARY KEY);\n",
+        "DROP TABLE invoices;\n",
+    );
+    let literal = toml::Value::String(HOSTILE_DEFAULT.to_string());
+    s.write(
+        "contexts/notes/migrations/tenant/0002_create_notes.toml",
+        format!(
+            "[[create_table]]\nname = \"notes\"\ncolumns = [\n  {{ name = \"id\", type = \"id\" }},\n  {{ name = \"label\", type = \"text\", default = {literal} }},\n]\n"
+        ),
+    );
+    let dry = s
+        .estate(&["install", "notes", "--tenant", "acme", "--dry-run"])
+        .expect(0);
+    assert_has(&dry.stdout, r"DEFAULT E'\\''); DROP TABLE invoices;");
+    s.estate(&["install", "notes", "--tenant", "acme"]).expect(0);
+    assert!(has_table(&acme, "invoices"), "the default dropped a table");
+    assert!(!has_table(&acme, "pwned"), "the default created a table");
+    exec(&acme, "INSERT INTO notes DEFAULT VALUES");
+    assert_eq!(
+        first_column(&acme, "SELECT label FROM notes"),
+        vec![HOSTILE_DEFAULT.to_string()]
+    );
+    exec(
+        &acme,
+        &format!("ALTER DATABASE \"{database}\" RESET standard_conforming_strings"),
+    );
+}

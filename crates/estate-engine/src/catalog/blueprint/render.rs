@@ -37,15 +37,23 @@ pub fn sql_type(ty: ColumnType, engine: Engine) -> String {
     }
 }
 
-/// A SQL string literal.
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+/// A SQL string literal that means `text` whatever the session's settings. On PostgreSQL a
+/// backslash in a plain literal is an escape when `standard_conforming_strings` is off, so
+/// `\'` there would end the literal early: a text with a backslash is written in the escape
+/// form `E'…'`, whose backslashes mean the same on every setting. SQLite knows no escapes.
+fn literal(text: &str, engine: Engine) -> String {
+    let quoted = text.replace('\'', "''");
+    if engine == Engine::Postgres && text.contains('\\') {
+        format!("E'{}'", quoted.replace('\\', "\\\\"))
+    } else {
+        format!("'{quoted}'")
+    }
 }
 
 fn default_sql(value: &DefaultValue, engine: Engine) -> String {
     match value {
         DefaultValue::Now => "CURRENT_TIMESTAMP".into(),
-        DefaultValue::Text(s) => literal(s),
+        DefaultValue::Text(s) => literal(s, engine),
         DefaultValue::Integer(n) => n.to_string(),
         DefaultValue::Number(n) => n.clone(),
         DefaultValue::Boolean(b) => match (engine, b) {

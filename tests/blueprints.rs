@@ -1281,7 +1281,8 @@ fn a_text_default_means_itself_with_standard_conforming_strings_off(setup: Setup
         .estate(&["install", "notes", "--tenant", "acme", "--dry-run"])
         .expect(0);
     assert_has(&dry.stdout, r"DEFAULT E'\\''); DROP TABLE invoices;");
-    s.estate(&["install", "notes", "--tenant", "acme"]).expect(0);
+    s.estate(&["install", "notes", "--tenant", "acme"])
+        .expect(0);
     assert!(has_table(&acme, "invoices"), "the default dropped a table");
     assert!(!has_table(&acme, "pwned"), "the default created a table");
     exec(&acme, "INSERT INTO notes DEFAULT VALUES");

@@ -441,3 +441,59 @@ fn a_step_blocked_by_its_requirement_is_recorded_and_migrate_installs_it(setup: 
     assert_eq!(h["action"], "install");
     assert_matrix_matches_status(&s);
 }
+
+/// A tenant file overwritten with random bytes among healthy tenants: `status` and `verify`
+/// report it as that tenant's finding and still show the others (exit 1); a job fails its
+/// steps there as unreachable and never marks the modules installed there failed.
+#[test]
+fn a_corrupt_tenant_among_healthy_ones_is_its_own_finding() {
+    let s = with_tenants(Setup::Sqlite, &["acme", "globex", "initech"]);
+    s.estate(&["install", "digital_card", "--all"]).expect(0);
+    let DbRef::Sqlite(globex) = s.tenant_db("globex") else {
+        unreachable!("SQLite")
+    };
+    let mut x: u64 = 0x0dd_ba11;
+    let noise: Vec<u8> = (0..65536)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&globex, noise).unwrap();
+
+    let status = s.estate(&["status", "--json"]).expect(1);
+    assert_has(&status.stderr, "tenant globex: its database cannot be read");
+    let rows = status.json();
+    for t in ["acme", "initech"] {
+        assert_eq!(state(&rows, t, "digital_card").0, "installed", "{t}");
+    }
+    assert_eq!(state(&rows, "globex", "digital_card").0, "unreachable");
+
+    let verify = s.estate(&["verify", "--json"]).expect(1).json();
+    let findings = verify["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{verify}");
+    assert_eq!(findings[0]["database"], "globex");
+    assert_eq!(findings[0]["kind"], "unreachable");
+
+    let install = s.estate(&["install", "calendar", "--all"]).expect(1);
+    assert_has(&install.stdout, "failed install calendar on tenant globex");
+    let landlord = s.landlord();
+    let globex_rows = query(
+        &landlord,
+        "SELECT module, state FROM estate_tenant_modules WHERE tenant = 'globex' ORDER BY module",
+    );
+    assert_eq!(
+        globex_rows,
+        vec![
+            vec!["digital_card".to_string(), "installed".to_string()],
+            vec!["user_management".to_string(), "installed".to_string()],
+        ],
+        "an unreachable tenant's modules keep their state"
+    );
+    let status = s.estate(&["status", "--json"]).expect(1).json();
+    for t in ["acme", "initech"] {
+        assert_eq!(state(&status, t, "calendar").0, "installed", "{t}");
+    }
+}

@@ -264,6 +264,7 @@ fn state_cell(row: &StatusRow) -> Cell {
         ModuleState::Outdated => styled(theme().outdated, format!("↑ {} pending", row.pending)),
         ModuleState::Failed => styled(theme().failed, "✗ failed"),
         ModuleState::NotInstalled => styled(theme().dim, "·"),
+        ModuleState::Unreachable => styled(theme().failed, "⚠ unreachable"),
     }
 }
 
@@ -308,9 +309,17 @@ pub fn matrix(rows: &[StatusRow], placements: &BTreeMap<String, String>) -> Stri
         table.row(row);
     }
     let mut out = table.render();
+    let unreachable = rows.iter().any(|r| r.state == ModuleState::Unreachable);
     out.push_str(&paint(
         theme().dim,
-        "✓ installed  ↑ outdated (migrations pending)  ✗ failed  · not installed\n",
+        &format!(
+            "✓ installed  ↑ outdated (migrations pending)  ✗ failed  · not installed{}\n",
+            if unreachable {
+                "  ⚠ unreachable (its database cannot be read)"
+            } else {
+                ""
+            }
+        ),
     ));
     out
 }

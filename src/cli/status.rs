@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::args::{HistoryArgs, StatusArgs};
-use super::{EXIT_OK, colour, open, print_json, render};
+use super::{EXIT_FAILED, EXIT_OK, colour, open, print_json, render};
 use estate_engine::{
     Config, HistoryFilter, Project, RegisteredMigrators, Result, Slug, parse_since,
 };
@@ -27,7 +27,23 @@ pub async fn status(
             colour(render::matrix(&rows, &placements(&project).await?))
         );
     }
-    Ok(EXIT_OK)
+    // Each unreadable tenant once, with why; the matrix above shows everyone else.
+    let mut unreachable: Vec<(&str, &str)> = rows
+        .iter()
+        .filter_map(|r| Some((r.tenant.as_str(), r.error.as_deref()?)))
+        .collect();
+    unreachable.dedup_by_key(|(t, _)| *t);
+    for (tenant, error) in &unreachable {
+        errln!("tenant {tenant}: its database cannot be read: {error}");
+    }
+    if unreachable.is_empty() {
+        Ok(EXIT_OK)
+    } else {
+        errln!(
+            "  fix: restore those databases (or bring their servers back); `estate verify` lists every finding"
+        );
+        Ok(EXIT_FAILED)
+    }
 }
 
 pub async fn history(

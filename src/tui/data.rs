@@ -117,7 +117,7 @@ impl Snapshot {
             match cell.state {
                 ModuleState::Installed => c[0] += 1,
                 ModuleState::Outdated => c[1] += 1,
-                ModuleState::Failed => c[2] += 1,
+                ModuleState::Failed | ModuleState::Unreachable => c[2] += 1,
                 ModuleState::NotInstalled => {}
             }
         }

@@ -170,7 +170,7 @@ impl Order {
     pub fn rows(&self, data: &Snapshot) -> Vec<usize> {
         let mut rows: Vec<usize> = (0..data.tenants().len()).collect();
         let rank = |s: ModuleState| match s {
-            ModuleState::Failed => 0,
+            ModuleState::Failed | ModuleState::Unreachable => 0,
             ModuleState::Outdated => 1,
             ModuleState::Installed => 2,
             ModuleState::NotInstalled => 3,

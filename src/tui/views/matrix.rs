@@ -45,7 +45,7 @@ impl Matrix {
             rows.at(at / modules).is_some_and(|t| {
                 matches!(
                     data.matrix.cell(t, at % modules).state,
-                    ModuleState::Failed | ModuleState::Outdated
+                    ModuleState::Failed | ModuleState::Outdated | ModuleState::Unreachable
                 )
             })
         });
@@ -296,6 +296,11 @@ fn cell(
         ),
         (None, ModuleState::Failed) => ("✗ failed".to_string(), "✗".to_string(), style::failed()),
         (None, ModuleState::NotInstalled) => ("·".to_string(), "·".to_string(), style::dim()),
+        (None, ModuleState::Unreachable) => (
+            "⚠ unreachable".to_string(),
+            "⚠".to_string(),
+            style::failed(),
+        ),
     };
     let text = match fit {
         Fit::Words => words,

@@ -37,6 +37,7 @@ pub fn state_span(state: ModuleState, pending: u32) -> Span<'static> {
         ModuleState::Outdated => Span::styled(format!("↑ {pending} pending"), style::outdated()),
         ModuleState::Failed => Span::styled("✗ failed", style::failed()),
         ModuleState::NotInstalled => Span::styled("· not installed", style::dim()),
+        ModuleState::Unreachable => Span::styled("⚠ unreachable", style::failed()),
     }
 }
 

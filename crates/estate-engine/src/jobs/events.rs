@@ -71,6 +71,11 @@ pub enum JobEvent {
         error: String,
         /// What the step's scope has applied after it; `None`: unchanged.
         applied: Option<Applied>,
+        /// Its database could not be opened, locked or read: nothing was tried, and the
+        /// module's state there stays as it was (it is the database, not the module, that
+        /// needs the operator).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        unreachable: bool,
     },
     StepSkipped {
         step: StepRef,

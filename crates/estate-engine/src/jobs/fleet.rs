@@ -100,7 +100,7 @@ impl JobRunner<'_> {
                     .tenant_steps
                     .values()
                     .flatten()
-                    .map(|s| failed_to_start(s, &error, tx))
+                    .map(|s| failed_to_start(s, &error, true, tx))
                     .collect();
             }
         };

@@ -145,11 +145,13 @@ impl<'a> Recorder<'a> {
                 millis,
                 error,
                 applied,
+                unreachable,
             } => {
                 // For the ModuleUpgraded that follows a step cancelled midway.
                 self.remember_applied(step, applied);
                 let mut out = vec![self.history(step, migrations, *millis, "failed", Some(error))];
-                if let Some(tenant) = &step.tenant {
+                // A database that could not be reached says nothing of the module there.
+                if let (Some(tenant), false) = (&step.tenant, unreachable) {
                     out.push(RegistryWrite::Installation {
                         tenant: tenant.clone(),
                         module: step.module.clone(),

@@ -47,7 +47,7 @@ impl JobRunner<'_> {
             Err(error) => {
                 return steps
                     .iter()
-                    .map(|s| failed_to_start(s, &error, tx))
+                    .map(|s| failed_to_start(s, &error, true, tx))
                     .collect();
             }
         };
@@ -66,11 +66,13 @@ impl JobRunner<'_> {
             && let Err(e) = crate::migrator::verify_database(self.migrators, &db).await
         {
             let error = e.to_string();
+            // Drift is the module's files' doing; anything else is the database's.
+            let unreachable = !matches!(e, crate::Error::Drift { .. });
             drop(lock);
             db.close().await;
             return steps
                 .iter()
-                .map(|s| failed_to_start(s, &error, tx))
+                .map(|s| failed_to_start(s, &error, unreachable, tx))
                 .collect();
         }
         let mut failed: BTreeSet<String> = BTreeSet::new();
@@ -120,7 +122,7 @@ impl JobRunner<'_> {
                     }
                     outcome
                 }
-                Some(Err(error)) => failed_to_start(step, &error, tx),
+                Some(Err(error)) => failed_to_start(step, &error, true, tx),
                 None => self.step(step, &db, tx, control).await,
             };
             if outcome.outcome != Outcome::Succeeded {
@@ -214,6 +216,7 @@ impl JobRunner<'_> {
                     millis,
                     error: error.clone(),
                     applied: applied.clone(),
+                    unreachable: false,
                 });
                 if let (true, Some(tenant)) = (cancelled_midway, &step.tenant) {
                     let _ = tx.send(JobEvent::ModuleUpgraded {
@@ -285,9 +288,14 @@ pub(super) fn not_started(step: &Step, reason: &str) -> StepOutcome {
     }
 }
 
-/// A step that could not start because its database could not be opened or locked: it failed
-/// (the operator must act), it was not merely skipped.
-pub(super) fn failed_to_start(step: &Step, error: &str, tx: &Events) -> StepOutcome {
+/// A step that could not start because its database could not be opened, locked or read
+/// (`unreachable`), or drifted: it failed (the operator must act), it was not merely skipped.
+pub(super) fn failed_to_start(
+    step: &Step,
+    error: &str,
+    unreachable: bool,
+    tx: &Events,
+) -> StepOutcome {
     let step_ref = StepRef::of(step);
     let _ = tx.send(JobEvent::StepStarted {
         step: step_ref.clone(),
@@ -298,6 +306,7 @@ pub(super) fn failed_to_start(step: &Step, error: &str, tx: &Events) -> StepOutc
         millis: 0,
         error: error.to_string(),
         applied: None,
+        unreachable,
     });
     StepOutcome {
         step: step_ref,

@@ -24,6 +24,9 @@ pub struct StatusRow {
     pub applied: usize,
     /// Migrations of the module not yet applied there.
     pub pending: usize,
+    /// Why the tenant's database could not be read, for an unreachable one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -33,6 +36,9 @@ pub enum ModuleState {
     Outdated,
     Failed,
     NotInstalled,
+    /// Installed, as the registry says, on a database that could not be read now (gone,
+    /// corrupt, its server down): a finding for that tenant, not a failed module.
+    Unreachable,
 }
 
 impl ModuleState {
@@ -42,6 +48,7 @@ impl ModuleState {
             ModuleState::Outdated => "outdated",
             ModuleState::Failed => "failed",
             ModuleState::NotInstalled => "not_installed",
+            ModuleState::Unreachable => "unreachable",
         }
     }
 
@@ -51,7 +58,7 @@ impl ModuleState {
         match install {
             None => ModuleState::NotInstalled,
             Some(InstallState::Failed) => ModuleState::Failed,
-            Some(_) if !reachable => ModuleState::Failed,
+            Some(_) if !reachable => ModuleState::Unreachable,
             Some(_) if pending > 0 => ModuleState::Outdated,
             Some(_) => ModuleState::Installed,
         }
@@ -122,6 +129,7 @@ impl Matrix {
                     state: c.state,
                     applied: c.applied as usize,
                     pending: c.pending as usize,
+                    error: None,
                 });
             }
         }

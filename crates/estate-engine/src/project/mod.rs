@@ -337,15 +337,13 @@ impl Project {
         }
         let mut rows = Vec::new();
         for t in &tenants {
-            // A tenant whose database or server cannot be reached shows as failed; the others
-            // still show.
-            let db = match t.placement.open(&self.config, &t.slug).await {
-                Ok(db) => Some(db),
-                Err(e) => {
-                    tracing::warn!(tenant = %t.slug, error = %e, "tenant database unavailable for status");
-                    None
-                }
-            };
+            // A tenant whose database cannot be opened or read (gone, corrupt, its server
+            // down) shows its installed modules unreachable, with why; the others still show.
+            let read = self.tenant_statuses(t).await;
+            let error = read.as_ref().err().map(|e| {
+                tracing::warn!(tenant = %t.slug, error = %e, "tenant database unreadable for status");
+                e.to_string()
+            });
             for (name, migrator) in &self.migrators {
                 let install = installs.get(&(t.slug.clone(), name.clone()));
                 let Some(install) = install else {
@@ -355,33 +353,61 @@ impl Project {
                         state: ModuleState::NotInstalled,
                         applied: 0,
                         pending: 0,
+                        error: None,
                     });
                     continue;
                 };
                 let landlord = &landlord_status[name];
                 let (mut applied, mut pending) = (landlord.applied.len(), landlord.pending.len());
-                match &db {
-                    Some(db) => {
-                        let s = migrator.status(Scope::Tenant, db).await?;
+                match read.as_ref().map(|statuses| &statuses[name]) {
+                    Ok(s) => {
                         applied += s.applied.len();
                         pending += s.pending.len();
                     }
-                    None => pending += migrator.migrations(Scope::Tenant, t.placement.engine).len(),
+                    Err(_) => {
+                        pending += migrator.migrations(Scope::Tenant, t.placement.engine).len()
+                    }
                 }
-                let state = ModuleState::of(Some(install.state), pending, db.is_some());
+                let state = ModuleState::of(Some(install.state), pending, read.is_ok());
                 rows.push(StatusRow {
                     tenant: t.slug.clone(),
                     module: name.clone(),
                     state,
                     applied,
                     pending,
+                    error: (state == ModuleState::Unreachable)
+                        .then(|| error.clone())
+                        .flatten(),
                 });
-            }
-            if let Some(db) = db {
-                db.close().await;
             }
         }
         Ok(rows)
+    }
+
+    /// Every module's tenant-scope status on `tenant`'s database, read once it is opened.
+    async fn tenant_statuses(
+        &self,
+        tenant: &TenantRecord,
+    ) -> Result<BTreeMap<String, crate::migrator::ScopeStatus>> {
+        let db = tenant.placement.open(&self.config, &tenant.slug).await?;
+        let mut out = BTreeMap::new();
+        let mut failure = None;
+        for (name, migrator) in &self.migrators {
+            match migrator.status(Scope::Tenant, &db).await {
+                Ok(status) => {
+                    out.insert(name.clone(), status);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        db.close().await;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 
     /// History as `filter` says, oldest first (the newest `limit` rows when it has one). A

@@ -312,7 +312,7 @@ pub fn matrix(rows: &[StatusRow], placements: &BTreeMap<String, String>) -> Stri
     let unreachable = rows.iter().any(|r| r.state == ModuleState::Unreachable);
     out.push_str(&paint(
         theme().dim,
-        &format!(
+        format!(
             "✓ installed  ↑ outdated (migrations pending)  ✗ failed  · not installed{}\n",
             if unreachable {
                 "  ⚠ unreachable (its database cannot be read)"

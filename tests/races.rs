@@ -228,9 +228,9 @@ fn a_landlord_scope_left_by_a_lock_timeout_is_reported_and_finished_by_rollback_
     s.estate(&["verify"]).expect(0);
 }
 
+on_every_setup!(verify_reads_a_broken_graph_from_the_ledgers);
 /// A dependant applied on a tenant whose requirement is gone (a hand edit, or what a race
 /// would leave) is a `verify` finding read from the ledgers, whatever the registry says.
-on_every_setup!(verify_reads_a_broken_graph_from_the_ledgers);
 fn verify_reads_a_broken_graph_from_the_ledgers(setup: Setup) {
     let s = Scratch::with(setup);
     s.add_tenants(&["acme"]);

@@ -1167,3 +1167,60 @@ fn empty_overrides_and_a_bad_log_level_are_refused_by_name() {
         assert_unchanged(&s, &before, &format!("{var}={value:?}"));
     }
 }
+
+/// The landlord and the tenants stay apart, compared as files: a hard link of the landlord or
+/// of acme's database where a new tenant would go, and a landlord path aimed at acme's
+/// database, are each refused with exit 2 within a second, naming the file and the fix; no
+/// registry table is written into acme, and nothing else changes.
+#[test]
+fn a_landlord_or_tenant_file_under_another_name_is_refused() {
+    let s = project(Setup::Sqlite);
+    let DbRef::Sqlite(landlord) = s.landlord() else {
+        unreachable!("SQLite")
+    };
+    let DbRef::Sqlite(acme) = s.tenant_db("acme") else {
+        unreachable!("SQLite")
+    };
+    let tenants = acme.parent().unwrap().to_path_buf();
+    std::fs::hard_link(&landlord, tenants.join("ll.db")).unwrap();
+    std::fs::hard_link(&acme, tenants.join("twin.db")).unwrap();
+    let before = s.snapshot();
+    for (args, env, says) in [
+        (
+            &["tenants", "add", "ll"][..],
+            None,
+            "which is the same file as the landlord's database",
+        ),
+        (
+            &["tenants", "add", "twin"],
+            None,
+            "which is the same file as tenant acme's database",
+        ),
+        (
+            &["status"],
+            Some(acme.to_str().unwrap()),
+            "holds a tenant's migrations",
+        ),
+        (
+            &["init"],
+            Some(acme.to_str().unwrap()),
+            "it is a tenant's database, not the landlord",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let run = match env {
+            Some(path) => s.estate_with_env(args, &[("ESTATE_LANDLORD_PATH", path)]),
+            None => s.estate(args),
+        }
+        .expect(2);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{args:?} took long");
+        assert_has(&run.stderr, says);
+        assert_has(&run.stderr, "fix:");
+        assert_unchanged(&s, &before, &format!("{args:?}"));
+    }
+    let registry_tables: Vec<String> = tables(&s.tenant_db("acme"))
+        .into_iter()
+        .filter(|t| t.starts_with("estate_") && t != "estate_ledger")
+        .collect();
+    assert!(registry_tables.is_empty(), "{registry_tables:?}");
+}

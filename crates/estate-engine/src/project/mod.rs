@@ -9,6 +9,7 @@ mod jobs;
 mod matrix;
 mod modules;
 mod resolve;
+mod tenants;
 mod verify;
 
 pub use matrix::{Matrix, MatrixCell, ModuleState, StatusRow};
@@ -30,10 +31,10 @@ use crate::migrator::{
 use crate::operator::Operator;
 use crate::plan::{Plan, Planner, TenantSelection};
 use crate::registry::{
-    Creation, Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, LOGGED_TENANT,
-    Registry, TenantRecord,
+    Creation, Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, Registry,
+    TenantRecord,
 };
-use crate::tenancy::{Placement, Slug, check_name};
+use crate::tenancy::Slug;
 
 pub struct Project {
     config: Config,
@@ -182,58 +183,6 @@ impl Project {
     /// Every (tenant, module) the registry records, installed or failed.
     pub async fn installations(&self) -> Result<Vec<Installation>> {
         self.registry.installations().await
-    }
-
-    /// Registers a tenant and provisions its database.
-    pub async fn add_tenant(
-        &self,
-        slug: &str,
-        name: Option<&str>,
-        server: Option<&str>,
-    ) -> Result<TenantRecord> {
-        let slug = Slug::parse(slug)?;
-        if let Some(name) = name {
-            check_name(name)?;
-        }
-        self.ensure_writable("adding a tenant")?;
-        if self.registry.tenant(slug.as_str()).await?.is_some() {
-            return Err(Error::refused(
-                format!("tenant {slug} already exists"),
-                "choose another slug; `estate tenants list` shows the tenants",
-            ));
-        }
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let tenants = self.registry.tenants().await?;
-        for t in &tenants {
-            if let Some(server) = &t.placement.server {
-                *counts.entry(server.clone()).or_default() += 1;
-            }
-        }
-        let placement = Placement::for_new_tenant(&self.config, &slug, server, &counts)?;
-        // Never adopt another tenant's database (a tenants path changed under the fleet).
-        if let Some(owner) = tenants
-            .iter()
-            .find(|t| t.placement.describe() == placement.describe())
-        {
-            return Err(Error::refused(
-                format!(
-                    "tenant {slug} would be placed at {}, which is tenant {}'s database",
-                    placement.describe(),
-                    owner.slug
-                ),
-                "check the tenancy path or templates in the config: each tenant needs its own",
-            ));
-        }
-        if placement.exists(&self.config).await? {
-            // A file at this tenant's own path is its database (say, from an add that was
-            // interrupted before it was registered): adopt it rather than refuse forever.
-            tracing::warn!(tenant = %slug, location = %placement.describe(), "adopting an existing tenant database");
-        }
-        placement.provision(&self.config, &slug).await?;
-        let name = name.map(str::to_string).unwrap_or_else(|| slug.to_string());
-        let record = self.registry.add_tenant(&slug, &name, &placement).await?;
-        tracing::info!(tenant = %slug, location = %placement.describe(), "{LOGGED_TENANT}");
-        Ok(record)
     }
 
     pub async fn plan_install(

@@ -14,7 +14,7 @@ use crate::catalog::{Migration, MigrationSet, REGISTRY_CONTEXT, Scope, SqlFile};
 use crate::config::Config;
 use crate::database::{Address, Database, Engine, Open};
 use crate::error::{Error, Result};
-use crate::migrator::{ModuleMigrator, RunContext, SqlMigrator, Target};
+use crate::migrator::{Ledger, ModuleMigrator, RunContext, SqlMigrator, Target};
 
 /// One embedded file of the registry's own migrations.
 struct Embedded {
@@ -129,6 +129,12 @@ impl Registry {
         let read_only = config.read_only;
         let migrator = registry_migrator();
         let mut db = existing(address).await?;
+        if let Some(found) = &db
+            && let Err(e) = refuse_a_tenant(found).await
+        {
+            found.close().await;
+            return Err(e);
+        }
         let mut status = match &db {
             Some(db) => Some(migrator.status(Scope::Landlord, db).await?),
             None => None,
@@ -193,6 +199,28 @@ impl Registry {
         db.close().await;
         Ok(!status?.applied.is_empty())
     }
+}
+
+/// Refuses a landlord whose ledger holds tenant-scope migrations: it is a tenant's database
+/// (`ESTATE_LANDLORD_PATH` pointed at one), and the registry must never be written into it.
+async fn refuse_a_tenant(db: &Database) -> Result<()> {
+    let tenant_rows: std::collections::BTreeSet<String> = Ledger::all(db)
+        .await?
+        .into_iter()
+        .filter(|e| e.scope == Scope::Tenant.as_str())
+        .map(|e| e.context)
+        .collect();
+    if tenant_rows.is_empty() {
+        return Ok(());
+    }
+    Err(Error::refused(
+        format!(
+            "the landlord ({}) holds a tenant's migrations ({} in its ledger's tenant scope): it is a tenant's database, not the landlord",
+            db.address().describe(),
+            tenant_rows.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+        "point [landlord] in the config (or ESTATE_LANDLORD_PATH) at the landlord's own database; nothing was written",
+    ))
 }
 
 /// The landlord database opened when it exists; `None` when it does not (found out without

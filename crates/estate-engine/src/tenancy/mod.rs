@@ -354,11 +354,22 @@ impl Placement {
 
 /// Whether two paths name one file: compared as they resolve when both exist, as written when
 /// not.
+/// Whether two paths name one file: the same device and inode when both exist (a hard link
+/// or a symbolic link is the file it names), else the same path once resolved.
 fn same_file(a: &Path, b: &Path) -> bool {
+    if let (Some(a), Some(b)) = (file_identity(a), file_identity(b)) {
+        return a == b;
+    }
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// A file's device and inode, following links; `None` when it is not there.
+pub(crate) fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,100 @@
+//! Adding a tenant: its slug and name checked, its placement chosen, and never a database that
+//! is already the landlord's or another tenant's (compared as files, not paths).
+
+use std::collections::BTreeMap;
+
+use super::Project;
+use crate::database::Address;
+use crate::error::{Error, Result};
+use crate::registry::{LOGGED_TENANT, TenantRecord};
+use crate::tenancy::{Placement, Slug, check_name, file_identity};
+
+impl Project {
+    /// Registers a tenant and provisions its database.
+    pub async fn add_tenant(
+        &self,
+        slug: &str,
+        name: Option<&str>,
+        server: Option<&str>,
+    ) -> Result<TenantRecord> {
+        let slug = Slug::parse(slug)?;
+        if let Some(name) = name {
+            check_name(name)?;
+        }
+        self.ensure_writable("adding a tenant")?;
+        if self.registry.tenant(slug.as_str()).await?.is_some() {
+            return Err(Error::refused(
+                format!("tenant {slug} already exists"),
+                "choose another slug; `estate tenants list` shows the tenants",
+            ));
+        }
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let tenants = self.registry.tenants().await?;
+        for t in &tenants {
+            if let Some(server) = &t.placement.server {
+                *counts.entry(server.clone()).or_default() += 1;
+            }
+        }
+        let placement = Placement::for_new_tenant(&self.config, &slug, server, &counts)?;
+        // Never adopt another tenant's database (a tenants path changed under the fleet).
+        if let Some(owner) = tenants
+            .iter()
+            .find(|t| t.placement.describe() == placement.describe())
+        {
+            return Err(Error::refused(
+                format!(
+                    "tenant {slug} would be placed at {}, which is tenant {}'s database",
+                    placement.describe(),
+                    owner.slug
+                ),
+                "check the tenancy path or templates in the config: each tenant needs its own",
+            ));
+        }
+        // Nor the landlord's or another tenant's file under another name (a hard link).
+        if placement.server.is_none() {
+            let path = self.config.root.join(&placement.location);
+            if let Some(file) = file_identity(&path) {
+                let landlord = match &self.config.landlord {
+                    Address::Sqlite { path } => file_identity(path),
+                    Address::Postgres { .. } => None,
+                };
+                let owner = if landlord == Some(file) {
+                    Some("the landlord's database".to_string())
+                } else {
+                    tenants
+                        .iter()
+                        .filter(|t| t.placement.server.is_none())
+                        .find(|t| {
+                            let theirs = self.config.root.join(&t.placement.location);
+                            file_identity(&theirs) == Some(file)
+                        })
+                        .map(|t| {
+                            format!("tenant {}'s database ({})", t.slug, t.placement.describe())
+                        })
+                };
+                if let Some(owner) = owner {
+                    return Err(Error::refused(
+                        format!(
+                            "tenant {slug} would be placed at {}, which is the same file as {owner}",
+                            placement.describe()
+                        ),
+                        format!(
+                            "remove {} (a link to that database), then add the tenant again",
+                            path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        if placement.exists(&self.config).await? {
+            // A file at this tenant's own path is its database (say, from an add that was
+            // interrupted before it was registered): adopt it rather than refuse forever.
+            tracing::warn!(tenant = %slug, location = %placement.describe(), "adopting an existing tenant database");
+        }
+        placement.provision(&self.config, &slug).await?;
+        let name = name.map(str::to_string).unwrap_or_else(|| slug.to_string());
+        let record = self.registry.add_tenant(&slug, &name, &placement).await?;
+        tracing::info!(tenant = %slug, location = %placement.describe(), "{LOGGED_TENANT}");
+        Ok(record)
+    }
+}

@@ -109,7 +109,10 @@ impl App {
         match next? {
             Next::Exit(code) => Ok(code),
             Next::Console(project, code) => {
-                crate::tui::run(Arc::from(project)).await?;
+                crate::logging::pause_stderr(true);
+                let ran = crate::tui::run(Arc::from(project)).await;
+                crate::logging::pause_stderr(false);
+                ran?;
                 Ok(code)
             }
         }

@@ -5,6 +5,9 @@
 //! opened, or the command over and not refused for a missing registry); until then lines are
 //! held in memory. A command refused because the landlord holds no registry must create
 //! nothing, and a log folder it made would itself look like the trace of an earlier project.
+//!
+//! In read-only mode nothing is written anywhere: the lines go to stderr instead of a file,
+//! and while the console holds the terminal they wait in memory until it closes.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,6 +31,19 @@ struct Destination {
     file: Option<RollingFileAppender>,
     /// The folder or the file could not be made: estate runs without a log file.
     failed: bool,
+    /// Read-only: started, the lines go to stderr, never to a file.
+    stderr: bool,
+    started: bool,
+    /// The console holds the terminal: stderr lines wait in `held`.
+    paused: bool,
+}
+
+impl Destination {
+    fn hold(&mut self, buf: &[u8]) {
+        if !self.failed && self.held.len() + buf.len() <= HELD_AT_MOST {
+            self.held.extend_from_slice(buf);
+        }
+    }
 }
 
 /// The writer the log's background thread writes to: the file once started, memory before.
@@ -36,15 +52,15 @@ struct Deferred(Arc<Mutex<Destination>>);
 impl Write for Deferred {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let mut d = estate_engine::sync::lock(&self.0);
-        match &mut d.file {
-            Some(file) => file.write(buf),
-            None => {
-                if !d.failed && d.held.len() + buf.len() <= HELD_AT_MOST {
-                    d.held.extend_from_slice(buf);
-                }
-                Ok(buf.len())
-            }
+        if let Some(file) = &mut d.file {
+            return file.write(buf);
         }
+        if d.stderr && d.started && !d.paused {
+            let _ = std::io::stderr().write_all(buf);
+        } else {
+            d.hold(buf);
+        }
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -82,12 +98,21 @@ pub fn init(config: &Config) -> Option<WorkerGuard> {
                 held: Vec::new(),
                 file: None,
                 failed: false,
+                stderr: config.read_only,
+                started: false,
+                paused: false,
             }))
         })
         .clone();
     let (writer, guard) = tracing_appender::non_blocking(Deferred(destination));
     // sqlx logs every statement at info; that belongs in a debug session, not the audit trail.
-    let filter = filter_of(config).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // Read-only, the lines go to the operator's terminal: at the default level only warnings
+    // and errors (a level set in the config or ESTATE_LOG is taken as it is).
+    let filter = if config.read_only && config.log_level == "info" {
+        EnvFilter::new("warn")
+    } else {
+        filter_of(config).unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"))
+    };
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
@@ -103,7 +128,15 @@ pub fn start() {
         return;
     };
     let mut d = estate_engine::sync::lock(destination);
-    if d.file.is_some() || d.failed {
+    if d.file.is_some() || d.failed || d.started {
+        return;
+    }
+    d.started = true;
+    if d.stderr {
+        if !d.paused {
+            let held = std::mem::take(&mut d.held);
+            let _ = std::io::stderr().write_all(&held);
+        }
         return;
     }
     let file = estate_engine::files::create_dir(&d.dir)
@@ -123,4 +156,18 @@ pub fn start() {
     let held = std::mem::take(&mut d.held);
     let _ = file.write_all(&held);
     d.file = Some(file);
+}
+
+/// While the console holds the terminal (`paused`), lines meant for stderr (read-only mode)
+/// wait in memory; once it lets go, they are written.
+pub fn pause_stderr(paused: bool) {
+    let Some(destination) = LOG.get() else {
+        return;
+    };
+    let mut d = estate_engine::sync::lock(destination);
+    d.paused = paused;
+    if !paused && d.stderr && d.started {
+        let held = std::mem::take(&mut d.held);
+        let _ = std::io::stderr().write_all(&held);
+    }
 }

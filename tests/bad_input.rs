@@ -204,6 +204,32 @@ fn read_only_refuses_changes(setup: Setup) {
     assert!(!s.tenant_provisioned("initech"));
 }
 
+/// Read-only writes nothing at all: with no log folder yet, reading commands make none (and no
+/// log file); their warnings go to stderr.
+#[test]
+fn read_only_creates_no_folder_and_no_log_file() {
+    let s = project(Setup::Sqlite);
+    std::fs::remove_dir_all(s.path("var/log")).unwrap();
+    let before = s.var_files();
+    for args in [
+        &["--read-only", "status"][..],
+        &["--read-only", "verify"],
+        &["--read-only", "history"],
+        &["--read-only", "jobs"],
+        &["--read-only", "install", "calendar", "--tenant", "acme"],
+    ] {
+        s.estate(args);
+        assert!(!s.path("var/log").exists(), "{args:?} made var/log");
+    }
+    let run = s.estate_with_env(
+        &["status"],
+        &[("ESTATE_READ_ONLY", "1"), ("ESTATE_LOG", "estate=info")],
+    );
+    assert_has(&run.stderr, "estate started");
+    assert!(!s.path("var/log").exists());
+    assert_eq!(s.var_files(), before, "read-only changed var/");
+}
+
 // --- catalog problems introduced after setup ------------------------------------------------
 //
 // Catalog problems are found before any database is opened, the same way on every engine, so
@@ -1213,7 +1239,10 @@ fn a_landlord_or_tenant_file_under_another_name_is_refused() {
             None => s.estate(args),
         }
         .expect(2);
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{args:?} took long");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{args:?} took long"
+        );
         assert_has(&run.stderr, says);
         assert_has(&run.stderr, "fix:");
         assert_unchanged(&s, &before, &format!("{args:?}"));

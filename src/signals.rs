@@ -3,7 +3,12 @@
 //! migration boundary, so every database is left with each migration applied whole or not at
 //! all, and the job is recorded `interrupted` with what it did. A hangup leaves nobody to ask
 //! twice: estate stops as soon as the boundary is reached, and the next console or CLI run
-//! shows the job and picks up from there.
+//! shows the job and picks up from there. A migration still running [`GRACE`] after the
+//! signal has its statement interrupted, and rolls back whole.
+
+/// How long the migrations under way may run on after a stopping signal before their
+/// statements are interrupted (rolled back whole): a job stops within seconds.
+pub const GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// One of the signals that stop a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

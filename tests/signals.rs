@@ -84,3 +84,99 @@ on_every_setup!(a_hangup_stops_the_job_at_a_boundary_and_the_next_run_completes_
 fn a_terminate_stops_the_job_too() {
     stopped_by(Setup::Sqlite, "TERM");
 }
+
+/// A migration whose statement never ends (a recursive query without a stop; `pg_sleep` on
+/// PostgreSQL): SIGTERM asks the job to stop at the boundary, and once the grace is over the
+/// statement is interrupted (SQLite's progress handler, PostgreSQL's cancel), so the process
+/// ends within seconds, the job is recorded interrupted and the migration is not applied.
+fn a_runaway_statement_is_interrupted_within_seconds(setup: Setup) {
+    let s = with_tenants(setup, &["t1"]);
+    s.write(
+        "contexts/forever/context.toml",
+        "name = \"forever\"\ntitle = \"Forever\"\nversion = \"1.0.0\"\ndescription = \"Runs away.\"\n",
+    );
+    migration_pair(
+        &s,
+        "forever",
+        "tenant",
+        "0001_start",
+        "CREATE TABLE forever_one (x INTEGER);\n",
+        "DROP TABLE forever_one;\n",
+    );
+    migration_pair(
+        &s,
+        "forever",
+        "tenant",
+        "0002_run_away",
+        "CREATE TABLE forever_two (x INTEGER);\n\
+         INSERT INTO forever_two SELECT count(*) FROM (WITH RECURSIVE c(x) AS \
+         (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c) AS n;\n",
+        "DROP TABLE forever_two;\n",
+    );
+    migration(
+        &s,
+        "forever",
+        "tenant",
+        "0002_run_away.up.postgres.sql",
+        "CREATE TABLE forever_two (x INTEGER);\nSELECT pg_sleep(3600);\n",
+    );
+    let mut child = s
+        .estate_command(&["install", "forever", "--tenant", "t1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.contains("→ install forever on tenant t1") {
+            break;
+        }
+        line.clear();
+    }
+    assert_has(&seen, "→ install forever on tenant t1");
+    // Into the runaway statement.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let sent_at = std::time::Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let took = sent_at.elapsed();
+    assert_eq!(status.code(), Some(1), "{seen}{rest}");
+    assert_has(&rest, "interrupting them");
+    assert_has(&rest, "interrupted: the job was told to stop");
+    // The grace (3 s) and the rollback: seconds, never the statement's hour. Generous for a
+    // busy machine; it fails on a statement left to run.
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "SIGTERM took {took:?}"
+    );
+    let job = query(&s.landlord(), "SELECT state FROM estate_jobs");
+    assert_eq!(job, vec![vec!["interrupted".to_string()]]);
+    let t1 = s.tenant_db("t1");
+    let rows = if has_table(&t1, "estate_ledger") {
+        ledger(&t1)
+    } else {
+        Vec::new()
+    };
+    let applied: Vec<i64> = rows
+        .into_iter()
+        .filter(|(c, _, _)| c == "forever")
+        .map(|(_, _, v)| v)
+        .collect();
+    // Each migration whole or not at all (SQLite commits a step's migrations together).
+    assert!(
+        [&[][..], &[1]].contains(&applied.as_slice()),
+        "the interrupted migration rolled back whole: {applied:?}"
+    );
+    assert!(!has_table(&t1, "forever_two"));
+}
+
+on_every_setup!(a_runaway_statement_is_interrupted_within_seconds);

@@ -97,6 +97,7 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
         }
     };
     let signals = crate::signals::Signals::install();
+    let servers = project.config().servers.clone();
     let interrupt = tokio::spawn({
         let control = control.clone();
         async move {
@@ -111,13 +112,30 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
                 first.name()
             );
             control.cancel();
+            // A statement that runs on past the grace (a runaway query, a lock that never
+            // comes) is interrupted: its migration rolls back whole and the job ends.
+            let grace = tokio::time::sleep(crate::signals::GRACE);
+            tokio::pin!(grace);
+            let mut interrupted = false;
             loop {
-                // A hangup again changes nothing: nobody is there. Asked twice otherwise,
-                // stop now: each migration is atomic with its ledger row, so a forced stop
-                // loses at most the one under way, never half of it.
-                let again = signals.next().await;
-                if again != crate::signals::Stop::Hangup {
-                    std::process::exit(again.exit_status());
+                tokio::select! {
+                    () = &mut grace, if !interrupted => {
+                        interrupted = true;
+                        errln!(
+                            "{}: the migrations under way did not end within {} s: interrupting them",
+                            first.name(),
+                            crate::signals::GRACE.as_secs()
+                        );
+                        estate_engine::interrupt_statements(&servers).await;
+                    }
+                    // A hangup again changes nothing: nobody is there. Asked twice otherwise,
+                    // stop now: each migration is atomic with its ledger row, so a forced stop
+                    // loses at most the one under way, never half of it.
+                    again = signals.next() => {
+                        if again != crate::signals::Stop::Hangup {
+                            std::process::exit(again.exit_status());
+                        }
+                    }
                 }
             }
         }

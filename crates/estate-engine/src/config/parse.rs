@@ -65,6 +65,10 @@ pub(super) struct RawServer {
     pub(super) password_env: Option<String>,
     /// How many of its tenants are migrated at once.
     pub(super) concurrency: Option<usize>,
+    /// How long a connection may take (default 5).
+    pub(super) connect_timeout_seconds: Option<u64>,
+    /// How long one statement may run (default: as long as it needs).
+    pub(super) statement_timeout_seconds: Option<u64>,
 }
 
 /// Its URL may hold a password: `Debug` leaves it out.

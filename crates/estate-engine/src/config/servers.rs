@@ -3,6 +3,7 @@
 //! and never named in a message by its URL, which may hold a password.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::parse::RawServer;
 use super::{Config, refused_in};
@@ -52,7 +53,23 @@ pub(super) fn read(file: &Path, raw: &[RawServer]) -> Result<Vec<Server>> {
             Some(n) => server.with_concurrency(n),
             None => server,
         };
-        servers.push(server);
+        let whole = |key: &str| {
+            refused_in(
+                file,
+                format!("server {}: {key} must be at least 1", s.name),
+                format!("set {key} to a number of seconds, or leave it out"),
+            )
+        };
+        let connect = match s.connect_timeout_seconds {
+            Some(0) => return Err(whole("connect_timeout_seconds")),
+            Some(n) => Duration::from_secs(n),
+            None => crate::database::DEFAULT_CONNECT_TIMEOUT,
+        };
+        let statement = match s.statement_timeout_seconds {
+            Some(0) => return Err(whole("statement_timeout_seconds")),
+            n => n.map(Duration::from_secs),
+        };
+        servers.push(server.with_timeouts(connect, statement));
     }
     Ok(servers)
 }
@@ -90,6 +107,7 @@ fn is_valid_server_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+    use std::time::Duration;
 
     use crate::config::Config;
 

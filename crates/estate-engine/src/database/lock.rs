@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::{Connection, PgConnection};
 
 use super::Address;
 use crate::error::{Error, Result};
@@ -73,11 +73,7 @@ impl DatabaseLock {
             } => {
                 let key = named_key(&server.name, database, &name);
                 let fail = |e| Error::db(format!("landlord on server {}", server.name), e);
-                let mut conn = server
-                    .options_for(database)?
-                    .connect()
-                    .await
-                    .map_err(fail)?;
+                let mut conn = server.connect_to(database).await?.map_err(fail)?;
                 let (got,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
                     .bind(key)
                     .fetch_one(&mut conn)
@@ -121,11 +117,7 @@ impl DatabaseLock {
                     None => lock_key(&server.name, database, schema.as_deref()),
                 };
                 let fail = |e| Error::db(format!("{label} on server {}", server.name), e);
-                let mut conn = server
-                    .options_for(database)?
-                    .connect()
-                    .await
-                    .map_err(fail)?;
+                let mut conn = server.connect_to(database).await?.map_err(fail)?;
                 advisory(&mut conn, key, false, wait, label, address).await?;
                 Ok(DatabaseLock::Postgres { _conn: conn })
             }

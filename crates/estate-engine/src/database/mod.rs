@@ -7,6 +7,7 @@
 //! engine's own connection type. Adding an engine means adding a variant here, not touching
 //! the ledger or the registry.
 
+mod interrupt;
 mod lock;
 mod postgres;
 mod session;
@@ -15,8 +16,9 @@ mod sqlite;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use interrupt::interrupt_statements;
 pub use lock::{DatabaseLock, holder_id};
-pub use postgres::{DEFAULT_SERVER_CONCURRENCY, Server};
+pub use postgres::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_CONCURRENCY, Server};
 pub use session::{Session, SessionInner};
 
 use crate::error::{Error, Result};

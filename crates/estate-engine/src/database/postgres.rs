@@ -32,6 +32,10 @@ use crate::sync::lock;
 /// How many tenants of one server are migrated at once, unless the config says.
 pub const DEFAULT_SERVER_CONCURRENCY: usize = 8;
 
+/// How long a connection to a server may take, unless the config says: a server that is
+/// gone costs this, not minutes.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a pool may try to connect before a connection by hand checks why.
 const PROBE_AFTER: Duration = Duration::from_millis(500);
 
@@ -55,6 +59,11 @@ pub struct Server {
     options: Arc<PgConnectOptions>,
     /// How many of its tenants are migrated at once; also the size of its shared pools.
     pub concurrency: usize,
+    /// How long a connection may take before it is given up.
+    pub connect_timeout: Duration,
+    /// How long one statement may run (PostgreSQL's `statement_timeout`); `None`: as long as
+    /// it needs.
+    pub statement_timeout: Option<Duration>,
     state: Arc<ServerState>,
 }
 
@@ -66,6 +75,8 @@ impl std::fmt::Debug for Server {
             .field("port", &self.options.get_port())
             .field("user", &self.options.get_username())
             .field("concurrency", &self.concurrency)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .finish()
     }
 }
@@ -103,6 +114,8 @@ impl Server {
             password_env: password_env.map(str::to_string),
             options: Arc::new(options),
             concurrency: DEFAULT_SERVER_CONCURRENCY,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            statement_timeout: None,
             state: Arc::default(),
         })
     }
@@ -111,6 +124,19 @@ impl Server {
     pub fn with_concurrency(mut self, concurrency: usize) -> Server {
         self.concurrency = concurrency.max(1);
         self
+    }
+
+    /// The same server with other timeouts.
+    pub fn with_timeouts(mut self, connect: Duration, statement: Option<Duration>) -> Server {
+        self.connect_timeout = connect;
+        self.statement_timeout = statement;
+        self
+    }
+
+    /// How long a pool waits for a connection: a connection's time, and a moment for the
+    /// others in the pool to come back.
+    fn acquire_timeout(&self) -> Duration {
+        self.connect_timeout + Duration::from_secs(1)
     }
 
     fn is_up(&self) -> bool {
@@ -131,6 +157,9 @@ impl Server {
 
     pub(crate) fn options_for(&self, database: &str) -> Result<PgConnectOptions> {
         let mut options = (*self.options).clone().database(database);
+        if let Some(limit) = self.statement_timeout {
+            options = options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]);
+        }
         if let Some(var) = &self.password_env {
             let password = std::env::var(var).map_err(|_| {
                 Error::refused(
@@ -155,13 +184,57 @@ impl Server {
     /// A connection to `database` on this server, errors naming `label` and the server.
     async fn connect(&self, label: &str, database: &str) -> Result<sqlx::PgConnection> {
         let conn = self
-            .options_for(database)?
-            .connect()
-            .await
+            .connect_to(database)
+            .await?
             .map_err(|e| self.fail(label, e))?;
         self.set_up(true);
         Ok(conn)
     }
+
+    /// A connection to `database`, given up after the server's connect timeout (a server
+    /// that is gone can otherwise hold a connection attempt for minutes).
+    pub(crate) async fn connect_to(
+        &self,
+        database: &str,
+    ) -> Result<std::result::Result<sqlx::PgConnection, sqlx::Error>> {
+        let options = self.options_for(database)?;
+        Ok(within(self.connect_timeout, options.connect()).await)
+    }
+
+    /// Cancels the statements this process has under way on the server; how many.
+    pub(crate) async fn cancel_statements(&self) -> Result<u64> {
+        let label = "cancelling statements";
+        let mut conn = self.connect(label, &self.default_database()).await?;
+        let application = self.options.get_application_name().unwrap_or_default();
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity
+             WHERE application_name = $1 AND pid <> pg_backend_pid() AND state <> 'idle'",
+        )
+        .bind(application)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| self.fail(label, e))?;
+        let _ = conn.close().await;
+        Ok(n as u64)
+    }
+}
+
+/// `connecting`, or a timed-out error once `limit` has passed.
+async fn within<T>(
+    limit: Duration,
+    connecting: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
+) -> std::result::Result<T, sqlx::Error> {
+    tokio::time::timeout(limit, connecting)
+        .await
+        .unwrap_or_else(|_| {
+            Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "no connection within {} s (the server's connect_timeout_seconds)",
+                    limit.as_secs()
+                ),
+            )))
+        })
 }
 
 /// Whether `sql` (one `$1` parameter) finds a row on `conn`.
@@ -206,8 +279,10 @@ async fn create(label: &str, server: &Server, database: &str, schema: Option<&st
             .await
         {
             Ok(_) => tracing::info!(server = %server.name, database, "database created"),
-            // Another estate created it at the same moment: that is what we wanted.
-            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("42P04") => {}
+            // Another estate created it at the same moment: that is what we wanted. The loser
+            // of that race hears "already exists", or the catalog's unique index refusing.
+            Err(sqlx::Error::Database(d))
+                if matches!(d.code().as_deref(), Some("42P04") | Some("23505")) => {}
             Err(e) => return Err(server.fail(label, e)),
         }
     }
@@ -361,7 +436,7 @@ pub(super) async fn open(
         // A second connection lets the registry's recorder write to the landlord while a
         // landlord migration holds the first; a tenant's work uses one at a time.
         .max_connections(2)
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(server.acquire_timeout())
         // Every use is a short transaction or read; a dead connection fails that use alone.
         .test_before_acquire(false)
         .connect_lazy_with(options.clone());
@@ -387,10 +462,12 @@ async fn first_connection(
     };
     if !server.is_up() {
         // Nothing is known of this server yet, or it failed: ask it by hand.
-        let conn = options.connect().await.map_err(|e| {
-            server.set_up(false);
-            classify(e)
-        })?;
+        let conn = within(server.connect_timeout, options.connect())
+            .await
+            .map_err(|e| {
+                server.set_up(false);
+                classify(e)
+            })?;
         let _ = conn.close().await;
         server.set_up(true);
     }
@@ -398,7 +475,7 @@ async fn first_connection(
     tokio::pin!(acquire);
     let probe = async {
         tokio::time::sleep(PROBE_AFTER).await;
-        options.connect().await
+        within(server.connect_timeout, options.connect()).await
     };
     tokio::select! {
         got = &mut acquire => return got.map(drop).map_err(classify),
@@ -422,7 +499,7 @@ async fn shared_pool(label: &str, server: &Server, database: &str, schema: &str)
     if let Some(pool) = lock(&server.state.shared).get(database) {
         return Ok(pool.clone());
     }
-    let conn = server.options_for(database)?.connect().await.map_err(|e| {
+    let conn = server.connect_to(database).await?.map_err(|e| {
         server.set_up(false);
         if is_missing_database(&e) {
             missing(label, server, database, Some(schema))
@@ -438,7 +515,7 @@ async fn shared_pool(label: &str, server: &Server, database: &str, schema: &str)
         .options([("search_path", "''")]);
     let pool = PgPoolOptions::new()
         .max_connections(server.concurrency as u32 + 1)
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(server.acquire_timeout())
         .test_before_acquire(false)
         .connect_lazy_with(options);
     // Two tenants may have raced here: the first pool in wins, the other is never used.

@@ -36,6 +36,16 @@ pub(super) async fn open(label: &str, path: &Path, open: Open) -> Result<sqlx::S
     SqlitePoolOptions::new()
         // One writer per file is all SQLite allows; a second connection would only wait.
         .max_connections(1)
+        // So that a statement that runs away can be stopped (see `interrupt`).
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.lock_handle().await?.set_progress_handler(
+                    super::interrupt::SQLITE_CHECK_EVERY,
+                    super::interrupt::sqlite_may_go_on,
+                );
+                Ok(())
+            })
+        })
         // A long migration holds that connection; whoever waits for it (the registry's
         // recorder) must outlast it rather than fail after sqlx's default 30 s.
         .acquire_timeout(Duration::from_secs(3600))

@@ -153,7 +153,14 @@ impl SqlMigrator {
                     .map_err(|e| Error::db(db.label(), e)),
             };
             if let Err(e) = result {
-                open.rollback_to_savepoint().await?;
+                if let Err(undo) = open.rollback_to_savepoint().await {
+                    // The engine ended the transaction itself (an interrupted statement
+                    // rolls all of it back on SQLite): none of it stays, the step's earlier
+                    // migrations in it included, and the first error is the one to tell.
+                    tracing::warn!(database = db.label(), error = %undo, "the transaction ended with the failed migration");
+                    drop(open);
+                    return Err(e);
+                }
                 tx = Some(open);
                 stopped = Err(e);
                 break;
@@ -197,6 +204,10 @@ async fn settle(
 fn failed(file: &SqlFile, db: &Database, e: sqlx::Error) -> Error {
     let file = &file.path;
     let message = match &e {
+        // SQLITE_INTERRUPT, and PostgreSQL's query_canceled: estate stopped it.
+        sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("9") | Some("57014")) => {
+            format!("{} (interrupted: the job was told to stop)", d.message())
+        }
         sqlx::Error::Database(d) => d.message().to_string(),
         other => other.to_string(),
     };

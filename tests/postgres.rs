@@ -625,6 +625,131 @@ fn a_server_stopped_mid_run_fails_only_its_tenants_and_migrate_finishes_them() {
     );
 }
 
+/// The landlord's server stops in the middle of a job whose tenants are on the other
+/// server: the job goes on with them, SIGTERM stops it within seconds (the landlord costs one
+/// connect timeout, not one per write), and once the server is back the next estate records
+/// the job interrupted, repairs the registry from the ledgers, and the same install finishes.
+#[test]
+fn a_landlord_stopped_mid_job_costs_seconds_and_the_next_run_repairs() {
+    let Some(pg) = pg() else { return };
+    let _alone = SERVERS.write().unwrap_or_else(|p| p.into_inner());
+    let ctl = pg.ctl.clone();
+    let p = Project::new(pg, Layout::Database, false);
+    add_nap_context(&p, 1.0);
+    let tenants = ["t1", "t2", "t3", "t4", "t5", "t6"];
+    for t in tenants {
+        p.estate(&["tenants", "add", t, "--server", "pg2"])
+            .expect(0);
+    }
+    let mut job = p
+        .command(&["install", "nap", "--all"])
+        .env("ESTATE_CONCURRENCY", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let stop = Command::new("bash")
+        .args([ctl.as_str(), "stop", "1"])
+        .output()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let sent_at = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &job.id().to_string()])
+        .status();
+    let waited = {
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if job.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                break sent_at.elapsed();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    let _ = job.kill();
+    let out = job.wait_with_output().unwrap();
+    let start = Command::new("bash")
+        .args([ctl.as_str(), "start-one", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    assert!(
+        start.status.success(),
+        "{}",
+        String::from_utf8_lossy(&start.stderr)
+    );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("SIGTERM to exit with the landlord down: {waited:?}");
+    // The boundary (a 1 s migration) and one connect timeout (5 s) at most: seconds, not the
+    // minutes of pool retries. Generous for a busy machine.
+    assert!(
+        waited < std::time::Duration::from_secs(20),
+        "took {waited:?}:\n{said}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(!said.contains(&p.pg.password), "{said}");
+
+    // Back up: the next run sees the job's process gone, records it interrupted, rebuilds
+    // the registry from the ledgers, and finishes the install.
+    p.estate(&["install", "nap", "--all"]).expect(0);
+    let jobs = p.estate(&["jobs", "--json"]).expect(0).json();
+    let states: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["state"].as_str().unwrap())
+        .collect();
+    assert!(!states.contains(&"running"), "{states:?}");
+    assert!(states.contains(&"interrupted"), "{states:?}");
+    for t in tenants {
+        assert_eq!(
+            p.ledger(1, &format!("{}_{t}", p.prefix), None),
+            vec![("nap".to_string(), 1)],
+            "{t}"
+        );
+    }
+    p.estate(&["verify"]).expect(0);
+}
+
+/// Six `tenants add` at once against a landlord nobody has made yet: the landlord database,
+/// the registry and each tenant's database are made once, whoever comes first, and every
+/// add succeeds.
+#[test]
+fn concurrent_first_use_makes_the_landlord_once() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, false);
+    let adds: Vec<_> = (1..=6)
+        .map(|i| {
+            p.command(&["tenants", "add", &format!("c{i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for add in adds {
+        let out = add.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let listed = p.estate(&["tenants", "list", "--json"]).expect(0).json();
+    assert_eq!(listed.as_array().unwrap().len(), 6, "{listed}");
+}
+
 #[test]
 fn a_lock_not_had_in_time_names_its_holder() {
     let Some(pg) = pg() else { return };

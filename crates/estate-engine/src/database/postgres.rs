@@ -133,10 +133,9 @@ impl Server {
         self
     }
 
-    /// How long a pool waits for a connection: a connection's time, and a moment for the
-    /// others in the pool to come back.
+    /// How long a pool waits for a connection: a connection's time.
     fn acquire_timeout(&self) -> Duration {
-        self.connect_timeout + Duration::from_secs(1)
+        self.connect_timeout
     }
 
     fn is_up(&self) -> bool {

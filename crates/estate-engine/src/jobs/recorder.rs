@@ -30,7 +30,13 @@ pub(super) struct Recorder<'a> {
     /// The number of the job's last log line.
     seq: i64,
     pub errors: usize,
+    /// When the last write failed: the landlord is not asked again before [`RETRY_AFTER`],
+    /// so a landlord gone mid-job costs the job one connect timeout, not one per batch.
+    failed_at: Option<std::time::Instant>,
 }
+
+/// How long the recorder leaves a landlord that failed alone.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn key(step: &StepRef) -> (String, String, Option<String>) {
     (
@@ -58,6 +64,7 @@ impl<'a> Recorder<'a> {
             written: JobCounts::default(),
             seq: 0,
             errors: 0,
+            failed_at: None,
         }
     }
 
@@ -92,13 +99,27 @@ impl<'a> Recorder<'a> {
                 counts: self.counts,
             });
         }
+        if self.landlord_down() {
+            // Missed like a failed write: the ledgers have it, the repair rebuilds it.
+            self.errors += 1;
+            return;
+        }
         match self.registry.write(&writes).await {
-            Ok(()) => self.written = self.counts,
+            Ok(()) => {
+                self.written = self.counts;
+                self.failed_at = None;
+            }
             Err(e) => {
                 self.errors += 1;
+                self.failed_at = Some(std::time::Instant::now());
                 tracing::error!(job = %self.job_id, error = %e, writes = writes.len(), "could not record job events in the registry");
             }
         }
+    }
+
+    /// The last write failed a moment ago: the landlord is taken to be gone for now.
+    pub fn landlord_down(&self) -> bool {
+        self.failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER)
     }
 
     /// The job's counts after `event`.
@@ -150,8 +171,10 @@ impl<'a> Recorder<'a> {
                 // For the ModuleUpgraded that follows a step cancelled midway.
                 self.remember_applied(step, applied);
                 let mut out = vec![self.history(step, migrations, *millis, "failed", Some(error))];
-                // A database that could not be reached says nothing of the module there.
-                if let (Some(tenant), false) = (&step.tenant, unreachable) {
+                // A database that could not be reached says nothing of a module installed
+                // there; an install asked for stays asked for (`estate migrate` finishes it).
+                let intent = !unreachable || step.action == crate::plan::Action::Install;
+                if let (Some(tenant), true) = (&step.tenant, intent) {
                     out.push(RegistryWrite::Installation {
                         tenant: tenant.clone(),
                         module: step.module.clone(),

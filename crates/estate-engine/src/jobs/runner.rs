@@ -187,6 +187,15 @@ impl JobRunner<'_> {
             report
         };
         let (report, (), ()) = tokio::join!(execute, record, watch);
+        if recorder.landlord_down() {
+            // Asking it again now would cost a connect timeout more: the job's row stays
+            // `running`, and the next estate to start finds it dead and repairs its tenants.
+            tracing::error!(job = %job_id, errors = recorder.errors, "the landlord cannot be reached: the next estate to start repairs the registry from the ledgers");
+            if let Some(lock) = job_lock {
+                lock.release();
+            }
+            return Ok(report);
+        }
         if recorder.errors > 0 {
             // The tenants' ledgers hold what ran; the registry missed some of it. Rebuild its
             // rows from the ledgers now; if the landlord still refuses, the job's row stays
@@ -254,6 +263,23 @@ impl JobRunner<'_> {
                 _ = &mut ended => return,
                 _ = tick.tick() => {}
             }
+            // The job's end never waits on the registry (a landlord gone costs a connect
+            // timeout per question): a question still out when it ends is dropped.
+            let asked = tokio::select! {
+                _ = &mut ended => return,
+                asked = self.cancel_exchange(job_id, control) => asked,
+            };
+            let Some(by) = asked else { continue };
+            tracing::warn!(job = %job_id, by = %by, "job cancelled");
+            let _ = events.send(JobEvent::CancelRequested { by });
+            return;
+        }
+    }
+
+    /// One look at the cancel: one asked here is written to the registry; one asked there is
+    /// taken here. Who asked, once there is a cancel.
+    async fn cancel_exchange(&self, job_id: &str, control: &JobControl) -> Option<String> {
+        {
             let by = if control.is_cancelled() {
                 let by = self.operator.to_string();
                 if let Err(e) = self.registry.request_cancel(job_id, &by).await {
@@ -266,16 +292,14 @@ impl JobRunner<'_> {
                         control.cancel();
                         by
                     }
-                    Ok(None) => continue,
+                    Ok(None) => return None,
                     Err(e) => {
                         tracing::warn!(job = %job_id, error = %e, "could not read the job's cancel request");
-                        continue;
+                        return None;
                     }
                 }
             };
-            tracing::warn!(job = %job_id, by = %by, "job cancelled");
-            let _ = events.send(JobEvent::CancelRequested { by });
-            return;
+            Some(by)
         }
     }
 

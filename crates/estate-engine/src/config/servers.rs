@@ -148,4 +148,33 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn timeouts_are_read_per_server_and_zero_is_refused() {
+        let with = |extra: &str| {
+            format!(
+                "[landlord]\nserver = \"pg1\"\n[tenancy]\nlayout = \"database\"\n[[servers]]\nname = \"pg1\"\nurl = \"postgres://u@h/db\"\n{extra}"
+            )
+        };
+        let file = Path::new("/p/config/estate.toml");
+        let config = Config::parse(file, &with("")).unwrap();
+        let pg1 = config.server("pg1").unwrap();
+        assert_eq!(pg1.connect_timeout, Duration::from_secs(5));
+        assert_eq!(pg1.statement_timeout, None);
+        let config = Config::parse(
+            file,
+            &with("connect_timeout_seconds = 2\nstatement_timeout_seconds = 600\n"),
+        )
+        .unwrap();
+        let pg1 = config.server("pg1").unwrap();
+        assert_eq!(pg1.connect_timeout, Duration::from_secs(2));
+        assert_eq!(pg1.statement_timeout, Some(Duration::from_secs(600)));
+        let err = Config::parse(file, &with("connect_timeout_seconds = 0\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("connect_timeout_seconds must be at least 1"),
+            "{err}"
+        );
+    }
 }

@@ -502,7 +502,8 @@ fn cascade_rolls_back_dependants_first(setup: Setup) {
             l("module_registry", "landlord", 2),
             l("module_registry", "landlord", 3),
             l("module_registry", "landlord", 4),
-            l("module_registry", "landlord", 5)
+            l("module_registry", "landlord", 5),
+            l("module_registry", "landlord", 6),
         ]
     );
     let status = s.estate_json(&["status", "--json"]);

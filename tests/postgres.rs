@@ -532,6 +532,19 @@ fn different_schemas_of_one_database_migrate_side_by_side() {
     }
 }
 
+/// `.ci/pg ACTION N` (`stop`, `start-one`) on test server N, which must succeed.
+fn server_ctl(ctl: &str, action: &str, n: &str) {
+    let out = Command::new("bash")
+        .args([ctl, action, n])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{action} {n}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A tenant migration that takes `seconds` on PostgreSQL (the engine-specific file wins there).
 fn add_nap_context(p: &Project, seconds: f64) {
     p.write(
@@ -569,25 +582,9 @@ fn a_server_stopped_mid_run_fails_only_its_tenants_and_migrate_finishes_them() {
         .env("ESTATE_CONCURRENCY", "1")
         .spawn_output();
     std::thread::sleep(std::time::Duration::from_millis(800));
-    let stop = Command::new("bash")
-        .args([ctl.as_str(), "stop", "2"])
-        .output()
-        .unwrap();
+    server_ctl(&ctl, "stop", "2");
     let down = run(job.join().unwrap());
-    let start = Command::new("bash")
-        .args([ctl.as_str(), "start-one", "2"])
-        .output()
-        .unwrap();
-    assert!(
-        stop.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stop.stderr)
-    );
-    assert!(
-        start.status.success(),
-        "{}",
-        String::from_utf8_lossy(&start.stderr)
-    );
+    server_ctl(&ctl, "start-one", "2");
     let down = down.expect(1);
     let all = format!("{}{}", down.stdout, down.stderr);
     assert!(all.contains("failed install nap on tenant globex"), "{all}");
@@ -649,10 +646,7 @@ fn a_landlord_stopped_mid_job_costs_seconds_and_the_next_run_repairs() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let stop = Command::new("bash")
-        .args([ctl.as_str(), "stop", "1"])
-        .output()
-        .unwrap();
+    server_ctl(&ctl, "stop", "1");
     std::thread::sleep(std::time::Duration::from_millis(1000));
     let sent_at = Instant::now();
     let _ = Command::new("kill")
@@ -669,20 +663,7 @@ fn a_landlord_stopped_mid_job_costs_seconds_and_the_next_run_repairs() {
     };
     let _ = job.kill();
     let out = job.wait_with_output().unwrap();
-    let start = Command::new("bash")
-        .args([ctl.as_str(), "start-one", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        stop.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stop.stderr)
-    );
-    assert!(
-        start.status.success(),
-        "{}",
-        String::from_utf8_lossy(&start.stderr)
-    );
+    server_ctl(&ctl, "start-one", "1");
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

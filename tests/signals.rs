@@ -11,6 +11,21 @@ use std::process::Stdio;
 
 const TENANTS: [&str; 4] = ["t1", "t2", "t3", "t4"];
 
+/// The lines of `stderr` up to the first that holds `needle` (which must come).
+fn read_until(stderr: &mut impl BufRead, needle: &str) -> String {
+    let mut seen = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.contains(needle) {
+            break;
+        }
+        line.clear();
+    }
+    assert_has(&seen, needle);
+    seen
+}
+
 /// Starts `install slow --all` one tenant at a time, sends `signal` once the first step is
 /// under way, and checks what the stop left.
 fn stopped_by(setup: Setup, signal: &str) {
@@ -24,16 +39,7 @@ fn stopped_by(setup: Setup, signal: &str) {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let mut line = String::new();
-    while stderr.read_line(&mut line).unwrap() > 0 {
-        seen.push_str(&line);
-        if line.contains("→ install slow on tenant") {
-            break;
-        }
-        line.clear();
-    }
-    assert_has(&seen, "→ install slow on tenant");
+    let seen = read_until(&mut stderr, "→ install slow on tenant");
     let sent = std::process::Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
@@ -127,16 +133,7 @@ fn a_runaway_statement_is_interrupted_within_seconds(setup: Setup) {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let mut line = String::new();
-    while stderr.read_line(&mut line).unwrap() > 0 {
-        seen.push_str(&line);
-        if line.contains("→ install forever on tenant t1") {
-            break;
-        }
-        line.clear();
-    }
-    assert_has(&seen, "→ install forever on tenant t1");
+    let seen = read_until(&mut stderr, "→ install forever on tenant t1");
     // Into the runaway statement.
     std::thread::sleep(std::time::Duration::from_millis(500));
     let sent_at = std::time::Instant::now();

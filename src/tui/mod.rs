@@ -86,6 +86,7 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
         })
     });
     // ratatui::init installs a panic hook that restores the terminal before the report.
+    let servers = project.config().servers.clone();
     let mut terminal = ratatui::init();
     let result = tokio::task::block_in_place(|| {
         let mut ticked = std::time::Instant::now();
@@ -95,14 +96,14 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
                 app.tick();
             }
             if let Some(signal) = *estate_engine::sync::lock(&stopped) {
-                wind_down(&mut app, &rx, signal.name());
+                wind_down(&mut app, &rx, signal.name(), &handle, &servers);
                 return Ok(());
             }
             for effect in app.take_effects() {
                 worker::spawn(&handle, project.clone(), effect, tx.clone());
             }
             if let Err(e) = terminal.draw(|frame| draw(frame, &app)) {
-                wind_down(&mut app, &rx, "the terminal went away");
+                wind_down(&mut app, &rx, "the terminal went away", &handle, &servers);
                 return Err(Error::io("drawing the console", e));
             }
             if app.quit {
@@ -110,7 +111,7 @@ pub async fn run(mut project: Arc<Project>) -> Result<()> {
             }
             // Short, so background results show promptly; a resize redraws on the next turn.
             if let Err(e) = read_keys(&mut app) {
-                wind_down(&mut app, &rx, "the terminal went away");
+                wind_down(&mut app, &rx, "the terminal went away", &handle, &servers);
                 return Err(e);
             }
             while let Ok(msg) = rx.try_recv() {
@@ -212,8 +213,15 @@ fn terminal_input(timeout: Duration) -> std::io::Result<Pending> {
 }
 
 /// Stops every job under way at its next migration boundary and waits until each has ended
-/// and been recorded, without the terminal (after a hangup there is none to draw on).
-fn wind_down(app: &mut App, rx: &std::sync::mpsc::Receiver<Msg>, why: &str) {
+/// and been recorded, without the terminal (after a hangup there is none to draw on). A
+/// statement still running after the grace is interrupted, as the CLI does.
+fn wind_down(
+    app: &mut App,
+    rx: &std::sync::mpsc::Receiver<Msg>,
+    why: &str,
+    handle: &tokio::runtime::Handle,
+    servers: &[estate_engine::Server],
+) {
     let active = |app: &App| {
         app.shared
             .live
@@ -230,7 +238,13 @@ fn wind_down(app: &mut App, rx: &std::sync::mpsc::Receiver<Msg>, why: &str) {
     for job in &app.shared.live {
         job.control.cancel();
     }
+    let since = std::time::Instant::now();
+    let mut interrupted = false;
     while active(app) {
+        if !interrupted && since.elapsed() >= crate::signals::GRACE {
+            interrupted = true;
+            handle.block_on(estate_engine::interrupt_statements(servers));
+        }
         match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(msg) => app.on_msg(msg),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}

@@ -97,6 +97,21 @@ impl Error {
         }
     }
 
+    /// True when the database could not be reached (no connection, or it broke): asking
+    /// again at once would cost the same wait.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Error::Database {
+                source: sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_),
+                ..
+            }
+        )
+    }
+
     /// True when the error was raised before anything ran (exit status 2).
     pub fn is_refusal(&self) -> bool {
         matches!(

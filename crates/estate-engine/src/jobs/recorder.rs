@@ -111,7 +111,11 @@ impl<'a> Recorder<'a> {
             }
             Err(e) => {
                 self.errors += 1;
-                self.failed_at = Some(std::time::Instant::now());
+                // A landlord that refused the rows is asked again with the next batch; one
+                // that cannot be reached is left alone a while.
+                if e.is_unreachable() {
+                    self.failed_at = Some(std::time::Instant::now());
+                }
                 tracing::error!(job = %self.job_id, error = %e, writes = writes.len(), "could not record job events in the registry");
             }
         }

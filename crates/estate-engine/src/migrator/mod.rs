@@ -19,6 +19,7 @@ use std::sync::atomic::AtomicBool;
 pub use crate::sql::statements::split as split_statements;
 pub use elsewhere::{ElsewhereMigrator, not_here};
 pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, Present};
+pub(crate) use registered::check_versions;
 pub use registered::{MigratorFactory, RegisteredMigrators};
 pub use sql::SqlMigrator;
 pub use status::{Drift, ScopeStatus, Standing, verify_database};

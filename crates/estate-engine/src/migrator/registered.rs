@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::ModuleMigrator;
+use crate::catalog::Scope;
+use crate::error::{Error, Result};
+use crate::sql::Engine;
 
 /// Builds a context's migrator.
 pub type MigratorFactory = Arc<dyn Fn() -> Arc<dyn ModuleMigrator> + Send + Sync>;
@@ -54,5 +57,48 @@ impl RegisteredMigrators {
 
     pub fn is_empty(&self) -> bool {
         self.factories.is_empty()
+    }
+}
+
+/// Refuses a Rust migrator whose migrations, in some scope on some engine, are not numbered
+/// from 1 in ascending order: version 0 is the ledger's "nothing applied", and a version
+/// given twice or out of order would be planned one way and applied another.
+pub(crate) fn check_versions(migrator: &dyn ModuleMigrator) -> Result<()> {
+    for scope in [Scope::Landlord, Scope::Tenant] {
+        for engine in Engine::ALL {
+            let versions: Vec<i64> = migrator
+                .migrations(scope, engine)
+                .iter()
+                .map(|m| m.version)
+                .collect();
+            if !numbered(&versions) {
+                return Err(Error::refused(
+                    format!(
+                        "the Rust migrator of {} lists its {scope} migrations on {engine} as versions {versions:?}: versions start at 1 (0 means \"nothing applied\") and ascend, each once",
+                        migrator.context()
+                    ),
+                    "number the migrations its migrations() returns from 1, in order",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// From 1, ascending, each once.
+fn numbered(versions: &[i64]) -> bool {
+    versions.first().is_none_or(|v| *v >= 1) && versions.windows(2).all(|w| w[0] < w[1])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_start_at_1_and_ascend_each_once() {
+        for good in [&[][..], &[1], &[1, 2, 5], &[20240115093000]] {
+            assert!(super::numbered(good), "{good:?}");
+        }
+        for bad in [&[0][..], &[0, 1], &[-3], &[2, 1], &[1, 1]] {
+            assert!(!super::numbered(bad), "{bad:?}");
+        }
     }
 }

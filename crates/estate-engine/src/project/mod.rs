@@ -434,6 +434,7 @@ fn migrators(
                             "register each migrator under the context its context() returns",
                         ));
                     }
+                    crate::migrator::check_versions(&*m)?;
                     m
                 }
                 (None, Some(binary)) => Arc::new(ElsewhereMigrator::new(name, binary)),

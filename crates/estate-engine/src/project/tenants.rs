@@ -58,22 +58,8 @@ impl Project {
                     Address::Sqlite { path } => file_identity(path),
                     Address::Postgres { .. } => None,
                 };
-                let owner = if landlord == Some(file) {
-                    Some("the landlord's database".to_string())
-                } else {
-                    tenants
-                        .iter()
-                        .filter(|t| t.placement.server.is_none())
-                        .find(|t| {
-                            let theirs = self.config.root.join(&t.placement.location);
-                            file_identity(&theirs) == Some(file)
-                        })
-                        .map(|t| {
-                            format!("tenant {}'s database ({})", t.slug, t.placement.describe())
-                        })
-                };
-                if let Some(owner) = owner {
-                    return Err(Error::refused(
+                let link = |owner: String| {
+                    Error::refused(
                         format!(
                             "tenant {slug} would be placed at {}, which is the same file as {owner}",
                             placement.describe()
@@ -82,7 +68,26 @@ impl Project {
                             "remove {} (a link to that database), then add the tenant again",
                             path.display()
                         ),
-                    ));
+                    )
+                };
+                if landlord == Some(file) {
+                    // The landlord's own path is the confinement's to refuse, with its words.
+                    placement.address(&self.config)?;
+                    return Err(link("the landlord's database".to_string()));
+                }
+                if let Some(t) = tenants
+                    .iter()
+                    .filter(|t| t.placement.server.is_none())
+                    .find(|t| {
+                        let theirs = self.config.root.join(&t.placement.location);
+                        file_identity(&theirs) == Some(file)
+                    })
+                {
+                    return Err(link(format!(
+                        "tenant {}'s database ({})",
+                        t.slug,
+                        t.placement.describe()
+                    )));
                 }
             }
         }

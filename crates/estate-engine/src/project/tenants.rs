@@ -71,8 +71,13 @@ impl Project {
                     )
                 };
                 if landlord == Some(file) {
-                    // The landlord's own path is the confinement's to refuse, with its words.
-                    placement.address(&self.config)?;
+                    // The landlord's own path (not a link to it) is the confinement's to
+                    // refuse, in its words.
+                    if let Address::Sqlite { path: theirs } = &self.config.landlord
+                        && path.canonicalize().ok() == theirs.canonicalize().ok()
+                    {
+                        placement.address(&self.config)?;
+                    }
                     return Err(link("the landlord's database".to_string()));
                 }
                 if let Some(t) = tenants

@@ -196,9 +196,39 @@ pub enum TenantsCommand {
         /// The PostgreSQL server to place it on [default: the one with the fewest tenants]
         #[arg(long, value_name = "NAME")]
         server: Option<String>,
+        /// Register the database that is already where the tenancy places it; create nothing
+        #[arg(long)]
+        existing: bool,
         #[arg(long)]
         json: bool,
     },
+    /// Register tenants whose databases exist already, from a CSV file (header row: slug,
+    /// name, server, path, database, schema) or JSON lines; nothing is created
+    Import {
+        /// The file (`-` for standard input)
+        file: String,
+        /// csv or jsonl [default: by the file's name, else csv]
+        #[arg(long, value_enum)]
+        format: Option<TenantsFormat>,
+        /// Register the good rows and list the others (by default one bad row refuses all)
+        #[arg(long)]
+        skip_invalid: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the tenants in the format `tenants import` reads (to standard output)
+    Export {
+        /// csv or jsonl
+        #[arg(long, value_enum, default_value = "csv")]
+        format: TenantsFormat,
+    },
+}
+
+/// How a file of tenants is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TenantsFormat {
+    Csv,
+    Jsonl,
 }
 
 #[derive(Debug, Args)]

@@ -63,6 +63,7 @@ mod demo;
 mod execute;
 mod jobs;
 mod status;
+mod tenant_files;
 mod tenants;
 mod verify;
 

@@ -65,10 +65,43 @@ pub async fn run(
             }
             Ok(EXIT_OK)
         }
+        TenantsCommand::Import {
+            file,
+            format,
+            skip_invalid,
+            json,
+        } => {
+            if config.read_only {
+                return Err(read_only("importing tenants"));
+            }
+            let rows = super::tenant_files::read(&file, format)?;
+            let project = create(config, registered).await?;
+            let report = project.import_tenants(&rows, skip_invalid).await?;
+            if json {
+                print_json(&report);
+            } else {
+                outln!("imported {} tenant(s)", report.registered.len());
+                for r in &report.refused {
+                    errln!("skipped line {} ({}): {}", r.line, r.slug, r.reason);
+                }
+            }
+            Ok(if report.refused.is_empty() {
+                EXIT_OK
+            } else {
+                super::EXIT_FAILED
+            })
+        }
+        TenantsCommand::Export { format } => {
+            let project = open(config, registered).await?;
+            let tenants = project.tenants().await?;
+            out!("{}", super::tenant_files::write(&tenants, format)?);
+            Ok(EXIT_OK)
+        }
         TenantsCommand::Add {
             slug,
             name,
             server,
+            existing,
             json,
         } => {
             Slug::parse(&slug)?;
@@ -80,9 +113,15 @@ pub async fn run(
                 return Err(read_only("adding a tenant"));
             }
             let project = create(config, registered).await?;
-            let record = project
-                .add_tenant(&slug, name.as_deref(), server.as_deref())
-                .await?;
+            let record = if existing {
+                project
+                    .add_existing_tenant(&slug, name.as_deref(), server.as_deref())
+                    .await?
+            } else {
+                project
+                    .add_tenant(&slug, name.as_deref(), server.as_deref())
+                    .await?
+            };
             if json {
                 print_json(&record);
             } else {

@@ -58,8 +58,8 @@ pub use migrator::{
 };
 pub use plan::{Action, Drops, Plan, Step, TenantSelection};
 pub use project::{
-    Finding, FindingKind, Matrix, MatrixCell, ModuleState, ModuleSummary, Resolution, Resolved,
-    StatusRow, VerifyReport,
+    Finding, FindingKind, ImportReport, Matrix, MatrixCell, ModuleState, ModuleSummary, RefusedRow,
+    Resolution, Resolved, StatusRow, TenantRow, VerifyReport,
 };
 pub use registry::{
     Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, JobCounts, JobFilter,

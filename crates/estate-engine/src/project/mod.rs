@@ -5,6 +5,7 @@
 //! Neither face touches SQL.
 
 mod graph_check;
+mod import;
 mod jobs;
 mod matrix;
 mod modules;
@@ -12,6 +13,7 @@ mod resolve;
 mod tenants;
 mod verify;
 
+pub use import::{ImportReport, RefusedRow, TenantRow};
 pub use matrix::{Matrix, MatrixCell, ModuleState, StatusRow};
 pub use modules::{ModuleSummary, PerScope};
 pub use resolve::{Resolution, Resolved};

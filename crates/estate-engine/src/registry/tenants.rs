@@ -105,6 +105,31 @@ impl Registry {
         });
         Ok(record)
     }
+
+    /// Registers `tenants` (slug, name, placement) in one transaction: all of them or none.
+    pub async fn add_tenants(&self, tenants: &[(Slug, String, Placement)]) -> Result<()> {
+        let created_at = now();
+        let mut tx = self.db.begin().await?;
+        crate::on_tx!(tx, conn => {
+            for (slug, name, placement) in tenants {
+                sqlx::query(
+                    "INSERT INTO estate_tenants (slug, name, engine, server, location, schema_name, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(slug.as_str())
+                .bind(name)
+                .bind(placement.engine.as_str())
+                .bind(&placement.server)
+                .bind(&placement.location)
+                .bind(&placement.schema)
+                .bind(&created_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| self.err(e))?;
+            }
+        });
+        tx.commit().await
+    }
 }
 
 #[derive(sqlx::FromRow)]

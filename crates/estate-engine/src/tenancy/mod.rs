@@ -352,8 +352,6 @@ impl Placement {
     }
 }
 
-/// Whether two paths name one file: compared as they resolve when both exist, as written when
-/// not.
 /// Whether two paths name one file: the same device and inode when both exist (a hard link
 /// or a symbolic link is the file it names), else the same path once resolved.
 fn same_file(a: &Path, b: &Path) -> bool {

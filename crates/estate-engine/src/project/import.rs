@@ -36,6 +36,9 @@ pub struct TenantRow {
     pub schema: Option<String>,
 }
 
+/// A row that passed: its slug, placement, address, and its file's identity (SQLite).
+type CheckedRow = (Slug, Placement, Address, Option<(u64, u64)>);
+
 /// What an import did: the slugs registered, and the rows refused (their line and why).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
@@ -216,7 +219,7 @@ impl Project {
         places: &BTreeMap<String, String>,
         landlord_file: Option<(u64, u64)>,
         files: &BTreeMap<(u64, u64), String>,
-    ) -> Result<(Slug, Placement, Address, Option<(u64, u64)>)> {
+    ) -> Result<CheckedRow> {
         let slug = Slug::parse(&row.slug)?;
         if let Some(name) = &row.name {
             check_name(name)?;

@@ -324,7 +324,7 @@ impl Shared {
             | JobEvent::ModuleUpgraded { tenant, module } => {
                 self.data.set_state(tenant, module, ModuleState::Installed)
             }
-            JobEvent::ModuleRolledBack { tenant, module } => {
+            JobEvent::ModuleRolledBack { tenant, module, .. } => {
                 self.data
                     .set_state(tenant, module, ModuleState::NotInstalled)
             }

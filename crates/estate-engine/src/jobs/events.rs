@@ -92,6 +92,9 @@ pub enum JobEvent {
     ModuleRolledBack {
         tenant: String,
         module: String,
+        /// When the rollback ended, under the tenant's lock: the registry's row is removed
+        /// only if nobody wrote it since (another job may install the module there next).
+        at: String,
     },
     /// A tenant step going up was skipped because what it needs did not succeed (follows its
     /// `StepSkipped`): the module is recorded failed for that tenant, blocked, with `reason`,
@@ -159,6 +162,9 @@ pub struct StepOutcome {
     pub outcome: Outcome,
     pub migrations: Vec<MigrationRun>,
     pub millis: u64,
+    /// When the step ended, as the registry writes times, for a step that ran.
+    #[serde(skip)]
+    pub ended_at: Option<String>,
 }
 
 /// What a job did, step by step.

@@ -143,10 +143,16 @@ impl JobRunner<'_> {
         tx: &Events,
         control: &JobControl,
     ) -> Vec<StepOutcome> {
-        let released: Vec<(String, String)> = tenants
+        let released: Vec<(String, String, Option<String>)> = tenants
             .iter()
             .filter(|o| o.outcome == Outcome::Succeeded && o.step.action.is_down())
-            .filter_map(|o| Some((o.step.tenant.clone()?, o.step.module.clone())))
+            .filter_map(|o| {
+                Some((
+                    o.step.tenant.clone()?,
+                    o.step.module.clone(),
+                    o.ended_at.clone(),
+                ))
+            })
             .collect();
         let planned: BTreeMap<&str, &Step> = plan
             .landlord
@@ -157,17 +163,22 @@ impl JobRunner<'_> {
         modules.extend(
             released
                 .iter()
-                .map(|(_, m)| m.clone())
+                .map(|(_, m, _)| m.clone())
                 .filter(|m| self.has_landlord_scope(m)),
         );
         if modules.is_empty() {
             return Vec::new();
         }
         // The recorder writes these too, in its next batch: written now, so that a rollback
-        // deciding after this one sees these tenants let go.
+        // deciding after this one sees these tenants let go. A row another job wrote since
+        // (the module installed there again) stays.
         let removals: Vec<RegistryWrite> = released
             .into_iter()
-            .map(|(tenant, module)| RegistryWrite::Removal { tenant, module })
+            .map(|(tenant, module, unless_after)| RegistryWrite::Removal {
+                tenant,
+                module,
+                unless_after,
+            })
             .collect();
         if let Err(e) = self.registry.write(&removals).await {
             tracing::warn!(error = %e, "could not record the released tenants before the landlord's decision");

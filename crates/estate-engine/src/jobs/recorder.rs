@@ -206,9 +206,10 @@ impl<'a> Recorder<'a> {
                     error: None,
                 }]
             }
-            JobEvent::ModuleRolledBack { tenant, module } => vec![RegistryWrite::Removal {
+            JobEvent::ModuleRolledBack { tenant, module, at } => vec![RegistryWrite::Removal {
                 tenant: tenant.clone(),
                 module: module.clone(),
+                unless_after: Some(at.clone()),
             }],
             // What was asked and not done stays in the registry: failed, with why.
             JobEvent::ModuleBlocked { step, reason } => {

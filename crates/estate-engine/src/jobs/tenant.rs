@@ -174,6 +174,7 @@ impl JobRunner<'_> {
             Some(migrator) => migrator.migrate(step.scope, db, Target::Latest, &run).await,
         };
         let millis = started.elapsed().as_millis() as u64;
+        let ended_at = crate::clock::now();
         let migrations: Vec<MigrationRun> = std::mem::take(&mut *lock(&runs));
         let versions: Vec<i64> = migrations.iter().map(|r| r.version).collect();
         let known: Vec<MigrationInfo> = self
@@ -197,7 +198,11 @@ impl JobRunner<'_> {
                     let _ = tx.send(match step.action {
                         Action::Install => JobEvent::ModuleInstalled { tenant, module },
                         Action::Upgrade => JobEvent::ModuleUpgraded { tenant, module },
-                        Action::Rollback => JobEvent::ModuleRolledBack { tenant, module },
+                        Action::Rollback => JobEvent::ModuleRolledBack {
+                            tenant,
+                            module,
+                            at: ended_at.clone(),
+                        },
                     });
                 }
                 Outcome::Succeeded
@@ -232,6 +237,7 @@ impl JobRunner<'_> {
             outcome,
             migrations,
             millis,
+            ended_at: Some(ended_at),
         }
     }
 }
@@ -268,6 +274,7 @@ pub(super) fn skipped(step: &Step, reason: String, tx: &Events) -> StepOutcome {
         outcome: Outcome::Skipped { reason },
         migrations: Vec::new(),
         millis: 0,
+        ended_at: None,
     }
 }
 
@@ -285,6 +292,7 @@ pub(super) fn not_started(step: &Step, reason: &str) -> StepOutcome {
         },
         migrations: Vec::new(),
         millis: 0,
+        ended_at: None,
     }
 }
 
@@ -315,5 +323,6 @@ pub(super) fn failed_to_start(
         },
         migrations: Vec::new(),
         millis: 0,
+        ended_at: None,
     }
 }

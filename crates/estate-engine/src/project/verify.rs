@@ -412,7 +412,7 @@ fn disagreement(w: &RegistryWrite) -> Option<Finding> {
                 applied.as_ref().map_or(0, |a| a.version)
             ),
         ),
-        RegistryWrite::Removal { tenant, module } => (
+        RegistryWrite::Removal { tenant, module, .. } => (
             tenant,
             module,
             format!("the registry says {module} is installed, but the ledger has none of it"),

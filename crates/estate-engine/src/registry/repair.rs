@@ -79,6 +79,7 @@ pub fn repairs(
             (None, None) => None,
             // Rolled back there: the ledger has nothing of it.
             (None, Some(InstallState::Installed)) => Some(RegistryWrite::Removal {
+                unless_after: None,
                 tenant: slug.to_string(),
                 module: module.clone(),
             }),

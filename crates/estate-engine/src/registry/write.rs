@@ -22,10 +22,12 @@ pub enum RegistryWrite {
         applied: Option<Applied>,
         error: Option<String>,
     },
-    /// The module was rolled back for the tenant.
+    /// The module was rolled back for the tenant. With `unless_after`, a row written after
+    /// that time (another job installed the module there since) stays.
     Removal {
         tenant: String,
         module: String,
+        unless_after: Option<String>,
     },
     History(HistoryEntry),
     /// Lines of a job's log, numbered from `first_seq`.
@@ -88,12 +90,16 @@ impl Registry {
                         .execute(&mut *conn)
                         .await
                     }
-                    RegistryWrite::Removal { tenant, module } => {
-                        sqlx::query("DELETE FROM estate_tenant_modules WHERE tenant = $1 AND module = $2")
-                            .bind(tenant)
-                            .bind(module)
-                            .execute(&mut *conn)
-                            .await
+                    RegistryWrite::Removal { tenant, module, unless_after } => {
+                        sqlx::query(
+                            "DELETE FROM estate_tenant_modules WHERE tenant = $1 AND module = $2
+                               AND (CAST($3 AS TEXT) IS NULL OR updated_at <= $3)",
+                        )
+                        .bind(tenant)
+                        .bind(module)
+                        .bind(unless_after)
+                        .execute(&mut *conn)
+                        .await
                     }
                     RegistryWrite::History(entry) => {
                         sqlx::query(

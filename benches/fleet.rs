@@ -12,6 +12,9 @@
 //! - **E** `check` and a dry-run install plan on a generated catalog of 300 contexts with a
 //!   deep requires graph (each requires the one before it and the one at half its number).
 //!   Floor: reading every file of the catalog and the tenant's ledger with `cat` and `sqlite3`.
+//! - **F** 10,000 existing SQLite tenant files registered from a CSV (`tenants import`), every
+//!   row checked and found. Floor: `sqlite3` inserting the same rows, unchecked, in one
+//!   transaction.
 //!
 //! estate runs at its default concurrency (the config sets none). For each: estate's median
 //! wall time over the runs (the real binary, a process per run),
@@ -44,6 +47,7 @@ const SQLITE_TENANTS: usize = 1000;
 const SCHEMA_TENANTS: usize = 300;
 const DATABASE_TENANTS: usize = 100;
 const CATALOG_CONTEXTS: usize = 300;
+const IMPORTED_TENANTS: usize = 10_000;
 
 const LEDGER_DDL: &str = "CREATE TABLE IF NOT EXISTS estate_ledger (context VARCHAR(63) NOT NULL, scope VARCHAR(8) NOT NULL, version BIGINT NOT NULL, description TEXT NOT NULL, checksum CHAR(64) NOT NULL, batch BIGINT NOT NULL, applied_at VARCHAR(40) NOT NULL, execution_ms BIGINT NOT NULL, applied_by TEXT NOT NULL, PRIMARY KEY (context, scope, version));";
 
@@ -88,6 +92,9 @@ fn main() {
     }
     if wanted("E") {
         rows.extend(catalog(runs));
+    }
+    if wanted("F") {
+        rows.extend(import(runs));
     }
     print!("{}", report(&rows, runs));
     for n in notes {
@@ -930,6 +937,75 @@ fn catalog(runs: usize) -> Vec<Row> {
         estate: check + plan,
         floor: median(floor),
         floor_label: "cat the catalog, sqlite3 the ledgers".to_string(),
+        peak_mib: peak,
+        commits: None,
+        statements: None,
+    }]
+}
+
+/// F: registering existing tenant files from a CSV, against inserting the rows by hand.
+fn import(runs: usize) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    config(
+        root,
+        "[landlord]\npath = \"var/landlord.db\"\n[tenancy]\nlayout = \"sqlite\"\npath = \"var/tenants/{slug}.db\"",
+    );
+    write(&root.join("contexts/.keep"), "");
+    measure(&mut estate(root, &["init"]));
+    let mut csv = String::from("slug,path\n");
+    let mut sql = String::from("BEGIN;\n");
+    for i in 1..=IMPORTED_TENANTS {
+        let slug = slug(i, 5);
+        write(&root.join(format!("var/tenants/{slug}.db")), "");
+        let _ = writeln!(csv, "{slug},var/tenants/{slug}.db");
+        let _ = writeln!(
+            sql,
+            "INSERT INTO estate_tenants (slug, name, engine, location, created_at) VALUES ('{slug}', '{slug}', 'sqlite', 'var/tenants/{slug}.db', '2026-12-06T00:00:00.000Z');"
+        );
+    }
+    sql.push_str("COMMIT;\n");
+    write(&root.join("tenants.csv"), &csv);
+    write(&root.join("floor.sql"), &sql);
+    let landlord = root.join("var/landlord.db");
+    let forget = format!(
+        "sqlite3 {} 'DELETE FROM estate_tenants'",
+        landlord.display()
+    );
+    let (mut times, mut floor) = (Vec::new(), Vec::new());
+    let mut peak = 0f64;
+    for _ in 0..runs {
+        let m = measure(&mut estate(
+            root,
+            &[
+                "tenants",
+                "import",
+                &root.join("tenants.csv").to_string_lossy(),
+            ],
+        ));
+        peak = peak.max(m.peak_mib);
+        times.push(m.wall);
+        measure(&mut sh(&forget));
+        floor.push(
+            measure(&mut sh(&format!(
+                "sqlite3 {} < {}",
+                landlord.display(),
+                root.join("floor.sql").display()
+            )))
+            .wall,
+        );
+        measure(&mut sh(&forget));
+    }
+    let estate = median(times);
+    eprintln!(
+        "F: {IMPORTED_TENANTS} tenants imported in {:.3} s",
+        estate.as_secs_f64()
+    );
+    vec![Row {
+        workload: format!("F  import {IMPORTED_TENANTS} SQLite tenants"),
+        estate,
+        floor: median(floor),
+        floor_label: "sqlite3, the rows inserted unchecked".to_string(),
         peak_mib: peak,
         commits: None,
         statements: None,

@@ -63,6 +63,28 @@ pub enum Command {
     Graph(GraphArgs),
     /// Which context creates which tables in which scope; tables claimed twice are flagged
     Tables(JsonFlag),
+    /// Run a context's migrations up, down and up again on scratch databases and name the
+    /// first whose down does not undo its up (no database of the fleet is touched)
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The context to test
+    pub context: String,
+    #[arg(long, value_enum, default_value = "all")]
+    pub scope: ScopeArg,
+    /// sqlite or postgres [default: SQLite, and PostgreSQL when the config names a server]
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Sqlite,
+    Postgres,
 }
 
 #[derive(Debug, Subcommand)]

@@ -62,6 +62,7 @@ mod check;
 mod demo;
 mod execute;
 mod jobs;
+mod selftest;
 mod status;
 mod tenant_files;
 mod tenants;
@@ -116,6 +117,7 @@ pub async fn run(cli: Cli, config: Config, registered: &RegisteredMigrators) -> 
         Command::New(command) => authoring::new(&config, command),
         Command::Graph(args) => authoring::graph(&config, args.format),
         Command::Tables(flag) => authoring::tables(&config, flag.json),
+        Command::Test(args) => selftest::run(config, registered, args).await,
     }?;
     Ok(Next::Exit(status))
 }

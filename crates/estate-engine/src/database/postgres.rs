@@ -200,6 +200,23 @@ impl Server {
         Ok(within(self.connect_timeout, options.connect()).await)
     }
 
+    /// Drops `database` if it is there (a scratch database `estate test` made), ending the
+    /// connections still on it.
+    pub(crate) async fn drop_database(&self, database: &str) -> Result<()> {
+        let label = format!("dropping database {database}");
+        let mut conn = self.connect(&label, &self.default_database()).await?;
+        let sql = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(database)
+        );
+        let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| self.fail(&label, e));
+        let _ = conn.close().await;
+        dropped.map(drop)
+    }
+
     /// Cancels the statements this process has under way on the server; how many.
     pub(crate) async fn cancel_statements(&self) -> Result<u64> {
         let label = "cancelling statements";

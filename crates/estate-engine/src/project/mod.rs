@@ -10,6 +10,7 @@ mod jobs;
 mod matrix;
 mod modules;
 mod resolve;
+mod selftest;
 mod tenants;
 mod verify;
 
@@ -17,6 +18,7 @@ pub use import::{ImportReport, RefusedRow, TenantRow};
 pub use matrix::{Matrix, MatrixCell, ModuleState, StatusRow};
 pub use modules::{ModuleSummary, PerScope};
 pub use resolve::{Resolution, Resolved};
+pub use selftest::{Mismatch, SelfTestRun};
 pub use verify::{Finding, FindingKind, VerifyReport};
 
 use std::collections::BTreeMap;

@@ -92,10 +92,7 @@ impl Project {
             .iter()
             .map(|t| (t.placement.describe(), t.slug.clone()))
             .collect();
-        let landlord_file = match &self.config.landlord {
-            Address::Sqlite { path } => file_identity(path),
-            Address::Postgres { .. } => None,
-        };
+        let landlord_file = self.landlord_file();
         let mut files: BTreeMap<(u64, u64), String> = BTreeMap::new();
         if self.config.tenancy.layout == Layout::Sqlite {
             for t in &registered {

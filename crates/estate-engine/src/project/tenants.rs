@@ -10,6 +10,14 @@ use crate::registry::{LOGGED_TENANT, TenantRecord};
 use crate::tenancy::{Placement, Slug, check_name, file_identity};
 
 impl Project {
+    /// The landlord's file, by device and inode, when it is a SQLite file that is there.
+    pub(super) fn landlord_file(&self) -> Option<(u64, u64)> {
+        match &self.config.landlord {
+            Address::Sqlite { path } => file_identity(path),
+            Address::Postgres { .. } => None,
+        }
+    }
+
     /// Registers a tenant and provisions its database.
     pub async fn add_tenant(
         &self,
@@ -54,10 +62,7 @@ impl Project {
         if placement.server.is_none() {
             let path = self.config.root.join(&placement.location);
             if let Some(file) = file_identity(&path) {
-                let landlord = match &self.config.landlord {
-                    Address::Sqlite { path } => file_identity(path),
-                    Address::Postgres { .. } => None,
-                };
+                let landlord = self.landlord_file();
                 let link = |owner: String| {
                     Error::refused(
                         format!(

@@ -80,34 +80,20 @@ impl Registry {
         name: &str,
         placement: &Placement,
     ) -> Result<TenantRecord> {
-        let record = TenantRecord {
+        let created_at = self
+            .add_tenants(&[(slug.clone(), name.to_string(), placement.clone())])
+            .await?;
+        Ok(TenantRecord {
             slug: slug.to_string(),
             name: name.to_string(),
             placement: placement.clone(),
-            created_at: now(),
-        };
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
-            sqlx::query(
-                "INSERT INTO estate_tenants (slug, name, engine, server, location, schema_name, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&record.slug)
-            .bind(&record.name)
-            .bind(placement.engine.as_str())
-            .bind(&placement.server)
-            .bind(&placement.location)
-            .bind(&placement.schema)
-            .bind(&record.created_at)
-            .execute(pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        });
-        Ok(record)
+            created_at,
+        })
     }
 
     /// Registers `tenants` (slug, name, placement) in one transaction: all of them or none.
-    pub async fn add_tenants(&self, tenants: &[(Slug, String, Placement)]) -> Result<()> {
+    /// Returns the time they were registered at.
+    pub async fn add_tenants(&self, tenants: &[(Slug, String, Placement)]) -> Result<String> {
         let created_at = now();
         let mut tx = self.db.begin().await?;
         crate::on_tx!(tx, conn => {
@@ -128,7 +114,8 @@ impl Registry {
                 .map_err(|e| self.err(e))?;
             }
         });
-        tx.commit().await
+        tx.commit().await?;
+        Ok(created_at)
     }
 }
 

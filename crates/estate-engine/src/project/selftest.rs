@@ -55,6 +55,8 @@ impl Project {
         scopes: &[Scope],
         engines: &[Engine],
     ) -> Result<Vec<SelfTestRun>> {
+        // Scratch databases are made and dropped: writes, if not the fleet's.
+        self.ensure_writable(&format!("testing {context} (on scratch databases)"))?;
         self.catalog.require(context)?;
         let migrator = self
             .migrators

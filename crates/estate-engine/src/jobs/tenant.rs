@@ -54,7 +54,10 @@ impl JobRunner<'_> {
         // The graph's check and the step it allows must be one under the lock: on PostgreSQL,
         // where the lock is otherwise taken by each transaction, a tenant with a checked step
         // holds it (on a connection of its own) across its steps.
-        let lock = if db.engine() == Engine::Postgres && self.any_guarded(steps) {
+        // A rollback's steps too: the time a rollback ends is what its removal of the
+        // registry row is judged by, and must be read while no install can come between.
+        let span = self.any_guarded(steps) || plan.action.is_down();
+        let lock = if db.engine() == Engine::Postgres && span {
             db.lock(self.config.lock_wait).await.map(Some)
         } else {
             db.lock_transactions(self.config.lock_wait).await

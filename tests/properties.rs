@@ -428,6 +428,7 @@ fn contexts(edges: &BTreeMap<usize, BTreeSet<usize>>) -> BTreeMap<String, Contex
                 requires,
                 requires_at,
                 migrator_binary: None,
+                migrator_command: None,
             };
             let context = Context {
                 manifest,

@@ -96,7 +96,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
                                 out.push_str(&format!("       {line}\n"));
                             }
                         }
-                        None => out.push_str("       (runs Rust code, not SQL)\n"),
+                        None => out.push_str("       (runs its migrator's own code, not SQL)\n"),
                     }
                 }
             }
@@ -124,6 +124,7 @@ pub fn event_target(event: &JobEvent) -> Option<Option<&str>> {
     match event {
         JobEvent::StepStarted { step }
         | JobEvent::MigrationApplied { step, .. }
+        | JobEvent::MigratorSaid { step, .. }
         | JobEvent::StepSucceeded { step, .. }
         | JobEvent::StepFailed { step, .. }
         | JobEvent::StepSkipped { step, .. } => Some(step.tenant.as_deref()),
@@ -150,6 +151,7 @@ pub fn event(event: &JobEvent) -> Option<String> {
                 run.millis
             )
         }
+        JobEvent::MigratorSaid { line, .. } => format!("    {} {line}", paint(theme().dim, "│")),
         JobEvent::StepFailed { step, error, .. } => {
             format!("{} {step}: {error}", paint(theme().failed, "✗"))
         }

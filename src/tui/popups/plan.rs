@@ -196,7 +196,7 @@ pub fn sql_lines(plan: &Plan) -> Vec<Line<'static>> {
                 Some(sql) => {
                     lines.extend(sql.trim_end().lines().map(|l| Line::from(format!("  {l}"))))
                 }
-                None => lines.push(dim("  (runs Rust code, not SQL)")),
+                None => lines.push(dim("  (runs its migrator's own code, not SQL)")),
             }
         }
     }

@@ -4,11 +4,12 @@
 //! manifest (`require` for `requires`) must not silently drop a dependency.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Problem, REGISTRY_CONTEXT};
+use super::{Problem, REGISTRY_CONTEXT, Scope};
 use crate::problem::located;
 
 #[derive(Debug, Deserialize)]
@@ -30,7 +31,33 @@ struct RawManifest {
 #[serde(deny_unknown_fields)]
 struct RawMigrator {
     /// The binary that compiles the context's Rust migrator in (`estate::App::migrator`).
-    binary: Spanned<String>,
+    binary: Option<Spanned<String>>,
+    /// A program that migrates the context by estate's migrator protocol.
+    command: Option<Spanned<Vec<String>>>,
+    /// The scopes the program migrates (default: the tenant's alone).
+    scopes: Option<Spanned<Vec<Scope>>>,
+    timeout_seconds: Option<Spanned<u64>>,
+}
+
+/// How long a command migrator may run one action, unless its manifest says.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// `[migrator] command`: a program that migrates the context (docs/MIGRATOR-PROTOCOL.md),
+/// started in the context's folder with the action as its last argument.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigratorCommand {
+    pub argv: Vec<String>,
+    /// The scopes estate asks it about; it is never called for another.
+    pub scopes: Vec<Scope>,
+    #[serde(serialize_with = "seconds")]
+    pub timeout: Duration,
+    /// `file:line:column` of `command`, for messages about it.
+    #[serde(skip)]
+    pub at: String,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs())
 }
 
 /// A parsed, validated manifest.
@@ -48,6 +75,9 @@ pub struct Manifest {
     /// the context's migrations are files estate runs itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migrator_binary: Option<String>,
+    /// `[migrator] command`: the program that migrates this context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrator_command: Option<MigratorCommand>,
 }
 
 /// Context names become parts of identifiers and file names: `[a-z][a-z0-9_]*`, at most 63
@@ -74,7 +104,7 @@ impl Manifest {
                 problems.push(Problem::at(
                     located(path, text, e.span()),
                     e.message().trim_end().to_string(),
-                    "keys are: name, title, version, description, requires, and a [migrator] table with binary",
+                    "keys are: name, title, version, description, requires, and a [migrator] table with binary, or command, scopes and timeout_seconds",
                 ));
                 return None;
             }
@@ -148,16 +178,10 @@ impl Manifest {
             requires.push(required.clone());
             requires_at.push(at(r.span()));
         }
-        if let Some(m) = &raw.migrator {
-            let binary = m.binary.get_ref();
-            if binary.trim().is_empty() || binary.chars().any(char::is_control) {
-                problems.push(Problem::at(
-                    at(m.binary.span()),
-                    format!("[migrator] binary {binary:?} is not a binary's name"),
-                    "name the binary that registers this context's Rust migrator, e.g. binary = \"myapp-estate\"",
-                ));
-            }
-        }
+        let (migrator_binary, migrator_command) = match raw.migrator {
+            Some(m) => migrator(m, &at, &mut usable, problems),
+            None => (None, None),
+        };
         usable.then(|| Manifest {
             name,
             title: raw.title.into_inner(),
@@ -165,8 +189,113 @@ impl Manifest {
             description: raw.description.map(Spanned::into_inner).unwrap_or_default(),
             requires,
             requires_at,
-            migrator_binary: raw.migrator.map(|m| m.binary.into_inner()),
+            migrator_binary,
+            migrator_command,
         })
+    }
+}
+
+/// The `[migrator]` table read: a binary's name or a command, never both; problems pushed
+/// with their line.
+fn migrator(
+    m: RawMigrator,
+    at: &dyn Fn(std::ops::Range<usize>) -> String,
+    usable: &mut bool,
+    problems: &mut Vec<Problem>,
+) -> (Option<String>, Option<MigratorCommand>) {
+    let whole = "give [migrator] either binary = \"NAME\" (a Rust migrator) or command = [\"./migrator.sh\"] (a program), not both";
+    match (m.binary, m.command) {
+        (Some(binary), None) => {
+            let name = binary.get_ref();
+            if name.trim().is_empty() || name.chars().any(char::is_control) {
+                problems.push(Problem::at(
+                    at(binary.span()),
+                    format!("[migrator] binary {name:?} is not a binary's name"),
+                    "name the binary that registers this context's Rust migrator, e.g. binary = \"myapp-estate\"",
+                ));
+            }
+            for span in [
+                m.timeout_seconds.map(|t| t.span()),
+                m.scopes.map(|s| s.span()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                problems.push(Problem::at(
+                    at(span),
+                    "timeout_seconds and scopes are for a command migrator; a Rust migrator runs in estate",
+                    "remove them, or give a command instead of a binary",
+                ));
+            }
+            (Some(binary.into_inner()), None)
+        }
+        (None, Some(command)) => {
+            let span = command.span();
+            let argv = command.into_inner();
+            let bad = argv
+                .iter()
+                .any(|a| a.chars().any(|c| c.is_control() || c == '\0'));
+            if argv.first().is_none_or(|p| p.trim().is_empty()) || bad {
+                problems.push(Problem::at(
+                    at(span.clone()),
+                    format!("[migrator] command {argv:?} is not a program and its arguments"),
+                    "name the program first, then its arguments, e.g. command = [\"./migrator.sh\"] (run in the context's folder)",
+                ));
+                *usable = false;
+            }
+            let timeout = match &m.timeout_seconds {
+                Some(t) if *t.get_ref() == 0 => {
+                    problems.push(Problem::at(
+                        at(t.span()),
+                        "timeout_seconds is 0",
+                        "give the seconds one action may take, e.g. timeout_seconds = 600",
+                    ));
+                    DEFAULT_COMMAND_TIMEOUT
+                }
+                Some(t) => Duration::from_secs(*t.get_ref()),
+                None => DEFAULT_COMMAND_TIMEOUT,
+            };
+            let scopes = match m.scopes {
+                Some(s) if s.get_ref().is_empty() => {
+                    problems.push(Problem::at(
+                        at(s.span()),
+                        "scopes is empty",
+                        "list the scopes the program migrates: scopes = [\"tenant\"], or [\"landlord\", \"tenant\"]",
+                    ));
+                    Vec::new()
+                }
+                Some(s) => s.into_inner(),
+                None => vec![Scope::Tenant],
+            };
+            (
+                None,
+                Some(MigratorCommand {
+                    argv,
+                    scopes,
+                    timeout,
+                    at: at(span),
+                }),
+            )
+        }
+        (Some(binary), Some(_)) => {
+            problems.push(Problem::at(
+                at(binary.span()),
+                "[migrator] has both binary and command",
+                whole,
+            ));
+            *usable = false;
+            (None, None)
+        }
+        (None, None) => {
+            let span = m.timeout_seconds.map(|t| t.span()).unwrap_or(0..0);
+            problems.push(Problem::at(
+                at(span),
+                "[migrator] names neither binary nor command",
+                whole,
+            ));
+            *usable = false;
+            (None, None)
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! database; the registry reads it to plan.
 
 pub mod blueprint;
+mod command;
 mod graph;
 mod manifest;
 mod migration_set;
@@ -17,8 +18,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use crate::problem::Problem;
+pub use command::resolve as resolve_program;
 pub use graph::{DependencyGraph, TreeLine, tree_prefixes};
-pub use manifest::{Manifest, is_valid_context_name};
+pub use manifest::{DEFAULT_COMMAND_TIMEOUT, Manifest, MigratorCommand, is_valid_context_name};
 pub use migration_set::{
     Migration, MigrationSet, NO_TRANSACTION, SqlFile, checksum, folder_stem, is_no_transaction,
     parse_file_name,
@@ -239,14 +241,22 @@ fn load_context(dir: &Path, problems: &mut Vec<Problem>) -> Option<Context> {
             }
         }
     }
-    if let Some(binary) = &manifest.migrator_binary
+    let other = match (&manifest.migrator_binary, &manifest.migrator_command) {
+        (Some(binary), _) => Some(format!("a Rust migrator in the binary `{binary}`")),
+        (None, Some(command)) => {
+            command::check(dir, command, problems);
+            Some(format!("the command migrator {:?}", command.argv))
+        }
+        (None, None) => None,
+    };
+    if let Some(other) = other
         && sets.values().any(|s| !s.migrations.is_empty())
     {
-        // Two sources for one context's schema: which one ran would depend on the binary.
+        // Two sources for one context's schema: which one ran would depend on the migrator.
         problems.push(Problem::new(
             &migrations_dir,
-            format!("holds migrations, but context.toml gives the context a Rust migrator in the binary `{binary}`"),
-            "keep one: remove the [migrator] table to run the files, or move the migrations into the Rust migrator",
+            format!("holds migrations, but context.toml gives the context {other}"),
+            "keep one: remove the [migrator] table to run the files, or move the migrations into that migrator",
         ));
     }
     Some(Context {

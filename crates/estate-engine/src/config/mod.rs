@@ -55,6 +55,8 @@ pub struct Config {
     pub log_level: String,
     /// Days the registry keeps the log lines of a job that ended (its history rows stay).
     pub job_log_days: u32,
+    /// `[migrators] pass_env`: variables handed on to command migrators by name.
+    pub pass_env: Vec<String>,
 }
 
 /// A refusal that names the config file first, so the operator knows which file to correct.

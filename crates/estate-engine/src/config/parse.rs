@@ -37,6 +37,17 @@ struct RawConfig {
     servers: Vec<RawServer>,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    migrators: RawMigrators,
+}
+
+/// `[migrators]`: what every command migrator gets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMigrators {
+    /// Variables of estate's environment passed on by name (the rest is cleared).
+    #[serde(default)]
+    pass_env: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +177,7 @@ impl Config {
             log_dir: root.join(raw.log.dir.unwrap_or_else(|| PathBuf::from("var/log"))),
             log_level: raw.log.level.unwrap_or_else(|| "info".to_string()),
             job_log_days: raw.log.job_log_days.unwrap_or(DEFAULT_JOB_LOG_DAYS),
+            pass_env: raw.migrators.pass_env,
             root,
         };
         config.validate()?;
@@ -187,6 +199,13 @@ impl Config {
                 file,
                 "concurrency must be at least 1",
                 "set concurrency to the number of tenants to migrate at once, e.g. 4",
+            ));
+        }
+        if let Some(bad) = self.pass_env.iter().find(|n| !is_passable(n)) {
+            return Err(refused_in(
+                file,
+                format!("migrators.pass_env names {bad:?}, which cannot be passed on"),
+                "name variables of letters, digits and _ (not starting with a digit); ESTATE_* and PG* are estate's to set",
             ));
         }
         let t = &self.tenancy;
@@ -219,6 +238,18 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A variable a program may be handed from estate's environment: a plain name, and not one
+/// the protocol sets (a passed-on PGPASSWORD would beat the server's own).
+fn is_passable(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("ESTATE_")
+        && !name.starts_with("PG")
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 mod interrupt;
 mod lock;
 mod postgres;
+mod program;
 mod session;
 mod sqlite;
 
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use interrupt::interrupt_statements;
+pub(crate) use interrupt::{interrupted, program_ended, program_started};
 pub use lock::{DatabaseLock, holder_id};
 pub use postgres::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_CONCURRENCY, Server};
 pub use session::{Session, SessionInner};

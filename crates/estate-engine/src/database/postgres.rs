@@ -30,6 +30,7 @@ use crate::sql::quote_ident;
 use crate::sync::lock;
 
 mod admin;
+mod libpq;
 
 /// How many tenants of one server are migrated at once, unless the config says.
 pub const DEFAULT_SERVER_CONCURRENCY: usize = 8;
@@ -57,6 +58,9 @@ pub struct Server {
     /// The environment variable holding the password, read when connecting, so commands that
     /// never connect (`estate check`) do not need it.
     password_env: Option<String>,
+    /// The URL's own password, for the programs estate starts (libpq's `PGPASSWORD`): sqlx
+    /// keeps it too, but does not give it back.
+    url_password: Option<String>,
     // Shared: every tenant's address holds its server.
     options: Arc<PgConnectOptions>,
     /// How many of its tenants are migrated at once; also the size of its shared pools.
@@ -107,6 +111,13 @@ impl Server {
                 "the URL of server {name} cannot be read: it is not a postgres://USER@HOST:PORT/DATABASE URL estate understands (options in it are left out of this message, in case one is secret)"
             )
         })?;
+        let url_password = url::Url::parse(url).ok().and_then(|u| {
+            let password = u.password()?;
+            let decoded = percent_encoding::percent_decode_str(password)
+                .decode_utf8()
+                .ok()?;
+            Some(decoded.into_owned())
+        });
         let options = options
             .application_name(application_name)
             // Statements are logged by estate itself, without their parameters.
@@ -114,6 +125,7 @@ impl Server {
         Ok(Server {
             name: name.to_string(),
             password_env: password_env.map(str::to_string),
+            url_password,
             options: Arc::new(options),
             concurrency: DEFAULT_SERVER_CONCURRENCY,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -161,16 +173,7 @@ impl Server {
         if let Some(limit) = self.statement_timeout {
             options = options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]);
         }
-        if let Some(var) = &self.password_env {
-            let password = std::env::var(var).map_err(|_| {
-                Error::refused(
-                    format!(
-                        "server {} takes its password from ${var}, which is not set",
-                        self.name
-                    ),
-                    format!("export {var}=..., or remove password_env from the server's config"),
-                )
-            })?;
+        if let Some(password) = self.password_from_env()? {
             options = options.password(&password);
         }
         Ok(options)

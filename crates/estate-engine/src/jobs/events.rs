@@ -56,6 +56,11 @@ pub enum JobEvent {
         step: StepRef,
         run: MigrationRun,
     },
+    /// A line a command migrator's program wrote on stderr.
+    MigratorSaid {
+        step: StepRef,
+        line: String,
+    },
     StepSucceeded {
         step: StepRef,
         migrations: Vec<i64>,

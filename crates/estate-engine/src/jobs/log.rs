@@ -39,6 +39,11 @@ pub fn log_lines(event: &JobEvent) -> Vec<LogLine> {
                 run.millis
             ),
         )],
+        JobEvent::MigratorSaid { step, line } => vec![LogLine::now(
+            step.tenant.as_ref(),
+            LineKind::Info,
+            format!("  │ {line}"),
+        )],
         JobEvent::StepSucceeded {
             step,
             migrations,

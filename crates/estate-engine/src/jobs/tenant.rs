@@ -56,7 +56,15 @@ impl JobRunner<'_> {
         // holds it (on a connection of its own) across its steps.
         // A rollback's steps too: the time a rollback ends is what its removal of the
         // registry row is judged by, and must be read while no install can come between.
-        let span = self.any_guarded(steps) || plan.action.is_down();
+        // And a program's: it works outside estate's transactions, so the lock is held
+        // around its whole call.
+        let span = self.any_guarded(steps)
+            || plan.action.is_down()
+            || steps.iter().any(|s| {
+                self.migrators
+                    .get(&s.module)
+                    .is_some_and(|m| m.keeps_own_ledger())
+            });
         let lock = if db.engine() == Engine::Postgres && span {
             db.lock(self.config.lock_wait).await.map(Some)
         } else {
@@ -163,6 +171,16 @@ impl JobRunner<'_> {
                 let _ = tx.send(JobEvent::MigrationApplied {
                     step: step_ref.clone(),
                     run: r.clone(),
+                });
+            }));
+        }
+        {
+            let tx = tx.clone();
+            let step_ref = step_ref.clone();
+            run.on_line = Some(Arc::new(move |line: &str| {
+                let _ = tx.send(JobEvent::MigratorSaid {
+                    step: step_ref.clone(),
+                    line: line.to_string(),
                 });
             }));
         }

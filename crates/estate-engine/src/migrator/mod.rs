@@ -6,6 +6,7 @@
 //! objects keyed by context name, so a context may bring a hand-written Rust migrator instead
 //! of SQL files and the registry does not change.
 
+mod command;
 mod elsewhere;
 mod ledger;
 mod registered;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 pub use crate::sql::statements::split as split_statements;
+pub use command::{CommandMigrator, PROTOCOL_VERSION};
 pub use elsewhere::{ElsewhereMigrator, not_here};
 pub use ledger::{LEDGER_TABLE, Ledger, LedgerEntry, Present};
 pub(crate) use registered::check_versions;
@@ -164,12 +166,17 @@ pub enum RunDirection {
 /// Called after each migration commits, so a job can report progress while a step runs.
 pub type OnMigration = Arc<dyn Fn(&MigrationRun) + Send + Sync>;
 
+/// Called with each line a migrator's program writes on stderr, as it comes.
+pub type OnLine = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// What a migrator needs to know about the run it is part of.
 #[derive(Clone)]
 pub struct RunContext {
     /// Recorded in the ledger's `applied_by`.
     pub applied_by: String,
     pub on_migration: Option<OnMigration>,
+    /// Where a program's log lines go (a job's live log), besides the log file.
+    pub on_line: Option<OnLine>,
     /// Set when the operator cancels the job: a migrator checks it between migrations and
     /// stops there with [`Error::Cancelled`](crate::Error::Cancelled), never in the middle of one.
     pub cancel: Option<Arc<AtomicBool>>,
@@ -180,6 +187,7 @@ impl RunContext {
         RunContext {
             applied_by: applied_by.into(),
             on_migration: None,
+            on_line: None,
             cancel: None,
         }
     }
@@ -205,6 +213,13 @@ impl RunContext {
     pub fn report(&self, run: &MigrationRun) {
         if let Some(f) = &self.on_migration {
             f(run);
+        }
+    }
+
+    /// Hands on a line a migrator's program wrote.
+    pub fn say(&self, line: &str) {
+        if let Some(f) = &self.on_line {
+            f(line);
         }
     }
 }
@@ -262,6 +277,15 @@ pub trait ModuleMigrator: Send + Sync {
     /// it are refused, naming that binary, and its ledger rows are that binary's to judge.
     fn elsewhere(&self) -> Option<&str> {
         None
+    }
+
+    /// Whether the migrator keeps its state in a ledger of its own and says it when asked
+    /// ([`ModuleMigrator::status`], a program's `status`): estate's ledger rows only mirror
+    /// it, so they are not judged against files, plans ask each database rather than trust
+    /// the registry, and a job holds the database's lock across the call (the program works
+    /// outside estate's transactions).
+    fn keeps_own_ledger(&self) -> bool {
+        false
     }
 
     /// Whether the context has anything in `scope`.

@@ -166,8 +166,9 @@ pub async fn verify_database(
             // Contexts no longer in the catalog (and estate's own registry) are not ours to judge.
             continue;
         };
-        if migrator.elsewhere().is_some() {
-            // Another binary's migrations: only it knows their files.
+        if migrator.elsewhere().is_some() || migrator.keeps_own_ledger() {
+            // Another binary's migrations, or a program's whose own ledger is the truth:
+            // there are no files here to judge them by.
             continue;
         }
         let infos = known

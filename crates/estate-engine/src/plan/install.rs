@@ -24,7 +24,16 @@ impl Planner<'_> {
         let closure = graph.closure(modules.iter().map(String::as_str));
         let mut plan = self.empty_plan(Action::Install, modules, &tenants);
         let mut needed: BTreeSet<String> = BTreeSet::new();
-        let recorded = self.recorded_states(&tenants, &installs).await;
+        // A program's migrations are known by asking it on each tenant, never from the
+        // registry.
+        let asks = closure
+            .iter()
+            .any(|m| self.migrators.get(m).is_some_and(|m| m.keeps_own_ledger()));
+        let recorded = if asks {
+            vec![None; tenants.len()]
+        } else {
+            self.recorded_states(&tenants, &installs).await
+        };
         for (tenant, recorded) in tenants.iter().zip(recorded) {
             let db = match recorded {
                 Some(_) => None,

@@ -62,7 +62,10 @@ impl Planner<'_> {
             let up_to_date = installed.iter().all(|m| {
                 let i = &mine[m];
                 let now = &current[&(m.clone(), tenant.placement.engine)];
-                i.state == InstallState::Installed
+                // A program's state is known only by asking it, on the tenant.
+                let asks = self.migrators.get(m).is_some_and(|m| m.keeps_own_ledger());
+                !asks
+                    && i.state == InstallState::Installed
                     && i.applied_version == Some(now.version)
                     && i.applied_digest.as_deref() == Some(now.digest.as_str())
             });

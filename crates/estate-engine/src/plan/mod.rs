@@ -206,7 +206,7 @@ impl std::fmt::Display for Drops {
         match &self.tables {
             Some(tables) => write!(f, "drops {}", tables.join(", ")),
             None => f.write_str(
-                "the tables it drops are not known (Rust code, or unreachable while planning)",
+                "the tables it drops are not known (its migrator's own code, or unreachable while planning)",
             ),
         }
     }

@@ -88,6 +88,10 @@ impl Planner<'_> {
                 // Another binary's: the ledger check skips it too, and nothing here plans it.
                 continue;
             }
+            if migrator.keeps_own_ledger() {
+                // Only the program can say what is applied there: asked, database by database.
+                return None;
+            }
             let (InstallState::Installed, Some(version), Some(digest)) =
                 (i.state, i.applied_version, i.applied_digest.as_deref())
             else {

@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::jobs::{JobControl, JobEvent, JobReport, JobRunner};
 use crate::migrator::{
-    ElsewhereMigrator, ModuleMigrator, RegisteredMigrators, SqlMigrator, not_here,
+    CommandMigrator, ElsewhereMigrator, ModuleMigrator, RegisteredMigrators, SqlMigrator, not_here,
 };
 use crate::operator::Operator;
 use crate::plan::{Plan, Planner, TenantSelection};
@@ -119,7 +119,7 @@ impl Project {
         config.require_contexts_folder()?;
         let catalog = Catalog::load(&config.contexts)?;
         // Before the landlord is opened: a refusal must change nothing.
-        let migrators = migrators(&catalog, &registered)?;
+        let migrators = migrators(&catalog, &registered, &config.pass_env)?;
         let operator = Operator::current();
         let (registry, created_over) =
             Registry::open(&config, creation, &operator.to_string()).await?;
@@ -411,6 +411,7 @@ fn read_only(what: &str) -> Error {
 fn migrators(
     catalog: &Catalog,
     registered: &RegisteredMigrators,
+    pass_env: &[String],
 ) -> Result<BTreeMap<String, Arc<dyn ModuleMigrator>>> {
     if let Some(unknown) = registered.contexts().find(|c| catalog.get(c).is_none()) {
         return Err(Error::refused(
@@ -442,7 +443,10 @@ fn migrators(
                     m
                 }
                 (None, Some(binary)) => Arc::new(ElsewhereMigrator::new(name, binary)),
-                (None, None) => Arc::new(SqlMigrator::for_context(context)),
+                (None, None) => match &context.manifest.migrator_command {
+                    Some(command) => Arc::new(CommandMigrator::new(context, command, pass_env)),
+                    None => Arc::new(SqlMigrator::for_context(context)),
+                },
             };
         migrators.insert(name.to_string(), migrator);
     }

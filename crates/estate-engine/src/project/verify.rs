@@ -251,6 +251,10 @@ impl Project {
                 elsewhere.insert((entry.context.as_str(), binary));
                 continue;
             }
+            if migrator.keeps_own_ledger() {
+                // The program's ledger is the truth; these rows mirror it at its last call.
+                continue;
+            }
             let known = migrator.migrations(entry_scope, db.engine());
             let info = known.iter().find(|m| m.version == entry.version);
             match Standing::of(entry, info) {

@@ -73,7 +73,11 @@ impl Project {
         let mut runs = Vec::new();
         for &engine in engines {
             for &scope in scopes {
-                if migrator.migrations(scope, engine).is_empty() {
+                // A program's migrations are known once it is asked, on the scratch database.
+                let asks = migrator.keeps_own_ledger();
+                if !migrator.has_scope(scope)
+                    || (!asks && migrator.migrations(scope, engine).is_empty())
+                {
                     continue;
                 }
                 let scratch = self.scratch(context, scope, engine).await?;
@@ -96,6 +100,10 @@ impl Project {
         scope: Scope,
         engine: Engine,
     ) -> SelfTestRun {
+        let asked = match migrator.keeps_own_ledger() {
+            true => migrator.status(scope, db).await.map(|_| ()),
+            false => Ok(()),
+        };
         let known = migrator.migrations(scope, engine);
         let mut run = SelfTestRun {
             scope,
@@ -110,6 +118,26 @@ impl Project {
                 && let Err(e) = r.migrate(scope, db, Target::Latest, &ctx).await
             {
                 run.error = Some(format!("its requirement {m} could not be applied: {e}"));
+                return run;
+            }
+        }
+        if let Err(e) = asked {
+            run.error = Some(e.to_string());
+            return run;
+        }
+        // A program makes its own ledger table at its first up and keeps it: one round trip
+        // first, so what each down is compared with has it too.
+        if let (true, Some(first)) = (migrator.keeps_own_ledger(), known.first()) {
+            let warm = async {
+                let to = Target::Version(first.version);
+                migrator.migrate(scope, db, to, &ctx).await?;
+                migrator.rollback(scope, db, Target::ZERO, &ctx).await
+            };
+            if let Err(e) = warm.await {
+                run.error = Some(format!(
+                    "migration {} ({}): {e}",
+                    first.version, first.source
+                ));
                 return run;
             }
         }

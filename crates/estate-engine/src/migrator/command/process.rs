@@ -3,6 +3,7 @@
 //! passed on, its stdout kept (the `status` answer), each stderr line handed on as it comes
 //! (a log line), and past its timeout its whole group killed.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -11,8 +12,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::error::{Error, Result};
 
-/// What estate keeps of a program's stderr for an error message: its last lines.
+/// What estate keeps of a program's stderr for an error message: its first and last lines,
+/// this many in all.
 const TAIL_LINES: usize = 12;
+const HEAD_LINES: usize = 3;
 
 /// The most of a `status` answer read; a program that writes more is broken, not trusted.
 const MAX_STDOUT: u64 = 16 * 1024 * 1024;
@@ -40,7 +43,7 @@ pub(super) struct Ended {
     /// `None`: killed at its timeout (or stopped by a signal to estate).
     pub status: Option<ExitStatus>,
     pub stdout: String,
-    /// The last lines of stderr.
+    /// The first and last lines of stderr.
     pub tail: Vec<String>,
     pub took: Duration,
 }
@@ -67,7 +70,7 @@ impl Ended {
             return String::new();
         }
         let lines: Vec<String> = self.tail.iter().map(|l| format!("  | {l}")).collect();
-        format!("\nits last lines on stderr:\n{}", lines.join("\n"))
+        format!("\nwhat it wrote on stderr:\n{}", lines.join("\n"))
     }
 }
 
@@ -119,17 +122,28 @@ pub(super) async fn run(call: Call<'_>, on_line: &(dyn Fn(&str) + Send + Sync)) 
         Ok::<_, std::io::Error>(String::from_utf8_lossy(&text).into_owned())
     };
     let read_stderr = async move {
-        let mut tail: std::collections::VecDeque<String> = Default::default();
+        // The first lines name the failure (an uncaught exception), the last where it ended.
+        let (mut head, mut tail, mut total) = (Vec::new(), VecDeque::new(), 0usize);
         let mut lines = BufReader::new(stderr).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             let line = printable(&line);
             on_line(&line);
-            if tail.len() == TAIL_LINES {
+            total += 1;
+            if head.len() < HEAD_LINES {
+                head.push(line);
+                continue;
+            }
+            if tail.len() == TAIL_LINES - HEAD_LINES {
                 tail.pop_front();
             }
             tail.push_back(line);
         }
-        Vec::from(tail)
+        let left_out = total - head.len() - tail.len();
+        if left_out > 0 {
+            head.push(format!("… ({left_out} lines; the log file has them all)"));
+        }
+        head.extend(tail);
+        head
     };
     let waited = async {
         let (out, tail, status) = tokio::join!(read_stdout, read_stderr, child.wait());

@@ -221,6 +221,7 @@ impl Project {
         }
         let mut applied_contexts: BTreeSet<&str> = BTreeSet::new();
         let mut elsewhere: BTreeSet<(&str, &str)> = BTreeSet::new();
+        let mut by_program = false;
         for entry in ledger {
             if entry.context == REGISTRY_CONTEXT {
                 continue;
@@ -252,7 +253,9 @@ impl Project {
                 continue;
             }
             if migrator.keeps_own_ledger() {
-                // The program's ledger is the truth; these rows mirror it at its last call.
+                // The program's ledger is the truth; these rows mirror it at its last call,
+                // and the tables it makes are its own to know.
+                by_program = true;
                 continue;
             }
             let known = migrator.migrations(entry_scope, db.engine());
@@ -302,7 +305,7 @@ impl Project {
                 .owners(scope, &table)
                 .map(|(context, _)| context.to_string())
                 .next();
-            if owner.is_none() && !elsewhere.is_empty() {
+            if owner.is_none() && (by_program || !elsewhere.is_empty()) {
                 continue;
             }
             report.findings.push(Finding {

@@ -121,36 +121,22 @@ pub(super) async fn run(call: Call<'_>, on_line: &(dyn Fn(&str) + Send + Sync)) 
             .await?;
         Ok::<_, std::io::Error>(String::from_utf8_lossy(&text).into_owned())
     };
-    let read_stderr = async move {
-        // The first lines name the failure (an uncaught exception), the last where it ended.
-        let (mut head, mut tail, mut total) = (Vec::new(), VecDeque::new(), 0usize);
+    // Shared with the timeout's branch, so a killed program's error still shows its last lines.
+    let said = std::sync::Mutex::new(Said::default());
+    let read_stderr = async {
         let mut lines = BufReader::new(stderr).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             let line = printable(&line);
             on_line(&line);
-            total += 1;
-            if head.len() < HEAD_LINES {
-                head.push(line);
-                continue;
-            }
-            if tail.len() == TAIL_LINES - HEAD_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line);
+            said.lock().unwrap_or_else(|e| e.into_inner()).push(line);
         }
-        let left_out = total - head.len() - tail.len();
-        if left_out > 0 {
-            head.push(format!("… ({left_out} lines; the log file has them all)"));
-        }
-        head.extend(tail);
-        head
     };
     let waited = async {
-        let (out, tail, status) = tokio::join!(read_stdout, read_stderr, child.wait());
-        (out, tail, status)
+        let (out, (), status) = tokio::join!(read_stdout, read_stderr, child.wait());
+        (out, status)
     };
     match tokio::time::timeout(call.timeout, waited).await {
-        Ok((out, tail, status)) => {
+        Ok((out, status)) => {
             let status = status.map_err(|e| {
                 Error::Migrator(format!("waiting for {}: {e}", call.program.display()))
             })?;
@@ -160,7 +146,7 @@ pub(super) async fn run(call: Call<'_>, on_line: &(dyn Fn(&str) + Send + Sync)) 
             Ok(Ended {
                 status,
                 stdout: out.unwrap_or_default(),
-                tail,
+                tail: said.into_inner().unwrap_or_else(|e| e.into_inner()).lines(),
                 took: started.elapsed(),
             })
         }
@@ -172,13 +158,50 @@ pub(super) async fn run(call: Call<'_>, on_line: &(dyn Fn(&str) + Send + Sync)) 
             Ok(Ended {
                 status: None,
                 stdout: String::new(),
-                tail: vec![format!(
-                    "(killed after {} s: its timeout; raise [migrator] timeout_seconds if it needs longer)",
-                    call.timeout.as_secs()
-                )],
+                tail: {
+                    let mut lines = said.into_inner().unwrap_or_else(|e| e.into_inner()).lines();
+                    lines.push(format!(
+                        "(killed after {} s: its timeout; raise [migrator] timeout_seconds if it needs longer)",
+                        call.timeout.as_secs()
+                    ));
+                    lines
+                },
                 took: started.elapsed(),
             })
         }
+    }
+}
+
+/// What a program wrote on stderr, kept for an error: the first lines name the failure (an
+/// uncaught exception), the last where it ended.
+#[derive(Default)]
+struct Said {
+    head: Vec<String>,
+    tail: VecDeque<String>,
+    total: usize,
+}
+
+impl Said {
+    fn push(&mut self, line: String) {
+        self.total += 1;
+        if self.head.len() < HEAD_LINES {
+            self.head.push(line);
+            return;
+        }
+        if self.tail.len() == TAIL_LINES - HEAD_LINES {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(line);
+    }
+
+    fn lines(self) -> Vec<String> {
+        let mut lines = self.head;
+        let left_out = self.total - lines.len() - self.tail.len();
+        if left_out > 0 {
+            lines.push(format!("… ({left_out} lines; the log file has them all)"));
+        }
+        lines.extend(self.tail);
+        lines
     }
 }
 

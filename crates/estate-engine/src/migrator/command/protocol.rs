@@ -93,8 +93,8 @@ pub fn parse(stdout: &str, program: &str) -> Result<ProgramStatus, String> {
         });
         let info = MigrationInfo {
             version: m.version,
+            source: format!("{}, by {program}", m.description),
             description: m.description,
-            source: format!("{program} (migration {})", m.version),
             down_source: None,
             checksum,
             up_sql: None,

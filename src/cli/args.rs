@@ -43,6 +43,9 @@ pub enum Command {
     Install(InstallArgs),
     /// Roll modules back for tenants (dependants first with --cascade)
     Rollback(RollbackArgs),
+    /// Take over databases another tool migrated: where the schema holds what the module's
+    /// migrations create, record them as applied (by `adopted`) without running them
+    Adopt(AdoptArgs),
     /// Bring installed modules up to date (apply new migrations, retry failed ones)
     Migrate(MigrateArgs),
     /// The installation matrix: tenants × modules
@@ -296,6 +299,20 @@ impl RunFlags {
 pub struct InstallArgs {
     #[arg(required = true, value_name = "MODULE")]
     pub modules: Vec<String>,
+    #[command(flatten)]
+    pub targets: Targets,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    #[arg(required = true, value_name = "MODULE")]
+    pub modules: Vec<String>,
+    /// Adopt up to this version (one module): the database is at it [default: the version
+    /// another tool's ledger there names, else the module's latest]
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
     #[command(flatten)]
     pub targets: Targets,
     #[command(flatten)]

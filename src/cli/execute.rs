@@ -7,7 +7,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 
-use super::args::{InstallArgs, MigrateArgs, RollbackArgs, RunFlags, ScopeArg};
+use super::args::{AdoptArgs, InstallArgs, MigrateArgs, RollbackArgs, RunFlags, ScopeArg};
 use super::{EXIT_FAILED, EXIT_OK, colour, open, print_json, progress, render, selection, slugs};
 use estate_engine::{Config, Error, JobControl, Plan, Project, RegisteredMigrators, Result};
 use estate_engine::{Scope, TenantSelection};
@@ -20,6 +20,19 @@ pub async fn install(
     let selection = selection(&args.targets)?;
     let project = open(config, registered).await?;
     let plan = project.plan_install(&args.modules, &selection).await?;
+    execute(&project, plan, &args.run, false).await
+}
+
+pub async fn adopt(
+    config: Config,
+    registered: &RegisteredMigrators,
+    args: AdoptArgs,
+) -> Result<u8> {
+    let selection = selection(&args.targets)?;
+    let project = open(config, registered).await?;
+    let plan = project
+        .plan_adopt(&args.modules, &selection, args.to)
+        .await?;
     execute(&project, plan, &args.run, false).await
 }
 

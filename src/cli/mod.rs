@@ -108,6 +108,7 @@ pub async fn run(cli: Cli, config: Config, registered: &RegisteredMigrators) -> 
         Command::Tenants(command) => tenants::run(config, registered, command).await,
         Command::Install(args) => execute::install(config, registered, args).await,
         Command::Rollback(args) => execute::rollback(config, registered, args).await,
+        Command::Adopt(args) => execute::adopt(config, registered, args).await,
         Command::Migrate(args) => execute::migrate(config, registered, args).await,
         Command::Status(args) => status::status(config, registered, args).await,
         Command::History(args) => status::history(config, registered, args).await,

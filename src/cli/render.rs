@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::table::{Cell, Table, paint, styled};
 use crate::theme::theme;
 use estate_engine::Engine;
+use estate_engine::{Action, JobEvent, JobReport, Outcome};
 use estate_engine::{Catalog, Problem, Scope};
 use estate_engine::{HistoryEntry, Installation, Plan, Step, TenantRecord};
-use estate_engine::{JobEvent, JobReport, Outcome};
 use estate_engine::{MigrationInfo, ModuleMigrator, RunDirection};
 use estate_engine::{ModuleState, StatusRow};
 
@@ -86,7 +86,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
                 "  {n:>3}. {} {} [{}]{reason}  {count}\n",
                 s.action, s.module, s.scope
             ));
-            if sql {
+            if sql && s.action != Action::Adopt {
                 for m in &s.migrations {
                     let (body, source) = m.script(s.action.is_down());
                     out.push_str(&paint(theme().dim, format!("       -- {source}\n")));
@@ -136,6 +136,12 @@ pub fn event_target(event: &JobEvent) -> Option<Option<&str>> {
 pub fn event(event: &JobEvent) -> Option<String> {
     Some(match event {
         JobEvent::StepStarted { step } => format!("{} {step}", paint(theme().dim, "→")),
+        JobEvent::MigrationApplied { run, step } if step.action == Action::Adopt => format!(
+            "    {} recorded {:04} {} (adopted: not run)",
+            paint(theme().installed, "✓"),
+            run.version,
+            run.description
+        ),
         JobEvent::MigrationApplied { run, .. } => {
             let verb = if run.direction == RunDirection::Up {
                 "applied"

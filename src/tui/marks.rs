@@ -44,7 +44,7 @@ pub fn plan(
     };
     // Only the cells the action changes: installing an installed module is a no-op.
     let wanted = |s: ModuleState| match action {
-        Action::Install => s != ModuleState::Installed,
+        Action::Install | Action::Adopt => s != ModuleState::Installed,
         Action::Rollback => s != ModuleState::NotInstalled,
         Action::Upgrade => matches!(s, ModuleState::Outdated | ModuleState::Failed),
     };
@@ -64,7 +64,7 @@ pub fn plan(
         .collect();
     if cells.is_empty() {
         let what = match action {
-            Action::Install => "every cell chosen is installed already",
+            Action::Install | Action::Adopt => "every cell chosen is installed already",
             Action::Rollback => "no module chosen is installed",
             Action::Upgrade => "nothing chosen has pending migrations",
         };

@@ -293,6 +293,7 @@ async fn plans(
     for g in &request.groups {
         plans.push(match request.action {
             Action::Install => project.plan_install(&g.modules, &g.tenants).await?,
+            Action::Adopt => project.plan_adopt(&g.modules, &g.tenants, None).await?,
             Action::Rollback => {
                 project
                     .plan_rollback(&g.modules, &g.tenants, cascade)

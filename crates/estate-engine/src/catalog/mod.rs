@@ -27,6 +27,7 @@ pub use migration_set::{
 };
 pub use tables::{
     Conflict, OwnedTable, Ownership, TableMap, dropped_by_reverting, left_by_scripts, owned_tables,
+    tables_up_to,
 };
 
 use crate::error::{Error, Result};

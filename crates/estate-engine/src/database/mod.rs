@@ -8,6 +8,7 @@
 //! the ledger or the registry.
 
 mod interrupt;
+mod introspect;
 mod lock;
 mod postgres;
 mod program;

@@ -28,7 +28,7 @@ impl JobRunner<'_> {
         }
         let graph = &self.catalog.graph;
         let modules: Vec<String> = match step.action {
-            Action::Install => graph.requires(&step.module).to_vec(),
+            Action::Install | Action::Adopt => graph.requires(&step.module).to_vec(),
             Action::Upgrade => vec![step.module.clone()],
             Action::Rollback => graph.dependants(&step.module).into_iter().collect(),
         };
@@ -69,7 +69,7 @@ impl JobRunner<'_> {
                 Err(e) => return Some(format!("{m} could not be read on {tenant}: {e}")),
             };
             let reason = match (step.action, present) {
-                (Action::Install, false) => format!(
+                (Action::Install | Action::Adopt, false) => format!(
                     "requirement {m} is not installed for {tenant} now{}",
                     self.changed_by(tenant, m).await
                 ),

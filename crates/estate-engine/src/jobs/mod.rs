@@ -9,6 +9,7 @@
 //! registry records installations by listening to the same events any observer (the CLI's
 //! progress lines, the console's Jobs view) receives.
 
+mod adopt;
 mod events;
 mod fleet;
 mod guard;

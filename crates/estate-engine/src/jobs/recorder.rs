@@ -177,7 +177,9 @@ impl<'a> Recorder<'a> {
                 let mut out = vec![self.history(step, migrations, *millis, "failed", Some(error))];
                 // A database that could not be reached says nothing of a module installed
                 // there; an install asked for stays asked for (`estate migrate` finishes it).
-                let intent = !unreachable || step.action == crate::plan::Action::Install;
+                // An adoption refused changed nothing: the module is not installed there.
+                let intent = step.action != crate::plan::Action::Adopt
+                    && (!unreachable || step.action == crate::plan::Action::Install);
                 if let (Some(tenant), true) = (&step.tenant, intent) {
                     out.push(RegistryWrite::Installation {
                         tenant: tenant.clone(),

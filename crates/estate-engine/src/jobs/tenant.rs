@@ -60,6 +60,7 @@ impl JobRunner<'_> {
         // around its whole call.
         let span = self.any_guarded(steps)
             || plan.action.is_down()
+            || plan.action == Action::Adopt
             || steps.iter().any(|s| {
                 self.migrators
                     .get(&s.module)
@@ -192,6 +193,9 @@ impl JobRunner<'_> {
             Some(migrator) if step.action.is_down() => {
                 migrator.rollback(step.scope, db, Target::ZERO, &run).await
             }
+            Some(_) if step.action == Action::Adopt => {
+                self.adopt(step, db, &run).await.map(|()| Vec::new())
+            }
             Some(migrator) => migrator.migrate(step.scope, db, Target::Latest, &run).await,
         };
         let millis = started.elapsed().as_millis() as u64;
@@ -204,8 +208,15 @@ impl JobRunner<'_> {
             .map(|m| m.migrations(step.scope, db.engine()))
             .unwrap_or_default();
         let known_versions: Vec<i64> = known.iter().map(|i| i.version).collect();
-        let applied = applied_after(step.action, result.is_ok(), &versions, &known_versions)
-            .map(|v| Applied::of(&known, v));
+        let applied = match step.action {
+            // An adoption leaves the database where the other tool left it, perhaps short of
+            // the latest: at the highest version it recorded.
+            Action::Adopt => result
+                .is_ok()
+                .then(|| step.migrations.iter().map(|m| m.version).max().unwrap_or(0)),
+            _ => applied_after(step.action, result.is_ok(), &versions, &known_versions),
+        }
+        .map(|v| Applied::of(&known, v));
         let outcome = match result {
             Ok(_) => {
                 let _ = tx.send(JobEvent::StepSucceeded {
@@ -217,7 +228,9 @@ impl JobRunner<'_> {
                 if let Some(tenant) = &step.tenant {
                     let (tenant, module) = (tenant.clone(), step.module.clone());
                     let _ = tx.send(match step.action {
-                        Action::Install => JobEvent::ModuleInstalled { tenant, module },
+                        Action::Install | Action::Adopt => {
+                            JobEvent::ModuleInstalled { tenant, module }
+                        }
                         Action::Upgrade => JobEvent::ModuleUpgraded { tenant, module },
                         Action::Rollback => JobEvent::ModuleRolledBack {
                             tenant,

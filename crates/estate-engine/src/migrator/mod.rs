@@ -6,6 +6,7 @@
 //! objects keyed by context name, so a context may bring a hand-written Rust migrator instead
 //! of SQL files and the registry does not change.
 
+pub mod adopt;
 mod command;
 mod elsewhere;
 mod ledger;

@@ -13,6 +13,7 @@
 //! planners share; each planner has its own file, beside the tenant resolution and the
 //! per-database checks they all use.
 
+mod adopt;
 mod checks;
 mod install;
 mod migrate;
@@ -37,6 +38,8 @@ pub enum Action {
     Install,
     Upgrade,
     Rollback,
+    /// Records migrations another tool already applied, nothing run (`estate adopt`).
+    Adopt,
 }
 
 impl Action {
@@ -45,6 +48,7 @@ impl Action {
             Action::Install => "install",
             Action::Upgrade => "upgrade",
             Action::Rollback => "rollback",
+            Action::Adopt => "adopt",
         }
     }
 

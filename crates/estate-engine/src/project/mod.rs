@@ -199,6 +199,19 @@ impl Project {
         Ok(plan)
     }
 
+    /// Plans recording, without running them, the migrations of `modules` that databases made
+    /// by another tool already hold (`estate adopt`), up to `to`.
+    pub async fn plan_adopt(
+        &self,
+        modules: &[String],
+        tenants: &TenantSelection,
+        to: Option<i64>,
+    ) -> Result<Plan> {
+        let plan = self.planner().adopt(modules, tenants, to).await?;
+        self.ensure_runnable(&plan)?;
+        Ok(plan)
+    }
+
     pub async fn plan_rollback(
         &self,
         modules: &[String],

@@ -77,6 +77,20 @@ const REGISTRY_MIGRATIONS: &[Embedded] = &[
         up: include_str!("migrations/0006_add_job_installing.up.sql"),
         down: include_str!("migrations/0006_add_job_installing.down.sql"),
     },
+    Embedded {
+        version: 7,
+        name: "add_adopt_history",
+        engine: None,
+        up: include_str!("migrations/0007_add_adopt_history.up.sql"),
+        down: include_str!("migrations/0007_add_adopt_history.down.sql"),
+    },
+    Embedded {
+        version: 7,
+        name: "add_adopt_history",
+        engine: Some(Engine::Postgres),
+        up: include_str!("migrations/0007_add_adopt_history.up.postgres.sql"),
+        down: include_str!("migrations/0007_add_adopt_history.down.postgres.sql"),
+    },
 ];
 
 /// The migrator of the registry's own schema.

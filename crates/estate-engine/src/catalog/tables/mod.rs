@@ -63,6 +63,16 @@ pub fn owned_tables(set: &MigrationSet) -> Vec<OwnedTable> {
     tables
 }
 
+/// The tables a set's up migrations up to `version` leave behind: what a database that
+/// applied them must hold (`estate adopt`).
+pub fn tables_up_to(set: &MigrationSet, version: i64) -> Vec<OwnedTable> {
+    let mut tables = Vec::new();
+    for m in set.migrations.iter().filter(|m| m.version <= version) {
+        apply(m, &mut tables);
+    }
+    tables
+}
+
 /// Adds what one migration does to `tables`.
 pub fn apply(m: &Migration, tables: &mut Vec<OwnedTable>) {
     match &m.blueprint {

@@ -161,3 +161,51 @@ fn bad_input_to_adopt_is_refused_and_changes_nothing() {
     }
     assert_eq!(s.snapshot(), before);
 }
+
+#[test]
+fn the_landlord_scope_is_adopted_and_a_missing_column_refused() {
+    let s = with_tenants(Setup::Sqlite, &["acme", "globex"]);
+    s.estate(&["install", "digital_card", "--all"]).expect(0);
+    // Made "by another tool": estate's records of digital_card are forgotten, its tables stay.
+    let forget = "DELETE FROM estate_ledger WHERE context = 'digital_card';";
+    for t in ["acme", "globex"] {
+        exec(&s.tenant_db(t), forget);
+    }
+    exec(&s.landlord(), forget);
+    exec(
+        &s.landlord(),
+        "DELETE FROM estate_tenant_modules WHERE module = 'digital_card';",
+    );
+    exec(
+        &s.tenant_db("globex"),
+        "ALTER TABLE card_shares DROP COLUMN view_count;",
+    );
+
+    let run = s.estate(&["adopt", "digital_card", "--all"]).expect(1);
+    assert_has(&run.stdout, "the landlord: digital_card matches");
+    assert_has(&run.stdout, "table card_shares has no column view_count");
+    let adopted = |db: &DbRef, scope: &str| {
+        first_column(
+            db,
+            &format!(
+                "SELECT DISTINCT applied_by FROM estate_ledger
+                 WHERE context = 'digital_card' AND scope = '{scope}'"
+            ),
+        )
+    };
+    assert_eq!(adopted(&s.landlord(), "landlord"), names(&["adopted"]));
+    assert_eq!(adopted(&s.tenant_db("acme"), "tenant"), names(&["adopted"]));
+    assert!(adopted(&s.tenant_db("globex"), "tenant").is_empty());
+    let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(state(&status, "acme", "digital_card").0, "installed");
+    assert_eq!(
+        state(&status, "globex", "digital_card").0,
+        "not_installed",
+        "a refused adoption leaves no failed row"
+    );
+    // Already installed: nothing left to adopt, said so.
+    let again = s
+        .estate(&["adopt", "digital_card", "--tenant", "acme"])
+        .expect(0);
+    assert_has(&again.stdout, "acme already has digital_card");
+}

@@ -254,6 +254,7 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
             l("module_registry", "landlord", 4),
             l("module_registry", "landlord", 5),
             l("module_registry", "landlord", 6),
+            l("module_registry", "landlord", 7),
             l("user_management", "landlord", 1),
             l("digital_card", "landlord", 1),
         ]
@@ -361,6 +362,7 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
             l("module_registry", "landlord", 4),
             l("module_registry", "landlord", 5),
             l("module_registry", "landlord", 6),
+            l("module_registry", "landlord", 7),
             l("user_management", "landlord", 1),
         ]
     );
@@ -504,6 +506,7 @@ fn cascade_rolls_back_dependants_first(setup: Setup) {
             l("module_registry", "landlord", 4),
             l("module_registry", "landlord", 5),
             l("module_registry", "landlord", 6),
+            l("module_registry", "landlord", 7),
         ]
     );
     let status = s.estate_json(&["status", "--json"]);

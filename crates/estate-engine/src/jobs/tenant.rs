@@ -99,6 +99,8 @@ impl JobRunner<'_> {
             // blocked: the operator asked for it, so its module is recorded failed there (see
             // JobEvent::ModuleBlocked) and `estate migrate` finishes it once the cause is fixed.
             let up = !step.action.is_down();
+            // An adoption held back asked for nothing to run: no failed row is left for it.
+            let blocks = up && step.action != Action::Adopt;
             let skip = if let Err(e) = &lock {
                 Some(Err(e.to_string()))
             } else if let Some(reason) = landlord.gone.get(&step.module) {
@@ -106,13 +108,18 @@ impl JobRunner<'_> {
             } else if up && landlord.failed.contains(&step.module) {
                 Some(Ok((
                     format!("its landlord step on {} did not succeed", step.module),
-                    true,
+                    blocks,
                 )))
             } else {
                 step.after
                     .iter()
                     .find(|m| failed.contains(*m) || (up && landlord.failed.contains(*m)))
-                    .map(|m| Ok((format!("requirement {m} did not succeed for {tenant}"), up)))
+                    .map(|m| {
+                        Ok((
+                            format!("requirement {m} did not succeed for {tenant}"),
+                            blocks,
+                        ))
+                    })
             };
             // What the plan read may have changed since: another job's step on this tenant.
             // Such a step is skipped, not failed: the steps after it meet the same check and

@@ -386,3 +386,39 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// A program whose ledger is a file beside it, and whose stderr is not all UTF-8.
+const LATIN1: &str = r#"#!/bin/bash
+set -euo pipefail
+a=false; [ -e applied ] && a=true
+case "${!#}" in
+status) echo "{\"migrations\":[{\"version\":1,\"description\":\"one\",\"applied\":$a}]}" ;;
+up) printf 'caf\xe9 au lait\n' >&2
+    for i in $(seq 300); do echo "line $i" >&2; done
+    touch applied ;;
+down) rm -f applied ;;
+esac
+"#;
+
+#[test]
+fn a_line_in_another_encoding_is_logged_and_the_program_goes_on() {
+    let s = with_tenants(Setup::Sqlite, &["acme"]);
+    manifest(
+        &s,
+        "latin",
+        "latin",
+        "[migrator]\ncommand = [\"./migrator.sh\"]\n",
+    );
+    s.write("contexts/latin/migrator.sh", LATIN1);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        s.path("contexts/latin/migrator.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let run = s.estate(&["install", "latin", "--all"]).expect(0);
+    let said = both_streams(&run);
+    assert_has(&said, "caf\u{fffd} au lait");
+    assert_has(&said, "line 300");
+    assert_state_on(&s, &["acme"], "latin", st("installed", 1, 0));
+}

@@ -146,6 +146,7 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
                     // loses at most the one under way, never half of it.
                     again = signals.next() => {
                         if again != crate::signals::Stop::Hangup {
+                            estate_engine::kill_programs();
                             std::process::exit(again.exit_status());
                         }
                     }

@@ -50,7 +50,7 @@ pub use catalog::{
 };
 pub use clock::parse_since;
 pub use config::Config;
-pub use database::{Server, interrupt_statements};
+pub use database::{Server, interrupt_statements, kill_programs};
 pub use jobs::{JobControl, JobEvent, JobReport, Outcome, Progress, human_duration, log_lines};
 pub use migrator::{
     MigrationInfo, MigrationRun, ModuleMigrator, RegisteredMigrators, RunContext, RunDirection,

@@ -31,6 +31,19 @@ pub(crate) fn program_ended(group: i32) {
     crate::sync::lock(&PROGRAMS).remove(&group);
 }
 
+/// Kills every migrator program running now, at once: estate is about to exit (asked twice
+/// to stop), and a program left running would go on without estate's lock.
+pub fn kill_programs() {
+    for group in crate::sync::lock(&PROGRAMS).iter() {
+        tracing::warn!(
+            process_group = group,
+            "killing a migrator program: estate exits"
+        );
+        // SAFETY: killpg only sends a signal; the group is one this process started.
+        unsafe { libc::killpg(*group, libc::SIGKILL) };
+    }
+}
+
 /// How many SQLite virtual machine instructions run between two looks at the flag: often
 /// enough to stop within milliseconds, rarely enough to cost nothing measurable.
 pub(super) const SQLITE_CHECK_EVERY: i32 = 10_000;

@@ -18,7 +18,7 @@ mod sqlite;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use interrupt::interrupt_statements;
+pub use interrupt::{interrupt_statements, kill_programs};
 pub(crate) use interrupt::{interrupted, program_ended, program_started};
 pub use lock::{DatabaseLock, holder_id};
 pub use postgres::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_CONCURRENCY, Server};

@@ -60,6 +60,9 @@ impl Ended {
                 Some(code) => format!("exited with status {code}"),
                 None => "was stopped by a signal".to_string(),
             },
+            None if crate::database::interrupted() => {
+                "was stopped: estate was interrupted".to_string()
+            }
             None => format!("was killed after {} s, its timeout", timeout.as_secs()),
         }
     }
@@ -124,9 +127,17 @@ pub(super) async fn run(call: Call<'_>, on_line: &(dyn Fn(&str) + Send + Sync)) 
     // Shared with the timeout's branch, so a killed program's error still shows its last lines.
     let said = std::sync::Mutex::new(Said::default());
     let read_stderr = async {
-        let mut lines = BufReader::new(stderr).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let line = printable(&line);
+        // Bytes, not text: a line in another encoding must not end the reading (the program
+        // would die of SIGPIPE at its next write).
+        let mut reader = BufReader::new(stderr);
+        let mut bytes = Vec::new();
+        while let Ok(n) = reader.read_until(b'\n', &mut bytes).await {
+            if n == 0 {
+                break;
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let line = printable(text.trim_end_matches(['\n', '\r']));
+            bytes.clear();
             on_line(&line);
             said.lock().unwrap_or_else(|e| e.into_inner()).push(line);
         }
@@ -152,7 +163,7 @@ pub(super) async fn run(call: Call<'_>, on_line: &(dyn Fn(&str) + Send + Sync)) 
         }
         Err(_) => {
             if let Some(group) = group {
-                kill_group(group).await;
+                kill_group(group, &mut child).await;
             }
             tracing::warn!(program = %call.program.display(), "migrator program killed at its timeout");
             Ok(Ended {
@@ -234,16 +245,15 @@ fn printable(line: &str) -> String {
 }
 
 /// SIGTERM to the whole group, SIGKILL after a grace: what the program started goes with it.
-async fn kill_group(group: i32) {
+async fn kill_group(group: i32, child: &mut tokio::process::Child) {
     // SAFETY: killpg only sends a signal, to a group this process started.
     unsafe { libc::killpg(group, libc::SIGTERM) };
-    let deadline = Instant::now() + TERM_GRACE;
-    // SAFETY: signal 0 only asks whether any member of the group is left.
-    while Instant::now() < deadline && unsafe { libc::killpg(group, 0) } == 0 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Waiting on the program itself reaps it: a zombie would still count as in the group.
+    let _ = tokio::time::timeout(TERM_GRACE, child.wait()).await;
+    // What it started may still be there: the whole group goes.
     // SAFETY: as above.
     unsafe { libc::killpg(group, libc::SIGKILL) };
+    let _ = child.wait().await;
 }
 
 /// A running program's group, known to the interrupt (a stopping signal's grace over) while

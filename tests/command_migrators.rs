@@ -422,3 +422,43 @@ fn a_line_in_another_encoding_is_logged_and_the_program_goes_on() {
     assert_has(&said, "line 300");
     assert_state_on(&s, &["acme"], "latin", st("installed", 1, 0));
 }
+
+/// A program that cannot tell its status on carol.
+const MUTE_ON_CAROL: &str = r#"#!/bin/bash
+set -euo pipefail
+[ "$ESTATE_TENANT" != carol ] || { echo "carol's credentials are missing" >&2; exit 3; }
+a=false; [ -e "applied-$ESTATE_TENANT" ] && a=true
+case "${!#}" in
+status) echo "{\"migrations\":[{\"version\":1,\"description\":\"one\",\"applied\":$a}]}" ;;
+up) touch "applied-$ESTATE_TENANT" ;;
+down) rm -f "applied-$ESTATE_TENANT" ;;
+esac
+"#;
+
+#[test]
+fn a_program_that_cannot_answer_on_one_tenant_fails_that_tenant_only() {
+    let s = with_tenants(Setup::Sqlite, &["acme", "carol", "globex"]);
+    manifest(
+        &s,
+        "mute",
+        "mute",
+        "[migrator]\ncommand = [\"./migrator.sh\"]\n",
+    );
+    s.write("contexts/mute/migrator.sh", MUTE_ON_CAROL);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        s.path("contexts/mute/migrator.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let dry = s
+        .estate(&["install", "mute", "--all", "--dry-run"])
+        .expect(0);
+    assert_has(&dry.stdout, "not known while planning");
+    let run = s.estate(&["install", "mute", "--all"]).expect(1);
+    assert_has(&both_streams(&run), "carol's credentials are missing");
+    let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(state(&status, "acme", "mute").0, "installed");
+    assert_eq!(state(&status, "globex", "mute").0, "installed");
+    assert_eq!(state(&status, "carol", "mute").0, "failed");
+}

@@ -72,7 +72,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
                 .map(|r| paint(theme().dim, format!(" ({r})")))
                 .unwrap_or_default();
             let count = if s.unknown {
-                "unreachable now: what is pending will be known when it runs".to_string()
+                "not known while planning: what is pending will be known when it runs".to_string()
             } else if s.migrations.is_empty() {
                 "no migrations in this scope".to_string()
             } else {

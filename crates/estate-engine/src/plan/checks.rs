@@ -30,9 +30,16 @@ impl Planner<'_> {
         module: &str,
         db: Option<&Database>,
     ) -> Result<Option<ScopeStatus>> {
-        match db {
-            Some(db) => Ok(Some(self.clean_status(module, Scope::Tenant, db).await?)),
-            None => Ok(None),
+        let Some(db) = db else { return Ok(None) };
+        match self.clean_status(module, Scope::Tenant, db).await {
+            Ok(status) => Ok(Some(status)),
+            // A program that cannot answer on one tenant is that tenant's trouble, as an
+            // unreachable database is: its step is tried, and fails there with the reason.
+            Err(e) if self.migrator(module)?.keeps_own_ledger() => {
+                tracing::warn!(module, database = db.label(), error = %e, "status unknown while planning");
+                Ok(None)
+            }
+            Err(e) => Err(e),
         }
     }
 

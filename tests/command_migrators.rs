@@ -38,6 +38,15 @@ fn laravel_here() -> bool {
     found
 }
 
+/// A context `name` whose migrator is `script`, written executable in its folder.
+fn program_context(s: &Scratch, name: &str, script: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    manifest(s, name, name, "[migrator]\ncommand = [\"./migrator.sh\"]\n");
+    let path = s.path(&format!("contexts/{name}/migrator.sh"));
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 fn both_streams(run: &Run) -> String {
     format!("{}\n{}", run.stdout, run.stderr)
 }
@@ -307,16 +316,7 @@ fn no_password_in_any_argument_list_output_log_or_history(setup: Setup) {
     let password = std::env::var(PG_PASSWORD_ENV).expect("the servers' password");
     assert!(password.len() >= 6, "a password a search can find");
     let s = with_tenants(setup, &["acme", "globex"]);
-    manifest(
-        &s,
-        "spy",
-        "spy",
-        "[migrator]\ncommand = [\"./migrator.sh\"]\n",
-    );
-    s.write("contexts/spy/migrator.sh", SPY);
-    let script = s.path("contexts/spy/migrator.sh");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    program_context(&s, "spy", SPY);
 
     let mut printed = String::new();
     for args in [
@@ -403,19 +403,7 @@ esac
 #[test]
 fn a_line_in_another_encoding_is_logged_and_the_program_goes_on() {
     let s = with_tenants(Setup::Sqlite, &["acme"]);
-    manifest(
-        &s,
-        "latin",
-        "latin",
-        "[migrator]\ncommand = [\"./migrator.sh\"]\n",
-    );
-    s.write("contexts/latin/migrator.sh", LATIN1);
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        s.path("contexts/latin/migrator.sh"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
+    program_context(&s, "latin", LATIN1);
     let run = s.estate(&["install", "latin", "--all"]).expect(0);
     let said = both_streams(&run);
     assert_has(&said, "caf\u{fffd} au lait");
@@ -438,19 +426,7 @@ esac
 #[test]
 fn a_program_that_cannot_answer_on_one_tenant_fails_that_tenant_only() {
     let s = with_tenants(Setup::Sqlite, &["acme", "carol", "globex"]);
-    manifest(
-        &s,
-        "mute",
-        "mute",
-        "[migrator]\ncommand = [\"./migrator.sh\"]\n",
-    );
-    s.write("contexts/mute/migrator.sh", MUTE_ON_CAROL);
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        s.path("contexts/mute/migrator.sh"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
+    program_context(&s, "mute", MUTE_ON_CAROL);
     let dry = s
         .estate(&["install", "mute", "--all", "--dry-run"])
         .expect(0);

@@ -55,10 +55,32 @@ impl App {
     /// Reads the process's command line and runs it; the exit status follows the CLI contract
     /// (0 done, 1 some steps failed, 2 refused before anything ran).
     pub fn run(self) -> ExitCode {
-        self.run_with(Cli::parse())
+        // Asked before parsing: a script that asked for JSON reads even a usage error as JSON.
+        let json = std::env::args_os().skip(1).any(|a| a == "--json");
+        match Cli::try_parse() {
+            Ok(cli) => self.run_with(cli, json),
+            Err(e) if json && e.use_stderr() => {
+                let text = e.render().to_string();
+                let message: Vec<&str> = text
+                    .lines()
+                    .take_while(|l| !l.starts_with("Usage:"))
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                let message = message.join(" ");
+                let usage = text.lines().find(|l| l.starts_with("Usage:"));
+                let fix = match usage {
+                    Some(u) => format!("{u} (`--help` says more)"),
+                    None => "`estate --help` lists the commands and their flags".to_string(),
+                };
+                print_error_json(message.trim_start_matches("error: "), Some(&fix));
+                ExitCode::from(cli::EXIT_REFUSED)
+            }
+            Err(e) => e.exit(),
+        }
     }
 
-    fn run_with(self, cli: Cli) -> ExitCode {
+    fn run_with(self, cli: Cli, json: bool) -> ExitCode {
         // Tenant databases, lock files and logs hold customers' data and who did what:
         // everything estate creates is for its owner alone (0600 files, 0700 folders).
         // SAFETY: umask has no preconditions; it is set before this program starts a thread.
@@ -87,6 +109,10 @@ impl App {
                 use std::io::Write;
                 // Every variant's message already includes its cause.
                 let _ = writeln!(std::io::stderr(), "error: {e}");
+                if json {
+                    let (message, fix) = e.message_and_fix();
+                    print_error_json(&message, fix.as_deref());
+                }
                 ExitCode::from(if e.is_refusal() {
                     cli::EXIT_REFUSED
                 } else {
@@ -117,4 +143,11 @@ impl App {
             }
         }
     }
+}
+
+/// `{"error": {"message": …, "fix": …}}` on stdout, where a script that asked for JSON reads.
+fn print_error_json(message: &str, fix: Option<&str>) {
+    use std::io::Write;
+    let doc = serde_json::json!({ "error": { "message": message, "fix": fix } });
+    let _ = writeln!(std::io::stdout(), "{doc}");
 }

@@ -1253,3 +1253,36 @@ fn a_landlord_or_tenant_file_under_another_name_is_refused() {
         .collect();
     assert!(registry_tables.is_empty(), "{registry_tables:?}");
 }
+
+/// With `--json`, a refusal (estate's or a usage error) is a JSON object on stdout that a
+/// script can read: the message and its fix; exit 2, nothing changed.
+#[test]
+fn a_refusal_asked_for_as_json_is_json_on_stdout() {
+    let s = with_tenants(Setup::Sqlite, &["acme"]);
+    let before = s.snapshot();
+    for (args, says) in [
+        (
+            &["install", "nope", "--all", "--json"][..],
+            "unknown module \"nope\"",
+        ),
+        (
+            &["install", "calendar", "--tenant", "ghost", "--json"],
+            "ghost",
+        ),
+        (
+            &["install", "--json"],
+            "required arguments were not provided",
+        ),
+        (&["status", "--json", "--bogus"], "--bogus"),
+    ] {
+        let run = s.estate(args).expect(2);
+        let doc = run.json();
+        let message = doc["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{args:?}: {doc}");
+        assert!(
+            !doc["error"]["fix"].as_str().unwrap_or_default().is_empty(),
+            "{args:?}: a fix is named: {doc}"
+        );
+    }
+    assert_eq!(s.snapshot(), before);
+}

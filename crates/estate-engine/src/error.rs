@@ -123,6 +123,16 @@ impl Error {
         )
     }
 
+    /// The message and its fix apart (`{"error": {"message", "fix"}}` for scripts); the fix
+    /// is `None` for an error that names none.
+    pub fn message_and_fix(&self) -> (String, Option<String>) {
+        let text = self.to_string();
+        match text.rsplit_once("\n  fix: ") {
+            Some((message, fix)) => (message.to_string(), Some(fix.to_string())),
+            None => (text, None),
+        }
+    }
+
     /// True when the landlord held no registry and none was created.
     pub fn is_no_registry(&self) -> bool {
         matches!(self, Error::NoRegistry { .. })

@@ -10,6 +10,7 @@
 //! history), `jobs`, `verify` (verify, resolve), `demo`, `authoring` (new, graph, tables).
 
 mod args;
+mod event_line;
 mod progress;
 mod render;
 mod table;

@@ -12,7 +12,7 @@ use std::io::Write as _;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::render;
+use super::event_line;
 use estate_engine::{JobEvent, Plan, Progress, human_duration};
 
 /// Jobs with at most this many tenants print every step and migration.
@@ -70,10 +70,10 @@ impl JobProgress {
 
     /// An event's line; off a terminal, led by the tenant it is about.
     fn event_line(&self, event: &JobEvent) {
-        let Some(text) = render::event(event) else {
+        let Some(text) = event_line::event(event) else {
             return;
         };
-        match (&self.bar, render::event_target(event)) {
+        match (&self.bar, event_line::event_target(event)) {
             (None, Some(tenant)) => self.line(&format!(
                 "{:<width$}  {}",
                 tenant.unwrap_or(LANDLORD),

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::table::{Cell, Table, paint, styled};
 use crate::theme::theme;
 use estate_engine::Engine;
-use estate_engine::{Action, JobEvent, JobReport, Outcome};
+use estate_engine::{Action, JobReport, Outcome};
 use estate_engine::{Catalog, Problem, Scope};
 use estate_engine::{HistoryEntry, Installation, Plan, Step, TenantRecord};
-use estate_engine::{MigrationInfo, ModuleMigrator, RunDirection};
+use estate_engine::{MigrationInfo, ModuleMigrator};
 use estate_engine::{ModuleState, StatusRow};
 
 fn plural(n: usize, one: &str) -> String {
@@ -116,56 +116,6 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
         out.push_str(&paint(theme().failed, format!("  {d}\n")));
     }
     out
-}
-
-/// The tenant a step's event is about: `Some(None)` for the landlord, `None` for an event of
-/// no step.
-pub fn event_target(event: &JobEvent) -> Option<Option<&str>> {
-    match event {
-        JobEvent::StepStarted { step }
-        | JobEvent::MigrationApplied { step, .. }
-        | JobEvent::MigratorSaid { step, .. }
-        | JobEvent::StepSucceeded { step, .. }
-        | JobEvent::StepFailed { step, .. }
-        | JobEvent::StepSkipped { step, .. } => Some(step.tenant.as_deref()),
-        _ => None,
-    }
-}
-
-/// One progress line for an event, for stderr.
-pub fn event(event: &JobEvent) -> Option<String> {
-    Some(match event {
-        JobEvent::StepStarted { step } => format!("{} {step}", paint(theme().dim, "→")),
-        JobEvent::MigrationApplied { run, step } if step.action == Action::Adopt => format!(
-            "    {} recorded {:04} {} (adopted: not run)",
-            paint(theme().installed, "✓"),
-            run.version,
-            run.description
-        ),
-        JobEvent::MigrationApplied { run, .. } => {
-            let verb = if run.direction == RunDirection::Up {
-                "applied"
-            } else {
-                "reverted"
-            };
-            format!(
-                "    {} {} {:04} {} ({} ms)",
-                paint(theme().installed, "✓"),
-                verb,
-                run.version,
-                run.description,
-                run.millis
-            )
-        }
-        JobEvent::MigratorSaid { line, .. } => format!("    {} {line}", paint(theme().dim, "│")),
-        JobEvent::StepFailed { step, error, .. } => {
-            format!("{} {step}: {error}", paint(theme().failed, "✗"))
-        }
-        JobEvent::StepSkipped { step, reason } => {
-            format!("{} {step} skipped: {reason}", paint(theme().outdated, "-"))
-        }
-        _ => return None,
-    })
 }
 
 pub fn report(report: &JobReport) -> String {

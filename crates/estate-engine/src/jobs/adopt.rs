@@ -3,13 +3,11 @@
 //! recorded in estate's ledger, nothing run. A database that does not match fails the step
 //! with the difference and changes nothing.
 
-use std::collections::BTreeSet;
-
 use super::runner::JobRunner;
 use crate::database::Database;
 use crate::error::{Error, Result};
-use crate::migrator::adopt::{decide, record};
-use crate::migrator::{Ledger, RunContext};
+use crate::migrator::RunContext;
+use crate::migrator::adopt::{decide_module, record};
 use crate::plan::Step;
 
 impl JobRunner<'_> {
@@ -27,12 +25,7 @@ impl JobRunner<'_> {
             .get(&step.module)
             .and_then(|c| c.set(step.scope));
         let known = migrator.migrations(step.scope, db.engine());
-        let recorded: BTreeSet<i64> = Ledger::entries(db, &step.module, step.scope)
-            .await?
-            .into_iter()
-            .map(|e| e.version)
-            .collect();
-        let decision = decide(db, set, &known, &recorded, Some(to)).await?;
+        let decision = decide_module(db, set, &known, &step.module, step.scope, Some(to)).await?;
         if !decision.differences.is_empty() {
             return Err(Error::Migrator(format!(
                 "{} does not hold what {} {} migrations up to {} create: {}; install the module there instead, or adopt it --to the version it is at",

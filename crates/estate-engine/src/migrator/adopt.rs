@@ -86,6 +86,24 @@ pub async fn decide(
     })
 }
 
+/// [`decide`] for `module`'s `scope` on `db`, with what estate's ledger has of it already:
+/// the plan's reading and the job's, under the lock, are the same question.
+pub async fn decide_module(
+    db: &Database,
+    set: Option<&MigrationSet>,
+    known: &[MigrationInfo],
+    module: &str,
+    scope: Scope,
+    to: Option<i64>,
+) -> Result<Decision> {
+    let recorded: BTreeSet<i64> = Ledger::entries(db, module, scope)
+        .await?
+        .into_iter()
+        .map(|e| e.version)
+        .collect();
+    decide(db, set, known, &recorded, to).await
+}
+
 /// A version from another tool's ledger row: the digits of its leading timestamp or number
 /// (`20240115093000`, `2024-01-15-093000`, `2024_01_10_000001_create_rooms_table`).
 fn version_of(row: &str) -> Option<i64> {

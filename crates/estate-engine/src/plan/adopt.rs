@@ -9,8 +9,7 @@ use super::{Action, Plan, Planner, Step, TenantSelection, no_tenants, set_after_
 use crate::catalog::Scope;
 use crate::database::Database;
 use crate::error::{Error, Result};
-use crate::migrator::Ledger;
-use crate::migrator::adopt::{Decision, decide};
+use crate::migrator::adopt::{Decision, decide_module};
 use crate::registry::InstallState;
 
 impl Planner<'_> {
@@ -109,12 +108,9 @@ impl Planner<'_> {
             return Ok(None);
         }
         let set = self.catalog.contexts.get(module).and_then(|c| c.set(scope));
-        let recorded: BTreeSet<i64> = Ledger::entries(db, module, scope)
-            .await?
-            .into_iter()
-            .map(|e| e.version)
-            .collect();
-        decide(db, set, &known, &recorded, to).await.map(Some)
+        decide_module(db, set, &known, module, scope, to)
+            .await
+            .map(Some)
     }
 
     /// `--to` names one module's migration.

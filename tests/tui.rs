@@ -739,7 +739,7 @@ async fn the_filter_reads_states_and_module_states_and_answers_bad_input() {
     for h in history {
         let row = &app.views.history.page().rows[*h];
         assert_eq!(
-            (row.module.as_str(), row.outcome != "succeeded"),
+            (row.module_name(), row.outcome != "succeeded"),
             ("billing", true)
         );
     }
@@ -1079,7 +1079,7 @@ async fn history_past_the_newest_2000_rows_is_paged_from_the_registry() {
     );
     let oldest = &app.views.history.page().rows[app.row(Tab::History)];
     assert_eq!(
-        (oldest.module.as_str(), oldest.started_at.as_str()),
+        (oldest.module_name(), oldest.started_at.as_str()),
         (
             cli[0]["module"].as_str().unwrap(),
             cli[0]["started_at"].as_str().unwrap()

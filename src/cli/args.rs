@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use super::tenant_args::{TenantsCommand, TenantsFormat};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "estate",
@@ -192,6 +194,9 @@ pub struct VerifyArgs {
     /// Verify every tenant (the default)
     #[arg(long)]
     pub all: bool,
+    /// Only the tenants tagged so: KEY=VALUE or KEY!=VALUE (repeat: all must hold)
+    #[arg(long = "where", value_name = "KEY=VALUE", conflicts_with = "tenants")]
+    pub conditions: Vec<String>,
     /// Rewrite the registry rows that disagree with the ledgers (nothing else is repaired)
     #[arg(long)]
     pub repair: bool,
@@ -207,64 +212,23 @@ pub struct JsonFlag {
     pub json: bool,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum TenantsCommand {
-    /// List the tenants
-    List(JsonFlag),
-    /// Register a tenant and provision its database
-    Add {
-        /// lowercase letters, digits, _ and -, starting with a letter or digit
-        slug: String,
-        /// A display name [default: the slug]
-        #[arg(long)]
-        name: Option<String>,
-        /// The PostgreSQL server to place it on [default: the one with the fewest tenants]
-        #[arg(long, value_name = "NAME")]
-        server: Option<String>,
-        /// Register the database that is already where the tenancy places it; create nothing
-        #[arg(long)]
-        existing: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Register tenants whose databases exist already, from a CSV file (header row: slug,
-    /// name, server, path, database, schema) or JSON lines; nothing is created
-    Import {
-        /// The file (`-` for standard input)
-        file: String,
-        /// csv or jsonl [default: by the file's name, else csv]
-        #[arg(long, value_enum)]
-        format: Option<TenantsFormat>,
-        /// Register the good rows and list the others (by default one bad row refuses all)
-        #[arg(long)]
-        skip_invalid: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write the tenants in the format `tenants import` reads (to standard output)
-    Export {
-        /// csv or jsonl
-        #[arg(long, value_enum, default_value = "csv")]
-        format: TenantsFormat,
-    },
-}
-
-/// How a file of tenants is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TenantsFormat {
-    Csv,
-    Jsonl,
-}
-
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(required = true, multiple = true)]
 pub struct Targets {
     /// A tenant to act on (repeat, or separate with commas)
-    #[arg(long = "tenant", value_name = "SLUG", value_delimiter = ',')]
+    #[arg(
+        long = "tenant",
+        value_name = "SLUG",
+        value_delimiter = ',',
+        conflicts_with_all = ["all", "conditions"]
+    )]
     pub tenants: Vec<String>,
     /// Act on every tenant
     #[arg(long)]
     pub all: bool,
+    /// Act on the tenants tagged so: KEY=VALUE or KEY!=VALUE (repeat: all must hold)
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    pub conditions: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -285,6 +249,17 @@ pub struct RunFlags {
 }
 
 impl RunFlags {
+    /// A job run for another command's sake (a new tenant's default modules): no dry run,
+    /// every tenant tried.
+    pub fn quiet(json: bool) -> RunFlags {
+        RunFlags {
+            dry_run: false,
+            json,
+            max_failures: None,
+            fail_fast: false,
+        }
+    }
+
     /// The failure policy the flags ask for; `None`: try every tenant.
     pub fn max_failures(&self) -> Option<usize> {
         if self.fail_fast {
@@ -358,6 +333,9 @@ pub struct MigrateArgs {
     /// Act on every tenant (the default)
     #[arg(long)]
     pub all: bool,
+    /// Only the tenants tagged so: KEY=VALUE or KEY!=VALUE (repeat: all must hold)
+    #[arg(long = "where", value_name = "KEY=VALUE", conflicts_with = "tenants")]
+    pub conditions: Vec<String>,
     #[arg(long, value_enum, default_value = "all")]
     pub scope: ScopeArg,
     #[command(flatten)]
@@ -369,6 +347,9 @@ pub struct StatusArgs {
     /// Only this tenant
     #[arg(long, value_name = "SLUG")]
     pub tenant: Option<String>,
+    /// Only the tenants tagged so: KEY=VALUE or KEY!=VALUE (repeat: all must hold)
+    #[arg(long = "where", value_name = "KEY=VALUE", conflicts_with = "tenant")]
+    pub conditions: Vec<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -380,6 +361,9 @@ pub struct HistoryArgs {
     /// Only this tenant
     #[arg(long, value_name = "SLUG")]
     pub tenant: Option<String>,
+    /// Only the steps of tenants tagged so: KEY=VALUE or KEY!=VALUE (repeat: all must hold)
+    #[arg(long = "where", value_name = "KEY=VALUE", conflicts_with = "tenant")]
+    pub conditions: Vec<String>,
     /// Only this job's steps
     #[arg(long, value_name = "ID")]
     pub job: Option<String>,

@@ -8,9 +8,13 @@ use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 
 use super::args::{AdoptArgs, InstallArgs, MigrateArgs, RollbackArgs, RunFlags, ScopeArg};
-use super::{EXIT_FAILED, EXIT_OK, colour, open, print_json, progress, render, selection, slugs};
-use estate_engine::{Config, Error, JobControl, Plan, Project, RegisteredMigrators, Result};
-use estate_engine::{Scope, TenantSelection};
+use super::{
+    EXIT_FAILED, EXIT_OK, colour, open, print_json, progress, render, selection, selection_of,
+};
+use estate_engine::Scope;
+use estate_engine::{
+    Config, Error, JobControl, JobReport, Plan, Project, RegisteredMigrators, Result,
+};
 
 pub async fn install(
     config: Config,
@@ -58,11 +62,7 @@ pub async fn migrate(
     registered: &RegisteredMigrators,
     args: MigrateArgs,
 ) -> Result<u8> {
-    let selection = if args.tenants.is_empty() {
-        TenantSelection::All
-    } else {
-        TenantSelection::Only(slugs(&args.tenants)?)
-    };
+    let selection = selection_of(&args.tenants, &args.conditions)?;
     let scopes: &[Scope] = match args.scope {
         ScopeArg::Landlord => &[Scope::Landlord],
         ScopeArg::Tenant => &[Scope::Tenant],
@@ -98,11 +98,27 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
             "answer y to run the plan, or pass --yes",
         ));
     }
+    let report = run_job(project, &plan, flags).await?;
+    if flags.json {
+        print_json(&json!({ "dry_run": false, "plan": plan, "report": report }));
+    } else {
+        out!("{}", colour(render::report(&report)));
+    }
+    Ok(if report.is_success() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+/// Runs `plan` as a job, its progress on stderr (unless `--json`). The first signal stops the
+/// job at the next migration boundary; a second (not a hangup) stops it now.
+pub async fn run_job(project: &Project, plan: &Plan, flags: &RunFlags) -> Result<JobReport> {
     let control = JobControl::default().with_max_failures(flags.max_failures());
     let (tx, mut rx) = unbounded_channel();
     let show_progress = !flags.json;
     let progress = async {
-        let mut shown = progress::JobProgress::new(std::io::stderr().is_terminal(), &plan);
+        let mut shown = progress::JobProgress::new(std::io::stderr().is_terminal(), plan);
         while let Some(event) = rx.recv().await {
             if show_progress {
                 shown.on(&event);
@@ -154,19 +170,9 @@ async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool)
             }
         }
     });
-    let (report, ()) = tokio::join!(project.run(&plan, Some(tx), control.clone()), progress);
+    let (report, ()) = tokio::join!(project.run(plan, Some(tx), control.clone()), progress);
     interrupt.abort();
-    let report = report?;
-    if flags.json {
-        print_json(&json!({ "dry_run": false, "plan": plan, "report": report }));
-    } else {
-        out!("{}", colour(render::report(&report)));
-    }
-    Ok(if report.is_success() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
+    report
 }
 
 fn confirmed(plan: &Plan) -> Result<bool> {

@@ -23,7 +23,7 @@ use args::{Command, Targets};
 use estate_engine::Config;
 use estate_engine::Slug;
 use estate_engine::{Error, Result};
-use estate_engine::{Project, RegisteredMigrators, TenantSelection};
+use estate_engine::{Project, RegisteredMigrators, TagCondition, TenantSelection};
 
 /// Writes to stdout, ignoring a closed pipe (`estate status | head`): the output is for a
 /// reader who left, and a job must never die of it.
@@ -65,7 +65,9 @@ mod execute;
 mod jobs;
 mod selftest;
 mod status;
+mod tenant_args;
 mod tenant_files;
+mod tenant_remove;
 mod tenants;
 mod verify;
 
@@ -155,10 +157,23 @@ fn opened(project: Project) -> Result<Project> {
 }
 
 fn selection(targets: &Targets) -> Result<TenantSelection> {
-    if targets.all {
+    selection_of(&targets.tenants, &targets.conditions)
+}
+
+/// The tenants `--tenant` names, else those `--where` selects, else every tenant.
+fn selection_of(tenants: &[String], conditions: &[String]) -> Result<TenantSelection> {
+    if !tenants.is_empty() {
+        return Ok(TenantSelection::Only(slugs(tenants)?));
+    }
+    if conditions.is_empty() {
         return Ok(TenantSelection::All);
     }
-    Ok(TenantSelection::Only(slugs(&targets.tenants)?))
+    Ok(TenantSelection::Where(tag_conditions(conditions)?))
+}
+
+/// `--where` conditions, each checked.
+fn tag_conditions(conditions: &[String]) -> Result<Vec<TagCondition>> {
+    conditions.iter().map(|c| TagCondition::parse(c)).collect()
 }
 
 /// Every slug validated, or the first bad one refused.

@@ -330,7 +330,9 @@ pub fn tenants(tenants: &[TenantRecord], installs: &[Installation]) -> String {
     if tenants.is_empty() {
         return "no tenants yet: add one with `estate tenants add SLUG`\n".to_string();
     }
-    let mut table = Table::new(["TENANT", "NAME", "ENGINE", "DATABASE", "MODULES", "CREATED"]);
+    let mut table = Table::new([
+        "TENANT", "NAME", "TAGS", "ENGINE", "DATABASE", "MODULES", "CREATED",
+    ]);
     for t in tenants {
         let modules: Vec<&str> = installs
             .iter()
@@ -340,6 +342,7 @@ pub fn tenants(tenants: &[TenantRecord], installs: &[Installation]) -> String {
         table.row(vec![
             styled(theme().header, t.slug.clone()),
             t.name.clone().into(),
+            or_dash(estate_engine::tenancy::format_tag_list(&t.tags).replace(';', " ")),
             t.placement.engine.as_str().into(),
             t.placement.describe().into(),
             or_dash(modules.join(", ")),
@@ -375,7 +378,7 @@ pub fn history(entries: &[HistoryEntry]) -> String {
             e.tenant
                 .clone()
                 .map_or_else(|| styled(theme().dim, "landlord"), Cell::from),
-            e.module.clone().into(),
+            e.module_name().to_string().into(),
             e.scope.clone().into(),
             e.action.clone().into(),
             if e.outcome == "succeeded" {

@@ -14,11 +14,10 @@ pub async fn status(
     registered: &RegisteredMigrators,
     args: StatusArgs,
 ) -> Result<u8> {
-    if let Some(t) = &args.tenant {
-        Slug::parse(t)?;
-    }
+    let tenants: Vec<String> = args.tenant.iter().cloned().collect();
+    let selection = super::selection_of(&tenants, &args.conditions)?;
     let project = open(config, registered).await?;
-    let rows = project.status(args.tenant.as_deref()).await?;
+    let rows = project.status_of(&selection).await?;
     if args.json {
         print_json(&rows);
     } else {
@@ -62,6 +61,7 @@ pub async fn history(
         outcome: args.failed.then(|| "failed".to_string()),
         limit: args.limit,
         offset: 0,
+        tags: super::tag_conditions(&args.conditions)?,
     };
     let project = open(config, registered).await?;
     let entries = project.history(&filter).await?;

@@ -1,5 +1,6 @@
 //! Files of tenants, as `tenants import` reads them and `tenants export` writes them: CSV
-//! with a header row (`slug,name,server,path,database,schema`; an empty field is no value),
+//! with a header row (`slug,name,server,path,database,schema,tags`; an empty field is no
+//! value; tags as `plan=enterprise;region=eu`),
 //! or JSON lines (one object a line, the same keys). A row numbers by its line in the file,
 //! so a refusal names the line to fix.
 
@@ -9,7 +10,9 @@ use super::args::TenantsFormat;
 use estate_engine::{Error, Result, TenantRecord, TenantRow};
 
 /// The columns, in the order export writes them.
-const COLUMNS: [&str; 6] = ["slug", "name", "server", "path", "database", "schema"];
+const COLUMNS: [&str; 7] = [
+    "slug", "name", "server", "path", "database", "schema", "tags",
+];
 
 /// The rows of `file` (`-`: standard input), each with its line; the format from `format`,
 /// else the file's name (`.jsonl`), else CSV. A file that cannot be read as rows at all (an
@@ -86,6 +89,7 @@ fn csv_rows(file: &str, text: &str) -> Result<Vec<(usize, TenantRow)>> {
                 path: field("path"),
                 database: field("database"),
                 schema: field("schema"),
+                tags: field("tags"),
             },
         ));
     }
@@ -124,6 +128,7 @@ pub fn write(tenants: &[TenantRecord], format: TenantsFormat) -> Result<String> 
                     r.path.as_deref(),
                     r.database.as_deref(),
                     r.schema.as_deref(),
+                    r.tags.as_deref(),
                 ];
                 writer
                     .write_record(fields.map(|f| f.unwrap_or_default()))
@@ -147,5 +152,6 @@ fn row_of(t: &TenantRecord) -> TenantRow {
         path: sqlite.then(|| t.placement.location.clone()),
         database: (!sqlite).then(|| t.placement.location.clone()),
         schema: t.placement.schema.clone(),
+        tags: (!t.tags.is_empty()).then(|| estate_engine::tenancy::format_tag_list(&t.tags)),
     }
 }

@@ -3,8 +3,8 @@
 //! migration that stopped partway).
 
 use super::args::{ResolveArgs, VerifyArgs};
-use super::{EXIT_FAILED, EXIT_OK, colour, open, print_json, read_only, render, slugs};
-use estate_engine::{Config, RegisteredMigrators, Resolution, Result, Slug, TenantSelection};
+use super::{EXIT_FAILED, EXIT_OK, colour, open, print_json, read_only, render};
+use estate_engine::{Config, RegisteredMigrators, Resolution, Result, Slug};
 
 /// Exit 0 when nothing is wrong (after the repair, with --repair), 1 when findings remain.
 pub async fn verify(
@@ -12,11 +12,7 @@ pub async fn verify(
     registered: &RegisteredMigrators,
     args: VerifyArgs,
 ) -> Result<u8> {
-    let selection = if args.tenants.is_empty() {
-        TenantSelection::All
-    } else {
-        TenantSelection::Only(slugs(&args.tenants)?)
-    };
+    let selection = super::selection_of(&args.tenants, &args.conditions)?;
     let project = open(config, registered).await?;
     let report = project.verify(&selection, args.repair).await?;
     if args.json {

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use super::query::{Query, Term, nearest};
 use super::style;
 use super::widgets::text::{dim, history_line};
-use estate_engine::{HistoryFilter, HistoryPage, ModuleState, parse_since};
+use estate_engine::{HistoryFilter, HistoryPage, ModuleState, TagCondition, parse_since};
 
 /// Rows a History page holds: more than a screen, few enough to read in a blink.
 pub const PAGE: i64 = 500;
@@ -59,11 +59,12 @@ pub struct Conditions {
     pub tenant: Option<String>,
     pub failed: bool,
     pub since: Option<String>,
+    /// `plan=enterprise`, `region!=eu`: the rows of tenants so tagged.
+    pub tags: Vec<TagCondition>,
 }
 
 /// The words the History filter takes, for the message that refuses another.
-const TAKES: &str =
-    "the History filter takes a module, a tenant slug, failed, module:failed and since:12h";
+const TAKES: &str = "the History filter takes a module, a tenant slug, a tag (plan=enterprise), failed, module:failed and since:12h";
 
 impl Conditions {
     /// Reads a filter's words as conditions: a module name, a tenant slug (`is_tenant`),
@@ -82,6 +83,7 @@ impl Conditions {
                     c.failed = true;
                     one(&mut c.module, m, "module")?;
                 }
+                Term::Tag(tag) => c.tags.push(tag.clone()),
                 Term::State(word, _) => return Err(not_outcome(word)),
                 Term::Cell(m, _) => return Err(not_outcome(&format!("{m}:state"))),
                 Term::Text(word) => {
@@ -118,6 +120,7 @@ impl Conditions {
             outcome: self.failed.then(|| "failed".to_string()),
             limit: Some(limit),
             offset,
+            tags: self.tags.clone(),
         })
     }
 }
@@ -209,12 +212,13 @@ mod tests {
     #[test]
     fn words_become_conditions_and_others_are_refused_with_the_fix() {
         assert_eq!(
-            read("t0042 billing:failed since:12h"),
+            read("t0042 billing:failed since:12h plan=free"),
             Ok(Conditions {
                 module: Some("billing".into()),
                 tenant: Some("t0042".into()),
                 failed: true,
                 since: Some("12h".into()),
+                tags: vec![TagCondition::parse("plan=free").unwrap()],
             })
         );
         assert_eq!(read("✗").map(|c| c.failed), Ok(true));

@@ -4,14 +4,14 @@
 //! - a state, as an operator would type it (`failed` or `✗`, `outdated`, `pending` or `↑`,
 //!   `installed` or `✓`, `not_installed` or `·`): some module of the row is in that state;
 //! - `module:state` (`billing:failed`): that module is in that state for the row;
+//! - `key=value` or `key!=value` (`plan=enterprise`): the tenant's tags, as `--where` reads them;
 //! - any other word: found in the row's text (slug, name, placement; a history row's fields).
 //!
 //! What a state means is the view's to say (a tenant's cells, a module's tenants, a history
 //! row's outcome); a view with no states reads a state word as text. A `module:state` naming
 //! no module, or no state, is refused with the fix, so the filter is never silently empty.
-//! Tenant tags (a later issue) join as one more kind of [`Term`].
 
-use estate_engine::ModuleState;
+use estate_engine::{ModuleState, TagCondition, Tags};
 
 /// The words an operator may type for each state, the first the one messages name.
 const STATES: &[(&str, ModuleState)] = &[
@@ -45,6 +45,8 @@ pub enum Term {
     State(String, ModuleState),
     /// This module in this state.
     Cell(String, ModuleState),
+    /// A condition on the tenant's tags; in a view of no tenants, the word as text.
+    Tag(TagCondition),
 }
 
 /// A filter, parsed; empty lets every row through.
@@ -60,6 +62,15 @@ impl Query {
     pub fn parse(text: &str, modules: &[String]) -> Result<Query, String> {
         let mut terms = Vec::new();
         for word in text.split_whitespace() {
+            // Tag values keep their case: `region=EU` is not `region=eu`.
+            if word.contains('=') {
+                let tag = TagCondition::parse(word).map_err(|e| {
+                    let (problem, fix) = e.message_and_fix();
+                    format!("{problem}: {}", fix.unwrap_or_default())
+                })?;
+                terms.push(Term::Tag(tag));
+                continue;
+            }
             let word = word.to_lowercase();
             if let Some(state) = state_of(&word) {
                 terms.push(Term::State(word, state));
@@ -116,6 +127,16 @@ impl Query {
         text: impl FnOnce() -> String,
         state: impl Fn(Option<&str>, ModuleState) -> Option<bool>,
     ) -> bool {
+        self.matches_tagged(text, state, None)
+    }
+
+    /// `matches`, for a row of a tenant with these `tags`.
+    pub fn matches_tagged(
+        &self,
+        text: impl FnOnce() -> String,
+        state: impl Fn(Option<&str>, ModuleState) -> Option<bool>,
+        tags: Option<&Tags>,
+    ) -> bool {
         let mut text = Some(text);
         let mut haystack: Option<String> = None;
         let mut contains = |needle: &str| {
@@ -127,6 +148,10 @@ impl Query {
             Term::Text(t) => contains(t),
             Term::State(word, s) => state(None, *s).unwrap_or_else(|| contains(word)),
             Term::Cell(m, s) => state(Some(m), *s).unwrap_or(false),
+            Term::Tag(c) => match tags {
+                Some(tags) => c.matches(tags),
+                None => contains(&c.to_string().to_lowercase()),
+            },
         })
     }
 }
@@ -203,6 +228,27 @@ mod tests {
         let failed = q("failed").unwrap();
         assert!(failed.matches(|| "rollback failed".into(), |_, _| None));
         assert!(!failed.matches(|| "rollback succeeded".into(), |_, _| None));
+    }
+
+    #[test]
+    fn tags_match_a_tenant_s_tags_and_keep_their_case() {
+        let tags: Tags = [
+            ("plan".to_string(), "enterprise".to_string()),
+            ("region".to_string(), "EU".to_string()),
+        ]
+        .into();
+        let on = |text: &str| {
+            q(text)
+                .unwrap()
+                .matches_tagged(|| "acme".into(), |_, _| None, Some(&tags))
+        };
+        assert!(on("plan=enterprise"));
+        assert!(on("plan=enterprise region=EU acme"));
+        assert!(!on("region=eu"));
+        assert!(on("plan!=free"));
+        assert!(!on("plan!=enterprise"));
+        assert!(!on("tier=gold"));
+        assert!(q("plan=").unwrap_err().contains("empty value"));
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl Shared {
             filter,
             self.order.rows(data),
             |t, query| {
-                query.matches(
+                query.matches_tagged(
                     || {
                         let r = &tenants[t];
                         format!("{} {} {}", r.slug, r.name, r.placement.describe())
@@ -113,6 +113,7 @@ impl Shared {
                                 .is_some_and(|m| data.matrix.cell(t, m).state == state),
                         })
                     },
+                    Some(&tenants[t].tags),
                 )
             },
             cursors,

@@ -59,11 +59,11 @@ pub use migrator::{
 pub use plan::{Action, Drops, Plan, Step, TenantSelection};
 pub use project::{
     Finding, FindingKind, ImportReport, Matrix, MatrixCell, ModuleState, ModuleSummary, RefusedRow,
-    Resolution, Resolved, StatusRow, TenantRow, VerifyReport,
+    Removal, Resolution, Resolved, StatusRow, TenantRow, VerifyReport,
 };
 pub use registry::{
     Evidence, HistoryEntry, HistoryFilter, HistoryPage, Installation, JobCounts, JobFilter,
-    JobRecord, LineKind, LogLine, LoggedLine, TenantRecord,
+    JobRecord, LineKind, LogLine, LoggedLine, TenantRecord, still_installed,
 };
 pub use sql::Engine;
-pub use tenancy::{Slug, check_name};
+pub use tenancy::{Slug, TagCondition, Tags, check_name, parse_tag};

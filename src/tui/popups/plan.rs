@@ -24,6 +24,13 @@ pub fn describe(request: &PlanRequest) -> String {
                     .map(|s| s.to_string())
                     .collect::<Vec<_>>()
                     .join(", "),
+                TenantSelection::Where(c) => format!(
+                    "the tenants where {}",
+                    c.iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
             };
             format!("{} for {tenants}", g.modules.join(" "))
         })

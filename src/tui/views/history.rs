@@ -314,7 +314,7 @@ impl View for History {
                     Cell::from(outcome),
                     Cell::from(short_time(&h.started_at)),
                     Cell::from(h.tenant.clone().unwrap_or_else(|| "landlord".to_string())),
-                    Cell::from(h.module.clone()),
+                    Cell::from(h.module_name().to_string()),
                     Cell::from(h.action.clone()),
                     Cell::from(format!("{} ms", h.duration_ms)),
                     Cell::from(by),
@@ -338,7 +338,7 @@ fn detail(h: &HistoryEntry) -> (String, Vec<Line<'static>>) {
                 .clone()
                 .map_or("landlord".to_string(), |t| format!("tenant {t}")),
         ),
-        field("module", format!("{} ({} scope)", h.module, h.scope)),
+        field("module", format!("{} ({} scope)", h.module_name(), h.scope)),
         field("action", h.action.clone()),
         field("migrations", h.migrations.clone()),
         field("started", h.started_at.clone()),
@@ -354,5 +354,5 @@ fn detail(h: &HistoryEntry) -> (String, Vec<Line<'static>>) {
                 .map(|l| Line::from(Span::styled(l.to_string(), style::failed()))),
         );
     }
-    (format!("{} {}", h.action, h.module), lines)
+    (format!("{} {}", h.action, h.module_name()), lines)
 }

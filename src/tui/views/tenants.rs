@@ -1,7 +1,8 @@
 //! The Tenants view: each tenant's placement and how many modules it has installed, outdated
 //! or failed; its details (`enter`: each module's state, recent history, and what the last
-//! verify found); `v` verifies. It lists the tenants shown, through the filter it shares with
-//! the Matrix. Marking a tenant marks it for every module.
+//! verify found); `v` verifies. It lists the tenants shown, with their tags, through the filter
+//! it shares with the Matrix (`plan=enterprise` matches tags). Marking a tenant marks it for
+//! every module.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -18,6 +19,7 @@ use crate::tui::style;
 use crate::tui::widgets::table::{self, List, Spec, header, mark};
 use crate::tui::widgets::text::{field, heading, short_time, state_span};
 use crate::tui::worker::Effect;
+use estate_engine::Tags;
 
 #[derive(Debug, Default)]
 pub struct Tenants {
@@ -91,10 +93,11 @@ impl View for Tenants {
                 title: "Tenants",
                 suffix: shared.order.describe(),
                 empty: "no tenants yet: `estate tenants add SLUG`",
-                header: header(&["", "TENANT", "NAME", "PLACEMENT", "✓", "↑", "✗"]),
+                header: header(&["", "TENANT", "NAME", "TAGS", "PLACEMENT", "✓", "↑", "✗"]),
                 widths: vec![
                     Constraint::Length(1),
                     Constraint::Length(14),
+                    Constraint::Fill(1),
                     Constraint::Fill(1),
                     Constraint::Fill(1),
                     Constraint::Length(3),
@@ -116,6 +119,7 @@ impl View for Tenants {
                     Cell::from(mark(marked)),
                     Cell::from(t.slug.clone()),
                     Cell::from(t.name.clone()),
+                    Cell::from(tag_text(&t.tags)),
                     Cell::from(t.placement.describe()),
                     Cell::from(Span::styled(ok.to_string(), style::installed())),
                     Cell::from(Span::styled(outdated.to_string(), style::outdated())),
@@ -124,6 +128,17 @@ impl View for Tenants {
             },
         );
     }
+}
+
+/// A tenant's tags as the filter takes them (`plan=enterprise region=eu`), `-` for none.
+fn tag_text(tags: &Tags) -> String {
+    if tags.is_empty() {
+        return "-".to_string();
+    }
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A tenant's window: what the last verify found first, then its details.
@@ -145,6 +160,7 @@ fn detail(
             Span::raw(format!("  {}", tenant.name)),
         ]),
         field("placement", tenant.placement.describe()),
+        field("tags", tag_text(&tenant.tags)),
         field("added", short_time(&tenant.created_at)),
         Line::default(),
         heading("modules"),

@@ -54,7 +54,7 @@ pub fn history_line(h: &HistoryEntry) -> Line<'static> {
             "{}  {} {} ({}) {} ms  by {}",
             short_time(&h.started_at),
             h.action,
-            h.module,
+            h.module_name(),
             h.scope,
             h.duration_ms,
             h.operator

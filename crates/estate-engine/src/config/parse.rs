@@ -66,6 +66,9 @@ pub(super) struct RawTenancy {
     pub(super) path: Option<PathBuf>,
     pub(super) database: Option<String>,
     pub(super) schema: Option<String>,
+    /// Modules every new tenant gets (`tenants add`, `tenants import --install-defaults`).
+    #[serde(default)]
+    pub(super) default_modules: Vec<String>,
 }
 
 #[derive(Deserialize)]

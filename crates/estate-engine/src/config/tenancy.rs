@@ -42,6 +42,8 @@ pub struct TenancyConfig {
     pub database_template: String,
     /// PostgreSQL schema layout: the schema of each tenant.
     pub schema_template: String,
+    /// The modules a new tenant is given, with what they require, as one install job.
+    pub default_modules: Vec<String>,
 }
 
 impl TenancyConfig {
@@ -95,6 +97,7 @@ impl TenancyConfig {
                 .schema
                 .clone()
                 .unwrap_or_else(|| "tenant_{slug}".to_string()),
+            default_modules: raw.default_modules.clone(),
         }
     }
 }

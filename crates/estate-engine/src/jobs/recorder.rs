@@ -261,7 +261,7 @@ impl<'a> Recorder<'a> {
         let entry = HistoryEntry {
             job_id: self.job_id.clone(),
             tenant: step.tenant.clone(),
-            module: step.module.clone(),
+            module: Some(step.module.clone()),
             scope: step.scope.to_string(),
             action: step.action.to_string(),
             operator: self.operator.user.clone(),

@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::migrator::{LedgerEntry, MigrationInfo, ModuleMigrator};
 use crate::registry::{Installation, Registry, TenantRecord};
-use crate::tenancy::Slug;
+use crate::tenancy::{Slug, TagCondition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -68,6 +68,8 @@ impl std::fmt::Display for Action {
 pub enum TenantSelection {
     All,
     Only(Vec<Slug>),
+    /// The tenants whose tags meet every condition (`--where plan=enterprise`).
+    Where(Vec<TagCondition>),
 }
 
 /// One context's migrator run on one scope of one database.

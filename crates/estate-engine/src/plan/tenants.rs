@@ -10,12 +10,30 @@ use crate::database::{Address, Database};
 use crate::error::{Error, Result};
 use crate::migrator::Applied;
 use crate::registry::{InstallState, TenantRecord};
+use crate::tenancy::matches_all;
 
 impl Planner<'_> {
     /// The tenants selected, each known to the registry.
     pub async fn resolve_tenants(&self, selection: &TenantSelection) -> Result<Vec<TenantRecord>> {
         match selection {
             TenantSelection::All => self.registry.tenants().await,
+            TenantSelection::Where(conditions) => {
+                let tenants = self.registry.tenants().await?;
+                let any = !tenants.is_empty();
+                let chosen: Vec<TenantRecord> = tenants
+                    .into_iter()
+                    .filter(|t| matches_all(conditions, &t.tags))
+                    .collect();
+                if chosen.is_empty() && any {
+                    let asked: Vec<String> =
+                        conditions.iter().map(|c| format!("--where {c}")).collect();
+                    return Err(Error::refused(
+                        format!("no tenant matches {}", asked.join(" ")),
+                        "`estate tenants list` shows each tenant's tags; `estate tenants tag SLUG KEY=VALUE` sets one",
+                    ));
+                }
+                Ok(chosen)
+            }
             TenantSelection::Only(slugs) => {
                 let mut out = Vec::new();
                 for slug in slugs {

@@ -13,9 +13,11 @@ use super::Project;
 use crate::config::Layout;
 use crate::database::{Address, Database};
 use crate::error::{Error, Result};
-use crate::registry::TenantRecord;
+use crate::registry::{NewTenant, TenantRecord};
 use crate::sql::Engine;
-use crate::tenancy::{Placement, Slug, check_name, file_identity};
+use crate::tenancy::{
+    Placement, Slug, Tags, check_name, file_identity, format_tag_list, parse_tag_list,
+};
 
 /// One tenant to register, as a file of tenants gives it. Which placement fields apply is
 /// the layout's business: `path` for SQLite, `database` for a database per tenant, `database`
@@ -34,6 +36,9 @@ pub struct TenantRow {
     pub database: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// The tenant's tags as one field: `plan=enterprise;region=eu`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
 }
 
 /// A row that passed: its slug, placement, address, and its file's identity (SQLite).
@@ -70,7 +75,7 @@ impl Project {
         }
         self.registry.add_tenants(&good).await?;
         let report = ImportReport {
-            registered: good.into_iter().map(|(s, _, _)| s.to_string()).collect(),
+            registered: good.into_iter().map(|t| t.slug.to_string()).collect(),
             refused,
         };
         tracing::info!(
@@ -85,7 +90,7 @@ impl Project {
     async fn checked_rows(
         &self,
         rows: &[(usize, TenantRow)],
-    ) -> Result<(Vec<(Slug, String, Placement)>, Vec<RefusedRow>)> {
+    ) -> Result<(Vec<NewTenant>, Vec<RefusedRow>)> {
         let registered = self.registry.tenants().await?;
         let mut slugs: BTreeSet<String> = registered.iter().map(|t| t.slug.clone()).collect();
         let mut places: BTreeMap<String, String> = registered
@@ -102,7 +107,7 @@ impl Project {
             }
         }
         let mut report = ImportReport::default();
-        let mut candidates: Vec<(usize, Slug, String, Placement, Address)> = Vec::new();
+        let mut candidates: Vec<(usize, NewTenant, Address)> = Vec::new();
         for (line, row) in rows {
             let refuse = |reason: String| RefusedRow {
                 line: *line,
@@ -111,26 +116,34 @@ impl Project {
             };
             let checked = self
                 .check_row(row, &slugs, &places, landlord_file, &files)
+                .and_then(|checked| Ok((checked, row_tags(row)?)))
                 .map_err(|e| problem_of(&e));
             match checked {
-                Ok((slug, placement, address, file)) => {
+                Ok(((slug, placement, address, file), tags)) => {
                     slugs.insert(slug.to_string());
                     places.insert(placement.describe(), slug.to_string());
                     if let Some(file) = file {
                         files.insert(file, slug.to_string());
                     }
                     let name = row.name.clone().unwrap_or_else(|| slug.to_string());
-                    candidates.push((*line, slug, name, placement, address));
+                    let tenant = NewTenant {
+                        slug,
+                        name,
+                        placement,
+                        tags,
+                    };
+                    candidates.push((*line, tenant, address));
                 }
                 Err(reason) => report.refused.push(refuse(reason)),
             }
         }
         // Whether each database is there: a file check, or one question per server.
-        let addresses: Vec<&Address> = candidates.iter().map(|c| &c.4).collect();
+        let addresses: Vec<&Address> = candidates.iter().map(|c| &c.2).collect();
         let found = Database::existing(&addresses).await;
         let mut good = Vec::new();
         for (candidate, exists) in candidates.into_iter().zip(found) {
-            let (line, slug, name, placement, _) = candidate;
+            let (line, tenant, _) = candidate;
+            let placement = &tenant.placement;
             let reason = match exists {
                 Some(true) => None,
                 Some(false) => Some(format!(
@@ -144,12 +157,12 @@ impl Project {
                 )),
             };
             match reason {
-                None => good.push((slug, name, placement)),
                 Some(reason) => report.refused.push(RefusedRow {
                     line,
-                    slug: slug.to_string(),
+                    slug: tenant.slug.to_string(),
                     reason,
                 }),
+                None => good.push(tenant),
             }
         }
         report.refused.sort_by_key(|r| r.line);
@@ -163,6 +176,7 @@ impl Project {
         slug: &str,
         name: Option<&str>,
         server: Option<&str>,
+        tags: &Tags,
     ) -> Result<TenantRecord> {
         let parsed = Slug::parse(slug)?;
         let tenancy = &self.config.tenancy;
@@ -170,6 +184,7 @@ impl Project {
             slug: slug.to_string(),
             name: name.map(str::to_string),
             server: server.map(str::to_string),
+            tags: (!tags.is_empty()).then(|| format_tag_list(tags)),
             ..TenantRow::default()
         };
         match tenancy.layout {
@@ -339,6 +354,15 @@ impl Project {
 }
 
 /// What is wrong, without the fix (a row's reason is one line of a list).
+/// A row's tags, checked as `tenants tag` checks them.
+fn row_tags(row: &TenantRow) -> Result<Tags> {
+    row.tags
+        .as_deref()
+        .map(parse_tag_list)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
 fn problem_of(e: &Error) -> String {
     match e {
         Error::Refused { problem, .. } => problem.clone(),

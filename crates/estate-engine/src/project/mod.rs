@@ -9,6 +9,7 @@ mod import;
 mod jobs;
 mod matrix;
 mod modules;
+mod removal;
 mod resolve;
 mod selftest;
 mod tenants;
@@ -17,6 +18,7 @@ mod verify;
 pub use import::{ImportReport, RefusedRow, TenantRow};
 pub use matrix::{Matrix, MatrixCell, ModuleState, StatusRow};
 pub use modules::{ModuleSummary, PerScope};
+pub use removal::Removal;
 pub use resolve::{Resolution, Resolved};
 pub use selftest::{Mismatch, SelfTestRun};
 pub use verify::{Finding, FindingKind, VerifyReport};
@@ -283,15 +285,16 @@ impl Project {
 
     /// The installation matrix: every selected tenant × every module of the catalog.
     pub async fn status(&self, tenant: Option<&str>) -> Result<Vec<StatusRow>> {
-        let tenants = match tenant {
-            Some(slug) => {
-                let slug = Slug::parse(slug)?;
-                self.planner()
-                    .resolve_tenants(&TenantSelection::Only(vec![slug]))
-                    .await?
-            }
-            None => self.registry.tenants().await?,
+        let selection = match tenant {
+            Some(slug) => TenantSelection::Only(vec![Slug::parse(slug)?]),
+            None => TenantSelection::All,
         };
+        self.status_of(&selection).await
+    }
+
+    /// The installation matrix of the tenants `selection` names.
+    pub async fn status_of(&self, selection: &TenantSelection) -> Result<Vec<StatusRow>> {
+        let tenants = self.planner().resolve_tenants(selection).await?;
         let installs = self.registry.installations_by_key().await?;
         let landlord = self.registry.landlord();
         let mut landlord_status = BTreeMap::new();
@@ -395,9 +398,21 @@ impl Project {
         }
         if let Some(t) = &filter.tenant {
             let slug = Slug::parse(t)?;
-            self.planner()
+            let known = self
+                .planner()
                 .resolve_tenants(&TenantSelection::Only(vec![slug]))
-                .await?;
+                .await;
+            // A removed tenant is unknown to the registry, and its history is still asked for.
+            if let Err(e) = known {
+                let rows = HistoryFilter {
+                    tenant: Some(t.clone()),
+                    limit: Some(1),
+                    ..HistoryFilter::default()
+                };
+                if self.registry.history(&rows).await?.is_empty() {
+                    return Err(e);
+                }
+            }
         }
         if let Some(job) = &filter.job {
             self.registry.job(job).await?;

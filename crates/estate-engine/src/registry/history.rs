@@ -2,13 +2,15 @@
 
 use super::Registry;
 use crate::error::Result;
+use crate::tenancy::TagCondition;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct HistoryEntry {
     pub job_id: String,
     /// `None` for a step on the landlord scope.
     pub tenant: Option<String>,
-    pub module: String,
+    /// `None` for a tenant's removal.
+    pub module: Option<String>,
     pub scope: String,
     pub action: String,
     pub operator: String,
@@ -22,6 +24,13 @@ pub struct HistoryEntry {
     pub error: Option<String>,
 }
 
+impl HistoryEntry {
+    /// The module, or `-` for a row about the tenant itself (its removal).
+    pub fn module_name(&self) -> &str {
+        self.module.as_deref().unwrap_or("-")
+    }
+}
+
 /// Which history rows: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryFilter {
@@ -32,6 +41,8 @@ pub struct HistoryFilter {
     pub since: Option<String>,
     /// Rows of steps that ended so: `succeeded` or `failed` (the console's `failed` term).
     pub outcome: Option<String>,
+    /// Rows of the tenants whose tags meet every condition (`--where`).
+    pub tags: Vec<TagCondition>,
     /// The newest `limit` rows (after skipping `offset`); every row when `None`.
     pub limit: Option<i64>,
     /// Rows skipped from the newest, for a page further back.
@@ -47,27 +58,38 @@ pub struct HistoryPage {
     pub offset: i64,
 }
 
-/// The filter's conditions, for `concat!` (a query's text stays a literal): $1 module,
-/// $2 tenant, $3 job, $4 since, $5 outcome; bound by `bind_matching!`, never spliced.
-macro_rules! matching {
-    () => {
-        " FROM estate_history
-          WHERE (CAST($1 AS TEXT) IS NULL OR module = $1) AND (CAST($2 AS TEXT) IS NULL OR tenant = $2)
-            AND (CAST($3 AS TEXT) IS NULL OR job_id = $3) AND (CAST($4 AS TEXT) IS NULL OR started_at >= $4)
-            AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)"
-    };
-}
-
-/// Binds `matching!`'s parameters, in its order.
-macro_rules! bind_matching {
-    ($query:expr, $filter:expr) => {
-        $query
-            .bind(&$filter.module)
-            .bind(&$filter.tenant)
-            .bind(&$filter.job)
-            .bind(&$filter.since)
-            .bind(&$filter.outcome)
-    };
+/// Appends the filter's conditions to a query that has just said `FROM estate_history`,
+/// every value bound, never spliced. A tag condition keeps the rows of tenants whose tags meet
+/// it (`!=`: another value or no such tag), so landlord rows never match one.
+macro_rules! push_matching {
+    ($query:expr, $filter:expr) => {{
+        let (q, f) = (&mut $query, $filter);
+        q.push(" WHERE 1 = 1");
+        let columns = [
+            ("module", &f.module),
+            ("tenant", &f.tenant),
+            ("job_id", &f.job),
+            ("outcome", &f.outcome),
+        ];
+        for (column, value) in columns {
+            if let Some(value) = value {
+                q.push(format_args!(" AND {column} = ")).push_bind(value.clone());
+            }
+        }
+        if let Some(since) = &f.since {
+            q.push(" AND started_at >= ").push_bind(since.clone());
+        }
+        for c in &f.tags {
+            let op = if c.equal { "IN" } else { "NOT IN" };
+            q.push(format_args!(
+                " AND tenant IS NOT NULL AND tenant {op} (SELECT tenant FROM estate_tenant_tags WHERE key = "
+            ))
+            .push_bind(c.key.clone())
+            .push(" AND value = ")
+            .push_bind(c.value.clone())
+            .push(")");
+        }
+    }};
 }
 
 impl Registry {
@@ -84,10 +106,9 @@ impl Registry {
         let rows = self.newest(filter).await?;
         let db = &self.db;
         let (total,): (i64,) = crate::on_pool!(db, pool => {
-            bind_matching!(sqlx::query_as(concat!("SELECT COUNT(*)", matching!())), filter)
-                .fetch_one(pool)
-                .await
-                .map_err(|e| self.err(e))?
+            let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM estate_history");
+            push_matching!(q, filter);
+            q.build_query_as().fetch_one(pool).await.map_err(|e| self.err(e))?
         });
         Ok(HistoryPage {
             rows,
@@ -100,17 +121,19 @@ impl Registry {
     async fn newest(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
         let db = &self.db;
         crate::on_pool!(db, pool => {
-            bind_matching!(sqlx::query_as::<_, HistoryEntry>(concat!(
+            let mut q = sqlx::QueryBuilder::new(
                 "SELECT job_id, tenant, module, scope, action, operator, ssh_client, started_at,
-                        finished_at, duration_ms, migrations, outcome, error",
-                matching!(),
-                " ORDER BY id DESC LIMIT $6 OFFSET $7"
-            )), filter)
-            .bind(filter.limit.unwrap_or(i64::MAX))
-            .bind(filter.offset.max(0))
-            .fetch_all(pool)
-            .await
-            .map_err(|e| self.err(e))
+                        finished_at, duration_ms, migrations, outcome, error FROM estate_history",
+            );
+            push_matching!(q, filter);
+            q.push(" ORDER BY id DESC LIMIT ")
+                .push_bind(filter.limit.unwrap_or(i64::MAX))
+                .push(" OFFSET ")
+                .push_bind(filter.offset.max(0));
+            q.build_query_as::<HistoryEntry>()
+                .fetch_all(pool)
+                .await
+                .map_err(|e| self.err(e))
         })
     }
 }

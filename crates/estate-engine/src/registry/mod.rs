@@ -17,6 +17,7 @@ mod job_log;
 mod jobs;
 mod landlord;
 mod modules;
+mod removal;
 mod repair;
 mod schema;
 mod tenants;
@@ -27,8 +28,9 @@ pub use installations::{InstallState, Installation, InstallationStates};
 pub use job_log::{LineKind, LogLine, LoggedLine};
 pub use jobs::{JobCounts, JobFilter, JobRecord};
 pub use landlord::{Creation, Evidence, LOGGED_JOB, LOGGED_TENANT};
+pub use removal::still_installed;
 pub use repair::{repair_from_ledgers, repairs};
-pub use tenants::TenantRecord;
+pub use tenants::{NewTenant, TenantRecord};
 pub use write::RegistryWrite;
 
 use crate::database::Database;

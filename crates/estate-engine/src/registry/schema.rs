@@ -91,6 +91,20 @@ const REGISTRY_MIGRATIONS: &[Embedded] = &[
         up: include_str!("migrations/0007_add_adopt_history.up.postgres.sql"),
         down: include_str!("migrations/0007_add_adopt_history.down.postgres.sql"),
     },
+    Embedded {
+        version: 8,
+        name: "add_tenant_lifecycle",
+        engine: None,
+        up: include_str!("migrations/0008_add_tenant_lifecycle.up.sql"),
+        down: include_str!("migrations/0008_add_tenant_lifecycle.down.sql"),
+    },
+    Embedded {
+        version: 8,
+        name: "add_tenant_lifecycle",
+        engine: Some(Engine::Postgres),
+        up: include_str!("migrations/0008_add_tenant_lifecycle.up.postgres.sql"),
+        down: include_str!("migrations/0008_add_tenant_lifecycle.down.postgres.sql"),
+    },
 ];
 
 /// The migrator of the registry's own schema.

@@ -2,7 +2,8 @@
 //!
 //! A row read back is checked again before it is used (its slug valid, no two rows placing
 //! tenants at one database): rows can be edited by hand, and a placement becomes a file name,
-//! a database name or a schema name.
+//! a database name or a schema name. A tenant's tags live beside it in `estate_tenant_tags`,
+//! one row a tag.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use super::Registry;
 use crate::clock::now;
 use crate::database::Engine;
 use crate::error::{Error, Result};
-use crate::tenancy::{Placement, Slug};
+use crate::tenancy::{Placement, Slug, Tags};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TenantRecord {
@@ -18,6 +19,16 @@ pub struct TenantRecord {
     pub name: String,
     pub placement: Placement,
     pub created_at: String,
+    pub tags: Tags,
+}
+
+/// A tenant to register: its slug, display name, placement and tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTenant {
+    pub slug: Slug,
+    pub name: String,
+    pub placement: Placement,
+    pub tags: Tags,
 }
 
 impl Registry {
@@ -30,8 +41,20 @@ impl Registry {
             .fetch_all(pool)
             .await
             .map_err(|e| self.err(e))?;
-            let tenants: Vec<TenantRecord> =
+            let mut tenants: Vec<TenantRecord> =
                 rows.into_iter().map(tenant_record).collect::<Result<_>>()?;
+            let tags: Vec<(String, String, String)> =
+                sqlx::query_as("SELECT tenant, key, value FROM estate_tenant_tags")
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            let mut by_tenant: HashMap<String, Tags> = HashMap::new();
+            for (tenant, key, value) in tags {
+                by_tenant.entry(tenant).or_default().insert(key, value);
+            }
+            for t in &mut tenants {
+                t.tags = by_tenant.remove(&t.slug).unwrap_or_default();
+            }
             let mut owners: HashMap<String, &str> = HashMap::with_capacity(tenants.len());
             for t in &tenants {
                 if let Some(other) = owners.insert(t.placement.describe(), &t.slug) {
@@ -52,9 +75,16 @@ impl Registry {
             .fetch_optional(pool)
             .await
             .map_err(|e| self.err(e))?;
-            let Some(record) = row.map(tenant_record).transpose()? else {
+            let Some(mut record) = row.map(tenant_record).transpose()? else {
                 return Ok(None);
             };
+            let tags: Vec<(String, String)> =
+                sqlx::query_as("SELECT key, value FROM estate_tenant_tags WHERE tenant = $1")
+                    .bind(slug)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            record.tags = tags.into_iter().collect();
             let other: Option<(String,)> = sqlx::query_as(
                 "SELECT slug FROM estate_tenants WHERE slug <> $1 AND engine = $2 AND location = $3
                  AND COALESCE(server, '') = COALESCE($4, '') AND COALESCE(schema_name, '') = COALESCE($5, '')",
@@ -74,36 +104,31 @@ impl Registry {
         })
     }
 
-    pub async fn add_tenant(
-        &self,
-        slug: &Slug,
-        name: &str,
-        placement: &Placement,
-    ) -> Result<TenantRecord> {
-        let created_at = self
-            .add_tenants(&[(slug.clone(), name.to_string(), placement.clone())])
-            .await?;
+    pub async fn add_tenant(&self, tenant: NewTenant) -> Result<TenantRecord> {
+        let created_at = self.add_tenants(std::slice::from_ref(&tenant)).await?;
         Ok(TenantRecord {
-            slug: slug.to_string(),
-            name: name.to_string(),
-            placement: placement.clone(),
+            slug: tenant.slug.to_string(),
+            name: tenant.name,
+            placement: tenant.placement,
             created_at,
+            tags: tenant.tags,
         })
     }
 
-    /// Registers `tenants` (slug, name, placement) in one transaction: all of them or none.
-    /// Returns the time they were registered at.
-    pub async fn add_tenants(&self, tenants: &[(Slug, String, Placement)]) -> Result<String> {
+    /// Registers `tenants` in one transaction: all of them or none. Returns the time they were
+    /// registered at.
+    pub async fn add_tenants(&self, tenants: &[NewTenant]) -> Result<String> {
         let created_at = now();
         let mut tx = self.db.begin().await?;
         crate::on_tx!(tx, conn => {
-            for (slug, name, placement) in tenants {
+            for t in tenants {
+                let placement = &t.placement;
                 sqlx::query(
                     "INSERT INTO estate_tenants (slug, name, engine, server, location, schema_name, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
-                .bind(slug.as_str())
-                .bind(name)
+                .bind(t.slug.as_str())
+                .bind(&t.name)
                 .bind(placement.engine.as_str())
                 .bind(&placement.server)
                 .bind(&placement.location)
@@ -112,10 +137,46 @@ impl Registry {
                 .execute(&mut *conn)
                 .await
                 .map_err(|e| self.err(e))?;
+                for (key, value) in &t.tags {
+                    sqlx::query("INSERT INTO estate_tenant_tags (tenant, key, value) VALUES ($1, $2, $3)")
+                        .bind(t.slug.as_str())
+                        .bind(key)
+                        .bind(value)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|e| self.err(e))?;
+                }
             }
         });
         tx.commit().await?;
         Ok(created_at)
+    }
+
+    /// Sets `tags` on a registered tenant (a key it has already takes the new value) and
+    /// removes the keys in `untag`, in one transaction.
+    pub async fn retag(&self, slug: &str, tags: &Tags, untag: &[String]) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        crate::on_tx!(tx, conn => {
+            for key in untag.iter().chain(tags.keys()) {
+                sqlx::query("DELETE FROM estate_tenant_tags WHERE tenant = $1 AND key = $2")
+                    .bind(slug)
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+            for (key, value) in tags {
+                sqlx::query("INSERT INTO estate_tenant_tags (tenant, key, value) VALUES ($1, $2, $3)")
+                    .bind(slug)
+                    .bind(key)
+                    .bind(value)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+        });
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -171,5 +232,6 @@ fn tenant_record(r: TenantRow) -> Result<TenantRecord> {
             schema: r.schema_name,
         },
         created_at: r.created_at,
+        tags: Tags::new(),
     })
 }

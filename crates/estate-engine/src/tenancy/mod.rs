@@ -6,8 +6,13 @@
 //! templates put them, whether the registry names them or not.
 
 mod discover;
+mod tags;
 
 pub use discover::{Discovery, Found, discover};
+pub use tags::{
+    MAX_TAG_VALUE, TAG_KEY_RULE, TagCondition, Tags, check_tag_key, check_tag_value,
+    format_tag_list, matches_all, parse_tag, parse_tag_list,
+};
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
@@ -349,6 +354,41 @@ impl Placement {
         .await?;
         db.close().await;
         Ok(())
+    }
+}
+
+impl Placement {
+    /// Drops the tenant's database: the SQLite file (with its journal files), the schema in
+    /// the schema layout (never the database the schemas share), or the database. One that is
+    /// already gone is fine: a removal interrupted after its drop runs again to the end.
+    pub async fn drop_database(&self, config: &Config) -> Result<()> {
+        match self.address(config)? {
+            Address::Sqlite { path } => {
+                // estate's own lock file beside it too (`database::lock`).
+                for suffix in ["", "-wal", "-shm", "-journal", ".lock"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    match std::fs::remove_file(&file) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(Error::io(
+                                format!("removing {}", Path::new(&file).display()),
+                                e,
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+            Address::Postgres {
+                server,
+                database,
+                schema: Some(schema),
+            } => server.drop_schema(&database, &schema).await,
+            Address::Postgres {
+                server, database, ..
+            } => server.drop_database(&database).await,
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! What estate asks a server about itself, beside any tenant's work: the databases and schemas
-//! on it (where unregistered tenants are looked for), a scratch database dropped, and this
-//! process's statements cancelled.
+//! on it (where unregistered tenants are looked for), a scratch database or a removed tenant's
+//! database or schema dropped, and this process's statements cancelled.
 
 use sqlx::Connection;
 
@@ -18,6 +18,23 @@ impl Server {
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             quote_ident(database)
         );
+        let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| self.fail(&label, e));
+        let _ = conn.close().await;
+        dropped.map(drop)
+    }
+
+    /// Drops `schema` of `database` with everything in it, if it is there (a tenant removed
+    /// with `--drop-database` in the schema layout).
+    pub(crate) async fn drop_schema(&self, database: &str, schema: &str) -> Result<()> {
+        if !super::exists(self, database, None).await? {
+            return Ok(());
+        }
+        let label = format!("dropping schema {schema} of database {database}");
+        let mut conn = self.connect(&label, database).await?;
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(schema));
         let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&mut conn)
             .await

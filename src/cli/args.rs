@@ -212,8 +212,9 @@ pub struct JsonFlag {
     pub json: bool,
 }
 
+/// Which tenants: one of these is needed (checked by `Targets::selection`, as `install
+/// --scope landlord` needs none).
 #[derive(Debug, Args)]
-#[group(required = true, multiple = true)]
 pub struct Targets {
     /// A tenant to act on (repeat, or separate with commas)
     #[arg(
@@ -248,6 +249,19 @@ pub struct RunFlags {
     pub fail_fast: bool,
 }
 
+impl Targets {
+    /// The tenants asked for; one of --tenant, --all or --where is needed.
+    pub fn selection(&self) -> estate_engine::Result<estate_engine::TenantSelection> {
+        if self.tenants.is_empty() && !self.all && self.conditions.is_empty() {
+            return Err(estate_engine::Error::refused(
+                "no tenants named",
+                "name them: --tenant SLUG, --all, or --where KEY=VALUE",
+            ));
+        }
+        super::selection_of(&self.tenants, &self.conditions)
+    }
+}
+
 impl RunFlags {
     /// A job run for another command's sake (a new tenant's default modules): no dry run,
     /// every tenant tried.
@@ -276,6 +290,9 @@ pub struct InstallArgs {
     pub modules: Vec<String>,
     #[command(flatten)]
     pub targets: Targets,
+    /// `landlord`: install the landlord scope only, before any tenant (no tenant needed)
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub scope: Option<ScopeArg>,
     #[command(flatten)]
     pub run: RunFlags,
 }
@@ -301,8 +318,14 @@ pub struct RollbackArgs {
     #[command(flatten)]
     pub targets: Targets,
     /// Also roll back the installed modules that require these (they go first)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "to")]
     pub cascade: bool,
+    /// Roll one module's scope (--scope) back to this version, keeping it installed there
+    #[arg(long, value_name = "VERSION", requires = "scope")]
+    pub to: Option<i64>,
+    /// The scope --to moves: landlord or tenant
+    #[arg(long, value_enum, value_name = "SCOPE", requires = "to")]
+    pub scope: Option<ScopeArg>,
     /// Do not ask for confirmation on a terminal
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -338,6 +361,9 @@ pub struct MigrateArgs {
     pub conditions: Vec<String>,
     #[arg(long, value_enum, default_value = "all")]
     pub scope: ScopeArg,
+    /// Apply one module's migrations of --scope up to this version only
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<i64>,
     #[command(flatten)]
     pub run: RunFlags,
 }

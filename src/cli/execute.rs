@@ -8,22 +8,45 @@ use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 
 use super::args::{AdoptArgs, InstallArgs, MigrateArgs, RollbackArgs, RunFlags, ScopeArg};
-use super::{
-    EXIT_FAILED, EXIT_OK, colour, open, print_json, progress, render, selection, selection_of,
-};
-use estate_engine::Scope;
+use super::{EXIT_FAILED, EXIT_OK, colour, open, print_json, progress, render, selection_of};
 use estate_engine::{
     Config, Error, JobControl, JobReport, Plan, Project, RegisteredMigrators, Result,
 };
+use estate_engine::{Direction, Scope, TenantSelection};
 
 pub async fn install(
     config: Config,
     registered: &RegisteredMigrators,
     args: InstallArgs,
 ) -> Result<u8> {
-    let selection = selection(&args.targets)?;
+    let landlord_only = match args.scope {
+        None | Some(ScopeArg::All) => false,
+        Some(ScopeArg::Landlord) => true,
+        Some(ScopeArg::Tenant) => {
+            return Err(Error::refused(
+                "install --scope tenant: an install runs the landlord scope before the tenant scope",
+                "leave out --scope, or give --scope landlord to install the landlord scope alone",
+            ));
+        }
+    };
+    let given =
+        args.targets.all || !args.targets.tenants.is_empty() || !args.targets.conditions.is_empty();
+    if landlord_only && given {
+        return Err(Error::refused(
+            "install --scope landlord acts on no tenant, and tenants were named",
+            "leave out --tenant, --all and --where with --scope landlord",
+        ));
+    }
+    let selection = if landlord_only {
+        None
+    } else {
+        Some(args.targets.selection()?)
+    };
     let project = open(config, registered).await?;
-    let plan = project.plan_install(&args.modules, &selection).await?;
+    let plan = match &selection {
+        None => project.plan_install_landlord(&args.modules).await?,
+        Some(selection) => project.plan_install(&args.modules, selection).await?,
+    };
     execute(&project, plan, &args.run, false).await
 }
 
@@ -32,7 +55,7 @@ pub async fn adopt(
     registered: &RegisteredMigrators,
     args: AdoptArgs,
 ) -> Result<u8> {
-    let selection = selection(&args.targets)?;
+    let selection = args.targets.selection()?;
     let project = open(config, registered).await?;
     let plan = project
         .plan_adopt(&args.modules, &selection, args.to)
@@ -45,11 +68,27 @@ pub async fn rollback(
     registered: &RegisteredMigrators,
     args: RollbackArgs,
 ) -> Result<u8> {
-    let selection = selection(&args.targets)?;
-    let project = open(config, registered).await?;
-    let plan = project
-        .plan_rollback(&args.modules, &selection, args.cascade)
-        .await?;
+    let project;
+    let plan = match (args.to, args.scope) {
+        (Some(to), Some(scope)) => {
+            let (module, scope) = one_module(&args.modules, scope, "rollback")?;
+            let selection = match scope {
+                Scope::Landlord => TenantSelection::All,
+                Scope::Tenant => args.targets.selection()?,
+            };
+            project = open(config, registered).await?;
+            project
+                .plan_to_version(module, &selection, scope, to, Direction::Down)
+                .await?
+        }
+        _ => {
+            let selection = args.targets.selection()?;
+            project = open(config, registered).await?;
+            project
+                .plan_rollback(&args.modules, &selection, args.cascade)
+                .await?
+        }
+    };
     let ask = !args.yes
         && !args.run.json
         && std::io::stdin().is_terminal()
@@ -68,11 +107,47 @@ pub async fn migrate(
         ScopeArg::Tenant => &[Scope::Tenant],
         ScopeArg::All => &Scope::ALL,
     };
+    if let Some(to) = args.to {
+        let (module, scope) = one_module(&args.modules, args.scope, "migrate")?;
+        let project = open(config, registered).await?;
+        let plan = project
+            .plan_to_version(module, &selection, scope, to, Direction::Up)
+            .await?;
+        return execute(&project, plan, &args.run, false).await;
+    }
     let project = open(config, registered).await?;
     let plan = project
         .plan_migrate(&args.modules, &selection, scopes)
         .await?;
     execute(&project, plan, &args.run, false).await
+}
+
+/// `--to` moves one module's one scope: refused for several modules, or both scopes.
+fn one_module<'a>(
+    modules: &'a [String],
+    scope: ScopeArg,
+    command: &str,
+) -> Result<(&'a str, Scope)> {
+    let [module] = modules else {
+        return Err(Error::refused(
+            format!(
+                "{command} --to names a version of one module, and {} were given",
+                modules.len()
+            ),
+            format!("run `estate {command} MODULE --to VERSION --scope tenant` once per module"),
+        ));
+    };
+    let scope = match scope {
+        ScopeArg::Landlord => Scope::Landlord,
+        ScopeArg::Tenant => Scope::Tenant,
+        ScopeArg::All => {
+            return Err(Error::refused(
+                format!("{command} --to: a version is one scope's, and no scope was chosen"),
+                "add --scope tenant or --scope landlord",
+            ));
+        }
+    };
+    Ok((module, scope))
 }
 
 /// Shows the plan, then (unless a dry run) runs it with progress on stderr and reports.

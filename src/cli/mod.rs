@@ -18,7 +18,7 @@ mod table;
 use std::io::IsTerminal;
 
 pub use args::Cli;
-use args::{Command, Targets};
+use args::Command;
 
 use estate_engine::Config;
 use estate_engine::Slug;
@@ -154,10 +154,6 @@ fn opened(project: Project) -> Result<Project> {
         );
     }
     Ok(project)
-}
-
-fn selection(targets: &Targets) -> Result<TenantSelection> {
-    selection_of(&targets.tenants, &targets.conditions)
 }
 
 /// The tenants `--tenant` names, else those `--where` selects, else every tenant.

@@ -45,11 +45,16 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
     };
     out.push_str(&paint(
         theme().header,
-        format!(
-            "Plan: {} {what} for {}\n",
-            plan.action,
-            plural(tenants, "tenant")
-        ),
+        match tenants {
+            0 if plan.tenant_steps.is_empty() => {
+                format!("Plan: {} {what} on the landlord\n", plan.action)
+            }
+            _ => format!(
+                "Plan: {} {what} for {}\n",
+                plan.action,
+                plural(tenants, "tenant")
+            ),
+        },
     ));
     for note in &plan.notes {
         out.push_str(&format!("  {} {note}\n", paint(theme().note, "note:")));

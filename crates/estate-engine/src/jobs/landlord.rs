@@ -275,6 +275,7 @@ impl JobRunner<'_> {
         control: &JobControl,
     ) -> (Option<StepOutcome>, bool) {
         let made = |migrations: Vec<MigrationInfo>, unknown: bool| Step {
+            to: None,
             module: module.to_string(),
             scope: Scope::Landlord,
             tenant: None,

@@ -198,12 +198,16 @@ impl JobRunner<'_> {
                 step.module
             ))),
             Some(migrator) if step.action.is_down() => {
-                migrator.rollback(step.scope, db, Target::ZERO, &run).await
+                let to = step.to.map_or(Target::ZERO, Target::Version);
+                migrator.rollback(step.scope, db, to, &run).await
             }
             Some(_) if step.action == Action::Adopt => {
                 self.adopt(step, db, &run).await.map(|()| Vec::new())
             }
-            Some(migrator) => migrator.migrate(step.scope, db, Target::Latest, &run).await,
+            Some(migrator) => {
+                let to = step.to.map_or(Target::Latest, Target::Version);
+                migrator.migrate(step.scope, db, to, &run).await
+            }
         };
         let millis = started.elapsed().as_millis() as u64;
         let ended_at = crate::clock::now();
@@ -221,7 +225,7 @@ impl JobRunner<'_> {
             Action::Adopt => result
                 .is_ok()
                 .then(|| step.migrations.iter().map(|m| m.version).max().unwrap_or(0)),
-            _ => applied_after(step.action, result.is_ok(), &versions, &known_versions),
+            _ => applied_after(step, result.is_ok(), &versions, &known_versions),
         }
         .map(|v| Applied::of(&known, v));
         let outcome = match result {
@@ -237,6 +241,10 @@ impl JobRunner<'_> {
                     let _ = tx.send(match step.action {
                         Action::Install | Action::Adopt => {
                             JobEvent::ModuleInstalled { tenant, module }
+                        }
+                        // Rolled back to a version, the module stays installed there.
+                        Action::Upgrade | Action::Rollback if step.to.is_some() => {
+                            JobEvent::ModuleUpgraded { tenant, module }
                         }
                         Action::Upgrade => JobEvent::ModuleUpgraded { tenant, module },
                         Action::Rollback => JobEvent::ModuleRolledBack {
@@ -286,11 +294,17 @@ impl JobRunner<'_> {
 /// The highest migration applied in a step's scope once it ended, from what it ran and the
 /// migrations the migrator knows (ascending), so the registry can answer "how many pending"
 /// without opening the database. `None` when the step changed nothing.
-fn applied_after(action: Action, succeeded: bool, ran: &[i64], known: &[i64]) -> Option<i64> {
-    match (action.is_down(), succeeded) {
-        // Everything known is applied after a successful migrate to the latest.
-        (false, true) => Some(known.last().copied().unwrap_or(0)),
-        (true, true) => Some(0),
+fn applied_after(step: &Step, succeeded: bool, ran: &[i64], known: &[i64]) -> Option<i64> {
+    match (step.action.is_down(), succeeded) {
+        // Everything known (or up to `--to`) is applied after a successful migrate.
+        (false, true) => Some(
+            known
+                .last()
+                .copied()
+                .unwrap_or(0)
+                .min(step.to.unwrap_or(i64::MAX)),
+        ),
+        (true, true) => Some(step.to.unwrap_or(0)),
         (false, false) => ran.iter().max().copied(),
         // Reverted newest first: what is left is everything below the oldest reverted.
         (true, false) => ran.iter().min().map(|lowest| {

@@ -145,6 +145,7 @@ impl Planner<'_> {
 
 fn step(module: &str, scope: Scope, tenant: Option<&str>, d: Decision) -> Step {
     Step {
+        to: None,
         module: module.to_string(),
         scope,
         tenant: tenant.map(str::to_string),

@@ -69,6 +69,7 @@ impl Planner<'_> {
                     Action::Install
                 };
                 steps.push(Step {
+                    to: None,
                     module: m.clone(),
                     scope: Scope::Tenant,
                     tenant: Some(tenant.slug.clone()),
@@ -134,6 +135,7 @@ impl Planner<'_> {
                 continue;
             }
             plan.landlord.push(Step {
+                to: None,
                 unknown: false,
                 drops: None,
                 module: m.clone(),

@@ -123,6 +123,7 @@ impl Planner<'_> {
             // requirement failed, or it failed before anything committed) is finished now.
             let never_applied = failed && status.as_ref().is_some_and(|s| s.applied.is_empty());
             steps.push(Step {
+                to: None,
                 reason: failed.then(|| {
                     if never_applied {
                         "its install did not happen: finished now".to_string()

@@ -19,6 +19,9 @@ mod install;
 mod migrate;
 mod rollback;
 mod tenants;
+mod version;
+
+pub use version::Direction;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -96,6 +99,10 @@ pub struct Step {
     /// migration that runs Rust code, a database unreachable while planning).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drops: Option<Vec<String>>,
+    /// The version the step stops at (`--to`): up to it, or down to it keeping it; `None`
+    /// for the latest (up) or nothing left (down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<i64>,
 }
 
 /// What a rollback drops in one scope of one module, over every database planned alike.

@@ -92,6 +92,7 @@ impl Planner<'_> {
                 let known = self.migrator(&m)?.migrations(Scope::Tenant, engine);
                 let migrations = reverted(&status, known.clone());
                 steps.push(Step {
+                    to: None,
                     drops: (!unknown)
                         .then(|| drops.of(&m, Scope::Tenant, engine, &known, &migrations))
                         .flatten(),
@@ -143,6 +144,7 @@ impl Planner<'_> {
             let known = self.migrator(&m)?.migrations(Scope::Landlord, engine);
             let migrations = reverted(&status, known.clone());
             plan.landlord.push(Step {
+                to: None,
                 drops: drops.of(&m, Scope::Landlord, engine, &known, &migrations),
                 unknown: false,
                 after: graph
@@ -176,7 +178,7 @@ fn reverted(status: &ScopeStatus, known: Vec<MigrationInfo>) -> Vec<MigrationInf
 /// The tables each step drops, read once per module, scope, engine and set of versions: a
 /// fleet's tenants mostly revert the same migrations.
 #[derive(Default)]
-struct DropsRead {
+pub(super) struct DropsRead {
     read: BTreeMap<DropsKey, Option<Vec<String>>>,
 }
 
@@ -186,7 +188,7 @@ type DropsKey = (String, Scope, Engine, Vec<i64>);
 impl DropsRead {
     /// What reverting `reverted` (of the `known` migrations) drops; `None` when a migration
     /// up to the newest reverted runs Rust code rather than SQL, so its tables are not known.
-    fn of(
+    pub(super) fn of(
         &mut self,
         module: &str,
         scope: Scope,

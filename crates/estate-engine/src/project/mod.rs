@@ -225,6 +225,30 @@ impl Project {
         Ok(plan)
     }
 
+    /// Plans installing `modules` (and what they require) on the landlord scope alone.
+    pub async fn plan_install_landlord(&self, modules: &[String]) -> Result<Plan> {
+        let plan = self.planner().install_landlord(modules).await?;
+        self.ensure_runnable(&plan)?;
+        Ok(plan)
+    }
+
+    /// Plans moving one module's `scope` up or down to version `to` (`--to`).
+    pub async fn plan_to_version(
+        &self,
+        module: &str,
+        tenants: &TenantSelection,
+        scope: Scope,
+        to: i64,
+        direction: crate::plan::Direction,
+    ) -> Result<Plan> {
+        let plan = self
+            .planner()
+            .to_version(module, tenants, scope, to, direction)
+            .await?;
+        self.ensure_runnable(&plan)?;
+        Ok(plan)
+    }
+
     pub async fn plan_migrate(
         &self,
         modules: &[String],

@@ -72,9 +72,9 @@ fn existing_sqlite_files_are_imported_and_one_bad_line_refuses_the_file() {
     let csv = s.estate(&["tenants", "export"]).expect(0).stdout;
     assert_eq!(
         csv,
-        "slug,name,server,path,database,schema\n\
-         old1,Old One,,var/tenants/old1.db,,\n\
-         old2,\"Two, Inc\",,var/tenants/old2.db,,\n"
+        "slug,name,server,path,database,schema,tags\n\
+         old1,Old One,,var/tenants/old1.db,,,\n\
+         old2,\"Two, Inc\",,var/tenants/old2.db,,,\n"
     );
     let jsonl = s
         .estate(&["tenants", "export", "--format", "jsonl"])
@@ -107,9 +107,9 @@ fn existing_sqlite_files_are_imported_and_one_bad_line_refuses_the_file() {
 fn a_file_that_is_not_rows_of_tenants_is_refused_by_line() {
     let s = Scratch::new();
     s.estate(&["init"]).expect(0);
-    s.write("tags.csv", "slug,tags\nacme,plan=pro\n");
-    let run = s.estate(&["tenants", "import", "tags.csv"]).expect(2);
-    assert_has(&run.stderr, "tags.csv, line 1: unknown column \"tags\"");
+    s.write("plans.csv", "slug,plan\nacme,pro\n");
+    let run = s.estate(&["tenants", "import", "plans.csv"]).expect(2);
+    assert_has(&run.stderr, "plans.csv, line 1: unknown column \"plan\"");
     s.write(
         "t.jsonl",
         "{\"slug\":\"a\",\"path\":\"var/tenants/a.db\"}\nnot json\n",
@@ -143,7 +143,7 @@ fn existing_postgres_tenants_are_imported_from_their_export(setup: Setup) {
     let export = s.estate(&["tenants", "export"]).expect(0).stdout;
     exec(&s.landlord(), "DELETE FROM estate_tenants");
     assert!(registered(&s).is_empty());
-    s.write("back.csv", format!("{export}ghost,,pg1,nowhere_db,,\n"));
+    s.write("back.csv", format!("{export}ghost,,pg1,nowhere_db,,,\n"));
     let run = s.estate(&["tenants", "import", "back.csv"]).expect(2);
     assert_has(&run.stderr, "line 4 (ghost)");
     assert!(registered(&s).is_empty());

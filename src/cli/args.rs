@@ -247,6 +247,26 @@ pub struct RunFlags {
     /// Start no more tenants after the first one fails (--max-failures 1)
     #[arg(long, conflicts_with = "max_failures")]
     pub fail_fast: bool,
+    /// Roll out in waves: N tenants, N% of them, or rest (repeat, in order; the last size
+    /// repeats). A wave starts only if the one before had fewer failures than --max-failures
+    /// (default 1)
+    #[arg(long = "wave", value_name = "N|N%|rest")]
+    pub waves: Vec<String>,
+    /// Wait this long between waves (Ctrl-C stops before the next)
+    #[arg(long, value_name = "SECONDS", requires = "waves")]
+    pub wave_pause: Option<u64>,
+    /// The order tenants are taken in: slug, or random (seeded, printed; --seed repeats it)
+    #[arg(long, value_enum, default_value = "slug")]
+    pub order: OrderArg,
+    /// The seed of --order random
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrderArg {
+    Slug,
+    Random,
 }
 
 impl Targets {
@@ -271,6 +291,10 @@ impl RunFlags {
             json,
             max_failures: None,
             fail_fast: false,
+            waves: Vec::new(),
+            wave_pause: None,
+            order: OrderArg::Slug,
+            seed: None,
         }
     }
 

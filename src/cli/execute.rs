@@ -152,6 +152,24 @@ fn one_module<'a>(
 
 /// Shows the plan, then (unless a dry run) runs it with progress on stderr and reports.
 async fn execute(project: &Project, plan: Plan, flags: &RunFlags, confirm: bool) -> Result<u8> {
+    let rollout = super::rollout::Rollout::of(flags)?;
+    if let Some(rollout) = &rollout
+        && !plan.is_empty()
+    {
+        if !flags.dry_run {
+            project.ensure_writable(&format!("{} {}", plan.action, plan.modules.join(" ")))?;
+        }
+        if confirm && !flags.dry_run {
+            out!("{}", colour(render::plan(&plan, false)));
+            if !confirmed(&plan)? {
+                return Err(Error::refused(
+                    "not confirmed: nothing was changed",
+                    "answer y to run the plan, or pass --yes",
+                ));
+            }
+        }
+        return rollout.run(project, plan, flags, !confirm).await;
+    }
     if flags.dry_run || plan.is_empty() {
         if flags.json {
             print_json(&json!({ "dry_run": flags.dry_run, "plan": plan, "report": null }));

@@ -63,6 +63,7 @@ mod check;
 mod demo;
 mod execute;
 mod jobs;
+mod rollout;
 mod selftest;
 mod status;
 mod tenant_args;

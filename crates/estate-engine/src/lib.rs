@@ -56,7 +56,9 @@ pub use migrator::{
     MigrationInfo, MigrationRun, ModuleMigrator, RegisteredMigrators, RunContext, RunDirection,
     ScopeStatus, Target,
 };
-pub use plan::{Action, Direction, Drops, Plan, Step, TenantSelection};
+pub use plan::{
+    Action, Direction, Drops, Plan, Step, TenantSelection, WaveOrder, WaveSize, check_waves,
+};
 pub use project::{
     Finding, FindingKind, ImportReport, Matrix, MatrixCell, ModuleState, ModuleSummary, RefusedRow,
     Removal, Resolution, Resolved, StatusRow, TenantRow, VerifyReport,

@@ -20,8 +20,10 @@ mod migrate;
 mod rollback;
 mod tenants;
 mod version;
+mod waves;
 
 pub use version::Direction;
+pub use waves::{WaveOrder, WaveSize, check_waves};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

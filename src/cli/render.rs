@@ -191,6 +191,26 @@ pub fn report(report: &JobReport) -> String {
             finishing_command(report)
         ));
     }
+    // Hooks never fail the job; what they said is worth knowing all the same.
+    for h in &report.hooks {
+        let about = [h.tenant.as_deref(), h.module.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push_str(&format!(
+            "  {} on {} ({}){}: {}\n",
+            paint(theme().outdated, "hook failed"),
+            h.on.as_str(),
+            h.command,
+            if about.is_empty() {
+                String::new()
+            } else {
+                format!(" for {about}")
+            },
+            h.error
+        ));
+    }
     out
 }
 

@@ -51,7 +51,10 @@ pub use catalog::{
 pub use clock::parse_since;
 pub use config::Config;
 pub use database::{Server, interrupt_statements, kill_programs};
-pub use jobs::{JobControl, JobEvent, JobReport, Outcome, Progress, human_duration, log_lines};
+pub use jobs::{
+    DomainEvent, HookFailure, JobControl, JobEvent, JobReport, Outcome, Progress, human_duration,
+    log_lines,
+};
 pub use migrator::{
     MigrationInfo, MigrationRun, ModuleMigrator, RegisteredMigrators, RunContext, RunDirection,
     ScopeStatus, Target,

@@ -9,6 +9,7 @@
 //! templates of tenant databases).
 
 mod env;
+mod hooks;
 mod parse;
 mod servers;
 mod tenancy;
@@ -16,6 +17,7 @@ mod tenancy;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use hooks::{DEFAULT_HOOK_TIMEOUT, Hook, HookOn};
 pub use tenancy::{Layout, TenancyConfig};
 
 use crate::database::{Address, Server};
@@ -57,6 +59,8 @@ pub struct Config {
     pub job_log_days: u32,
     /// `[migrators] pass_env`: variables handed on to command migrators by name.
     pub pass_env: Vec<String>,
+    /// `[[hooks]]`: commands run after a job's events are recorded.
+    pub hooks: Vec<Hook>,
 }
 
 /// A refusal that names the config file first, so the operator knows which file to correct.

@@ -39,6 +39,8 @@ struct RawConfig {
     log: RawLog,
     #[serde(default)]
     migrators: RawMigrators,
+    #[serde(default)]
+    hooks: Vec<super::hooks::RawHook>,
 }
 
 /// `[migrators]`: what every command migrator gets.
@@ -181,6 +183,7 @@ impl Config {
             log_level: raw.log.level.unwrap_or_else(|| "info".to_string()),
             job_log_days: raw.log.job_log_days.unwrap_or(DEFAULT_JOB_LOG_DAYS),
             pass_env: raw.migrators.pass_env,
+            hooks: super::hooks::read(file, &root, &raw.hooks)?,
             root,
         };
         config.validate()?;

@@ -178,6 +178,9 @@ pub struct JobReport {
     pub job_id: String,
     pub action: Action,
     pub steps: Vec<StepOutcome>,
+    /// The `[[hooks]]` that failed; they never fail the job.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<super::HookFailure>,
 }
 
 impl JobReport {

@@ -13,6 +13,7 @@ mod adopt;
 mod events;
 mod fleet;
 mod guard;
+mod hooks;
 mod landlord;
 mod log;
 mod recorder;
@@ -20,5 +21,6 @@ mod runner;
 mod tenant;
 
 pub use events::{JobEvent, JobReport, Outcome, Progress, StepOutcome, StepRef, human_duration};
+pub use hooks::{DomainEvent, HookFailure, Hooks, StepCounts};
 pub use log::log_lines;
 pub use runner::{JobControl, JobRunner, new_job_id};

@@ -86,6 +86,8 @@ pub struct JobRunner<'a> {
     pub migrators: &'a BTreeMap<String, Arc<dyn ModuleMigrator>>,
     pub registry: &'a Registry,
     pub operator: &'a Operator,
+    /// Where `Project`'s subscribers hear the job's domain events.
+    pub subscribers: Option<tokio::sync::broadcast::Sender<super::DomainEvent>>,
 }
 
 /// Where a job's events go: the recorder, then the observer.
@@ -146,6 +148,14 @@ impl JobRunner<'_> {
         let watch = self.watch_cancel(&job_id, &control, tx.clone(), watch_ended);
         let mut recorder =
             Recorder::new(self.registry, self.catalog, self.operator, job_id.clone());
+        let mut hooks = super::Hooks::new(
+            &self.config.hooks,
+            self.config.root.clone(),
+            self.subscribers.clone(),
+            self.catalog,
+            &job_id,
+            &self.operator.user,
+        );
         let record = async {
             // Whatever queued up while the last batch was written goes in the next one.
             const BATCH: usize = 1024;
@@ -157,6 +167,8 @@ impl JobRunner<'_> {
                     }
                 }
                 recorder.on_batch(&batch).await;
+                // After the registry has them: a hook reads what it was told is done.
+                hooks.on_batch(&batch);
                 batch.clear();
             }
         };
@@ -172,6 +184,7 @@ impl JobRunner<'_> {
                 job_id: job_id.clone(),
                 action: plan.action,
                 steps,
+                hooks: Vec::new(),
             };
             // The watch ends (and drops its sender) before the last event, so the recorder
             // sees the end of the channel right after it.
@@ -186,7 +199,8 @@ impl JobRunner<'_> {
             drop(tx);
             report
         };
-        let (report, (), ()) = tokio::join!(execute, record, watch);
+        let (mut report, (), ()) = tokio::join!(execute, record, watch);
+        report.hooks = hooks.finish().await;
         if recorder.landlord_down() {
             // Asking it again now would cost a connect timeout more: the job's row stays
             // `running`, and the next estate to start finds it dead and repairs its tenants.

@@ -50,7 +50,12 @@ pub struct Project {
     migrators: BTreeMap<String, Arc<dyn ModuleMigrator>>,
     /// The binary's Rust migrators, kept so that [`Project::reopen`] builds them again.
     registered: RegisteredMigrators,
+    /// Where the domain events of this project's jobs go to [`Project::subscribe`]rs.
+    subscribers: tokio::sync::broadcast::Sender<crate::jobs::DomainEvent>,
 }
+
+/// How many domain events a subscriber may fall behind by before it loses the oldest.
+pub const SUBSCRIBER_BACKLOG: usize = 4096;
 
 impl Project {
     /// Opens the project with estate's own migrators only (SQL files, blueprints, sqlx and
@@ -136,6 +141,7 @@ impl Project {
             operator,
             migrators,
             registered,
+            subscribers: tokio::sync::broadcast::channel(SUBSCRIBER_BACKLOG).0,
         };
         project.reap_dead_jobs().await?;
         Ok((project, created_over))
@@ -150,6 +156,14 @@ impl Project {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The domain events of the jobs this project runs from now on (a module installed,
+    /// upgraded or rolled back for a tenant, a tenant failed, a job finished), each once the
+    /// registry has recorded it: what `[[hooks]]` commands receive, for code embedding estate.
+    /// A subscriber more than [`SUBSCRIBER_BACKLOG`] events behind loses the oldest.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::jobs::DomainEvent> {
+        self.subscribers.subscribe()
     }
 
     /// The contexts on disk as this project read them.
@@ -303,6 +317,7 @@ impl Project {
             migrators: &self.migrators,
             registry: &self.registry,
             operator: &self.operator,
+            subscribers: Some(self.subscribers.clone()),
         };
         runner.run(plan, observer, control).await
     }

@@ -1,0 +1,171 @@
+//! Rollouts in waves, on every setup: a wave with a failed tenant halts the rollout (the
+//! rest reported not started, exit 1), the same command again goes on with what is left, a
+//! seeded random order is the same order twice, and bad wave sizes change nothing.
+
+mod common;
+use common::*;
+
+use serde_json::Value;
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+const TENANTS: [&str; 6] = ["t1", "t2", "t3", "t4", "t5", "t6"];
+
+fn a_failed_wave_halts_and_a_rerun_goes_on(setup: Setup) {
+    let s = Scratch::with(setup);
+    s.add_tenants(&TENANTS);
+    s.estate(&["install", "calendar", "--all"]).expect(0);
+    // calendar 0004 creates `boom`, which t3 already has: t3 fails.
+    migration_pair(
+        &s,
+        "calendar",
+        "tenant",
+        "0004_add_boom",
+        "CREATE TABLE boom (id INTEGER);\n",
+        "DROP TABLE boom;\n",
+    );
+    exec(&s.tenant_db("t3"), "CREATE TABLE boom (x INTEGER)");
+    let waves = ["--wave", "1", "--wave", "50%", "--wave", "rest"];
+
+    let dry = s.estate_json(&[&["migrate", "--dry-run", "--json"][..], &waves].concat());
+    let groups: Vec<Vec<String>> = dry["waves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(strings)
+        .collect();
+    assert_eq!(
+        groups,
+        [vec!["t1"], vec!["t2", "t3", "t4"], vec!["t5", "t6"]]
+    );
+
+    let run = s
+        .estate(&[&["migrate", "--json"][..], &waves].concat())
+        .expect(1);
+    let rollout = &run.json()["rollout"];
+    assert_eq!(rollout["waves"].as_array().unwrap().len(), 2, "{rollout:#}");
+    assert_eq!(strings(&rollout["failed"]), ["t3"]);
+    assert_eq!(strings(&rollout["not_started"]), ["t5", "t6"]);
+    assert_has(
+        rollout["halted"].as_str().unwrap(),
+        "1 tenant(s) failed in wave 2 (t3)",
+    );
+    let status = s.estate_json(&["status", "--json"]);
+    for t in ["t1", "t2", "t4"] {
+        assert_eq!(state(&status, t, "calendar"), st("installed", 5, 0), "{t}");
+    }
+    assert_eq!(state(&status, "t3", "calendar").0, "failed");
+    for t in ["t5", "t6"] {
+        assert_eq!(
+            state(&status, t, "calendar"),
+            st("outdated", 4, 1),
+            "{t} was not started"
+        );
+    }
+
+    // The cause fixed, the same command goes on with what is left.
+    exec(&s.tenant_db("t3"), "DROP TABLE boom");
+    let run = s.estate(&[&["migrate"][..], &waves].concat()).expect(0);
+    assert_has(&run.stdout, "rollout done: 2 wave(s)");
+    assert_state_on(&s, &TENANTS, "calendar", st("installed", 5, 0));
+}
+
+fn orders_and_bad_sizes(setup: Setup) {
+    let s = Scratch::with(setup);
+    s.add_tenants(&TENANTS);
+    let plan = |extra: &[&str]| {
+        let args = [
+            &[
+                "install",
+                "calendar",
+                "--all",
+                "--dry-run",
+                "--json",
+                "--wave",
+                "2",
+            ][..],
+            extra,
+        ]
+        .concat();
+        let out = s.estate_json(&args);
+        (out["waves"].clone(), out["seed"].clone())
+    };
+    let (slug_order, seed) = plan(&[]);
+    assert_eq!(seed, Value::Null);
+    assert_eq!(strings(&slug_order[0]), ["t1", "t2"]);
+    let (a, seed) = plan(&["--order", "random", "--seed", "42"]);
+    assert_eq!(seed, 42);
+    assert_eq!(
+        a,
+        plan(&["--order", "random", "--seed", "42"]).0,
+        "a seed gives one order"
+    );
+    let (_, printed) = plan(&["--order", "random"]);
+    assert!(printed.as_u64().is_some(), "a random order says its seed");
+    let run = s
+        .estate(&[
+            "install",
+            "calendar",
+            "--all",
+            "--order",
+            "random",
+            "--wave",
+            "3",
+            "--dry-run",
+        ])
+        .expect(0);
+    assert_has(&run.stdout, "random order, seed ");
+    assert_has(&run.stdout, "repeats it");
+
+    let before = s.snapshot();
+    let refused: &[(&[&str], &str)] = &[
+        (&["--wave", "0"], "--wave 0 would run no tenant"),
+        (
+            &["--wave", "150%"],
+            "--wave 150% is not a share from 1% to 100%",
+        ),
+        (&["--wave", "0%"], "is not a share"),
+        (&["--wave", "some"], "--wave some is not a size"),
+        (
+            &["--wave", "rest", "--wave", "2"],
+            "make --wave rest the last wave",
+        ),
+    ];
+    for (extra, problem) in refused {
+        let run = s
+            .estate(&[&["install", "calendar", "--all"][..], extra].concat())
+            .expect(2);
+        assert_has(&run.stderr, problem);
+    }
+    assert_eq!(s.snapshot(), before, "a refusal changed something");
+}
+
+on_every_setup!(
+    a_failed_wave_halts_and_a_rerun_goes_on,
+    orders_and_bad_sizes
+);
+
+#[test]
+fn a_pause_between_waves_is_waited_and_said() {
+    let s = Scratch::new();
+    s.add_tenants(&["t1", "t2"]);
+    let run = s
+        .estate(&[
+            "install",
+            "calendar",
+            "--all",
+            "--wave",
+            "1",
+            "--wave-pause",
+            "1",
+        ])
+        .expect(0);
+    assert_has(&run.stderr, "pausing 1 s before the next wave");
+    assert_has(&run.stdout, "rollout done: 2 wave(s)");
+}

@@ -1140,3 +1140,66 @@ async fn history_past_the_newest_2000_rows_is_paged_from_the_registry() {
     assert!(tenant.contains(&more), "{tenant}");
     project.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_filter_reads_tags_and_marking_a_module_marks_the_tenants_it_shows() {
+    let s = Scratch::new();
+    s.estate(&["tenants", "add", "acme", "--tag", "plan=enterprise"])
+        .expect(0);
+    s.estate(&["tenants", "add", "globex", "--tag", "plan=free"])
+        .expect(0);
+    s.estate(&[
+        "tenants",
+        "add",
+        "initech",
+        "--tag",
+        "plan=free",
+        "--tag",
+        "region=eu",
+    ])
+    .expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    keys(&mut app, "2/plan=free");
+    app.on_key(code(KeyCode::Enter));
+    let shown: Vec<String> = app
+        .visible(Tab::Tenants)
+        .iter()
+        .map(|t| app.shared.data.tenants()[*t].slug.clone())
+        .collect();
+    assert_eq!(shown, ["globex", "initech"]);
+    let tenants = screen(&app, 100, 24);
+    assert!(tenants.contains("plan=free region=eu"), "{tenants}");
+    // Modules view, calendar: space marks it for the tenants the filter shows.
+    keys(&mut app, "1");
+    let calendar = app
+        .shared
+        .data
+        .modules
+        .iter()
+        .position(|m| m.name == "calendar")
+        .unwrap();
+    let row = app
+        .visible(Tab::Modules)
+        .iter()
+        .position(|m| *m == calendar)
+        .unwrap();
+    keys(&mut app, &"j".repeat(row));
+    app.on_key(key(' '));
+    let mut marked: Vec<(String, String)> = app.shared.marks.iter().cloned().collect();
+    marked.sort();
+    assert_eq!(
+        marked,
+        [
+            ("globex".to_string(), "calendar".to_string()),
+            ("initech".to_string(), "calendar".to_string())
+        ]
+    );
+    // A tag that does not parse is refused with its fix, beside the line.
+    keys(&mut app, "2");
+    app.on_key(code(KeyCode::Esc));
+    keys(&mut app, "/plan=");
+    let typing = screen(&app, 100, 24);
+    assert!(typing.contains("tag plan has an empty value"), "{typing}");
+    project.close().await;
+}

@@ -275,11 +275,19 @@ fn confirmed(plan: &Plan) -> Result<bool> {
         plan.step_count(),
         plan.migration_count()
     );
+    Ok(matches!(
+        answer()?.as_str(),
+        "y" | "Y" | "yes" | "YES" | "Yes"
+    ))
+}
+
+/// The line the operator types after a question on stderr, trimmed.
+pub fn answer() -> Result<String> {
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
         .map_err(|e| Error::io("reading the answer", e))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+    Ok(answer.trim().to_string())
 }

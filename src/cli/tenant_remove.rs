@@ -3,7 +3,7 @@
 //! and, with `--drop-database`, its database dropped. Nothing happens unless the operator
 //! types the slug on a terminal, or passes `--yes`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use serde_json::json;
 
@@ -111,11 +111,5 @@ pub async fn remove(
 /// Asks the operator to type the slug, as a destructive removal deserves more than `y`.
 fn typed_slug(summary: &str, slug: &Slug) -> Result<bool> {
     err!("{summary}.\nType the tenant's slug ({slug}) to confirm: ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("reading the answer", e))?;
-    Ok(answer.trim() == slug.as_str())
+    Ok(super::execute::answer()? == slug.as_str())
 }

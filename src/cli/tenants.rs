@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::args::{InitArgs, RunFlags, TenantsCommand};
 use super::{EXIT_OK, Next, colour, create, open, print_json, read_only, render};
-use estate_engine::{Config, Error, Project, RegisteredMigrators, Result};
-use estate_engine::{Slug, Tags, parse_tag};
+use estate_engine::{Config, Project, RegisteredMigrators, Result};
+use estate_engine::{Slug, Tags};
 
 /// Creates the registry; refused (exit 2, nothing changed) where one is there, and where an
 /// earlier one shows unless `--force`, which says what it created over.
@@ -218,19 +218,9 @@ async fn retag(
     Ok(EXIT_OK)
 }
 
-/// `--tag KEY=VALUE`s, each checked; a key given twice is refused, not silently overwritten.
+/// `--tag KEY=VALUE`s, each checked.
 fn parse_tags(given: &[String]) -> Result<Tags> {
-    let mut tags = Tags::new();
-    for tag in given {
-        let (key, value) = parse_tag(tag)?;
-        if tags.insert(key.clone(), value).is_some() {
-            return Err(Error::refused(
-                format!("tag {key} is given twice"),
-                format!("give {key}=VALUE once"),
-            ));
-        }
-    }
-    Ok(tags)
+    estate_engine::parse_tags(given.iter().map(String::as_str))
 }
 
 /// How the install of the default modules went: `json` its plan and report (null when none

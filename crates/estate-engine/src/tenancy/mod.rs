@@ -11,7 +11,7 @@ mod tags;
 pub use discover::{Discovery, Found, discover};
 pub use tags::{
     MAX_TAG_VALUE, TAG_KEY_RULE, TagCondition, Tags, check_tag_key, check_tag_value,
-    format_tag_list, matches_all, parse_tag, parse_tag_list,
+    format_tag_list, matches_all, parse_tag, parse_tag_list, parse_tags,
 };
 
 use std::collections::BTreeMap;

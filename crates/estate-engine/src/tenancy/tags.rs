@@ -79,8 +79,13 @@ pub fn parse_tag(input: &str) -> Result<(String, String)> {
 /// Parses an import column's tags: `plan=enterprise;region=eu` (blank: none). A key given
 /// twice is refused rather than one of them silently kept.
 pub fn parse_tag_list(input: &str) -> Result<Tags> {
+    parse_tags(input.split(';').map(str::trim).filter(|p| !p.is_empty()))
+}
+
+/// Parses `KEY=VALUE`s (a `--tag` each), a key given twice refused.
+pub fn parse_tags<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Tags> {
     let mut tags = Tags::new();
-    for part in input.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in items {
         let (key, value) = parse_tag(part)?;
         if tags.insert(key.clone(), value).is_some() {
             return Err(Error::refused(

@@ -9,21 +9,15 @@ use crate::error::Result;
 use crate::sql::quote_ident;
 
 impl Server {
-    /// Drops `database` if it is there (a scratch database `estate test` made), ending the
-    /// connections still on it.
+    /// Drops `database` if it is there (a scratch database `estate test` made, a removed
+    /// tenant's), ending the connections still on it.
     pub(crate) async fn drop_database(&self, database: &str) -> Result<()> {
-        let label = format!("dropping database {database}");
-        let mut conn = self.connect(&label, &self.default_database()).await?;
         let sql = format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             quote_ident(database)
         );
-        let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| self.fail(&label, e));
-        let _ = conn.close().await;
-        dropped.map(drop)
+        let label = format!("dropping database {database}");
+        self.run_one(&label, &self.default_database(), sql).await
     }
 
     /// Drops `schema` of `database` with everything in it, if it is there (a tenant removed
@@ -32,15 +26,20 @@ impl Server {
         if !super::exists(self, database, None).await? {
             return Ok(());
         }
-        let label = format!("dropping schema {schema} of database {database}");
-        let mut conn = self.connect(&label, database).await?;
         let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(schema));
-        let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        let label = format!("dropping schema {schema} of database {database}");
+        self.run_one(&label, database, sql).await
+    }
+
+    /// Runs one statement built from quoted identifiers on its own connection to `database`.
+    async fn run_one(&self, label: &str, database: &str, sql: String) -> Result<()> {
+        let mut conn = self.connect(label, database).await?;
+        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&mut conn)
             .await
-            .map_err(|e| self.fail(&label, e));
+            .map_err(|e| self.fail(label, e));
         let _ = conn.close().await;
-        dropped.map(drop)
+        done.map(drop)
     }
 
     /// Cancels the statements this process has under way on the server; how many.

@@ -1203,3 +1203,70 @@ async fn the_filter_reads_tags_and_marking_a_module_marks_the_tenants_it_shows()
     assert!(typing.contains("tag plan has an empty value"), "{typing}");
     project.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_is_removed_from_the_console_only_once_its_slug_is_typed() {
+    let s = Scratch::new();
+    s.add_tenants(&["acme", "globex"]);
+    s.estate(&["install", "calendar", "--tenant", "acme"])
+        .expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // acme has modules: the window offers their rollback, never the removal.
+    enter(&project, &mut app, "2/acme").await;
+    app.on_key(key('X'));
+    let window = screen(&app, 100, 24);
+    assert!(window.contains("Remove tenant acme"), "{window}");
+    assert!(
+        window.contains("it still has calendar, user_management"),
+        "{window}"
+    );
+    app.on_key(key('y'));
+    assert!(!screen(&app, 100, 24).contains("to remove it:"));
+    app.on_key(key('r'));
+    assert!(matches!(app.popup, Some(Popup::Planning(_))));
+    settle(&project, &mut app).await;
+    let plan = screen(&app, 100, 24);
+    assert!(plan.contains("rollback"), "{plan}");
+    app.on_key(code(KeyCode::Esc));
+
+    // globex has none: d drops its database, y asks for the slug, a wrong one removes nothing.
+    app.on_key(code(KeyCode::Esc));
+    enter(&project, &mut app, "/globex").await;
+    app.on_key(key('X'));
+    app.on_key(key('d'));
+    assert!(screen(&app, 100, 24).contains("will be DROPPED"));
+    app.on_key(key('y'));
+    keys(&mut app, "globx");
+    app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
+    let wrong = screen(&app, 100, 24);
+    assert!(
+        wrong.contains("\"globx\" is not the slug: nothing was removed"),
+        "{wrong}"
+    );
+    assert!(s.tenant_db("globex").exists());
+    keys(&mut app, "globex");
+    app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
+    let done = screen(&app, 100, 24);
+    assert!(done.contains("removed tenant globex"), "{done}");
+    assert!(!s.path("var/tenants/globex.db").exists(), "dropped");
+    let tenants: Vec<&str> = app
+        .shared
+        .data
+        .tenants()
+        .iter()
+        .map(|t| t.slug.as_str())
+        .collect();
+    assert_eq!(tenants, ["acme"]);
+    project.close().await;
+
+    // Read-only, X is refused.
+    let project = open(&s).await;
+    let mut app = app_on(&project, true).await;
+    keys(&mut app, "2X");
+    assert!(app.popup.is_none());
+    assert!(screen(&app, 100, 24).contains("read-only"));
+    project.close().await;
+}

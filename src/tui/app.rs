@@ -17,7 +17,7 @@ use super::keys;
 use super::marks;
 use super::popups::{
     CommandLine, Detail, FilterLine, Help, PaletteCommand, Planning, Popup, QuitQuestion, Refused,
-    Reply,
+    RemoveTenant, Reply,
 };
 use super::query::Query;
 use super::shared::Shared;
@@ -150,6 +150,9 @@ impl App {
                 self.popup = Some(Popup::Detail(Detail::new(title, lines)));
             }
             Outcome::Plan(request) => self.plan(request),
+            Outcome::Remove(tenant) => {
+                self.popup = Some(Popup::Remove(RemoveTenant::new(tenant)));
+            }
         }
     }
 
@@ -356,6 +359,29 @@ impl App {
             }
             Msg::JobLog { job, result } => self.shared.on_job_log(&job, result),
             Msg::CancelAsked { job, result } => self.shared.on_cancel_asked(&job, result),
+            Msg::Removed { slug, result } => match result {
+                Ok(r) => {
+                    // Read again quietly: what the removal did is the message to keep.
+                    self.shared.ask(Effect::Reload);
+                    self.shared.say(if r.dropped {
+                        format!(
+                            "removed tenant {slug} (job {}); its database {} was dropped",
+                            r.job_id, r.database
+                        )
+                    } else {
+                        format!(
+                            "removed tenant {slug} (job {}); its database is kept at {}",
+                            r.job_id, r.database
+                        )
+                    });
+                }
+                Err(e) => {
+                    self.popup = Some(Popup::Refused(Refused::new(
+                        format!("tenant {slug} was not removed: {e}"),
+                        None,
+                    )));
+                }
+            },
             Msg::Retry { job, result } => match result {
                 Ok(request) => self.plan(request),
                 Err(e) => self.shared.warn(format!("retrying job {job}: {e}")),

@@ -44,6 +44,8 @@ pub enum Command {
     PrevTrouble,
     /// List the tenants by the state the view sorts on, or by slug again.
     Sort,
+    /// Remove the tenant (its slug typed to confirm).
+    Remove,
     // The windows.
     /// Run the plans, quit now.
     Yes,
@@ -55,6 +57,8 @@ pub enum Command {
     TypeToConfirm,
     /// The SQL of the plan's steps, or the plan again.
     Sql,
+    /// A removal drops the tenant's database too, or keeps it (again).
+    DropDatabase,
     // The line typed at the bottom (a filter, a command).
     Submit,
     Dismiss,
@@ -76,6 +80,7 @@ impl Command {
                 | Command::Upgrade
                 | Command::Cancel
                 | Command::Retry
+                | Command::Remove
         )
     }
 

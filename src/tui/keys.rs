@@ -46,8 +46,11 @@ pub enum Window {
     Quit,
     Detail,
     Help,
-    /// The line typed in the confirm window: a guarded rollback's modules' names.
+    /// The line typed in the confirm window: a guarded rollback's modules' names; in the
+    /// removal window, the tenant's slug.
     Typing,
+    /// A tenant's removal, before its slug is typed.
+    Remove,
 }
 
 impl Window {
@@ -222,6 +225,8 @@ pub const BINDINGS: &[Binding] = &[
         .help("s", "tenants by this module's state (again: slug)"),
     bind(Only(&[Tab::Tenants]), &[(ch('s'), Sort)])
         .help("s", "tenants by trouble, most ✗ first (again: slug)"),
+    bind(Only(&[Tab::Tenants]), &[(ch('X'), Remove)])
+        .help("X", "remove the tenant (its slug typed to confirm)"),
     bind(Only(&[Tab::Modules]), &[(ch('m'), Map)])
         .help("m", "map: graph and tables (m again: the list)"),
     bind(Only(&[Tab::Tenants, Tab::Matrix]), &[(ch('v'), Verify)])
@@ -304,6 +309,29 @@ pub const BINDINGS: &[Binding] = &[
         Place::Window(Window::Typing),
         &[(any(KeyCode::Backspace), Erase)],
     ),
+    // A removal: its options, then the slug typed (Typing) before anything happens.
+    bind(Place::Window(Window::Remove), &[(any_ch('r'), Rollback)])
+        .hint("r", "plan the rollback of its modules"),
+    bind(
+        Place::Window(Window::Remove),
+        &[(any_ch('d'), DropDatabase)],
+    )
+    .hint("d", "drop its database too (again: keep it)"),
+    bind(
+        Place::Window(Window::Remove),
+        &[(any_ch('y'), TypeToConfirm)],
+    )
+    .hint("y", "type its slug to remove it"),
+    bind(
+        Place::Window(Window::Remove),
+        &[
+            (any_ch('n'), No),
+            (any(KeyCode::Esc), No),
+            (any_ch('q'), No),
+            (any(KeyCode::Enter), No),
+        ],
+    )
+    .hint("n/esc/enter", "cancel"),
     bind(Place::Window(Window::Refused), &[(any_ch('c'), Cascade)])
         .hint("c", "plan it with --cascade"),
     bind(

@@ -7,7 +7,7 @@ use std::sync::mpsc::Sender;
 
 use estate_engine::Scope;
 use estate_engine::{Action, Plan, TenantSelection};
-use estate_engine::{Error, Project, VerifyReport};
+use estate_engine::{Error, Project, Removal, VerifyReport};
 use estate_engine::{JobControl, JobEvent, JobReport};
 use estate_engine::{JobFilter, JobRecord, LoggedLine, Slug};
 
@@ -27,6 +27,16 @@ pub struct PlanRequest {
     pub action: Action,
     pub groups: Vec<PlanGroup>,
     pub cascade: bool,
+}
+
+/// A tenant the operator asked to remove, as the removal window shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRemoval {
+    pub slug: String,
+    pub name: String,
+    pub database: String,
+    /// The modules it has (installed, outdated or failed): the removal waits for none.
+    pub modules: Vec<String>,
 }
 
 /// Work the UI asks for.
@@ -57,6 +67,11 @@ pub enum Effect {
     Retry(String),
     /// A page of history, for the view or the detail that asked.
     History(HistoryRequest),
+    /// `tenants remove SLUG` (`--drop-database`), the slug typed.
+    RemoveTenant {
+        slug: String,
+        drop_database: bool,
+    },
 }
 
 /// Work done, back to the UI.
@@ -95,6 +110,10 @@ pub enum Msg {
     History {
         request: HistoryRequest,
         answer: HistoryAnswer,
+    },
+    Removed {
+        slug: String,
+        result: Result<Removal, String>,
     },
 }
 
@@ -198,6 +217,16 @@ pub async fn registry(project: &Project, effect: Effect) -> Option<Msg> {
             job,
         },
         Effect::History(request) => history(project, request).await,
+        Effect::RemoveTenant {
+            slug,
+            drop_database,
+        } => Msg::Removed {
+            result: project
+                .remove_tenant(&slug, drop_database)
+                .await
+                .map_err(|e| e.to_string()),
+            slug,
+        },
         _ => return None,
     })
 }

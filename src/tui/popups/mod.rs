@@ -1,5 +1,5 @@
 //! What opens over the views, one file each: the windows (the plan being made and the one to
-//! confirm, a refusal, details, the help, the quit question) and the lines typed at the bottom
+//! confirm, a refusal, details, the help, the quit question, a tenant's removal) and the lines typed at the bottom
 //! (the `/` filter, the `:` command line). An open popup takes every key and answers with a
 //! [`Reply`]; it knows nothing of the views or of the routing, which follows the reply.
 
@@ -12,6 +12,7 @@ mod palette;
 mod plan;
 mod quit;
 mod refused;
+mod remove;
 
 pub use confirm::{Confirm, Planning};
 pub use detail::Detail;
@@ -20,6 +21,7 @@ pub use help::Help;
 pub use palette::{CommandLine, PaletteCommand};
 pub use quit::QuitQuestion;
 pub use refused::Refused;
+pub use remove::RemoveTenant;
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -45,6 +47,7 @@ pub enum Popup {
     Refused(Refused),
     Quit(QuitQuestion),
     Detail(Detail),
+    Remove(RemoveTenant),
 }
 
 /// What a popup asks of the console after a key.
@@ -124,6 +127,7 @@ impl Popup {
             Popup::Refused(p) => p.on_key(key, shared),
             Popup::Quit(p) => p.on_key(key),
             Popup::Detail(p) => p.on_key(key, shared),
+            Popup::Remove(p) => p.on_key(key, shared),
         }
     }
 
@@ -143,6 +147,7 @@ impl Popup {
             Popup::Refused(p) => p.draw(frame, shared),
             Popup::Quit(p) => p.draw(frame, shared),
             Popup::Detail(p) => p.draw(frame, shared),
+            Popup::Remove(p) => p.draw(frame, shared),
         }
     }
 }

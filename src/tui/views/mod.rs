@@ -53,7 +53,7 @@ use super::marks;
 use super::query::Query;
 use super::rows::{Cursor, Filtered, Order, next_hit};
 use super::shared::Shared;
-use super::worker::PlanRequest;
+use super::worker::{PlanRequest, TenantRemoval};
 use estate_engine::Action;
 
 /// Makes the tab list: the `Tab` enum (titled as its names) and `Views`, a field per view.
@@ -129,6 +129,8 @@ pub enum Outcome {
     },
     /// A plan of this (a window waits for it).
     Plan(PlanRequest),
+    /// The removal window for this tenant.
+    Remove(TenantRemoval),
 }
 
 /// What happened elsewhere that views follow.

@@ -2,7 +2,7 @@
 //! or failed; its details (`enter`: each module's state, recent history, and what the last
 //! verify found); `v` verifies. It lists the tenants shown, with their tags, through the filter
 //! it shares with the Matrix (`plan=enterprise` matches tags). Marking a tenant marks it for
-//! every module.
+//! every module; `X` removes it (its slug typed to confirm).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -18,8 +18,8 @@ use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::table::{self, List, Spec, header, mark};
 use crate::tui::widgets::text::{field, heading, short_time, state_span};
-use crate::tui::worker::Effect;
-use estate_engine::Tags;
+use crate::tui::worker::{Effect, TenantRemoval};
+use estate_engine::{ModuleState, Tags};
 
 #[derive(Debug, Default)]
 pub struct Tenants {
@@ -65,6 +65,17 @@ impl View for Tenants {
                 shared.verify();
                 Outcome::Done
             }
+            Command::Remove => {
+                if shared.read_only {
+                    shared
+                        .warn("read-only: tenants cannot be removed (restart without --read-only)");
+                    return Outcome::Done;
+                }
+                match super::selected(self, shared) {
+                    Some(t) => Outcome::Remove(removal(&shared.data, t)),
+                    None => Outcome::Done,
+                }
+            }
             _ => Outcome::Unhandled,
         }
     }
@@ -80,6 +91,23 @@ impl View for Tenants {
     fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared) {
         let data = &shared.data;
         let modules = &data.matrix.modules;
+        // The tags' column only where some tenant has tags: at 80 columns every one counts.
+        let tagged = data.tenants().iter().any(|t| !t.tags.is_empty());
+        let mut titles = vec!["", "TENANT", "NAME", "TAGS", "PLACEMENT", "✓", "↑", "✗"];
+        let mut widths = vec![
+            Constraint::Length(1),
+            Constraint::Length(14),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+            Constraint::Length(3),
+            Constraint::Length(3),
+            Constraint::Length(3),
+        ];
+        if !tagged {
+            titles.remove(3);
+            widths.remove(3);
+        }
         table::draw(
             frame,
             area,
@@ -93,17 +121,8 @@ impl View for Tenants {
                 title: "Tenants",
                 suffix: shared.order.describe(),
                 empty: "no tenants yet: `estate tenants add SLUG`",
-                header: header(&["", "TENANT", "NAME", "TAGS", "PLACEMENT", "✓", "↑", "✗"]),
-                widths: vec![
-                    Constraint::Length(1),
-                    Constraint::Length(14),
-                    Constraint::Fill(1),
-                    Constraint::Fill(1),
-                    Constraint::Fill(1),
-                    Constraint::Length(3),
-                    Constraint::Length(3),
-                    Constraint::Length(3),
-                ],
+                header: header(&titles),
+                widths,
                 header_height: 1,
                 highlight: true,
             },
@@ -115,18 +134,39 @@ impl View for Tenants {
                     && modules
                         .iter()
                         .all(|m| shared.marks.contains(&(t.slug.clone(), m.clone())));
-                Row::new(vec![
+                let mut cells = vec![
                     Cell::from(mark(marked)),
                     Cell::from(t.slug.clone()),
                     Cell::from(t.name.clone()),
-                    Cell::from(tag_text(&t.tags)),
                     Cell::from(t.placement.describe()),
                     Cell::from(Span::styled(ok.to_string(), style::installed())),
                     Cell::from(Span::styled(outdated.to_string(), style::outdated())),
                     Cell::from(Span::styled(failed.to_string(), style::failed())),
-                ])
+                ];
+                if tagged {
+                    cells.insert(3, Cell::from(tag_text(&t.tags)));
+                }
+                Row::new(cells)
             },
         );
+    }
+}
+
+/// What the removal window shows of tenant `t`: the modules it has stand in the way.
+fn removal(data: &Snapshot, t: usize) -> TenantRemoval {
+    let tenant = &data.tenants()[t];
+    TenantRemoval {
+        slug: tenant.slug.clone(),
+        name: tenant.name.clone(),
+        database: tenant.placement.describe(),
+        modules: data
+            .matrix
+            .modules
+            .iter()
+            .enumerate()
+            .filter(|(m, _)| data.matrix.cell(t, *m).state != ModuleState::NotInstalled)
+            .map(|(_, name)| name.clone())
+            .collect(),
     }
 }
 

@@ -1270,3 +1270,61 @@ async fn a_tenant_is_removed_from_the_console_only_once_its_slug_is_typed() {
     assert!(screen(&app, 100, 24).contains("read-only"));
     project.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cell_s_detail_rolls_its_module_back_to_a_version() {
+    let s = Scratch::new();
+    s.add_tenants(&["acme"]);
+    s.estate(&["install", "calendar", "--tenant", "acme"])
+        .expect(0);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    // Matrix, acme's calendar cell (modules: billing, calendar, …).
+    keys(&mut app, "3l");
+    app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
+    let detail = screen(&app, 100, 24);
+    assert!(detail.contains("t roll back to a version"), "{detail}");
+    app.on_key(key('t'));
+    keys(&mut app, "x9");
+    app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
+    let refused = screen(&app, 100, 24);
+    assert!(
+        refused.contains("--to 9 is past calendar's latest tenant migration"),
+        "{refused}"
+    );
+    app.on_key(code(KeyCode::Esc));
+    // Still on the calendar column.
+    keys(&mut app, "3");
+    app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
+    app.on_key(key('t'));
+    keys(&mut app, "1");
+    app.on_key(code(KeyCode::Enter));
+    settle(&project, &mut app).await;
+    let plan = screen(&app, 100, 24);
+    assert!(
+        plan.contains("rollback calendar to version 0001: 1 step(s), 2 migration(s)"),
+        "{plan}"
+    );
+    assert!(plan.contains("drops events"), "{plan}");
+    app.on_key(key('y'));
+    settle(&project, &mut app).await;
+    settle(&project, &mut app).await;
+    let db = s.tenant_db("acme");
+    let ledger = tokio::task::spawn_blocking(move || {
+        first_column(
+            &db,
+            "SELECT version FROM estate_ledger WHERE context = 'calendar' AND scope = 'tenant'",
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(ledger, ["1"]);
+    assert_eq!(
+        state(&s.estate_json(&["status", "--json"]), "acme", "calendar"),
+        st("outdated", 2, 2)
+    );
+    project.close().await;
+}

@@ -146,8 +146,8 @@ impl App {
     fn follow(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Unhandled | Outcome::Done => {}
-            Outcome::Detail { title, lines } => {
-                self.popup = Some(Popup::Detail(Detail::new(title, lines)));
+            Outcome::Detail { title, lines, cell } => {
+                self.popup = Some(Popup::Detail(Detail::new(title, lines).for_cell(cell)));
             }
             Outcome::Plan(request) => self.plan(request),
             Outcome::Remove(tenant) => {
@@ -241,6 +241,7 @@ impl App {
                     action,
                     groups: vec![PlanGroup { modules, tenants }],
                     cascade,
+                    to: None,
                 });
             }
             PaletteCommand::Tenant(slug) => {
@@ -339,9 +340,10 @@ impl App {
             Msg::History { request, answer } => {
                 match self.views.on_history(&request, &answer, &mut self.shared) {
                     // A detail waiting for its rows takes them; one closed meanwhile stays so.
-                    Outcome::Detail { title, lines } => {
+                    Outcome::Detail { title, lines, cell } => {
                         if matches!(&self.popup, Some(Popup::Detail(d)) if d.title() == title) {
-                            self.popup = Some(Popup::Detail(Detail::new(title, lines)));
+                            self.popup =
+                                Some(Popup::Detail(Detail::new(title, lines).for_cell(cell)));
                         }
                     }
                     outcome => self.follow(outcome),

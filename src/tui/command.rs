@@ -59,6 +59,8 @@ pub enum Command {
     Sql,
     /// A removal drops the tenant's database too, or keeps it (again).
     DropDatabase,
+    /// A cell's detail: roll its module back to a version typed next.
+    ToVersion,
     // The line typed at the bottom (a filter, a command).
     Submit,
     Dismiss,

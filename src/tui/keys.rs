@@ -360,6 +360,8 @@ pub const BINDINGS: &[Binding] = &[
         ],
     )
     .hint("n/esc", "stay"),
+    bind(Place::Window(Window::Detail), &[(any_ch('t'), ToVersion)])
+        .hint("t", "roll back to a version"),
     bind(
         Place::Window(Window::Detail),
         &[

@@ -72,6 +72,7 @@ pub fn plan(
         return None;
     }
     Some(PlanRequest {
+        to: None,
         action,
         groups: group(&cells),
         cascade: false,

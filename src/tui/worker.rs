@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
 use estate_engine::Scope;
-use estate_engine::{Action, Plan, TenantSelection};
+use estate_engine::{Action, Direction, Plan, TenantSelection};
 use estate_engine::{Error, Project, Removal, VerifyReport};
 use estate_engine::{JobControl, JobEvent, JobReport};
 use estate_engine::{JobFilter, JobRecord, LoggedLine, Slug};
@@ -27,6 +27,15 @@ pub struct PlanRequest {
     pub action: Action,
     pub groups: Vec<PlanGroup>,
     pub cascade: bool,
+    /// One module's tenant scope moved to this version (`--to`), not the whole module.
+    pub to: Option<i64>,
+}
+
+/// A cell whose detail offers to roll it back to a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellRef {
+    pub tenant: String,
+    pub module: String,
 }
 
 /// A tenant the operator asked to remove, as the removal window shows it.
@@ -283,6 +292,7 @@ async fn retry(project: &Project, id: &str) -> estate_engine::Result<PlanRequest
             tenants: TenantSelection::Only(tenants),
         }],
         cascade: false,
+        to: None,
     })
 }
 
@@ -320,6 +330,18 @@ async fn plans(
 ) -> estate_engine::Result<Vec<Plan>> {
     let mut plans = Vec::new();
     for g in &request.groups {
+        if let (Some(to), [module]) = (request.to, g.modules.as_slice()) {
+            let direction = match request.action {
+                Action::Rollback => Direction::Down,
+                _ => Direction::Up,
+            };
+            plans.push(
+                project
+                    .plan_to_version(module, &g.tenants, Scope::Tenant, to, direction)
+                    .await?,
+            );
+            continue;
+        }
         plans.push(match request.action {
             Action::Install => project.plan_install(&g.modules, &g.tenants).await?,
             Action::Adopt => project.plan_adopt(&g.modules, &g.tenants, None).await?,

@@ -13,6 +13,7 @@ mod plan;
 mod quit;
 mod refused;
 mod remove;
+mod to_version;
 
 pub use confirm::{Confirm, Planning};
 pub use detail::Detail;
@@ -22,6 +23,7 @@ pub use palette::{CommandLine, PaletteCommand};
 pub use quit::QuitQuestion;
 pub use refused::Refused;
 pub use remove::RemoveTenant;
+pub use to_version::VersionLine;
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -48,6 +50,7 @@ pub enum Popup {
     Quit(QuitQuestion),
     Detail(Detail),
     Remove(RemoveTenant),
+    ToVersion(VersionLine),
 }
 
 /// What a popup asks of the console after a key.
@@ -128,6 +131,7 @@ impl Popup {
             Popup::Quit(p) => p.on_key(key),
             Popup::Detail(p) => p.on_key(key, shared),
             Popup::Remove(p) => p.on_key(key, shared),
+            Popup::ToVersion(p) => p.on_key(key, shared),
         }
     }
 
@@ -148,6 +152,7 @@ impl Popup {
             Popup::Quit(p) => p.draw(frame, shared),
             Popup::Detail(p) => p.draw(frame, shared),
             Popup::Remove(p) => p.draw(frame, shared),
+            Popup::ToVersion(p) => p.draw(frame, shared),
         }
     }
 }

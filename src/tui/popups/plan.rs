@@ -32,7 +32,10 @@ pub fn describe(request: &PlanRequest) -> String {
                         .join(" ")
                 ),
             };
-            format!("{} for {tenants}", g.modules.join(" "))
+            match request.to {
+                Some(to) => format!("{} for {tenants} to version {to:04}", g.modules.join(" ")),
+                None => format!("{} for {tenants}", g.modules.join(" ")),
+            }
         })
         .collect();
     format!(
@@ -74,9 +77,16 @@ const TENANTS_SHOWN: usize = 12;
 /// A plan as the confirmation window shows it.
 pub fn lines(plan: &Plan) -> Vec<Line<'static>> {
     let tenants = plan.tenant_steps.values().filter(|s| !s.is_empty()).count();
+    // A move to a version says where to: the module stays installed there.
+    let to = plan
+        .steps()
+        .first()
+        .and_then(|s| s.to)
+        .map(|v| format!(" to version {v:04}"))
+        .unwrap_or_default();
     let mut lines = vec![Line::from(vec![
         Span::styled(
-            format!("{} {}", plan.action, plan.modules.join(" ")),
+            format!("{} {}{to}", plan.action, plan.modules.join(" ")),
             style::header(),
         ),
         Span::raw(format!(

@@ -75,6 +75,7 @@ impl RemoveTenant {
                         },
                     }],
                     cascade: true,
+                    to: None,
                 };
                 shared.ask(Effect::Plan(request.clone()));
                 Reply::Open(Popup::Planning(Planning::new(request)))
@@ -135,7 +136,7 @@ impl RemoveTenant {
                     "type {} to remove it: {typed}█",
                     t.slug
                 )));
-                keys::footer(Window::Typing, |_| true)
+                "enter removes it if the slug matches · esc cancels".to_string()
             }
             None => keys::footer(Window::Remove, |c| match c {
                 Command::Rollback => blocked,

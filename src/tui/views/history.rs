@@ -231,7 +231,11 @@ impl View for History {
             Command::Enter => match super::selected(self, shared) {
                 Some(i) => {
                     let (title, lines) = detail(&self.page.rows[i]);
-                    Outcome::Detail { title, lines }
+                    Outcome::Detail {
+                        title,
+                        lines,
+                        cell: None,
+                    }
                 }
                 None => Outcome::Done,
             },

@@ -222,6 +222,7 @@ impl View for Jobs {
                 return Outcome::Detail {
                     title: format!("Log: {} line(s), whole", lines.len()),
                     lines,
+                    cell: None,
                 };
             }
             Command::Enter => self.log.focus = true,

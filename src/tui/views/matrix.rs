@@ -24,7 +24,7 @@ use crate::tui::style;
 use crate::tui::widgets::grid::{self, Columns, Fit};
 use crate::tui::widgets::table::{self, List, Spec, mark};
 use crate::tui::widgets::text::{field, heading, state_span};
-use crate::tui::worker::Effect;
+use crate::tui::worker::{CellRef, Effect};
 use estate_engine::{Finding, MatrixCell, ModuleState};
 
 #[derive(Debug, Default)]
@@ -327,7 +327,26 @@ pub(super) fn cell_detail(
 ) -> Outcome {
     let module = &shared.data.matrix.modules[m];
     let lines = detail(&shared.data, t, m, history);
-    super::with_drift(shared, t, Some(module), lines)
+    let outcome = super::with_drift(shared, t, Some(module), lines);
+    // A module with tenant migrations applied there may go back to one of them.
+    let c = shared.data.matrix.cell(t, m);
+    let installed = !matches!(
+        c.state,
+        ModuleState::NotInstalled | ModuleState::Unreachable
+    );
+    match outcome {
+        Outcome::Detail { title, lines, .. } if installed && c.applied > 0 && !shared.read_only => {
+            Outcome::Detail {
+                title,
+                lines,
+                cell: Some(CellRef {
+                    tenant: shared.tenant_slug(t),
+                    module: module.clone(),
+                }),
+            }
+        }
+        outcome => outcome,
+    }
 }
 
 /// One cell's details: its state and the newest history of that module for that tenant

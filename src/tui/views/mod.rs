@@ -53,7 +53,7 @@ use super::marks;
 use super::query::Query;
 use super::rows::{Cursor, Filtered, Order, next_hit};
 use super::shared::Shared;
-use super::worker::{PlanRequest, TenantRemoval};
+use super::worker::{CellRef, PlanRequest, TenantRemoval};
 use estate_engine::Action;
 
 /// Makes the tab list: the `Tab` enum (titled as its names) and `Views`, a field per view.
@@ -122,10 +122,11 @@ pub enum Outcome {
     /// Not the view's own: what every view does applies.
     Unhandled,
     Done,
-    /// A window with these details.
+    /// A window with these details; a cell's offers to roll it back to a version.
     Detail {
         title: String,
         lines: Vec<Line<'static>>,
+        cell: Option<CellRef>,
     },
     /// A plan of this (a window waits for it).
     Plan(PlanRequest),
@@ -429,6 +430,7 @@ fn with_drift(
     Outcome::Detail {
         title,
         lines: drift::first(found, lines),
+        cell: None,
     }
 }
 

@@ -91,7 +91,11 @@ impl View for Modules {
             Command::Enter => match self.selected(shared) {
                 Some(m) => {
                     let (title, lines) = detail(m);
-                    Outcome::Detail { title, lines }
+                    Outcome::Detail {
+                        title,
+                        lines,
+                        cell: None,
+                    }
                 }
                 None => Outcome::Done,
             },

@@ -628,7 +628,7 @@ async fn a_rollback_of_one_tenant_is_confirmed_with_y_alone() {
     app.on_key(key('r'));
     settle(&project, &mut app).await;
     let plan = screen(&app, 80, 24);
-    assert!(plan.contains("y run in the background"), "{plan}");
+    assert!(plan.contains("y run it"), "{plan}");
     assert!(plan.contains("drops calendars, events"), "{plan}");
     app.on_key(key('y'));
     settle(&project, &mut app).await;
@@ -1326,5 +1326,78 @@ async fn a_cell_s_detail_rolls_its_module_back_to_a_version() {
         state(&s.estate_json(&["status", "--json"]), "acme", "calendar"),
         st("outdated", 2, 2)
     );
+    project.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_rolls_out_in_waves_each_asked_for_and_a_failure_stops_it() {
+    let s = Scratch::new();
+    s.add_tenants(&["t1", "t2", "t3", "t4"]);
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    enter(&project, &mut app, ":install calendar all").await;
+    // w: the first waves offered, 1, 10%, rest.
+    app.on_key(key('w'));
+    let confirm = screen(&app, 100, 24);
+    assert!(confirm.contains("in waves: 1, 10%, rest"), "{confirm}");
+    app.on_key(key('y'));
+    settle(&project, &mut app).await;
+    let first = screen(&app, 100, 24);
+    assert!(first.contains("Wave 1 of 3"), "{first}");
+    assert!(
+        first.contains("next: wave 2 of 3, 1 tenant(s) (3 left in all)"),
+        "{first}"
+    );
+    let tenants_installed = |s: &Scratch| {
+        let status = s.estate_json(&["status", "--json"]);
+        ["t1", "t2", "t3", "t4"]
+            .into_iter()
+            .filter(|t| state(&status, t, "calendar").0 == "installed")
+            .count()
+    };
+    assert_eq!(tenants_installed(&s), 1, "one wave, then a question");
+    app.on_key(key('y'));
+    settle(&project, &mut app).await;
+    assert_eq!(tenants_installed(&s), 2);
+    app.on_key(key('y'));
+    settle(&project, &mut app).await;
+    assert_eq!(tenants_installed(&s), 4);
+    assert!(screen(&app, 100, 24).contains("rollout done: 3 wave(s)"));
+
+    // A failure on t1 (first in slug order) stops the rollout after its wave.
+    migration_pair(
+        &s,
+        "calendar",
+        "tenant",
+        "0004_add_boom",
+        "CREATE TABLE boom (id INTEGER);\n",
+        "DROP TABLE boom;\n",
+    );
+    let t1 = s.tenant_db("t1");
+    tokio::task::spawn_blocking(move || exec(&t1, "CREATE TABLE boom (x INTEGER)"))
+        .await
+        .unwrap();
+    project.close().await;
+    let project = open(&s).await;
+    let mut app = app_on(&project, false).await;
+    enter(&project, &mut app, ":upgrade calendar all").await;
+    app.on_key(key('w'));
+    app.on_key(key('y'));
+    settle(&project, &mut app).await;
+    let halted = screen(&app, 100, 24);
+    assert!(halted.contains("failed: t1"), "{halted}");
+    assert!(
+        halted.contains("the rollout stops here: 3 tenant(s) not started"),
+        "{halted}"
+    );
+    app.on_key(key('y'));
+    assert!(
+        matches!(app.popup, Some(Popup::Wave(_))),
+        "y does not go on after a failure"
+    );
+    app.on_key(code(KeyCode::Esc));
+    assert!(screen(&app, 100, 24).contains("rollout stopped after wave 1 of 3"));
+    let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(state(&status, "t2", "calendar"), st("outdated", 4, 1));
     project.close().await;
 }

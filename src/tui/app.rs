@@ -17,9 +17,10 @@ use super::keys;
 use super::marks;
 use super::popups::{
     CommandLine, Detail, FilterLine, Help, PaletteCommand, Planning, Popup, QuitQuestion, Refused,
-    RemoveTenant, Reply,
+    RemoveTenant, Reply, WaveQuestion,
 };
 use super::query::Query;
+use super::rollout::{Rollout, WaveEnd};
 use super::shared::Shared;
 use super::style;
 use super::views::{Event, Outcome, Tab, Views};
@@ -36,6 +37,8 @@ pub struct App {
     pub quit: bool,
     /// Quit once the running jobs have stopped.
     pub quitting: bool,
+    /// A plan rolling out in waves.
+    rollout: Option<Rollout>,
 }
 
 impl App {
@@ -47,6 +50,7 @@ impl App {
             popup: None,
             quit: false,
             quitting: false,
+            rollout: None,
         };
         app.views.notify(Event::Loaded, &mut app.shared);
         app
@@ -184,6 +188,18 @@ impl App {
                 }
             }
             Reply::Command(command) => self.run(command),
+            Reply::NextWave => match self.rollout.as_mut().and_then(Rollout::next) {
+                Some(wave) => self.start_wave(wave),
+                None => self.rollout = None,
+            },
+            Reply::StopRollout => {
+                if let Some(r) = self.rollout.take() {
+                    self.shared.warn(format!(
+                        "rollout stopped after wave {} of {}: the same plan again goes on with what is left",
+                        r.number, r.total
+                    ));
+                }
+            }
         }
     }
 
@@ -192,9 +208,43 @@ impl App {
     }
 
     fn start(&mut self, plans: Vec<Plan>) {
+        let waves = self.shared.pending_waves.take();
+        if let (Some(sizes), [plan]) = (waves, plans.as_slice()) {
+            let (first, rollout) = Rollout::new(plan, &sizes);
+            self.rollout = Some(rollout);
+            return self.start_wave(first);
+        }
         if self.shared.start(plans) {
             self.views.notify(Event::JobsStarted, &mut self.shared);
         }
+    }
+
+    /// Starts the wave `plan` of the rollout under way, as a job.
+    fn start_wave(&mut self, plan: Plan) {
+        let started = self.shared.start(vec![plan]);
+        match self.rollout.as_mut() {
+            Some(r) if started => {
+                r.job = self.shared.live.len() - 1;
+                let (number, total) = (r.number, r.total);
+                self.shared.say(format!(
+                    "wave {number} of {total} started: 4 shows it; its results come before the next"
+                ));
+                self.views.notify(Event::JobsStarted, &mut self.shared);
+            }
+            _ => self.rollout = None,
+        }
+    }
+
+    /// A wave ended: the next is asked for, unless it was the last or it failed.
+    fn wave_ended(&mut self, end: WaveEnd) {
+        let last = self.rollout.as_ref().is_none_or(Rollout::is_last);
+        if last && !end.halts() {
+            self.rollout = None;
+            self.shared
+                .say(format!("rollout done: {} wave(s)", end.total));
+            return;
+        }
+        self.popup = Some(Popup::Wave(WaveQuestion::new(end)));
     }
 
     fn plan(&mut self, request: PlanRequest) {
@@ -350,7 +400,12 @@ impl App {
                 }
             }
             Msg::Finished(i, result) => {
+                let wave = self.rollout.as_ref().filter(|r| r.job == i);
+                let end = wave.map(|r| r.ended(&result));
                 self.shared.on_finished(i, result);
+                if let Some(end) = end {
+                    self.wave_ended(end);
+                }
                 self.check_quit();
             }
             Msg::Jobs(result) => {

@@ -61,6 +61,8 @@ pub enum Command {
     DropDatabase,
     /// A cell's detail: roll its module back to a version typed next.
     ToVersion,
+    /// The confirm window: run the plan in waves (again: other waves, then none).
+    Waves,
     // The line typed at the bottom (a filter, a command).
     Submit,
     Dismiss,

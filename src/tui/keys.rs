@@ -51,6 +51,8 @@ pub enum Window {
     Typing,
     /// A tenant's removal, before its slug is typed.
     Remove,
+    /// The end of a wave, before the next.
+    Wave,
 }
 
 impl Window {
@@ -278,13 +280,14 @@ pub const BINDINGS: &[Binding] = &[
     .hint("esc", "abandons"),
     // A confirmation defaults to no: enter cancels, and only y runs. The window offers one of
     // y's two hints: a rollback over several databases asks for its modules' names typed.
-    bind(Place::Window(Window::Confirm), &[(any_ch('y'), Yes)]).hint("y", "run in the background"),
+    bind(Place::Window(Window::Confirm), &[(any_ch('y'), Yes)]).hint("y", "run it"),
     bind(
         Place::Window(Window::Confirm),
         &[(any_ch('y'), TypeToConfirm)],
     )
     .hint("y", "confirm by name"),
     bind(Place::Window(Window::Confirm), &[(any_ch('s'), Sql)]).hint("s", "SQL/plan"),
+    bind(Place::Window(Window::Confirm), &[(any_ch('w'), Waves)]).hint("w", "waves"),
     bind(
         Place::Window(Window::Confirm),
         &[
@@ -332,6 +335,17 @@ pub const BINDINGS: &[Binding] = &[
         ],
     )
     .hint("n/esc/enter", "cancel"),
+    bind(Place::Window(Window::Wave), &[(any_ch('y'), Yes)]).hint("y", "start the next wave"),
+    bind(
+        Place::Window(Window::Wave),
+        &[
+            (any_ch('n'), No),
+            (any(KeyCode::Esc), No),
+            (any_ch('q'), No),
+            (any(KeyCode::Enter), No),
+        ],
+    )
+    .hint("n/esc/enter", "stop the rollout here"),
     bind(Place::Window(Window::Refused), &[(any_ch('c'), Cascade)])
         .hint("c", "plan it with --cascade"),
     bind(

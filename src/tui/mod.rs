@@ -20,6 +20,7 @@ mod keys;
 mod marks;
 mod popups;
 mod query;
+mod rollout;
 mod rows;
 mod shared;
 mod style;

@@ -15,7 +15,9 @@ use super::query::Query;
 use super::rows::{Cursor, Filtered, Order};
 use super::widgets::status_line::Tone;
 use super::worker::{Effect, LOG_LINES};
-use estate_engine::{JobControl, JobEvent, JobRecord, JobReport, ModuleState, Plan, VerifyReport};
+use estate_engine::{
+    JobControl, JobEvent, JobRecord, JobReport, ModuleState, Plan, VerifyReport, WaveSize,
+};
 
 pub struct Shared {
     pub data: Snapshot,
@@ -41,6 +43,8 @@ pub struct Shared {
     pub page: Cell<usize>,
     /// How far the window drawn last can scroll, likewise.
     pub window_scroll: Cell<usize>,
+    /// The waves the plans confirmed last are to run in (`w` in the confirm window).
+    pub pending_waves: Option<Vec<WaveSize>>,
     effects: Vec<Effect>,
 }
 
@@ -60,6 +64,7 @@ impl Shared {
             order: Order::default(),
             page: Cell::new(10),
             window_scroll: Cell::new(0),
+            pending_waves: None,
             effects: Vec::new(),
         }
     }

@@ -46,7 +46,7 @@ fn hints_are_made_from_the_bindings() {
     assert!(help(Tab::Matrix, false).iter().any(|(k, _)| *k == "i r u"));
     assert_eq!(
         footer(Window::Confirm, |c| c != TypeToConfirm),
-        "y run in the background · s SQL/plan · n/esc/enter cancel · j/k scroll"
+        "y run it · s SQL/plan · w waves · n/esc/enter cancel · j/k scroll"
     );
     assert_eq!(
         footer(Window::Typing, |_| true),

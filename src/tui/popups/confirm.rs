@@ -15,6 +15,7 @@ use ratatui::text::{Line, Span};
 use super::{Edit, Reply, edit_with, plan};
 use crate::tui::command::Command;
 use crate::tui::keys::{self, Window};
+use crate::tui::rollout;
 use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::window::{self, keys_line, scroll_by};
@@ -95,6 +96,8 @@ pub struct Confirm {
     request: Option<PlanRequest>,
     /// Why this window shows again.
     notice: Option<String>,
+    /// Which of `rollout::PRESETS` the plan runs in (0: one job).
+    waves: usize,
 }
 
 /// Whether `plan` needs its modules' names typed: a rollback over more than one tenant, or
@@ -124,7 +127,16 @@ impl Confirm {
             wrong: None,
             request: None,
             notice: None,
+            waves: 0,
         }
+    }
+
+    /// Whether waves are offered: one plan, over more than one tenant.
+    fn waves_offered(&self) -> bool {
+        let [plan] = self.plans.as_slice() else {
+            return false;
+        };
+        plan.tenant_steps.values().filter(|s| !s.is_empty()).count() > 1
     }
 
     /// Plans of `request`: confirming plans it again first.
@@ -140,7 +152,8 @@ impl Confirm {
     }
 
     /// The operator said yes: the plans run, once planned again when their request is known.
-    fn confirmed(&mut self) -> Reply {
+    fn confirmed(&mut self, shared: &mut Shared) -> Reply {
+        shared.pending_waves = (self.waves > 0).then(|| rollout::PRESETS[self.waves].to_vec());
         let plans = std::mem::take(&mut self.plans);
         match self.request.take() {
             Some(request) => Reply::Recheck(request, plans),
@@ -156,7 +169,9 @@ impl Confirm {
     pub fn on_key(&mut self, key: KeyEvent, shared: &mut Shared) -> Reply {
         if let Some(typed) = self.typed.as_mut() {
             return match edit_with(typed, key, keys::in_window(Window::Typing, key)) {
-                Edit::Submitted if Some(typed.trim()) == self.phrase.as_deref() => self.confirmed(),
+                Edit::Submitted if Some(typed.trim()) == self.phrase.as_deref() => {
+                    self.confirmed(shared)
+                }
                 Edit::Submitted => {
                     let phrase = self.phrase.as_deref().unwrap_or_default();
                     self.wrong = Some(if typed.trim().is_empty() {
@@ -190,7 +205,11 @@ impl Confirm {
                 self.typed = Some(String::new());
                 Reply::Stay
             }
-            Some(Command::Yes | Command::TypeToConfirm) => self.confirmed(),
+            Some(Command::Yes | Command::TypeToConfirm) => self.confirmed(shared),
+            Some(Command::Waves) if self.waves_offered() => {
+                self.waves = (self.waves + 1) % rollout::PRESETS.len();
+                Reply::Stay
+            }
             Some(Command::Sql) => {
                 self.sql = !self.sql;
                 self.scroll = 0;
@@ -219,6 +238,15 @@ impl Confirm {
             lines.push(Line::from(Span::styled(
                 format!("⚠ {}: y, then type {phrase}", self.reach()),
                 style::failed(),
+            )));
+        }
+        if self.waves > 0 {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "in waves: {}; each wave waits for your y, a failure stops the rollout (w changes)",
+                    rollout::describe(rollout::PRESETS[self.waves])
+                ),
+                style::header(),
             )));
         }
         for (i, p) in self.plans.iter().enumerate() {
@@ -268,9 +296,11 @@ impl Confirm {
     fn footer(&self) -> Vec<Line<'static>> {
         let Some(typed) = &self.typed else {
             let guarded = self.phrase.is_some();
+            let waves = self.waves_offered();
             return vec![keys_line(keys::footer(Window::Confirm, |c| match c {
                 Command::Yes => !guarded,
                 Command::TypeToConfirm => guarded,
+                Command::Waves => waves,
                 _ => true,
             }))];
         };

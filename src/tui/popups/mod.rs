@@ -14,6 +14,7 @@ mod quit;
 mod refused;
 mod remove;
 mod to_version;
+mod wave;
 
 pub use confirm::{Confirm, Planning};
 pub use detail::Detail;
@@ -24,6 +25,7 @@ pub use quit::QuitQuestion;
 pub use refused::Refused;
 pub use remove::RemoveTenant;
 pub use to_version::VersionLine;
+pub use wave::WaveQuestion;
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -51,6 +53,7 @@ pub enum Popup {
     Detail(Detail),
     Remove(RemoveTenant),
     ToVersion(VersionLine),
+    Wave(WaveQuestion),
 }
 
 /// What a popup asks of the console after a key.
@@ -78,6 +81,10 @@ pub enum Reply {
     FilterRestored(Query),
     /// The command line closed with this command.
     Command(PaletteCommand),
+    /// A wave ended well: the next starts.
+    NextWave,
+    /// The rollout stops after the wave that ended.
+    StopRollout,
 }
 
 impl Popup {
@@ -132,6 +139,7 @@ impl Popup {
             Popup::Detail(p) => p.on_key(key, shared),
             Popup::Remove(p) => p.on_key(key, shared),
             Popup::ToVersion(p) => p.on_key(key, shared),
+            Popup::Wave(p) => p.on_key(key),
         }
     }
 
@@ -153,6 +161,7 @@ impl Popup {
             Popup::Detail(p) => p.draw(frame, shared),
             Popup::Remove(p) => p.draw(frame, shared),
             Popup::ToVersion(p) => p.draw(frame, shared),
+            Popup::Wave(p) => p.draw(frame, shared),
         }
     }
 }

@@ -143,9 +143,21 @@ impl JobRunner<'_> {
         tx: &Events,
         control: &JobControl,
     ) -> Vec<StepOutcome> {
+        // A step that went down to a version (`--to`) leaves its module installed there: it
+        // lets nothing go.
+        let partial = |o: &StepOutcome| {
+            o.step.tenant.as_ref().is_some_and(|t| {
+                plan.tenant_steps.get(t).is_some_and(|steps| {
+                    steps
+                        .iter()
+                        .any(|s| s.module == o.step.module && s.to.is_some())
+                })
+            })
+        };
         let released: Vec<(String, String, Option<String>)> = tenants
             .iter()
             .filter(|o| o.outcome == Outcome::Succeeded && o.step.action.is_down())
+            .filter(|o| !partial(o))
             .filter_map(|o| {
                 Some((
                     o.step.tenant.clone()?,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use super::tenant_args::{TenantsCommand, TenantsFormat};
+use estate_engine::{Error, Result, TenantSelection};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -271,9 +272,9 @@ pub enum OrderArg {
 
 impl Targets {
     /// The tenants asked for; one of --tenant, --all or --where is needed.
-    pub fn selection(&self) -> estate_engine::Result<estate_engine::TenantSelection> {
+    pub fn selection(&self) -> Result<TenantSelection> {
         if self.tenants.is_empty() && !self.all && self.conditions.is_empty() {
-            return Err(estate_engine::Error::refused(
+            return Err(Error::refused(
                 "no tenants named",
                 "name them: --tenant SLUG, --all, or --where KEY=VALUE",
             ));

@@ -367,7 +367,7 @@ pub fn tenants(tenants: &[TenantRecord], installs: &[Installation]) -> String {
         table.row(vec![
             styled(theme().header, t.slug.clone()),
             t.name.clone().into(),
-            or_dash(estate_engine::tenancy::format_tag_list(&t.tags).replace(';', " ")),
+            or_dash(estate_engine::format_tag_list(&t.tags).replace(';', " ")),
             t.placement.engine.as_str().into(),
             t.placement.describe().into(),
             or_dash(modules.join(", ")),

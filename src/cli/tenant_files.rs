@@ -152,6 +152,6 @@ fn row_of(t: &TenantRecord) -> TenantRow {
         path: sqlite.then(|| t.placement.location.clone()),
         database: (!sqlite).then(|| t.placement.location.clone()),
         schema: t.placement.schema.clone(),
-        tags: (!t.tags.is_empty()).then(|| estate_engine::tenancy::format_tag_list(&t.tags)),
+        tags: (!t.tags.is_empty()).then(|| estate_engine::format_tag_list(&t.tags)),
     }
 }

@@ -17,7 +17,7 @@ use super::keys;
 use super::marks;
 use super::popups::{
     CommandLine, Detail, FilterLine, Help, PaletteCommand, Planning, Popup, QuitQuestion, Refused,
-    RemoveTenant, Reply, WaveQuestion,
+    RemoveTenant, Reply, WaveQuestion, removed,
 };
 use super::query::Query;
 use super::rollout::{Rollout, WaveEnd};
@@ -417,26 +417,14 @@ impl App {
             Msg::JobLog { job, result } => self.shared.on_job_log(&job, result),
             Msg::CancelAsked { job, result } => self.shared.on_cancel_asked(&job, result),
             Msg::Removed { slug, result } => match result {
-                Ok(r) => {
+                Ok(removal) => {
                     // Read again quietly: what the removal did is the message to keep.
                     self.shared.ask(Effect::Reload);
-                    self.shared.say(if r.dropped {
-                        format!(
-                            "removed tenant {slug} (job {}); its database {} was dropped",
-                            r.job_id, r.database
-                        )
-                    } else {
-                        format!(
-                            "removed tenant {slug} (job {}); its database is kept at {}",
-                            r.job_id, r.database
-                        )
-                    });
+                    self.shared.say(removed(&removal));
                 }
                 Err(e) => {
-                    self.popup = Some(Popup::Refused(Refused::new(
-                        format!("tenant {slug} was not removed: {e}"),
-                        None,
-                    )));
+                    let error = format!("tenant {slug} was not removed: {e}");
+                    self.popup = Some(Popup::Refused(Refused::new(error, None)));
                 }
             },
             Msg::Retry { job, result } => match result {

@@ -71,4 +71,4 @@ pub use registry::{
     JobRecord, LineKind, LogLine, LoggedLine, TenantRecord, still_installed,
 };
 pub use sql::Engine;
-pub use tenancy::{Slug, TagCondition, Tags, check_name, parse_tag, parse_tags};
+pub use tenancy::{Slug, TagCondition, Tags, check_name, format_tag_list, parse_tag, parse_tags};

@@ -23,7 +23,7 @@ pub use help::Help;
 pub use palette::{CommandLine, PaletteCommand};
 pub use quit::QuitQuestion;
 pub use refused::Refused;
-pub use remove::RemoveTenant;
+pub use remove::{RemoveTenant, removed};
 pub use to_version::VersionLine;
 pub use wave::WaveQuestion;
 

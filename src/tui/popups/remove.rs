@@ -14,7 +14,7 @@ use crate::tui::shared::Shared;
 use crate::tui::style;
 use crate::tui::widgets::window::{self, keys_line};
 use crate::tui::worker::{Effect, PlanGroup, PlanRequest, TenantRemoval};
-use estate_engine::{Action, Slug, TenantSelection};
+use estate_engine::{Action, Removal, Slug, TenantSelection};
 
 #[derive(Debug)]
 pub struct RemoveTenant {
@@ -152,5 +152,20 @@ impl RemoveTenant {
             0,
             vec![keys_line(footer)],
         );
+    }
+}
+
+/// What the status line says of a removal done.
+pub fn removed(r: &Removal) -> String {
+    if r.dropped {
+        format!(
+            "removed tenant {} (job {}); its database {} was dropped",
+            r.tenant, r.job_id, r.database
+        )
+    } else {
+        format!(
+            "removed tenant {} (job {}); its database is kept at {}",
+            r.tenant, r.job_id, r.database
+        )
     }
 }

@@ -58,9 +58,9 @@ impl Project {
         if !modules.is_empty() {
             return Err(crate::registry::still_installed(slug.as_str(), &modules));
         }
-        let job_id = self
-            .registry
-            .remove_tenant(slug.as_str(), &self.operator)
+        let job_id = crate::jobs::new_job_id();
+        self.registry
+            .remove_tenant(slug.as_str(), &job_id, &self.operator)
             .await?;
         let database = tenant.placement.describe();
         tracing::info!(tenant = %slug, database = %database, job = %job_id, drop_database, "tenant removed");

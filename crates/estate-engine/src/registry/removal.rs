@@ -10,9 +10,8 @@ use crate::operator::Operator;
 impl Registry {
     /// Unregisters `slug` in one transaction, refused while any module has a row for it or a
     /// running job is working on it (both read inside the transaction: an install that landed
-    /// since the caller's own check still refuses). Returns the removal's job id.
-    pub async fn remove_tenant(&self, slug: &str, operator: &Operator) -> Result<String> {
-        let job_id = crate::jobs::new_job_id();
+    /// since the caller's own check still refuses), recorded as job `job_id`.
+    pub async fn remove_tenant(&self, slug: &str, job_id: &str, operator: &Operator) -> Result<()> {
         let at = now();
         let mut tx = self.db.begin().await?;
         crate::on_tx!(tx, conn => {
@@ -51,7 +50,7 @@ impl Registry {
                    started_at, finished_at, state, succeeded, tenants_done)
                  VALUES ($1, 'remove', '', 1, 1, $2, $3, $4, $4, 'succeeded', $5, $6)",
             )
-            .bind(&job_id)
+            .bind(job_id)
             .bind(&operator.user)
             .bind(&operator.ssh_client)
             .bind(&at)
@@ -65,7 +64,7 @@ impl Registry {
                    started_at, finished_at, duration_ms, migrations, outcome)
                  VALUES ($1, $2, NULL, 'tenant', 'remove', $3, $4, $5, $5, 0, '', 'succeeded')",
             )
-            .bind(&job_id)
+            .bind(job_id)
             .bind(slug)
             .bind(&operator.user)
             .bind(&operator.ssh_client)
@@ -84,8 +83,7 @@ impl Registry {
                     .map_err(|e| self.err(e))?;
             }
         });
-        tx.commit().await?;
-        Ok(job_id)
+        tx.commit().await
     }
 }
 

@@ -172,6 +172,7 @@ fn install_digital_card_for_acme_installs_user_management_first_and_only_for_acm
             "estate_ledger",
             "estate_modules",
             "estate_tenant_modules",
+            "estate_tenant_tags",
             "estate_tenants",
             "users",
         ])
@@ -255,6 +256,7 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
             l("module_registry", "landlord", 5),
             l("module_registry", "landlord", 6),
             l("module_registry", "landlord", 7),
+            l("module_registry", "landlord", 8),
             l("user_management", "landlord", 1),
             l("digital_card", "landlord", 1),
         ]
@@ -363,6 +365,7 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
             l("module_registry", "landlord", 5),
             l("module_registry", "landlord", 6),
             l("module_registry", "landlord", 7),
+            l("module_registry", "landlord", 8),
             l("user_management", "landlord", 1),
         ]
     );
@@ -507,6 +510,7 @@ fn cascade_rolls_back_dependants_first(setup: Setup) {
             l("module_registry", "landlord", 5),
             l("module_registry", "landlord", 6),
             l("module_registry", "landlord", 7),
+            l("module_registry", "landlord", 8),
         ]
     );
     let status = s.estate_json(&["status", "--json"]);

@@ -267,7 +267,7 @@ impl Run {
     }
 }
 
-const REGISTRY: [&str; 8] = [
+const REGISTRY: [&str; 9] = [
     "estate_history",
     "estate_job_events",
     "estate_job_tenants",
@@ -275,6 +275,7 @@ const REGISTRY: [&str; 8] = [
     "estate_ledger",
     "estate_modules",
     "estate_tenant_modules",
+    "estate_tenant_tags",
     "estate_tenants",
 ];
 

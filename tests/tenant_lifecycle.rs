@@ -396,3 +396,34 @@ fn an_import_takes_tags_and_installs_the_defaults_when_asked() {
     let run = s.estate(&["tenants", "import", "bad.csv"]).expect(2);
     assert_has(&run.stderr, "line 2 (old3): tag plan has an empty value");
 }
+
+#[test]
+fn on_a_terminal_the_slug_is_typed_to_remove_a_tenant() {
+    if !Tmux::available() {
+        eprintln!("note: tmux is not installed; the typed confirmation is not tried");
+        return;
+    }
+    let s = Scratch::new();
+    s.add_tenants(&["acme", "globex"]);
+    let remove = ["tenants", "remove", "acme", "--drop-database"];
+    let tmux = Tmux::start_with(&s, 160, 20, &remove);
+    let asked = tmux.wait_for("the question", |sc| {
+        sc.contains("Type the tenant's slug (acme) to confirm")
+    });
+    assert_has(&asked, "DROP its database var/tenants/acme.db");
+    tmux.keys(&["acm", "Enter"]);
+    let refused = tmux.wait_for("the refusal", |sc| sc.contains("estate exited 2"));
+    assert_has(
+        &refused,
+        "the slug typed does not match: nothing was changed",
+    );
+    assert!(s.path("var/tenants/acme.db").exists());
+    drop(tmux);
+
+    let tmux = Tmux::start_with(&s, 160, 20, &remove);
+    tmux.wait_for("the question", |sc| sc.contains("to confirm"));
+    tmux.keys(&["acme", "Enter"]);
+    let done = tmux.wait_for("the removal", |sc| sc.contains("estate exited 0"));
+    assert_has(&done, "removed tenant acme");
+    assert!(!s.path("var/tenants/acme.db").exists());
+}

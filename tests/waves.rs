@@ -169,3 +169,48 @@ fn a_pause_between_waves_is_waited_and_said() {
     assert_has(&run.stderr, "pausing 1 s before the next wave");
     assert_has(&run.stdout, "rollout done: 2 wave(s)");
 }
+
+#[test]
+fn a_signal_during_the_pause_stops_the_rollout_before_the_next_wave() {
+    use std::io::{BufRead, BufReader};
+    let s = Scratch::new();
+    s.add_tenants(&["t1", "t2", "t3"]);
+    let mut child = s
+        .estate_command(&[
+            "install",
+            "calendar",
+            "--all",
+            "--wave",
+            "1",
+            "--wave-pause",
+            "60",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("pausing 60 s") {
+        line.clear();
+    }
+    assert_has(&line, "pausing 60 s before the next wave");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rollout = &report["rollout"];
+    assert_has(
+        rollout["halted"].as_str().unwrap(),
+        "SIGINT during the pause before wave 2",
+    );
+    assert_eq!(strings(&rollout["not_started"]), ["t2", "t3"]);
+    let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(state(&status, "t1", "calendar").0, "installed");
+    assert_eq!(state(&status, "t2", "calendar").0, "not_installed");
+}

@@ -98,7 +98,7 @@ impl Rollout {
         for (i, wave) in waves.iter().enumerate() {
             if i > 0
                 && let Some(seconds) = flags.wave_pause
-                && let Some(stop) = pause(seconds, flags.json).await
+                && let Some(stop) = pause(seconds).await
             {
                 halted = Some(format!("{stop} during the pause before wave {}", i + 1));
                 break;
@@ -195,11 +195,10 @@ fn failed_tenants(report: &JobReport) -> Vec<String> {
     failed.into_iter().collect()
 }
 
-/// Waits `seconds`; the name of the signal that cut it short, if one did.
-async fn pause(seconds: u64, quiet: bool) -> Option<&'static str> {
-    if !quiet {
-        errln!("pausing {seconds} s before the next wave (Ctrl-C stops the rollout here)");
-    }
+/// Waits `seconds`; the name of the signal that cut it short, if one did. Said on stderr
+/// with `--json` too: a rollout that waits must not look hung.
+async fn pause(seconds: u64) -> Option<&'static str> {
+    errln!("pausing {seconds} s before the next wave (Ctrl-C stops the rollout here)");
     let Some(mut signals) = crate::signals::Signals::install() else {
         tokio::time::sleep(Duration::from_secs(seconds)).await;
         return None;

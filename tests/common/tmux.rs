@@ -36,6 +36,11 @@ impl Tmux {
 
     /// Starts the console of `s`'s binary in a `width`×`height` terminal in `s`'s project.
     pub fn start(s: &Scratch, width: u16, height: u16) -> Tmux {
+        Tmux::start_with(s, width, height, &[])
+    }
+
+    /// Starts `s`'s binary with `args` (plain words, no quoting needed) in a terminal.
+    pub fn start_with(s: &Scratch, width: u16, height: u16, args: &[&str]) -> Tmux {
         // A server per test: the tests of this file run side by side.
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -61,8 +66,9 @@ impl Tmux {
             .arg("TERM=tmux-256color")
             // The pane stays after estate exits, so its last screen can be read.
             .arg(format!(
-                "{} ; echo estate exited $?; sleep 30",
-                bin.display()
+                "{} {} ; echo estate exited $?; sleep 30",
+                bin.display(),
+                args.join(" ")
             ))
             .output()
             .expect("tmux starts");

@@ -7,32 +7,6 @@ use common::*;
 
 use serde_json::Value;
 
-/// Adds acme (enterprise, eu), globex (free) and initech (free, us).
-fn tagged_fleet(s: &Scratch) {
-    s.estate(&[
-        "tenants",
-        "add",
-        "acme",
-        "--tag",
-        "plan=enterprise",
-        "--tag",
-        "region=eu",
-    ])
-    .expect(0);
-    s.estate(&["tenants", "add", "globex", "--tag", "plan=free"])
-        .expect(0);
-    s.estate(&[
-        "tenants",
-        "add",
-        "initech",
-        "--tag",
-        "plan=free",
-        "--tag",
-        "region=us",
-    ])
-    .expect(0);
-}
-
 fn tags_of(s: &Scratch, slug: &str) -> Value {
     let list = s.estate_json(&["tenants", "list", "--json"]);
     list.as_array()

@@ -15,6 +15,32 @@ pub fn with_tenants(setup: Setup, slugs: &[&str]) -> Scratch {
     s
 }
 
+/// Adds acme (enterprise, eu), globex (free) and initech (free, us).
+pub fn tagged_fleet(s: &Scratch) {
+    s.estate(&[
+        "tenants",
+        "add",
+        "acme",
+        "--tag",
+        "plan=enterprise",
+        "--tag",
+        "region=eu",
+    ])
+    .expect(0);
+    s.estate(&["tenants", "add", "globex", "--tag", "plan=free"])
+        .expect(0);
+    s.estate(&[
+        "tenants",
+        "add",
+        "initech",
+        "--tag",
+        "plan=free",
+        "--tag",
+        "region=us",
+    ])
+    .expect(0);
+}
+
 /// Two tenants, acme and globex (on pg1 and pg2), and nothing installed yet.
 pub fn two_tenants(setup: Setup) -> Scratch {
     with_tenants(setup, &["acme", "globex"])

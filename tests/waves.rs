@@ -136,6 +136,11 @@ fn orders_and_bad_sizes(setup: Setup) {
             &["--wave", "rest", "--wave", "2"],
             "make --wave rest the last wave",
         ),
+        (&["--order", "random"], "no --wave was given"),
+        (
+            &["--wave", "2", "--seed", "4"],
+            "add --order random, or leave out --seed",
+        ),
     ];
     for (extra, problem) in refused {
         let run = s

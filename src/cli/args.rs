@@ -39,7 +39,7 @@ pub enum Command {
     Check(JsonFlag),
     /// The module catalog, with requires / required-by
     Modules(JsonFlag),
-    /// List or add tenants
+    /// Tenants: list, add (with tags and default modules), tag, import, export, remove
     #[command(subcommand)]
     Tenants(TenantsCommand),
     /// Install modules (and what they require) for tenants

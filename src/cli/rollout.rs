@@ -12,7 +12,9 @@ use serde_json::json;
 
 use super::args::{OrderArg, RunFlags};
 use super::{EXIT_FAILED, EXIT_OK, colour, print_json, render};
-use estate_engine::{JobReport, Outcome, Plan, Project, Result, WaveOrder, WaveSize, check_waves};
+use estate_engine::{
+    Error, JobReport, Outcome, Plan, Project, Result, WaveOrder, WaveSize, check_waves,
+};
 
 /// The waves and the order asked for.
 pub struct Rollout {
@@ -32,6 +34,20 @@ struct WaveRun {
 impl Rollout {
     /// The rollout `--wave` asks for, checked; `None` without waves.
     pub fn of(flags: &RunFlags) -> Result<Option<Rollout>> {
+        // An order no wave follows would be ignored: said, rather than passed over.
+        let ordered = flags.order == OrderArg::Random || flags.seed.is_some();
+        if flags.waves.is_empty() && ordered {
+            return Err(Error::refused(
+                "--order and --seed order the tenants of waves, and no --wave was given",
+                "add the waves, e.g. --wave 5 --wave 25% --wave rest, or leave out --order and --seed",
+            ));
+        }
+        if flags.seed.is_some() && flags.order == OrderArg::Slug {
+            return Err(Error::refused(
+                "--seed shuffles the tenants, and the order is by slug",
+                "add --order random, or leave out --seed",
+            ));
+        }
         if flags.waves.is_empty() {
             return Ok(None);
         }

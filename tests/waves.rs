@@ -219,3 +219,21 @@ fn a_signal_during_the_pause_stops_the_rollout_before_the_next_wave() {
     assert_eq!(state(&status, "t1", "calendar").0, "installed");
     assert_eq!(state(&status, "t2", "calendar").0, "not_installed");
 }
+
+#[test]
+fn a_fleet_s_plan_shows_each_kind_of_tenant_once_and_its_json_every_tenant() {
+    let s = Scratch::new();
+    let tenants: Vec<String> = (1..=12).map(|i| format!("t{i:02}")).collect();
+    s.add_tenants(&tenants.iter().map(String::as_str).collect::<Vec<_>>());
+    s.estate(&["install", "user_management", "--tenant", "t03"])
+        .expect(0);
+    let plan = s
+        .estate(&["install", "calendar", "--all", "--dry-run"])
+        .expect(0)
+        .stdout;
+    assert_has(&plan, "11 tenants (t01, t02, t04, t05, t06, and 6 more), each");
+    assert_has(&plan, "tenant t03\n");
+    assert_eq!(plan.matches("install calendar [tenant]").count(), 2, "{plan}");
+    let json = s.estate_json(&["install", "calendar", "--all", "--dry-run", "--json"]);
+    assert_eq!(json["plan"]["tenant_steps"].as_object().unwrap().len(), 12);
+}

@@ -111,8 +111,8 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
     if !landlord_last {
         section("landlord", &plan.landlord, &mut out);
     }
-    for (tenant, steps) in &plan.tenant_steps {
-        section(&format!("tenant {tenant}"), steps, &mut out);
+    for (title, steps) in tenant_sections(plan) {
+        section(&title, steps, &mut out);
     }
     if landlord_last {
         section("landlord", &plan.landlord, &mut out);
@@ -121,6 +121,73 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
         out.push_str(&paint(theme().failed, format!("  {d}\n")));
     }
     out
+}
+
+/// From how many tenants with steps a plan shows each kind of tenant once: a fleet's plan is
+/// a few blocks an operator reads, not one block per tenant (`--dry-run --json` keeps them all).
+const GROUP_FROM: usize = 10;
+
+/// How many slugs a group's title names before it counts the rest.
+const GROUP_NAMES: usize = 5;
+
+/// Each tenant's steps under its title; over a fleet, the tenants whose steps are the same
+/// (same modules, scopes, actions and migrations) under one title that counts them.
+fn tenant_sections(plan: &Plan) -> Vec<(String, &[Step])> {
+    let with_steps: Vec<(&String, &Vec<Step>)> = plan
+        .tenant_steps
+        .iter()
+        .filter(|(_, steps)| !steps.is_empty())
+        .collect();
+    if with_steps.len() < GROUP_FROM {
+        return with_steps
+            .into_iter()
+            .map(|(t, steps)| (format!("tenant {t}"), steps.as_slice()))
+            .collect();
+    }
+    let same = |s: &Step| {
+        let versions: Vec<i64> = s.migrations.iter().map(|m| m.version).collect();
+        (
+            s.module.clone(),
+            s.scope.to_string(),
+            s.action.as_str(),
+            s.reason.clone(),
+            s.unknown,
+            s.to,
+            versions,
+        )
+    };
+    let mut groups: Vec<(Vec<&String>, &Vec<Step>)> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<_>, usize> = std::collections::HashMap::new();
+    for (tenant, steps) in with_steps {
+        let key: Vec<_> = steps.iter().map(same).collect();
+        match index.get(&key) {
+            Some(&i) => groups[i].0.push(tenant),
+            None => {
+                index.insert(key, groups.len());
+                groups.push((vec![tenant], steps));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(tenants, steps)| {
+            let title = match tenants.as_slice() {
+                [one] => format!("tenant {one}"),
+                many => {
+                    let named: Vec<&str> =
+                        many.iter().take(GROUP_NAMES).map(|t| t.as_str()).collect();
+                    let more = many.len().saturating_sub(GROUP_NAMES);
+                    let rest = if more > 0 {
+                        format!(", and {more} more")
+                    } else {
+                        String::new()
+                    };
+                    format!("{} tenants ({}{rest}), each", many.len(), named.join(", "))
+                }
+            };
+            (title, steps.as_slice())
+        })
+        .collect()
 }
 
 pub fn report(report: &JobReport) -> String {

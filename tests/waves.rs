@@ -231,9 +231,16 @@ fn a_fleet_s_plan_shows_each_kind_of_tenant_once_and_its_json_every_tenant() {
         .estate(&["install", "calendar", "--all", "--dry-run"])
         .expect(0)
         .stdout;
-    assert_has(&plan, "11 tenants (t01, t02, t04, t05, t06, and 6 more), each");
+    assert_has(
+        &plan,
+        "11 tenants (t01, t02, t04, t05, t06, and 6 more), each",
+    );
     assert_has(&plan, "tenant t03\n");
-    assert_eq!(plan.matches("install calendar [tenant]").count(), 2, "{plan}");
+    assert_eq!(
+        plan.matches("install calendar [tenant]").count(),
+        2,
+        "{plan}"
+    );
     let json = s.estate_json(&["install", "calendar", "--all", "--dry-run", "--json"]);
     assert_eq!(json["plan"]["tenant_steps"].as_object().unwrap().len(), 12);
 }

@@ -13,6 +13,7 @@ mod args;
 mod event_line;
 mod progress;
 mod render;
+mod render_plan;
 mod table;
 
 use std::io::IsTerminal;

@@ -442,9 +442,11 @@ fn a_step_blocked_by_its_requirement_is_recorded_and_migrate_installs_it(setup: 
     assert_matrix_matches_status(&s);
 }
 
-/// A tenant file overwritten with random bytes among healthy tenants: `status` and `verify`
-/// report it as that tenant's finding and still show the others (exit 1); a job fails its
-/// steps there as unreachable and never marks the modules installed there failed.
+/// A tenant file overwritten with random bytes among healthy tenants: `status --live` and
+/// `verify` report it as that tenant's finding and still show the others (exit 1), while
+/// `status`, which answers from the registry and opens no database, still shows what the
+/// last job left; a job fails its steps there as unreachable and never marks the modules
+/// installed there failed.
 #[test]
 fn a_corrupt_tenant_among_healthy_ones_is_its_own_finding() {
     let s = with_tenants(Setup::Sqlite, &["acme", "globex", "initech"]);
@@ -463,7 +465,15 @@ fn a_corrupt_tenant_among_healthy_ones_is_its_own_finding() {
         .collect();
     std::fs::write(&globex, noise).unwrap();
 
-    let status = s.estate(&["status", "--json"]).expect(1);
+    let recorded = s.estate(&["status", "--json"]).expect(0).json();
+    assert_eq!(state(&recorded, "globex", "digital_card").0, "installed");
+    let human = s.estate(&["status"]).expect(0).stderr;
+    assert_has(
+        &human,
+        "`estate status --live` reads every tenant's database",
+    );
+
+    let status = s.estate(&["status", "--live", "--json"]).expect(1);
     assert_has(&status.stderr, "tenant globex: its database cannot be read");
     let rows = status.json();
     for t in ["acme", "initech"] {
@@ -495,8 +505,13 @@ fn a_corrupt_tenant_among_healthy_ones_is_its_own_finding() {
         ],
         "an unreachable tenant's modules keep their state"
     );
-    let status = s.estate(&["status", "--json"]).expect(1).json();
+    let status = s.estate(&["status", "--live", "--json"]).expect(1).json();
     for t in ["acme", "initech"] {
         assert_eq!(state(&status, t, "calendar").0, "installed", "{t}");
     }
+    let recorded = s.estate(&["status", "--json"]).expect(0).json();
+    for t in ["acme", "initech"] {
+        assert_eq!(state(&recorded, t, "calendar").0, "installed", "{t}");
+    }
+    assert_eq!(state(&recorded, "globex", "calendar").0, "failed");
 }

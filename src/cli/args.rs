@@ -401,6 +401,9 @@ pub struct StatusArgs {
     /// Only the tenants tagged so: KEY=VALUE or KEY!=VALUE (repeat: all must hold)
     #[arg(long = "where", value_name = "KEY=VALUE", conflicts_with = "tenant")]
     pub conditions: Vec<String>,
+    /// Read every selected tenant's ledger (opens each database) instead of the registry
+    #[arg(long)]
+    pub live: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -1,5 +1,5 @@
-//! `estate status` (the installation matrix, from every tenant's ledger) and `estate history`
-//! (what ran, when, by whom, how long).
+//! `estate status` (the installation matrix, from the registry, or with `--live` from every
+//! tenant's ledger) and `estate history` (what ran, when, by whom, how long).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +17,11 @@ pub async fn status(
     let tenants: Vec<String> = args.tenant.iter().cloned().collect();
     let selection = super::selection_of(&tenants, &args.conditions)?;
     let project = open(config, registered).await?;
-    let rows = project.status_of(&selection).await?;
+    let rows = if args.live {
+        project.status_of(&selection).await?
+    } else {
+        project.recorded_status_of(&selection).await?
+    };
     if args.json {
         print_json(&rows);
     } else {
@@ -25,6 +29,13 @@ pub async fn status(
             "{}",
             colour(render::matrix(&rows, &placements(&project).await?))
         );
+        if !args.live {
+            // Say what the matrix knows: what each tenant's last job recorded, not its
+            // database. On stderr, so the matrix on stdout is the console's and the demo's.
+            errln!(
+                "  from the registry, as each tenant's last job left it; `estate status --live` reads every tenant's database"
+            );
+        }
     }
     // Each unreadable tenant once, with why; the matrix above shows everyone else.
     let mut unreachable: Vec<(&str, &str)> = rows

@@ -63,9 +63,15 @@ pub fn assert_states(status: &Value, want: &[(&str, &str, (String, i64, i64))]) 
     }
 }
 
-/// Asserts that `module` is in state `want` on each of `tenants`, per `status --json`.
+/// Asserts that `module` is in state `want` on each of `tenants`, per `status --json`, and
+/// that the registry's answer is the ledgers' (`status --live --json`).
 pub fn assert_state_on(s: &Scratch, tenants: &[&str], module: &str, want: (String, i64, i64)) {
     let status = s.estate_json(&["status", "--json"]);
+    assert_eq!(
+        status,
+        s.estate_json(&["status", "--live", "--json"]),
+        "the registry's status is not the ledgers'"
+    );
     for t in tenants {
         assert_eq!(state(&status, t, module), want, "{t}");
     }

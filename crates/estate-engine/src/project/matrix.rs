@@ -1,14 +1,16 @@
 //! The installation matrix (tenants × modules) read from the registry alone: one query over
 //! `estate_tenant_modules` plus the landlord's ledger, never one connection per tenant, so the
-//! console opens on ten thousand tenants as fast as on three. Cells are stored densely, a
+//! console opens, and `estate status` answers, on a hundred thousand tenants as fast as on
+//! three. Cells are stored densely, a
 //! tenant row after another, so a lookup costs an index.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::catalog::Scope;
 use crate::error::Result;
+use crate::plan::TenantSelection;
 use crate::registry::{InstallState, TenantRecord};
 use crate::sql::Engine;
 
@@ -117,6 +119,21 @@ impl Matrix {
             .count()
     }
 
+    /// Keeps the rows of the tenants `keep` says yes to.
+    pub fn keep_tenants(&mut self, keep: impl Fn(&str) -> bool) {
+        let n = self.modules.len();
+        let mut cells = Vec::with_capacity(self.cells.len());
+        let mut tenants = Vec::new();
+        for (t, tenant) in std::mem::take(&mut self.tenants).into_iter().enumerate() {
+            if keep(&tenant.slug) {
+                cells.extend_from_slice(self.cells.get(t * n..(t + 1) * n).unwrap_or(&[]));
+                tenants.push(tenant);
+            }
+        }
+        self.tenants = tenants;
+        self.cells = cells;
+    }
+
     /// The matrix as the rows `estate status` prints.
     pub fn rows(&self) -> Vec<StatusRow> {
         let mut out = Vec::with_capacity(self.cells.len());
@@ -142,6 +159,13 @@ impl Project {
     /// tenant's last job recorded. Installations recorded before estate kept that version are
     /// read from their tenant's ledger instead.
     pub async fn matrix(&self) -> Result<Matrix> {
+        self.matrix_asking(false).await
+    }
+
+    /// The matrix; with `ask_programs`, the cells of modules run by a program of their own
+    /// are read from their tenant's database, since only the program knows its migrations
+    /// (the console leaves them at what the registry says, to open at once).
+    async fn matrix_asking(&self, ask_programs: bool) -> Result<Matrix> {
         let tenants = self.registry.tenants().await?;
         let modules: Vec<String> = self.migrators.keys().cloned().collect();
         let installs = self.registry.installation_states().await?;
@@ -184,7 +208,8 @@ impl Project {
                 continue;
             };
             let (mut applied, mut pending) = landlord_counts[m];
-            match applied_version {
+            let asked = ask_programs && self.migrators[module].keeps_own_ledger();
+            match applied_version.filter(|_| !asked) {
                 Some(v) => {
                     let known = &versions[m][&tenants[t].placement.engine];
                     let below = known.partition_point(|k| *k <= v);
@@ -202,13 +227,37 @@ impl Project {
         for (t, missing) in unknown {
             let row = &mut cells[t * width..(t + 1) * width];
             self.read_ledgers(&tenants[t], &modules, &missing, row)
-                .await?;
+                .await;
         }
         Ok(Matrix {
             tenants,
             modules,
             cells,
         })
+    }
+
+    /// `estate status`: the matrix rows of the tenants `selection` names, from the registry
+    /// (as of each tenant's last job), but for modules run by a program of their own, which
+    /// is asked. [`Project::status_of`] reads every ledger.
+    pub async fn recorded_status_of(&self, selection: &TenantSelection) -> Result<Vec<StatusRow>> {
+        let chosen: Option<HashSet<String>> = match selection {
+            TenantSelection::All => None,
+            // Resolved first: an unknown slug or a `--where` nobody meets is refused as
+            // everywhere else, before the matrix is read.
+            _ => Some(
+                self.planner()
+                    .resolve_tenants(selection)
+                    .await?
+                    .into_iter()
+                    .map(|t| t.slug)
+                    .collect(),
+            ),
+        };
+        let mut matrix = self.matrix_asking(true).await?;
+        if let Some(chosen) = chosen {
+            matrix.keep_tenants(|slug| chosen.contains(slug));
+        }
+        Ok(matrix.rows())
     }
 
     /// Fills the cells `missing` (module index, state) of one tenant's row from its ledger.
@@ -218,7 +267,7 @@ impl Project {
         modules: &[String],
         missing: &[(usize, InstallState)],
         row: &mut [MatrixCell],
-    ) -> Result<()> {
+    ) {
         let db = match tenant.placement.open(&self.config, &tenant.slug).await {
             Ok(db) => Some(db),
             Err(e) => {
@@ -229,23 +278,29 @@ impl Project {
         for &(m, state) in missing {
             let migrator = &self.migrators[&modules[m]];
             let cell = &mut row[m];
-            match &db {
-                Some(db) => {
-                    let s = migrator.status(Scope::Tenant, db).await?;
+            let read = match &db {
+                Some(db) => migrator.status(Scope::Tenant, db).await.map_err(|e| {
+                    // One module's unreadable status (its program failing there) is that
+                    // cell's finding, not the matrix's.
+                    tracing::warn!(tenant = %tenant.slug, module = %modules[m], error = %e, "module status unreadable");
+                }),
+                None => Err(()),
+            };
+            match &read {
+                Ok(s) => {
                     cell.applied += s.applied.len() as u32;
                     cell.pending += s.pending.len() as u32;
                 }
-                None => {
+                Err(()) => {
                     cell.pending += migrator
                         .migrations(Scope::Tenant, tenant.placement.engine)
                         .len() as u32
                 }
             }
-            cell.state = ModuleState::of(Some(state), cell.pending as usize, db.is_some());
+            cell.state = ModuleState::of(Some(state), cell.pending as usize, read.is_ok());
         }
         if let Some(db) = db {
             db.close().await;
         }
-        Ok(())
     }
 }

@@ -3,13 +3,15 @@
 //! views (a key press and a redraw at 120×40 on ratatui's test backend), the History view's
 //! first and last page (asked of the registry, counted, drawn), and peak memory.
 //!
-//! It measures a baseline registry of 100 tenants × 20 modules and then 10,000 × 20, in the
-//! same run, each in a child process of its own (so peak memory is that size's alone), and
-//! prints both with the ratio big / baseline for each figure:
+//! It measures a baseline registry of 100 tenants × 20 modules and then 10,000 × 20 (or the
+//! sizes `ESTATE_BENCH_TENANTS` lists), in the same run, each in a child process of its own
+//! (so peak memory is that size's alone), and prints them with the ratio of each to the
+//! baseline for each figure, and the time to first frame against its goal at 10,000 (150 ms)
+//! and 100,000 (500 ms):
 //!
 //! ```sh
 //! cargo bench --bench console
-//! ESTATE_BENCH_TENANTS=50000 cargo bench --bench console   # another big size
+//! ESTATE_BENCH_TENANTS=10000,100000 cargo bench --bench console   # other big sizes
 //! ```
 //!
 //! The registry is seeded straight into `var/landlord.db` (tenants, their modules with
@@ -73,14 +75,15 @@ fn main() {
         // SAFETY: single-threaded still: no runtime nor any other thread exists yet.
         unsafe { std::env::remove_var(k) };
     }
-    let big = std::env::var(BIG_ENV)
+    // The big sizes: `ESTATE_BENCH_TENANTS=10000,100000` measures both beside the baseline.
+    let big: Vec<usize> = std::env::var(BIG_ENV)
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(BIG_TENANTS);
-
-    let sizes = [BASELINE_TENANTS, big];
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|v: &Vec<usize>| !v.is_empty())
+        .unwrap_or(vec![BIG_TENANTS]);
+    let sizes: Vec<usize> = std::iter::once(BASELINE_TENANTS).chain(big).collect();
     let mut runs = Vec::new();
-    for tenants in sizes {
+    for &tenants in &sizes {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let started = Instant::now();
         let seeded = seed(dir.path(), tenants);
@@ -554,7 +557,16 @@ fn measure(root: &Path, tenants: usize) {
 
 // --- the table -------------------------------------------------------------------------------
 
-fn report(sizes: &[usize; 2], runs: &[BTreeMap<String, f64>]) -> String {
+/// The goal of the time to first frame at a size, where the fleet's issue set one.
+fn first_frame_goal(tenants: usize) -> Option<f64> {
+    match tenants {
+        10_000 => Some(150.0),
+        100_000 => Some(500.0),
+        _ => None,
+    }
+}
+
+fn report(sizes: &[usize], runs: &[BTreeMap<String, f64>]) -> String {
     let rows: &[(&str, &str, usize)] = &[
         ("project open (ms)", "open_ms", 1),
         ("snapshot load (ms)", "load_ms", 1),
@@ -577,19 +589,36 @@ fn report(sizes: &[usize; 2], runs: &[BTreeMap<String, f64>]) -> String {
     ];
     let mut out = String::new();
     let title = format!("console benchmark (tenants × {MODULES} modules, {WIDTH}×{HEIGHT})");
-    let _ = writeln!(
-        out,
-        "\n{title:<40}{:>12}{:>12}{:>10}",
-        sizes[0], sizes[1], "ratio"
-    );
+    let _ = write!(out, "\n{title:<40}");
+    for size in sizes {
+        let _ = write!(out, "{size:>12}");
+    }
+    for _ in &sizes[1..] {
+        let _ = write!(out, "{:>10}", format!("/{}", sizes[0]));
+    }
+    let _ = writeln!(out);
     for (label, k, decimals) in rows {
         let base = runs[0].get(*k).copied().unwrap_or(f64::NAN);
-        let big = runs[1].get(*k).copied().unwrap_or(f64::NAN);
-        let _ = writeln!(
-            out,
-            "{label:<40}{base:>12.decimals$}{big:>12.decimals$}{:>9.2}×",
-            big / base
-        );
+        let _ = write!(out, "{label:<40}");
+        for run in runs {
+            let v = run.get(*k).copied().unwrap_or(f64::NAN);
+            let _ = write!(out, "{v:>12.decimals$}");
+        }
+        for run in &runs[1..] {
+            let v = run.get(*k).copied().unwrap_or(f64::NAN);
+            let _ = write!(out, "{:>9.2}×", v / base);
+        }
+        let _ = writeln!(out);
+    }
+    for (size, run) in sizes.iter().zip(runs) {
+        if let Some(goal) = first_frame_goal(*size) {
+            let ttff = run.get("ttff_ms").copied().unwrap_or(f64::NAN);
+            let met = if ttff <= goal { "met" } else { "NOT met" };
+            let _ = writeln!(
+                out,
+                "time to first frame at {size} × {MODULES}: {ttff:.1} ms, goal {goal:.0} ms ({met})"
+            );
+        }
     }
     let cells = |r: &BTreeMap<String, f64>| {
         format!(

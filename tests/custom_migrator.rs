@@ -264,8 +264,8 @@ async fn a_hand_written_migrator_installs_reports_and_rolls_back_its_context() -
     assert_eq!(acme_steps[1].reason, None);
     assert_eq!(acme_steps[1].after, names(&["user_management"]));
     assert_eq!(
-        acme_steps[1].migrations,
-        vec![AuditMigrator::tenant_migration()]
+        acme_steps[1].migrations[..],
+        [AuditMigrator::tenant_migration()]
     );
     assert!(!plan.tenant_steps.contains_key("globex"), "{plan:#?}");
     assert!(

@@ -1,7 +1,7 @@
 //! Human renderings of job reports, the matrix, the catalog, tenants and history (plans:
 //! render_plan.rs).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use super::render_plan::plan;
 use super::table::{Cell, Table, paint, styled};
@@ -264,6 +264,18 @@ fn or_dash(s: String) -> Cell {
     }
 }
 
+/// Each tenant's installed modules, in the installations' order: one pass, so a list of a
+/// hundred thousand tenants costs as much again, not its square.
+pub fn modules_by_tenant(installs: &[Installation]) -> HashMap<&str, Vec<&str>> {
+    let mut by: HashMap<&str, Vec<&str>> = HashMap::new();
+    for i in installs {
+        by.entry(i.tenant.as_str())
+            .or_default()
+            .push(i.module.as_str());
+    }
+    by
+}
+
 pub fn tenants(tenants: &[TenantRecord], installs: &[Installation]) -> String {
     if tenants.is_empty() {
         return "no tenants yet: add one with `estate tenants add SLUG`\n".to_string();
@@ -271,12 +283,11 @@ pub fn tenants(tenants: &[TenantRecord], installs: &[Installation]) -> String {
     let mut table = Table::new([
         "TENANT", "NAME", "TAGS", "ENGINE", "DATABASE", "MODULES", "CREATED",
     ]);
+    let by_tenant = modules_by_tenant(installs);
     for t in tenants {
-        let modules: Vec<&str> = installs
-            .iter()
-            .filter(|i| i.tenant == t.slug)
-            .map(|i| i.module.as_str())
-            .collect();
+        let modules = by_tenant
+            .get(t.slug.as_str())
+            .map_or(&[][..], Vec::as_slice);
         table.row(vec![
             styled(theme().header, t.slug.clone()),
             t.name.clone().into(),

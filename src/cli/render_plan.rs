@@ -64,7 +64,7 @@ pub fn plan(plan: &Plan, sql: bool) -> String {
                 s.action, s.module, s.scope
             ));
             if sql && s.action != Action::Adopt {
-                for m in &s.migrations {
+                for m in s.migrations.iter() {
                     let (body, source) = m.script(s.action.is_down());
                     out.push_str(&paint(theme().dim, format!("       -- {source}\n")));
                     match body {

@@ -48,14 +48,13 @@ pub async fn run(
             let tenants = project.tenants().await?;
             let installs = project.installations().await?;
             if flag.json {
+                let by_tenant = render::modules_by_tenant(&installs);
                 let rows: Vec<_> = tenants
                     .iter()
                     .map(|t| {
-                        let modules: Vec<&str> = installs
-                            .iter()
-                            .filter(|i| i.tenant == t.slug)
-                            .map(|i| i.module.as_str())
-                            .collect();
+                        let modules = by_tenant
+                            .get(t.slug.as_str())
+                            .map_or(&[][..], Vec::as_slice);
                         json!({
                             "slug": t.slug, "name": t.name, "engine": t.placement.engine,
                             "server": t.placement.server, "location": t.placement.location,

@@ -292,7 +292,7 @@ impl JobRunner<'_> {
             scope: Scope::Landlord,
             tenant: None,
             action: Action::Rollback,
-            migrations,
+            migrations: migrations.into(),
             reason: Some(why.to_string()),
             after: Vec::new(),
             unknown,

@@ -150,7 +150,7 @@ fn step(module: &str, scope: Scope, tenant: Option<&str>, d: Decision) -> Step {
         scope,
         tenant: tenant.map(str::to_string),
         action: Action::Adopt,
-        migrations: d.adopt,
+        migrations: d.adopt.into(),
         reason: None,
         after: Vec::new(),
         unknown: false,

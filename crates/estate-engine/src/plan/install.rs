@@ -5,10 +5,12 @@
 //! installed with migrations pending is upgraded; the dependencies the plan adds are named.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::{Action, Plan, Planner, Step, TenantSelection, no_tenants, set_after_up};
 use crate::catalog::Scope;
 use crate::error::Result;
+use crate::migrator::MigrationInfo;
 use crate::registry::InstallState;
 
 impl Planner<'_> {
@@ -41,22 +43,22 @@ impl Planner<'_> {
             };
             let mut steps = Vec::new();
             for m in &closure {
-                let pending = match &recorded {
+                let pending: Option<Arc<[MigrationInfo]>> = match &recorded {
                     Some(applied) => {
                         let from = applied.get(m).copied().unwrap_or(0);
-                        let known = self
-                            .migrator(m)?
-                            .migrations(Scope::Tenant, tenant.placement.engine);
-                        Some(known.into_iter().filter(|i| i.version > from).collect())
+                        Some(self.tenant_migrations_after(m, tenant.placement.engine, from)?)
                     }
-                    None => self.tenant_status(m, db.as_ref()).await?.map(|s| s.pending),
+                    None => self
+                        .tenant_status(m, db.as_ref())
+                        .await?
+                        .map(|s| s.pending.into()),
                 };
                 let state = installs
                     .get(&tenant.slug)
                     .and_then(|i| i.get(m))
                     .map(|i| i.state);
                 if state == Some(InstallState::Installed)
-                    && pending.as_ref().is_none_or(Vec::is_empty)
+                    && pending.as_ref().is_none_or(|p| p.is_empty())
                 {
                     if modules.contains(m) {
                         plan.notes.push(format!("{} already has {m}", tenant.slug));
@@ -76,7 +78,7 @@ impl Planner<'_> {
                     action,
                     unknown: pending.is_none(),
                     drops: None,
-                    migrations: pending.unwrap_or_default(),
+                    migrations: pending.unwrap_or_else(|| Arc::new([])),
                     reason: (!modules.contains(m)).then(|| "required".to_string()),
                     after: Vec::new(),
                 });
@@ -142,7 +144,7 @@ impl Planner<'_> {
                 scope: Scope::Landlord,
                 tenant: None,
                 action,
-                migrations: status.pending,
+                migrations: status.pending.into(),
                 reason: None,
                 after: Vec::new(),
             });

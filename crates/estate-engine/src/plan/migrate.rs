@@ -141,7 +141,7 @@ impl Planner<'_> {
                 },
                 unknown: status.is_none(),
                 drops: None,
-                migrations: status.map(|s| s.pending).unwrap_or_default(),
+                migrations: status.map(|s| s.pending).unwrap_or_default().into(),
                 after: Vec::new(),
             });
         }

@@ -104,7 +104,7 @@ impl Planner<'_> {
                         .collect(),
                     reason: (!modules.contains(&m))
                         .then(|| "requires a module rolled back (--cascade)".to_string()),
-                    migrations,
+                    migrations: migrations.into(),
                     module: m,
                     scope: Scope::Tenant,
                     tenant: Some(tenant.slug.clone()),
@@ -153,7 +153,7 @@ impl Planner<'_> {
                     .cloned()
                     .collect(),
                 reason: Some("no tenant keeps it".to_string()),
-                migrations,
+                migrations: migrations.into(),
                 module: m,
                 scope: Scope::Landlord,
                 tenant: None,

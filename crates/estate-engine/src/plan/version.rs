@@ -97,7 +97,7 @@ impl Planner<'_> {
                 drops: (direction == Direction::Down && status.is_some())
                     .then(|| drops.of(module, scope, engine, &known, &migrations))
                     .flatten(),
-                migrations,
+                migrations: migrations.into(),
                 reason: None,
                 after: Vec::new(),
             }

@@ -194,7 +194,7 @@ mod tests {
             },
             tenant: t,
             action,
-            migrations: Vec::new(),
+            migrations: std::sync::Arc::new([]),
             reason: None,
             after: Vec::new(),
             unknown: false,

@@ -2,14 +2,14 @@
 //! when its server cannot be reached, or not opened at all when the registry's rows can
 //! stand for its ledger.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Installs, Plan, Planner, TenantSelection};
-use crate::catalog::Scope;
 use crate::database::{Address, Database};
 use crate::error::{Error, Result};
 use crate::migrator::Applied;
 use crate::registry::{InstallState, TenantRecord};
+use crate::sql::Engine;
 use crate::tenancy::matches_all;
 
 impl Planner<'_> {
@@ -95,6 +95,7 @@ impl Planner<'_> {
         &self,
         tenant: &TenantRecord,
         installs: &Installs,
+        digests: &mut HashMap<(String, Engine, i64), String>,
     ) -> Option<BTreeMap<String, i64>> {
         let mut applied = BTreeMap::new();
         for (module, i) in installs.get(&tenant.slug).into_iter().flatten() {
@@ -115,8 +116,19 @@ impl Planner<'_> {
             else {
                 return None;
             };
-            let known = migrator.migrations(Scope::Tenant, tenant.placement.engine);
-            if Applied::of(&known, version).digest != digest {
+            // The files' digest up to a version is the same for every tenant: made once.
+            let engine = tenant.placement.engine;
+            let key = (module.clone(), engine, version);
+            let files = match digests.get(&key) {
+                Some(d) => d,
+                None => {
+                    let known = self.tenant_migrations_after(module, engine, 0).ok()?;
+                    digests
+                        .entry(key)
+                        .or_insert(Applied::of(&known, version).digest)
+                }
+            };
+            if files != digest {
                 return None;
             }
             applied.insert(module.clone(), version);
@@ -136,9 +148,10 @@ impl Planner<'_> {
         tenants: &[TenantRecord],
         installs: &Installs,
     ) -> Vec<Option<BTreeMap<String, i64>>> {
+        let mut digests = HashMap::new();
         let mut recorded: Vec<Option<BTreeMap<String, i64>>> = tenants
             .iter()
-            .map(|t| self.recorded_state(t, installs))
+            .map(|t| self.recorded_state(t, installs, &mut digests))
             .collect();
         let mut addresses: Vec<(usize, Address)> = Vec::new();
         for (i, r) in recorded.iter_mut().enumerate() {

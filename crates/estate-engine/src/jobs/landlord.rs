@@ -8,7 +8,9 @@
 //! Going down, after its tenants, a rollback records the tenants it released, then under the
 //! lock: a tenant the registry still has the module for keeps it; a running job that may
 //! install it is waited for (up to the lock wait); otherwise the scope is reverted, planned or
-//! not. Whichever of two racing jobs decides second sees what the first did, so concurrent
+//! not. The running jobs are read before the tenants (`Registry::kept_by`): a job records its
+//! installs before it ends, so one that ends between the two reads is seen in the second.
+//! Whichever of two racing jobs decides second sees what the first did, so concurrent
 //! rollbacks, lock timeouts and kills leave nothing behind that `rollback MODULE --all` cannot
 //! finish.
 
@@ -23,7 +25,7 @@ use crate::database::DatabaseLock;
 use crate::error::Result;
 use crate::migrator::MigrationInfo;
 use crate::plan::{Action, Plan, Step};
-use crate::registry::RegistryWrite;
+use crate::registry::{KeptBy, RegistryWrite};
 
 /// What the landlord phase going up leaves the tenant steps: modules whose landlord step did
 /// not succeed (their tenant steps are blocked), and modules whose landlord scope another job
@@ -368,17 +370,20 @@ impl JobRunner<'_> {
 
     /// Who keeps `module`'s landlord scope now; read under the landlord's lock.
     async fn keeper(&self, module: &str, job_id: &str) -> Result<Keeper> {
-        let keepers = self.registry.keepers(module, 2).await?;
-        if let Some(first) = keepers.first() {
-            return Ok(Keeper::Tenant(match keepers.len() {
-                1 => format!("tenant {first} still has it"),
-                _ => format!("tenants {first} and others still have it"),
-            }));
-        }
-        if let Some((id, operator)) = self.registry.installing_jobs(module, job_id).await?.first() {
-            return Ok(Keeper::Job(format!(
-                "job {id} of {operator} may still install it"
-            )));
+        match self.registry.kept_by(module, job_id).await? {
+            Some(KeptBy::Tenants(tenants)) => {
+                return Ok(Keeper::Tenant(match tenants.as_slice() {
+                    [one] => format!("tenant {one} still has it"),
+                    [first, ..] => format!("tenants {first} and others still have it"),
+                    [] => unreachable!("kept by tenants means by one at least"),
+                }));
+            }
+            Some(KeptBy::Job { id, operator }) => {
+                return Ok(Keeper::Job(format!(
+                    "job {id} of {operator} may still install it"
+                )));
+            }
+            None => {}
         }
         let Some(migrator) = self.migrators.get(module) else {
             return Ok(Keeper::Nobody(None));

@@ -79,6 +79,15 @@ impl InstallationStates {
     }
 }
 
+/// Who keeps a module's landlord scope, as the registry says ([`Registry::kept_by`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeptBy {
+    /// Tenants the registry has the module for (up to two, in slug order; never none).
+    Tenants(Vec<String>),
+    /// A running job, its process alive, that may still install the module.
+    Job { id: String, operator: String },
+}
+
 #[derive(sqlx::FromRow)]
 struct InstallationRow {
     tenant: String,
@@ -174,10 +183,43 @@ impl Registry {
         })
     }
 
+    /// Who keeps `module`'s landlord scope now, if anyone: a tenant the registry has it for,
+    /// else a running job other than `except` that may still install it. Read under the
+    /// landlord's lock by a rollback about to revert that scope (`jobs/landlord.rs`).
+    ///
+    /// The jobs are read first, then the tenants. A job records its installations before its
+    /// row stops saying running and before it lets go of its lock: one found ended has its
+    /// rows in the tenants read after, one found running is waited for. Read the other way
+    /// round, a job that records an install and ends between the two reads is seen by
+    /// neither, and the scope goes from under a tenant that has just got the module.
+    pub async fn kept_by(&self, module: &str, except: &str) -> Result<Option<KeptBy>> {
+        self.kept_by_meanwhile(module, except, async {}).await
+    }
+
+    /// [`Registry::kept_by`], with `meanwhile` run between its two reads: where another
+    /// process may record an install and end (the test of that interleaving).
+    async fn kept_by_meanwhile(
+        &self,
+        module: &str,
+        except: &str,
+        meanwhile: impl std::future::Future<Output = ()>,
+    ) -> Result<Option<KeptBy>> {
+        let jobs = self.installing_jobs(module, except).await?;
+        meanwhile.await;
+        let tenants = self.keepers(module, 2).await?;
+        if !tenants.is_empty() {
+            return Ok(Some(KeptBy::Tenants(tenants)));
+        }
+        Ok(jobs
+            .into_iter()
+            .next()
+            .map(|(id, operator)| KeptBy::Job { id, operator }))
+    }
+
     /// Up to `limit` tenants the registry has `module` for, installed or failed (a failed
     /// install is an intent `estate migrate` finishes): while one is left, the module's
-    /// landlord scope stays.
-    pub async fn keepers(&self, module: &str, limit: i64) -> Result<Vec<String>> {
+    /// landlord scope stays. Read after the jobs ([`Registry::kept_by`]).
+    pub(super) async fn keepers(&self, module: &str, limit: i64) -> Result<Vec<String>> {
         let db = &self.db;
         crate::on_pool!(db, pool => {
             let rows: Vec<(String,)> = sqlx::query_as(
@@ -190,5 +232,111 @@ impl Registry {
             .map_err(|e| self.err(e))?;
             Ok(rows.into_iter().map(|r| r.0).collect())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::database::DatabaseLock;
+    use crate::registry::{Creation, JobCounts, JobRecord, RegistryWrite};
+
+    async fn registry(dir: &std::path::Path) -> Registry {
+        // The project's root is the config folder's parent: `dir`.
+        std::fs::create_dir(dir.join("config")).unwrap();
+        let file = dir.join("config/estate.toml");
+        std::fs::write(
+            &file,
+            "contexts = \"contexts\"\n[landlord]\npath = \"landlord.db\"\n[tenants]\npath = \"tenants/{slug}.db\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        let (registry, _) = Registry::open(&config, Creation::IfNew, "test")
+            .await
+            .unwrap();
+        let db = &registry.db;
+        crate::on_pool!(db, pool => {
+            sqlx::query(
+                "INSERT INTO estate_tenants (slug, name, engine, location, created_at)
+                 VALUES ('t1', 't1', 'sqlite', 'tenants/t1.db', '2026-01-01T00:00:00.000Z')",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        });
+        registry
+    }
+
+    fn job(id: &str) -> JobRecord {
+        JobRecord {
+            id: id.to_string(),
+            action: "install".to_string(),
+            modules: "calendar".to_string(),
+            tenants: 1,
+            steps: 1,
+            operator: "alice".to_string(),
+            ssh_client: None,
+            started_at: crate::clock::now(),
+            finished_at: None,
+            state: "running".to_string(),
+            counts: JobCounts::default(),
+            cancel_requested_by: None,
+            cancel_requested_at: None,
+        }
+    }
+
+    /// What `tests/races.rs` met on PostgreSQL: a rollback asks who keeps calendar's landlord
+    /// scope while an install job records calendar on t1 and ends. However the two fall, the
+    /// rollback sees the job or the tenant, never nobody.
+    #[tokio::test]
+    async fn a_job_that_records_its_install_and_ends_between_the_reads_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path()).await;
+        let id = "20260101T000000000-0001";
+        let lock = DatabaseLock::job("landlord", registry.db.address(), id)
+            .await
+            .unwrap();
+        registry
+            .start_job(&job(id), &["t1".to_string()], &["calendar".to_string()])
+            .await
+            .unwrap();
+        let job_seen = Some(KeptBy::Job {
+            id: id.to_string(),
+            operator: "alice".to_string(),
+        });
+        assert_eq!(
+            registry.kept_by("calendar", "other").await.unwrap(),
+            job_seen
+        );
+        assert_eq!(registry.kept_by("calendar", id).await.unwrap(), None);
+
+        let r = &registry;
+        let install_and_end = async move {
+            r.write(&[RegistryWrite::Installation {
+                tenant: "t1".to_string(),
+                module: "calendar".to_string(),
+                state: InstallState::Installed,
+                version: "1.0.0".to_string(),
+                applied: None,
+                error: None,
+            }])
+            .await
+            .unwrap();
+            r.finish_job(id, "succeeded", &JobCounts::default())
+                .await
+                .unwrap();
+            lock.release();
+        };
+        let kept = registry
+            .kept_by_meanwhile("calendar", "other", install_and_end)
+            .await
+            .unwrap();
+        assert_eq!(kept, Some(KeptBy::Tenants(vec!["t1".to_string()])));
+        assert_eq!(
+            registry.kept_by("calendar", "other").await.unwrap(),
+            Some(KeptBy::Tenants(vec!["t1".to_string()]))
+        );
+        registry.close().await;
     }
 }

@@ -82,7 +82,7 @@ impl Registry {
     /// Records a job as running, with the tenants it will work on, in one transaction.
     ///
     /// `installing` lists the modules the job may install or upgrade: until the job ends, no
-    /// rollback reverts their landlord scope (see [`Registry::installing_jobs`]).
+    /// rollback reverts their landlord scope (see [`Registry::kept_by`]).
     pub async fn start_job(
         &self,
         job: &JobRecord,
@@ -192,8 +192,9 @@ impl Registry {
 
     /// The running jobs other than `except` that may install or upgrade `module`, each with
     /// its operator, whose processes are alive: while one runs, the module's landlord scope
-    /// stays. A job whose process is gone puts nothing anywhere any more.
-    pub async fn installing_jobs(
+    /// stays. A job whose process is gone puts nothing anywhere any more. Read before the
+    /// tenants that keep it ([`Registry::kept_by`]).
+    pub(super) async fn installing_jobs(
         &self,
         module: &str,
         except: &str,

@@ -24,7 +24,7 @@ mod tenants;
 mod write;
 
 pub use history::{HistoryEntry, HistoryFilter, HistoryPage};
-pub use installations::{InstallState, Installation, InstallationStates};
+pub use installations::{InstallState, Installation, InstallationStates, KeptBy};
 pub use job_log::{LineKind, LogLine, LoggedLine};
 pub use jobs::{JobCounts, JobFilter, JobRecord};
 pub use landlord::{Creation, Evidence, LOGGED_JOB, LOGGED_TENANT};

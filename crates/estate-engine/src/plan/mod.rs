@@ -285,10 +285,51 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// Each tenant's installations by module. Boxed: most tenants have a few modules, and a map's
-/// node holds room for eleven values, which at a hundred thousand tenants is the difference
-/// between 40 MiB and 300.
-type Installs = BTreeMap<String, BTreeMap<String, Box<Installation>>>;
+/// Each tenant's installations, by tenant.
+type Installs = BTreeMap<String, TenantInstalls>;
+
+/// One tenant's installations, found by module with a scan: a tenant has a few, and a map per
+/// tenant holds room for eleven, which at a hundred thousand tenants was most of a plan's
+/// memory.
+#[derive(Debug, Default)]
+struct TenantInstalls(Vec<Installation>);
+
+impl TenantInstalls {
+    fn get(&self, module: &str) -> Option<&Installation> {
+        self.0.iter().find(|i| i.module == module)
+    }
+
+    fn contains_key(&self, module: &str) -> bool {
+        self.get(module).is_some()
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|i| &i.module)
+    }
+}
+
+impl<Q: AsRef<str> + ?Sized> std::ops::Index<&Q> for TenantInstalls {
+    type Output = Installation;
+
+    /// The installation of a module the caller found among [`TenantInstalls::keys`].
+    fn index(&self, module: &Q) -> &Installation {
+        let module = module.as_ref();
+        self.get(module)
+            .unwrap_or_else(|| panic!("no installation of {module} read for this tenant"))
+    }
+}
+
+impl<'a> IntoIterator for &'a TenantInstalls {
+    type Item = (&'a String, &'a Installation);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, Installation>,
+        fn(&'a Installation) -> (&'a String, &'a Installation),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|i| (&i.module, i))
+    }
+}
 
 /// One tenant planned: its slug, its steps, and a note when it could not be reached.
 type TenantPlan = (String, Vec<Step>, Option<String>);
@@ -306,9 +347,11 @@ impl Planner<'_> {
     async fn installs(&self) -> Result<Installs> {
         let mut map: Installs = BTreeMap::new();
         for i in self.registry.installations().await? {
-            map.entry(i.tenant.clone())
-                .or_default()
-                .insert(i.module.clone(), Box::new(i));
+            map.entry(i.tenant.clone()).or_default().0.push(i);
+        }
+        // A vector grows by doubling: most tenants would hold room for four.
+        for installs in map.values_mut() {
+            installs.0.shrink_to_fit();
         }
         Ok(map)
     }

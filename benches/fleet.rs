@@ -241,16 +241,10 @@ fn sqlite_fleet(runs: usize, want_a: bool, want_d: bool) -> (Vec<Row>, Vec<Row>)
             &["install", "fleet", "--all"][..],
             &["migrate", "--all"][..],
         ] {
-            let mut times = Vec::new();
-            let mut peak = 0f64;
-            for _ in 0..runs {
-                let m = measure(&mut estate(root, args));
-                times.push(m.wall);
-                peak = peak.max(m.peak_mib);
-            }
+            let (wall, peak) = timed(root, args, runs);
             d_rows.push(Row {
                 workload: format!("D  no-op `{}`", args.join(" ")),
-                estate: median(times),
+                estate: wall,
                 floor,
                 floor_label: "sqlite3 reads each ledger".to_string(),
                 peak_mib: peak,

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use support::{
     Commits, clean_environment, config, copy_tree, estate, fleet_context, floor_sql, measure,
-    median, require_tool, restore, sh, slug, sqlite_floor, write,
+    median, require_tool, restore, sh, slug, sqlite_floor, timed, write,
 };
 
 const TENANTS: usize = 100_000;
@@ -71,33 +71,9 @@ fn env_number(key: &str) -> Option<usize> {
 
 /// A second module for the plan: three tenant migrations of its own.
 fn extra_context(root: &Path) {
-    write(
-        &root.join("contexts/extra/context.toml"),
-        "name = \"extra\"\ntitle = \"Extra\"\nversion = \"1.0.0\"\ndescription = \"The module the plan installs.\"\nrequires = [\"fleet\"]\n",
-    );
-    for v in 1..=3 {
-        let dir = root.join("contexts/extra/migrations/tenant");
-        write(
-            &dir.join(format!("{v:04}_create_extra_{v}.up.sql")),
-            &format!("CREATE TABLE extra_{v} (id INTEGER PRIMARY KEY);\n"),
-        );
-        write(
-            &dir.join(format!("{v:04}_create_extra_{v}.down.sql")),
-            &format!("DROP TABLE extra_{v};\n"),
-        );
-    }
-}
-
-/// Runs `args` `runs` times: the median wall time and the highest peak memory.
-fn timed(root: &Path, args: &[&str], runs: usize) -> (Duration, f64) {
-    let mut times = Vec::new();
-    let mut peak = 0f64;
-    for _ in 0..runs {
-        let m = measure(&mut estate(root, args));
-        times.push(m.wall);
-        peak = peak.max(m.peak_mib);
-    }
-    (median(times), peak)
+    support::context(root, "extra", "\"fleet\"", "extra", |v| {
+        format!("CREATE TABLE extra_{v} (id INTEGER PRIMARY KEY);\n")
+    });
 }
 
 fn registry_figures(tenants: usize, runs: usize) -> Vec<Figure> {
@@ -134,7 +110,7 @@ fn registry_figures(tenants: usize, runs: usize) -> Vec<Figure> {
         "registry: {tenants} tenants seeded in {:.1} s",
         seeded.wall.as_secs_f64()
     );
-    let n = format_count(tenants);
+    let n = tenants;
     let mut out = Vec::new();
     for (what, args, goal) in [
         (
@@ -225,7 +201,7 @@ fn install_over_files(tenants: usize, runs: usize) -> Figure {
     }
     let (estate_m, floor_m) = (median(estate_t), median(floor_t));
     Figure {
-        what: format!("install over {} tenant files", format_count(tenants)),
+        what: format!("install over {tenants} tenant files"),
         seconds: estate_m.as_secs_f64(),
         goal_seconds: floor_m.as_secs_f64(),
         peak_mib: peak,
@@ -234,18 +210,6 @@ fn install_over_files(tenants: usize, runs: usize) -> Figure {
             estate_m.as_secs_f64() / floor_m.as_secs_f64().max(1e-9)
         ),
     }
-}
-
-fn format_count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn report(figures: &[Figure], runs: usize) -> String {

@@ -132,21 +132,31 @@ pub fn write(path: &Path, text: &str) {
 
 /// The benchmark's module: three tenant migrations, each a table and an index.
 pub fn fleet_context(root: &Path) {
+    context(root, "fleet", "", "fleet_items", |v| {
+        format!(
+            "CREATE TABLE fleet_items_{v} (\n    id VARCHAR(36) PRIMARY KEY,\n    label TEXT NOT NULL,\n    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n);\nCREATE INDEX fleet_items_{v}_label ON fleet_items_{v} (label);\n"
+        )
+    });
+}
+
+/// A context `name` requiring `requires` (a TOML array's items) with three tenant migrations,
+/// each creating `{table}_{v}` with `up(v)` and dropping it going down.
+pub fn context(root: &Path, name: &str, requires: &str, table: &str, up: impl Fn(u32) -> String) {
     write(
-        &root.join("contexts/fleet/context.toml"),
-        "name = \"fleet\"\ntitle = \"Fleet\"\nversion = \"1.0.0\"\ndescription = \"The benchmark's module.\"\nrequires = []\n",
+        &root.join(format!("contexts/{name}/context.toml")),
+        &format!(
+            "name = \"{name}\"\ntitle = \"{name}\"\nversion = \"1.0.0\"\ndescription = \"A benchmark module.\"\nrequires = [{requires}]\n"
+        ),
     );
+    let dir = root.join(format!("contexts/{name}/migrations/tenant"));
     for v in 1..=3 {
-        let dir = root.join("contexts/fleet/migrations/tenant");
         write(
-            &dir.join(format!("{v:04}_create_fleet_items_{v}.up.sql")),
-            &format!(
-                "CREATE TABLE fleet_items_{v} (\n    id VARCHAR(36) PRIMARY KEY,\n    label TEXT NOT NULL,\n    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n);\nCREATE INDEX fleet_items_{v}_label ON fleet_items_{v} (label);\n"
-            ),
+            &dir.join(format!("{v:04}_create_{table}_{v}.up.sql")),
+            &up(v),
         );
         write(
-            &dir.join(format!("{v:04}_create_fleet_items_{v}.down.sql")),
-            &format!("DROP TABLE fleet_items_{v};\n"),
+            &dir.join(format!("{v:04}_create_{table}_{v}.down.sql")),
+            &format!("DROP TABLE {table}_{v};\n"),
         );
     }
 }
@@ -252,4 +262,16 @@ pub fn sqlite_floor(list: &Path, workers: usize, input: &str) -> Command {
         list.display()
     );
     sh(&split)
+}
+
+/// Runs `args` `runs` times: the median wall time and the highest peak memory.
+pub fn timed(root: &Path, args: &[&str], runs: usize) -> (Duration, f64) {
+    let mut times = Vec::new();
+    let mut peak = 0f64;
+    for _ in 0..runs {
+        let m = measure(&mut estate(root, args));
+        times.push(m.wall);
+        peak = peak.max(m.peak_mib);
+    }
+    (median(times), peak)
 }

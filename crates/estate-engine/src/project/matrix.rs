@@ -1,8 +1,7 @@
 //! The installation matrix (tenants × modules) read from the registry alone: one query over
 //! `estate_tenant_modules` plus the landlord's ledger, never one connection per tenant, so the
 //! console opens, and `estate status` answers, on a hundred thousand tenants as fast as on
-//! three. Cells are stored densely, a
-//! tenant row after another, so a lookup costs an index.
+//! three. Cells are stored densely, a tenant row after another, so a lookup costs an index.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -85,6 +85,7 @@ impl App {
         // everything estate creates is for its owner alone (0600 files, 0700 folders).
         // SAFETY: umask has no preconditions; it is set before this program starts a thread.
         unsafe { libc::umask(0o077) };
+        keep_large_allocations_apart();
         // Panics and unexpected errors get a readable report, and the terminal is left usable.
         let _ = color_eyre::install();
         let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -150,4 +151,17 @@ fn print_error_json(message: &str, fix: Option<&str>) {
     use std::io::Write;
     let doc = serde_json::json!({ "error": { "message": message, "fix": fix } });
     let _ = writeln!(std::io::stdout(), "{doc}");
+}
+
+/// Large buffers (a registry read of 100,000 tenants, a plan's vectors) are mapped apart and
+/// handed back when freed. glibc raises its threshold for that to the size of each such
+/// buffer freed, after which they came from the heap and their holes stayed: a plan over
+/// 100,000 tenants peaked at 150 MiB of memory with 87 MiB in use; with the threshold kept
+/// at glibc's own starting value, 124 MiB.
+fn keep_large_allocations_apart() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
 }

@@ -623,6 +623,140 @@ fn a_server_stopped_mid_run_fails_only_its_tenants_and_migrate_finishes_them() {
     );
 }
 
+/// A schema fleet over both servers, the second stopped partway through an install: its
+/// tenants fail with an error naming it while the first server's all finish, and the run ends
+/// within the stopped server's connect timeout of the stop. A rollback with the server still
+/// down does the same; once it is back, `migrate` and `rollback` finish every tenant.
+#[test]
+fn a_fleet_over_two_servers_loses_one_partway_and_only_its_tenants_wait() {
+    let Some(pg) = pg() else { return };
+    let _alone = SERVERS.write().unwrap_or_else(|p| p.into_inner());
+    let ctl = pg.ctl.clone();
+    let p = Project::new(pg, Layout::Schema, false);
+    // The last [[servers]] table of the config is pg2's.
+    let config = p.path("config/estate.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}connect_timeout_seconds = 2\n")).unwrap();
+    add_nap_context(&p, 0.4);
+    let tenants: Vec<(String, &str)> = (1..=20)
+        .map(|i| (format!("t{i:02}"), if i % 2 == 1 { "pg1" } else { "pg2" }))
+        .collect();
+    for (t, server) in &tenants {
+        p.estate(&["tenants", "add", t, "--server", server])
+            .expect(0);
+    }
+    let on = |server: &str| -> Vec<&str> {
+        tenants
+            .iter()
+            .filter(|(_, s)| *s == server)
+            .map(|(t, _)| t.as_str())
+            .collect()
+    };
+    let states = |p: &Project| -> BTreeMap<String, String> {
+        let status = p.estate(&["status", "--json"]).expect(0).json();
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["module"] == "nap" && r["state"] != "not_installed")
+            .map(|r| {
+                let t = r["tenant"].as_str().unwrap().to_string();
+                (t, r["state"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    // Two at a time, 0.4 s each: about 4 s in all, pg2 gone after 1.5.
+    let job = p
+        .command(&["install", "nap", "--all"])
+        .env("ESTATE_CONCURRENCY", "2")
+        .spawn_output();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    server_ctl(&ctl, "stop", "2");
+    let stopped = Instant::now();
+    let out = run(job.join().unwrap());
+    let after_stop = stopped.elapsed();
+    let said = format!("{}{}", out.stdout, out.stderr);
+    let out = out.expect(1);
+    // The 2 s connect timeout, and a tenant's 0.4 s step on pg1: generous for a busy machine,
+    // far below what a retrying pool or the 30 s lock wait would take.
+    assert!(
+        after_stop < std::time::Duration::from_secs(12),
+        "went on {after_stop:?} after the stop:\n{said}"
+    );
+    assert!(
+        said.contains("server pg2"),
+        "the error names the server: {said}"
+    );
+    assert!(!said.contains(&p.pg.password), "{said}");
+    let after_install = states(&p);
+    for t in on("pg1") {
+        assert_eq!(
+            after_install.get(t).map(String::as_str),
+            Some("installed"),
+            "{t}: {said}"
+        );
+    }
+    let failed: Vec<&String> = after_install
+        .iter()
+        .filter(|(_, s)| *s != "installed")
+        .map(|(t, _)| t)
+        .collect();
+    assert!(
+        !failed.is_empty(),
+        "pg2 stopped before the end: {}",
+        out.stdout
+    );
+    assert!(
+        failed.iter().all(|t| on("pg2").contains(&t.as_str())),
+        "only pg2's tenants fail: {failed:?}"
+    );
+    let summary = format!(
+        "install: {} succeeded, {} failed",
+        20 - failed.len(),
+        failed.len()
+    );
+    assert!(said.contains(&summary), "{summary}: {said}");
+
+    // Still down: a rollback takes pg1's tenants back and fails pg2's at once.
+    let started = Instant::now();
+    let back = p.estate(&["rollback", "nap", "--all"]);
+    let took = started.elapsed();
+    let said = format!("{}{}", back.stdout, back.stderr);
+    assert_eq!(back.code, 1, "{said}");
+    assert!(
+        took < std::time::Duration::from_secs(12),
+        "{took:?}: {said}"
+    );
+    let after_rollback = states(&p);
+    for t in on("pg1") {
+        assert!(
+            !after_rollback.contains_key(t),
+            "{t} rolled back: {after_rollback:?}"
+        );
+    }
+    for t in on("pg2") {
+        assert!(
+            after_rollback.contains_key(t),
+            "{t} kept its row: {after_rollback:?}"
+        );
+    }
+
+    server_ctl(&ctl, "start-one", "2");
+    p.estate(&["rollback", "nap", "--all"]).expect(0);
+    assert!(states(&p).is_empty(), "{:?}", states(&p));
+    let naps: Vec<_> = p
+        .placement_of_tables()
+        .into_iter()
+        .filter(|(_, _, _, table)| table == "naps")
+        .collect();
+    assert!(naps.is_empty(), "rolled back everywhere: {naps:?}");
+    p.estate(&["install", "nap", "--all"]).expect(0);
+    let all = states(&p);
+    assert_eq!(all.len(), 20, "{all:?}");
+    assert!(all.values().all(|s| s == "installed"), "{all:?}");
+    p.estate(&["verify"]).expect(0);
+}
+
 /// The landlord's server stops in the middle of a job whose tenants are on the other
 /// server: the job goes on with them, SIGTERM stops it within seconds (the landlord costs one
 /// connect timeout, not one per write), and once the server is back the next estate records

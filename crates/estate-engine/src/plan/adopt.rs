@@ -90,7 +90,7 @@ impl Planner<'_> {
                 db.close().await;
             }
             set_after_up(graph, &mut steps);
-            plan.tenant_steps.insert(tenant.slug.clone(), steps);
+            plan.set_tenant_steps(tenant.slug.clone(), steps);
         }
         Ok(plan)
     }

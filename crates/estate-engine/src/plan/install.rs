@@ -32,7 +32,7 @@ impl Planner<'_> {
             .iter()
             .any(|m| self.migrators.get(m).is_some_and(|m| m.keeps_own_ledger()));
         let recorded = if asks {
-            vec![None; tenants.len()]
+            tenants.iter().map(|_| None).collect()
         } else {
             self.recorded_states(&tenants, &installs).await
         };
@@ -45,7 +45,7 @@ impl Planner<'_> {
             for m in &closure {
                 let pending: Option<Arc<[MigrationInfo]>> = match &recorded {
                     Some(applied) => {
-                        let from = applied.get(m).copied().unwrap_or(0);
+                        let from = applied.version_of(m);
                         Some(self.tenant_migrations_after(m, tenant.placement.engine, from)?)
                     }
                     None => self
@@ -91,7 +91,7 @@ impl Planner<'_> {
             if recorded.is_some() && !steps.is_empty() {
                 plan.unverified.insert(tenant.slug.clone());
             }
-            plan.tenant_steps.insert(tenant.slug.clone(), steps);
+            plan.set_tenant_steps(tenant.slug.clone(), steps);
         }
         self.landlord_up(&mut plan, &closure, &needed, Action::Install)
             .await?;

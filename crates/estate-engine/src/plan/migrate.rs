@@ -58,7 +58,7 @@ impl Planner<'_> {
             if !scopes.contains(&Scope::Tenant) || installed.is_empty() {
                 continue;
             }
-            let mine = &installs[&tenant.slug];
+            let mine = installs.of(&tenant.slug);
             let up_to_date = installed.iter().all(|m| {
                 let i = &mine[m];
                 let now = &current[&(m.clone(), tenant.placement.engine)];
@@ -83,7 +83,7 @@ impl Planner<'_> {
             let (slug, steps, note) = p?;
             plan.notes.extend(note);
             if !steps.is_empty() {
-                plan.tenant_steps.insert(slug, steps);
+                plan.set_tenant_steps(slug, steps);
             }
         }
         for m in modules {
@@ -114,7 +114,7 @@ impl Planner<'_> {
         let mut steps = Vec::new();
         for m in self.catalog.graph.order(&installed) {
             let status = self.tenant_status(&m, db.as_ref()).await?;
-            let failed = installs[&tenant.slug][&m].state == InstallState::Failed;
+            let failed = installs.of(&tenant.slug)[&m].state == InstallState::Failed;
             // Unreachable: pending unknown, so the step is tried and finds out.
             if status.as_ref().is_some_and(|s| s.pending.is_empty()) && !failed {
                 continue;

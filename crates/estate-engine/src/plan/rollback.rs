@@ -79,7 +79,7 @@ impl Planner<'_> {
         for tenant in &tenants {
             let targets = &per_tenant[&tenant.slug];
             if targets.is_empty() {
-                plan.tenant_steps.insert(tenant.slug.clone(), Vec::new());
+                plan.set_tenant_steps(tenant.slug.clone(), Vec::new());
                 continue;
             }
             let db = self.open_for_plan(tenant, &mut plan).await?;
@@ -114,7 +114,7 @@ impl Planner<'_> {
             if let Some(db) = db {
                 db.close().await;
             }
-            plan.tenant_steps.insert(tenant.slug.clone(), steps);
+            plan.set_tenant_steps(tenant.slug.clone(), steps);
         }
         // The landlord scope of a module goes only when no tenant keeps the module. Over every
         // tenant, a module asked for whose landlord scope outlived its last tenant (a rollback

@@ -129,7 +129,7 @@ impl Planner<'_> {
             {
                 plan.notes
                     .push(format!("{} does not have {module}", tenant.slug));
-                plan.tenant_steps.insert(tenant.slug.clone(), Vec::new());
+                plan.set_tenant_steps(tenant.slug.clone(), Vec::new());
                 continue;
             }
             let db: Option<Database> = self.open_for_plan(tenant, &mut plan).await?;
@@ -145,7 +145,7 @@ impl Planner<'_> {
             } else {
                 vec![s]
             };
-            plan.tenant_steps.insert(tenant.slug.clone(), steps);
+            plan.set_tenant_steps(tenant.slug.clone(), steps);
         }
         Ok(plan)
     }

@@ -35,10 +35,13 @@ impl InstallState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// Read from the registry as a packed row ([`Registry::packed_rows`]): the fields' order is
+/// the columns' order there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Installation {
     pub tenant: String,
     pub module: String,
+    #[serde(deserialize_with = "state_from_text")]
     pub state: InstallState,
     pub module_version: String,
     pub installed_at: Option<String>,
@@ -48,6 +51,25 @@ pub struct Installation {
     /// recorded (the ledger knows).
     pub applied_version: Option<i64>,
     /// The digest of what is applied up to `applied_version` (see `migrator::Applied`).
+    pub applied_digest: Option<String>,
+}
+
+/// A state as the registry stores it; anything but `installed` reads as failed, as
+/// [`InstallState::parse`] does.
+fn state_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<InstallState, D::Error> {
+    let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    Ok(InstallState::parse(&text))
+}
+
+/// What a plan reads of an installation: no timestamps, version or error, which at 100,000
+/// tenants are a fifth of a plan's memory. Read as a packed row, fields in column order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct InstallationSummary {
+    pub tenant: String,
+    pub module: String,
+    #[serde(deserialize_with = "state_from_text")]
+    pub state: InstallState,
+    pub applied_version: Option<i64>,
     pub applied_digest: Option<String>,
 }
 
@@ -88,50 +110,33 @@ pub enum KeptBy {
     Job { id: String, operator: String },
 }
 
-#[derive(sqlx::FromRow)]
-struct InstallationRow {
-    tenant: String,
-    module: String,
-    state: String,
-    module_version: String,
-    installed_at: Option<String>,
-    updated_at: String,
-    error: Option<String>,
-    applied_version: Option<i64>,
-    applied_digest: Option<String>,
-}
-
-impl From<InstallationRow> for Installation {
-    fn from(r: InstallationRow) -> Installation {
-        Installation {
-            tenant: r.tenant,
-            module: r.module,
-            state: InstallState::parse(&r.state),
-            module_version: r.module_version,
-            installed_at: r.installed_at,
-            updated_at: r.updated_at,
-            error: r.error,
-            applied_version: r.applied_version,
-            applied_digest: r.applied_digest,
-        }
-    }
-}
-
 impl Registry {
-    /// Every installation of every tenant, in one query.
+    /// Every installation of every tenant, in (tenant, module) order, in one fetched value.
     pub async fn installations(&self) -> Result<Vec<Installation>> {
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
-            let rows: Vec<InstallationRow> = sqlx::query_as(
-                "SELECT tenant, module, state, module_version, installed_at, updated_at, error,
-                   applied_version, applied_digest
-                 FROM estate_tenant_modules ORDER BY tenant, module",
+        // Straight into installations, the packed row's items in field order: no copy of
+        // 100,000 rows in between.
+        let mut all: Vec<Installation> = self
+            .packed_rows(
+                "tenant, module, state, module_version, installed_at, updated_at, error,
+                 applied_version, applied_digest",
+                "estate_tenant_modules",
             )
-            .fetch_all(pool)
-            .await
-            .map_err(|e| self.err(e))?;
-            Ok(rows.into_iter().map(Installation::from).collect())
-        })
+            .await?;
+        all.sort_unstable_by(|a, b| (&a.tenant, &a.module).cmp(&(&b.tenant, &b.module)));
+        Ok(all)
+    }
+
+    /// Every installation's summary, in (tenant, module) order, in one fetched value.
+    pub async fn installation_summaries(&self) -> Result<Vec<InstallationSummary>> {
+        let mut all: Vec<InstallationSummary> = self
+            .packed_rows(
+                "tenant, module, state, applied_version, applied_digest",
+                "estate_tenant_modules",
+            )
+            .await?;
+        all.sort_unstable_by(|a, b| (&a.tenant, &a.module).cmp(&(&b.tenant, &b.module)));
+        all.shrink_to_fit();
+        Ok(all)
     }
 
     /// Every installation, by (tenant, module).

@@ -17,6 +17,7 @@ mod job_log;
 mod jobs;
 mod landlord;
 mod modules;
+mod packed;
 mod removal;
 mod repair;
 mod schema;
@@ -24,7 +25,9 @@ mod tenants;
 mod write;
 
 pub use history::{HistoryEntry, HistoryFilter, HistoryPage};
-pub use installations::{InstallState, Installation, InstallationStates, KeptBy};
+pub use installations::{
+    InstallState, Installation, InstallationStates, InstallationSummary, KeptBy,
+};
 pub use job_log::{LineKind, LogLine, LoggedLine};
 pub use jobs::{JobCounts, JobFilter, JobRecord};
 pub use landlord::{Creation, Evidence, LOGGED_JOB, LOGGED_TENANT};

@@ -32,37 +32,46 @@ pub struct NewTenant {
 }
 
 impl Registry {
+    /// Every tenant, in slug order (bytewise, the same on both engines), with its tags.
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>> {
-        let db = &self.db;
-        crate::on_pool!(db, pool => {
-            let rows: Vec<TenantRow> = sqlx::query_as(
-                "SELECT slug, name, engine, server, location, schema_name, created_at FROM estate_tenants ORDER BY slug",
+        let rows: Vec<TenantColumns> = self
+            .packed_rows(
+                "slug, name, engine, server, location, schema_name, created_at",
+                "estate_tenants",
             )
-            .fetch_all(pool)
-            .await
-            .map_err(|e| self.err(e))?;
-            let mut tenants: Vec<TenantRecord> =
-                rows.into_iter().map(tenant_record).collect::<Result<_>>()?;
-            let tags: Vec<(String, String, String)> =
-                sqlx::query_as("SELECT tenant, key, value FROM estate_tenant_tags")
-                    .fetch_all(pool)
-                    .await
-                    .map_err(|e| self.err(e))?;
-            let mut by_tenant: HashMap<String, Tags> = HashMap::new();
-            for (tenant, key, value) in tags {
-                by_tenant.entry(tenant).or_default().insert(key, value);
-            }
+            .await?;
+        let mut tenants = Vec::with_capacity(rows.len());
+        for (slug, name, engine, server, location, schema_name, created_at) in rows {
+            tenants.push(tenant_record(TenantRow {
+                slug,
+                name,
+                engine,
+                server,
+                location,
+                schema_name,
+                created_at,
+            })?);
+        }
+        tenants.sort_unstable_by(|a, b| a.slug.cmp(&b.slug));
+        let tags: Vec<(String, String, String)> = self
+            .packed_rows("tenant, key, value", "estate_tenant_tags")
+            .await?;
+        let mut by_tenant: HashMap<String, Tags> = HashMap::new();
+        for (tenant, key, value) in tags {
+            by_tenant.entry(tenant).or_default().insert(key, value);
+        }
+        if !by_tenant.is_empty() {
             for t in &mut tenants {
                 t.tags = by_tenant.remove(&t.slug).unwrap_or_default();
             }
-            let mut owners: HashMap<String, &str> = HashMap::with_capacity(tenants.len());
-            for t in &tenants {
-                if let Some(other) = owners.insert(t.placement.describe(), &t.slug) {
-                    return Err(shared_placement(other, &t.slug, &t.placement));
-                }
+        }
+        let mut owners: HashMap<String, &str> = HashMap::with_capacity(tenants.len());
+        for t in &tenants {
+            if let Some(other) = owners.insert(t.placement.describe(), &t.slug) {
+                return Err(shared_placement(other, &t.slug, &t.placement));
             }
-            Ok(tenants)
-        })
+        }
+        Ok(tenants)
     }
 
     pub async fn tenant(&self, slug: &str) -> Result<Option<TenantRecord>> {
@@ -179,6 +188,17 @@ impl Registry {
         Ok(())
     }
 }
+
+/// A tenant row as [`Registry::packed_rows`] reads it, in `TenantRow`'s order.
+type TenantColumns = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+);
 
 #[derive(sqlx::FromRow)]
 struct TenantRow {

@@ -887,7 +887,7 @@ fn a_lock_not_had_in_time_names_its_holder() {
     let second = second.expect(1);
     let all = format!("{}{}", second.stdout, second.stderr);
     assert!(
-        all.contains("tenant acme is locked by another estate job"),
+        all.contains("tenant acme on server pg1 is locked by another estate job"),
         "{all}\n(first: {})",
         first.stdout
     );

@@ -42,7 +42,7 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("{database}: {source}")]
+    #[error("{database}: {}", database_message(source))]
     Database {
         database: String,
         #[source]
@@ -145,4 +145,14 @@ fn format_problems(problems: &[Problem]) -> String {
         .map(|p| format!("  - {p}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A database error as an operator reads it. sqlx ends PostgreSQL's errors with "at line N",
+/// the line of PostgreSQL's own C source that raised it, which reads as a line of the
+/// migration: left out.
+fn database_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => format!("error returned from database: {}", d.message()),
+        other => other.to_string(),
+    }
 }

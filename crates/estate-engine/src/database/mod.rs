@@ -132,6 +132,12 @@ impl Database {
                 (Pool::Postgres(pool), shared)
             }
         };
+        // Every later error on it names the server too: with a server down, "tenant acme on
+        // server pg2" says which of a fleet's servers to look at.
+        let label = match address {
+            Address::Postgres { server, .. } => format!("{label} on server {}", server.name),
+            Address::Sqlite { .. } => label,
+        };
         Ok(Database {
             label,
             address: address.clone(),
@@ -232,7 +238,14 @@ impl Database {
                 TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(err)?)
             }
             Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await.map_err(err)?;
+                let mut tx = match &self.address {
+                    // A server gone since the tenant was opened fails this at once, rather
+                    // than after the pool's acquire timeout, tenant after tenant.
+                    Address::Postgres {
+                        server, database, ..
+                    } => postgres::begin(&self.label, server, database, pool).await?,
+                    Address::Sqlite { .. } => pool.begin().await.map_err(err)?,
+                };
                 let wait = *crate::sync::lock(&self.xact_lock);
                 lock::pin_and_lock(&mut tx, &self.label, &self.address, self.pinned(), wait)
                     .await?;

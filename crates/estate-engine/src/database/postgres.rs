@@ -179,8 +179,19 @@ impl Server {
         Ok(options)
     }
 
+    /// `e` named after `label` on this server. An error that says the server cannot be
+    /// reached marks it down: its next tenants check it by hand, at the cost of one connect,
+    /// rather than each waiting out a pool's acquire timeout.
     fn fail(&self, label: &str, e: sqlx::Error) -> Error {
+        self.note(&e);
         Error::db(format!("{label} on server {}", self.name), e)
+    }
+
+    /// Marks the server down when `e` says it cannot be reached.
+    fn note(&self, e: &sqlx::Error) {
+        if is_unreachable(e) {
+            self.set_up(false);
+        }
     }
 }
 
@@ -354,6 +365,18 @@ fn missing(label: &str, server: &Server, database: &str, schema: Option<&str>) -
     )
 }
 
+/// The server is gone or going: no connection, a pool that found none in time, or a
+/// backend ended by a shutdown (admin_shutdown, crash_shutdown, cannot_connect_now).
+fn is_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(d) => {
+            matches!(d.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
+    }
+}
+
 fn is_missing_database(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"))
 }
@@ -375,11 +398,14 @@ pub(super) async fn open(
     }
     if let Some(schema) = schema {
         let pool = shared_pool(label, server, database, schema).await?;
-        let found: Option<(i32,)> = sqlx::query_as(HAS_SCHEMA)
-            .bind(schema)
-            .fetch_optional(&pool)
-            .await
-            .map_err(|e| server.fail(label, e))?;
+        let options = server.options_for(database)?;
+        let found: Option<(i32,)> = fail_fast(label, server, database, &options, async {
+            sqlx::query_as(HAS_SCHEMA)
+                .bind(schema)
+                .fetch_optional(&pool)
+                .await
+        })
+        .await?;
         if found.is_none() {
             return Err(missing(label, server, database, Some(schema)));
         }
@@ -407,6 +433,40 @@ async fn first_connection(
     pool: &PgPool,
     options: &PgConnectOptions,
 ) -> Result<()> {
+    fail_fast(label, server, database, options, async {
+        pool.acquire().await.map(drop)
+    })
+    .await
+}
+
+/// A transaction on `pool`, a database of `server` opened as `label`, failing fast when the
+/// server has gone since.
+pub(super) async fn begin(
+    label: &str,
+    server: &Server,
+    database: &str,
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let options = server.options_for(database)?;
+    // The label already names the server.
+    fail_fast(label, server, database, &options, pool.begin())
+        .await
+        .map_err(|e| match e {
+            Error::Database { source, .. } => Error::db(label, source),
+            other => other,
+        })
+}
+
+/// Runs `work` (which waits on a pool) on `database`, failing fast on a server that is down
+/// or a database that is missing: a server not known to be up is asked by hand first, and a
+/// pool still waiting after a moment is raced by a connection made by hand.
+async fn fail_fast<T>(
+    label: &str,
+    server: &Server,
+    database: &str,
+    options: &PgConnectOptions,
+    work: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
+) -> Result<T> {
     let classify = |e: sqlx::Error| {
         if is_missing_database(&e) {
             missing(label, server, database, None)
@@ -425,14 +485,13 @@ async fn first_connection(
         let _ = conn.close().await;
         server.set_up(true);
     }
-    let acquire = pool.acquire();
-    tokio::pin!(acquire);
+    tokio::pin!(work);
     let probe = async {
         tokio::time::sleep(PROBE_AFTER).await;
         within(server.connect_timeout, options.connect()).await
     };
     tokio::select! {
-        got = &mut acquire => return got.map(drop).map_err(classify),
+        done = &mut work => return done.map_err(classify),
         probed = probe => match probed {
             Ok(conn) => {
                 let _ = conn.close().await;
@@ -444,7 +503,7 @@ async fn first_connection(
         },
     }
     // The server answers by hand: the pool is only slow.
-    acquire.await.map(drop).map_err(classify)
+    work.await.map_err(classify)
 }
 
 /// The server's pool for a database that schema-layout tenants share, made at first use (with

@@ -12,7 +12,11 @@
 //! ```sh
 //! cargo bench --bench console
 //! ESTATE_BENCH_TENANTS=10000,100000 cargo bench --bench console   # other big sizes
+//! ESTATE_BENCH_KEEP=1 ESTATE_BENCH_TENANTS=100000 cargo bench --bench console  # keeps them
 //! ```
+//!
+//! With `ESTATE_BENCH_KEEP` set, each scratch project is kept (its folder printed) for
+//! profiling: `estate --config FOLDER/config/estate.toml console`, or `perf` on the child.
 //!
 //! The registry is seeded straight into `var/landlord.db` (tenants, their modules with
 //! `applied_version` set, jobs and one history row per installation); no tenant database
@@ -62,6 +66,7 @@ fn main() {
         measure(Path::new(&root), tenants);
         return;
     }
+    let keep = std::env::var_os("ESTATE_BENCH_KEEP").is_some();
     // The config applies ESTATE_* overrides: none of the caller's may reach the scratch
     // projects (the children inherit this cleaned environment).
     let overrides: Vec<_> = std::env::vars_os()
@@ -97,6 +102,9 @@ fn main() {
             seeded.installations,
         );
         runs.push(run_child(dir.path(), tenants));
+        if keep {
+            eprintln!("kept: {}", dir.keep().display());
+        }
     }
     print!("{}", report(&sizes, &runs));
 }

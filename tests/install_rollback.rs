@@ -257,6 +257,7 @@ fn install_writes_complete_ledger_rows(setup: Setup) {
             l("module_registry", "landlord", 6),
             l("module_registry", "landlord", 7),
             l("module_registry", "landlord", 8),
+            l("module_registry", "landlord", 9),
             l("user_management", "landlord", 1),
             l("digital_card", "landlord", 1),
         ]
@@ -366,6 +367,7 @@ fn acceptance_install_refused_rollback_rollback_and_history(setup: Setup) {
             l("module_registry", "landlord", 6),
             l("module_registry", "landlord", 7),
             l("module_registry", "landlord", 8),
+            l("module_registry", "landlord", 9),
             l("user_management", "landlord", 1),
         ]
     );
@@ -511,6 +513,7 @@ fn cascade_rolls_back_dependants_first(setup: Setup) {
             l("module_registry", "landlord", 6),
             l("module_registry", "landlord", 7),
             l("module_registry", "landlord", 8),
+            l("module_registry", "landlord", 9),
         ]
     );
     let status = s.estate_json(&["status", "--json"]);

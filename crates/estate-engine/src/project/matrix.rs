@@ -165,13 +165,16 @@ impl Project {
     /// are read from their tenant's database, since only the program knows its migrations
     /// (the console leaves them at what the registry says, to open at once).
     async fn matrix_asking(&self, ask_programs: bool) -> Result<Matrix> {
-        let tenants = self.registry.tenants().await?;
+        // Side by side: the landlord's one connection answers one and then the other, and
+        // the tenants are unpacked while it reads the installations.
+        let (tenants, installs) =
+            tokio::try_join!(self.registry.tenants(), self.registry.installation_states())?;
         let modules: Vec<String> = self.migrators.keys().cloned().collect();
-        let installs = self.registry.installation_states().await?;
         let landlord = self.registry.landlord();
         // (applied, pending) of each module's landlord scope, and its tenant versions by engine.
         let mut landlord_counts = Vec::with_capacity(modules.len());
-        let mut versions: Vec<BTreeMap<Engine, Vec<i64>>> = Vec::new();
+        // Indexed by engine (as in `Engine::ALL`), then version.
+        let mut versions: Vec<Vec<Vec<i64>>> = Vec::new();
         for name in &modules {
             let migrator = &self.migrators[name];
             let s = migrator.status(Scope::Landlord, landlord).await?;
@@ -181,7 +184,7 @@ impl Project {
                     .iter()
                     .map(|e| {
                         let v = migrator.migrations(Scope::Tenant, *e);
-                        (*e, v.iter().map(|i| i.version).collect())
+                        v.iter().map(|i| i.version).collect()
                     })
                     .collect(),
             );
@@ -201,16 +204,39 @@ impl Project {
         let mut cells = vec![NOT_INSTALLED; tenants.len() * width];
         // Tenants with a cell the registry cannot answer alone, and those cells.
         let mut unknown: BTreeMap<usize, Vec<(usize, InstallState)>> = BTreeMap::new();
+        let engine_at = |e: Engine| Engine::ALL.iter().position(|x| *x == e).unwrap_or(0);
+        let asks: Vec<bool> = modules
+            .iter()
+            .map(|m| ask_programs && self.migrators[m].keeps_own_ledger())
+            .collect();
+        // A million rows come a tenant's after another: its lookup is made once for them.
+        let mut last: Option<(&str, Option<usize>)> = None;
+        let mut last_m: Option<usize> = None;
         for (tenant, module, state, applied_version) in installs.each() {
+            let t = match last {
+                Some((slug, t)) if slug == tenant => t,
+                _ => {
+                    let t = tenant_at.get(tenant).copied();
+                    last = Some((tenant, t));
+                    t
+                }
+            };
+            // In tenant order, a tenant's modules come in the catalog's (sorted) order: the
+            // next module is tried before the lookup.
+            let next = last_m.map_or(0, |m| m + 1);
+            let m = match modules.get(next) {
+                Some(name) if name == module => Some(next),
+                _ => module_at.get(module).copied(),
+            };
+            last_m = m;
             // A row of a removed tenant, or a module no longer in the catalog.
-            let (Some(&t), Some(&m)) = (tenant_at.get(tenant), module_at.get(module)) else {
+            let (Some(t), Some(m)) = (t, m) else {
                 continue;
             };
             let (mut applied, mut pending) = landlord_counts[m];
-            let asked = ask_programs && self.migrators[module].keeps_own_ledger();
-            match applied_version.filter(|_| !asked) {
+            match applied_version.filter(|_| !asks[m]) {
                 Some(v) => {
-                    let known = &versions[m][&tenants[t].placement.engine];
+                    let known = &versions[m][engine_at(tenants[t].placement.engine)];
                     let below = known.partition_point(|k| *k <= v);
                     applied += below;
                     pending += known.len() - below;

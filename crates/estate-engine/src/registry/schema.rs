@@ -105,6 +105,13 @@ const REGISTRY_MIGRATIONS: &[Embedded] = &[
         up: include_str!("migrations/0008_add_tenant_lifecycle.up.postgres.sql"),
         down: include_str!("migrations/0008_add_tenant_lifecycle.down.postgres.sql"),
     },
+    Embedded {
+        version: 9,
+        name: "add_installation_states_index",
+        engine: None,
+        up: include_str!("migrations/0009_add_installation_states_index.up.sql"),
+        down: include_str!("migrations/0009_add_installation_states_index.down.sql"),
+    },
 ];
 
 /// The migrator of the registry's own schema.

@@ -34,6 +34,11 @@ pub struct NewTenant {
 impl Registry {
     /// Every tenant, in slug order (bytewise, the same on both engines), with its tags.
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>> {
+        // The tags first, the tenants last: a read waiting for the landlord's connection
+        // (the matrix's installations) runs while the tenants are unpacked.
+        let tags: Vec<(String, String, String)> = self
+            .packed_rows("tenant, key, value", "estate_tenant_tags")
+            .await?;
         let rows: Vec<TenantColumns> = self
             .packed_rows(
                 "slug, name, engine, server, location, schema_name, created_at",
@@ -53,9 +58,6 @@ impl Registry {
             })?);
         }
         tenants.sort_unstable_by(|a, b| a.slug.cmp(&b.slug));
-        let tags: Vec<(String, String, String)> = self
-            .packed_rows("tenant, key, value", "estate_tenant_tags")
-            .await?;
         let mut by_tenant: HashMap<String, Tags> = HashMap::new();
         for (tenant, key, value) in tags {
             by_tenant.entry(tenant).or_default().insert(key, value);
@@ -65,9 +67,17 @@ impl Registry {
                 t.tags = by_tenant.remove(&t.slug).unwrap_or_default();
             }
         }
-        let mut owners: HashMap<String, &str> = HashMap::with_capacity(tenants.len());
+        // Keyed by the placement's parts, borrowed: no string made per tenant.
+        let mut owners: HashMap<(Option<&str>, &str, Option<&str>), &str> =
+            HashMap::with_capacity(tenants.len());
         for t in &tenants {
-            if let Some(other) = owners.insert(t.placement.describe(), &t.slug) {
+            let p = &t.placement;
+            let at = (
+                p.server.as_deref(),
+                p.location.as_str(),
+                p.schema.as_deref(),
+            );
+            if let Some(other) = owners.insert(at, &t.slug) {
                 return Err(shared_placement(other, &t.slug, &t.placement));
             }
         }

@@ -1,0 +1,1 @@
+DROP INDEX estate_tenant_modules_states_idx;

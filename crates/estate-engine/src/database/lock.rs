@@ -116,7 +116,7 @@ impl DatabaseLock {
                     Some(name) => named_key(&server.name, database, name),
                     None => lock_key(&server.name, database, schema.as_deref()),
                 };
-                let fail = |e| Error::db(format!("{label} on server {}", server.name), e);
+                let fail = |e| Error::db(super::postgres::with_server(label, &server.name), e);
                 let mut conn = server.connect_to(database).await?.map_err(fail)?;
                 advisory(&mut conn, key, false, wait, label, address).await?;
                 Ok(DatabaseLock::Postgres { _conn: conn })
@@ -176,7 +176,7 @@ async fn advisory(
         Address::Postgres { server, .. } => server.name.as_str(),
         Address::Sqlite { .. } => "",
     };
-    let fail = |e| Error::db(format!("{label} on server {server}"), e);
+    let fail = |e| Error::db(super::postgres::with_server(label, server), e);
     let sql = if xact {
         "SELECT pg_try_advisory_xact_lock($1)"
     } else {
@@ -243,7 +243,7 @@ pub(super) async fn pin_and_lock(
     else {
         return Ok(());
     };
-    let fail = |e| Error::db(format!("{label} on server {}", server.name), e);
+    let fail = |e| Error::db(super::postgres::with_server(label, &server.name), e);
     let key = lock_key(&server.name, database, schema);
     let conn: &mut PgConnection = tx;
     let got = match (schema, wait) {

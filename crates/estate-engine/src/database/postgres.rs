@@ -184,7 +184,7 @@ impl Server {
     /// rather than each waiting out a pool's acquire timeout.
     fn fail(&self, label: &str, e: sqlx::Error) -> Error {
         self.note(&e);
-        Error::db(format!("{label} on server {}", self.name), e)
+        Error::db(with_server(label, &self.name), e)
     }
 
     /// Marks the server down when `e` says it cannot be reached.
@@ -448,13 +448,18 @@ pub(super) async fn begin(
     pool: &PgPool,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
     let options = server.options_for(database)?;
-    // The label already names the server.
-    fail_fast(label, server, database, &options, pool.begin())
-        .await
-        .map_err(|e| match e {
-            Error::Database { source, .. } => Error::db(label, source),
-            other => other,
-        })
+    fail_fast(label, server, database, &options, pool.begin()).await
+}
+
+/// `label` naming `server`: an opened database's label names it already ("tenant acme on
+/// server pg2"), a bare one ("landlord") gets it.
+pub(super) fn with_server(label: &str, server: &str) -> String {
+    let suffix = format!(" on server {server}");
+    if label.ends_with(&suffix) {
+        label.to_string()
+    } else {
+        format!("{label}{suffix}")
+    }
 }
 
 /// Runs `work` (which waits on a pool) on `database`, failing fast on a server that is down

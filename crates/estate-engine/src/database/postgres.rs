@@ -31,6 +31,10 @@ use crate::sync::lock;
 
 mod admin;
 mod libpq;
+mod reach;
+
+pub(super) use reach::{begin, with_server};
+use reach::{fail_fast, first_connection};
 
 /// How many tenants of one server are migrated at once, unless the config says.
 pub const DEFAULT_SERVER_CONCURRENCY: usize = 8;
@@ -38,9 +42,6 @@ pub const DEFAULT_SERVER_CONCURRENCY: usize = 8;
 /// How long a connection to a server may take, unless the config says: a server that is
 /// gone costs this, not minutes.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long a pool may try to connect before a connection by hand checks why.
-const PROBE_AFTER: Duration = Duration::from_millis(500);
 
 /// What every clone of a [`Server`] shares.
 #[derive(Default)]
@@ -185,13 +186,6 @@ impl Server {
     fn fail(&self, label: &str, e: sqlx::Error) -> Error {
         self.note(&e);
         Error::db(with_server(label, &self.name), e)
-    }
-
-    /// Marks the server down when `e` says it cannot be reached.
-    fn note(&self, e: &sqlx::Error) {
-        if is_unreachable(e) {
-            self.set_up(false);
-        }
     }
 }
 
@@ -365,18 +359,6 @@ fn missing(label: &str, server: &Server, database: &str, schema: Option<&str>) -
     )
 }
 
-/// The server is gone or going: no connection, a pool that found none in time, or a
-/// backend ended by a shutdown (admin_shutdown, crash_shutdown, cannot_connect_now).
-fn is_unreachable(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(d) => {
-            matches!(d.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
-        }
-        _ => false,
-    }
-}
-
 fn is_missing_database(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"))
 }
@@ -398,8 +380,7 @@ pub(super) async fn open(
     }
     if let Some(schema) = schema {
         let pool = shared_pool(label, server, database, schema).await?;
-        let options = server.options_for(database)?;
-        let found: Option<(i32,)> = fail_fast(label, server, database, &options, async {
+        let found: Option<(i32,)> = fail_fast(label, server, database, async {
             sqlx::query_as(HAS_SCHEMA)
                 .bind(schema)
                 .fetch_optional(&pool)
@@ -419,96 +400,9 @@ pub(super) async fn open(
         .acquire_timeout(server.acquire_timeout())
         // Every use is a short transaction or read; a dead connection fails that use alone.
         .test_before_acquire(false)
-        .connect_lazy_with(options.clone());
-    first_connection(label, server, database, &pool, &options).await?;
+        .connect_lazy_with(options);
+    first_connection(label, server, database, &pool).await?;
     Ok((pool, false))
-}
-
-/// Makes the pool's first connection, failing fast on a server that is down or a database
-/// that is missing. The connection stays in the pool for the work that follows.
-async fn first_connection(
-    label: &str,
-    server: &Server,
-    database: &str,
-    pool: &PgPool,
-    options: &PgConnectOptions,
-) -> Result<()> {
-    fail_fast(label, server, database, options, async {
-        pool.acquire().await.map(drop)
-    })
-    .await
-}
-
-/// A transaction on `pool`, a database of `server` opened as `label`, failing fast when the
-/// server has gone since.
-pub(super) async fn begin(
-    label: &str,
-    server: &Server,
-    database: &str,
-    pool: &PgPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    let options = server.options_for(database)?;
-    fail_fast(label, server, database, &options, pool.begin()).await
-}
-
-/// `label` naming `server`: an opened database's label names it already ("tenant acme on
-/// server pg2"), a bare one ("landlord") gets it.
-pub(super) fn with_server(label: &str, server: &str) -> String {
-    let suffix = format!(" on server {server}");
-    if label.ends_with(&suffix) {
-        label.to_string()
-    } else {
-        format!("{label}{suffix}")
-    }
-}
-
-/// Runs `work` (which waits on a pool) on `database`, failing fast on a server that is down
-/// or a database that is missing: a server not known to be up is asked by hand first, and a
-/// pool still waiting after a moment is raced by a connection made by hand.
-async fn fail_fast<T>(
-    label: &str,
-    server: &Server,
-    database: &str,
-    options: &PgConnectOptions,
-    work: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
-) -> Result<T> {
-    let classify = |e: sqlx::Error| {
-        if is_missing_database(&e) {
-            missing(label, server, database, None)
-        } else {
-            server.fail(label, e)
-        }
-    };
-    if !server.is_up() {
-        // Nothing is known of this server yet, or it failed: ask it by hand.
-        let conn = within(server.connect_timeout, options.connect())
-            .await
-            .map_err(|e| {
-                server.set_up(false);
-                classify(e)
-            })?;
-        let _ = conn.close().await;
-        server.set_up(true);
-    }
-    tokio::pin!(work);
-    let probe = async {
-        tokio::time::sleep(PROBE_AFTER).await;
-        within(server.connect_timeout, options.connect()).await
-    };
-    tokio::select! {
-        done = &mut work => return done.map_err(classify),
-        probed = probe => match probed {
-            Ok(conn) => {
-                let _ = conn.close().await;
-            }
-            Err(e) => {
-                server.set_up(false);
-                return Err(classify(e));
-            }
-        },
-    }
-    // The server answers by hand: the pool is only slow.
-    work.await.map_err(classify)
 }
 
 /// The server's pool for a database that schema-layout tenants share, made at first use (with

@@ -27,7 +27,9 @@ fn tx_engine(tx: &Tx) -> Engine {
     }
 }
 
-const CREATE: &str = "CREATE TABLE IF NOT EXISTS estate_ledger (
+/// The ledger table, made if missing (the statement of [`Ledger::create`], for a caller that
+/// sends it with other statements in one round trip).
+pub const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS estate_ledger (
     context      VARCHAR(63)  NOT NULL,
     scope        VARCHAR(8)   NOT NULL,
     version      BIGINT       NOT NULL,
@@ -143,7 +145,7 @@ impl Ledger {
     /// Creates the ledger table inside `tx` if it is not there yet.
     pub async fn create(tx: &mut Tx) -> Result<(), sqlx::Error> {
         crate::on_tx!(tx, conn => {
-            sqlx::query(CREATE).execute(&mut *conn).await.map(|_| ())
+            sqlx::query(CREATE_LEDGER).execute(&mut *conn).await.map(|_| ())
         })
     }
 
@@ -260,12 +262,14 @@ impl Present {
                 // seen. (to_regclass reads the session's catalog cache, which waiting on an
                 // advisory lock does not refresh: it could say "no ledger" here and this job
                 // would run migrations already applied.) In current_schema(), where the
-                // unqualified names resolve.
+                // unqualified names resolve. One table's index scan: the query is planned
+                // anew for each tenant (its schema changes the plan's inputs), and a join
+                // costs the server more to plan than to run.
                 Engine::Postgres => sqlx::query_as(
-                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                                    WHERE n.nspname = current_schema() AND c.relname = $1),
-                            EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                                    WHERE n.nspname = current_schema() AND c.relname = $2)",
+                    "SELECT COALESCE(bool_or(relname = $1), false), COALESCE(bool_or(relname = $2), false)
+                     FROM pg_catalog.pg_class
+                     WHERE relname IN ($1, $2)
+                       AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())",
                 )
                 .bind(LEDGER_TABLE)
                 .bind(super::UNFINISHED_TABLE)

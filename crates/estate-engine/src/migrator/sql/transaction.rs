@@ -13,6 +13,7 @@ use super::SqlMigrator;
 use crate::catalog::{Migration, Scope, SqlFile};
 use crate::database::{Database, Tx};
 use crate::error::{Error, Result};
+use crate::migrator::ledger::CREATE_LEDGER;
 use crate::migrator::{Ledger, MigrationRun, RunContext, RunDirection, ScopeStatus};
 
 /// A step's transaction, begun with the ledger read inside it.
@@ -73,6 +74,8 @@ impl SqlMigrator {
         let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
         // `done[..committed]` is committed and reported; the rest waits for `tx`'s commit.
         let mut committed = 0;
+        // The open transaction holds the savepoint of its last migration, not yet released.
+        let mut held = false;
         let mut stopped: Result<()> = Ok(());
         for m in migrations {
             if let Err(e) =
@@ -126,27 +129,25 @@ impl SqlMigrator {
                         .map_err(|e| Error::db(db.label(), e))?
                         .0
                         .ledger;
+                    held = false;
                     fresh
                 }
             };
             let started = Instant::now();
-            open.savepoint().await?;
-            let result = match open.execute_script(&file.sql).await {
+            // The table is made once, by the first migration that needs it, inside that
+            // migration's savepoint.
+            let before: &[&str] = if direction == RunDirection::Up && !has_ledger {
+                &[CREATE_LEDGER]
+            } else {
+                &[]
+            };
+            let result = match open.execute_in_savepoint(held, before, &file.sql).await {
                 Err(e) => Err(failed(file, db, e)),
                 Ok(()) if direction == RunDirection::Up => {
                     let entry = self.entry(scope, m, up, batch, started, run);
-                    // The table is made once, by the first migration that needs it, inside
-                    // that migration's savepoint.
-                    let created = if has_ledger {
-                        Ok(())
-                    } else {
-                        Ledger::create(&mut open).await
-                    };
-                    match created {
-                        Ok(()) => Ledger::insert(&mut open, &entry).await,
-                        Err(e) => Err(e),
-                    }
-                    .map_err(|e| Error::db(db.label(), e))
+                    Ledger::insert(&mut open, &entry)
+                        .await
+                        .map_err(|e| Error::db(db.label(), e))
                 }
                 Ok(()) => Ledger::erase(&mut open, &self.context, scope, m.version)
                     .await
@@ -165,7 +166,8 @@ impl SqlMigrator {
                 stopped = Err(e);
                 break;
             }
-            open.release().await?;
+            // Released by the next migration's round trip, or ended by the commit.
+            held = true;
             tx = Some(open);
             if direction == RunDirection::Up {
                 has_ledger = true;

@@ -3,6 +3,7 @@
 //! it: each view asks the registry for the page it shows (`tui::history`).
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use estate_engine::Result;
 use estate_engine::{Catalog, TableMap, TreeLine, tree_prefixes};
@@ -22,7 +23,9 @@ pub struct Snapshot {
     pub matrix: Matrix,
     /// Per tenant (as in `matrix.tenants`): how many modules are installed, outdated, failed.
     pub counts: Vec<[u32; 3]>,
-    tenant_index: HashMap<String, usize>,
+    /// Made at its first use, not before the first frame: at 100,000 tenants it is a copy of
+    /// every slug.
+    tenant_index: OnceLock<HashMap<String, usize>>,
     module_index: HashMap<String, usize>,
     pub jobs: Vec<JobRecord>,
     /// Problems in the contexts, shown in the status bar.
@@ -53,18 +56,18 @@ impl CatalogMap {
 
 impl Snapshot {
     pub async fn load(project: &Project) -> Result<Snapshot> {
-        let matrix = project.matrix().await?;
+        // The jobs on the landlord's own connection while the matrix is read beside it.
+        let recent = JobFilter {
+            limit: JOB_ROWS,
+            ..JobFilter::default()
+        };
+        let (matrix, jobs) = tokio::try_join!(project.matrix(), project.jobs(&recent))?;
         let modules = project.modules_in(&matrix);
         let mut snapshot = Snapshot::new(
             project.config().root.display().to_string(),
             modules,
             matrix,
-            project
-                .jobs(&JobFilter {
-                    limit: JOB_ROWS,
-                    ..JobFilter::default()
-                })
-                .await?,
+            jobs,
             project.catalog().problems.len(),
         );
         snapshot.operator = project.operator().user.clone();
@@ -83,12 +86,7 @@ impl Snapshot {
             project,
             operator: String::new(),
             modules,
-            tenant_index: matrix
-                .tenants
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.slug.clone(), i))
-                .collect(),
+            tenant_index: OnceLock::new(),
             module_index: matrix
                 .modules
                 .iter()
@@ -129,7 +127,17 @@ impl Snapshot {
     }
 
     pub fn tenant_index(&self, slug: &str) -> Option<usize> {
-        self.tenant_index.get(slug).copied()
+        self.tenant_index
+            .get_or_init(|| {
+                self.matrix
+                    .tenants
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (t.slug.clone(), i))
+                    .collect()
+            })
+            .get(slug)
+            .copied()
     }
 
     pub fn module_index(&self, name: &str) -> Option<usize> {

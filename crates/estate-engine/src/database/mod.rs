@@ -147,6 +147,21 @@ impl Database {
         })
     }
 
+    /// A read-only second handle on this SQLite database, so a long read runs beside what its
+    /// one connection is doing; `None` on PostgreSQL, whose pool has connections to spare.
+    pub async fn reader(&self) -> Result<Option<Database>> {
+        let Address::Sqlite { path } = &self.address else {
+            return Ok(None);
+        };
+        Ok(Some(Database {
+            label: self.label.clone(),
+            address: self.address.clone(),
+            pool: Pool::Sqlite(sqlite::open_reader(&self.label, path).await?),
+            shared: false,
+            xact_lock: std::sync::Mutex::new(None),
+        }))
+    }
+
     /// The schema every transaction is pinned to (PostgreSQL schema layout).
     fn pinned(&self) -> Option<&str> {
         match &self.address {

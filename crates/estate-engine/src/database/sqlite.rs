@@ -9,6 +9,22 @@ use super::Open;
 use crate::error::{Error, Result};
 use crate::files;
 
+/// Read-only connections to an existing file (two, for two reads at once), for reads that
+/// need not wait behind the writer's connection: SQLite lets readers share a file, and a
+/// reader cannot deadlock a writer, which waits for it under its busy timeout.
+pub(super) async fn open_reader(label: &str, path: &Path) -> Result<sqlx::SqlitePool> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(30));
+    SqlitePoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(3600))
+        .connect_with(options)
+        .await
+        .map_err(|e| Error::db(label, e))
+}
+
 pub(super) async fn open(label: &str, path: &Path, open: Open) -> Result<sqlx::SqlitePool> {
     files::refuse_symlink(label, path)?;
     if open == Open::Existing && !path.is_file() {

@@ -172,7 +172,7 @@ impl Registry {
         );
         // One aggregate query feeds every aggregate the same rows in the same order, so the
         // columns line up (on PostgreSQL, the order of the sorted subquery).
-        let columns: Columns = match &self.db.pool {
+        let columns: Columns = match &self.bulk().await.pool {
             Pool::Sqlite(pool) => {
                 sqlx::query_as(
                     "SELECT group_concat(tenant, ','), group_concat(module, ','),

@@ -42,6 +42,10 @@ use crate::error::Error;
 /// The landlord database seen as the registry.
 pub struct Registry {
     db: Database,
+    /// The landlord opened a second time, read-only, for the whole-table reads (tenants,
+    /// installations) that the console and every fleet job begin with: on SQLite they then
+    /// run side by side rather than in turn on the one connection. Opened at first use.
+    reader: tokio::sync::OnceCell<Option<Database>>,
 }
 
 impl Registry {
@@ -51,7 +55,32 @@ impl Registry {
     }
 
     pub async fn close(&self) {
+        if let Some(Some(reader)) = self.reader.get() {
+            reader.close().await;
+        }
         self.db.close().await;
+    }
+
+    fn new(db: Database) -> Registry {
+        Registry {
+            db,
+            reader: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Where a whole-table read goes: the read-only handle when there is one (and it
+    /// opens), else the landlord's own.
+    async fn bulk(&self) -> &Database {
+        let reader = self
+            .reader
+            .get_or_init(|| async {
+                self.db.reader().await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "no second handle on the landlord: reads wait their turn");
+                    None
+                })
+            })
+            .await;
+        reader.as_ref().unwrap_or(&self.db)
     }
 
     /// A database error, named after the landlord.

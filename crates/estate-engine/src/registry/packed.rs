@@ -21,7 +21,7 @@ impl Registry {
         columns: &'static str,
         from: &'static str,
     ) -> Result<Vec<T>> {
-        let packed: Option<String> = match &self.db.pool {
+        let packed: Option<String> = match &self.bulk().await.pool {
             Pool::Sqlite(pool) => {
                 sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                     "SELECT json_group_array(json_array({columns})) FROM {from}"

@@ -222,7 +222,7 @@ impl Registry {
                 .await?;
             tracing::info!("registry schema migrated");
         }
-        Ok((Registry { db }, created_over))
+        Ok((Registry::new(db), created_over))
     }
 
     /// Whether the landlord holds a registry, creating nothing.

@@ -16,6 +16,9 @@ pub(super) async fn open_reader(label: &str, path: &Path) -> Result<sqlx::Sqlite
     let options = SqliteConnectOptions::new()
         .filename(path)
         .read_only(true)
+        // Whole-table scans, read once: the system's file cache keeps the pages, and a
+        // page cache of SQLite's own (2 MiB each by default) would only add to peak memory.
+        .pragma("cache_size", "-256")
         .busy_timeout(Duration::from_secs(30));
     SqlitePoolOptions::new()
         .max_connections(2)

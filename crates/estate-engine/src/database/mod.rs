@@ -373,9 +373,9 @@ impl Tx {
     /// Runs a migration's script inside a savepoint of its own, so a failing one is undone
     /// alone and the step's earlier migrations commit with one commit. The savepoint is set,
     /// and the previous migration's released (`release_previous`), in the same round trip as
-    /// the script, after `before` (estate's own statements): on a
-    /// server, round trips and not SQL are what a fleet of small schemas spends its time on.
-    /// The last savepoint needs no release: the commit ends it.
+    /// the script, after `before` (estate's own statements): on a server, round trips and not
+    /// SQL are what a fleet of small schemas spends its time on. The last savepoint needs no
+    /// release: the commit ends it.
     pub async fn execute_in_savepoint(
         &mut self,
         release_previous: bool,

@@ -165,8 +165,8 @@ impl Project {
     /// are read from their tenant's database, since only the program knows its migrations
     /// (the console leaves them at what the registry says, to open at once).
     async fn matrix_asking(&self, ask_programs: bool) -> Result<Matrix> {
-        // Side by side: the landlord's one connection answers one and then the other, and
-        // the tenants are unpacked while it reads the installations.
+        // Side by side, each on a connection of the registry's read-only handle (on SQLite;
+        // PostgreSQL's pool has connections to spare).
         let (tenants, installs) =
             tokio::try_join!(self.registry.tenants(), self.registry.installation_states())?;
         let modules: Vec<String> = self.migrators.keys().cloned().collect();

@@ -34,8 +34,9 @@ pub struct NewTenant {
 impl Registry {
     /// Every tenant, in slug order (bytewise, the same on both engines), with its tags.
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>> {
-        // The tags first, the tenants last: a read waiting for the landlord's connection
-        // (the matrix's installations) runs while the tenants are unpacked.
+        // The tags first, the tenants last: where both handle connections are busy (the
+        // matrix reads the installations beside this), a read waiting for one runs while the
+        // tenants are unpacked.
         let tags: Vec<(String, String, String)> = self
             .packed_rows("tenant, key, value", "estate_tenant_tags")
             .await?;

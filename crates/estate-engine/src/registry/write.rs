@@ -43,87 +43,75 @@ pub enum RegistryWrite {
     },
 }
 
+/// Rows per multi-row statement: well under SQLite's 32,766 bound parameters at 13 a row.
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl RegistryWrite {
+    /// Writes of one kind go in one multi-row statement.
+    fn kind(&self) -> u8 {
+        match self {
+            RegistryWrite::Installation { .. } => 0,
+            RegistryWrite::Removal { .. } => 1,
+            RegistryWrite::History(_) => 2,
+            RegistryWrite::Log { .. } => 3,
+            RegistryWrite::Progress { .. } => 4,
+        }
+    }
+
+    /// One statement may not upsert a row twice: a second write of the same installation
+    /// starts a statement of its own.
+    fn installation_key(&self) -> Option<(&str, &str)> {
+        match self {
+            RegistryWrite::Installation { tenant, module, .. } => Some((tenant, module)),
+            _ => None,
+        }
+    }
+}
+
+/// How many of the writes at the head of `writes` one statement can take, in their order:
+/// the same kind, at most [`ROWS_PER_STATEMENT`], no installation twice.
+fn run_len(writes: &[RegistryWrite]) -> usize {
+    let Some(first) = writes.first() else {
+        return 0;
+    };
+    if matches!(
+        first,
+        RegistryWrite::Log { .. } | RegistryWrite::Progress { .. }
+    ) {
+        return 1;
+    }
+    let mut keys = std::collections::HashSet::new();
+    writes
+        .iter()
+        .take(ROWS_PER_STATEMENT)
+        .take_while(|w| {
+            w.kind() == first.kind() && w.installation_key().is_none_or(|k| keys.insert(k))
+        })
+        .count()
+}
+
 impl Registry {
-    /// Writes `writes` in one transaction: a job's recorder batches what its events say, so
-    /// a thousand tenants cost a few landlord commits, not two each.
+    /// Writes `writes` in one transaction, in their order, with one statement for each run of
+    /// writes of a kind: a job's recorder batches what its events say, so a thousand tenants
+    /// cost a few landlord commits and a few statements each, not three statements a tenant.
     pub async fn write(&self, writes: &[RegistryWrite]) -> Result<()> {
         if writes.is_empty() {
             return Ok(());
         }
         let mut tx = self.db.begin().await?;
         let at = now();
-        for w in writes {
-            if let RegistryWrite::Log {
-                job_id,
-                first_seq,
-                lines,
-            } = w
-            {
-                self.append_log(&mut tx, job_id, *first_seq, lines).await?;
-                continue;
-            }
-            crate::on_tx!(tx, conn => {
-                let done = match w {
-                    RegistryWrite::Installation { tenant, module, state, version, applied, error } => {
-                        let installed_at = (*state == InstallState::Installed).then(|| at.clone());
-                        sqlx::query(
-                            "INSERT INTO estate_tenant_modules
-                               (tenant, module, state, module_version, installed_at, updated_at, error,
-                                applied_version, applied_digest)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                             ON CONFLICT (tenant, module) DO UPDATE SET state = excluded.state,
-                               module_version = excluded.module_version,
-                               installed_at = COALESCE(estate_tenant_modules.installed_at, excluded.installed_at),
-                               updated_at = excluded.updated_at, error = excluded.error,
-                               applied_version = COALESCE(excluded.applied_version, estate_tenant_modules.applied_version),
-                               applied_digest = COALESCE(excluded.applied_digest, estate_tenant_modules.applied_digest)",
-                        )
-                        .bind(tenant)
-                        .bind(module)
-                        .bind(state.as_str())
-                        .bind(version)
-                        .bind(installed_at)
-                        .bind(&at)
-                        .bind(error)
-                        .bind(applied.as_ref().map(|a| a.version))
-                        .bind(applied.as_ref().map(|a| a.digest.clone()))
-                        .execute(&mut *conn)
-                        .await
-                    }
-                    RegistryWrite::Removal { tenant, module, unless_after } => {
-                        sqlx::query(
-                            "DELETE FROM estate_tenant_modules WHERE tenant = $1 AND module = $2
-                               AND (CAST($3 AS TEXT) IS NULL OR updated_at <= $3)",
-                        )
-                        .bind(tenant)
-                        .bind(module)
-                        .bind(unless_after)
-                        .execute(&mut *conn)
-                        .await
-                    }
-                    RegistryWrite::History(entry) => {
-                        sqlx::query(
-                            "INSERT INTO estate_history (job_id, tenant, module, scope, action, operator, ssh_client,
-                               started_at, finished_at, duration_ms, migrations, outcome, error)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                        )
-                        .bind(&entry.job_id)
-                        .bind(&entry.tenant)
-                        .bind(&entry.module)
-                        .bind(&entry.scope)
-                        .bind(&entry.action)
-                        .bind(&entry.operator)
-                        .bind(&entry.ssh_client)
-                        .bind(&entry.started_at)
-                        .bind(&entry.finished_at)
-                        .bind(entry.duration_ms)
-                        .bind(&entry.migrations)
-                        .bind(&entry.outcome)
-                        .bind(&entry.error)
-                        .execute(&mut *conn)
-                        .await
-                    }
-                    RegistryWrite::Progress { job_id, counts } => {
+        let mut rest = writes;
+        while !rest.is_empty() {
+            let (run, tail) = rest.split_at(run_len(rest));
+            rest = tail;
+            match &run[0] {
+                RegistryWrite::Log {
+                    job_id,
+                    first_seq,
+                    lines,
+                } => self.append_log(&mut tx, job_id, *first_seq, lines).await?,
+                RegistryWrite::Progress { job_id, counts } => {
+                    crate::on_tx!(tx, conn => {
                         sqlx::query(
                             "UPDATE estate_jobs SET succeeded = $2, failed = $3, skipped = $4,
                                not_started = $5, tenants_done = $6, tenants_failed = $7
@@ -138,12 +126,116 @@ impl Registry {
                         .bind(counts.tenants_failed)
                         .execute(&mut *conn)
                         .await
-                    }
-                    RegistryWrite::Log { .. } => continue,
-                };
-                done.map_err(|e| self.err(e))?;
-            });
+                        .map_err(|e| self.err(e))?;
+                    });
+                }
+                RegistryWrite::Installation { .. } => {
+                    self.upsert_installations(&mut tx, run, &at).await?
+                }
+                RegistryWrite::Removal { .. } => self.remove_installations(&mut tx, run).await?,
+                RegistryWrite::History(_) => self.insert_history(&mut tx, run).await?,
+            }
         }
         tx.commit().await
+    }
+
+    async fn upsert_installations(
+        &self,
+        tx: &mut crate::database::Tx,
+        run: &[RegistryWrite],
+        at: &str,
+    ) -> Result<()> {
+        crate::on_tx!(tx, conn => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO estate_tenant_modules
+                   (tenant, module, state, module_version, installed_at, updated_at, error,
+                    applied_version, applied_digest) ",
+            );
+            insert.push_values(run, |mut row, w| {
+                let RegistryWrite::Installation { tenant, module, state, version, applied, error } = w else {
+                    unreachable!("a run holds writes of one kind")
+                };
+                let installed_at = (*state == InstallState::Installed).then_some(at);
+                row.push_bind(tenant)
+                    .push_bind(module)
+                    .push_bind(state.as_str())
+                    .push_bind(version)
+                    .push_bind(installed_at)
+                    .push_bind(at)
+                    .push_bind(error)
+                    .push_bind(applied.as_ref().map(|a| a.version))
+                    .push_bind(applied.as_ref().map(|a| a.digest.as_str()));
+            });
+            insert.push(
+                " ON CONFLICT (tenant, module) DO UPDATE SET state = excluded.state,
+                   module_version = excluded.module_version,
+                   installed_at = COALESCE(estate_tenant_modules.installed_at, excluded.installed_at),
+                   updated_at = excluded.updated_at, error = excluded.error,
+                   applied_version = COALESCE(excluded.applied_version, estate_tenant_modules.applied_version),
+                   applied_digest = COALESCE(excluded.applied_digest, estate_tenant_modules.applied_digest)",
+            );
+            insert.build().execute(&mut *conn).await.map_err(|e| self.err(e))?;
+        });
+        Ok(())
+    }
+
+    /// Each removal deletes its row unless the row was written after its `unless_after`.
+    async fn remove_installations(
+        &self,
+        tx: &mut crate::database::Tx,
+        run: &[RegistryWrite],
+    ) -> Result<()> {
+        crate::on_tx!(tx, conn => {
+            let mut delete = sqlx::QueryBuilder::new(
+                "DELETE FROM estate_tenant_modules WHERE EXISTS (SELECT 1 FROM (",
+            );
+            delete.push_values(run, |mut row, w| {
+                let RegistryWrite::Removal { tenant, module, unless_after } = w else {
+                    unreachable!("a run holds writes of one kind")
+                };
+                row.push_bind(tenant).push_bind(module).push_bind(unless_after);
+            });
+            // VALUES names its columns column1.. in SQLite and PostgreSQL alike.
+            delete.push(
+                ") AS r WHERE r.column1 = estate_tenant_modules.tenant
+                   AND r.column2 = estate_tenant_modules.module
+                   AND (r.column3 IS NULL OR estate_tenant_modules.updated_at <= r.column3))",
+            );
+            delete.build().execute(&mut *conn).await.map_err(|e| self.err(e))?;
+        });
+        Ok(())
+    }
+
+    async fn insert_history(
+        &self,
+        tx: &mut crate::database::Tx,
+        run: &[RegistryWrite],
+    ) -> Result<()> {
+        crate::on_tx!(tx, conn => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO estate_history (job_id, tenant, module, scope, action, operator, ssh_client,
+                   started_at, finished_at, duration_ms, migrations, outcome, error) ",
+            );
+            insert.push_values(run, |mut row, w| {
+                let RegistryWrite::History(entry) = w else {
+                    unreachable!("a run holds writes of one kind")
+                };
+                row.push_bind(&entry.job_id)
+                    .push_bind(&entry.tenant)
+                    .push_bind(&entry.module)
+                    .push_bind(&entry.scope)
+                    .push_bind(&entry.action)
+                    .push_bind(&entry.operator)
+                    .push_bind(&entry.ssh_client)
+                    .push_bind(&entry.started_at)
+                    .push_bind(&entry.finished_at)
+                    .push_bind(entry.duration_ms)
+                    .push_bind(&entry.migrations)
+                    .push_bind(&entry.outcome)
+                    .push_bind(&entry.error);
+            });
+            insert.build().execute(&mut *conn).await.map_err(|e| self.err(e))?;
+        });
+        Ok(())
     }
 }

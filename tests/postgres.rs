@@ -998,3 +998,53 @@ fn a_missing_schema_is_refused_never_replaced_by_public() {
         "nothing may land anywhere else: {leaked:?}"
     );
 }
+
+/// On a server a migration's ledger row rides in the migration's own round trip, its values
+/// quoted into the SQL: a description with quotes and backslashes, after a script that ends in
+/// a comment with no newline, lands as written, and a rollback erases it the same way.
+#[test]
+fn a_hostile_description_reaches_the_ledger_as_written() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, false);
+    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
+        .expect(0);
+    p.write(
+        "contexts/odd/context.toml",
+        "name = \"odd\"\ntitle = \"Odd\"\nversion = \"1.0.0\"\n",
+    );
+    let stem = r"0001_o'brien\says_');_DROP_TABLE_odd;_--";
+    p.write(
+        &format!("contexts/odd/migrations/tenant/{stem}.up.sql"),
+        "CREATE TABLE odd (id INTEGER) -- no newline, no semicolon",
+    );
+    p.write(
+        &format!("contexts/odd/migrations/tenant/{stem}.down.sql"),
+        "DROP TABLE odd",
+    );
+    p.estate(&["install", "odd", "--tenant", "acme"]).expect(0);
+    let tenants = format!("{}_tenants", p.prefix);
+    let ledger = || {
+        block(async {
+            let mut c = p.connect(0, &tenants).await;
+            sqlx::query_as::<_, (String, bool, bool)>(
+                "SELECT description, execution_ms >= 0, to_regclass('t_acme.odd') IS NOT NULL
+                 FROM t_acme.estate_ledger WHERE context = 'odd'",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+        })
+    };
+    assert_eq!(
+        ledger(),
+        vec![(
+            r"o'brien\says '); DROP TABLE odd; --".to_string(),
+            true,
+            true
+        )]
+    );
+    p.estate(&["verify"]).expect(0);
+    p.estate(&["rollback", "odd", "--tenant", "acme"]).expect(0);
+    assert_eq!(ledger(), vec![]);
+}

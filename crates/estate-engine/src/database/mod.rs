@@ -46,6 +46,11 @@ pub enum Open {
     /// The database must exist: used for every tenant once provisioned, so a typo or a lost
     /// file is an error rather than a fresh empty database.
     Existing,
+    /// The database must exist, and the caller's transactions are what find out: a schema
+    /// layout tenant's schema is looked for by each transaction's pin (`lock::pin_and_lock`),
+    /// not by a round trip of its own when opened. For a job's turn on a tenant, whose plan
+    /// has just listed the schemas that exist.
+    ExistingCheckedByTransactions,
     /// Create the database (file, PostgreSQL database, schema) when it is missing.
     CreateIfMissing,
 }
@@ -263,7 +268,9 @@ impl Database {
                 };
                 let wait = *crate::sync::lock(&self.xact_lock);
                 lock::pin_and_lock(&mut tx, &self.label, &self.address, self.pinned(), wait)
-                    .await?;
+                    .await?
+                    .then_some(())
+                    .ok_or_else(|| postgres::missing_schema(&self.label, &self.address))?;
                 TxInner::Postgres(tx)
             }
         };
@@ -373,14 +380,15 @@ impl Tx {
     /// Runs a migration's script inside a savepoint of its own, so a failing one is undone
     /// alone and the step's earlier migrations commit with one commit. The savepoint is set,
     /// and the previous migration's released (`release_previous`), in the same round trip as
-    /// the script, after `before` (estate's own statements): on a server, round trips and not
-    /// SQL are what a fleet of small schemas spends its time on. The last savepoint needs no
-    /// release: the commit ends it.
+    /// the script, after `before` and followed by `after` (estate's own statements): on a
+    /// server, round trips and not SQL are what a fleet of small schemas spends its time on.
+    /// The last savepoint needs no release: the commit ends it.
     pub async fn execute_in_savepoint(
         &mut self,
         release_previous: bool,
         before: &[&str],
         sql: &str,
+        after: Option<&str>,
     ) -> Result<(), sqlx::Error> {
         let mut script = String::with_capacity(sql.len() + 128);
         if release_previous {
@@ -392,6 +400,11 @@ impl Tx {
             script.push_str(";\n");
         }
         script.push_str(sql);
+        if let Some(after) = after {
+            // On a line of its own: the script may end in a comment or without a `;`.
+            script.push_str("\n;\n");
+            script.push_str(after);
+        }
         self.execute_script(&script).await
     }
 

@@ -157,13 +157,30 @@ impl JobRunner<'_> {
             &self.operator.user,
         );
         let record = async {
-            // Whatever queued up while the last batch was written goes in the next one.
             const BATCH: usize = 1024;
+            // A batch gathers what comes within this of its first event: a landlord commit
+            // per tenant would cost the landlord's server more than a small tenant's own
+            // migrations. The observer hears each event at once all the same.
+            const GATHER: std::time::Duration = std::time::Duration::from_millis(50);
+            let forward = |events: &[JobEvent]| {
+                if let Some(o) = &observer {
+                    for event in events {
+                        let _ = o.send(event.clone());
+                    }
+                }
+            };
             let mut batch = Vec::new();
             while rx.recv_many(&mut batch, BATCH).await > 0 {
-                if let Some(o) = &observer {
-                    for event in &batch {
-                        let _ = o.send(event.clone());
+                forward(&batch);
+                let until = tokio::time::Instant::now() + GATHER;
+                while batch.len() < BATCH {
+                    let seen = batch.len();
+                    match tokio::time::timeout_at(until, rx.recv_many(&mut batch, BATCH - seen))
+                        .await
+                    {
+                        Ok(n) if n > 0 => forward(&batch[seen..]),
+                        // The time is up, or the job ended.
+                        _ => break,
                     }
                 }
                 recorder.on_batch(&batch).await;

@@ -179,6 +179,36 @@ impl Ledger {
         })
     }
 
+    /// [`Ledger::insert`] as one PostgreSQL statement with its values quoted in, sent in the
+    /// migration's own round trip after its script: on a server, round trips are what a
+    /// fleet of small schemas spends its time on. `execution_ms` is the server's: the time
+    /// since the round trip began (`statement_timestamp()`: the script's message).
+    pub fn pg_insert_statement(entry: &LedgerEntry) -> String {
+        let q = crate::sql::quote_pg_literal;
+        format!(
+            "INSERT INTO estate_ledger ({COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {},
+               (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint, {})",
+            q(&entry.context),
+            q(&entry.scope),
+            entry.version,
+            q(&entry.description),
+            q(&entry.checksum),
+            entry.batch,
+            q(&entry.applied_at),
+            q(&entry.applied_by),
+        )
+    }
+
+    /// [`Ledger::erase`] as one PostgreSQL statement, for the revert's own round trip.
+    pub fn pg_erase_statement(context: &str, scope: Scope, version: i64) -> String {
+        let q = crate::sql::quote_pg_literal;
+        format!(
+            "DELETE FROM estate_ledger WHERE context = {} AND scope = {} AND version = {version}",
+            q(context),
+            q(scope.as_str()),
+        )
+    }
+
     /// Removes the entry of a reverted migration inside the revert's own transaction.
     pub async fn erase(
         tx: &mut Tx,

@@ -375,4 +375,84 @@ mod tests {
         );
         registry.close().await;
     }
+
+    /// A batch is written class by class, a few multi-row statements: an installation's
+    /// upserts and removals keep their order, and one installation written twice in a batch
+    /// takes two statements (one statement may not upsert a row twice).
+    #[tokio::test]
+    async fn a_batch_keeps_the_order_of_each_installations_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path()).await;
+        let id = "20260101T000000000-0002";
+        registry
+            .start_job(&job(id), &["t1".to_string()], &[])
+            .await
+            .unwrap();
+        let install = |module: &str, state| RegistryWrite::Installation {
+            tenant: "t1".to_string(),
+            module: module.to_string(),
+            state,
+            version: "1.0.0".to_string(),
+            applied: None,
+            error: None,
+        };
+        let removal = |module: &str| RegistryWrite::Removal {
+            tenant: "t1".to_string(),
+            module: module.to_string(),
+            unless_after: None,
+        };
+        let history = |module: &str| {
+            RegistryWrite::History(crate::registry::HistoryEntry {
+                job_id: id.to_string(),
+                tenant: Some("t1".to_string()),
+                module: Some(module.to_string()),
+                scope: "tenant".to_string(),
+                action: "install".to_string(),
+                operator: "alice".to_string(),
+                ssh_client: None,
+                started_at: crate::clock::now(),
+                finished_at: crate::clock::now(),
+                duration_ms: 1,
+                migrations: "1".to_string(),
+                outcome: "succeeded".to_string(),
+                error: None,
+            })
+        };
+        registry
+            .write(&[
+                history("a"),
+                install("a", InstallState::Failed),
+                removal("a"),
+                install("b", InstallState::Installed),
+                history("b"),
+                install("a", InstallState::Installed),
+                install("c", InstallState::Installed),
+                install("c", InstallState::Failed),
+                removal("b"),
+            ])
+            .await
+            .unwrap();
+        let db = &registry.db;
+        let rows: Vec<(String, String)> = crate::on_pool!(db, pool => {
+            sqlx::query_as("SELECT module, state FROM estate_tenant_modules ORDER BY module")
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(
+            rows,
+            vec![
+                ("a".to_string(), "installed".to_string()),
+                ("c".to_string(), "failed".to_string())
+            ]
+        );
+        let (history,): (i64,) = crate::on_pool!(db, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM estate_history")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(history, 2);
+        registry.close().await;
+    }
 }

@@ -108,13 +108,15 @@ impl Registry {
             .execute(&mut *conn)
             .await
             .map_err(|e| self.err(e))?;
-            for tenant in tenants {
-                sqlx::query("INSERT INTO estate_job_tenants (job_id, tenant) VALUES ($1, $2)")
-                    .bind(&job.id)
-                    .bind(tenant)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(|e| self.err(e))?;
+            // Many rows a statement: a fleet's job starts with a few round trips, not one a
+            // tenant (two parameters a row, well under SQLite's bound).
+            for chunk in tenants.chunks(5_000) {
+                let mut insert =
+                    sqlx::QueryBuilder::new("INSERT INTO estate_job_tenants (job_id, tenant) ");
+                insert.push_values(chunk, |mut row, tenant| {
+                    row.push_bind(&job.id).push_bind(tenant);
+                });
+                insert.build().execute(&mut *conn).await.map_err(|e| self.err(e))?;
             }
         });
         tx.commit().await

@@ -8,4 +8,4 @@ mod ident;
 pub mod statements;
 
 pub use engine::Engine;
-pub use ident::quote_ident;
+pub use ident::{quote_ident, quote_pg_literal};

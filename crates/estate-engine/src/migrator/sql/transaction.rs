@@ -15,6 +15,7 @@ use crate::database::{Database, Tx};
 use crate::error::{Error, Result};
 use crate::migrator::ledger::CREATE_LEDGER;
 use crate::migrator::{Ledger, MigrationRun, RunContext, RunDirection, ScopeStatus};
+use crate::sql::Engine;
 
 /// A step's transaction, begun with the ledger read inside it.
 pub(super) struct Started {
@@ -141,8 +142,20 @@ impl SqlMigrator {
             } else {
                 &[]
             };
-            let result = match open.execute_in_savepoint(held, before, &file.sql).await {
+            // On a server the ledger change rides in the script's round trip; SQLite has no
+            // round trips to save, and its row is bound as usual.
+            let inline = (db.engine() == Engine::Postgres).then(|| match direction {
+                RunDirection::Up => {
+                    Ledger::pg_insert_statement(&self.entry(scope, m, up, batch, started, run))
+                }
+                RunDirection::Down => Ledger::pg_erase_statement(&self.context, scope, m.version),
+            });
+            let result = match open
+                .execute_in_savepoint(held, before, &file.sql, inline.as_deref())
+                .await
+            {
                 Err(e) => Err(failed(file, db, e)),
+                Ok(()) if inline.is_some() => Ok(()),
                 Ok(()) if direction == RunDirection::Up => {
                     let entry = self.entry(scope, m, up, batch, started, run);
                     Ledger::insert(&mut open, &entry)

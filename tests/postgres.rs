@@ -1048,3 +1048,67 @@ fn a_hostile_description_reaches_the_ledger_as_written() {
     p.estate(&["rollback", "odd", "--tenant", "acme"]).expect(0);
     assert_eq!(ledger(), vec![]);
 }
+
+/// PostgreSQL parses a whole round trip before running any of it: a syntax error in a step's
+/// second migration must undo that migration alone, never the first one (whose savepoint a
+/// rollback would go back to, were the second's set in the failing round trip).
+#[test]
+fn a_syntax_error_in_a_later_migration_keeps_the_earlier_ones() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, false);
+    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
+        .expect(0);
+    p.write(
+        "contexts/pair/context.toml",
+        "name = \"pair\"\ntitle = \"Pair\"\nversion = \"1.0.0\"\n",
+    );
+    let dir = "contexts/pair/migrations/tenant";
+    p.write(
+        &format!("{dir}/0001_first.up.sql"),
+        "CREATE TABLE first_t (id INTEGER);\n",
+    );
+    p.write(
+        &format!("{dir}/0001_first.down.sql"),
+        "DROP TABLE first_t;\n",
+    );
+    p.write(
+        &format!("{dir}/0002_second.up.sql"),
+        "CREATE TABLE second_t (id INTEGER;\n",
+    );
+    p.write(
+        &format!("{dir}/0002_second.down.sql"),
+        "DROP TABLE second_t;\n",
+    );
+    let r = p.estate(&["install", "pair", "--tenant", "acme"]).expect(1);
+    assert!(
+        r.stdout.contains("0002") || r.stderr.contains("0002"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    let tenants = format!("{}_tenants", p.prefix);
+    let state = || {
+        block(async {
+            let mut c = p.connect(0, &tenants).await;
+            sqlx::query_as::<_, (Vec<i64>, bool, bool)>(
+                "SELECT (SELECT array_agg(version ORDER BY version) FROM t_acme.estate_ledger
+                         WHERE context = 'pair'),
+                        to_regclass('t_acme.first_t') IS NOT NULL,
+                        to_regclass('t_acme.second_t') IS NOT NULL",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+        })
+    };
+    assert_eq!(state(), (vec![1], true, false));
+    // The registry agrees with the ledger: the next run applies the second migration only.
+    p.estate(&["verify"]).expect(0);
+    p.write(
+        &format!("{dir}/0002_second.up.sql"),
+        "CREATE TABLE second_t (id INTEGER);\n",
+    );
+    p.estate(&["migrate", "--all"]).expect(0);
+    assert_eq!(state(), (vec![1, 2], true, true));
+}

@@ -229,55 +229,49 @@ async fn holder(conn: &mut PgConnection, key: i64) -> String {
 
 /// At the start of a PostgreSQL transaction: pins `search_path` to `schema` for the
 /// transaction alone, and with `wait`, takes the database's transaction-level advisory lock.
-/// Both in one round trip when the lock is free, which also says whether the schema exists
-/// (`false`: it does not, and nothing was locked): a tenant opened without looking
-/// ([`super::Open::ExistingCheckedByTransactions`]) learns it here.
+/// Both in one round trip when the lock is free.
 pub(super) async fn pin_and_lock(
     tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     label: &str,
     address: &Address,
     schema: Option<&str>,
     wait: Option<Duration>,
-) -> Result<bool> {
+) -> Result<()> {
     let Address::Postgres {
         server, database, ..
     } = address
     else {
-        return Ok(true);
+        return Ok(());
     };
     let fail = |e| Error::db(super::postgres::with_server(label, &server.name), e);
     let key = lock_key(&server.name, database, schema);
     let conn: &mut PgConnection = tx;
     let got = match (schema, wait) {
-        (None, None) => return Ok(true),
-        (Some(schema), wait) => {
-            // The lock is tried only where the schema is: a missing one locks nothing.
-            // CASE, not AND: only CASE promises the lock is not tried where it must not be.
-            let (_, found, got): (String, bool, bool) = sqlx::query_as(
-                "SELECT set_config('search_path', $1, true),
-                   EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $4),
-                   CASE WHEN $3 AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $4)
-                     THEN pg_try_advisory_xact_lock($2) ELSE false END",
+        (None, None) => return Ok(()),
+        (Some(schema), None) => {
+            sqlx::query("SELECT set_config('search_path', $1, true)")
+                .bind(crate::sql::quote_ident(schema))
+                .execute(&mut *conn)
+                .await
+                .map_err(fail)?;
+            return Ok(());
+        }
+        (Some(schema), Some(_)) => {
+            let (_, got): (String, bool) = sqlx::query_as(
+                "SELECT set_config('search_path', $1, true), pg_try_advisory_xact_lock($2)",
             )
             .bind(crate::sql::quote_ident(schema))
             .bind(key)
-            .bind(wait.is_some())
-            .bind(schema)
             .fetch_one(&mut *conn)
             .await
             .map_err(fail)?;
-            if !found {
-                return Ok(false);
-            }
             got
         }
         (None, Some(_)) => false,
     };
     match wait {
-        Some(wait) if !got => advisory(conn, key, true, wait, label, address)
-            .await
-            .map(|()| true),
-        _ => Ok(true),
+        Some(wait) if !got => advisory(conn, key, true, wait, label, address).await,
+        _ => Ok(()),
     }
 }
 

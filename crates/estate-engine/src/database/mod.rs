@@ -46,11 +46,6 @@ pub enum Open {
     /// The database must exist: used for every tenant once provisioned, so a typo or a lost
     /// file is an error rather than a fresh empty database.
     Existing,
-    /// The database must exist, and the caller's transactions are what find out: a schema
-    /// layout tenant's schema is looked for by each transaction's pin (`lock::pin_and_lock`),
-    /// not by a round trip of its own when opened. For a job's turn on a tenant, whose plan
-    /// has just listed the schemas that exist.
-    ExistingCheckedByTransactions,
     /// Create the database (file, PostgreSQL database, schema) when it is missing.
     CreateIfMissing,
 }
@@ -268,9 +263,7 @@ impl Database {
                 };
                 let wait = *crate::sync::lock(&self.xact_lock);
                 lock::pin_and_lock(&mut tx, &self.label, &self.address, self.pinned(), wait)
-                    .await?
-                    .then_some(())
-                    .ok_or_else(|| postgres::missing_schema(&self.label, &self.address))?;
+                    .await?;
                 TxInner::Postgres(tx)
             }
         };
@@ -358,6 +351,9 @@ impl Database {
     }
 }
 
+/// Ends a migration's savepoint and sets the next one's (the last is ended by the commit).
+const RENEW_SAVEPOINT: &str = "RELEASE SAVEPOINT estate_migration; SAVEPOINT estate_migration";
+
 /// A transaction on one [`Database`]. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     label: String,
@@ -378,23 +374,29 @@ impl Tx {
     }
 
     /// Runs a migration's script inside a savepoint of its own, so a failing one is undone
-    /// alone and the step's earlier migrations commit with one commit. The savepoint is set,
-    /// and the previous migration's released (`release_previous`), in the same round trip as
-    /// the script, after `before` and followed by `after` (estate's own statements): on a
-    /// server, round trips and not SQL are what a fleet of small schemas spends its time on.
-    /// The last savepoint needs no release: the commit ends it.
+    /// alone and the step's earlier migrations commit with one commit. The savepoint is the
+    /// one the transaction holds (`held`: set after the previous migration), else it is set
+    /// first, in the same round trip as the script, after `before`; `after` (the ledger row,
+    /// on a server) follows the script in that round trip, and then the savepoint is renewed
+    /// for the next migration there too: on a server, round trips and not SQL are what a
+    /// fleet of small schemas spends its time on. Without `after`, the caller writes its row
+    /// and then calls [`Tx::renew_savepoint`].
+    ///
+    /// The savepoint a migration rolls back to is set before its round trip, never in it:
+    /// PostgreSQL parses a whole round trip before running any of it, and a syntax error in
+    /// a script leaves a savepoint set in the same message unset, so a rollback would go back
+    /// to the previous migration's and undo it.
     pub async fn execute_in_savepoint(
         &mut self,
-        release_previous: bool,
+        held: bool,
         before: &[&str],
         sql: &str,
         after: Option<&str>,
     ) -> Result<(), sqlx::Error> {
         let mut script = String::with_capacity(sql.len() + 128);
-        if release_previous {
-            script.push_str("RELEASE SAVEPOINT estate_migration;\n");
+        if !held {
+            script.push_str("SAVEPOINT estate_migration;\n");
         }
-        script.push_str("SAVEPOINT estate_migration;\n");
         for statement in before {
             script.push_str(statement);
             script.push_str(";\n");
@@ -404,8 +406,15 @@ impl Tx {
             // On a line of its own: the script may end in a comment or without a `;`.
             script.push_str("\n;\n");
             script.push_str(after);
+            script.push_str(";\n");
+            script.push_str(RENEW_SAVEPOINT);
         }
         self.execute_script(&script).await
+    }
+
+    /// Ends the savepoint of the migration that just succeeded and sets the next one's.
+    pub async fn renew_savepoint(&mut self) -> Result<()> {
+        self.control(RENEW_SAVEPOINT).await
     }
 
     /// Undoes everything since the savepoint of [`Tx::execute_in_savepoint`] (and leaves a

@@ -359,23 +359,6 @@ fn missing(label: &str, server: &Server, database: &str, schema: Option<&str>) -
     )
 }
 
-/// The error of a schema-layout tenant whose schema a transaction did not find: the same as
-/// [`open`]'s, from the label a [`super::Database`] keeps (`tenant acme on server pg1`).
-pub(super) fn missing_schema(label: &str, address: &super::Address) -> Error {
-    let super::Address::Postgres {
-        server,
-        database,
-        schema,
-    } = address
-    else {
-        return Error::Migrator(format!("{label}: not a PostgreSQL database"));
-    };
-    let bare = label
-        .strip_suffix(&format!(" on server {}", server.name))
-        .unwrap_or(label);
-    missing(bare, server, database, schema.as_deref())
-}
-
 fn is_missing_database(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"))
 }
@@ -393,13 +376,10 @@ pub(super) async fn open(
         Open::CreateIfMissing => create(label, server, database, schema).await?,
         // A missing database or schema shows up as the first connection's own error, or the
         // schema lookup's: no extra round trips to look first.
-        Open::Existing | Open::ExistingCheckedByTransactions => {}
+        Open::Existing => {}
     }
     if let Some(schema) = schema {
         let pool = shared_pool(label, server, database, schema).await?;
-        if open == Open::ExistingCheckedByTransactions {
-            return Ok((pool, true));
-        }
         let found: Option<(i32,)> = fail_fast(label, server, database, async {
             sqlx::query_as(HAS_SCHEMA)
                 .bind(schema)

@@ -30,7 +30,7 @@ pub(super) async fn open_reader(label: &str, path: &Path) -> Result<sqlx::Sqlite
 
 pub(super) async fn open(label: &str, path: &Path, open: Open) -> Result<sqlx::SqlitePool> {
     files::refuse_symlink(label, path)?;
-    if open != Open::CreateIfMissing && !path.is_file() {
+    if open == Open::Existing && !path.is_file() {
         return Err(Error::refused(
             format!("the {label} database {} does not exist", path.display()),
             "check the tenants path in the config, or provision the tenant with `estate tenants add`",

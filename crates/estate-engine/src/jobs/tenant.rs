@@ -37,7 +37,7 @@ impl JobRunner<'_> {
         let db = match record {
             Ok(record) => record
                 .placement
-                .open_for_job(self.config, tenant)
+                .open(self.config, tenant)
                 .await
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e),

@@ -182,7 +182,8 @@ impl Ledger {
     /// [`Ledger::insert`] as one PostgreSQL statement with its values quoted in, sent in the
     /// migration's own round trip after its script: on a server, round trips are what a
     /// fleet of small schemas spends its time on. `execution_ms` is the server's: the time
-    /// since the round trip began (`statement_timestamp()`: the script's message).
+    /// since the round trip began (`statement_timestamp()`: the script's message); the
+    /// entry's `applied_at` is when the round trip was sent.
     pub fn pg_insert_statement(entry: &LedgerEntry) -> String {
         let q = crate::sql::quote_pg_literal;
         format!(

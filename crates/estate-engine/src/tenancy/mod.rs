@@ -336,18 +336,12 @@ impl Placement {
 
     /// Opens the tenant's database, which must exist.
     pub async fn open(&self, config: &Config, slug: &str) -> Result<Database> {
-        self.open_as(config, slug, Open::Existing).await
-    }
-
-    /// Opens the tenant's database for a job's turn, whose plan has just seen it exist: a
-    /// schema gone since is found by the turn's first transaction, not looked for first.
-    pub async fn open_for_job(&self, config: &Config, slug: &str) -> Result<Database> {
-        self.open_as(config, slug, Open::ExistingCheckedByTransactions)
-            .await
-    }
-
-    async fn open_as(&self, config: &Config, slug: &str, open: Open) -> Result<Database> {
-        Database::open(format!("tenant {slug}"), &self.address(config)?, open).await
+        Database::open(
+            format!("tenant {slug}"),
+            &self.address(config)?,
+            Open::Existing,
+        )
+        .await
     }
 
     /// Creates the tenant's (empty) database or schema; an existing one is kept as it is.

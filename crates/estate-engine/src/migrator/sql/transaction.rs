@@ -75,7 +75,7 @@ impl SqlMigrator {
         let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
         // `done[..committed]` is committed and reported; the rest waits for `tx`'s commit.
         let mut committed = 0;
-        // The open transaction holds the savepoint of its last migration, not yet released.
+        // The open transaction holds a savepoint set after its last migration, for the next.
         let mut held = false;
         let mut stopped: Result<()> = Ok(());
         for m in migrations {
@@ -156,15 +156,18 @@ impl SqlMigrator {
             {
                 Err(e) => Err(failed(file, db, e)),
                 Ok(()) if inline.is_some() => Ok(()),
-                Ok(()) if direction == RunDirection::Up => {
-                    let entry = self.entry(scope, m, up, batch, started, run);
-                    Ledger::insert(&mut open, &entry)
-                        .await
-                        .map_err(|e| Error::db(db.label(), e))
+                Ok(()) => {
+                    let row = if direction == RunDirection::Up {
+                        let entry = self.entry(scope, m, up, batch, started, run);
+                        Ledger::insert(&mut open, &entry).await
+                    } else {
+                        Ledger::erase(&mut open, &self.context, scope, m.version).await
+                    };
+                    match row {
+                        Ok(()) => open.renew_savepoint().await,
+                        Err(e) => Err(Error::db(db.label(), e)),
+                    }
                 }
-                Ok(()) => Ledger::erase(&mut open, &self.context, scope, m.version)
-                    .await
-                    .map_err(|e| Error::db(db.label(), e)),
             };
             if let Err(e) = result {
                 if let Err(undo) = open.rollback_to_savepoint().await {
@@ -179,7 +182,7 @@ impl SqlMigrator {
                 stopped = Err(e);
                 break;
             }
-            // Released by the next migration's round trip, or ended by the commit.
+            // Renewed after it: the next migration's, or ended by the commit.
             held = true;
             tx = Some(open);
             if direction == RunDirection::Up {

@@ -999,6 +999,18 @@ fn a_missing_schema_is_refused_never_replaced_by_public() {
     );
 }
 
+/// A schema-layout project with tenant acme on pg1 and context `name`, its migrations to write.
+fn acme_with_context(pg: Pg, name: &str) -> Project {
+    let p = Project::new(pg, Layout::Schema, false);
+    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
+        .expect(0);
+    p.write(
+        &format!("contexts/{name}/context.toml"),
+        &format!("name = \"{name}\"\ntitle = \"{name}\"\nversion = \"1.0.0\"\n"),
+    );
+    p
+}
+
 /// On a server a migration's ledger row rides in the migration's own round trip, its values
 /// quoted into the SQL: a description with quotes and backslashes, after a script that ends in
 /// a comment with no newline, lands as written, and a rollback erases it the same way.
@@ -1006,13 +1018,7 @@ fn a_missing_schema_is_refused_never_replaced_by_public() {
 fn a_hostile_description_reaches_the_ledger_as_written() {
     let Some(pg) = pg() else { return };
     let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
-    let p = Project::new(pg, Layout::Schema, false);
-    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
-        .expect(0);
-    p.write(
-        "contexts/odd/context.toml",
-        "name = \"odd\"\ntitle = \"Odd\"\nversion = \"1.0.0\"\n",
-    );
+    let p = acme_with_context(pg, "odd");
     let stem = r"0001_o'brien\says_');_DROP_TABLE_odd;_--";
     p.write(
         &format!("contexts/odd/migrations/tenant/{stem}.up.sql"),
@@ -1056,13 +1062,7 @@ fn a_hostile_description_reaches_the_ledger_as_written() {
 fn a_syntax_error_in_a_later_migration_keeps_the_earlier_ones() {
     let Some(pg) = pg() else { return };
     let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
-    let p = Project::new(pg, Layout::Schema, false);
-    p.estate(&["tenants", "add", "acme", "--server", "pg1"])
-        .expect(0);
-    p.write(
-        "contexts/pair/context.toml",
-        "name = \"pair\"\ntitle = \"Pair\"\nversion = \"1.0.0\"\n",
-    );
+    let p = acme_with_context(pg, "pair");
     let dir = "contexts/pair/migrations/tenant";
     p.write(
         &format!("{dir}/0001_first.up.sql"),

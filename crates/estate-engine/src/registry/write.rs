@@ -47,23 +47,14 @@ pub enum RegistryWrite {
 const ROWS_PER_STATEMENT: usize = 500;
 
 impl RegistryWrite {
-    /// Writes of one kind go in one multi-row statement.
-    fn kind(&self) -> u8 {
-        match self {
-            RegistryWrite::Installation { .. } => 0,
-            RegistryWrite::Removal { .. } => 1,
-            RegistryWrite::History(_) => 2,
-            RegistryWrite::Log { .. } => 3,
-            RegistryWrite::Progress { .. } => 4,
-        }
-    }
-
     /// Writes of different classes touch different rows, so a batch may be written class by
     /// class; an installation's upserts and removals stay in their order, one class.
     fn class(&self) -> u8 {
         match self {
             RegistryWrite::Installation { .. } | RegistryWrite::Removal { .. } => 0,
-            other => other.kind(),
+            RegistryWrite::History(_) => 1,
+            RegistryWrite::Log { .. } => 2,
+            RegistryWrite::Progress { .. } => 3,
         }
     }
 
@@ -78,7 +69,7 @@ impl RegistryWrite {
 }
 
 /// How many of the writes at the head of `writes` one statement can take, in their order:
-/// the same kind, at most [`ROWS_PER_STATEMENT`], no installation twice.
+/// the same variant, at most [`ROWS_PER_STATEMENT`], no installation twice.
 fn run_len(writes: &[&RegistryWrite]) -> usize {
     let Some(first) = writes.first() else {
         return 0;
@@ -94,7 +85,8 @@ fn run_len(writes: &[&RegistryWrite]) -> usize {
         .iter()
         .take(ROWS_PER_STATEMENT)
         .take_while(|w| {
-            w.kind() == first.kind() && w.installation_key().is_none_or(|k| keys.insert(k))
+            std::mem::discriminant(**w) == std::mem::discriminant(*first)
+                && w.installation_key().is_none_or(|k| keys.insert(k))
         })
         .count()
 }

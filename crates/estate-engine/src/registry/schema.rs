@@ -264,7 +264,11 @@ async fn existing(address: &Address) -> Result<Option<Database>> {
     match Database::open("landlord", address, Open::Existing).await {
         Ok(db) => Ok(Some(db)),
         Err(e) if e.is_refusal() => match Database::exists(address).await? {
-            true => Err(e),
+            // Another estate made it between the two questions (two first `tenants add` at
+            // once): it is there now. A refusal for another reason comes back again.
+            true => Database::open("landlord", address, Open::Existing)
+                .await
+                .map(Some),
             false => Ok(None),
         },
         Err(e) => Err(e),

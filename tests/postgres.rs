@@ -1112,3 +1112,87 @@ fn a_syntax_error_in_a_later_migration_keeps_the_earlier_ones() {
     p.estate(&["migrate", "--all"]).expect(0);
     assert_eq!(state(), (vec![1, 2], true, true));
 }
+
+/// On a server a step whose migrations a job has seen run quickly goes in one round trip; when
+/// something in it fails, all of it is undone and the migrations run again one by one, so the
+/// tenant ends as without the batch: the migrations before the failing one applied and
+/// recorded, the failing one and those after it not.
+#[test]
+fn a_batched_step_that_fails_keeps_the_migrations_before_the_failure() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = acme_with_context(pg, "trio");
+    p.estate(&["tenants", "add", "zeta", "--server", "pg1"])
+        .expect(0);
+    // One tenant after the other, acme first: acme's step teaches the job that they are quick.
+    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
+    p.write("config/estate.toml", &format!("concurrency = 1\n{config}"));
+    for (v, name) in [(1, "one"), (2, "two"), (3, "three")] {
+        p.write(
+            &format!("contexts/trio/migrations/tenant/000{v}_create_trio_{name}.up.sql"),
+            &format!("CREATE TABLE trio_{name} (id INTEGER);\n"),
+        );
+        p.write(
+            &format!("contexts/trio/migrations/tenant/000{v}_create_trio_{name}.down.sql"),
+            &format!("DROP TABLE trio_{name};\n"),
+        );
+    }
+    let tenants = format!("{}_tenants", p.prefix);
+    let sql = |q: &str| {
+        block(async {
+            let mut c = p.connect(0, &tenants).await;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(q.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        })
+    };
+    // zeta's second migration will fail: its table is there already.
+    sql("CREATE TABLE t_zeta.trio_two (id INTEGER)");
+    let r = p.estate(&["install", "trio", "--all"]).expect(1);
+    let versions = |schema: &str| {
+        block(async {
+            let mut c = p.connect(0, &tenants).await;
+            sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+                "SELECT version FROM {schema}.estate_ledger WHERE context = 'trio' ORDER BY version"
+            )))
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(v,)| v)
+            .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(versions("t_acme"), [1, 2, 3]);
+    assert_eq!(versions("t_zeta"), [1], "{}{}", r.stdout, r.stderr);
+    let tables = block(async {
+        let mut c = p.connect(0, &tenants).await;
+        sqlx::query_as::<_, (bool, bool)>(
+            "SELECT to_regclass('t_zeta.trio_one') IS NOT NULL,
+                    to_regclass('t_zeta.trio_three') IS NOT NULL",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+    });
+    assert_eq!(tables, (true, false), "0001 kept, 0003 never ran");
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("0002_create_trio_two"),
+        "the failing migration is named: {all}"
+    );
+    // The batch was tried on zeta (and undone), not merely skipped.
+    let log = std::fs::read_dir(p.path("var/log"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(
+        log.contains("failed together; running them one by one"),
+        "the step went in one round trip first"
+    );
+    // Fixed, the same command finishes zeta.
+    sql("DROP TABLE t_zeta.trio_two");
+    p.estate(&["install", "trio", "--all"]).expect(0);
+    assert_eq!(versions("t_zeta"), [1, 2, 3]);
+}

@@ -227,6 +227,49 @@ async fn holder(conn: &mut PgConnection, key: i64) -> String {
     }
 }
 
+/// Begins a transaction on a PostgreSQL database, pinned to `schema` and with `wait` holding
+/// its transaction-level advisory lock (see [`pin_and_lock`]). When the lock is free, all of
+/// it is one round trip: `BEGIN`, the pin, and the lock taken with a `lock_timeout` of 1 ms,
+/// which is set back before anything else runs. When another session holds the lock, that
+/// transaction ends and a second one waits for the lock as [`pin_and_lock`] does, saying who
+/// holds it should `wait` run out.
+pub(super) async fn begin_pinned_and_locked(
+    label: &str,
+    address: &Address,
+    pool: &sqlx::PgPool,
+    schema: Option<&str>,
+    wait: Option<Duration>,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let Address::Postgres {
+        server, database, ..
+    } = address
+    else {
+        return Err(Error::Migrator(format!(
+            "{label}: a PostgreSQL transaction on a database that is not PostgreSQL's"
+        )));
+    };
+    let mut statement = String::from("BEGIN");
+    if let Some(schema) = schema {
+        statement.push_str(&format!(
+            "; SELECT set_config('search_path', {}, true)",
+            crate::sql::quote_pg_literal(&crate::sql::quote_ident(schema))
+        ));
+    }
+    if wait.is_some() {
+        // A number, not text from anywhere: nothing to quote.
+        let key = lock_key(&server.name, database, schema);
+        statement.push_str(&format!(
+            "; SET LOCAL lock_timeout = 1; SELECT pg_advisory_xact_lock({key}); SET LOCAL lock_timeout TO DEFAULT"
+        ));
+    }
+    if let Some(tx) = super::postgres::begin_with(label, server, database, pool, statement).await? {
+        return Ok(tx);
+    }
+    let mut tx = super::postgres::begin(label, server, database, pool).await?;
+    pin_and_lock(&mut tx, label, address, schema, wait).await?;
+    Ok(tx)
+}
+
 /// At the start of a PostgreSQL transaction: pins `search_path` to `schema` for the
 /// transaction alone, and with `wait`, takes the database's transaction-level advisory lock.
 /// Both in one round trip when the lock is free.

@@ -252,19 +252,20 @@ impl Database {
             Pool::Sqlite(pool) => {
                 TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(err)?)
             }
+            // A server gone since the tenant was opened fails this at once, rather than
+            // after the pool's acquire timeout, tenant after tenant.
             Pool::Postgres(pool) => {
-                let mut tx = match &self.address {
-                    // A server gone since the tenant was opened fails this at once, rather
-                    // than after the pool's acquire timeout, tenant after tenant.
-                    Address::Postgres {
-                        server, database, ..
-                    } => postgres::begin(&self.label, server, database, pool).await?,
-                    Address::Sqlite { .. } => pool.begin().await.map_err(err)?,
-                };
                 let wait = *crate::sync::lock(&self.xact_lock);
-                lock::pin_and_lock(&mut tx, &self.label, &self.address, self.pinned(), wait)
-                    .await?;
-                TxInner::Postgres(tx)
+                TxInner::Postgres(
+                    lock::begin_pinned_and_locked(
+                        &self.label,
+                        &self.address,
+                        pool,
+                        self.pinned(),
+                        wait,
+                    )
+                    .await?,
+                )
             }
         };
         Ok(Tx {
@@ -351,8 +352,11 @@ impl Database {
     }
 }
 
+/// Sets the savepoint a migration rolls back to when it fails.
+pub const SET_SAVEPOINT: &str = "SAVEPOINT estate_migration";
+
 /// Ends a migration's savepoint and sets the next one's (the last is ended by the commit).
-const RENEW_SAVEPOINT: &str = "RELEASE SAVEPOINT estate_migration; SAVEPOINT estate_migration";
+pub const RENEW_SAVEPOINT: &str = "RELEASE SAVEPOINT estate_migration; SAVEPOINT estate_migration";
 
 /// A transaction on one [`Database`]. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
@@ -395,7 +399,8 @@ impl Tx {
     ) -> Result<(), sqlx::Error> {
         let mut script = String::with_capacity(sql.len() + 128);
         if !held {
-            script.push_str("SAVEPOINT estate_migration;\n");
+            script.push_str(SET_SAVEPOINT);
+            script.push_str(";\n");
         }
         for statement in before {
             script.push_str(statement);
@@ -410,6 +415,24 @@ impl Tx {
             script.push_str(RENEW_SAVEPOINT);
         }
         self.execute_script(&script).await
+    }
+
+    /// Runs a script of several statements in one round trip and returns, in order, the
+    /// integer of every row it yields whose first column is named `column` (the rows of the
+    /// script's own statements are left out).
+    pub async fn execute_collecting(
+        &mut self,
+        sql: &str,
+        column: &str,
+    ) -> Result<Vec<i64>, sqlx::Error> {
+        use sqlx::{Column, Row};
+        crate::on_tx!(self, conn => {
+            let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?;
+            rows.iter()
+                .filter(|r| r.columns().first().is_some_and(|c| c.name() == column))
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect()
+        })
     }
 
     /// Ends the savepoint of the migration that just succeeded and sets the next one's.

@@ -33,7 +33,7 @@ mod admin;
 mod libpq;
 mod reach;
 
-pub(super) use reach::{begin, with_server};
+pub(super) use reach::{begin, begin_with, with_server};
 use reach::{fail_fast, first_connection};
 
 /// How many tenants of one server are migrated at once, unless the config says.

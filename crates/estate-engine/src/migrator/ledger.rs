@@ -42,6 +42,34 @@ pub const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS estate_ledger (
     PRIMARY KEY (context, scope, version)
 )";
 
+/// Where the server counts a migration's `execution_ms` from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// The round trip's start (`statement_timestamp()`): the migration had it to itself.
+    Message,
+    /// The mark [`Since::MARK`] set just before the migration's script: migrations that
+    /// share a round trip share its start too.
+    Mark,
+}
+
+impl Since {
+    /// Marks the start of the migration whose script follows, for [`Since::Mark`].
+    pub const MARK: &'static str =
+        "SELECT set_config('estate.migration_started', clock_timestamp()::text, true)";
+
+    /// The milliseconds from this start to now, as a PostgreSQL `bigint` expression.
+    pub fn elapsed_ms(self) -> &'static str {
+        match self {
+            Since::Message => {
+                "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint"
+            }
+            Since::Mark => {
+                "(extract(epoch FROM clock_timestamp() - current_setting('estate.migration_started')::timestamptz) * 1000)::bigint"
+            }
+        }
+    }
+}
+
 /// One applied migration, as the ledger records it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct LedgerEntry {
@@ -130,6 +158,23 @@ impl Ledger {
     /// in its pinned schema), with which of estate's tables exist there.
     pub async fn read(tx: &mut Tx) -> Result<(Present, Vec<LedgerEntry>), sqlx::Error> {
         let present = Present::read(tx).await?;
+        Self::rows_if(tx, present).await
+    }
+
+    /// [`Ledger::read`] for a step about to migrate: sets the savepoint its first migration
+    /// rolls back to (`estate_migration`), after the lock and before anything is applied, in
+    /// the same round trip as the read of which tables exist.
+    pub async fn read_setting_savepoint(
+        tx: &mut Tx,
+    ) -> Result<(Present, Vec<LedgerEntry>), sqlx::Error> {
+        let present = Present::read_setting_savepoint(tx).await?;
+        Self::rows_if(tx, present).await
+    }
+
+    async fn rows_if(
+        tx: &mut Tx,
+        present: Present,
+    ) -> Result<(Present, Vec<LedgerEntry>), sqlx::Error> {
         if !present.ledger {
             return Ok((present, Vec::new()));
         }
@@ -181,14 +226,12 @@ impl Ledger {
 
     /// [`Ledger::insert`] as one PostgreSQL statement with its values quoted in, sent in the
     /// migration's own round trip after its script: on a server, round trips are what a
-    /// fleet of small schemas spends its time on. `execution_ms` is the server's: the time
-    /// since the round trip began (`statement_timestamp()`: the script's message); the
-    /// entry's `applied_at` is when the round trip was sent.
-    pub fn pg_insert_statement(entry: &LedgerEntry) -> String {
+    /// fleet of small schemas spends its time on. `execution_ms` is the server's, counted
+    /// from `since`; the entry's `applied_at` is when the round trip was sent.
+    pub fn pg_insert_statement(entry: &LedgerEntry, since: Since) -> String {
         let q = crate::sql::quote_pg_literal;
         format!(
-            "INSERT INTO estate_ledger ({COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {},
-               (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::bigint, {})",
+            "INSERT INTO estate_ledger ({COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
             q(&entry.context),
             q(&entry.scope),
             entry.version,
@@ -196,6 +239,7 @@ impl Ledger {
             q(&entry.checksum),
             entry.batch,
             q(&entry.applied_at),
+            since.elapsed_ms(),
             q(&entry.applied_by),
         )
     }
@@ -275,6 +319,20 @@ pub struct Present {
     pub unfinished: bool,
 }
 
+/// Which of estate's tables exist in the schema a PostgreSQL transaction is pinned to:
+/// through pg_class and the statement's own snapshot, taken after the lock was, so a table
+/// another job created and committed while this one waited is seen. (to_regclass reads the
+/// session's catalog cache, which waiting on an advisory lock does not refresh: it could say
+/// "no ledger" here and this job would run migrations already applied.) In current_schema(),
+/// where the unqualified names resolve. One table's index scan: the query is planned anew for
+/// each tenant (its schema changes the plan's inputs), and a join costs the server more to
+/// plan than to run. `$1` and `$2` are the two tables' names.
+const PRESENT_PG: &str =
+    "SELECT COALESCE(bool_or(relname = $1), false), COALESCE(bool_or(relname = $2), false)
+     FROM pg_catalog.pg_class
+     WHERE relname IN ($1, $2)
+       AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())";
+
 impl Present {
     pub async fn read(tx: &mut Tx) -> Result<Present, sqlx::Error> {
         let engine = tx_engine(tx);
@@ -288,20 +346,7 @@ impl Present {
                 .bind(super::UNFINISHED_TABLE)
                 .fetch_one(&mut *conn)
                 .await?,
-                // From pg_class through the statement's own snapshot, taken after the lock
-                // was: a table another job created and committed while this one waited is
-                // seen. (to_regclass reads the session's catalog cache, which waiting on an
-                // advisory lock does not refresh: it could say "no ledger" here and this job
-                // would run migrations already applied.) In current_schema(), where the
-                // unqualified names resolve. One table's index scan: the query is planned
-                // anew for each tenant (its schema changes the plan's inputs), and a join
-                // costs the server more to plan than to run.
-                Engine::Postgres => sqlx::query_as(
-                    "SELECT COALESCE(bool_or(relname = $1), false), COALESCE(bool_or(relname = $2), false)
-                     FROM pg_catalog.pg_class
-                     WHERE relname IN ($1, $2)
-                       AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())",
-                )
+                Engine::Postgres => sqlx::query_as(PRESENT_PG)
                 .bind(LEDGER_TABLE)
                 .bind(super::UNFINISHED_TABLE)
                 .fetch_one(&mut *conn)
@@ -309,5 +354,31 @@ impl Present {
             }
         });
         Ok(Present { ledger, unfinished })
+    }
+
+    /// [`Present::read`] after setting the savepoint `estate_migration`: on a server in the
+    /// same round trip, its table names quoted in (they are estate's own).
+    pub async fn read_setting_savepoint(tx: &mut Tx) -> Result<Present, sqlx::Error> {
+        use sqlx::Row;
+        let crate::database::TxInner::Postgres(pg) = &mut tx.inner else {
+            tx.execute_script(crate::database::SET_SAVEPOINT).await?;
+            return Present::read(tx).await;
+        };
+        let q = crate::sql::quote_pg_literal;
+        let sql = format!(
+            "{};\n{}",
+            crate::database::SET_SAVEPOINT,
+            PRESENT_PG
+                .replace("$1", &q(LEDGER_TABLE))
+                .replace("$2", &q(super::UNFINISHED_TABLE))
+        );
+        let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut **pg)
+            .await?;
+        let row = rows.last().ok_or(sqlx::Error::RowNotFound)?;
+        Ok(Present {
+            ledger: row.try_get(0)?,
+            unfinished: row.try_get(1)?,
+        })
     }
 }

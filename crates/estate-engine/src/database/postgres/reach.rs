@@ -73,6 +73,26 @@ pub(in crate::database) async fn begin(
     fail_fast(label, server, database, pool.begin()).await
 }
 
+/// [`begin`] with `statement` in place of `BEGIN` (it begins the transaction and may do more
+/// in the same round trip); `None` when a lock it takes timed out (SQLSTATE 55P03), the
+/// transaction then rolled back.
+pub(in crate::database) async fn begin_with(
+    label: &str,
+    server: &Server,
+    database: &str,
+    pool: &PgPool,
+    statement: String,
+) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
+    fail_fast(label, server, database, async {
+        match pool.begin_with(sqlx::AssertSqlSafe(statement)).await {
+            Ok(tx) => Ok(Some(tx)),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
 /// Runs `work` (which waits on a pool) on `database`, failing fast on a server that is down
 /// or a database that is missing: a server not known to be up is asked by hand first, and a
 /// pool still waiting after a moment is raced by a connection made by hand.

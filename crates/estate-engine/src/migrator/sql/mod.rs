@@ -3,9 +3,11 @@
 //! Before anything runs, every applied migration is compared with its file: a changed file
 //! (drift) or a vanished one stops the run, because reverting or building on SQL that no
 //! longer matches what ran would corrupt the schema silently. A step's migrations then run in
-//! one transaction (`transaction.rs`), except a `-- no-transaction` one, which runs on its
-//! own, statement by statement (`outside.rs`).
+//! one transaction (`transaction.rs`; on a server, quick ones in one round trip: `batch.rs`),
+//! except a `-- no-transaction` one, which runs on its own, statement by statement
+//! (`outside.rs`).
 
+mod batch;
 mod outside;
 mod transaction;
 
@@ -27,6 +29,8 @@ use crate::sql::Engine;
 pub struct SqlMigrator {
     context: String,
     sets: BTreeMap<Scope, MigrationSet>,
+    /// How long its migrations took here, to judge which steps may be batched.
+    durations: batch::Durations,
 }
 
 impl SqlMigrator {
@@ -34,6 +38,7 @@ impl SqlMigrator {
         SqlMigrator {
             context: context.into(),
             sets,
+            durations: batch::Durations::default(),
         }
     }
 

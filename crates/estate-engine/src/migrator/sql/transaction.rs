@@ -10,10 +10,11 @@
 use std::time::Instant;
 
 use super::SqlMigrator;
+use super::batch::Batched;
 use crate::catalog::{Migration, Scope, SqlFile};
 use crate::database::{Database, Tx};
 use crate::error::{Error, Result};
-use crate::migrator::ledger::CREATE_LEDGER;
+use crate::migrator::ledger::{CREATE_LEDGER, Since};
 use crate::migrator::{Ledger, MigrationRun, RunContext, RunDirection, ScopeStatus};
 use crate::sql::Engine;
 
@@ -22,6 +23,8 @@ pub(super) struct Started {
     pub(super) tx: Tx,
     /// The ledger table exists (else the first migration applied creates it).
     has_ledger: bool,
+    /// The transaction holds the savepoint its first migration rolls back to.
+    held: bool,
     /// The batch number of what this step applies: one more than the database's last.
     batch: i64,
 }
@@ -37,7 +40,7 @@ impl SqlMigrator {
         db: &Database,
     ) -> Result<(Started, ScopeStatus)> {
         let mut tx = db.begin().await?;
-        let (present, all) = Ledger::read(&mut tx)
+        let (present, all) = Ledger::read_setting_savepoint(&mut tx)
             .await
             .map_err(|e| Error::db(db.label(), e))?;
         let batch = all.iter().map(|e| e.batch).max().unwrap_or(0) + 1;
@@ -48,6 +51,7 @@ impl SqlMigrator {
             Started {
                 tx,
                 has_ledger: present.ledger,
+                held: true,
                 batch,
             },
             status,
@@ -67,18 +71,38 @@ impl SqlMigrator {
         run: &RunContext,
     ) -> Result<Vec<MigrationRun>> {
         let Started {
-            tx,
+            mut tx,
             mut has_ledger,
+            mut held,
             batch,
         } = started;
-        let mut tx = Some(tx);
         let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
+        // On a server, the whole step in one round trip when it all succeeds.
+        let mut one_by_one = migrations;
+        if held
+            && db.engine() == Engine::Postgres
+            && migrations.len() > 1
+            && self.durations.quick(scope, migrations, direction)
+        {
+            match self
+                .apply_batch(
+                    scope, db, &mut tx, migrations, direction, batch, has_ledger, run,
+                )
+                .await?
+            {
+                Batched::Applied(records) => {
+                    done = records;
+                    one_by_one = &[];
+                }
+                Batched::NotTried => {}
+                Batched::Undone => held = false,
+            }
+        }
+        let mut tx = Some(tx);
         // `done[..committed]` is committed and reported; the rest waits for `tx`'s commit.
         let mut committed = 0;
-        // The open transaction holds a savepoint set after its last migration, for the next.
-        let mut held = false;
         let mut stopped: Result<()> = Ok(());
-        for m in migrations {
+        for m in one_by_one {
             if let Err(e) =
                 run.stop_before(done.len(), &format!("{:04} ({})", m.version, m.description))
             {
@@ -125,12 +149,12 @@ impl SqlMigrator {
                 Some(open) => open,
                 None => {
                     let mut fresh = db.begin().await?;
-                    has_ledger = Ledger::read(&mut fresh)
+                    has_ledger = Ledger::read_setting_savepoint(&mut fresh)
                         .await
                         .map_err(|e| Error::db(db.label(), e))?
                         .0
                         .ledger;
-                    held = false;
+                    held = true;
                     fresh
                 }
             };
@@ -145,9 +169,10 @@ impl SqlMigrator {
             // On a server the ledger change rides in the script's round trip; SQLite has no
             // round trips to save, and its row is bound as usual.
             let inline = (db.engine() == Engine::Postgres).then(|| match direction {
-                RunDirection::Up => {
-                    Ledger::pg_insert_statement(&self.entry(scope, m, up, batch, started, run))
-                }
+                RunDirection::Up => Ledger::pg_insert_statement(
+                    &self.entry(scope, m, up, batch, started, run),
+                    Since::Message,
+                ),
                 RunDirection::Down => Ledger::pg_erase_statement(&self.context, scope, m.version),
             });
             let result = match open
@@ -189,6 +214,7 @@ impl SqlMigrator {
                 has_ledger = true;
             }
             let millis = started.elapsed().as_millis() as u64;
+            self.durations.note(scope, m, direction, millis);
             tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis, ?direction, "migration done, commits with its step");
             done.push(self.run_record(scope, db, m, direction, millis));
         }

@@ -1,0 +1,161 @@
+//! A step's migrations sent to a server in one round trip.
+//!
+//! On PostgreSQL every round trip is a wait at both ends, and a step of small migrations on a
+//! fleet of schemas spends more on those waits than on its SQL. So the step's migrations go
+//! together: each script, then its ledger change, after the savepoint the transaction holds.
+//! When all of it succeeds, that is the step, committed as one. When anything in it fails, the
+//! savepoint undoes all of it and the migrations run again one round trip each
+//! (`transaction.rs`), which says which one failed and keeps the ones before it, as if there
+//! had been no batch: PostgreSQL parses a whole message before it runs any of it, so the
+//! message alone cannot say that.
+//!
+//! A cancel lands at the next migration boundary, and a batch has none inside it: only a step
+//! whose migrations this process has seen run quickly goes in one (a fleet's first tenants
+//! teach it), so a cancel waits at most a fraction of a second longer, never a long migration.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use super::SqlMigrator;
+use crate::catalog::{Migration, Scope};
+use crate::database::{Database, RENEW_SAVEPOINT, Tx};
+use crate::migrator::ledger::{CREATE_LEDGER, Since};
+use crate::migrator::{Ledger, MigrationRun, RunContext, RunDirection};
+
+/// The longest a migration may have taken, each time it ran, for its step to be batched.
+const QUICK_MS: u64 = 20;
+
+/// The longest the migrations of a batch may have taken together.
+const BATCH_MS: u64 = 100;
+
+/// A migration going one way: its scope, version, and whether up.
+type Run = (Scope, i64, bool);
+
+/// The longest each migration took in this process, going each way.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Durations(Arc<Mutex<BTreeMap<Run, u64>>>);
+
+impl Durations {
+    pub(super) fn note(&self, scope: Scope, m: &Migration, direction: RunDirection, ms: u64) {
+        let up = direction == RunDirection::Up;
+        let mut seen = crate::sync::lock(&self.0);
+        let longest = seen.entry((scope, m.version, up)).or_default();
+        *longest = (*longest).max(ms);
+    }
+
+    /// Whether every one of `migrations` ran before, quickly, and all of them together too.
+    pub(super) fn quick(
+        &self,
+        scope: Scope,
+        migrations: &[&Migration],
+        direction: RunDirection,
+    ) -> bool {
+        let up = direction == RunDirection::Up;
+        let seen = crate::sync::lock(&self.0);
+        let mut total = 0;
+        for m in migrations {
+            match seen.get(&(scope, m.version, up)) {
+                Some(ms) if *ms <= QUICK_MS => total += ms,
+                _ => return false,
+            }
+        }
+        total <= BATCH_MS
+    }
+}
+
+/// The column of the rows that give each migration's time on the server.
+const MILLIS_COLUMN: &str = "estate_execution_ms";
+
+/// What became of a batch.
+pub(super) enum Batched {
+    /// Applied with their ledger changes, committed with the transaction.
+    Applied(Vec<MigrationRun>),
+    /// Not tried: a migration must run outside a transaction, or its files are missing.
+    NotTried,
+    /// Tried, failed, and undone to the savepoint, which is released: run them one by one.
+    Undone,
+}
+
+impl SqlMigrator {
+    /// Sends `migrations` in one round trip on `tx`, which holds the savepoint
+    /// `estate_migration` (and still holds a fresh one after a success). `has_ledger`: the
+    /// ledger table exists (else the first migration going up creates it).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn apply_batch(
+        &self,
+        scope: Scope,
+        db: &Database,
+        tx: &mut Tx,
+        migrations: &[&Migration],
+        direction: RunDirection,
+        batch: i64,
+        has_ledger: bool,
+        run: &RunContext,
+    ) -> crate::Result<Batched> {
+        let started = std::time::Instant::now();
+        let mut script = String::new();
+        for (i, m) in migrations.iter().enumerate() {
+            let Ok((up, down)) = Self::files(m, db.engine()) else {
+                return Ok(Batched::NotTried);
+            };
+            let file = match direction {
+                RunDirection::Up => up,
+                RunDirection::Down => down,
+            };
+            if file.no_transaction() {
+                return Ok(Batched::NotTried);
+            }
+            if i == 0 && direction == RunDirection::Up && !has_ledger {
+                script.push_str(CREATE_LEDGER);
+                script.push_str(";\n");
+            }
+            let change = match direction {
+                RunDirection::Up => Ledger::pg_insert_statement(
+                    &self.entry(scope, m, up, batch, started, run),
+                    Since::Mark,
+                ),
+                RunDirection::Down => Ledger::pg_erase_statement(&self.context, scope, m.version),
+            };
+            script.push_str(Since::MARK);
+            script.push_str(";\n");
+            script.push_str(&file.sql);
+            // On lines of their own: a script may end in a comment or without a `;`.
+            script.push_str("\n;\n");
+            script.push_str(&change);
+            script.push_str(";\nSELECT ");
+            script.push_str(Since::Mark.elapsed_ms());
+            script.push_str(" AS ");
+            script.push_str(MILLIS_COLUMN);
+            script.push_str(";\n");
+        }
+        script.push_str(RENEW_SAVEPOINT);
+        let millis = match tx.execute_collecting(&script, MILLIS_COLUMN).await {
+            Ok(millis) => millis,
+            Err(e) => {
+                if let Err(undo) = tx.rollback_to_savepoint().await {
+                    // The transaction is gone (the connection with it): the first error is
+                    // the one to tell.
+                    tracing::warn!(database = db.label(), error = %undo, "the transaction ended with the failed migrations");
+                    return Err(crate::Error::db(db.label(), e));
+                }
+                tracing::info!(database = db.label(), error = %e, "a step's migrations failed together; running them one by one");
+                return Ok(Batched::Undone);
+            }
+        };
+        let whole = started.elapsed().as_millis() as u64;
+        let records = migrations
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                // The server's own count; a share of the round trip should it be missing.
+                let ms = millis
+                    .get(i)
+                    .map_or(whole / migrations.len() as u64, |ms| (*ms).max(0) as u64);
+                self.durations.note(scope, m, direction, ms);
+                tracing::info!(context = %self.context, %scope, database = db.label(), version = m.version, millis = ms, ?direction, "migration done, commits with its step");
+                self.run_record(scope, db, m, direction, ms)
+            })
+            .collect();
+        Ok(Batched::Applied(records))
+    }
+}

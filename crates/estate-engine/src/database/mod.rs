@@ -90,6 +90,9 @@ impl Address {
     }
 }
 
+/// How long the tables found at a tenant's opening answer [`Database::has_table`].
+const FOUND_AT_OPEN_FOR: Duration = Duration::from_secs(1);
+
 /// One database estate migrates.
 pub struct Database {
     /// How messages name it: `landlord`, `tenant acme`.
@@ -103,6 +106,14 @@ pub struct Database {
     /// Set by [`Database::lock_transactions`]: each transaction first takes the database's
     /// advisory lock, waiting at most this long.
     xact_lock: std::sync::Mutex<Option<Duration>>,
+    /// estate's tables (`estate_*`) found in a schema-layout tenant as it was opened, in the
+    /// round trip that made sure the schema is there: [`Database::has_table`]'s first answer,
+    /// so a job's check of the ledger costs no round trip of its own. Gone once used, once a
+    /// transaction begins (what this process does there may change it), and after
+    /// [`FOUND_AT_OPEN_FOR`]: a read outside a transaction is as old as its round trip, and
+    /// this one is barely older.
+    found_at_open:
+        std::sync::Mutex<Option<(std::time::Instant, std::collections::BTreeSet<String>)>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -118,18 +129,20 @@ impl Database {
     /// Opens (or with [`Open::CreateIfMissing`], creates) the database at `address`.
     pub async fn open(label: impl Into<String>, address: &Address, open: Open) -> Result<Database> {
         let label = label.into();
-        let (pool, shared) = match address {
-            Address::Sqlite { path } => {
-                (Pool::Sqlite(sqlite::open(&label, path, open).await?), false)
-            }
+        let (pool, shared, found) = match address {
+            Address::Sqlite { path } => (
+                Pool::Sqlite(sqlite::open(&label, path, open).await?),
+                false,
+                None,
+            ),
             Address::Postgres {
                 server,
                 database,
                 schema,
             } => {
-                let (pool, shared) =
+                let (pool, shared, found) =
                     postgres::open(&label, server, database, schema.as_deref(), open).await?;
-                (Pool::Postgres(pool), shared)
+                (Pool::Postgres(pool), shared, found)
             }
         };
         // Every later error on it names the server too: with a server down, "tenant acme on
@@ -144,6 +157,7 @@ impl Database {
             pool,
             shared,
             xact_lock: std::sync::Mutex::new(None),
+            found_at_open: std::sync::Mutex::new(found.map(|f| (std::time::Instant::now(), f))),
         })
     }
 
@@ -159,6 +173,7 @@ impl Database {
             pool: Pool::Sqlite(sqlite::open_reader(&self.label, path).await?),
             shared: false,
             xact_lock: std::sync::Mutex::new(None),
+            found_at_open: std::sync::Mutex::new(None),
         }))
     }
 
@@ -245,6 +260,7 @@ impl Database {
     /// Starts a transaction. A step's migrations run in one, each inside a savepoint with its
     /// ledger row.
     pub async fn begin(&self) -> Result<Tx> {
+        crate::sync::lock(&self.found_at_open).take();
         let err = |e| Error::db(&self.label, e);
         let inner = match &self.pool {
             // IMMEDIATE takes the write lock up front, so a migration never fails halfway
@@ -297,6 +313,12 @@ impl Database {
 
     /// Whether a table exists (in the pinned schema, on PostgreSQL), without creating anything.
     pub async fn has_table(&self, table: &str) -> Result<bool> {
+        if table.starts_with("estate_")
+            && let Some((at, found)) = crate::sync::lock(&self.found_at_open).take()
+            && at.elapsed() < FOUND_AT_OPEN_FOR
+        {
+            return Ok(found.contains(table));
+        }
         let err = |e| Error::db(&self.label, e);
         let found: Option<(i32,)> = match &self.pool {
             Pool::Sqlite(pool) => {

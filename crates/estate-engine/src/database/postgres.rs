@@ -15,7 +15,7 @@
 //! pool still waiting after a moment is raced by one made by hand. Credentials stay inside
 //! [`Server`]: its `Debug` and every message name the server only.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -248,6 +248,11 @@ async fn found(
 const HAS_DATABASE: &str = "SELECT 1 FROM pg_database WHERE datname = $1";
 const HAS_SCHEMA: &str = "SELECT 1 FROM pg_namespace WHERE nspname = $1";
 
+/// A row when schema `$1` exists, with the names of estate's tables in it.
+const SCHEMA_AND_ESTATE_TABLES: &str = "SELECT ARRAY(SELECT relname::text FROM pg_catalog.pg_class
+         WHERE relnamespace = n.oid AND relname LIKE 'estate\\_%' AND relkind = 'r')
+     FROM pg_catalog.pg_namespace n WHERE n.nspname = $1";
+
 pub(super) async fn exists(server: &Server, database: &str, schema: Option<&str>) -> Result<bool> {
     let label = format!("database {database}");
     let mut conn = server.connect(&label, &server.default_database()).await?;
@@ -365,13 +370,15 @@ fn is_missing_database(e: &sqlx::Error) -> bool {
 
 /// Opens a database on `server`: its own pool, or with `schema`, the server's shared pool of
 /// `database` (the returned flag says it is shared: closing the tenant must not close it).
+/// With `schema`, also returns estate's own tables (named `estate_*`) found there, read in
+/// the round trip that makes sure the schema exists.
 pub(super) async fn open(
     label: &str,
     server: &Server,
     database: &str,
     schema: Option<&str>,
     open: Open,
-) -> Result<(PgPool, bool)> {
+) -> Result<(PgPool, bool, Option<BTreeSet<String>>)> {
     match open {
         Open::CreateIfMissing => create(label, server, database, schema).await?,
         // A missing database or schema shows up as the first connection's own error, or the
@@ -380,17 +387,17 @@ pub(super) async fn open(
     }
     if let Some(schema) = schema {
         let pool = shared_pool(label, server, database, schema).await?;
-        let found: Option<(i32,)> = fail_fast(label, server, database, async {
-            sqlx::query_as(HAS_SCHEMA)
+        let found: Option<(Vec<String>,)> = fail_fast(label, server, database, async {
+            sqlx::query_as(SCHEMA_AND_ESTATE_TABLES)
                 .bind(schema)
                 .fetch_optional(&pool)
                 .await
         })
         .await?;
-        if found.is_none() {
+        let Some((tables,)) = found else {
             return Err(missing(label, server, database, Some(schema)));
-        }
-        return Ok((pool, true));
+        };
+        return Ok((pool, true, Some(tables.into_iter().collect())));
     }
     let options = server.options_for(database)?;
     let pool = PgPoolOptions::new()
@@ -402,7 +409,7 @@ pub(super) async fn open(
         .test_before_acquire(false)
         .connect_lazy_with(options);
     first_connection(label, server, database, &pool).await?;
-    Ok((pool, false))
+    Ok((pool, false, None))
 }
 
 /// The server's pool for a database that schema-layout tenants share, made at first use (with

@@ -22,25 +22,25 @@ use crate::database::{Database, RENEW_SAVEPOINT, Tx};
 use crate::migrator::ledger::{CREATE_LEDGER, Since};
 use crate::migrator::{Ledger, MigrationRun, RunContext, RunDirection};
 
-/// The longest a migration may have taken, each time it ran, for its step to be batched.
-const QUICK_MS: u64 = 20;
+/// The longest a migration may have taken, the last time it ran, for its step to be batched.
+const QUICK_MS: u64 = 50;
 
-/// The longest the migrations of a batch may have taken together.
-const BATCH_MS: u64 = 100;
+/// The longest the migrations of a batch may have taken together, the last time each ran.
+const BATCH_MS: u64 = 250;
 
 /// A migration going one way: its scope, version, and whether up.
 type Run = (Scope, i64, bool);
 
-/// The longest each migration took in this process, going each way.
+/// How long each migration took the last time it ran in this process, going each way: the
+/// last time, not the longest, so one slow moment (a cold cache, a busy server) does not keep
+/// the rest of a fleet from batching.
 #[derive(Debug, Default, Clone)]
 pub(super) struct Durations(Arc<Mutex<BTreeMap<Run, u64>>>);
 
 impl Durations {
     pub(super) fn note(&self, scope: Scope, m: &Migration, direction: RunDirection, ms: u64) {
         let up = direction == RunDirection::Up;
-        let mut seen = crate::sync::lock(&self.0);
-        let longest = seen.entry((scope, m.version, up)).or_default();
-        *longest = (*longest).max(ms);
+        crate::sync::lock(&self.0).insert((scope, m.version, up), ms);
     }
 
     /// Whether every one of `migrations` ran before, quickly, and all of them together too.

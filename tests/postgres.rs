@@ -1196,3 +1196,178 @@ fn a_batched_step_that_fails_keeps_the_migrations_before_the_failure() {
     p.estate(&["install", "trio", "--all"]).expect(0);
     assert_eq!(versions("t_zeta"), [1, 2, 3]);
 }
+
+/// The key of a tenant schema's advisory lock, as estate computes it.
+fn schema_lock_key(p: &Project, schema: &str) -> i64 {
+    use sha2::Digest;
+    let digest =
+        sha2::Sha256::digest(format!("estate:pg1/{}_tenants/{schema}", p.prefix).as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// A tenant whose lock another session holds for a moment is waited for, and the connection
+/// whose quick try at the lock timed out goes back to the pool clean: the tenants after it,
+/// on the same connections, install as usual.
+#[test]
+fn a_tenant_locked_for_a_moment_is_waited_for_and_the_next_ones_install() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = acme_with_context(pg, "solo");
+    for t in ["bravo", "charlie", "delta"] {
+        p.estate(&["tenants", "add", t, "--server", "pg1"])
+            .expect(0);
+    }
+    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
+    p.write("config/estate.toml", &format!("concurrency = 1\n{config}"));
+    p.write(
+        "contexts/solo/migrations/tenant/0001_create_solo.up.sql",
+        "CREATE TABLE solo (id INTEGER);\n",
+    );
+    p.write(
+        "contexts/solo/migrations/tenant/0001_create_solo.down.sql",
+        "DROP TABLE solo;\n",
+    );
+    let tenants = format!("{}_tenants", p.prefix);
+    let key = schema_lock_key(&p, "t_acme");
+    let (held, hold) = std::sync::mpsc::channel();
+    let r = std::thread::scope(|s| {
+        let holder = s.spawn(|| {
+            block(async {
+                let mut c = p.connect(0, &tenants).await;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(key)
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                held.send(()).unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            })
+        });
+        hold.recv().unwrap();
+        let started = Instant::now();
+        let r = p.estate(&["install", "solo", "--all"]);
+        holder.join().unwrap();
+        (r, started.elapsed())
+    });
+    let (r, took) = r;
+    let r = r.expect(0);
+    assert!(r.stdout.contains("4 succeeded"), "{}{}", r.stdout, r.stderr);
+    assert!(took.as_millis() >= 1000, "acme was waited for: {took:?}");
+    let installed = block(async {
+        let mut c = p.connect(0, &tenants).await;
+        let mut n = 0;
+        for t in ["acme", "bravo", "charlie", "delta"] {
+            let (found,): (bool,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT to_regclass('t_{t}.solo') IS NOT NULL"
+            )))
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            n += usize::from(found);
+        }
+        n
+    });
+    assert_eq!(installed, 4);
+}
+
+/// An interrupt (a job told to stop, its grace over) stops a step sent in one round trip whole:
+/// nothing of it stays and nothing of it runs again, however quick its migrations were on the
+/// tenant before.
+#[test]
+fn an_interrupted_batch_is_undone_whole_and_not_run_again() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = acme_with_context(pg, "pair");
+    p.estate(&["tenants", "add", "zeta", "--server", "pg1"])
+        .expect(0);
+    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
+    p.write("config/estate.toml", &format!("concurrency = 1\n{config}"));
+    // Quick on acme; on zeta it waits for a lock the test holds.
+    p.write(
+        "contexts/pair/migrations/tenant/0001_one.up.sql",
+        "CREATE TABLE pair_one (id INTEGER);\nSELECT pg_advisory_xact_lock(777, hashtext(current_schema()));\n",
+    );
+    p.write(
+        "contexts/pair/migrations/tenant/0001_one.down.sql",
+        "DROP TABLE pair_one;\n",
+    );
+    p.write(
+        "contexts/pair/migrations/tenant/0002_two.up.sql",
+        "CREATE TABLE pair_two (id INTEGER);\n",
+    );
+    p.write(
+        "contexts/pair/migrations/tenant/0002_two.down.sql",
+        "DROP TABLE pair_two;\n",
+    );
+    let tenants = format!("{}_tenants", p.prefix);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut holder = rt.block_on(p.connect(0, &tenants));
+    rt.block_on(
+        sqlx::query("SELECT pg_advisory_lock(777, hashtext('t_zeta'))").execute(&mut holder),
+    )
+    .unwrap();
+    let mut child = p
+        .command(&["install", "pair", "--all"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let sent = Instant::now();
+    // SAFETY: kill only sends a signal, to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let mut ended = None;
+    while sent.elapsed() < std::time::Duration::from_secs(15) {
+        if let Some(status) = child.try_wait().unwrap() {
+            ended = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    rt.block_on(
+        sqlx::query("SELECT pg_advisory_unlock(777, hashtext('t_zeta'))").execute(&mut holder),
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(ended.is_some(), "ended within 15 s of the signal: {err}");
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    let zeta: (bool, bool) = rt
+        .block_on(
+            sqlx::query_as(
+                "SELECT to_regclass('t_zeta.pair_one') IS NOT NULL,
+                        to_regclass('t_zeta.estate_ledger') IS NOT NULL",
+            )
+            .fetch_one(&mut holder),
+        )
+        .unwrap();
+    assert_eq!(zeta, (false, false), "nothing of zeta's step stays: {err}");
+    let acme: (bool, bool) = rt
+        .block_on(
+            sqlx::query_as(
+                "SELECT to_regclass('t_acme.pair_one') IS NOT NULL, to_regclass('t_acme.pair_two') IS NOT NULL",
+            )
+            .fetch_one(&mut holder),
+        )
+        .unwrap();
+    assert_eq!(acme, (true, true), "acme's step committed before: {err}");
+}

@@ -229,10 +229,12 @@ async fn holder(conn: &mut PgConnection, key: i64) -> String {
 
 /// Begins a transaction on a PostgreSQL database, pinned to `schema` and with `wait` holding
 /// its transaction-level advisory lock (see [`pin_and_lock`]). When the lock is free, all of
-/// it is one round trip: `BEGIN`, the pin, and the lock taken with a `lock_timeout` of 1 ms,
-/// which is set back before anything else runs. When another session holds the lock, that
-/// transaction ends and a second one waits for the lock as [`pin_and_lock`] does, saying who
-/// holds it should `wait` run out.
+/// it is one round trip: the pin, and the lock taken with a `lock_timeout` of 1 ms that is set
+/// back at once, in the implicit transaction of a message of several statements, which the
+/// `BEGIN` at its end makes the transaction. When another session holds the lock, the lock's
+/// statement fails, which ends that implicit transaction whole (the connection is left as
+/// clean as before; the server logs the timeout), and a second transaction waits for the lock
+/// as [`pin_and_lock`] does, naming who holds it should `wait` run out.
 pub(super) async fn begin_pinned_and_locked(
     label: &str,
     address: &Address,
@@ -248,10 +250,10 @@ pub(super) async fn begin_pinned_and_locked(
             "{label}: a PostgreSQL transaction on a database that is not PostgreSQL's"
         )));
     };
-    let mut statement = String::from("BEGIN");
+    let mut statement = String::new();
     if let Some(schema) = schema {
         statement.push_str(&format!(
-            "; SELECT set_config('search_path', {}, true)",
+            "SELECT set_config('search_path', {}, true); ",
             crate::sql::quote_pg_literal(&crate::sql::quote_ident(schema))
         ));
     }
@@ -259,9 +261,10 @@ pub(super) async fn begin_pinned_and_locked(
         // A number, not text from anywhere: nothing to quote.
         let key = lock_key(&server.name, database, schema);
         statement.push_str(&format!(
-            "; SET LOCAL lock_timeout = 1; SELECT pg_advisory_xact_lock({key}); SET LOCAL lock_timeout TO DEFAULT"
+            "SET LOCAL lock_timeout = 1; SELECT pg_advisory_xact_lock({key}); SET LOCAL lock_timeout TO DEFAULT; "
         ));
     }
+    statement.push_str("BEGIN");
     if let Some(tx) = super::postgres::begin_with(label, server, database, pool, statement).await? {
         return Ok(tx);
     }

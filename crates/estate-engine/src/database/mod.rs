@@ -109,7 +109,8 @@ pub struct Database {
     /// estate's tables (`estate_*`) found in a schema-layout tenant as it was opened, in the
     /// round trip that made sure the schema is there: [`Database::has_table`]'s first answer,
     /// so a job's check of the ledger costs no round trip of its own. Gone once used, once a
-    /// transaction begins (what this process does there may change it), and after
+    /// transaction begins (what this process does there may change it), once a lock is
+    /// waited for (what another job did meanwhile is not in it), and after
     /// [`FOUND_AT_OPEN_FOR`]: a read outside a transaction is as old as its round trip, and
     /// this one is barely older.
     found_at_open:
@@ -308,6 +309,8 @@ impl Database {
     /// Takes this database's advisory lock, waiting at most `wait`, so two estate jobs never
     /// migrate it at once.
     pub async fn lock(&self, wait: Duration) -> Result<DatabaseLock> {
+        // What another job did while this one waited is not in it.
+        crate::sync::lock(&self.found_at_open).take();
         DatabaseLock::acquire(&self.label, &self.address, wait).await
     }
 
@@ -441,7 +444,7 @@ impl Tx {
 
     /// Runs a script of several statements in one round trip and returns, in order, the
     /// integer of every row it yields whose first column is named `column` (the rows of the
-    /// script's own statements are left out).
+    /// script's own statements are left out). Errs only when the server does.
     pub async fn execute_collecting(
         &mut self,
         sql: &str,
@@ -450,10 +453,14 @@ impl Tx {
         use sqlx::{Column, Row};
         crate::on_tx!(self, conn => {
             let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?;
-            rows.iter()
+            // A row that does not decode is left out, never an error: the server has run
+            // the whole script by then, and an error here would have the caller undo and
+            // run it again.
+            Ok(rows
+                .iter()
                 .filter(|r| r.columns().first().is_some_and(|c| c.name() == column))
-                .map(|r| r.try_get::<i64, _>(0))
-                .collect()
+                .filter_map(|r| r.try_get::<i64, _>(0).ok())
+                .collect())
         })
     }
 
@@ -467,6 +474,11 @@ impl Tx {
     pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
         self.control("ROLLBACK TO SAVEPOINT estate_migration; RELEASE SAVEPOINT estate_migration")
             .await
+    }
+
+    /// Undoes everything since the savepoint, which stays set for what runs next.
+    pub async fn rollback_to_savepoint_keeping_it(&mut self) -> Result<()> {
+        self.control("ROLLBACK TO SAVEPOINT estate_migration").await
     }
 
     async fn control(&mut self, sql: &'static str) -> Result<()> {

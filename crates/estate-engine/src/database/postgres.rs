@@ -250,7 +250,7 @@ const HAS_SCHEMA: &str = "SELECT 1 FROM pg_namespace WHERE nspname = $1";
 
 /// A row when schema `$1` exists, with the names of estate's tables in it.
 const SCHEMA_AND_ESTATE_TABLES: &str = "SELECT ARRAY(SELECT relname::text FROM pg_catalog.pg_class
-         WHERE relnamespace = n.oid AND relname LIKE 'estate\\_%' AND relkind = 'r')
+         WHERE relnamespace = n.oid AND relname LIKE 'estate\\_%')
      FROM pg_catalog.pg_namespace n WHERE n.nspname = $1";
 
 pub(super) async fn exists(server: &Server, database: &str, schema: Option<&str>) -> Result<bool> {

@@ -73,9 +73,9 @@ pub(in crate::database) async fn begin(
     fail_fast(label, server, database, pool.begin()).await
 }
 
-/// [`begin`] with `statement` in place of `BEGIN` (it begins the transaction and may do more
-/// in the same round trip); `None` when a lock it takes timed out (SQLSTATE 55P03), the
-/// transaction then rolled back.
+/// [`begin`] with `statement` in place of `BEGIN` (it ends with `BEGIN` and may do more before
+/// it in the same round trip); `None` when a lock it takes timed out (SQLSTATE 55P03) before
+/// its `BEGIN`, which ends the message's implicit transaction and leaves the connection clean.
 pub(in crate::database) async fn begin_with(
     label: &str,
     server: &Server,

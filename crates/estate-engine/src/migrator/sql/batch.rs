@@ -7,11 +7,15 @@
 //! savepoint undoes all of it and the migrations run again one round trip each
 //! (`transaction.rs`), which says which one failed and keeps the ones before it, as if there
 //! had been no batch: PostgreSQL parses a whole message before it runs any of it, so the
-//! message alone cannot say that.
+//! message alone cannot say that. (What a migration does outside its transaction, such as a
+//! sequence's `nextval`, then happens twice.) A batch stopped on purpose (an interrupt, a
+//! cancelled statement) is undone whole and not run again.
 //!
 //! A cancel lands at the next migration boundary, and a batch has none inside it: only a step
 //! whose migrations this process has seen run quickly goes in one (a fleet's first tenants
-//! teach it), so a cancel waits at most a fraction of a second longer, never a long migration.
+//! teach it), so a cancel usually waits a fraction of a second longer. A migration quick on
+//! one tenant may be slow on the next; an interrupt (a second signal) stops it there all the
+//! same, undoing the whole step.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -72,7 +76,8 @@ pub(super) enum Batched {
     Applied(Vec<MigrationRun>),
     /// Not tried: a migration must run outside a transaction, or its files are missing.
     NotTried,
-    /// Tried, failed, and undone to the savepoint, which is released: run them one by one.
+    /// Tried, failed, and undone to the savepoint, which the transaction still holds: run
+    /// them one by one.
     Undone,
 }
 
@@ -132,11 +137,21 @@ impl SqlMigrator {
         let millis = match tx.execute_collecting(&script, MILLIS_COLUMN).await {
             Ok(millis) => millis,
             Err(e) => {
-                if let Err(undo) = tx.rollback_to_savepoint().await {
+                if let Err(undo) = tx.rollback_to_savepoint_keeping_it().await {
                     // The transaction is gone (the connection with it): the first error is
                     // the one to tell.
                     tracing::warn!(database = db.label(), error = %undo, "the transaction ended with the failed migrations");
                     return Err(crate::Error::db(db.label(), e));
+                }
+                // Stopped on purpose: none of the step stays, and none of it runs again.
+                if crate::database::interrupted() || is_query_canceled(&e) {
+                    let (first, last) = (migrations[0], migrations[migrations.len() - 1]);
+                    let what = format!(
+                        "{} to {} (one round trip, undone whole)",
+                        first.file_name(),
+                        last.file_name()
+                    );
+                    return Err(super::transaction::failed_at(what, db, e));
                 }
                 tracing::info!(database = db.label(), error = %e, "a step's migrations failed together; running them one by one");
                 return Ok(Batched::Undone);
@@ -158,4 +173,9 @@ impl SqlMigrator {
             .collect();
         Ok(Batched::Applied(records))
     }
+}
+
+/// PostgreSQL's `query_canceled`: estate's interrupt, or a statement timeout.
+fn is_query_canceled(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("57014"))
 }

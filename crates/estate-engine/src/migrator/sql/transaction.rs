@@ -95,7 +95,7 @@ impl SqlMigrator {
                     one_by_one = &[];
                 }
                 Batched::NotTried => {}
-                Batched::Undone => held = false,
+                Batched::Undone => {}
             }
         }
         let mut tx = Some(tx);
@@ -246,7 +246,11 @@ async fn settle(
 }
 
 fn failed(file: &SqlFile, db: &Database, e: sqlx::Error) -> Error {
-    let file = &file.path;
+    failed_at(file.path.display().to_string(), db, e)
+}
+
+/// A failed migration's error: `file` names what failed.
+pub(super) fn failed_at(file: String, db: &Database, e: sqlx::Error) -> Error {
     let message = match &e {
         // SQLITE_INTERRUPT, and PostgreSQL's query_canceled: estate stopped it.
         sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("9") | Some("57014")) => {
@@ -256,7 +260,7 @@ fn failed(file: &SqlFile, db: &Database, e: sqlx::Error) -> Error {
         other => other.to_string(),
     };
     Error::MigrationFailed {
-        file: file.display().to_string(),
+        file,
         database: db.label().to_string(),
         message,
     }

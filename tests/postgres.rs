@@ -1011,6 +1011,30 @@ fn acme_with_context(pg: Pg, name: &str) -> Project {
     p
 }
 
+/// A schema-layout project with tenant acme, then `others`, migrated one tenant at a time in
+/// that order (`concurrency = 1`), and context `name` of the tenant migrations `migrations`:
+/// (file stem, up SQL, down SQL).
+fn one_tenant_at_a_time(
+    pg: Pg,
+    name: &str,
+    others: &[&str],
+    migrations: &[(&str, &str, &str)],
+) -> Project {
+    let p = acme_with_context(pg, name);
+    for t in others {
+        p.estate(&["tenants", "add", t, "--server", "pg1"])
+            .expect(0);
+    }
+    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
+    p.write("config/estate.toml", &format!("concurrency = 1\n{config}"));
+    for (stem, up, down) in migrations {
+        let dir = format!("contexts/{name}/migrations/tenant");
+        p.write(&format!("{dir}/{stem}.up.sql"), up);
+        p.write(&format!("{dir}/{stem}.down.sql"), down);
+    }
+    p
+}
+
 /// On a server a migration's ledger row rides in the migration's own round trip, its values
 /// quoted into the SQL: a description with quotes and backslashes, after a script that ends in
 /// a comment with no newline, lands as written, and a rollback erases it the same way.
@@ -1121,22 +1145,29 @@ fn a_syntax_error_in_a_later_migration_keeps_the_earlier_ones() {
 fn a_batched_step_that_fails_keeps_the_migrations_before_the_failure() {
     let Some(pg) = pg() else { return };
     let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
-    let p = acme_with_context(pg, "trio");
-    p.estate(&["tenants", "add", "zeta", "--server", "pg1"])
-        .expect(0);
     // One tenant after the other, acme first: acme's step teaches the job that they are quick.
-    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
-    p.write("config/estate.toml", &format!("concurrency = 1\n{config}"));
-    for (v, name) in [(1, "one"), (2, "two"), (3, "three")] {
-        p.write(
-            &format!("contexts/trio/migrations/tenant/000{v}_create_trio_{name}.up.sql"),
-            &format!("CREATE TABLE trio_{name} (id INTEGER);\n"),
-        );
-        p.write(
-            &format!("contexts/trio/migrations/tenant/000{v}_create_trio_{name}.down.sql"),
-            &format!("DROP TABLE trio_{name};\n"),
-        );
-    }
+    let p = one_tenant_at_a_time(
+        pg,
+        "trio",
+        &["zeta"],
+        &[
+            (
+                "0001_create_trio_one",
+                "CREATE TABLE trio_one (id INTEGER);\n",
+                "DROP TABLE trio_one;\n",
+            ),
+            (
+                "0002_create_trio_two",
+                "CREATE TABLE trio_two (id INTEGER);\n",
+                "DROP TABLE trio_two;\n",
+            ),
+            (
+                "0003_create_trio_three",
+                "CREATE TABLE trio_three (id INTEGER);\n",
+                "DROP TABLE trio_three;\n",
+            ),
+        ],
+    );
     let tenants = format!("{}_tenants", p.prefix);
     let sql = |q: &str| {
         block(async {
@@ -1214,20 +1245,15 @@ fn schema_lock_key(p: &Project, schema: &str) -> i64 {
 fn a_tenant_locked_for_a_moment_is_waited_for_and_the_next_ones_install() {
     let Some(pg) = pg() else { return };
     let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
-    let p = acme_with_context(pg, "solo");
-    for t in ["bravo", "charlie", "delta"] {
-        p.estate(&["tenants", "add", t, "--server", "pg1"])
-            .expect(0);
-    }
-    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
-    p.write("config/estate.toml", &format!("concurrency = 1\n{config}"));
-    p.write(
-        "contexts/solo/migrations/tenant/0001_create_solo.up.sql",
-        "CREATE TABLE solo (id INTEGER);\n",
-    );
-    p.write(
-        "contexts/solo/migrations/tenant/0001_create_solo.down.sql",
-        "DROP TABLE solo;\n",
+    let p = one_tenant_at_a_time(
+        pg,
+        "solo",
+        &["bravo", "charlie", "delta"],
+        &[(
+            "0001_create_solo",
+            "CREATE TABLE solo (id INTEGER);\n",
+            "DROP TABLE solo;\n",
+        )],
     );
     let tenants = format!("{}_tenants", p.prefix);
     let key = schema_lock_key(&p, "t_acme");
@@ -1286,27 +1312,23 @@ fn an_interrupted_batch_is_undone_whole_and_not_run_again() {
     use std::process::Stdio;
     let Some(pg) = pg() else { return };
     let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
-    let p = acme_with_context(pg, "pair");
-    p.estate(&["tenants", "add", "zeta", "--server", "pg1"])
-        .expect(0);
-    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
-    p.write("config/estate.toml", &format!("concurrency = 1\n{config}"));
-    // Quick on acme; on zeta it waits for a lock the test holds.
-    p.write(
-        "contexts/pair/migrations/tenant/0001_one.up.sql",
-        "CREATE TABLE pair_one (id INTEGER);\nSELECT pg_advisory_xact_lock(777, hashtext(current_schema()));\n",
-    );
-    p.write(
-        "contexts/pair/migrations/tenant/0001_one.down.sql",
-        "DROP TABLE pair_one;\n",
-    );
-    p.write(
-        "contexts/pair/migrations/tenant/0002_two.up.sql",
-        "CREATE TABLE pair_two (id INTEGER);\n",
-    );
-    p.write(
-        "contexts/pair/migrations/tenant/0002_two.down.sql",
-        "DROP TABLE pair_two;\n",
+    // 0001 is quick on acme; on zeta it waits for a lock the test holds.
+    let p = one_tenant_at_a_time(
+        pg,
+        "pair",
+        &["zeta"],
+        &[
+            (
+                "0001_one",
+                "CREATE TABLE pair_one (id INTEGER);\nSELECT pg_advisory_xact_lock(777, hashtext(current_schema()));\n",
+                "DROP TABLE pair_one;\n",
+            ),
+            (
+                "0002_two",
+                "CREATE TABLE pair_two (id INTEGER);\n",
+                "DROP TABLE pair_two;\n",
+            ),
+        ],
     );
     let tenants = format!("{}_tenants", p.prefix);
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -36,9 +36,9 @@ impl Tx {
 
     /// Runs a migration's script inside a savepoint of its own, so a failing one is undone
     /// alone and the step's earlier migrations commit with one commit. The savepoint is the
-    /// one the transaction holds (`held`: set after the previous migration), else it is set
-    /// first, in the same round trip as the script, after `before`; `after` (the ledger row,
-    /// on a server) follows the script in that round trip, and then the savepoint is renewed
+    /// one the transaction holds (set with the read of its ledger, or renewed after the
+    /// previous migration); `before` runs first in the script's round trip, and `after` (the
+    /// ledger row, on a server) follows the script there, and then the savepoint is renewed
     /// for the next migration there too: on a server, round trips and not SQL are what a
     /// fleet of small schemas spends its time on. Without `after`, the caller writes its row
     /// and then calls [`Tx::renew_savepoint`].
@@ -49,16 +49,11 @@ impl Tx {
     /// to the previous migration's and undo it.
     pub async fn execute_in_savepoint(
         &mut self,
-        held: bool,
         before: &[&str],
         sql: &str,
         after: Option<&str>,
     ) -> Result<(), sqlx::Error> {
         let mut script = String::with_capacity(sql.len() + 128);
-        if !held {
-            script.push_str(SET_SAVEPOINT);
-            script.push_str(";\n");
-        }
         for statement in before {
             script.push_str(statement);
             script.push_str(";\n");

@@ -23,8 +23,6 @@ pub(super) struct Started {
     pub(super) tx: Tx,
     /// The ledger table exists (else the first migration applied creates it).
     has_ledger: bool,
-    /// The transaction holds the savepoint its first migration rolls back to.
-    held: bool,
     /// The batch number of what this step applies: one more than the database's last.
     batch: i64,
 }
@@ -51,7 +49,6 @@ impl SqlMigrator {
             Started {
                 tx,
                 has_ledger: present.ledger,
-                held: true,
                 batch,
             },
             status,
@@ -73,14 +70,14 @@ impl SqlMigrator {
         let Started {
             mut tx,
             mut has_ledger,
-            mut held,
             batch,
         } = started;
+        // The open transaction holds a savepoint, for its next migration: set with the read
+        // of the ledger, then renewed after each migration.
         let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
         // On a server, the whole step in one round trip when it all succeeds.
         let mut one_by_one = migrations;
-        if held
-            && db.engine() == Engine::Postgres
+        if db.engine() == Engine::Postgres
             && migrations.len() > 1
             && self.durations.quick(scope, migrations, direction)
         {
@@ -94,8 +91,7 @@ impl SqlMigrator {
                     done = records;
                     one_by_one = &[];
                 }
-                Batched::NotTried => {}
-                Batched::Undone => {}
+                Batched::NotTried | Batched::Undone => {}
             }
         }
         let mut tx = Some(tx);
@@ -154,7 +150,6 @@ impl SqlMigrator {
                         .map_err(|e| Error::db(db.label(), e))?
                         .0
                         .ledger;
-                    held = true;
                     fresh
                 }
             };
@@ -176,7 +171,7 @@ impl SqlMigrator {
                 RunDirection::Down => Ledger::pg_erase_statement(&self.context, scope, m.version),
             });
             let result = match open
-                .execute_in_savepoint(held, before, &file.sql, inline.as_deref())
+                .execute_in_savepoint(before, &file.sql, inline.as_deref())
                 .await
             {
                 Err(e) => Err(failed(file, db, e)),
@@ -207,8 +202,6 @@ impl SqlMigrator {
                 stopped = Err(e);
                 break;
             }
-            // Renewed after it: the next migration's, or ended by the commit.
-            held = true;
             tx = Some(open);
             if direction == RunDirection::Up {
                 has_ledger = true;

@@ -86,6 +86,11 @@ impl Address {
     }
 }
 
+/// estate's tables whose presence a schema-layout tenant's opening reads, so a job's first
+/// [`Database::has_table`] about them costs no round trip: the ledger and the record of
+/// unfinished migrations (the migrator's `LEDGER_TABLE` and `UNFINISHED_TABLE`).
+pub(crate) const TABLES_READ_AT_OPEN: [&str; 2] = ["estate_ledger", "estate_unfinished"];
+
 /// How long the tables found at a tenant's opening answer [`Database::has_table`].
 const FOUND_AT_OPEN_FOR: Duration = Duration::from_secs(1);
 
@@ -102,7 +107,7 @@ pub struct Database {
     /// Set by [`Database::lock_transactions`]: each transaction first takes the database's
     /// advisory lock, waiting at most this long.
     xact_lock: std::sync::Mutex<Option<Duration>>,
-    /// estate's tables (`estate_*`) found in a schema-layout tenant as it was opened, in the
+    /// Which of [`TABLES_READ_AT_OPEN`] a schema-layout tenant held as it was opened, read in the
     /// round trip that made sure the schema is there: [`Database::has_table`]'s first answer,
     /// so a job's check of the ledger costs no round trip of its own. Gone once used, once a
     /// transaction begins (what this process does there may change it), once a lock is
@@ -312,7 +317,7 @@ impl Database {
 
     /// Whether a table exists (in the pinned schema, on PostgreSQL), without creating anything.
     pub async fn has_table(&self, table: &str) -> Result<bool> {
-        if table.starts_with("estate_")
+        if TABLES_READ_AT_OPEN.contains(&table)
             && let Some((at, found)) = crate::sync::lock(&self.found_at_open).take()
             && at.elapsed() < FOUND_AT_OPEN_FOR
         {

@@ -400,8 +400,8 @@ fn drop_databases(pg: &PgAccess, rt: &tokio::runtime::Runtime, prefix: &str) {
 }
 
 /// What `estate` leaves in the landlord's registry, undone, so the next run starts afresh.
-const RESET_REGISTRY: &str =
-    "DELETE FROM estate_tenant_modules; DELETE FROM estate_history; DELETE FROM estate_jobs;";
+const RESET_REGISTRY: &str = "DELETE FROM estate_tenant_modules; DELETE FROM estate_history;
+     DELETE FROM estate_job_events; DELETE FROM estate_job_tenants; DELETE FROM estate_jobs;";
 
 /// One PostgreSQL workload: its databases, its two floor scripts, how to undo a run.
 struct PgWorkload<'a> {

@@ -533,6 +533,51 @@ fn different_schemas_of_one_database_migrate_side_by_side() {
     }
 }
 
+/// Tenants of one shared database at work hold one connection each, and no spare: an idle
+/// connection there falls behind on the others' catalog invalidations and costs the server
+/// CPU to catch up.
+#[test]
+fn a_schema_fleet_holds_one_connection_per_tenant_at_work_and_no_spare() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, false);
+    let config = std::fs::read_to_string(p.path("config/estate.toml")).unwrap();
+    p.write(
+        "config/estate.toml",
+        &config.replacen("name = \"pg1\"\n", "name = \"pg1\"\nconcurrency = 2\n", 1),
+    );
+    add_nap_context(&p, 0.4);
+    for slug in ["a", "b", "c", "d", "e", "f"] {
+        p.estate(&["tenants", "add", slug, "--server", "pg1"])
+            .expect(0);
+    }
+    let install = p.command(&["install", "nap", "--all"]).spawn_output();
+    let database = format!("{}_tenants", p.prefix);
+    let most = block(async {
+        let mut c = p.connect(0, "estate").await;
+        let mut most = 0;
+        while !install.is_finished() {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = $1 AND application_name LIKE 'estate%'",
+            )
+            .bind(&database)
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            most = most.max(n);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        most
+    });
+    let out = run(install.join().unwrap());
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        most, 2,
+        "the tenants database had at most {most} estate connections at once, for a server concurrency of 2"
+    );
+}
+
 /// `.ci/pg ACTION N` (`stop`, `start-one`) on test server N, which must succeed.
 fn server_ctl(ctl: &str, action: &str, n: &str) {
     let out = Command::new("bash")

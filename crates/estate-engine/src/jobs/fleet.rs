@@ -108,12 +108,7 @@ impl JobRunner<'_> {
             .config
             .servers
             .iter()
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    Arc::new(tokio::sync::Semaphore::new(s.concurrency)),
-                )
-            })
+            .map(|s| (s.name.clone(), s.permits()))
             .collect();
         let mut by_server: BTreeMap<
             Option<String>,

@@ -72,6 +72,15 @@ impl Config {
             self.lock_wait = Duration::from_secs(seconds);
         }
         self.validate()?;
+        // No server has more tenants at work than the whole job: its shared pools and permits
+        // are sized by its own limit, and a pool larger than the workers that use it keeps
+        // connections idle (see `database::postgres`).
+        let all = self.concurrency;
+        for server in &mut self.servers {
+            if server.concurrency > all {
+                *server = server.clone().with_concurrency(all);
+            }
+        }
         Ok(self)
     }
 }

@@ -148,6 +148,26 @@ impl Server {
             .clone()
     }
 
+    /// Opens, in the background, the connections the shared pools of this server will want
+    /// for a job over `tenants` tenants (at most the server's concurrency), so the job's first
+    /// tenants find them made while it records its start, rather than each waiting for its
+    /// own backend and SCRAM exchange as it comes. Failures are left to the tenants' own
+    /// work, which says them.
+    pub fn warm_shared_pools(&self, tenants: usize) {
+        let want = tenants.min(self.concurrency);
+        let pools: Vec<PgPool> = lock(&self.state.shared).values().cloned().collect();
+        for pool in pools {
+            if pool.size() as usize >= want {
+                continue;
+            }
+            // Held together until all are made: taken one after another, each would come
+            // back to the pool for the next to reuse.
+            tokio::spawn(async move {
+                drop(futures::future::join_all((0..want).map(|_| pool.acquire())).await);
+            });
+        }
+    }
+
     /// The same server with another concurrency limit.
     pub fn with_concurrency(mut self, concurrency: usize) -> Server {
         self.concurrency = concurrency.max(1);
@@ -324,16 +344,24 @@ pub(super) async fn existing(
     places: &[(&str, Option<&str>)],
 ) -> Result<Vec<bool>> {
     let label = format!("server {}", server.name);
-    let mut conn = server.connect(&label, &server.default_database()).await?;
     let names: Vec<&str> = places.iter().map(|(d, _)| *d).collect();
-    let found: Vec<(String,)> =
-        sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname = ANY($1)")
-            .bind(&names)
-            .fetch_all(&mut conn)
-            .await
-            .map_err(|e| server.fail(&label, e))?;
-    let _ = conn.close().await;
-    let databases: std::collections::BTreeSet<String> = found.into_iter().map(|r| r.0).collect();
+    // Schemas only, on a server that answered: each database is asked through the pool its
+    // tenants' work will use, and a missing one says so there (3D000), so the catalog of
+    // databases costs no connection of its own.
+    let databases: std::collections::BTreeSet<String> =
+        if server.is_up() && places.iter().all(|(_, s)| s.is_some()) {
+            names.iter().map(|d| d.to_string()).collect()
+        } else {
+            let mut conn = server.connect(&label, &server.default_database()).await?;
+            let found: Vec<(String,)> =
+                sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname = ANY($1)")
+                    .bind(&names)
+                    .fetch_all(&mut conn)
+                    .await
+                    .map_err(|e| server.fail(&label, e))?;
+            let _ = conn.close().await;
+            found.into_iter().map(|r| r.0).collect()
+        };
     let mut schemas: HashMap<&str, std::collections::BTreeSet<String>> = HashMap::new();
     for (database, schema) in places {
         if schema.is_none() || !databases.contains(*database) || schemas.contains_key(database) {
@@ -347,11 +375,15 @@ pub(super) async fn existing(
         // The pool the tenants' work will use: this connection is not wasted.
         let pool = shared_pool(&label, server, database, wanted[0]).await?;
         let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)")
+            match sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)")
                 .bind(&wanted)
                 .fetch_all(&pool)
                 .await
-                .map_err(|e| server.fail(&label, e))?;
+            {
+                Ok(rows) => rows,
+                Err(e) if is_missing_database(&e) => Vec::new(),
+                Err(e) => return Err(server.fail(&label, e)),
+            };
         schemas.insert(database, rows.into_iter().map(|r| r.0).collect());
     }
     Ok(places

@@ -103,6 +103,11 @@ impl JobRunner<'_> {
         control: JobControl,
     ) -> Result<JobReport> {
         let job_id = new_job_id();
+        let tenants = plan.tenant_steps.values().filter(|s| !s.is_empty()).count();
+        let tenants = tenants.min(self.config.concurrency);
+        for server in &self.config.servers {
+            server.warm_shared_pools(tenants);
+        }
         // Held for the job's life, taken before the row says `running`: a later estate that
         // can take it knows this process is gone and records the job interrupted.
         let job_lock = crate::database::DatabaseLock::job(

@@ -261,3 +261,70 @@ fn verify_reads_a_broken_graph_from_the_ledgers(setup: Setup) {
 fn landlord_ref(s: &Scratch) -> DbRef {
     s.landlord()
 }
+
+/// An install whose requirement's landlord scope another job rolled back after it was planned
+/// skips that requirement on the tenant, and the module that needs it too: both were raced,
+/// neither failed, so no failed row is left for `migrate` to "finish" (it used to record the
+/// dependant failed, "blocked", which kept a landlord scope nobody had).
+#[test]
+fn a_requirement_rolled_back_under_a_planned_install_skips_its_dependant_too() {
+    let s = Scratch::new();
+    s.add_tenants(&["t1", "t4"]);
+    s.estate(&["install", "user_management", "--tenant", "t1"])
+        .expect(0);
+    let landlord = landlord_ref(&s);
+    let DbRef::Sqlite(path) = &landlord else {
+        unreachable!("the default setup is SQLite")
+    };
+    // The landlord's lock, as a job holding it would: the install plans, then waits there.
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(format!("{}.lock", path.display()))
+        .unwrap();
+    held.lock().unwrap();
+    let install = s
+        .estate_command(&["install", "calendar", "--tenant", "t4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let planned = std::time::Instant::now();
+    while query(
+        &landlord,
+        "SELECT id FROM estate_jobs WHERE state = 'running'",
+    )
+    .is_empty()
+    {
+        assert!(
+            planned.elapsed() < std::time::Duration::from_secs(20),
+            "the install never started its job"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Meanwhile another job rolls user_management's landlord scope back.
+    exec(
+        &landlord,
+        "DELETE FROM estate_ledger WHERE context = 'user_management' AND scope = 'landlord'",
+    );
+    drop(held);
+    let out = install.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_has(
+        &stdout,
+        "requirement user_management was changed by another job for t4",
+    );
+    let failed = query(
+        &landlord,
+        "SELECT tenant, module, error FROM estate_tenant_modules WHERE state = 'failed'",
+    );
+    assert!(
+        failed.is_empty(),
+        "failed rows: {failed:?}\n{stdout}{stderr}"
+    );
+}

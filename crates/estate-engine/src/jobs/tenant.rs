@@ -88,6 +88,10 @@ impl JobRunner<'_> {
                 .collect();
         }
         let mut failed: BTreeSet<String> = BTreeSet::new();
+        // Skipped because another job rolled back a landlord scope since the plan: a race, not
+        // a failure, and so are the steps that need them (no failed row: nothing is left for
+        // `migrate` to finish). A step the graph refuses is not failed either (see below).
+        let mut raced: BTreeSet<String> = BTreeSet::new();
         let mut outcomes = Vec::new();
         for step in steps {
             if lock.is_ok() && control.is_cancelled() {
@@ -104,11 +108,18 @@ impl JobRunner<'_> {
             let skip = if let Err(e) = &lock {
                 Some(Err(e.to_string()))
             } else if let Some(reason) = landlord.gone.get(&step.module) {
+                raced.insert(step.module.clone());
                 Some(Ok((reason.clone(), false)))
             } else if up && landlord.failed.contains(&step.module) {
                 Some(Ok((
                     format!("its landlord step on {} did not succeed", step.module),
                     blocks,
+                )))
+            } else if let Some(m) = step.after.iter().find(|m| raced.contains(*m)) {
+                raced.insert(step.module.clone());
+                Some(Ok((
+                    format!("requirement {m} was changed by another job for {tenant}"),
+                    false,
                 )))
             } else {
                 step.after
@@ -144,7 +155,7 @@ impl JobRunner<'_> {
                 Some(Err(error)) => failed_to_start(step, &error, true, tx),
                 None => self.step(step, &db, tx, control).await,
             };
-            if outcome.outcome != Outcome::Succeeded {
+            if outcome.outcome != Outcome::Succeeded && !raced.contains(&step.module) {
                 failed.insert(step.module.clone());
             }
             outcomes.push(outcome);

@@ -75,11 +75,8 @@ impl Config {
         // No server has more tenants at work than the whole job: its shared pools and permits
         // are sized by its own limit, and a pool larger than the workers that use it keeps
         // connections idle (see `database::postgres`).
-        let all = self.concurrency;
         for server in &mut self.servers {
-            if server.concurrency > all {
-                *server = server.clone().with_concurrency(all);
-            }
+            server.concurrency = server.concurrency.min(self.concurrency);
         }
         Ok(self)
     }

@@ -4,7 +4,7 @@
 //! a SCRAM exchange each), so estate makes as few as it can. A tenant in database layout gets a
 //! pool of its own that connects once; its first connection goes through the pool and stays
 //! there for the tenant's work. Tenants in schema layout share one pool per server and
-//! database, sized by the server's concurrency: every transaction of a tenant pins
+//! database, sized by the server's concurrency (`shared.rs`): every transaction of a tenant pins
 //! `search_path` to its schema alone (`set_config(.., true)`, undone at commit), and the
 //! shared connections start with an empty `search_path`, so a statement outside a tenant's
 //! transaction finds no schema to land in, never `public`.
@@ -27,14 +27,15 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 use super::Open;
 use crate::error::{Error, Result};
 use crate::sql::quote_ident;
-use crate::sync::lock;
 
 mod admin;
 mod libpq;
 mod reach;
+mod shared;
 
 pub(super) use reach::{begin, begin_with, with_server};
 use reach::{fail_fast, first_connection};
+use shared::shared_pool;
 
 /// How many tenants of one server are migrated at once, unless the config says.
 pub const DEFAULT_SERVER_CONCURRENCY: usize = 8;
@@ -135,37 +136,6 @@ impl Server {
             statement_timeout: None,
             state: Arc::default(),
         })
-    }
-
-    /// What a tenant's work on this server holds while it runs: [`Server::concurrency`] of
-    /// them, shared by every job of this process, as the shared pools hold that many
-    /// connections. Jobs side by side (the console runs several) wait their turn here, not in
-    /// a pool's acquire, which gives up after the connect timeout.
-    pub fn permits(&self) -> Arc<tokio::sync::Semaphore> {
-        self.state
-            .permits
-            .get_or_init(|| Arc::new(tokio::sync::Semaphore::new(self.concurrency)))
-            .clone()
-    }
-
-    /// Opens, in the background, the connections the shared pools of this server will want
-    /// for a job over `tenants` tenants (at most the server's concurrency), so the job's first
-    /// tenants find them made while it records its start, rather than each waiting for its
-    /// own backend and SCRAM exchange as it comes. Failures are left to the tenants' own
-    /// work, which says them.
-    pub fn warm_shared_pools(&self, tenants: usize) {
-        let want = tenants.min(self.concurrency);
-        let pools: Vec<PgPool> = lock(&self.state.shared).values().cloned().collect();
-        for pool in pools {
-            if pool.size() as usize >= want {
-                continue;
-            }
-            // Held together until all are made: taken one after another, each would come
-            // back to the pool for the next to reuse.
-            tokio::spawn(async move {
-                drop(futures::future::join_all((0..want).map(|_| pool.acquire())).await);
-            });
-        }
     }
 
     /// The same server with another concurrency limit.
@@ -459,49 +429,4 @@ pub(super) async fn open(
         .connect_lazy_with(options);
     first_connection(label, server, database, &pool).await?;
     Ok((pool, false, None))
-}
-
-/// The server's pool for a database that schema-layout tenants share, made at first use (with
-/// a connection by hand, so a missing database or a down server is said at once).
-async fn shared_pool(label: &str, server: &Server, database: &str, schema: &str) -> Result<PgPool> {
-    if let Some(pool) = lock(&server.state.shared).get(database) {
-        return Ok(pool.clone());
-    }
-    // A server not known to be up is asked by hand, so a refused connection is said at once
-    // (the pool would retry it until its acquire timeout). One that answered already is not
-    // asked again: a missing database is not retried by the pool, and its first use (through
-    // `fail_fast`) names it; the check by hand cost every job a connection before its first
-    // tenant.
-    if !server.is_up() {
-        let conn = server.connect_to(database).await?.map_err(|e| {
-            server.set_up(false);
-            if is_missing_database(&e) {
-                missing(label, server, database, Some(schema))
-            } else {
-                server.fail(label, e)
-            }
-        })?;
-        let _ = conn.close().await;
-        server.set_up(true);
-    }
-    let options = server
-        .options_for(database)?
-        // Empty: outside a tenant's transaction, no schema is there to land in.
-        .options([("search_path", "''")]);
-    // Exactly one connection per tenant at work (the server's permits), not one spare: a
-    // connection left idle while others run DDL in the same database falls behind on their
-    // catalog invalidations, then is signalled to catch up or rebuilds its caches whole. With
-    // a spare, the tenants' turns rotated over one more connection than ran, and their
-    // backends spent a fifth more CPU for the same DDL (1,000 schemas, 2 at once, `perf`).
-    // Each tenant's work takes one connection at a time, so none waits on another.
-    let pool = PgPoolOptions::new()
-        .max_connections(server.concurrency as u32)
-        .acquire_timeout(server.acquire_timeout())
-        .test_before_acquire(false)
-        .connect_lazy_with(options);
-    // Two tenants may have raced here: the first pool in wins, the other is never used.
-    Ok(lock(&server.state.shared)
-        .entry(database.to_string())
-        .or_insert(pool)
-        .clone())
 }

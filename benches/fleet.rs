@@ -822,10 +822,11 @@ fn report(rows: &[Row], runs: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nfleet benchmark: medians of {runs} run(s); estate at its default concurrency (SQLite {}, PostgreSQL {} in all, {} per server); ratio = estate / floor",
+        "\nfleet benchmark: medians of {runs} run(s); estate at its default concurrency (SQLite {}, PostgreSQL {} in all, {} per server, {} with schemas); ratio = estate / floor",
         estate_engine::config::DEFAULT_SQLITE_CONCURRENCY,
         estate_engine::config::DEFAULT_POSTGRES_CONCURRENCY,
-        estate_engine::database::DEFAULT_SERVER_CONCURRENCY
+        estate_engine::database::DEFAULT_SERVER_CONCURRENCY,
+        estate_engine::database::DEFAULT_SCHEMA_SERVER_CONCURRENCY
     );
     let _ = writeln!(
         out,

@@ -85,6 +85,11 @@ pub enum Next {
     Console(Box<Project>, u8),
 }
 
+/// Whether `cli` may open the console: `estate` alone, or `estate demo`.
+pub fn may_open_console(cli: &Cli) -> bool {
+    matches!(cli.command, None | Some(Command::Demo))
+}
+
 /// The config the command line names (`--config`, `ESTATE_CONFIG` or the default), with
 /// `--read-only` applied.
 pub fn config(cli: &Cli) -> Result<Config> {

@@ -134,7 +134,9 @@ impl Config {
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let servers = servers::read(file, &raw.servers)?;
+        let tenancy = TenancyConfig::resolve(&root, &raw.tenancy);
+        let layout = tenancy.layout;
+        let servers = servers::read(file, &raw.servers, layout)?;
         let landlord = match (&raw.landlord.path, &raw.landlord.server) {
             (Some(path), None) => Address::Sqlite {
                 path: root.join(path),
@@ -160,8 +162,6 @@ impl Config {
                 ));
             }
         };
-        let tenancy = TenancyConfig::resolve(&root, &raw.tenancy);
-        let layout = tenancy.layout;
         let config = Config {
             file: file.to_path_buf(),
             contexts: match &raw.contexts {

@@ -6,12 +6,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::parse::RawServer;
-use super::{Config, refused_in};
+use super::{Config, Layout, refused_in};
 use crate::database::Server;
 use crate::error::Result;
 
-/// The servers of the file at `file`, in config order.
-pub(super) fn read(file: &Path, raw: &[RawServer]) -> Result<Vec<Server>> {
+/// The servers of the file at `file`, in config order, for tenants laid out as `layout`.
+pub(super) fn read(file: &Path, raw: &[RawServer], layout: Layout) -> Result<Vec<Server>> {
     let application_name = crate::database::holder_id();
     let mut servers: Vec<Server> = Vec::new();
     for s in raw {
@@ -51,6 +51,9 @@ pub(super) fn read(file: &Path, raw: &[RawServer]) -> Result<Vec<Server>> {
                 ));
             }
             Some(n) => server.with_concurrency(n),
+            None if layout == Layout::Schema => {
+                server.with_concurrency(crate::database::DEFAULT_SCHEMA_SERVER_CONCURRENCY)
+            }
             None => server,
         };
         let whole = |key: &str| {

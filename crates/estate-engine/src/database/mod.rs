@@ -22,7 +22,9 @@ use std::time::Duration;
 pub use interrupt::{interrupt_statements, kill_programs};
 pub(crate) use interrupt::{interrupted, program_ended, program_started};
 pub use lock::{DatabaseLock, holder_id};
-pub use postgres::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_CONCURRENCY, Server};
+pub use postgres::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_SCHEMA_SERVER_CONCURRENCY, DEFAULT_SERVER_CONCURRENCY, Server,
+};
 pub use session::{Session, SessionInner};
 pub use tx::{RENEW_SAVEPOINT, SET_SAVEPOINT, Tx, TxInner};
 

@@ -57,6 +57,11 @@ impl Since {
     pub const MARK: &'static str =
         "SELECT set_config('estate.migration_started', clock_timestamp()::text, true)";
 
+    /// [`Since::MARK`]'s expression alone, for the statement that ends one migration to mark
+    /// the start of the next.
+    pub const REMARK: &'static str =
+        "set_config('estate.migration_started', clock_timestamp()::text, true)";
+
     /// The milliseconds from this start to now, as a PostgreSQL `bigint` expression.
     pub fn elapsed_ms(self) -> &'static str {
         match self {

@@ -114,23 +114,35 @@ impl SqlMigrator {
                 script.push_str(CREATE_LEDGER);
                 script.push_str(";\n");
             }
-            let change = match direction {
-                RunDirection::Up => Ledger::pg_insert_statement(
-                    &self.entry(scope, m, up, batch, started, run),
-                    Since::Mark,
-                ),
-                RunDirection::Down => Ledger::pg_erase_statement(&self.context, scope, m.version),
-            };
-            script.push_str(Since::MARK);
-            script.push_str(";\n");
+            if i == 0 {
+                script.push_str(Since::MARK);
+                script.push_str(";\n");
+            }
             script.push_str(&file.sql);
             // On lines of their own: a script may end in a comment or without a `;`.
             script.push_str("\n;\n");
-            script.push_str(&change);
-            script.push_str(";\nSELECT ");
-            script.push_str(Since::Mark.elapsed_ms());
-            script.push_str(" AS ");
+            // The migration's time on the server comes back with its ledger change, which
+            // also marks the start of the next one: two statements a migration fewer than a
+            // mark and a query of their own (every statement is parsed and planned anew).
+            match direction {
+                RunDirection::Up => {
+                    script.push_str(&Ledger::pg_insert_statement(
+                        &self.entry(scope, m, up, batch, started, run),
+                        Since::Mark,
+                    ));
+                    script.push_str(" RETURNING execution_ms AS ");
+                }
+                RunDirection::Down => {
+                    // A DELETE returns no row when the ledger had none: a query of its own.
+                    script.push_str(&Ledger::pg_erase_statement(&self.context, scope, m.version));
+                    script.push_str(";\nSELECT ");
+                    script.push_str(Since::Mark.elapsed_ms());
+                    script.push_str(" AS ");
+                }
+            }
             script.push_str(MILLIS_COLUMN);
+            script.push_str(", ");
+            script.push_str(Since::REMARK);
             script.push_str(";\n");
         }
         script.push_str(RENEW_SAVEPOINT);

@@ -104,6 +104,26 @@ fn existing_sqlite_files_are_imported_and_one_bad_line_refuses_the_file() {
 }
 
 #[test]
+fn an_empty_path_is_where_the_tenancy_path_puts_the_tenant() {
+    let s = Scratch::new();
+    s.estate(&["init"]).expect(0);
+    s.write("var/tenants/kept.db", "");
+    s.write("tenants.csv", "slug,name,path\nkept,Kept,\nlost,,\n");
+    let run = s.estate(&["tenants", "import", "tenants.csv"]).expect(2);
+    assert_has(
+        &run.stderr,
+        "line 3 (lost): its database (var/tenants/lost.db) does not exist",
+    );
+    assert!(registered(&s).is_empty());
+    s.write("tenants.csv", "slug,name,path\nkept,Kept,\n");
+    s.estate(&["tenants", "import", "tenants.csv"]).expect(0);
+    assert_eq!(
+        s.estate(&["tenants", "export"]).expect(0).stdout,
+        "slug,name,server,path,database,schema,tags\nkept,Kept,,var/tenants/kept.db,,,\n"
+    );
+}
+
+#[test]
 fn a_file_that_is_not_rows_of_tenants_is_refused_by_line() {
     let s = Scratch::new();
     s.estate(&["init"]).expect(0);
@@ -150,6 +170,21 @@ fn existing_postgres_tenants_are_imported_from_their_export(setup: Setup) {
     s.write("back.csv", &export);
     s.estate(&["tenants", "import", "back.csv"]).expect(0);
     assert_eq!(registered(&s), ["acme", "globex"]);
+    // A row that leaves its database (and schema) empty is where the tenancy's templates put
+    // it, as `tenants add --existing` has it.
+    let server = export
+        .lines()
+        .find(|l| l.starts_with("globex,"))
+        .and_then(|l| l.split(',').nth(2))
+        .expect("globex's server in the export")
+        .to_string();
+    exec(
+        &s.landlord(),
+        "DELETE FROM estate_tenants WHERE slug = 'globex'",
+    );
+    s.write("templated.csv", format!("slug,server\nglobex,{server}\n"));
+    s.estate(&["tenants", "import", "templated.csv"]).expect(0);
+    assert_eq!(s.estate(&["tenants", "export"]).expect(0).stdout, export);
     s.estate(&["install", "calendar", "--all"]).expect(0);
     s.estate(&["verify"]).expect(0);
 }

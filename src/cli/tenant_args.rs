@@ -53,7 +53,8 @@ pub enum TenantsCommand {
     /// unless --drop-database
     Remove(RemoveArgs),
     /// Register tenants whose databases exist already, from a CSV file (header row: slug,
-    /// name, server, path, database, schema, tags) or JSON lines; nothing is created
+    /// name, server, path, database, schema, tags; an empty path, database or schema is where
+    /// the tenancy puts the tenant) or JSON lines; nothing is created
     Import {
         /// The file (`-` for standard input)
         file: String,

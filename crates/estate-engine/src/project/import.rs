@@ -242,7 +242,7 @@ impl Project {
                 "give each tenant its own slug",
             ));
         }
-        let placement = self.placement_of(row)?;
+        let placement = self.placement_of(row, &slug)?;
         let address = placement.address(&self.config)?;
         if let Some(owner) = places.get(&placement.describe()) {
             return Err(Error::refused(
@@ -274,9 +274,11 @@ impl Project {
         Ok((slug, placement, address, identity))
     }
 
-    /// The placement a row names, by the config's layout.
-    fn placement_of(&self, row: &TenantRow) -> Result<Placement> {
+    /// The placement a row names, by the config's layout. An empty path, database or schema
+    /// is where the tenancy's templates put tenant `slug`, as `tenants add --existing` has it.
+    fn placement_of(&self, row: &TenantRow, slug: &Slug) -> Result<Placement> {
         let layout = self.config.tenancy.layout;
+        let tenancy = &self.config.tenancy;
         let wrong = |field: &str, why: &str| {
             Err(Error::refused(
                 format!("{field} does not apply: {why}"),
@@ -300,14 +302,15 @@ impl Project {
                         return wrong(field, "this project keeps tenants in SQLite files");
                     }
                 }
-                let Some(path) = &row.path else {
-                    return missing("path");
+                let full = match &row.path {
+                    Some(path) => self.config.root.join(path),
+                    None => tenancy.path_for(slug.as_str()),
                 };
-                let full = self.config.root.join(path);
                 let location = full
                     .strip_prefix(&self.config.root)
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .unwrap_or_else(|_| path.clone());
+                    .unwrap_or(&full)
+                    .to_string_lossy()
+                    .into_owned();
                 Ok(Placement {
                     engine: Engine::Sqlite,
                     server: None,
@@ -332,14 +335,14 @@ impl Project {
                 }
                 let database = match (&row.database, layout) {
                     (Some(d), _) => d.clone(),
-                    (None, Layout::Schema) => self.config.tenancy.database_template.clone(),
-                    (None, _) => return missing("database"),
+                    (None, Layout::Schema) => tenancy.database_template.clone(),
+                    (None, _) => tenancy.database_for(slug.as_str()),
                 };
                 let schema = match (&row.schema, layout) {
                     (Some(_), Layout::Database) => {
                         return wrong("schema", "this project keeps a database per tenant");
                     }
-                    (None, Layout::Schema) => return missing("schema"),
+                    (None, Layout::Schema) => Some(tenancy.schema_for(slug.as_str())),
                     (schema, _) => schema.clone(),
                 };
                 Ok(Placement {

@@ -179,30 +179,15 @@ impl Project {
         tags: &Tags,
     ) -> Result<TenantRecord> {
         let parsed = Slug::parse(slug)?;
-        let tenancy = &self.config.tenancy;
-        let mut row = TenantRow {
+        // Its path, database and schema left empty: a row's empty placement is where the
+        // tenancy's templates put the tenant (`placement_of`).
+        let row = TenantRow {
             slug: slug.to_string(),
             name: name.map(str::to_string),
             server: server.map(str::to_string),
             tags: (!tags.is_empty()).then(|| format_tag_list(tags)),
             ..TenantRow::default()
         };
-        match tenancy.layout {
-            Layout::Sqlite => {
-                let path = tenancy.path_for(parsed.as_str());
-                row.path = Some(
-                    path.strip_prefix(&self.config.root)
-                        .unwrap_or(&path)
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-            Layout::Database => row.database = Some(tenancy.database_for(parsed.as_str())),
-            Layout::Schema => {
-                row.database = Some(tenancy.database_template.clone());
-                row.schema = Some(tenancy.schema_for(parsed.as_str()));
-            }
-        }
         self.ensure_writable("adding a tenant")?;
         let (good, refused) = self.checked_rows(&[(1, row)]).await?;
         if let Some(refused) = refused.first() {

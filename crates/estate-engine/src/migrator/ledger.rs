@@ -47,19 +47,15 @@ pub const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS estate_ledger (
 pub enum Since {
     /// The round trip's start (`statement_timestamp()`): the migration had it to itself.
     Message,
-    /// The mark [`Since::MARK`] set just before the migration's script: migrations that
-    /// share a round trip share its start too.
+    /// The mark [`Since::MARK`] set just before the migration's script (by a statement of
+    /// its own before the first, then by the one that ends the migration before it):
+    /// migrations that share a round trip share its start too.
     Mark,
 }
 
 impl Since {
-    /// Marks the start of the migration whose script follows, for [`Since::Mark`].
+    /// An expression that marks now as the start of the next migration, for [`Since::Mark`].
     pub const MARK: &'static str =
-        "SELECT set_config('estate.migration_started', clock_timestamp()::text, true)";
-
-    /// [`Since::MARK`]'s expression alone, for the statement that ends one migration to mark
-    /// the start of the next.
-    pub const REMARK: &'static str =
         "set_config('estate.migration_started', clock_timestamp()::text, true)";
 
     /// The milliseconds from this start to now, as a PostgreSQL `bigint` expression.

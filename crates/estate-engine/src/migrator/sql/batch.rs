@@ -115,6 +115,7 @@ impl SqlMigrator {
                 script.push_str(";\n");
             }
             if i == 0 {
+                script.push_str("SELECT ");
                 script.push_str(Since::MARK);
                 script.push_str(";\n");
             }
@@ -142,7 +143,7 @@ impl SqlMigrator {
             }
             script.push_str(MILLIS_COLUMN);
             script.push_str(", ");
-            script.push_str(Since::REMARK);
+            script.push_str(Since::MARK);
             script.push_str(";\n");
         }
         script.push_str(RENEW_SAVEPOINT);

@@ -212,6 +212,41 @@ impl Server {
         Ok(conn)
     }
 
+    /// Whether the server takes a connection at all: a TCP (or Unix socket) connect, within
+    /// the connect timeout, that starts no session. A refused or silent server is what a
+    /// pool would wait out until its acquire timeout; anything PostgreSQL itself refuses (a
+    /// password, a missing database) the pool's own connect says at once. A session made by
+    /// hand to ask cost the server a backend and an authentication, and every command a few
+    /// milliseconds, before the pool made the same connection again.
+    pub(crate) async fn answers(
+        &self,
+        database: &str,
+    ) -> Result<std::result::Result<(), sqlx::Error>> {
+        let options = self.options_for(database)?;
+        let port = options.get_port();
+        let socket = match options.get_socket() {
+            Some(dir) => Some(dir.join(format!(".s.PGSQL.{port}"))),
+            None if options.get_host().starts_with('/') => {
+                Some(std::path::Path::new(options.get_host()).join(format!(".s.PGSQL.{port}")))
+            }
+            None => None,
+        };
+        let host = options.get_host().to_string();
+        let reached = async move {
+            match socket {
+                #[cfg(unix)]
+                Some(path) => tokio::net::UnixStream::connect(path).await.map(drop),
+                #[cfg(not(unix))]
+                Some(_) => Ok(()),
+                None => tokio::net::TcpStream::connect((host.as_str(), port))
+                    .await
+                    .map(drop),
+            }
+            .map_err(sqlx::Error::Io)
+        };
+        Ok(within(self.connect_timeout, reached).await)
+    }
+
     /// A connection to `database`, given up after the server's connect timeout (a server
     /// that is gone can otherwise hold a connection attempt for minutes).
     pub(crate) async fn connect_to(
@@ -353,7 +388,7 @@ pub(super) async fn existing(
             .filter_map(|(_, s)| *s)
             .collect();
         // The pool the tenants' work will use: this connection is not wasted.
-        let pool = shared_pool(&label, server, database, wanted[0]).await?;
+        let pool = shared_pool(&label, server, database).await?;
         let rows: Vec<(String,)> =
             match sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)")
                 .bind(&wanted)
@@ -414,7 +449,7 @@ pub(super) async fn open(
         Open::Existing => {}
     }
     if let Some(schema) = schema {
-        let pool = shared_pool(label, server, database, schema).await?;
+        let pool = shared_pool(label, server, database).await?;
         let quoted = quote_ident(schema);
         let qualified: Vec<String> = super::TABLES_READ_AT_OPEN
             .iter()

@@ -3,8 +3,9 @@
 //!
 //! sqlx's pool retries a refused connection until its acquire timeout: with a server gone
 //! in the middle of a job, each of its tenants would wait that out in turn. A server not known
-//! to be up is asked by hand first, and a pool still waiting after a moment is raced by a
-//! connection by hand, so a dead server costs its tenants one connect, not a timeout each.
+//! to be up is asked whether it takes a connection first ([`Server::answers`]), and a pool
+//! still waiting after a moment is raced by a connection by hand, so a dead server costs its
+//! tenants one connect, not a timeout each.
 
 use std::time::Duration;
 
@@ -110,12 +111,11 @@ pub(super) async fn fail_fast<T>(
         }
     };
     if !server.is_up() {
-        // Nothing is known of this server yet, or it failed: ask it by hand.
-        let conn = server.connect_to(database).await?.map_err(|e| {
+        // Nothing is known of this server yet, or it failed: ask whether it answers.
+        server.answers(database).await?.map_err(|e| {
             server.set_up(false);
             classify(e)
         })?;
-        let _ = conn.close().await;
         server.set_up(true);
     }
     tokio::pin!(work);

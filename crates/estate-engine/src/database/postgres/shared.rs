@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgPool};
 
-use super::{Server, is_missing_database, missing};
+use super::Server;
 use crate::error::Result;
 use crate::sync::lock;
 
@@ -44,32 +44,21 @@ impl Server {
     }
 }
 
-/// The server's pool for a database that schema-layout tenants share, made at first use (with
-/// a connection by hand, so a missing database or a down server is said at once).
-pub(super) async fn shared_pool(
-    label: &str,
-    server: &Server,
-    database: &str,
-    schema: &str,
-) -> Result<PgPool> {
+/// The server's pool for a database that schema-layout tenants share, made at first use (a
+/// down server is said at once; a missing database, by the pool's first connection).
+pub(super) async fn shared_pool(label: &str, server: &Server, database: &str) -> Result<PgPool> {
     if let Some(pool) = lock(&server.state.shared).get(database) {
         return Ok(pool.clone());
     }
-    // A server not known to be up is asked by hand, so a refused connection is said at once
-    // (the pool would retry it until its acquire timeout). One that answered already is not
-    // asked again: a missing database is not retried by the pool, and its first use (through
-    // `fail_fast`) names it; the check by hand cost every job a connection before its first
-    // tenant.
+    // A server not known to be up is asked whether it answers, so a refused connection is
+    // said at once (the pool would retry it until its acquire timeout). One that answered
+    // already is not asked again. A missing database is not retried by the pool: its first
+    // use (through `fail_fast`) names it.
     if !server.is_up() {
-        let conn = server.connect_to(database).await?.map_err(|e| {
+        server.answers(database).await?.map_err(|e| {
             server.set_up(false);
-            if is_missing_database(&e) {
-                missing(label, server, database, Some(schema))
-            } else {
-                server.fail(label, e)
-            }
+            server.fail(label, e)
         })?;
-        let _ = conn.close().await;
         server.set_up(true);
     }
     let options = server

@@ -165,8 +165,10 @@ impl JobRunner<'_> {
             const BATCH: usize = 1024;
             // A batch gathers what comes within this of its first event: a landlord commit
             // per tenant would cost the landlord's server more than a small tenant's own
-            // migrations. The observer hears each event at once all the same.
-            const GATHER: std::time::Duration = std::time::Duration::from_millis(50);
+            // migrations, and each batch is a transaction of a few statements there. Other
+            // processes read the registry no more often (`jobs log --follow` every 250 ms, a
+            // console every second); this one's observer hears each event at once.
+            const GATHER: std::time::Duration = std::time::Duration::from_millis(250);
             let forward = |events: &[JobEvent]| {
                 if let Some(o) = &observer {
                     for event in events {

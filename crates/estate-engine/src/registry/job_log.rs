@@ -96,6 +96,11 @@ impl Registry {
         first_seq: i64,
         lines: &[LogLine],
     ) -> Result<()> {
+        if let crate::database::TxInner::Postgres(pg) = &mut tx.inner {
+            return super::unnest::append_log(pg, job_id, first_seq, lines)
+                .await
+                .map_err(|e| self.err(e));
+        }
         for (n, chunk) in lines.chunks(ROWS_PER_INSERT).enumerate() {
             let base = first_seq + (n * ROWS_PER_INSERT) as i64;
             crate::on_tx!(tx, conn => {

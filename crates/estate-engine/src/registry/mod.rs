@@ -22,6 +22,7 @@ mod removal;
 mod repair;
 mod schema;
 mod tenants;
+mod unnest;
 mod write;
 
 pub use history::{HistoryEntry, HistoryFilter, HistoryPage};

@@ -150,6 +150,11 @@ impl Registry {
         run: &[&RegistryWrite],
         at: &str,
     ) -> Result<()> {
+        if let crate::database::TxInner::Postgres(pg) = &mut tx.inner {
+            return super::unnest::upsert_installations(pg, run, at)
+                .await
+                .map_err(|e| self.err(e));
+        }
         crate::on_tx!(tx, conn => {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO estate_tenant_modules
@@ -216,6 +221,11 @@ impl Registry {
         tx: &mut crate::database::Tx,
         run: &[&RegistryWrite],
     ) -> Result<()> {
+        if let crate::database::TxInner::Postgres(pg) = &mut tx.inner {
+            return super::unnest::insert_history(pg, run)
+                .await
+                .map_err(|e| self.err(e));
+        }
         crate::on_tx!(tx, conn => {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO estate_history (job_id, tenant, module, scope, action, operator, ssh_client,

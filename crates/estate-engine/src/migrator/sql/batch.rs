@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use super::SqlMigrator;
 use crate::catalog::{Migration, Scope};
-use crate::database::{Database, RENEW_SAVEPOINT, Tx};
+use crate::database::{Database, Tx};
 use crate::migrator::ledger::{CREATE_LEDGER, Since};
 use crate::migrator::{Ledger, MigrationRun, RunContext, RunDirection};
 
@@ -83,8 +83,8 @@ pub(super) enum Batched {
 
 impl SqlMigrator {
     /// Sends `migrations` in one round trip on `tx`, which holds the savepoint
-    /// `estate_migration` (and still holds a fresh one after a success). `has_ledger`: the
-    /// ledger table exists (else the first migration going up creates it).
+    /// `estate_migration` (still held after a success, for the commit to end). `has_ledger`:
+    /// the ledger table exists (else the first migration going up creates it).
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn apply_batch(
         &self,
@@ -146,7 +146,8 @@ impl SqlMigrator {
             script.push_str(Since::MARK);
             script.push_str(";\n");
         }
-        script.push_str(RENEW_SAVEPOINT);
+        // No savepoint is renewed at the end: what follows a batch that succeeded is its
+        // commit, and one that failed never gets this far.
         let millis = match tx.execute_collecting(&script, MILLIS_COLUMN).await {
             Ok(millis) => millis,
             Err(e) => {

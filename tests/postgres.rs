@@ -1438,3 +1438,76 @@ fn an_interrupted_batch_is_undone_whole_and_not_run_again() {
         .unwrap();
     assert_eq!(acme, (true, true), "acme's step committed before: {err}");
 }
+
+/// A tenant found without estate's tables at its opening begins its first step assuming so, and
+/// the assumption is checked under the lock in the transaction's first round trip: a ledger
+/// made since (another job's) is seen, nothing is begun, and the connection goes back clean for
+/// the step to begin as usual and read it. A tenant still fresh gets its transaction pinned to
+/// its schema, with the savepoint its first migration rolls back to.
+#[test]
+fn a_ledger_made_after_a_tenant_was_opened_is_seen_under_the_lock() {
+    use estate_engine::config::Config;
+    use estate_engine::sql::Engine;
+    use estate_engine::tenancy::Placement;
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    let p = Project::new(pg, Layout::Schema, false);
+    for t in ["acme", "bravo"] {
+        p.estate(&["tenants", "add", t, "--server", "pg1"])
+            .expect(0);
+    }
+    let tenants = format!("{}_tenants", p.prefix);
+    let wait = std::time::Duration::from_secs(5);
+    block(async {
+        let config = Config::load(Some(&p.path("config/estate.toml"))).unwrap();
+        let open = |slug: &'static str| {
+            let placement = Placement {
+                engine: Engine::Postgres,
+                server: Some("pg1".to_string()),
+                location: tenants.clone(),
+                schema: Some(format!("t_{slug}")),
+            };
+            let config = &config;
+            async move { placement.open(config, slug).await.unwrap() }
+        };
+        let (acme, bravo) = (open("acme").await, open("bravo").await);
+        let mut c = p.connect(0, &tenants).await;
+        sqlx::raw_sql("CREATE TABLE t_acme.estate_ledger (id INTEGER)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        acme.lock_transactions(wait).await.unwrap();
+        bravo.lock_transactions(wait).await.unwrap();
+        assert!(
+            acme.begin_assuming_fresh().await.unwrap().is_none(),
+            "the ledger made after the opening is seen"
+        );
+        // The failed assumption left nothing open: acme begins as usual on the same pool.
+        acme.begin().await.unwrap().rollback().await.unwrap();
+        let mut tx = bravo
+            .begin_assuming_fresh()
+            .await
+            .unwrap()
+            .expect("bravo has none of estate's tables");
+        tx.execute_script("CREATE TABLE undone (id INTEGER)")
+            .await
+            .unwrap();
+        tx.rollback_to_savepoint().await.unwrap();
+        tx.execute_script("CREATE TABLE kept (id INTEGER)")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            bravo.begin_assuming_fresh().await.unwrap().is_none(),
+            "assumed once, by the first transaction"
+        );
+        let (kept, undone): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT to_regclass('t_bravo.kept')::text, to_regclass('t_bravo.undone')::text",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        assert_eq!(kept.as_deref(), Some("t_bravo.kept"));
+        assert_eq!(undone, None, "undone to the savepoint");
+    });
+}

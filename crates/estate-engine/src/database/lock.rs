@@ -242,17 +242,72 @@ pub(super) async fn begin_pinned_and_locked(
     schema: Option<&str>,
     wait: Option<Duration>,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    let Address::Postgres {
-        server, database, ..
-    } = address
-    else {
-        return Err(Error::Migrator(format!(
+    let (server, database) = on_server(label, address)?;
+    let statement = pinned_and_locked(server, database, schema, wait) + "BEGIN";
+    if let Some(tx) =
+        super::postgres::begin_with(label, server, database, pool, statement, &[]).await?
+    {
+        return Ok(tx);
+    }
+    let mut tx = super::postgres::begin(label, server, database, pool).await?;
+    pin_and_lock(&mut tx, label, address, schema, wait).await?;
+    Ok(tx)
+}
+
+/// [`begin_pinned_and_locked`] for a tenant whose opening found none of estate's tables: in
+/// the same round trip, under the lock, asserts that none is there yet, and sets the savepoint
+/// `estate_migration`. `None` when the lock was held or a table is there now (another job made
+/// it since): nothing was begun, and the caller begins as usual.
+pub(super) async fn begin_assuming_fresh(
+    label: &str,
+    address: &Address,
+    pool: &sqlx::PgPool,
+    schema: Option<&str>,
+    wait: Option<Duration>,
+) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
+    let (server, database) = on_server(label, address)?;
+    let statement = format!(
+        "{}{NONE_OF_ESTATES_TABLES}; BEGIN; {}",
+        pinned_and_locked(server, database, schema, wait),
+        super::SET_SAVEPOINT
+    );
+    super::postgres::begin_with(label, server, database, pool, statement, &[TABLE_FOUND]).await
+}
+
+/// Fails with [`TABLE_FOUND`] when the schema a transaction is pinned to has one of estate's
+/// tables: a table's name cast to a number, so the error comes from a row found and never from
+/// planning (a constant would be cast, and fail, before any row is read). Read from pg_class
+/// with the statement's own snapshot, taken after the lock, as the ledger's read of which
+/// tables exist is ([`crate::migrator::Present`]).
+const NONE_OF_ESTATES_TABLES: &str = "SELECT relname::text::integer FROM pg_catalog.pg_class
+     WHERE relname IN ('estate_ledger', 'estate_unfinished')
+       AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())";
+
+/// invalid_text_representation: [`NONE_OF_ESTATES_TABLES`] found a table.
+const TABLE_FOUND: &str = "22P02";
+
+/// The server and database of a PostgreSQL `address`.
+fn on_server<'a>(label: &str, address: &'a Address) -> Result<(&'a super::Server, &'a str)> {
+    match address {
+        Address::Postgres {
+            server, database, ..
+        } => Ok((server, database)),
+        Address::Sqlite { .. } => Err(Error::Migrator(format!(
             "{label}: a PostgreSQL transaction on a database that is not PostgreSQL's"
-        )));
-    };
-    // One SELECT, its columns run in order: the pin, a lock timeout of a millisecond, the
-    // lock. Each statement of a round trip is parsed and run on its own, and a tenant's
-    // statements are what a fleet of small schemas spends the server's time on.
+        ))),
+    }
+}
+
+/// The statements that open a transaction's round trip, before its `BEGIN`: one SELECT whose
+/// columns run in order (the pin, a lock timeout of a millisecond, the lock), then the
+/// timeout set back. Each statement of a round trip is parsed and run on its own, and a
+/// tenant's statements are what a fleet of small schemas spends the server's time on.
+fn pinned_and_locked(
+    server: &super::Server,
+    database: &str,
+    schema: Option<&str>,
+    wait: Option<Duration>,
+) -> String {
     let mut columns: Vec<String> = Vec::new();
     if let Some(schema) = schema {
         columns.push(format!(
@@ -273,13 +328,7 @@ pub(super) async fn begin_pinned_and_locked(
     if wait.is_some() {
         statement.push_str("SET LOCAL lock_timeout TO DEFAULT; ");
     }
-    statement.push_str("BEGIN");
-    if let Some(tx) = super::postgres::begin_with(label, server, database, pool, statement).await? {
-        return Ok(tx);
-    }
-    let mut tx = super::postgres::begin(label, server, database, pool).await?;
-    pin_and_lock(&mut tx, label, address, schema, wait).await?;
-    Ok(tx)
+    statement
 }
 
 /// At the start of a PostgreSQL transaction: pins `search_path` to `schema` for the

@@ -118,6 +118,10 @@ pub struct Database {
     /// this one is barely older.
     found_at_open:
         std::sync::Mutex<Option<(std::time::Instant, std::collections::BTreeSet<String>)>>,
+    /// The opening found none of [`TABLES_READ_AT_OPEN`]: the first step may begin assuming
+    /// so, which its transaction's first round trip checks under the lock
+    /// ([`Database::begin_assuming_fresh`]). Taken by the first transaction begun.
+    fresh_at_open: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Database {
@@ -161,6 +165,9 @@ impl Database {
             pool,
             shared,
             xact_lock: std::sync::Mutex::new(None),
+            fresh_at_open: std::sync::atomic::AtomicBool::new(
+                found.as_ref().is_some_and(|f| f.is_empty()),
+            ),
             found_at_open: std::sync::Mutex::new(found.map(|f| (std::time::Instant::now(), f))),
         })
     }
@@ -178,6 +185,7 @@ impl Database {
             shared: false,
             xact_lock: std::sync::Mutex::new(None),
             found_at_open: std::sync::Mutex::new(None),
+            fresh_at_open: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -265,6 +273,8 @@ impl Database {
     /// ledger row.
     pub async fn begin(&self) -> Result<Tx> {
         crate::sync::lock(&self.found_at_open).take();
+        self.fresh_at_open
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         let err = |e| Error::db(&self.label, e);
         let inner = match &self.pool {
             // IMMEDIATE takes the write lock up front, so a migration never fails halfway
@@ -292,6 +302,32 @@ impl Database {
             label: self.label.clone(),
             inner,
         })
+    }
+
+    /// The first transaction on a schema-layout tenant whose opening found none of estate's
+    /// tables, begun assuming they are still not there, with the savepoint `estate_migration`
+    /// set: the assumption is checked under the lock in the same round trip, so a fresh
+    /// tenant's step costs no read of which tables exist. `None` when there was nothing to
+    /// assume, or a table is there now (another job made it since): begin as usual.
+    pub async fn begin_assuming_fresh(&self) -> Result<Option<Tx>> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(None);
+        };
+        if !self
+            .fresh_at_open
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(None);
+        }
+        crate::sync::lock(&self.found_at_open).take();
+        let wait = *crate::sync::lock(&self.xact_lock);
+        let begun =
+            lock::begin_assuming_fresh(&self.label, &self.address, pool, self.pinned(), wait)
+                .await?;
+        Ok(begun.map(|tx| Tx {
+            label: self.label.clone(),
+            inner: TxInner::Postgres(tx),
+        }))
     }
 
     /// Locks the database for a job's work on it. SQLite: the lock file, held until the

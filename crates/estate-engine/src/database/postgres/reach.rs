@@ -74,20 +74,27 @@ pub(in crate::database) async fn begin(
     fail_fast(label, server, database, pool.begin()).await
 }
 
-/// [`begin`] with `statement` in place of `BEGIN` (it ends with `BEGIN` and may do more before
-/// it in the same round trip); `None` when a lock it takes timed out (SQLSTATE 55P03) before
-/// its `BEGIN`, which ends the message's implicit transaction and leaves the connection clean.
+/// [`begin`] with `statement` in place of `BEGIN` (it holds a `BEGIN`, and may do more before
+/// it in the same round trip); `None` when a lock it takes timed out (SQLSTATE 55P03) or a
+/// statement failed with one of the codes `giving_way` before its `BEGIN`: that ends the
+/// message's implicit transaction and leaves the connection clean.
 pub(in crate::database) async fn begin_with(
     label: &str,
     server: &Server,
     database: &str,
     pool: &PgPool,
     statement: String,
+    giving_way: &[&str],
 ) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
     fail_fast(label, server, database, async {
         match pool.begin_with(sqlx::AssertSqlSafe(statement)).await {
             Ok(tx) => Ok(Some(tx)),
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Ok(None),
+            Err(sqlx::Error::Database(e))
+                if e.code()
+                    .is_some_and(|c| c == "55P03" || giving_way.contains(&c.as_ref())) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     })

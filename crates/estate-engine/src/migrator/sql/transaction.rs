@@ -37,6 +37,19 @@ impl SqlMigrator {
         scope: Scope,
         db: &Database,
     ) -> Result<(Started, ScopeStatus)> {
+        if let Some(tx) = db.begin_assuming_fresh().await? {
+            // Checked under the lock: neither the ledger nor the record of unfinished
+            // migrations is there, so nothing is applied and nothing unfinished.
+            let status = self.status_of(scope, db.engine(), &[]);
+            return Ok((
+                Started {
+                    tx,
+                    has_ledger: false,
+                    batch: 1,
+                },
+                status,
+            ));
+        }
         let mut tx = db.begin().await?;
         let (present, all) = Ledger::read_setting_savepoint(&mut tx)
             .await

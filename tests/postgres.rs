@@ -1511,3 +1511,76 @@ fn a_ledger_made_after_a_tenant_was_opened_is_seen_under_the_lock() {
         assert_eq!(undone, None, "undone to the savepoint");
     });
 }
+
+/// A batched step's commit rides in the batch's round trip. When the commit itself fails (a
+/// deferred constraint, checked only then), none of the step stays, the tenant is failed
+/// naming the constraint, and the connection goes back clean: the next tenant, on the same one
+/// connection, installs.
+#[test]
+fn a_batched_step_whose_commit_fails_keeps_nothing_and_the_next_tenant_installs() {
+    let Some(pg) = pg() else { return };
+    let _shared = SERVERS.read().unwrap_or_else(|p| p.into_inner());
+    // acme's step teaches the job the migrations are quick; bravo's goes in one round trip.
+    let p = one_tenant_at_a_time(
+        pg,
+        "deferred",
+        &["bravo", "charlie"],
+        &[
+            (
+                "0001_create_deferred",
+                "CREATE TABLE deferred_parent (id INTEGER PRIMARY KEY);
+                 CREATE TABLE deferred_child (parent INTEGER
+                     REFERENCES deferred_parent DEFERRABLE INITIALLY DEFERRED);\n",
+                "DROP TABLE deferred_child;\nDROP TABLE deferred_parent;\n",
+            ),
+            (
+                "0002_orphan_on_bravo",
+                "INSERT INTO deferred_child SELECT 1 WHERE current_schema() = 't_bravo';\n",
+                "DELETE FROM deferred_child;\n",
+            ),
+        ],
+    );
+    let r = p.estate(&["install", "deferred", "--all"]).expect(1);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(all.contains("2 succeeded, 1 failed"), "{all}");
+    assert!(
+        all.contains("deferred_child"),
+        "the constraint is named: {all}"
+    );
+    let tenants = format!("{}_tenants", p.prefix);
+    let found = |schema: &str| {
+        block(async {
+            let mut c = p.connect(0, &tenants).await;
+            let (table, ledger): (bool, bool) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT to_regclass('{schema}.deferred_parent') IS NOT NULL,
+                        to_regclass('{schema}.estate_ledger') IS NOT NULL"
+            )))
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            let rows = if ledger {
+                sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+                    "SELECT count(*) FROM {schema}.estate_ledger WHERE context = 'deferred'"
+                )))
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+                .0
+            } else {
+                0
+            };
+            (table, rows)
+        })
+    };
+    assert_eq!(found("t_acme"), (true, 2));
+    assert_eq!(found("t_bravo"), (false, 0), "none of bravo's step stays");
+    assert_eq!(found("t_charlie"), (true, 2));
+    let log = std::fs::read_dir(p.path("var/log"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(
+        log.contains("the transaction ended with the failed migrations"),
+        "bravo's step went in one round trip, its commit with it"
+    );
+}

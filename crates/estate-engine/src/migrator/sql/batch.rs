@@ -2,8 +2,9 @@
 //!
 //! On PostgreSQL every round trip is a wait at both ends, and a step of small migrations on a
 //! fleet of schemas spends more on those waits than on its SQL. So the step's migrations go
-//! together: each script, then its ledger change, after the savepoint the transaction holds.
-//! When all of it succeeds, that is the step, committed as one. When anything in it fails, the
+//! together: each script, then its ledger change, after the savepoint the transaction holds,
+//! and then the commit. When all of it succeeds, that is the step, committed in the same
+//! round trip. When anything in it fails (the commit included), the
 //! savepoint undoes all of it and the migrations run again one round trip each
 //! (`transaction.rs`), which says which one failed and keeps the ones before it, as if there
 //! had been no batch: PostgreSQL parses a whole message before it runs any of it, so the
@@ -67,13 +68,22 @@ impl Durations {
     }
 }
 
+/// Ends a batch. sqlx counts the transactions it began and would send its own `COMMIT` (a
+/// round trip a tenant) for the one it knows of: the `BEGIN` after the batch's commit gives it
+/// an empty transaction to end instead. Dropped, that one's `ROLLBACK` goes with the ping the
+/// pool sends as the connection comes back, in the same round trip. (When the commit itself
+/// fails, a deferred constraint say, that `ROLLBACK` finds no transaction and the server logs
+/// a warning.)
+const COMMIT_IN_BATCH: &str = "COMMIT;\nBEGIN";
+
 /// The column of the rows that give each migration's time on the server.
 const MILLIS_COLUMN: &str = "estate_execution_ms";
 
 /// What became of a batch.
 pub(super) enum Batched {
-    /// Applied with their ledger changes, committed with the transaction.
-    Applied(Vec<MigrationRun>),
+    /// Applied with their ledger changes and committed; the step's `Tx` holds a new, empty
+    /// transaction, for dropping.
+    Committed(Vec<MigrationRun>),
     /// Not tried: a migration must run outside a transaction, or its files are missing.
     NotTried,
     /// Tried, failed, and undone to the savepoint, which the transaction still holds: run
@@ -82,9 +92,9 @@ pub(super) enum Batched {
 }
 
 impl SqlMigrator {
-    /// Sends `migrations` in one round trip on `tx`, which holds the savepoint
-    /// `estate_migration` (still held after a success, for the commit to end). `has_ledger`:
-    /// the ledger table exists (else the first migration going up creates it).
+    /// Sends `migrations` and the commit in one round trip on `tx`, which holds the savepoint
+    /// `estate_migration`. `has_ledger`: the ledger table exists (else the first migration
+    /// going up creates it).
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn apply_batch(
         &self,
@@ -146,14 +156,13 @@ impl SqlMigrator {
             script.push_str(Since::MARK);
             script.push_str(";\n");
         }
-        // No savepoint is renewed at the end: what follows a batch that succeeded is its
-        // commit, and one that failed never gets this far.
+        script.push_str(COMMIT_IN_BATCH);
         let millis = match tx.execute_collecting(&script, MILLIS_COLUMN).await {
             Ok(millis) => millis,
             Err(e) => {
                 if let Err(undo) = tx.rollback_to_savepoint_keeping_it().await {
-                    // The transaction is gone (the connection with it): the first error is
-                    // the one to tell.
+                    // The transaction is gone (a failed commit ends it, a lost connection
+                    // too), none of the step with it: the first error is the one to tell.
                     tracing::warn!(database = db.label(), error = %undo, "the transaction ended with the failed migrations");
                     return Err(crate::Error::db(db.label(), e));
                 }
@@ -185,7 +194,7 @@ impl SqlMigrator {
                 self.run_record(scope, db, m, direction, ms)
             })
             .collect();
-        Ok(Batched::Applied(records))
+        Ok(Batched::Committed(records))
     }
 }
 

@@ -88,8 +88,7 @@ impl SqlMigrator {
         // The open transaction holds a savepoint, for its next migration: set with the read
         // of the ledger, then renewed after each migration.
         let mut done: Vec<MigrationRun> = Vec::with_capacity(migrations.len());
-        // On a server, the whole step in one round trip when it all succeeds.
-        let mut one_by_one = migrations;
+        // On a server, the whole step and its commit in one round trip when it all succeeds.
         if db.engine() == Engine::Postgres
             && migrations.len() > 1
             && self.durations.quick(scope, migrations, direction)
@@ -100,9 +99,13 @@ impl SqlMigrator {
                 )
                 .await?
             {
-                Batched::Applied(records) => {
-                    done = records;
-                    one_by_one = &[];
+                Batched::Committed(records) => {
+                    // The empty transaction the batch left ends as the connection goes back.
+                    drop(tx);
+                    for record in &records {
+                        run.report(record);
+                    }
+                    return Ok(records);
                 }
                 Batched::NotTried | Batched::Undone => {}
             }
@@ -111,7 +114,7 @@ impl SqlMigrator {
         // `done[..committed]` is committed and reported; the rest waits for `tx`'s commit.
         let mut committed = 0;
         let mut stopped: Result<()> = Ok(());
-        for m in one_by_one {
+        for m in migrations {
             if let Err(e) =
                 run.stop_before(done.len(), &format!("{:04} ({})", m.version, m.description))
             {

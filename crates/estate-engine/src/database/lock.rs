@@ -267,23 +267,34 @@ pub(super) async fn begin_assuming_fresh(
 ) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
     let (server, database) = on_server(label, address)?;
     let statement = format!(
-        "{}{NONE_OF_ESTATES_TABLES}; BEGIN; {}",
+        "{}{}; BEGIN; {}",
         pinned_and_locked(server, database, schema, wait),
+        none_of_estates_tables(),
         super::SET_SAVEPOINT
     );
     super::postgres::begin_with(label, server, database, pool, statement, &[TABLE_FOUND]).await
 }
 
-/// Fails with [`TABLE_FOUND`] when the schema a transaction is pinned to has one of estate's
-/// tables: a table's name cast to a number, so the error comes from a row found and never from
-/// planning (a constant would be cast, and fail, before any row is read). Read from pg_class
-/// with the statement's own snapshot, taken after the lock, as the ledger's read of which
-/// tables exist is ([`crate::migrator::Present`]).
-const NONE_OF_ESTATES_TABLES: &str = "SELECT relname::text::integer FROM pg_catalog.pg_class
-     WHERE relname IN ('estate_ledger', 'estate_unfinished')
-       AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())";
+/// A statement that fails with [`TABLE_FOUND`] when the schema a transaction is pinned to has
+/// one of the tables an opening looks for ([`super::TABLES_READ_AT_OPEN`]): a table's name
+/// cast to a number, so the error comes from a row found and never from planning (a constant
+/// would be cast, and fail, before any row is read). Read from pg_class with the statement's
+/// own snapshot, taken after the lock, as the ledger's read of which tables exist is
+/// ([`crate::migrator::Present`]).
+fn none_of_estates_tables() -> String {
+    let names: Vec<String> = super::TABLES_READ_AT_OPEN
+        .iter()
+        .map(|t| crate::sql::quote_pg_literal(t))
+        .collect();
+    format!(
+        "SELECT relname::text::integer FROM pg_catalog.pg_class
+         WHERE relname IN ({})
+           AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())",
+        names.join(", ")
+    )
+}
 
-/// invalid_text_representation: [`NONE_OF_ESTATES_TABLES`] found a table.
+/// invalid_text_representation: [`none_of_estates_tables`] found a table.
 const TABLE_FOUND: &str = "22P02";
 
 /// The server and database of a PostgreSQL `address`.

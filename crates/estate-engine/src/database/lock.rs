@@ -269,7 +269,7 @@ pub(super) async fn begin_assuming_fresh(
     let statement = format!(
         "{}{}; BEGIN; {}",
         pinned_and_locked(server, database, schema, wait),
-        none_of_estates_tables(),
+        *NONE_OF_ESTATES_TABLES,
         super::SET_SAVEPOINT
     );
     super::postgres::begin_with(label, server, database, pool, statement, &[TABLE_FOUND]).await
@@ -280,8 +280,9 @@ pub(super) async fn begin_assuming_fresh(
 /// cast to a number, so the error comes from a row found and never from planning (a constant
 /// would be cast, and fail, before any row is read). Read from pg_class with the statement's
 /// own snapshot, taken after the lock, as the ledger's read of which tables exist is
-/// ([`crate::migrator::Present`]).
-fn none_of_estates_tables() -> String {
+/// ([`crate::migrator::Present`]). Built once: every fresh tenant's first round trip
+/// carries it.
+static NONE_OF_ESTATES_TABLES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let names: Vec<String> = super::TABLES_READ_AT_OPEN
         .iter()
         .map(|t| crate::sql::quote_pg_literal(t))
@@ -292,9 +293,9 @@ fn none_of_estates_tables() -> String {
            AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())",
         names.join(", ")
     )
-}
+});
 
-/// invalid_text_representation: [`none_of_estates_tables`] found a table.
+/// invalid_text_representation: [`NONE_OF_ESTATES_TABLES`] found a table.
 const TABLE_FOUND: &str = "22P02";
 
 /// The server and database of a PostgreSQL `address`.
